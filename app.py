@@ -1,0 +1,25 @@
+"""The application factory: ``flask --app app run``."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+import cli
+import config
+import routes
+from extensions import babel, db, migrate, select_locale
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create the app; ``test_config`` overrides settings (tests point it at their database)."""
+    app = Flask(__name__)
+    app.config.update(config.from_environment())
+    if test_config:
+        app.config.update(test_config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # readable Chinese in API answers
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
+    babel.init_app(app, locale_selector=select_locale)
+    routes.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,53 @@
+"""Configuration, read from the environment once at start-up."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import localdb
+
+ROOT = Path(__file__).resolve().parent
+
+
+def database_url() -> str:
+    """DATABASE_URL if set (any PostGIS), else the project-local cluster."""
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return localdb.url()
+    # Accept the libpq spelling too; SQLAlchemy needs the driver named.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment; in local use, a random key kept in var/ (never committed)."""
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    path = ROOT / "var" / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def from_environment() -> dict:
+    """Return the app settings, read from the environment when the app is created."""
+    return {
+        "SECRET_KEY": _secret_key(),
+        "SQLALCHEMY_DATABASE_URI": database_url(),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "BABEL_DEFAULT_LOCALE": "zh",
+        "LANGUAGES": ("zh", "en"),
+        # Background tiles: "none" (default; works offline), "osm", or "tianditu" (needs TIANDITU_KEY).
+        "BASEMAP": os.environ.get("GRIDMAP_BASEMAP", "none"),
+        "TIANDITU_KEY": os.environ.get("TIANDITU_KEY", ""),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("GRIDMAP_HTTPS", "") == "1",
+    }

@@ -1,0 +1,23 @@
+"""Flask extension singletons, bound to the app in ``create_app``."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_babel import Babel
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+
+from geo.models import Base
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+babel = Babel()
+
+LANGUAGE_COOKIE = "lang"
+
+
+def select_locale() -> str:
+    """Chinese unless the user chose English (``?lang=en`` or the cookie it sets)."""
+    choices = current_app.config["LANGUAGES"]
+    wanted = request.args.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
+    return wanted if wanted in choices else current_app.config["BABEL_DEFAULT_LOCALE"]

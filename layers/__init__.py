@@ -1,0 +1,61 @@
+"""Map layers, declared once each in a registry (the way pygeoapi registers providers).
+
+A page composes layers by id; it never builds GeoJSON or styles itself. Each
+module in this package declares its layers with ``register``; ``folium_map``
+turns declarations into Folium elements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from geo.models import Net
+
+
+@dataclass(frozen=True)
+class PopupField:
+    """One line of a popup: a feature property and its label in both languages."""
+
+    prop: str
+    label_zh: str
+    label_en: str
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """A map layer: what it is called, where its GeoJSON comes from, how it looks."""
+
+    id: str
+    title_zh: str
+    title_en: str
+    endpoint: str
+    endpoint_args: dict = field(default_factory=dict)
+    net: Net | None = None
+    style: dict = field(default_factory=dict)
+    popup: tuple[PopupField, ...] = ()
+    label_prop: str | None = None
+    permanent_labels: bool = False
+    show: bool = True
+    demo: bool = False
+
+    def title(self, lang: str) -> str:
+        return self.title_en if lang == "en" else self.title_zh
+
+
+REGISTRY: dict[str, LayerSpec] = {}
+
+
+def register(spec: LayerSpec) -> LayerSpec:
+    """Add ``spec`` to the registry; ids are unique."""
+    if spec.id in REGISTRY:
+        raise ValueError(f"layer {spec.id!r} is registered twice")
+    REGISTRY[spec.id] = spec
+    return spec
+
+
+def get_layers(ids: list[str]) -> list[LayerSpec]:
+    """Return the layers named by ``ids``, in that order."""
+    return [REGISTRY[layer_id] for layer_id in ids]
+
+
+from layers import grids  # noqa: E402,F401  (registers the grid layers)

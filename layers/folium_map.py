@@ -1,0 +1,125 @@
+"""Turn layer declarations into a Folium map whose every asset is served from static/vendor/."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import folium
+from branca.element import Element, Figure
+from jinja2 import Template
+
+from layers import LayerSpec
+
+#: Folium's asset names -> our vendored copies (paths under static/vendor/).
+VENDORED_ASSETS = {
+    "leaflet": "leaflet/dist/leaflet.js",
+    "jquery": "jquery/dist/jquery.min.js",
+    "bootstrap": "bootstrap/dist/js/bootstrap.bundle.min.js",
+    "awesome_markers": "leaflet.awesome-markers/dist/leaflet.awesome-markers.js",
+    "leaflet_css": "leaflet/dist/leaflet.css",
+    "bootstrap_css": "bootstrap/dist/css/bootstrap.min.css",
+    "awesome_markers_font_css": "fontawesome-free/css/all.min.css",
+    "awesome_markers_css": "leaflet.awesome-markers/dist/leaflet.awesome-markers.css",
+}
+#: Folium defaults we deliberately drop (Bootstrap 3 glyphicons, rotated-marker CSS): no page uses them.
+DROPPED_ASSETS = {"glyphicons_css", "awesome_rotate_css"}
+
+COUNTY_BOUNDS = [[27.55, 98.59], [29.23, 99.52]]
+COUNTY_CENTRE = [28.39, 99.05]
+
+
+class UnvendoredAsset(RuntimeError):
+    """A Folium element wants a JS/CSS file that is not in static/vendor/."""
+
+
+@dataclass(frozen=True)
+class Basemap:
+    """Which background tiles to show: none (default), OpenStreetMap, or Tianditu with a key."""
+
+    kind: str = "none"
+    tianditu_key: str = ""
+
+
+class RemoteGeoJson(folium.map.Layer):
+    """A GeoJSON overlay fetched by the browser from our API (never inlined in the page)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = gridmap.remoteLayer({{ this.config|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, spec: LayerSpec, url: str, lang: str):
+        super().__init__(name=spec.title(lang), overlay=True, control=True, show=spec.show)
+        self._name = "RemoteGeoJson"
+        self.config = {
+            "id": spec.id,
+            "url": url,
+            "style": spec.style,
+            "popup": [{"prop": f.prop, "label": f.label_en if lang == "en" else f.label_zh} for f in spec.popup],
+            "labelProp": spec.label_prop,
+            "permanentLabels": spec.permanent_labels,
+            "demo": spec.demo,
+        }
+
+
+def _add_basemap(m: folium.Map, basemap: Basemap) -> None:
+    if basemap.kind == "osm":
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap", overlay=False).add_to(m)
+    elif basemap.kind == "tianditu" and basemap.tianditu_key:
+        for layer, name in (("vec_w", "天地图矢量"), ("img_w", "天地图影像")):
+            folium.TileLayer(
+                tiles=f"https://t{{s}}.tianditu.gov.cn/DataServer?T={layer}&x={{x}}&y={{y}}&l={{z}}&tk={basemap.tianditu_key}",
+                subdomains="01234567",
+                attr="天地图 Tianditu",
+                name=name,
+                overlay=False,
+            ).add_to(m)
+
+
+def build_map(layers: list[tuple[LayerSpec, str]], lang: str, basemap: Basemap) -> folium.Map:
+    """Return a Folium map of the county with ``layers`` (spec, GeoJSON URL) and a layer control."""
+    m = folium.Map(location=COUNTY_CENTRE, zoom_start=9, tiles=None, control_scale=True, prefer_canvas=True)
+    _add_basemap(m, basemap)
+    for spec, url in layers:
+        RemoteGeoJson(spec, url, lang).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    m.fit_bounds(COUNTY_BOUNDS)
+    return m
+
+
+def _vendorize(element: Element, static_url: str) -> None:
+    for attribute in ("default_js", "default_css"):
+        assets = getattr(element, attribute, None)
+        if not assets:
+            continue
+        replaced = []
+        for name, url in assets:
+            if name in DROPPED_ASSETS:
+                continue
+            if name not in VENDORED_ASSETS:
+                raise UnvendoredAsset(f"{type(element).__name__} needs {name} ({url}); vendor it first")
+            replaced.append((name, static_url + VENDORED_ASSETS[name]))
+        # Set on the instance: the class attribute stays Folium's own.
+        setattr(element, attribute, replaced)
+    for child in element._children.values():
+        _vendorize(child, static_url)
+
+
+@dataclass(frozen=True)
+class MapParts:
+    """A rendered map, split for embedding in our own page layout."""
+
+    header: str
+    html: str
+    script: str
+
+
+def render_map(m: folium.Map, static_url: str) -> MapParts:
+    """Render ``m`` with every asset repointed at ``static_url`` (the static/vendor/ URL prefix)."""
+    _vendorize(m, static_url)
+    root: Figure = m.get_root()
+    root.render()
+    return MapParts(header=root.header.render(), html=root.html.render(), script=root.script.render())

@@ -1,0 +1,62 @@
+"""The JSON API: grid outlines and point lookups."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from flask import Blueprint, Response, jsonify, request
+from sqlalchemy import text
+
+from extensions import db
+from geo.atlas import grid_layer_geojson, neighbours_geojson, parse_bbox, parse_level
+from geo.crs import parse_source_crs, to_wgs84
+from geo.errors import InvalidInput
+from geo.lookup import lookup_point, parse_coordinates
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+GEOJSON = "application/geo+json"
+
+
+def _generation_arg() -> int | None:
+    raw = request.args.get("generation")
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        raise InvalidInput(f"parameter 'generation' must be a positive integer, got {raw[:40]!r}", field="generation")
+    return int(raw)
+
+
+@bp.get("/health")
+def health():
+    """Answer 200 when the app and its database respond."""
+    db.session.execute(text("SELECT 1"))
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/grids")
+def grids():
+    """Grid outlines of one level as GeoJSON, optionally within a bbox."""
+    level = parse_level(request.args.get("level"))
+    bbox = parse_bbox(request.args.get("bbox"))
+    body = grid_layer_geojson(db.session, level, bbox, _generation_arg())
+    return Response(body, mimetype=GEOJSON)
+
+
+@bp.get("/neighbours")
+def neighbours():
+    """Real outlines of the eight neighbouring counties as GeoJSON."""
+    return Response(neighbours_geojson(db.session), mimetype=GEOJSON)
+
+
+@bp.get("/lookup")
+def lookup():
+    """The grid chain covering a point (``lon``, ``lat``; ``crs`` = wgs84|gcj02|bd09)."""
+    try:
+        source = parse_source_crs(request.args.get("crs"))
+    except ValueError as error:
+        raise InvalidInput(str(error), field="crs") from None
+    lon, lat = parse_coordinates(request.args.get("lon"), request.args.get("lat"))
+    lon, lat = (float(v) for v in to_wgs84(lon, lat, source))
+    result = lookup_point(db.session, lon, lat, _generation_arg())
+    return jsonify(asdict(result))

@@ -1,0 +1,120 @@
+/* Small helpers shared by our map pages. No framework, no CDN: Leaflet is vendored. */
+(function () {
+  "use strict";
+
+  var page = document.documentElement;
+  var lang = page.getAttribute("lang") === "en" ? "en" : "zh";
+  var TEXT = {
+    zh: {
+      loading: "正在加载",
+      failed: "加载失败",
+      demo: "演示数据：生成的网格边界，非官方区划",
+      levels: { county: "县", township: "乡镇", village: "村（社区）", group: "村民小组" },
+      none: "—",
+    },
+    en: {
+      loading: "Loading",
+      failed: "Failed to load",
+      demo: "Demo data: generated grid boundaries, not official",
+      levels: { county: "County", township: "Township", village: "Village / community", group: "Villager group" },
+      none: "—",
+    },
+  }[lang];
+
+  function escapeHtml(value) {
+    return String(value)
+      .replace(/&/g, "&amp;")
+      .replace(/</g, "&lt;")
+      .replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;")
+      .replace(/'/g, "&#39;");
+  }
+
+  function displayValue(prop, value) {
+    if (value === null || value === undefined || value === "") return TEXT.none;
+    if (prop === "level") return TEXT.levels[value] || value;
+    return value;
+  }
+
+  function popupHtml(feature, fields, demo) {
+    var props = feature.properties || {};
+    var rows = fields
+      .map(function (field) {
+        return (
+          "<tr><th>" + escapeHtml(field.label) + "</th><td>" +
+          escapeHtml(displayValue(field.prop, props[field.prop])) + "</td></tr>"
+        );
+      })
+      .join("");
+    var note = demo || props.demo ? '<div class="demo-note">' + escapeHtml(TEXT.demo) + "</div>" : "";
+    return '<table class="grid-popup">' + rows + "</table>" + note;
+  }
+
+  function labelFor(feature, prop) {
+    var props = feature.properties || {};
+    if (lang === "en" && props.name_en) return props.name_en;
+    return props[prop];
+  }
+
+  function setStatus(id, text, failed) {
+    var box = document.getElementById("map-status");
+    if (!box) return;
+    var item = document.getElementById("status-" + id);
+    if (!text) {
+      if (item) item.remove();
+      return;
+    }
+    if (!item) {
+      item = document.createElement("div");
+      item.id = "status-" + id;
+      box.appendChild(item);
+    }
+    item.textContent = text;
+    item.className = failed ? "failed" : "";
+  }
+
+  /* A GeoJSON overlay that fetches its data the first time it is shown. */
+  function remoteLayer(config) {
+    var layer = L.geoJSON(null, {
+      style: function () {
+        return config.style;
+      },
+      onEachFeature: function (feature, featureLayer) {
+        featureLayer.bindPopup(popupHtml(feature, config.popup, config.demo), { maxWidth: 360 });
+        if (config.labelProp) {
+          featureLayer.bindTooltip(escapeHtml(labelFor(feature, config.labelProp) || ""), {
+            permanent: config.permanentLabels,
+            direction: "center",
+            className: config.permanentLabels ? "area-label" : "",
+          });
+        }
+      },
+    });
+    layer.options.gridmapId = config.id;
+    var state = "idle";
+    function load() {
+      if (state !== "idle") return;
+      state = "loading";
+      setStatus(config.id, TEXT.loading + "…");
+      fetch(config.url, { headers: { Accept: "application/geo+json" }, credentials: "same-origin" })
+        .then(function (response) {
+          if (!response.ok) throw new Error(response.status + " " + response.statusText);
+          return response.json();
+        })
+        .then(function (data) {
+          layer.addData(data);
+          state = "loaded";
+          layer.fire("gridmap:loaded", { count: (data.features || []).length });
+          setStatus(config.id, null);
+        })
+        .catch(function (error) {
+          state = "idle";
+          setStatus(config.id, TEXT.failed + ": " + error.message, true);
+        });
+    }
+    layer.on("add", load);
+    return layer;
+  }
+
+  window.gridmap = { remoteLayer: remoteLayer, escapeHtml: escapeHtml, lang: lang };
+})();
