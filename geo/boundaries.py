@@ -249,7 +249,7 @@ def write_level(
     """
     grids = {g.code: g for g in session.scalars(select(Grid).where(Grid.code.in_([f.code for f in features])))}
     parent_level = (level.parent or level).value
-    parent_ids = dict(session.execute(select(Grid.code, Grid.id).where(Grid.level == parent_level)).tuples().all())
+    parent_ids = dict(session.execute(select(Grid.code, Grid.id).where(Grid.level == parent_level)).all())
     for feature in features:
         grid = grids.get(feature.code)
         if grid is None:

@@ -78,7 +78,7 @@ def load_demo(session: Session, data_dir: Path = DATA_DIR) -> DemoSummary:
     if problems:
         raise BoundaryImportError(problems)
 
-    grid_ids = dict(session.execute(select(Grid.code, Grid.id)).tuples().all())
+    grid_ids = dict(session.execute(select(Grid.code, Grid.id)).all())
     with open(data_dir / "demo" / "workers.csv", newline="") as source:
         workers = {
             row["code"]: GridWorker(

@@ -105,7 +105,7 @@ def _chain(session: Session, group_id: int) -> list[ChainLink]:
     for worker in session.scalars(select(GridWorker).where(GridWorker.grid_id.in_(ids)).order_by(GridWorker.code)):
         workers.setdefault(worker.grid_id, []).append(WorkerSummary(worker.code, worker.name, worker.post, worker.nets))
     branch_rows = session.execute(select(PartyBranch.grid_id, PartyBranch.name).where(PartyBranch.grid_id.in_(ids)))
-    branches = dict(branch_rows.tuples().all())
+    branches = dict(branch_rows.all())
     return [
         ChainLink(g.level, g.code, g.name_zh, g.name_en, g.is_demo, workers.get(g.id, []), branches.get(g.id))
         for g in grids

@@ -81,7 +81,7 @@ def _add_basemap(m: folium.Map, basemap: Basemap) -> None:
 
 def build_map(layers: list[tuple[LayerSpec, str]], lang: str, basemap: Basemap) -> folium.Map:
     """Return a Folium map of the county with ``layers`` (spec, GeoJSON URL) and a layer control."""
-    m = folium.Map(location=COUNTY_CENTRE, zoom_start=9, tiles=None, control_scale=True, prefer_canvas=True)
+    m = folium.Map(location=COUNTY_CENTRE, zoom_start=9, tiles=None, control_scale=True)
     _add_basemap(m, basemap)
     for spec, url in layers:
         RemoteGeoJson(spec, url, lang).add_to(m)

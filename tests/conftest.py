@@ -40,7 +40,10 @@ def app():
         load_demo(db.session)
         db.session.commit()
         db.session.remove()
-    return app
+    yield app
+    with app.app_context():
+        # Close pooled connections before exit; psycopg warns about any left open.
+        db.engine.dispose()
 
 
 @pytest.fixture

@@ -1,0 +1,50 @@
+"""The county map as a user sees it, in a real headless Chromium with no internet."""
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.db]
+
+PATHS = ".leaflet-overlay-pane path.leaflet-interactive"
+
+
+def test_county_map_draws_grids_and_layer_control_offline(offline_page, live_server, artifacts):
+    page, log = offline_page
+    page.goto(live_server + "/")
+    # Neighbours (8) + county (1) + townships (8) are on at first.
+    page.wait_for_function(f"document.querySelectorAll('{PATHS}').length >= 17")
+    control = page.locator(".leaflet-control-layers")
+    assert control.is_visible()
+    labels = control.locator("label").all_inner_texts()
+    assert any("村民小组网格（演示）" in label for label in labels)
+    assert page.get_by_role("note").inner_text().startswith("演示数据")
+
+    page.get_by_text("村民小组网格（演示）").click()
+    page.wait_for_function(f"document.querySelectorAll('{PATHS}').length >= 17 + 480")
+    page.screenshot(path=artifacts / "county-map.png")
+
+    assert log.blocked == []
+    assert log.errors == []
+
+
+def test_popup_names_the_grid_and_flags_demo_data(offline_page, live_server):
+    page, log = offline_page
+    page.goto(live_server + "/")
+    page.wait_for_function(f"document.querySelectorAll('{PATHS}').length >= 17")
+    # The map centre lies inside a township; clicking there opens its popup.
+    page.mouse.click(640, 470)
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    text = popup.inner_text()
+    assert "网格编码" in text and "533422" in text
+    assert "演示数据" in text
+    assert log.errors == []
+
+
+def test_english_page(offline_page, live_server, artifacts):
+    page, log = offline_page
+    page.goto(live_server + "/?lang=en")
+    page.wait_for_function(f"document.querySelectorAll('{PATHS}').length >= 17")
+    assert "Township grids (demo)" in page.locator(".leaflet-control-layers").inner_text()
+    assert page.get_by_role("note").inner_text().startswith("Demonstration data")
+    page.screenshot(path=artifacts / "county-map-en.png")
+    assert log.blocked == [] and log.errors == []
