@@ -41,7 +41,8 @@ def from_environment() -> dict:
     return {
         "SECRET_KEY": _secret_key(),
         "SQLALCHEMY_DATABASE_URI": database_url(),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No pre-ping: it costs a round trip on every request; recycling covers server-side timeouts.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
         "BABEL_DEFAULT_LOCALE": "zh",
         "LANGUAGES": ("zh", "en"),
         # Background tiles: "none" (default; works offline), "osm", or "tianditu" (needs TIANDITU_KEY).

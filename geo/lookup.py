@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import Integer, bindparam, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session, aliased
 
 from geo.boundaries import current_generation, valid_in
 from geo.errors import InvalidInput, NotFound
-from geo.models import AdminArea, Grid, GridLookupPart, GridWorker, PartyBranch
+from geo.models import AdminArea, Generation, Grid, GridLookupPart, GridWorker, PartyBranch
 
 # The county's bounding box, padded by a degree: used only to recognise swapped coordinates.
 _REGION = (97.5, 26.5, 100.5, 30.2)
@@ -43,6 +45,17 @@ class ChainLink:
     workers: list[WorkerSummary] = field(default_factory=list)
     party_branch: str | None = None
 
+    def as_dict(self) -> dict:
+        return {
+            "level": self.level,
+            "code": self.code,
+            "name_zh": self.name_zh,
+            "name_en": self.name_en,
+            "is_demo": self.is_demo,
+            "workers": [{"code": w.code, "name": w.name, "post": w.post, "nets": w.nets} for w in self.workers],
+            "party_branch": self.party_branch,
+        }
+
 
 @dataclass(frozen=True)
 class LookupResult:
@@ -56,6 +69,19 @@ class LookupResult:
     nearest_grid: ChainLink | None = None
     nearest_distance_m: float | None = None
     neighbour_county: dict | None = None
+
+    def as_dict(self) -> dict:
+        """Return the answer as JSON-ready data (dataclasses.asdict is several times slower here)."""
+        return {
+            "lon": self.lon,
+            "lat": self.lat,
+            "generation": self.generation,
+            "inside_county": self.inside_county,
+            "chain": [link.as_dict() for link in self.chain],
+            "nearest_grid": self.nearest_grid.as_dict() if self.nearest_grid else None,
+            "nearest_distance_m": self.nearest_distance_m,
+            "neighbour_county": self.neighbour_county,
+        }
 
 
 def parse_coordinates(lon_text: str | None, lat_text: str | None) -> tuple[float, float]:
@@ -82,33 +108,87 @@ def parse_coordinates(lon_text: str | None, lat_text: str | None) -> tuple[float
     return lon, lat
 
 
-def _point(lon: float, lat: float):
+def _point(lon, lat):
     return func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
 
 
-def _chain(session: Session, group_id: int) -> list[ChainLink]:
-    """Return the chain from the county down to ``group_id``, with workers and branch."""
-    grid = aliased(Grid)
-    ancestors = (
-        select(Grid.id, Grid.parent_id, literal(0).label("depth")).where(Grid.id == group_id).cte(recursive=True)
+def _generation_in_force():
+    return select(func.max(Generation.id)).where(Generation.activated_at.is_not(None)).scalar_subquery()
+
+
+@lru_cache(maxsize=1)
+def _chain_statement():
+    """One statement for the whole answer: the covering group, its ancestors, their workers and branch.
+
+    Built once; the hot path is a single round trip with no ORM objects.
+    """
+    generation = func.coalesce(bindparam("generation", type_=Integer), _generation_in_force())
+    hit = (
+        select(GridLookupPart.grid_id)
+        .where(
+            func.ST_Covers(GridLookupPart.geom, _point(bindparam("lon"), bindparam("lat"))),
+            GridLookupPart.generation_low <= generation,
+            or_(GridLookupPart.generation_high.is_(None), GridLookupPart.generation_high >= generation),
+        )
+        .order_by(GridLookupPart.code)
+        .limit(1)
+        .scalar_subquery()
     )
+    return _chain_from(hit, generation)
+
+
+@lru_cache(maxsize=1)
+def _chain_of_grid_statement():
+    return _chain_from(bindparam("grid_id", type_=Integer), literal(None, Integer))
+
+
+def _chain_from(start, generation):
+    parent = aliased(Grid)
+    ancestors = select(Grid.id, Grid.parent_id, literal(0).label("depth")).where(Grid.id == start).cte(recursive=True)
     ancestors = ancestors.union_all(
-        select(grid.id, grid.parent_id, ancestors.c.depth + 1).join(ancestors, grid.id == ancestors.c.parent_id)
+        select(parent.id, parent.parent_id, ancestors.c.depth + 1).join(ancestors, parent.id == ancestors.c.parent_id)
     )
-    grids = (
-        session.execute(select(Grid).join(ancestors, Grid.id == ancestors.c.id).order_by(ancestors.c.depth.desc()))
-        .scalars()
-        .all()
+    workers = (
+        select(
+            func.json_agg(
+                aggregate_order_by(
+                    func.json_build_object(
+                        "code",
+                        GridWorker.code,
+                        "name",
+                        GridWorker.name,
+                        "post",
+                        GridWorker.post,
+                        "nets",
+                        GridWorker.nets,
+                    ),
+                    GridWorker.code,
+                )
+            )
+        )
+        .where(GridWorker.grid_id == Grid.id)
+        .scalar_subquery()
     )
-    ids = [g.id for g in grids]
-    workers: dict[int, list[WorkerSummary]] = {}
-    for worker in session.scalars(select(GridWorker).where(GridWorker.grid_id.in_(ids)).order_by(GridWorker.code)):
-        workers.setdefault(worker.grid_id, []).append(WorkerSummary(worker.code, worker.name, worker.post, worker.nets))
-    branch_rows = session.execute(select(PartyBranch.grid_id, PartyBranch.name).where(PartyBranch.grid_id.in_(ids)))
-    branches = dict(branch_rows.all())
+    branch = select(PartyBranch.name).where(PartyBranch.grid_id == Grid.id).scalar_subquery()
+    return (
+        select(Grid.level, Grid.code, Grid.name_zh, Grid.name_en, Grid.is_demo, workers, branch, generation)
+        .join(ancestors, Grid.id == ancestors.c.id)
+        .order_by(ancestors.c.depth.desc())
+    )
+
+
+def _links(rows) -> list[ChainLink]:
     return [
-        ChainLink(g.level, g.code, g.name_zh, g.name_en, g.is_demo, workers.get(g.id, []), branches.get(g.id))
-        for g in grids
+        ChainLink(
+            level,
+            code,
+            name_zh,
+            name_en,
+            is_demo,
+            [WorkerSummary(w["code"], w["name"], w["post"], w["nets"]) for w in workers or []],
+            branch,
+        )
+        for level, code, name_zh, name_en, is_demo, workers, branch, _ in rows
     ]
 
 
@@ -124,20 +204,16 @@ def lookup_point(session: Session, lon: float, lat: float, generation: int | Non
     generation : int, optional
         Boundary generation to ask; the one in force when omitted.
     """
+    connection = session.connection()
+    rows = connection.execute(_chain_statement(), {"lon": lon, "lat": lat, "generation": generation}).all()
+    if rows:
+        return LookupResult(lon, lat, rows[0][-1], True, _links(rows))
     if generation is None:
         generation = current_generation(session)
         if generation is None:
             raise NotFound("no grid boundaries are loaded yet")
-    point = _point(lon, lat)
-    group_id = session.scalar(
-        select(GridLookupPart.grid_id)
-        .where(func.ST_Covers(GridLookupPart.geom, point), *valid_in(GridLookupPart, generation))
-        .order_by(GridLookupPart.code)
-        .limit(1)
-    )
-    if group_id is not None:
-        return LookupResult(lon, lat, generation, True, _chain(session, group_id))
 
+    point = _point(lon, lat)
     nearest = session.execute(
         select(GridLookupPart.grid_id, func.ST_Distance(func.Geography(GridLookupPart.geom), func.Geography(point)))
         .where(*valid_in(GridLookupPart, generation))
@@ -149,7 +225,9 @@ def lookup_point(session: Session, lon: float, lat: float, generation: int | Non
             AdminArea.is_home_county.is_(False), func.ST_Covers(AdminArea.geom, point)
         )
     ).first()
-    nearest_link = _chain(session, nearest.grid_id)[-1] if nearest else None
+    nearest_link = None
+    if nearest:
+        nearest_link = _links(connection.execute(_chain_of_grid_statement(), {"grid_id": nearest.grid_id}))[-1]
     return LookupResult(
         lon,
         lat,

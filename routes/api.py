@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import text
 
@@ -59,4 +57,4 @@ def lookup():
     lon, lat = parse_coordinates(request.args.get("lon"), request.args.get("lat"))
     lon, lat = (float(v) for v in to_wgs84(lon, lat, source))
     result = lookup_point(db.session, lon, lat, _generation_arg())
-    return jsonify(asdict(result))
+    return jsonify(result.as_dict())

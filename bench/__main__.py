@@ -1,0 +1,21 @@
+"""Run every benchmark: ``./dev bench`` (or ``python -m bench NAME ...`` for some)."""
+
+from __future__ import annotations
+
+import sys
+
+from bench import assign_points, lookup_http
+
+BENCHMARKS = {"assign": assign_points.main, "lookup": lookup_http.main}
+
+
+def main(names: list[str]) -> None:
+    unknown = [name for name in names if name not in BENCHMARKS]
+    if unknown:
+        sys.exit(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+    for name in names or BENCHMARKS:
+        BENCHMARKS[name]()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
