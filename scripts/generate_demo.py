@@ -1,7 +1,7 @@
 """Regenerate the demonstration grid hierarchy, workers and party branches.
 
 Deterministic (fixed seeds): running it again rewrites the same files.
-Input: data/boundaries/county_533422.geojson (real, see data/PROVENANCE.md).
+Input: data/boundaries/county_533422.geojson (real, see docs/data.md).
 Output: data/boundaries/grids_<level>.geojson and data/demo/*.csv, all committed.
 """
 
