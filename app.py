@@ -7,7 +7,7 @@ from flask import Flask
 import cli
 import config
 import routes
-from extensions import babel, db, migrate, select_locale
+from extensions import babel, compress, db, migrate, select_locale
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -17,9 +17,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # readable Chinese in API answers
+    app.json.sort_keys = False  # type: ignore[attr-defined]
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
     babel.init_app(app, locale_selector=select_locale)
+    compress.init_app(app)
     routes.init_app(app)
     cli.init_app(app)
     return app

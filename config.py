@@ -48,6 +48,8 @@ def from_environment() -> dict:
         # Background tiles: "none" (default; works offline), "osm", or "tianditu" (needs TIANDITU_KEY).
         "BASEMAP": os.environ.get("GRIDMAP_BASEMAP", "none"),
         "TIANDITU_KEY": os.environ.get("TIANDITU_KEY", ""),
+        "COMPRESS_MIMETYPES": ["application/json", "application/geo+json", "text/html", "text/css", "text/javascript"],
+        "COMPRESS_ALGORITHM": ["gzip"],
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("GRIDMAP_HTTPS", "") == "1",

@@ -125,3 +125,10 @@ def test_wrong_method_is_a_json_405(client):
 
 def test_health(client):
     assert client.get("/api/health").get_json() == {"status": "ok"}
+
+
+def test_grid_layers_are_compressed_for_slow_connections(client):
+    plain = client.get("/api/grids?level=group")
+    packed = client.get("/api/grids?level=group", headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert len(packed.data) < len(plain.data) / 2
