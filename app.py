@@ -7,7 +7,7 @@ from flask import Flask
 import cli
 import config
 import routes
-from extensions import babel, compress, db, migrate, select_locale
+from extensions import babel, compress, db, limiter, migrate, select_locale
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -22,6 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
     babel.init_app(app, locale_selector=select_locale)
     compress.init_app(app)
+    limiter.init_app(app)
     routes.init_app(app)
     cli.init_app(app)
     return app

@@ -2,19 +2,49 @@
 
 from __future__ import annotations
 
+import getpass
+import sys
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from extensions import db
+from geo.accounts import create_token, create_user, reset_password, set_active, update_user
 from geo.boundaries import FieldNames, import_levels, read_boundary_file
 from geo.crs import SourceCRS
 from geo.demo import clear_atlas, is_loaded, load_demo
 from geo.errors import GridError
-from geo.models import GridLevel
+from geo.models import GridLevel, Role, User
 
 demo_cli = AppGroup("demo", help="Demonstration data.")
 grids_cli = AppGroup("grids", help="Grid boundaries.")
+users_cli = AppGroup("users", help="Accounts: create, change, reset password, disable, API tokens.")
+
+
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _nets(value: str | None) -> list[str] | None:
+    return [net.strip() for net in value.split(",") if net.strip()] if value is not None else None
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("password", hide_input=True, confirmation_prompt=True)
+
+
+def _apply(change) -> None:
+    """Run an account change in one transaction; domain errors become a clear CLI error."""
+    try:
+        change()
+    except GridError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    db.session.commit()
 
 
 @demo_cli.command("load")
@@ -36,6 +66,9 @@ def demo_load(replace: bool) -> None:
         f"demo loaded: {summary.grids} grids, {summary.workers} grid workers, "
         f"{summary.branches} party branches, {summary.neighbours} neighbouring counties"
     )
+    click.echo("demo accounts (they exist only with the demo data):")
+    for account in summary.users:
+        click.echo(f"  {account.username:<12} {account.password:<24} {account.role.value:<14} {account.jurisdiction}")
 
 
 @grids_cli.command("import")
@@ -88,7 +121,95 @@ def grids_import(
         click.echo(f"dry run: {len(features)} {level} outlines pass every check; add --commit to write them")
 
 
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
+@click.option("--jurisdiction", required=True, help="Grid code the user may see (and everything below it).")
+@click.option("--nets", required=True, help="Comma-separated: social,religious,rural.")
+@click.option("--name", "display_name", default="", help="Display name.")
+@click.option("--worker", "worker_code", help="Grid worker record (required for the grid_worker role).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_create(username, role, jurisdiction, nets, display_name, worker_code, password_stdin) -> None:
+    """Create an account."""
+    password = _password(password_stdin)
+    _apply(
+        lambda: create_user(
+            db.session,
+            username=username,
+            password=password,
+            role=role,
+            jurisdiction=jurisdiction,
+            nets=_nets(nets) or [],
+            display_name=display_name,
+            worker_code=worker_code,
+            actor=_actor(),
+        )
+    )
+    click.echo(f"created {username}")
+
+
+@users_cli.command("set")
+@click.argument("username")
+@click.option("--role", type=click.Choice([role.value for role in Role]))
+@click.option("--jurisdiction")
+@click.option("--nets", help="Comma-separated: social,religious,rural.")
+def users_set(username, role, jurisdiction, nets) -> None:
+    """Change an account's role, jurisdiction or nets (its sessions end)."""
+    _apply(
+        lambda: update_user(
+            db.session, username, role=role, jurisdiction=jurisdiction, nets=_nets(nets), actor=_actor()
+        )
+    )
+    click.echo(f"updated {username}")
+
+
+@users_cli.command("reset-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_reset_password(username, password_stdin) -> None:
+    """Set a new password (the user's sessions end)."""
+    password = _password(password_stdin)
+    _apply(lambda: reset_password(db.session, username, password, actor=_actor()))
+    click.echo(f"password of {username} reset")
+
+
+@users_cli.command("disable")
+@click.argument("username")
+def users_disable(username) -> None:
+    """Disable an account: its sessions and API tokens stop working at once."""
+    _apply(lambda: set_active(db.session, username, False, actor=_actor()))
+    click.echo(f"disabled {username}")
+
+
+@users_cli.command("enable")
+@click.argument("username")
+def users_enable(username) -> None:
+    """Enable a disabled account."""
+    _apply(lambda: set_active(db.session, username, True, actor=_actor()))
+    click.echo(f"enabled {username}")
+
+
+@users_cli.command("token")
+@click.argument("username")
+@click.option("--name", required=True, help="What the token is for (e.g. the phone or script).")
+def users_token(username, name) -> None:
+    """Create an API token; it is shown once and stored only as a hash."""
+    tokens: list[str] = []
+    _apply(lambda: tokens.append(create_token(db.session, username, name, actor=_actor())))
+    click.echo(tokens[0])
+
+
+@users_cli.command("list")
+def users_list() -> None:
+    """List accounts."""
+    for user in db.session.scalars(select(User).order_by(User.username)):
+        state = "active" if user.is_active else "disabled"
+        nets = ",".join(user.nets)
+        click.echo(f"{user.username:<16} {user.role:<14} {user.jurisdiction.code:<16} {nets:<24} {state}")
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(demo_cli)
     app.cli.add_command(grids_cli)
+    app.cli.add_command(users_cli)

@@ -50,6 +50,13 @@ def from_environment() -> dict:
         "TIANDITU_KEY": os.environ.get("TIANDITU_KEY", ""),
         "COMPRESS_MIMETYPES": ["application/json", "application/geo+json", "text/html", "text/css", "text/javascript"],
         "COMPRESS_ALGORITHM": ["gzip"],
+        # Streamed responses (static files) stay as they are: compressing them leaks their file handles.
+        "COMPRESS_STREAMS": False,
+        "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+        "LOGIN_RATE_LIMIT": os.environ.get("GRIDMAP_LOGIN_RATE_LIMIT", "10 per minute"),
+        # Per process by default; point it at Redis or Memcached when running several workers.
+        "RATELIMIT_STORAGE_URI": os.environ.get("GRIDMAP_RATELIMIT_STORAGE", "memory://"),
+        "RATELIMIT_ENABLED": os.environ.get("GRIDMAP_RATELIMIT", "on") != "off",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("GRIDMAP_HTTPS", "") == "1",

@@ -5,8 +5,12 @@ from __future__ import annotations
 from flask import current_app, request
 from flask_babel import Babel
 from flask_compress import Compress
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 
 from geo.models import Base
 
@@ -15,6 +19,9 @@ migrate = Migrate()
 babel = Babel()
 # Deqin's connections are slow: grid layers shrink about 4x compressed.
 compress = Compress()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address)
 
 LANGUAGE_COOKIE = "lang"
 

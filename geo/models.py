@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from geoalchemy2 import Geometry
 from sqlalchemy import ARRAY, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -54,6 +55,16 @@ class Net(StrEnum):
     SOCIAL = "social"
     RELIGIOUS = "religious"
     RURAL = "rural"
+
+    def label(self, lang: str = "zh") -> str:
+        return _NET_LABELS[self][lang == "en"]
+
+
+_NET_LABELS = {
+    Net.SOCIAL: ("社会治理网", "Social governance"),
+    Net.RELIGIOUS: ("宗教事务网", "Religious affairs"),
+    Net.RURAL: ("乡村振兴网", "Rural revitalisation"),
+}
 
 
 class Generation(Base):
@@ -165,3 +176,84 @@ class PartyBranch(Base):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
 
     secretary: Mapped[GridWorker | None] = relationship()
+
+
+class Role(StrEnum):
+    """What a user may do; where they may do it is their jurisdiction."""
+
+    ADMIN = "admin"  # 县级管理员: users, plan approval
+    DISPATCHER = "dispatcher"  # 调度员
+    PLANNER = "planner"  # 规划员
+    PATROL_LEADER = "patrol_leader"  # 巡逻队长
+    GRID_WORKER = "grid_worker"  # 网格员
+    VIEWER = "viewer"  # 领导查看: read-only
+
+    def label(self, lang: str = "zh") -> str:
+        return _ROLE_LABELS[self][lang == "en"]
+
+
+_ROLE_LABELS = {
+    Role.ADMIN: ("县级管理员", "Administrator"),
+    Role.DISPATCHER: ("调度员", "Dispatcher"),
+    Role.PLANNER: ("规划员", "Planner"),
+    Role.PATROL_LEADER: ("巡逻队长", "Patrol leader"),
+    Role.GRID_WORKER: ("网格员", "Grid worker"),
+    Role.VIEWER: ("领导查看", "Viewer"),
+}
+
+
+class User(Base):
+    """An account, bound to one grid (its jurisdiction) and holding one or more nets."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("grid.id"))
+    nets: Mapped[list[str]] = mapped_column(ARRAY(String(10)))
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("grid_worker.id"))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped on password reset or disabling: sessions signed with an older value stop working.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    jurisdiction: Mapped[Grid] = relationship()
+    worker: Mapped[GridWorker | None] = relationship()
+
+
+class ApiToken(Base):
+    """A per-user token for scripts and phone apps; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+
+
+class AuditEvent(Base):
+    """One change, appended and never altered: a trigger refuses UPDATE, DELETE and TRUNCATE.
+
+    Deliberately without foreign keys, so no cascade can reach it and it outlives what it describes.
+    """
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
+    actor: Mapped[str] = mapped_column(String(50), index=True)
+    action: Mapped[str] = mapped_column(String(50), index=True)
+    entity: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[str] = mapped_column(String(50))
+    before: Mapped[dict | None] = mapped_column(JSONB)
+    after: Mapped[dict | None] = mapped_column(JSONB)
+    address: Mapped[str | None] = mapped_column(String(64))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from geo.accounts import Principal
 from geo.models import Net
 
 
@@ -53,9 +54,9 @@ def register(spec: LayerSpec) -> LayerSpec:
     return spec
 
 
-def get_layers(ids: list[str]) -> list[LayerSpec]:
-    """Return the layers named by ``ids``, in that order."""
-    return [REGISTRY[layer_id] for layer_id in ids]
+def visible_layers(ids: list[str], principal: Principal) -> list[LayerSpec]:
+    """Return the layers named by ``ids``, in that order, less those of nets ``principal`` lacks."""
+    return [REGISTRY[i] for i in ids if REGISTRY[i].net is None or principal.has_net(REGISTRY[i].net)]
 
 
 from layers import grids  # noqa: E402,F401  (registers the grid layers)

@@ -79,14 +79,22 @@ def _add_basemap(m: folium.Map, basemap: Basemap) -> None:
             ).add_to(m)
 
 
-def build_map(layers: list[tuple[LayerSpec, str]], lang: str, basemap: Basemap) -> folium.Map:
-    """Return a Folium map of the county with ``layers`` (spec, GeoJSON URL) and a layer control."""
+def build_map(
+    layers: list[tuple[LayerSpec, str]],
+    lang: str,
+    basemap: Basemap,
+    bounds: tuple[float, float, float, float] | None = None,
+) -> folium.Map:
+    """Return a Folium map with ``layers`` (spec, GeoJSON URL), a layer control, fitted to ``bounds``.
+
+    ``bounds`` is (west, south, east, north); the whole county when omitted.
+    """
     m = folium.Map(location=COUNTY_CENTRE, zoom_start=9, tiles=None, control_scale=True)
     _add_basemap(m, basemap)
     for spec, url in layers:
         RemoteGeoJson(spec, url, lang).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    m.fit_bounds(COUNTY_BOUNDS)
+    m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]] if bounds else COUNTY_BOUNDS)
     return m
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from geo.models import Net
 from layers import LayerSpec, PopupField, register
 
 GRID_POPUP = (
@@ -87,3 +88,24 @@ NEIGHBOURS = register(
 )
 
 ATLAS_LAYERS = [NEIGHBOURS.id, COUNTY.id, TOWNSHIP.id, VILLAGE.id, GROUP.id]
+
+NET_LAYERS = [
+    register(
+        LayerSpec(
+            id=f"net-{net.value}",
+            title_zh=f"{net.label('zh')}·网格员覆盖（演示）",
+            title_en=f"{net.label('en')} net: grids with a worker (demo)",
+            endpoint="api.grids",
+            endpoint_args={"level": "group", "net": net.value},
+            net=net,
+            style={"color": colour, "weight": 0.8, "fillColor": colour, "fillOpacity": 0.25},
+            popup=GRID_POPUP,
+            label_prop="name_zh",
+            show=False,
+            demo=True,
+        )
+    )
+    for net, colour in ((Net.SOCIAL, "#d6604d"), (Net.RELIGIOUS, "#8073ac"), (Net.RURAL, "#4d9221"))
+]
+
+ATLAS_LAYERS = [*ATLAS_LAYERS, *(layer.id for layer in NET_LAYERS)]

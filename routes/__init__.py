@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Flask, Response, jsonify, request
+from flask_babel import get_locale
 from werkzeug.exceptions import HTTPException
 
 from extensions import LANGUAGE_COOKIE
 from geo.errors import GridError
-from routes import api, map_page
+from geo.models import Net, Role
+from routes import access, admin, api, auth, map_page
+from routes.access import wants_json
 
 
-def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
-
-
-def _grid_error(error: GridError) -> tuple[Response, int]:
+def _grid_error(error: GridError):
+    if not wants_json():
+        return error.message, error.status
     body: dict = {"error": error.message}
     if error.field:
         body["field"] = error.field
@@ -24,7 +27,7 @@ def _grid_error(error: GridError) -> tuple[Response, int]:
 
 
 def _http_error(error: HTTPException):
-    if not _wants_json():
+    if not wants_json():
         return error
     return jsonify({"error": error.description}), error.code
 
@@ -36,10 +39,31 @@ def _remember_language(response: Response) -> Response:
     return response
 
 
+def _template_helpers() -> dict:
+    lang = str(get_locale())
+
+    def query_with(**changes) -> str:
+        """The current query string with some parameters replaced (for pagers)."""
+        args = request.args.to_dict()
+        args.update({key: str(value) for key, value in changes.items()})
+        return urlencode(args)
+
+    return {"role_label": lambda role: Role(role).label(lang), "query_with": query_with}
+
+
+def _net_label(net: str) -> str:
+    return Net(net).label(str(get_locale()))
+
+
 def init_app(app: Flask) -> None:
     """Register every blueprint and the JSON error handlers."""
+    access.init_app(app)
+    app.register_blueprint(auth.bp)
     app.register_blueprint(map_page.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(admin.bp)
     app.register_error_handler(GridError, _grid_error)
     app.register_error_handler(HTTPException, _http_error)
     app.after_request(_remember_language)
+    app.context_processor(_template_helpers)
+    app.add_template_filter(_net_label, "net_label")

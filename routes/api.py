@@ -1,15 +1,24 @@
-"""The JSON API: grid outlines and point lookups."""
+"""The JSON API: grid outlines, grid details and point lookups, all within the caller's jurisdiction."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import text
 
-from extensions import db
-from geo.atlas import grid_layer_geojson, neighbours_geojson, parse_bbox, parse_level
+from extensions import db, limiter
+from geo.atlas import (
+    grid_detail,
+    grid_layer_geojson,
+    jurisdiction_summary,
+    neighbours_geojson,
+    parse_bbox,
+    parse_level,
+    parse_net,
+)
 from geo.crs import parse_source_crs, to_wgs84
 from geo.errors import InvalidInput
 from geo.lookup import lookup_point, parse_coordinates
+from routes.access import current_principal, public
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -26,6 +35,8 @@ def _generation_arg() -> int | None:
 
 
 @bp.get("/health")
+@public
+@limiter.limit("120 per minute")
 def health():
     """Answer 200 when the app and its database respond."""
     db.session.execute(text("SELECT 1"))
@@ -34,11 +45,24 @@ def health():
 
 @bp.get("/grids")
 def grids():
-    """Grid outlines of one level as GeoJSON, optionally within a bbox."""
+    """Grid outlines of one level as GeoJSON, optionally within a bbox or for one net."""
     level = parse_level(request.args.get("level"))
     bbox = parse_bbox(request.args.get("bbox"))
-    body = grid_layer_geojson(db.session, level, bbox, _generation_arg())
+    net = parse_net(request.args.get("net"))
+    body = grid_layer_geojson(db.session, level, current_principal(), bbox, _generation_arg(), net)
     return Response(body, mimetype=GEOJSON)
+
+
+@bp.get("/grids/<code>")
+def grid(code: str):
+    """One grid with its workers (contact data included) and party branch."""
+    return jsonify(grid_detail(db.session, code, current_principal()))
+
+
+@bp.get("/summary")
+def summary():
+    """Counts of grids, workers per net and branches in the caller's jurisdiction."""
+    return jsonify(jurisdiction_summary(db.session, current_principal()))
 
 
 @bp.get("/neighbours")
@@ -56,5 +80,5 @@ def lookup():
         raise InvalidInput(str(error), field="crs") from None
     lon, lat = parse_coordinates(request.args.get("lon"), request.args.get("lat"))
     lon, lat = (float(v) for v in to_wgs84(lon, lat, source))
-    result = lookup_point(db.session, lon, lat, _generation_arg())
+    result = lookup_point(db.session, lon, lat, current_principal(), _generation_arg())
     return jsonify(result.as_dict())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +32,9 @@ def _test_database_url() -> str:
 @pytest.fixture(scope="session")
 def app():
     """The app bound to the test database, with the schema migrated and the demo atlas loaded."""
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": _test_database_url()})
+    app = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": _test_database_url(), "LOGIN_RATE_LIMIT": "1000 per minute"}
+    )
     with app.app_context():
         db.session.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
         db.session.commit()
@@ -46,8 +49,51 @@ def app():
         db.engine.dispose()
 
 
+def csrf_token_of(client, path: str = "/login") -> str:
+    """The CSRF token a page hands out (from its meta tag or login form)."""
+    html = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+
+
+def sign_in(client, username: str, password: str | None = None):
+    """Sign ``client`` in through the real login form; return the response."""
+    token = csrf_token_of(client)
+    return client.post(
+        "/login",
+        data={"username": username, "password": password or f"{username}-demo-2026", "csrf_token": token},
+    )
+
+
+@pytest.fixture(scope="session")
+def session_cookies(app) -> dict[str, str]:
+    """One signed-in session cookie per demo user, made once (login is rate limited)."""
+    return {}
+
+
 @pytest.fixture
-def client(app):
+def client_as(app, session_cookies):
+    """Return a factory of test clients signed in as a given demo user."""
+
+    def make(username: str):
+        client = app.test_client()
+        if username not in session_cookies:
+            response = sign_in(client, username)
+            assert response.status_code == 302, response.get_data(as_text=True)
+            session_cookies[username] = client.get_cookie("session").value
+        client.set_cookie("session", session_cookies[username])
+        return client
+
+    return make
+
+
+@pytest.fixture
+def client(client_as):
+    """A county-wide dispatcher holding every net."""
+    return client_as("dispatcher")
+
+
+@pytest.fixture
+def anonymous(app):
     return app.test_client()
 
 

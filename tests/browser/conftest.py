@@ -38,6 +38,15 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+def sign_in(page: Page, base_url: str, username: str) -> None:
+    """Sign in through the login form, as a person would."""
+    page.goto(base_url + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", f"{username}-demo-2026")
+    page.click("button[type=submit]")
+    page.wait_for_url(base_url + "/")
+
+
 @pytest.fixture
 def offline_page(browser, live_server) -> Iterator[tuple[Page, PageLog]]:
     """A fresh page that may only reach the live server; the log says what it tried beyond it."""

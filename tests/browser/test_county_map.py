@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.browser.conftest import sign_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
 PATHS = ".leaflet-overlay-pane path.leaflet-interactive"
@@ -9,7 +11,7 @@ PATHS = ".leaflet-overlay-pane path.leaflet-interactive"
 
 def test_county_map_draws_grids_and_layer_control_offline(offline_page, live_server, artifacts):
     page, log = offline_page
-    page.goto(live_server + "/")
+    sign_in(page, live_server, "dispatcher")
     # Neighbours (8) + county (1) + townships (8) are on at first.
     page.wait_for_function(f"document.querySelectorAll('{PATHS}').length >= 17")
     control = page.locator(".leaflet-control-layers")
@@ -28,7 +30,7 @@ def test_county_map_draws_grids_and_layer_control_offline(offline_page, live_ser
 
 def test_popup_names_the_grid_and_flags_demo_data(offline_page, live_server):
     page, log = offline_page
-    page.goto(live_server + "/")
+    sign_in(page, live_server, "dispatcher")
     page.wait_for_function(f"document.querySelectorAll('{PATHS}').length >= 17")
     # The map centre lies inside a township; clicking there opens its popup.
     page.mouse.click(640, 470)
@@ -42,6 +44,7 @@ def test_popup_names_the_grid_and_flags_demo_data(offline_page, live_server):
 
 def test_english_page(offline_page, live_server, artifacts):
     page, log = offline_page
+    sign_in(page, live_server, "dispatcher")
     page.goto(live_server + "/?lang=en")
     page.wait_for_function(f"document.querySelectorAll('{PATHS}').length >= 17")
     assert "Township grids (demo)" in page.locator(".leaflet-control-layers").inner_text()

@@ -10,6 +10,7 @@ import pytest
 import shapely
 from sqlalchemy import func, select
 
+from geo.accounts import Principal
 from geo.boundaries import BoundaryFeature, FieldNames, current_generation, import_levels, read_boundary_file
 from geo.crs import to_metric, wgs84_to_gcj02
 from geo.errors import BoundaryImportError
@@ -17,6 +18,8 @@ from geo.lookup import lookup_point
 from geo.models import Generation, GridLevel
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "boundaries"
+
+EVERYTHING = Principal.everything()
 
 
 @pytest.fixture(scope="module")
@@ -175,12 +178,12 @@ def test_import_makes_a_new_generation_and_old_lookups_still_answer(session, gro
     probe = shapely.point_on_surface(piece)
 
     old_generation = current_generation(session)
-    assert lookup_point(session, probe.x, probe.y).chain[-1].code == groups.code[first]
+    assert lookup_point(session, probe.x, probe.y, EVERYTHING).chain[-1].code == groups.code[first]
     problems = import_levels(session, [(GridLevel.GROUP, features_of(changed))], "move a corner", commit=True)
     assert problems == []
     assert current_generation(session) > old_generation
-    assert lookup_point(session, probe.x, probe.y).chain[-1].code == groups.code[second]
-    assert lookup_point(session, probe.x, probe.y, old_generation).chain[-1].code == groups.code[first]
+    assert lookup_point(session, probe.x, probe.y, EVERYTHING).chain[-1].code == groups.code[second]
+    assert lookup_point(session, probe.x, probe.y, EVERYTHING, old_generation).chain[-1].code == groups.code[first]
 
 
 def _adjacent_siblings(groups):

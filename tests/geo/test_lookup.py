@@ -5,11 +5,14 @@ import shapely
 from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 
+from geo.accounts import Principal
 from geo.errors import InvalidInput
 from geo.lookup import lookup_point, parse_coordinates
 from geo.models import Grid, GridBoundary
 
 pytestmark = pytest.mark.db
+
+EVERYTHING = Principal.everything()
 
 
 def names(result):
@@ -17,7 +20,7 @@ def names(result):
 
 
 def test_benzilan_seat_resolves_to_benzilan_township(session):
-    result = lookup_point(session, 99.2991, 28.2446)
+    result = lookup_point(session, 99.2991, 28.2446, EVERYTHING)
     assert result.inside_county
     assert [link.level for link in result.chain] == ["county", "township", "village", "group"]
     assert names(result)[:2] == ["德钦县", "奔子栏镇"]
@@ -25,11 +28,11 @@ def test_benzilan_seat_resolves_to_benzilan_township(session):
 
 
 def test_county_seat_resolves_to_shengping(session):
-    assert names(lookup_point(session, 98.91, 28.49))[1] == "升平镇"
+    assert names(lookup_point(session, 98.91, 28.49, EVERYTHING))[1] == "升平镇"
 
 
 def test_chain_carries_workers_and_the_party_branch(session):
-    result = lookup_point(session, 99.2991, 28.2446)
+    result = lookup_point(session, 99.2991, 28.2446, EVERYTHING)
     county, township, village, group = result.chain
     assert len(county.workers) == 4
     assert 1 <= len(township.workers) <= 2
@@ -52,12 +55,12 @@ def test_point_on_a_shared_edge_resolves_to_the_lower_code_every_time(session):
     )
     # A vertex both outlines contain is exactly representable, so both cover it.
     vertex = shapely.get_coordinates(shared)[0]
-    answers = {lookup_point(session, float(vertex[0]), float(vertex[1])).chain[-1].code for _ in range(3)}
+    answers = {lookup_point(session, float(vertex[0]), float(vertex[1]), EVERYTHING).chain[-1].code for _ in range(3)}
     assert answers == {min(first_code, code)}
 
 
 def test_point_outside_names_the_neighbour_and_nearest_grid(session):
-    result = lookup_point(session, 99.35, 29.05)  # across the Jinsha, in Sichuan
+    result = lookup_point(session, 99.35, 29.05, EVERYTHING)  # across the Jinsha, in Sichuan
     assert not result.inside_county
     assert result.chain == []
     assert result.neighbour_county["province"] == "四川省"
@@ -66,7 +69,7 @@ def test_point_outside_names_the_neighbour_and_nearest_grid(session):
 
 
 def test_point_far_away_has_no_neighbour_but_a_nearest_grid(session):
-    result = lookup_point(session, 116.4, 39.9)  # Beijing
+    result = lookup_point(session, 116.4, 39.9, EVERYTHING)  # Beijing
     assert not result.inside_county and result.neighbour_county is None
     assert result.nearest_distance_m > 1_000_000
 

@@ -40,11 +40,11 @@ def test_unknown_language_falls_back_to_chinese(client):
     assert 'lang="zh-CN"' in client.get("/?lang=fr").get_data(as_text=True)
 
 
-def test_tianditu_basemap_only_with_a_key(app):
+def test_tianditu_basemap_only_with_a_key(app, client):
     app.config.update(BASEMAP="tianditu", TIANDITU_KEY="")
     try:
-        assert "tianditu" not in app.test_client().get("/").get_data(as_text=True)
+        assert "tianditu" not in client.get("/").get_data(as_text=True)
         app.config["TIANDITU_KEY"] = "test-key"
-        assert "tianditu.gov.cn" in app.test_client().get("/").get_data(as_text=True)
+        assert "tianditu.gov.cn" in client.get("/").get_data(as_text=True)
     finally:
         app.config.update(BASEMAP="none", TIANDITU_KEY="")

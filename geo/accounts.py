@@ -1,0 +1,327 @@
+"""Accounts: who a user is, where they may look (jurisdiction) and which nets they hold.
+
+Jurisdiction is one grid; grid codes nest (county 6 digits, township 9, village
+12, group 15), so "this grid and everything below it" is simply "codes that
+start with this code". Every query that returns grid-bound data filters with
+``Principal.scope``; routes never decide visibility themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from geo.audit import record
+from geo.errors import GridError, InvalidInput, NotFound
+from geo.models import ApiToken, Grid, GridWorker, Net, Role, User
+
+COUNTY_CODE = "533422"
+MIN_PASSWORD_LENGTH = 10
+TOKEN_PREFIX = "gm_"
+_USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{2,49}$")
+
+
+class AuthenticationFailed(GridError):
+    """Unknown user or wrong password (the two are not told apart)."""
+
+    status = 401
+
+
+class AccountDisabled(GridError):
+    """The password was right but the account is disabled."""
+
+    status = 403
+
+
+class AccessDenied(GridError):
+    """The user is known but their role or nets do not allow this."""
+
+    status = 403
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller as the access rules see them."""
+
+    user_id: int
+    username: str
+    role: Role
+    jurisdiction_code: str
+    nets: frozenset[str]
+
+    @classmethod
+    def of(cls, user: User) -> Principal:
+        return cls(user.id, user.username, Role(user.role), user.jurisdiction.code, frozenset(user.nets))
+
+    @classmethod
+    def everything(cls, username: str = "system") -> Principal:
+        """County-wide, every net: for the command line and internal jobs, never for a request."""
+        return cls(0, username, Role.ADMIN, COUNTY_CODE, frozenset(net.value for net in Net))
+
+    def covers(self, grid_code: str) -> bool:
+        """True when ``grid_code`` is the jurisdiction or lies below it."""
+        return grid_code.startswith(self.jurisdiction_code)
+
+    def scope(self, code_column):
+        """SQL condition: ``code_column`` lies in this principal's jurisdiction."""
+        return code_column.startswith(self.jurisdiction_code, autoescape=True)
+
+    def has_net(self, net: Net | str) -> bool:
+        return str(net) in self.nets
+
+    def sees_worker(self, worker_nets: list[str]) -> bool:
+        """A worker is visible when they serve at least one of the caller's nets."""
+        return not self.nets.isdisjoint(worker_nets)
+
+    def require_role(self, *roles: Role) -> None:
+        if self.role not in roles:
+            raise AccessDenied(f"this needs one of the roles {', '.join(roles)}; you are {self.role}")
+
+    def require_net(self, net: Net | str) -> None:
+        if not self.has_net(net):
+            raise AccessDenied(f"this needs the {net} net")
+
+
+def _validate_nets(nets: list[str]) -> list[str]:
+    known = {net.value for net in Net}
+    unknown = [net for net in nets if net not in known]
+    if unknown or not nets:
+        raise InvalidInput(f"nets must be one or more of {', '.join(sorted(known))}; got {nets}", field="nets")
+    return sorted(set(nets))
+
+
+def _validate_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters", field="password")
+
+
+def _grid(session: Session, code: str) -> Grid:
+    grid = session.scalar(select(Grid).where(Grid.code == code))
+    if grid is None:
+        raise InvalidInput(f"no grid with code {code!r}", field="jurisdiction")
+    return grid
+
+
+def _snapshot(user: User) -> dict:
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "jurisdiction": user.jurisdiction.code if user.jurisdiction else None,
+        "nets": list(user.nets),
+        "worker": user.worker.code if user.worker else None,
+        "is_active": user.is_active,
+    }
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    return user
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    jurisdiction: str,
+    nets: list[str],
+    display_name: str = "",
+    worker_code: str | None = None,
+    actor: str,
+    address: str | None = None,
+    is_demo: bool = False,
+) -> User:
+    """Create an account after checking every field; the creation is audited."""
+    if not _USERNAME.match(username):
+        raise InvalidInput("username must be 3-50 lowercase letters, digits, '.', '_' or '-'", field="username")
+    if session.scalar(select(User.id).where(User.username == username)):
+        raise InvalidInput(f"username {username!r} is taken", field="username")
+    try:
+        role_value = Role(role)
+    except ValueError:
+        raise InvalidInput(f"role must be one of {', '.join(r.value for r in Role)}", field="role") from None
+    _validate_password(password)
+    grid = _grid(session, jurisdiction)
+    worker = None
+    if worker_code:
+        worker = session.scalar(select(GridWorker).where(GridWorker.code == worker_code))
+        if worker is None:
+            raise InvalidInput(f"no grid worker {worker_code!r}", field="worker")
+        grid = session.get(Grid, worker.grid_id) or grid
+    elif role_value is Role.GRID_WORKER:
+        raise InvalidInput("a grid worker account must name its grid worker record", field="worker")
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        password_hash=generate_password_hash(password),
+        role=role_value.value,
+        jurisdiction=grid,
+        nets=_validate_nets(nets),
+        worker=worker,
+        is_active=True,
+        session_version=1,
+        is_demo=is_demo,
+    )
+    session.add(user)
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action="user.create",
+        entity="user",
+        entity_id=user.id,
+        after=_snapshot(user),
+        address=address,
+    )
+    return user
+
+
+def update_user(
+    session: Session,
+    username: str,
+    *,
+    role: str | None = None,
+    jurisdiction: str | None = None,
+    nets: list[str] | None = None,
+    actor: str,
+    address: str | None = None,
+) -> User:
+    """Change role, jurisdiction or nets; audited with before and after."""
+    user = get_user(session, username)
+    before = _snapshot(user)
+    if role is not None:
+        try:
+            user.role = Role(role).value
+        except ValueError:
+            raise InvalidInput(f"role must be one of {', '.join(r.value for r in Role)}", field="role") from None
+    if jurisdiction is not None:
+        user.jurisdiction = _grid(session, jurisdiction)
+    if nets is not None:
+        user.nets = _validate_nets(nets)
+    user.session_version += 1  # a changed scope takes effect at once, not at next login
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action="user.update",
+        entity="user",
+        entity_id=user.id,
+        before=before,
+        after=_snapshot(user),
+        address=address,
+    )
+    return user
+
+
+def reset_password(session: Session, username: str, password: str, *, actor: str, address: str | None = None) -> None:
+    """Set a new password and end the user's sessions."""
+    user = get_user(session, username)
+    _validate_password(password)
+    user.password_hash = generate_password_hash(password)
+    user.session_version += 1
+    record(session, actor=actor, action="user.reset_password", entity="user", entity_id=user.id, address=address)
+
+
+def set_active(session: Session, username: str, active: bool, *, actor: str, address: str | None = None) -> None:
+    """Disable (or re-enable) an account; disabling ends its sessions and tokens at once."""
+    user = get_user(session, username)
+    before = _snapshot(user)
+    user.is_active = active
+    user.session_version += 1
+    record(
+        session,
+        actor=actor,
+        action="user.enable" if active else "user.disable",
+        entity="user",
+        entity_id=user.id,
+        before=before,
+        after=_snapshot(user),
+        address=address,
+    )
+
+
+# A fixed hash to check against when the user is unknown, so both failures take the same time.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def authenticate(session: Session, username: str, password: str, *, address: str | None = None) -> User:
+    """Return the user if the password is right; audit the attempt either way."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not check_password_hash(user.password_hash, password):
+        if user is None:
+            check_password_hash(_DUMMY_HASH, password)
+        record(
+            session,
+            actor=username[:50],
+            action="login.failed",
+            entity="user",
+            entity_id=user.id if user else "-",
+            address=address,
+        )
+        raise AuthenticationFailed("wrong username or password")
+    if not user.is_active:
+        raise AccountDisabled("this account is disabled")
+    record(session, actor=user.username, action="login", entity="user", entity_id=user.id, address=address)
+    return user
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, username: str, name: str, *, actor: str, address: str | None = None) -> str:
+    """Create an API token for ``username`` and return it; only its digest is kept."""
+    user = get_user(session, username)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user=user, name=name, token_hash=_token_digest(token)))
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action="token.create",
+        entity="user",
+        entity_id=user.id,
+        after={"name": name},
+        address=address,
+    )
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """Return the active user owning ``token`` (an unrevoked one), or None."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    return session.scalar(
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == _token_digest(token), ApiToken.revoked_at.is_(None), User.is_active)
+    )
+
+
+def revoke_tokens(session: Session, username: str, *, actor: str, address: str | None = None) -> int:
+    """Revoke every token of ``username``; return how many."""
+    user = get_user(session, username)
+    tokens = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))).all()
+    for token in tokens:
+        token.revoked_at = datetime.now(UTC)
+    record(
+        session,
+        actor=actor,
+        action="token.revoke",
+        entity="user",
+        entity_id=user.id,
+        after={"revoked": len(tokens)},
+        address=address,
+    )
+    return len(tokens)

@@ -1,0 +1,137 @@
+"""The shared access rules, applied to every request in one place.
+
+- Every endpoint needs a signed-in user (session cookie or ``Authorization:
+  Bearer`` API token) unless its view is marked ``@public``.
+- Every state-changing request from a browser session must carry the CSRF token
+  (form field or ``X-CSRFToken`` header); token-authenticated API calls carry no
+  cookies and so need none.
+- Roles and nets are checked with ``@require``; jurisdiction is enforced by the
+  domain queries through ``current_principal()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Flask, current_app, g, jsonify, redirect, request, url_for
+from flask_login import UserMixin, current_user
+from flask_wtf.csrf import CSRFError
+
+from extensions import csrf, db, login_manager
+from geo.accounts import Principal, user_for_token
+from geo.models import Net, Role, User
+
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+#: Endpoints whose view functions cannot carry the ``@public`` mark.
+PUBLIC_ENDPOINTS = {"static"}
+
+
+class SignedInUser(UserMixin):
+    """Flask-Login's view of a user: the id (with the session version) and the principal."""
+
+    def __init__(self, user: User):
+        self.id = f"{user.id}:{user.session_version}"
+        self.display_name = user.display_name
+        self.principal = Principal.of(user)
+
+
+def public(view: Callable) -> Callable:
+    """Mark a view as reachable without signing in."""
+    view.is_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def current_principal() -> Principal:
+    """The signed-in caller (every non-public view runs only for one)."""
+    return current_user.principal
+
+
+def require(*roles: Role, net: Net | None = None) -> Callable:
+    """Allow the view only to the given roles (any role when none given) holding ``net``."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any):
+            principal = current_principal()
+            if roles:
+                principal.require_role(*roles)
+            if net is not None:
+                principal.require_net(net)
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+def _load_session_user(session_id: str) -> SignedInUser | None:
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.is_active or user.session_version != int(version):
+        return None
+    return SignedInUser(user)
+
+
+def _load_token_user(incoming) -> SignedInUser | None:
+    scheme, _, token = incoming.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    user = user_for_token(db.session, token.strip())
+    if user is None:
+        return None
+    g.token_auth = True
+    return SignedInUser(user)
+
+
+def wants_json() -> bool:
+    """True for API paths and clients that prefer JSON."""
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _unauthorised():
+    if wants_json():
+        return jsonify({"error": "sign in or send an API token (Authorization: Bearer ...)"}), 401
+    return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+
+
+def _is_token_request() -> bool:
+    return request.headers.get("Authorization", "").lower().startswith("bearer ")
+
+
+def _enforce() -> Any:
+    if request.routing_exception is not None:
+        return None  # 404 or 405: let Flask answer that first
+    if request.method in UNSAFE_METHODS and not _is_token_request():
+        csrf.protect()
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "is_public", False):
+        return None
+    if not current_user.is_authenticated:
+        return _unauthorised()
+    return None
+
+
+def _csrf_error(error: CSRFError):
+    message = f"CSRF token missing or invalid: {error.description}"
+    if wants_json():
+        return jsonify({"error": message}), 400
+    return message, 400
+
+
+def init_app(app: Flask) -> None:
+    """Install the rules: loaders, the default-deny check, CSRF and their error answers."""
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # checked in _enforce, so tokens can skip it
+    app.config.setdefault("WTF_CSRF_HEADERS", ["X-CSRFToken"])
+    login_manager.init_app(app)
+    login_manager.user_loader(_load_session_user)
+    login_manager.request_loader(_load_token_user)
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    app.before_request(_enforce)
+    app.register_error_handler(CSRFError, _csrf_error)

@@ -1,0 +1,70 @@
+"""Administration pages: accounts and the audit trail (admins only)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from flask import Blueprint, render_template, request
+from flask_babel import get_locale
+from sqlalchemy import func, select
+
+from extensions import db
+from geo.audit import audit_query
+from geo.errors import InvalidInput
+from geo.models import Role, User
+from routes.access import require
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+PAGE_SIZE = 50
+
+
+def _date_arg(name: str) -> date | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"parameter {name!r} must be a date like 2026-06-01, got {raw[:20]!r}", field=name) from None
+
+
+def _page_arg() -> int:
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1:
+        raise InvalidInput("parameter 'page' must be a positive integer", field="page")
+    return int(raw)
+
+
+@bp.get("/users")
+@require(Role.ADMIN)
+def users():
+    """Every account with its role, jurisdiction and nets."""
+    accounts = db.session.scalars(select(User).order_by(User.username)).all()
+    return render_template("admin/users.html", users=accounts, lang=str(get_locale()))
+
+
+@bp.get("/audit")
+@require(Role.ADMIN)
+def audit():
+    """The audit trail, newest first, filtered by actor, action, entity and dates."""
+    since, until = _date_arg("since"), _date_arg("until")
+    page = _page_arg()
+    query = audit_query(
+        actor=request.args.get("actor", "").strip() or None,
+        action=request.args.get("action", "").strip() or None,
+        entity=request.args.get("entity", "").strip() or None,
+        since=datetime.combine(since, datetime.min.time()) if since else None,
+        until=datetime.combine(until + timedelta(days=1), datetime.min.time()) if until else None,
+    )
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    events = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return render_template(
+        "admin/audit.html",
+        events=events,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        filters=request.args,
+        lang=str(get_locale()),
+    )

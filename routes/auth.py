@@ -1,0 +1,67 @@
+"""Signing in and out."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from extensions import db, limiter
+from geo.accounts import AccountDisabled, AuthenticationFailed, authenticate
+from routes.access import SignedInUser, public
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    username = StringField("username", validators=[DataRequired(), Length(max=50)])
+    password = PasswordField("password", validators=[DataRequired(), Length(max=200)])
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: an open redirect would help phishing."""
+    if not target or not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
+        return url_for("map.county_map")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def login():
+    """The sign-in form; failures answer 401 (or 403 for a disabled account) with the form again."""
+    form = LoginForm()
+    status = 200
+    error = None
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                user = authenticate(db.session, form.username.data, form.password.data, address=request.remote_addr)
+            except AuthenticationFailed:
+                error, status = _("用户名或密码错误"), 401
+            except AccountDisabled:
+                error, status = _("该账户已停用"), 403
+            else:
+                db.session.commit()
+                session.clear()
+                session.permanent = True
+                login_user(SignedInUser(user))
+                return redirect(_safe_next(request.args.get("next")))
+            db.session.commit()  # keep the audit record of the failure
+        else:
+            error, status = _("请填写用户名和密码"), 400
+    return render_template("auth/login.html", form=form, error=error, lang=str(get_locale())), status
+
+
+@bp.post("/logout")
+def logout():
+    """End the session (POST with the CSRF token, so no other site can sign you out)."""
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"))
