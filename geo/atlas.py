@@ -145,8 +145,11 @@ def grid_layer_geojson(
     return _collection(features, {"generation": generation, "level": level.value})
 
 
-def neighbours_geojson(session: Session) -> str:
-    """Return the real outlines of the neighbouring counties as GeoJSON text."""
+def admin_areas_geojson(session: Session, *, home: bool) -> str:
+    """Return real outlines as GeoJSON text: the county itself (``home``) or its neighbours.
+
+    Public administrative data, the same for every caller (unlike the grids).
+    """
     rows = session.execute(
         select(
             AdminArea.code,
@@ -155,7 +158,7 @@ def neighbours_geojson(session: Session) -> str:
             AdminArea.province,
             func.ST_AsGeoJSON(func.ST_SimplifyPreserveTopology(AdminArea.geom, 0.002), GEOJSON_DECIMALS),
         )
-        .where(AdminArea.is_home_county.is_(False))
+        .where(AdminArea.is_home_county.is_(home))
         .order_by(AdminArea.code)
     ).all()
     features = [

@@ -16,15 +16,21 @@ GRID_POPUP = (
     PopupField("party_members", "党员人数", "Party members"),
 )
 
+ADMIN_POPUP = (
+    PopupField("name_zh", "名称", "Name"),
+    PopupField("name_en", "英文名", "English name"),
+    PopupField("province", "省（区）", "Province"),
+    PopupField("code", "区划代码", "Code"),
+)
+
 COUNTY = register(
     LayerSpec(
-        id="grid-county",
+        id="county-outline",
         title_zh="县界（真实）",
         title_en="County boundary (real)",
-        endpoint="api.grids",
-        endpoint_args={"level": "county"},
+        endpoint="api.county",
         style={"color": "#b2182b", "weight": 3, "fill": False},
-        popup=GRID_POPUP,
+        popup=ADMIN_POPUP,
     )
 )
 TOWNSHIP = register(
@@ -76,12 +82,7 @@ NEIGHBOURS = register(
         title_en="Neighbouring counties (border areas)",
         endpoint="api.neighbours",
         style={"color": "#666666", "weight": 1, "dashArray": "4 4", "fillColor": "#999999", "fillOpacity": 0.15},
-        popup=(
-            PopupField("name_zh", "名称", "Name"),
-            PopupField("name_en", "英文名", "English name"),
-            PopupField("province", "省（区）", "Province"),
-            PopupField("code", "区划代码", "Code"),
-        ),
+        popup=ADMIN_POPUP,
         label_prop="name_zh",
         permanent_labels=True,
     )

@@ -7,10 +7,10 @@ from sqlalchemy import text
 
 from extensions import db, limiter
 from geo.atlas import (
+    admin_areas_geojson,
     grid_detail,
     grid_layer_geojson,
     jurisdiction_summary,
-    neighbours_geojson,
     parse_bbox,
     parse_level,
     parse_net,
@@ -65,10 +65,16 @@ def summary():
     return jsonify(jurisdiction_summary(db.session, current_principal()))
 
 
+@bp.get("/county")
+def county():
+    """The real outline of Deqin County as GeoJSON."""
+    return Response(admin_areas_geojson(db.session, home=True), mimetype=GEOJSON)
+
+
 @bp.get("/neighbours")
 def neighbours():
     """Real outlines of the eight neighbouring counties as GeoJSON."""
-    return Response(neighbours_geojson(db.session), mimetype=GEOJSON)
+    return Response(admin_areas_geojson(db.session, home=False), mimetype=GEOJSON)
 
 
 @bp.get("/lookup")
