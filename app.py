@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import cli
 import config
@@ -25,4 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     routes.init_app(app)
     cli.init_app(app)
+    if app.config["PROXY_HOPS"]:
+        # Behind N trusted proxies: take the client's address from X-Forwarded-For (audit, throttling).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"], x_proto=app.config["PROXY_HOPS"])
     return app

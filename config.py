@@ -60,4 +60,5 @@ def from_environment() -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("GRIDMAP_HTTPS", "") == "1",
+        "PROXY_HOPS": int(os.environ.get("GRIDMAP_PROXY_HOPS", "0")),
     }

@@ -6,6 +6,7 @@ import psycopg
 import pytest
 from sqlalchemy import func, select, text
 
+from app import create_app
 from extensions import db
 from geo.models import AuditEvent, Grid, GridWorker
 from tests.conftest import csrf_token_of, sign_in
@@ -325,3 +326,19 @@ def test_changes_and_logins_are_audited_and_the_trail_is_append_only(app, client
     page = client_as("admin").get("/admin/audit?action=user.update&actor=" + actor)
     assert "tmp.audited" in page.get_data(as_text=True)
     assert client_as("admin").get("/admin/audit?since=yesterday").status_code == 400
+
+
+def test_client_address_behind_a_trusted_proxy(app):
+    proxied = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "PROXY_HOPS": 1})
+    client = proxied.test_client()
+    token = csrf_token_of(client)
+    client.post(
+        "/login",
+        data={"username": "viewer", "password": "wrong-password-1", "csrf_token": token},
+        headers={"X-Forwarded-For": "203.0.113.9"},
+    )
+    with app.app_context():
+        event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert (event.action, event.address) == ("login.failed", "203.0.113.9")
+    with proxied.app_context():
+        db.engine.dispose()
