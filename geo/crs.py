@@ -95,16 +95,22 @@ def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[Any, Any]:
     return lon_a + dlon, lat_a + dlat
 
 
-def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike, iterations: int = 6) -> tuple[Any, Any]:
-    """Convert GCJ-02 longitude/latitude to WGS-84 by iterating the forward formula."""
+def _invert(forward, lon: ArrayLike, lat: ArrayLike, guess: tuple[Any, Any], iterations: int) -> tuple[Any, Any]:
+    """Solve forward(x) = (lon, lat) by fixed-point iteration from ``guess`` (the offsets vary slowly)."""
     target_lon = np.asarray(lon, dtype=float)
     target_lat = np.asarray(lat, dtype=float)
-    guess_lon, guess_lat = target_lon.copy(), target_lat.copy()
+    guess_lon, guess_lat = guess
     for _ in range(iterations):
-        fwd_lon, fwd_lat = wgs84_to_gcj02(guess_lon, guess_lat)
+        fwd_lon, fwd_lat = forward(guess_lon, guess_lat)
         guess_lon = guess_lon + (target_lon - fwd_lon)
         guess_lat = guess_lat + (target_lat - fwd_lat)
     return guess_lon, guess_lat
+
+
+def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike, iterations: int = 6) -> tuple[Any, Any]:
+    """Convert GCJ-02 longitude/latitude to WGS-84 by iterating the forward formula."""
+    start = (np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    return _invert(wgs84_to_gcj02, lon, lat, start, iterations)
 
 
 def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[Any, Any]:
@@ -122,18 +128,11 @@ def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike, iterations: int = 3) -> tuple[
     The published inverse is only good to about 10 cm; a few fixed-point steps
     on the forward formula bring it to well under a millimetre.
     """
-    target_lon = np.asarray(lon, dtype=float)
-    target_lat = np.asarray(lat, dtype=float)
-    x = target_lon - 0.0065
-    y = target_lat - 0.006
+    x = np.asarray(lon, dtype=float) - 0.0065
+    y = np.asarray(lat, dtype=float) - 0.006
     z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _BD_FACTOR)
     theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _BD_FACTOR)
-    guess_lon, guess_lat = z * np.cos(theta), z * np.sin(theta)
-    for _ in range(iterations):
-        fwd_lon, fwd_lat = gcj02_to_bd09(guess_lon, guess_lat)
-        guess_lon = guess_lon + (target_lon - fwd_lon)
-        guess_lat = guess_lat + (target_lat - fwd_lat)
-    return guess_lon, guess_lat
+    return _invert(gcj02_to_bd09, lon, lat, (z * np.cos(theta), z * np.sin(theta)), iterations)
 
 
 def to_wgs84(lon: ArrayLike, lat: ArrayLike, source: SourceCRS | str) -> tuple[Any, Any]:
