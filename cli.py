@@ -64,7 +64,8 @@ def demo_load(replace: bool) -> None:
     session.commit()
     click.echo(
         f"demo loaded: {summary.grids} grids, {summary.workers} grid workers, "
-        f"{summary.branches} party branches, {summary.neighbours} neighbouring counties"
+        f"{summary.branches} party branches, {summary.neighbours} neighbouring counties, "
+        f"{summary.incidents} incidents"
     )
     click.echo("demo accounts (they exist only with the demo data):")
     for account in summary.users:

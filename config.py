@@ -53,6 +53,11 @@ def from_environment() -> dict:
         # Streamed responses (static files) stay as they are: compressing them leaks their file handles.
         "COMPRESS_STREAMS": False,
         "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+        "API_TITLE": "Deqin grid governance API",
+        "API_VERSION": "1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
         "LOGIN_RATE_LIMIT": os.environ.get("GRIDMAP_LOGIN_RATE_LIMIT", "10 per minute"),
         # Per process by default; point it at Redis or Memcached when running several workers.
         "RATELIMIT_STORAGE_URI": os.environ.get("GRIDMAP_RATELIMIT_STORAGE", "memory://"),

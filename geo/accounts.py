@@ -56,6 +56,7 @@ class Principal:
     role: Role
     jurisdiction_code: str
     nets: frozenset[str]
+    worker_code: str | None = None  # the grid-worker record of a grid worker's account
 
     @classmethod
     def everything(cls, username: str = "system") -> Principal:
@@ -307,8 +308,18 @@ class Caller:
 def _caller_query():
     # One row with everything a request needs: this runs on every authenticated request.
     return (
-        select(User.id, User.username, User.role, Grid.code, User.nets, User.display_name, User.session_version)
+        select(
+            User.id,
+            User.username,
+            User.role,
+            Grid.code,
+            User.nets,
+            User.display_name,
+            User.session_version,
+            GridWorker.code,
+        )
         .join(Grid, Grid.id == User.jurisdiction_id)
+        .outerjoin(GridWorker, GridWorker.id == User.worker_id)
         .where(User.is_active)
     )
 
@@ -330,8 +341,9 @@ _CALLER_BY_TOKEN = CompiledQuery(
 def _caller(row) -> Caller | None:
     if row is None:
         return None
-    user_id, username, role, code, nets, display_name, version = row
-    return Caller(Principal(user_id, username, Role(role), code, frozenset(nets)), display_name, version)
+    user_id, username, role, code, nets, display_name, version, worker_code = row
+    principal = Principal(user_id, username, Role(role), code, frozenset(nets), worker_code)
+    return Caller(principal, display_name, version)
 
 
 def caller_for_session(session: Session, user_id: int, session_version: int) -> Caller | None:

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from geo.accounts import create_user
 from geo.boundaries import import_levels, read_boundary_file
+from geo.demo_incidents import generate_incidents
 from geo.errors import BoundaryImportError, GridError
+from geo.incidents import seed_categories
 from geo.models import (
     AdminArea,
     ApiToken,
@@ -24,6 +26,9 @@ from geo.models import (
     GridLevel,
     GridLookupPart,
     GridWorker,
+    Incident,
+    IncidentCategory,
+    IncidentEvent,
     Net,
     PartyBranch,
     Role,
@@ -71,6 +76,7 @@ class DemoSummary:
     branches: int
     neighbours: int
     users: tuple[DemoUser, ...] = ()
+    incidents: int = 0
 
 
 def is_loaded(session: Session) -> bool:
@@ -82,7 +88,20 @@ def clear_atlas(session: Session) -> None:
     """Delete every atlas row (demo reload); refuses when non-demo grids exist."""
     if session.scalar(select(func.count()).select_from(Grid).where(Grid.is_demo.is_(False), Grid.level != "county")):
         raise GridError("the atlas holds grids that are not demonstration data; refusing to replace them")
-    models = (ApiToken, User, PartyBranch, GridWorker, GridLookupPart, GridBoundary, Grid, Generation, AdminArea)
+    models = (
+        IncidentEvent,
+        Incident,
+        IncidentCategory,
+        ApiToken,
+        User,
+        PartyBranch,
+        GridWorker,
+        GridLookupPart,
+        GridBoundary,
+        Grid,
+        Generation,
+        AdminArea,
+    )
     tables = ", ".join(model.__tablename__ for model in models)
     # TRUNCATE has no ORM form and resets identities with the rows. The audit trail
     # is not in the list (it refuses TRUNCATE) and has no foreign keys for CASCADE to follow.
@@ -173,10 +192,13 @@ def load_demo(session: Session, data_dir: Path = DATA_DIR) -> DemoSummary:
             actor="demo-loader",
             is_demo=True,
         )
+    seed_categories(session)
+    incidents = generate_incidents(session)
     return DemoSummary(
         grids={level.value: len(features) for level, features in levels},
         workers=len(workers),
         branches=branches,
         neighbours=neighbours,
         users=DEMO_USERS,
+        incidents=incidents,
     )

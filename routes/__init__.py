@@ -8,10 +8,10 @@ from flask import Flask, Response, jsonify, request
 from flask_babel import get_locale
 from werkzeug.exceptions import HTTPException
 
-from extensions import LANGUAGE_COOKIE
+from extensions import LANGUAGE_COOKIE, openapi
 from geo.errors import GridError
 from geo.models import Net, Role
-from routes import access, admin, api, auth, map_page
+from routes import access, admin, api, auth, incidents, map_page
 from routes.access import wants_json
 
 
@@ -29,7 +29,24 @@ def _grid_error(error: GridError):
 def _http_error(error: HTTPException):
     if not wants_json():
         return error
-    return jsonify({"error": error.description}), error.code
+    body: dict = {"error": error.description}
+    data = getattr(error, "data", None)
+    messages = data.get("messages") if isinstance(data, dict) else None
+    if messages:
+        # Validation errors from webargs: {"json": {"title": ["Missing data for required field."]}}.
+        problems = {name: problem for location in messages.values() for name, problem in location.items()}
+        body["error"] = "; ".join(f"{name}: {_flatten(problem)}" for name, problem in problems.items())
+        body["field"] = next(iter(problems))
+        body["details"] = problems
+    return jsonify(body), error.code
+
+
+def _flatten(problem) -> str:
+    if isinstance(problem, list):
+        return " ".join(map(str, problem))
+    if isinstance(problem, dict):
+        return "; ".join(f"{key}: {_flatten(value)}" for key, value in problem.items())
+    return str(problem)
 
 
 def _remember_language(response: Response) -> Response:
@@ -58,10 +75,13 @@ def _net_label(net: str) -> str:
 def init_app(app: Flask) -> None:
     """Register every blueprint and the JSON error handlers."""
     access.init_app(app)
+    openapi.init_app(app)
+    openapi.register_blueprint(incidents.blp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(map_page.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
+    # After flask-smorest's own handlers, so these answer for every blueprint alike.
     app.register_error_handler(GridError, _grid_error)
     app.register_error_handler(HTTPException, _http_error)
     app.after_request(_remember_language)

@@ -24,8 +24,8 @@ from geo.accounts import Caller, Principal, caller_for_session, caller_for_token
 from geo.models import Net, Role
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-#: Endpoints whose view functions cannot carry the ``@public`` mark.
-PUBLIC_ENDPOINTS = {"static"}
+#: Endpoints whose view functions cannot carry the ``@public`` mark (Flask's, flask-smorest's).
+PUBLIC_ENDPOINTS = {"static", "api-docs.openapi_json"}
 
 
 class SignedInUser(UserMixin):

@@ -1,0 +1,652 @@
+"""Incidents through the digital grid-management cycle, routed through the grid.
+
+信息采集 reported → 案卷建立 registered → 任务派遣 dispatched (the deadline starts)
+→ 任务处理 in progress → 处理反馈 resolved → 核查结案 closed; or rejected, or a
+duplicate of another; a resolved or closed case can be reopened (返工, counted).
+
+Every change names the version it saw (optimistic locking) and appends a history
+row; every visible incident lies in the caller's jurisdiction and nets.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+
+from geoalchemy2.shape import to_shape
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from geo.accounts import AccessDenied, Principal
+from geo.crs import SourceCRS, to_wgs84
+from geo.errors import GridError, InvalidInput, NotFound
+from geo.lookup import lookup_point, parse_coordinates
+from geo.models import (
+    INCIDENT_CHANGE_SEQ,
+    Grid,
+    GridLevel,
+    GridWorker,
+    Incident,
+    IncidentCategory,
+    IncidentEvent,
+    Net,
+    Role,
+)
+
+
+class Status(StrEnum):
+    REPORTED = "reported"  # 信息采集
+    REGISTERED = "registered"  # 案卷建立
+    DISPATCHED = "dispatched"  # 任务派遣
+    IN_PROGRESS = "in_progress"  # 任务处理
+    RESOLVED = "resolved"  # 处理反馈
+    CLOSED = "closed"  # 核查结案
+    REJECTED = "rejected"  # 不予受理
+    DUPLICATE = "duplicate"  # 重复案件
+
+
+#: Statuses whose deadline runs.
+RUNNING = (Status.DISPATCHED, Status.IN_PROGRESS)
+#: Statuses that need no more work.
+FINISHED = (Status.CLOSED, Status.REJECTED, Status.DUPLICATE)
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+#: Deadline = category hours x this factor.
+PRIORITY_FACTOR = {Priority.LOW: 2.0, Priority.NORMAL: 1.0, Priority.HIGH: 0.5, Priority.URGENT: 0.25}
+
+
+class Channel(StrEnum):
+    PATROL = "patrol"  # 网格员巡查
+    PHONE = "phone"  # 群众来电
+    VISIT = "visit"  # 来访
+    ONLINE = "online"  # 网上报送
+    OTHER = "other"  # 其他
+
+
+# The seed catalogue: (net, code, zh, en, deadline in hours).
+SEED_CATEGORIES = (
+    (Net.SOCIAL, "dispute", "矛盾纠纷", "Dispute", 72),
+    (Net.SOCIAL, "safety_hazard", "安全隐患", "Safety hazard", 24),
+    (Net.SOCIAL, "public_order", "治安事件", "Public order incident", 12),
+    (Net.SOCIAL, "livelihood", "民生诉求", "Livelihood request", 120),
+    (Net.SOCIAL, "sanitation", "环境卫生", "Sanitation", 72),
+    (Net.SOCIAL, "fungus_dispute", "虫草采挖纠纷", "Caterpillar-fungus harvest dispute", 24),
+    (Net.RELIGIOUS, "religious_site_safety", "宗教场所安全", "Religious site safety", 24),
+    (Net.RELIGIOUS, "religious_activity_filing", "宗教活动报备", "Religious activity filing", 72),
+    (Net.RURAL, "poverty_monitoring", "防返贫监测", "Poverty-relapse monitoring", 168),
+    (Net.RURAL, "industry_project", "产业项目", "Industry project", 240),
+    (Net.RURAL, "infrastructure", "基础设施", "Rural infrastructure", 168),
+)
+
+DUPLICATE_RADIUS_M = 500
+DUPLICATE_WINDOW = timedelta(hours=48)
+_PHONE = re.compile(r"^[0-9+\-() ]{0,30}$")
+LIMITS = {"title": 200, "description": 5000, "address": 200, "reporter_name": 50, "note": 2000}
+
+
+class InvalidTransition(GridError):
+    """The action does not apply to the incident's current status."""
+
+    status = 422
+
+
+class StaleVersion(GridError):
+    """Someone changed the incident since the caller read it; ``details`` holds the current state."""
+
+    status = 409
+
+
+@dataclass(frozen=True)
+class Action:
+    """A workflow step: from which statuses, to which (None = unchanged), by whom, stamping what."""
+
+    sources: tuple[Status, ...]
+    target: Status | None
+    roles: tuple[Role, ...]
+    stamp: str | None = None
+    assignee_may: bool = False  # the assigned grid worker may do it too
+
+
+_DESK = (Role.DISPATCHER, Role.ADMIN)
+ACTIONS: dict[str, Action] = {
+    "register": Action((Status.REPORTED,), Status.REGISTERED, _DESK, "registered_at"),
+    "dispatch": Action((Status.REGISTERED,), Status.DISPATCHED, _DESK, "dispatched_at"),
+    "accept": Action((Status.DISPATCHED,), Status.IN_PROGRESS, _DESK, "started_at", assignee_may=True),
+    "resolve": Action((Status.DISPATCHED, Status.IN_PROGRESS), Status.RESOLVED, _DESK, "resolved_at", True),
+    "verify": Action((Status.RESOLVED,), Status.CLOSED, _DESK, "closed_at"),
+    "reopen": Action((Status.RESOLVED, Status.CLOSED), Status.DISPATCHED, _DESK),
+    "reject": Action((Status.REPORTED, Status.REGISTERED), Status.REJECTED, _DESK, "closed_at"),
+    "duplicate": Action((Status.REPORTED, Status.REGISTERED), Status.DUPLICATE, _DESK, "closed_at"),
+    "reassign": Action((Status.REPORTED, Status.REGISTERED, *RUNNING), None, _DESK),
+    "escalate": Action(RUNNING, None, _DESK),
+    "note": Action((Status.REPORTED, Status.REGISTERED, *RUNNING, Status.RESOLVED), None, _DESK, assignee_may=True),
+}
+
+
+@dataclass(frozen=True)
+class IncidentInput:
+    """What a reporter or dispatcher sends to open an incident (raw, checked by ``create_incident``)."""
+
+    net: str
+    category: str
+    title: str
+    lon: str | float
+    lat: str | float
+    description: str = ""
+    address: str = ""
+    channel: str = Channel.OTHER.value
+    priority: str = Priority.NORMAL.value
+    reporter_name: str = ""
+    reporter_phone: str = ""
+    crs: str = SourceCRS.WGS84.value
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def seed_categories(session: Session) -> None:
+    """Add the seed catalogue entries that are missing."""
+    existing = set(session.scalars(select(IncidentCategory.code)))
+    for net, code, zh, en, hours in SEED_CATEGORIES:
+        if code not in existing:
+            session.add(IncidentCategory(net=net.value, code=code, name_zh=zh, name_en=en, sla_hours=hours))
+    session.flush()
+
+
+def _choice(enum: type[StrEnum], value: str, field: str) -> str:
+    try:
+        return enum(value).value
+    except ValueError:
+        choices = ", ".join(member.value for member in enum)
+        raise InvalidInput(f"{field} must be one of {choices}, got {str(value)[:40]!r}", field=field) from None
+
+
+def _text(value: object, field: str, required: bool = False) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be text", field=field)
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput(f"{field} is required", field=field)
+    if len(value) > LIMITS[field]:
+        raise InvalidInput(f"{field} is longer than {LIMITS[field]} characters", field=field)
+    return value
+
+
+def _category(session: Session, code: str, net: str) -> IncidentCategory:
+    category = session.scalar(select(IncidentCategory).where(IncidentCategory.code == code))
+    if category is None or not category.is_active:
+        raise InvalidInput(f"unknown category {str(code)[:40]!r}", field="category")
+    if category.net != net:
+        raise InvalidInput(f"category {code} belongs to the {category.net} net, not {net}", field="category")
+    return category
+
+
+def deadline(category: IncidentCategory, priority: str, start: datetime) -> datetime:
+    """When an incident dispatched at ``start`` is due."""
+    return start + timedelta(hours=category.sla_hours * PRIORITY_FACTOR[Priority(priority)])
+
+
+def _available(worker: GridWorker, on: date) -> bool:
+    if worker.unavailable_from is None:
+        return True
+    until = worker.unavailable_until or date.max
+    return not (worker.unavailable_from <= on <= until)
+
+
+def route_worker(session: Session, net: str, group_code: str, on: date, from_depth: int = 3) -> GridWorker | None:
+    """Return who answers for ``net`` at ``group_code``: the group's worker, else up the chain.
+
+    Starts at ``from_depth`` (3 = group, 2 = village, 1 = township, 0 = county) and
+    passes over workers without the net or on leave that day.
+    """
+    levels = list(GridLevel)[: from_depth + 1]
+    codes = [group_code[: level.code_length] for level in reversed(levels)]
+    workers = session.scalars(
+        select(GridWorker)
+        .join(Grid, Grid.id == GridWorker.grid_id)
+        .where(Grid.code.in_(codes), GridWorker.nets.contains([net]))
+        .order_by(func.length(Grid.code).desc(), GridWorker.code)
+    ).all()
+    return next((w for w in workers if _available(w, on)), None)
+
+
+def _depth_of(worker: GridWorker | None, session: Session) -> int:
+    if worker is None:
+        return 3
+    code = session.scalar(select(Grid.code).where(Grid.id == worker.grid_id)) or ""
+    return [level.code_length for level in GridLevel].index(len(code))
+
+
+def visible(principal: Principal):
+    """SQL condition: the incident lies in the caller's jurisdiction and one of their nets."""
+    return and_(principal.scope(Incident.group_code), Incident.net.in_(sorted(principal.nets)))
+
+
+def _touch(incident: Incident, now: datetime) -> None:
+    incident.updated_at = now
+    incident.change_seq = INCIDENT_CHANGE_SEQ.next_value()
+
+
+def _event(
+    session: Session,
+    incident: Incident,
+    actor: str,
+    action: str,
+    before: str | None,
+    now: datetime,
+    note: str = "",
+    data: dict | None = None,
+) -> None:
+    session.add(
+        IncidentEvent(
+            incident_id=incident.id,
+            at=now,
+            actor=actor,
+            action=action,
+            from_status=before,
+            to_status=incident.status,
+            note=note,
+            data=data,
+        )
+    )
+
+
+def _suspected_duplicate(session: Session, incident: Incident) -> int | None:
+    return session.scalar(
+        select(Incident.id)
+        .where(
+            Incident.category_id == incident.category_id,
+            Incident.id != incident.id,
+            Incident.status.not_in([s.value for s in FINISHED]),
+            Incident.reported_at >= incident.reported_at - DUPLICATE_WINDOW,
+            func.ST_DWithin(func.Geography(Incident.location), func.Geography(incident.location), DUPLICATE_RADIUS_M),
+        )
+        .order_by(func.ST_Distance(func.Geography(Incident.location), func.Geography(incident.location)))
+        .limit(1)
+    )
+
+
+def create_incident(
+    session: Session,
+    principal: Principal,
+    data: IncidentInput,
+    *,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> tuple[Incident, bool]:
+    """Open an incident routed to the worker who answers for its place and net.
+
+    Returns (incident, created). A repeated ``idempotency_key`` from the same
+    caller returns the incident the first submission made, and ``created`` False.
+    """
+    now = now or now_utc()
+    if idempotency_key is not None:
+        if not 1 <= len(idempotency_key) <= 100:
+            raise InvalidInput("Idempotency-Key must be 1-100 characters", field="Idempotency-Key")
+        earlier = session.scalar(
+            select(Incident).where(
+                Incident.created_by == principal.username, Incident.idempotency_key == idempotency_key
+            )
+        )
+        if earlier is not None:
+            return earlier, False
+    net = _choice(Net, data.net, "net")
+    if not principal.has_net(net):
+        raise AccessDenied(f"you do not hold the {net} net")
+    category = _category(session, data.category, net)
+    title = _text(data.title, "title", required=True)
+    description = _text(data.description, "description")
+    address = _text(data.address, "address")
+    reporter_name = _text(data.reporter_name, "reporter_name")
+    reporter_phone = data.reporter_phone or ""
+    if not isinstance(reporter_phone, str) or not _PHONE.match(reporter_phone):
+        raise InvalidInput(
+            "reporter_phone may hold only digits, spaces and + - ( ), 30 at most", field="reporter_phone"
+        )
+    channel = _choice(Channel, data.channel, "channel")
+    priority = _choice(Priority, data.priority, "priority")
+    try:
+        source = SourceCRS(str(data.crs).lower())
+    except ValueError:
+        raise InvalidInput(f"crs must be one of wgs84, gcj02, bd09, got {str(data.crs)[:20]!r}", field="crs") from None
+    lon, lat = parse_coordinates(str(data.lon), str(data.lat))
+    lon, lat = (float(v) for v in to_wgs84(lon, lat, source))
+    try:
+        place = lookup_point(session, lon, lat, principal)
+    except NotFound:
+        raise InvalidInput("the point lies outside your jurisdiction", field="lon") from None
+    if not place.inside_county:
+        where = f" (it is in {place.neighbour_county['name_zh']})" if place.neighbour_county else ""
+        raise InvalidInput(f"the point lies outside Deqin County{where}", field="lon")
+    group = place.chain[-1]
+    assignee = route_worker(session, net, group.code, now.date())
+    incident_id = session.scalar(select(func.nextval(func.pg_get_serial_sequence("incident", "id"))))
+    incident = Incident(
+        id=incident_id,
+        ticket=f"DQ-{now.year}-{incident_id:06d}",
+        net=net,
+        category=category,
+        title=title,
+        description=description,
+        location=f"SRID=4326;POINT({lon} {lat})",
+        address=address,
+        channel=channel,
+        priority=priority,
+        reporter_name=reporter_name,
+        reporter_phone=reporter_phone.strip(),
+        status=Status.REPORTED.value,
+        group_id=session.scalar(select(Grid.id).where(Grid.code == group.code)),
+        group_code=group.code,
+        generation=place.generation,
+        assignee=assignee,
+        escalation_level=0,
+        created_by=principal.username,
+        idempotency_key=idempotency_key,
+        reported_at=now,
+    )
+    _touch(incident, now)
+    session.add(incident)
+    session.flush()
+    incident.suspected_duplicate_id = _suspected_duplicate(session, incident)
+    _event(
+        session,
+        incident,
+        principal.username,
+        "report",
+        None,
+        now,
+        data={"assignee": assignee.code if assignee else None, "group": group.code},
+    )
+    session.flush()
+    return incident, True
+
+
+def get_incident(session: Session, principal: Principal, ticket: str) -> Incident:
+    """Return the incident ``ticket`` if the caller may see it (else NotFound, as if absent)."""
+    incident = session.scalar(select(Incident).where(Incident.ticket == ticket, visible(principal)))
+    if incident is None:
+        raise NotFound(f"no incident {ticket[:30]!r} in your jurisdiction")
+    return incident
+
+
+def _worker_by_code(session: Session, code: str) -> GridWorker:
+    worker = session.scalar(select(GridWorker).where(GridWorker.code == code))
+    if worker is None:
+        raise InvalidInput(f"no grid worker {code[:20]!r}", field="worker")
+    return worker
+
+
+def apply_action(
+    session: Session,
+    principal: Principal,
+    ticket: str,
+    action: str,
+    *,
+    version: int,
+    note: str = "",
+    worker: str | None = None,
+    duplicate_of: str | None = None,
+    now: datetime | None = None,
+) -> Incident:
+    """Apply one workflow ``action`` to ``ticket`` as ``principal``.
+
+    Raises InvalidTransition for an action the status does not allow, StaleVersion
+    when ``version`` is not the incident's current one, AccessDenied when the
+    caller's role (or, for a grid worker, assignment) does not allow it.
+    """
+    now = now or now_utc()
+    step = ACTIONS.get(action)
+    if step is None:
+        raise InvalidInput(f"unknown action {action[:30]!r}; one of {', '.join(ACTIONS)}", field="action")
+    incident = get_incident(session, principal, ticket)
+    if incident.version != version:
+        raise StaleVersion(
+            f"incident {ticket} changed since you read it (version {version}, now {incident.version})",
+            details=incident_detail(session, incident),
+        )
+    is_assignee = (
+        principal.worker_code is not None
+        and incident.assignee is not None
+        and (incident.assignee.code == principal.worker_code)
+    )
+    if principal.role not in step.roles and not (step.assignee_may and is_assignee):
+        raise AccessDenied(f"a {principal.role} cannot {action} this incident")
+    before = incident.status
+    if Status(before) not in step.sources:
+        allowed = ", ".join(name for name, a in ACTIONS.items() if Status(before) in a.sources)
+        raise InvalidTransition(f"cannot {action} an incident that is {before}; possible now: {allowed}")
+    note = _text(note, "note")
+    data: dict = {}
+    if step.target is not None:
+        incident.status = step.target.value
+    if step.stamp:
+        setattr(incident, step.stamp, now)
+    if action in ("dispatch", "reopen"):
+        incident.due_at = deadline(incident.category, incident.priority, now)
+    if action == "reopen":
+        incident.reopen_count += 1
+        incident.resolved_at = incident.closed_at = None
+    if action == "reassign":
+        if not note:
+            raise InvalidInput("a reassignment needs a reason in note", field="note")
+        target = _worker_by_code(session, worker or "")
+        if incident.net not in target.nets:
+            raise InvalidInput(f"worker {target.code} does not serve the {incident.net} net", field="worker")
+        target_code = session.scalar(select(Grid.code).where(Grid.id == target.grid_id)) or ""
+        if not incident.group_code.startswith(target_code) or not principal.covers(target_code):
+            raise InvalidInput(f"worker {target.code} does not answer for this place", field="worker")
+        data = {"from": incident.assignee.code if incident.assignee else None, "to": target.code}
+        incident.assignee = target
+    if action == "escalate":
+        data = _escalate(session, incident, now)
+    if action == "duplicate":
+        original = get_incident(session, principal, duplicate_of or "")
+        if original.id == incident.id:
+            raise InvalidInput("an incident cannot duplicate itself", field="duplicate_of")
+        incident.duplicate_of_id = original.id
+        data = {"original": original.ticket}
+    _touch(incident, now)
+    _event(session, incident, principal.username, action, before, now, note, data or None)
+    try:
+        session.flush()
+    except StaleDataError:
+        session.rollback()
+        raise StaleVersion(f"incident {ticket} was changed at the same moment; reload and try again") from None
+    return incident
+
+
+def _escalate(session: Session, incident: Incident, now: datetime) -> dict:
+    """Hand the incident one level up the chain, with a fresh deadline."""
+    depth = _depth_of(incident.assignee, session)
+    if depth == 0:
+        raise InvalidTransition("the incident is already with the county")
+    target = route_worker(session, incident.net, incident.group_code, now.date(), from_depth=depth - 1)
+    data = {"from": incident.assignee.code if incident.assignee else None, "to": target.code if target else None}
+    incident.assignee = target
+    incident.escalation_level = 3 - _depth_of(target, session) if target else incident.escalation_level + 1
+    incident.due_at = deadline(incident.category, incident.priority, now)
+    return data
+
+
+def escalate_overdue(session: Session, now: datetime | None = None) -> list[str]:
+    """Escalate every running incident past its deadline one level up; return their tickets.
+
+    Idempotent: an escalated incident gets a fresh deadline, so running this again
+    at the same moment changes nothing. Incidents already with the county stay
+    there, flagged overdue.
+    """
+    now = now or now_utc()
+    overdue = session.scalars(
+        select(Incident)
+        .where(Incident.status.in_([s.value for s in RUNNING]), Incident.due_at < now)
+        .order_by(Incident.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    escalated = []
+    for incident in overdue:
+        if _depth_of(incident.assignee, session) == 0:
+            continue
+        data = _escalate(session, incident, now)
+        _touch(incident, now)
+        _event(session, incident, "system", "escalate", incident.status, now, "逾期自动升级 overdue", data)
+        escalated.append(incident.ticket)
+    session.flush()
+    return escalated
+
+
+def is_overdue(incident: Incident, now: datetime) -> bool:
+    return incident.status in RUNNING and incident.due_at is not None and incident.due_at < now
+
+
+def incident_summary(incident: Incident, now: datetime) -> dict:
+    """The fields a list, a queue or a map marker needs (small: it travels to phones)."""
+    point = to_shape(incident.location)
+    return {
+        "ticket": incident.ticket,
+        "net": incident.net,
+        "category": incident.category.code,
+        "category_zh": incident.category.name_zh,
+        "title": incident.title,
+        "status": incident.status,
+        "priority": incident.priority,
+        "lon": round(point.x, 6),
+        "lat": round(point.y, 6),
+        "group_code": incident.group_code,
+        "assignee": incident.assignee.code if incident.assignee else None,
+        "assignee_name": incident.assignee.name if incident.assignee else None,
+        "escalation_level": incident.escalation_level,
+        "due_at": incident.due_at.isoformat() if incident.due_at else None,
+        "overdue": is_overdue(incident, now),
+        "suspected_duplicate": incident.suspected_duplicate_id is not None,
+        "reported_at": incident.reported_at.isoformat(),
+        "version": incident.version,
+    }
+
+
+def incident_detail(session: Session, incident: Incident, now: datetime | None = None) -> dict:
+    """Everything about one incident: fields, stage times, history, the responsible chain."""
+    now = now or now_utc()
+    history = session.scalars(
+        select(IncidentEvent).where(IncidentEvent.incident_id == incident.id).order_by(IncidentEvent.id)
+    ).all()
+    codes = [incident.group_code[: level.code_length] for level in GridLevel]
+    chain = session.execute(select(Grid.code, Grid.name_zh, Grid.level).where(Grid.code.in_(codes))).all()
+    duplicate_of = session.get(Incident, incident.duplicate_of_id) if incident.duplicate_of_id else None
+    suspected = session.get(Incident, incident.suspected_duplicate_id) if incident.suspected_duplicate_id else None
+    stamps = ("reported_at", "registered_at", "dispatched_at", "started_at", "resolved_at", "closed_at")
+    return {
+        **incident_summary(incident, now),
+        "description": incident.description,
+        "address": incident.address,
+        "channel": incident.channel,
+        "reporter_name": incident.reporter_name,
+        "reporter_phone": incident.reporter_phone,
+        "reopen_count": incident.reopen_count,
+        "duplicate_of": duplicate_of.ticket if duplicate_of else None,
+        "suspected_duplicate_of": suspected.ticket if suspected else None,
+        "stages": {name: getattr(incident, name).isoformat() if getattr(incident, name) else None for name in stamps},
+        "chain": [
+            {"code": code, "name_zh": name, "level": level}
+            for code, name, level in sorted(chain, key=lambda row: len(row[0]))
+        ],
+        "history": [
+            {
+                "at": e.at.isoformat(),
+                "actor": e.actor,
+                "action": e.action,
+                "from": e.from_status,
+                "to": e.to_status,
+                "note": e.note,
+                "data": e.data,
+            }
+            for e in history
+        ],
+        "actions": [name for name, a in ACTIONS.items() if Status(incident.status) in a.sources],
+    }
+
+
+@dataclass(frozen=True)
+class IncidentFilter:
+    """Filters of the incident list, feed and export (all optional)."""
+
+    net: str | None = None
+    status: str | None = None
+    category: str | None = None
+    grid: str | None = None
+    since: date | None = None
+    until: date | None = None
+    overdue: bool = False
+    assignee: str | None = None
+
+
+def filtered(principal: Principal, filters: IncidentFilter, now: datetime):
+    """A query of visible incidents matching ``filters``, newest first."""
+    query = select(Incident).where(visible(principal)).order_by(Incident.reported_at.desc(), Incident.id.desc())
+    if filters.net:
+        query = query.where(Incident.net == _choice(Net, filters.net, "net"))
+    if filters.status:
+        statuses = [_choice(Status, s, "status") for s in filters.status.split(",")]
+        query = query.where(Incident.status.in_(statuses))
+    if filters.category:
+        query = query.where(Incident.category.has(IncidentCategory.code == filters.category))
+    if filters.grid:
+        if not filters.grid.isdigit():
+            raise InvalidInput("grid must be a grid code (digits)", field="grid")
+        query = query.where(Incident.group_code.startswith(filters.grid, autoescape=True))
+    if filters.since:
+        query = query.where(Incident.reported_at >= datetime.combine(filters.since, datetime.min.time(), UTC))
+    if filters.until:
+        end = datetime.combine(filters.until + timedelta(days=1), datetime.min.time(), UTC)
+        query = query.where(Incident.reported_at < end)
+    if filters.overdue:
+        query = query.where(Incident.status.in_([s.value for s in RUNNING]), Incident.due_at < now)
+    if filters.assignee:
+        query = query.where(Incident.assignee.has(GridWorker.code == filters.assignee))
+    return query
+
+
+def queue_counts(session: Session, principal: Principal, now: datetime) -> dict[str, int]:
+    """The dispatcher's queue: new, unassigned, overdue, escalated (open incidents only)."""
+    open_ = and_(visible(principal), Incident.status.not_in([s.value for s in FINISHED]))
+
+    def count(*conditions) -> int:
+        return session.scalar(select(func.count()).select_from(Incident).where(open_, *conditions)) or 0
+
+    return {
+        "new": count(Incident.status == Status.REPORTED.value),
+        "unassigned": count(Incident.assignee_id.is_(None)),
+        "overdue": count(Incident.status.in_([s.value for s in RUNNING]), Incident.due_at < now),
+        "escalated": count(Incident.escalation_level > 0),
+        "suspected_duplicates": count(
+            Incident.suspected_duplicate_id.is_not(None), Incident.status == Status.REPORTED.value
+        ),
+    }
+
+
+def feed(session: Session, principal: Principal, since: int, limit: int = 20000) -> tuple[Sequence[Incident], int]:
+    """Incidents changed after change number ``since``, and the number to ask from next time."""
+    current = session.scalar(select(func.max(Incident.change_seq))) or 0
+    if since >= current:
+        return [], since
+    rows = session.scalars(
+        select(Incident)
+        .where(visible(principal), Incident.change_seq > since)
+        .order_by(Incident.change_seq)
+        .limit(limit)
+    ).all()
+    cursor = rows[-1].change_seq if len(rows) == limit else current
+    return rows, cursor

@@ -1,0 +1,294 @@
+"""The incident API (documented at /api/openapi.json): intake, lists, the live feed, workflow actions."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, abort, jsonify, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import func, select
+
+from extensions import db
+from geo.audit import record
+from geo.incidents import (
+    ACTIONS,
+    LIMITS,
+    Channel,
+    IncidentFilter,
+    IncidentInput,
+    Priority,
+    apply_action,
+    create_incident,
+    feed,
+    filtered,
+    get_incident,
+    incident_detail,
+    incident_summary,
+    now_utc,
+    queue_counts,
+)
+from geo.models import IncidentCategory, Net, Role
+from routes.access import current_principal, require
+
+blp = Blueprint("incidents", __name__, url_prefix="/api", description="Incidents routed through the grid")
+
+CSV_COLUMNS = (
+    "ticket",
+    "net",
+    "category",
+    "title",
+    "status",
+    "priority",
+    "lon",
+    "lat",
+    "group_code",
+    "assignee",
+    "escalation_level",
+    "due_at",
+    "overdue",
+    "reported_at",
+)
+
+
+class IncidentIn(Schema):
+    net = fields.String(required=True, validate=validate.OneOf([n.value for n in Net]))
+    category = fields.String(required=True, validate=validate.Length(max=40))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=LIMITS["title"]))
+    description = fields.String(load_default="", validate=validate.Length(max=LIMITS["description"]))
+    lon = fields.Float(required=True, allow_nan=False, metadata={"description": "longitude, decimal degrees"})
+    lat = fields.Float(required=True, allow_nan=False, metadata={"description": "latitude, decimal degrees"})
+    crs = fields.String(load_default="wgs84", validate=validate.OneOf(["wgs84", "gcj02", "bd09"]))
+    address = fields.String(load_default="", validate=validate.Length(max=LIMITS["address"]))
+    channel = fields.String(load_default="other", validate=validate.OneOf([c.value for c in Channel]))
+    priority = fields.String(load_default="normal", validate=validate.OneOf([p.value for p in Priority]))
+    reporter_name = fields.String(load_default="", validate=validate.Length(max=LIMITS["reporter_name"]))
+    reporter_phone = fields.String(load_default="", validate=validate.Length(max=30))
+
+
+class ActionIn(Schema):
+    version = fields.Integer(required=True, metadata={"description": "the version you read (optimistic locking)"})
+    note = fields.String(load_default="", validate=validate.Length(max=LIMITS["note"]))
+    worker = fields.String(load_default=None, validate=validate.Length(max=20), metadata={"description": "reassign"})
+    duplicate_of = fields.String(load_default=None, validate=validate.Length(max=20))
+
+
+class ListArgs(Schema):
+    net = fields.String(load_default=None)
+    status = fields.String(load_default=None, metadata={"description": "comma-separated"})
+    category = fields.String(load_default=None, validate=validate.Length(max=40))
+    grid = fields.String(load_default=None, validate=validate.Length(max=15), metadata={"description": "grid code"})
+    since = fields.Date(load_default=None)
+    until = fields.Date(load_default=None)
+    overdue = fields.Boolean(load_default=False)
+    assignee = fields.String(load_default=None, validate=validate.Length(max=20))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+
+class FeedArgs(Schema):
+    since = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class CategoryIn(Schema):
+    net = fields.String(required=True, validate=validate.OneOf([n.value for n in Net]))
+    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{1,39}$"))
+    name_zh = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    name_en = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    sla_hours = fields.Integer(required=True, validate=validate.Range(min=1, max=24 * 90))
+
+
+class CategoryPatch(Schema):
+    name_zh = fields.String(validate=validate.Length(min=1, max=50))
+    name_en = fields.String(validate=validate.Length(min=1, max=80))
+    sla_hours = fields.Integer(validate=validate.Range(min=1, max=24 * 90))
+    is_active = fields.Boolean()
+
+
+@blp.before_request
+def _json_bodies_only():
+    if request.method in ("POST", "PATCH") and not request.is_json:
+        abort(415, description="send the body as JSON (Content-Type: application/json)")
+
+
+def _filters(args: dict) -> IncidentFilter:
+    return IncidentFilter(
+        net=args["net"],
+        status=args["status"],
+        category=args["category"],
+        grid=args["grid"],
+        since=args["since"],
+        until=args["until"],
+        overdue=args["overdue"],
+        assignee=args["assignee"],
+    )
+
+
+@blp.route("/incidents")
+class Incidents(MethodView):
+    @blp.arguments(ListArgs, location="query")
+    def get(self, args):
+        """List incidents in your jurisdiction and nets, newest first (``format=csv`` exports them)."""
+        now = now_utc()
+        query = filtered(current_principal(), _filters(args), now)
+        if args["format"] == "csv":
+            return _csv(db.session.scalars(query.limit(100_000)).all(), now)
+        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+        page = db.session.scalars(query.limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])).all()
+        return jsonify(
+            {
+                "items": [incident_summary(i, now) for i in page],
+                "total": total,
+                "page": args["page"],
+                "per_page": args["per_page"],
+            }
+        )
+
+    @blp.arguments(IncidentIn)
+    def post(self, body):
+        """Report an incident; it is routed to the worker answering for its place and net.
+
+        Send an ``Idempotency-Key`` header to make retries safe: a repeated key
+        answers 200 with the incident the first request made.
+        """
+        principal = current_principal()
+        incident, created = create_incident(
+            db.session, principal, IncidentInput(**body), idempotency_key=request.headers.get("Idempotency-Key")
+        )
+        db.session.commit()
+        return jsonify(incident_detail(db.session, incident)), 201 if created else 200
+
+
+def _csv(incidents, now) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for incident in incidents:
+        row = incident_summary(incident, now)
+        writer.writerow([row[column] for column in CSV_COLUMNS])
+    # A BOM so that spreadsheet programs read the Chinese text as UTF-8.
+    return Response(
+        "\ufeff" + out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=incidents.csv"},
+    )
+
+
+@blp.route("/incidents/feed")
+@blp.arguments(FeedArgs, location="query")
+def incident_feed(args):
+    """GeoJSON of the incidents changed since change number ``since`` (0 = all), with the next number."""
+    now = now_utc()
+    rows, cursor = feed(db.session, current_principal(), args["since"])
+    features = [
+        {
+            "type": "Feature",
+            "id": i.ticket,
+            "geometry": {"type": "Point", "coordinates": [summary["lon"], summary["lat"]]},
+            "properties": summary,
+        }
+        for i in rows
+        for summary in (incident_summary(i, now),)
+    ]
+    return jsonify({"type": "FeatureCollection", "cursor": cursor, "features": features})
+
+
+@blp.route("/incidents/queue")
+def incident_queue():
+    """Counts for the dispatcher's queue: new, unassigned, overdue, escalated, suspected duplicates."""
+    return jsonify(queue_counts(db.session, current_principal(), now_utc()))
+
+
+@blp.route("/incidents/<ticket>")
+def incident(ticket: str):
+    """One incident: fields, stage times, history, the responsible chain, the actions possible now."""
+    return jsonify(incident_detail(db.session, get_incident(db.session, current_principal(), ticket)))
+
+
+@blp.route("/incidents/<ticket>/<action>", methods=["POST"])
+@blp.arguments(ActionIn)
+def incident_action(body, ticket: str, action: str):
+    """Apply a workflow action (register, dispatch, accept, resolve, verify, reopen, reject, duplicate,
+    reassign, escalate, note); 409 with the current state if someone changed it first."""
+    if action not in ACTIONS:
+        abort(404, description=f"unknown action {action[:30]!r}")
+    incident = apply_action(
+        db.session,
+        current_principal(),
+        ticket,
+        action,
+        version=body["version"],
+        note=body["note"],
+        worker=body["worker"],
+        duplicate_of=body["duplicate_of"],
+    )
+    db.session.commit()
+    return jsonify(incident_detail(db.session, incident))
+
+
+def _category_json(category: IncidentCategory) -> dict:
+    return {
+        "net": category.net,
+        "code": category.code,
+        "name_zh": category.name_zh,
+        "name_en": category.name_en,
+        "sla_hours": category.sla_hours,
+        "is_active": category.is_active,
+    }
+
+
+@blp.route("/categories")
+class Categories(MethodView):
+    def get(self):
+        """The incident category catalogue (of the nets you hold)."""
+        principal = current_principal()
+        rows = db.session.scalars(
+            select(IncidentCategory)
+            .where(IncidentCategory.net.in_(sorted(principal.nets)))
+            .order_by(IncidentCategory.net, IncidentCategory.id)
+        )
+        return jsonify([_category_json(c) for c in rows])
+
+    @blp.arguments(CategoryIn)
+    @require(Role.ADMIN)
+    def post(self, body):
+        """Add a category (admins)."""
+        if db.session.scalar(select(IncidentCategory.id).where(IncidentCategory.code == body["code"])):
+            abort(409, description=f"category {body['code']} exists")
+        category = IncidentCategory(**body)
+        db.session.add(category)
+        _audit_category(None, category)
+        db.session.commit()
+        return jsonify(_category_json(category)), 201
+
+
+@blp.route("/categories/<code>", methods=["PATCH"])
+@blp.arguments(CategoryPatch)
+@require(Role.ADMIN)
+def patch_category(body, code: str):
+    """Change a category's names, deadline or whether it is offered (admins)."""
+    category = db.session.scalar(select(IncidentCategory).where(IncidentCategory.code == code))
+    if category is None:
+        abort(404, description=f"no category {code[:40]!r}")
+    before = _category_json(category)
+    for key, value in body.items():
+        setattr(category, key, value)
+    _audit_category(before, category)
+    db.session.commit()
+    return jsonify(_category_json(category))
+
+
+def _audit_category(before: dict | None, category: IncidentCategory) -> None:
+    record(
+        db.session,
+        actor=current_principal().username,
+        action="category.create" if before is None else "category.update",
+        entity="category",
+        entity_id=category.code,
+        before=before,
+        after=_category_json(category),
+        address=request.remote_addr,
+    )
