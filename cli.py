@@ -16,11 +16,13 @@ from geo.boundaries import FieldNames, import_levels, read_boundary_file
 from geo.crs import SourceCRS
 from geo.demo import clear_atlas, is_loaded, load_demo
 from geo.errors import GridError
+from geo.incidents import escalate_overdue, seed_categories
 from geo.models import GridLevel, Role, User
 
 demo_cli = AppGroup("demo", help="Demonstration data.")
 grids_cli = AppGroup("grids", help="Grid boundaries.")
 users_cli = AppGroup("users", help="Accounts: create, change, reset password, disable, API tokens.")
+incidents_cli = AppGroup("incidents", help="Incidents: deadlines and the category catalogue.")
 
 
 def _actor() -> str:
@@ -209,8 +211,25 @@ def users_list() -> None:
         click.echo(f"{user.username:<16} {user.role:<14} {user.jurisdiction.code:<16} {nets:<24} {state}")
 
 
+@incidents_cli.command("escalate")
+def incidents_escalate() -> None:
+    """Escalate every overdue incident one level up the grid (run from cron, e.g. every 5 minutes)."""
+    tickets = escalate_overdue(db.session)
+    db.session.commit()
+    click.echo(f"escalated {len(tickets)} overdue incident(s){': ' + ', '.join(tickets) if tickets else ''}")
+
+
+@incidents_cli.command("seed-categories")
+def incidents_seed_categories() -> None:
+    """Add the standard incident categories that are missing."""
+    seed_categories(db.session)
+    db.session.commit()
+    click.echo("categories seeded")
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(demo_cli)
     app.cli.add_command(grids_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(incidents_cli)

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
+from geoalchemy2 import WKTElement
 from geoalchemy2.shape import to_shape
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from geo.accounts import AccessDenied, Principal
@@ -266,16 +267,20 @@ def _event(
 
 
 def _suspected_duplicate(session: Session, incident: Incident) -> int | None:
+    """The nearest open incident of the same category within the radius and window, if any."""
+    this = aliased(Incident)
+    here, there = func.Geography(this.location), func.Geography(Incident.location)
     return session.scalar(
         select(Incident.id)
+        .join(this, this.id == incident.id)
         .where(
-            Incident.category_id == incident.category_id,
-            Incident.id != incident.id,
+            Incident.category_id == this.category_id,
+            Incident.id != this.id,
             Incident.status.not_in([s.value for s in FINISHED]),
-            Incident.reported_at >= incident.reported_at - DUPLICATE_WINDOW,
-            func.ST_DWithin(func.Geography(Incident.location), func.Geography(incident.location), DUPLICATE_RADIUS_M),
+            Incident.reported_at >= this.reported_at - DUPLICATE_WINDOW,
+            func.ST_DWithin(there, here, DUPLICATE_RADIUS_M),
         )
-        .order_by(func.ST_Distance(func.Geography(Incident.location), func.Geography(incident.location)))
+        .order_by(func.ST_Distance(there, here))
         .limit(1)
     )
 
@@ -342,7 +347,7 @@ def create_incident(
         category=category,
         title=title,
         description=description,
-        location=f"SRID=4326;POINT({lon} {lat})",
+        location=WKTElement(f"POINT({lon} {lat})", srid=4326),
         address=address,
         channel=channel,
         priority=priority,
