@@ -34,7 +34,10 @@ def _http_error(error: HTTPException):
     messages = data.get("messages") if isinstance(data, dict) else None
     if messages:
         # Validation errors from webargs: {"json": {"title": ["Missing data for required field."]}}.
-        problems = {name: problem for location in messages.values() for name, problem in location.items()}
+        problems: dict = {}
+        for location, found in messages.items():
+            # Per field ({"title": [...]}) or for the whole body (["Invalid JSON body."]).
+            problems.update(found if isinstance(found, dict) else {location: found})
         body["error"] = "; ".join(f"{name}: {_flatten(problem)}" for name, problem in problems.items())
         body["field"] = next(iter(problems))
         body["details"] = problems

@@ -1,0 +1,186 @@
+"""The incident API end to end: intake, retries, bad input, lists, CSV, the live feed, actions, 409."""
+
+import csv
+import io
+
+import pytest
+from sqlalchemy import func, select
+
+from extensions import db
+from geo.models import Incident
+from tests.conftest import csrf_token_of
+
+pytestmark = pytest.mark.db
+
+GOOD = {
+    "net": "social",
+    "category": "dispute",
+    "title": "草场边界纠纷",
+    "lon": 99.2991,
+    "lat": 28.2446,
+    "channel": "phone",
+    "priority": "high",
+    "reporter_name": "测试",
+    "reporter_phone": "0887-1234567",
+}
+
+
+def post(client, path, body, **headers):
+    return client.post(path, json=body, headers={"X-CSRFToken": csrf_token_of(client, "/"), **headers})
+
+
+def incident_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Incident))
+
+
+def test_intake_routes_and_answers_201(client):
+    response = post(client, "/api/incidents", GOOD)
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["ticket"].startswith("DQ-") and body["status"] == "reported"
+    assert body["assignee"] and body["group_code"].startswith("533422102")
+    assert [link["level"] for link in body["chain"]] == ["county", "township", "village", "group"]
+    assert body["actions"] == ["register", "reject", "duplicate", "reassign", "note"]
+
+
+def test_retry_with_the_same_idempotency_key_creates_nothing_new(app, client):
+    first = post(client, "/api/incidents", GOOD, **{"Idempotency-Key": "retry-test-1"})
+    before = incident_count(app)
+    again = post(client, "/api/incidents", GOOD, **{"Idempotency-Key": "retry-test-1"})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.get_json()["ticket"] == first.get_json()["ticket"]
+    assert incident_count(app) == before
+
+
+def test_gcj02_input_is_converted(client):
+    body = post(client, "/api/incidents", {**GOOD, "lon": 99.300116, "lat": 28.241126, "crs": "gcj02"}).get_json()
+    assert abs(body["lon"] - 99.2991) < 1e-5 and abs(body["lat"] - 28.2446) < 1e-5
+
+
+@pytest.mark.parametrize(
+    ("changes", "status", "field"),
+    [
+        ({"lon": 99.35, "lat": 29.05}, 400, "lon"),
+        ({"category": "nope"}, 400, "category"),
+        ({"net": "party"}, 422, "net"),
+        ({"lat": 128.0}, 400, "lat"),
+        ({"lon": 28.2446, "lat": 99.2991}, 400, "lon"),
+        ({"title": "x" * 201}, 422, "title"),
+        ({"title": ""}, 422, "title"),
+        ({"lon": "east"}, 422, "lon"),
+        ({"reporter_phone": "<script>"}, 400, "reporter_phone"),
+    ],
+)
+def test_bad_intake_is_a_4xx_naming_the_field_and_writes_nothing(app, client, changes, status, field):
+    before = incident_count(app)
+    response = post(client, "/api/incidents", {**GOOD, **changes})
+    assert response.status_code == status, response.get_json()
+    assert response.get_json()["field"] == field
+    assert incident_count(app) == before
+
+
+def test_missing_field_wrong_content_type_and_broken_json(app, client):
+    before = incident_count(app)
+    token = csrf_token_of(client, "/")
+    missing = post(client, "/api/incidents", {k: v for k, v in GOOD.items() if k != "title"})
+    assert missing.status_code == 422 and missing.get_json()["field"] == "title"
+    form = client.post("/api/incidents", data=GOOD, headers={"X-CSRFToken": token})
+    assert form.status_code == 415
+    broken = client.post(
+        "/api/incidents", data="{not json", headers={"X-CSRFToken": token, "Content-Type": "application/json"}
+    )
+    assert broken.status_code == 400
+    assert incident_count(app) == before
+
+
+def test_religious_intake_needs_the_net(client_as):
+    response = post(
+        client_as("benzilan"), "/api/incidents", {**GOOD, "net": "religious", "category": "religious_site_safety"}
+    )
+    assert response.status_code == 403
+
+
+def test_workflow_over_the_api_and_409_on_a_stale_version(client, client_as):
+    ticket = post(client, "/api/incidents", GOOD).get_json()["ticket"]
+    first = client.get(f"/api/incidents/{ticket}").get_json()
+    other = client_as("admin")
+    assert post(other, f"/api/incidents/{ticket}/register", {"version": first["version"]}).status_code == 200
+    stale = post(client, f"/api/incidents/{ticket}/reject", {"version": first["version"], "note": "重复"})
+    assert stale.status_code == 409
+    current = stale.get_json()["details"]
+    assert current["status"] == "registered"
+    illegal = post(client, f"/api/incidents/{ticket}/verify", {"version": current["version"]})
+    assert illegal.status_code == 422 and "possible now" in illegal.get_json()["error"]
+    dispatched = post(client, f"/api/incidents/{ticket}/dispatch", {"version": current["version"]})
+    assert dispatched.status_code == 200 and dispatched.get_json()["due_at"]
+    unknown = post(client, f"/api/incidents/{ticket}/teleport", {"version": 1})
+    assert unknown.status_code == 404
+
+
+def test_actions_need_csrf_from_a_browser_session(client):
+    ticket = post(client, "/api/incidents", GOOD).get_json()["ticket"]
+    assert client.post(f"/api/incidents/{ticket}/register", json={"version": 1}).status_code == 400
+
+
+def test_list_filters_pagination_and_scope(client, client_as):
+    page = client.get("/api/incidents?per_page=5&status=closed&net=social").get_json()
+    assert len(page["items"]) == 5 and page["total"] > 5
+    assert all(i["status"] == "closed" and i["net"] == "social" for i in page["items"])
+    benzilan = client_as("benzilan").get("/api/incidents?per_page=500").get_json()["items"]
+    assert benzilan and all(i["group_code"].startswith("533422102") and i["net"] != "religious" for i in benzilan)
+    overdue = client.get("/api/incidents?overdue=true&per_page=500").get_json()["items"]
+    assert all(i["overdue"] for i in overdue)
+    assert client.get("/api/incidents?since=yesterday").status_code == 422
+    assert client.get("/api/incidents?per_page=100000").status_code == 422
+
+
+def test_csv_export_of_a_filtered_list(client):
+    response = client.get("/api/incidents?format=csv&grid=533422102&status=closed")
+    assert response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows and all(r["group_code"].startswith("533422102") and r["status"] == "closed" for r in rows)
+
+
+def test_feed_sends_only_what_changed(client):
+    everything = client.get("/api/incidents/feed?since=0").get_json()
+    assert len(everything["features"]) >= 10_000
+    cursor = everything["cursor"]
+    assert client.get(f"/api/incidents/feed?since={cursor}").get_json()["features"] == []
+    ticket = post(client, "/api/incidents", GOOD).get_json()["ticket"]
+    changed = client.get(f"/api/incidents/feed?since={cursor}").get_json()
+    assert [f["id"] for f in changed["features"]] == [ticket]
+
+
+def test_queue_counts(client):
+    queue = client.get("/api/incidents/queue").get_json()
+    assert set(queue) == {"new", "unassigned", "overdue", "escalated", "suspected_duplicates"}
+    assert queue["new"] > 0
+
+
+def test_category_catalogue_is_admin_editable(client, client_as):
+    admin = client_as("admin")
+    assert (
+        post(
+            client,
+            "/api/categories",
+            {"net": "social", "code": "x_test", "name_zh": "测", "name_en": "T", "sla_hours": 5},
+        ).status_code
+        == 403
+    )
+    created = post(
+        admin,
+        "/api/categories",
+        {"net": "social", "code": "road_damage", "name_zh": "道路损毁", "name_en": "Road damage", "sla_hours": 48},
+    )
+    assert created.status_code in (201, 409)
+    token = csrf_token_of(admin, "/")
+    changed = admin.patch("/api/categories/road_damage", json={"sla_hours": 24}, headers={"X-CSRFToken": token})
+    assert changed.get_json()["sla_hours"] == 24
+    codes = {c["code"] for c in client_as("benzilan").get("/api/categories").get_json()}
+    assert "road_damage" in codes and "religious_site_safety" not in codes
+
+
+def test_openapi_document_describes_the_incident_api(anonymous):
+    spec = anonymous.get("/api/openapi.json").get_json()
+    assert "/api/incidents" in spec["paths"] and "/api/incidents/{ticket}/{action}" in spec["paths"]
