@@ -38,6 +38,8 @@ class LayerSpec:
     permanent_labels: bool = False
     show: bool = True
     demo: bool = False
+    # Live layers poll their endpoint for what changed and cluster their markers.
+    live: bool = False
 
     def title(self, lang: str) -> str:
         return self.title_en if lang == "en" else self.title_zh
@@ -59,4 +61,4 @@ def visible_layers(ids: list[str], principal: Principal) -> list[LayerSpec]:
     return [REGISTRY[i] for i in ids if REGISTRY[i].net is None or principal.has_net(REGISTRY[i].net)]
 
 
-from layers import grids  # noqa: E402,F401  (registers the grid layers)
+from layers import grids, incidents  # noqa: E402,F401  (register their layers)

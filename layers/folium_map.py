@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import folium
 from branca.element import Element, Figure
+from folium.plugins import MarkerCluster, Realtime
+from folium.utilities import JsCode
 from jinja2 import Template
 
 from layers import LayerSpec
@@ -20,11 +23,16 @@ VENDORED_ASSETS = {
     "bootstrap_css": "bootstrap/dist/css/bootstrap.min.css",
     "awesome_markers_font_css": "fontawesome-free/css/all.min.css",
     "awesome_markers_css": "leaflet.awesome-markers/dist/leaflet.awesome-markers.css",
+    "Leaflet_Realtime_js": "leaflet-realtime/dist/leaflet-realtime.js",
+    "markerclusterjs": "leaflet.markercluster/dist/leaflet.markercluster.js",
+    "markerclustercss": "leaflet.markercluster/dist/MarkerCluster.css",
+    "markerclusterdefaultcss": "leaflet.markercluster/dist/MarkerCluster.Default.css",
 }
 #: Folium defaults we deliberately drop (Bootstrap 3 glyphicons, rotated-marker CSS): no page uses them.
 DROPPED_ASSETS = {"glyphicons_css", "awesome_rotate_css"}
 
 COUNTY_BOUNDS = [[27.55, 98.59], [29.23, 99.52]]
+LIVE_POLL_MS = 10_000
 COUNTY_CENTRE = [28.39, 99.05]
 
 
@@ -79,6 +87,27 @@ def _add_basemap(m: folium.Map, basemap: Basemap) -> None:
             ).add_to(m)
 
 
+def _add_live_layer(m: folium.Map, spec: LayerSpec, url: str, lang: str) -> None:
+    """Markers that poll ``url`` for what changed since the last poll, clustered when zoomed out."""
+    cluster = MarkerCluster(
+        name=spec.title(lang), show=spec.show, options={"disableClusteringAtZoom": 13, "chunkedLoading": True}
+    )
+    cluster.add_to(m)
+    poller = Realtime(
+        JsCode(f"gridmap.changesSince({json.dumps(url)})"),
+        get_feature_id=JsCode("function (feature) { return feature.id; }"),
+        # A changed incident is drawn anew (its colour says its status).
+        update_feature=JsCode("function () { return null; }"),
+        point_to_layer=JsCode("gridmap.incidentMarker"),
+        on_each_feature=JsCode("gridmap.onIncident"),
+        remove_missing=False,
+        interval=LIVE_POLL_MS,
+        container=cluster,
+    )
+    poller.control = False  # the cluster is the layer people switch; the poller is plumbing
+    poller.add_to(m)
+
+
 def build_map(
     layers: list[tuple[LayerSpec, str]],
     lang: str,
@@ -89,10 +118,14 @@ def build_map(
 
     ``bounds`` is (west, south, east, north); the whole county when omitted.
     """
-    m = folium.Map(location=COUNTY_CENTRE, zoom_start=9, tiles=None, control_scale=True)
+    # maxZoom on the map itself (Folium's max_zoom goes to tile layers): marker clustering needs it.
+    m = folium.Map(location=COUNTY_CENTRE, zoom_start=9, tiles=None, control_scale=True, maxZoom=18)
     _add_basemap(m, basemap)
     for spec, url in layers:
-        RemoteGeoJson(spec, url, lang).add_to(m)
+        if spec.live:
+            _add_live_layer(m, spec, url, lang)
+        else:
+            RemoteGeoJson(spec, url, lang).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]] if bounds else COUNTY_BOUNDS)
     return m

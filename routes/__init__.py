@@ -10,8 +10,9 @@ from werkzeug.exceptions import HTTPException
 
 from extensions import LANGUAGE_COOKIE, openapi
 from geo.errors import GridError
+from geo.incidents import Status
 from geo.models import Net, Role
-from routes import access, admin, api, auth, incidents, map_page
+from routes import access, admin, api, auth, dispatch, incidents, map_page
 from routes.access import wants_json
 
 
@@ -68,7 +69,11 @@ def _template_helpers() -> dict:
         args.update({key: str(value) for key, value in changes.items()})
         return urlencode(args)
 
-    return {"role_label": lambda role: Role(role).label(lang), "query_with": query_with}
+    return {
+        "role_label": lambda role: Role(role).label(lang),
+        "status_label": lambda status: Status(status).label(lang),
+        "query_with": query_with,
+    }
 
 
 def _net_label(net: str) -> str:
@@ -84,6 +89,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(map_page.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(dispatch.bp)
     # After flask-smorest's own handlers, so these answer for every blueprint alike.
     app.register_error_handler(GridError, _grid_error)
     app.register_error_handler(HTTPException, _http_error)

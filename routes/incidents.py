@@ -26,6 +26,7 @@ from geo.incidents import (
     filtered,
     get_incident,
     incident_detail,
+    incident_marker,
     incident_summary,
     now_utc,
     queue_counts,
@@ -91,6 +92,7 @@ class ListArgs(Schema):
 
 class FeedArgs(Schema):
     since = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    net = fields.String(load_default=None, validate=validate.OneOf([n.value for n in Net]))
 
 
 class CategoryIn(Schema):
@@ -180,19 +182,14 @@ def _csv(incidents, now) -> Response:
 @blp.route("/incidents/feed")
 @blp.arguments(FeedArgs, location="query")
 def incident_feed(args):
-    """GeoJSON of the incidents changed since change number ``since`` (0 = all), with the next number."""
+    """GeoJSON of the incidents changed since change number ``since`` (0 = all), with the next number.
+
+    Markers carry only status (s), net (n), overdue (o) and escalation level (e);
+    details come from /api/incidents/<ticket> when one is opened.
+    """
     now = now_utc()
-    rows, cursor = feed(db.session, current_principal(), args["since"])
-    features = [
-        {
-            "type": "Feature",
-            "id": i.ticket,
-            "geometry": {"type": "Point", "coordinates": [summary["lon"], summary["lat"]]},
-            "properties": summary,
-        }
-        for i in rows
-        for summary in (incident_summary(i, now),)
-    ]
+    rows, cursor = feed(db.session, current_principal(), args["since"], args["net"])
+    features = [incident_marker(i, now) for i in rows]
     return jsonify({"type": "FeatureCollection", "cursor": cursor, "features": features})
 
 

@@ -116,5 +116,59 @@
     return layer;
   }
 
-  window.gridmap = { remoteLayer: remoteLayer, escapeHtml: escapeHtml, lang: lang };
+  /* A leaflet-realtime source that asks only for what changed since the last answer. */
+  function changesSince(url) {
+    var cursor = 0;
+    return function (success, error) {
+      var sep = url.indexOf("?") < 0 ? "?" : "&";
+      fetch(url + sep + "since=" + cursor, { credentials: "same-origin" })
+        .then(function (response) {
+          if (!response.ok) throw new Error(response.status + " " + response.statusText);
+          return response.json();
+        })
+        .then(function (data) {
+          cursor = data.cursor;
+          success(data);
+        })
+        .catch(function (failure) {
+          error(failure, failure.message);
+        });
+    };
+  }
+
+  var STATUS_COLOURS = {
+    reported: "#e08214", registered: "#fdb863", dispatched: "#2166ac", in_progress: "#4393c3",
+    resolved: "#5aae61", closed: "#9e9e9e", rejected: "#bdbdbd", duplicate: "#bdbdbd",
+  };
+
+  /* One incident marker: a dot coloured by status, ringed red when overdue. */
+  function incidentMarker(feature, latlng) {
+    var p = feature.properties;
+    var classes = "incident-dot" + (p.o ? " overdue" : "") + (p.e ? " escalated" : "");
+    var icon = L.divIcon({
+      className: "",
+      html: '<span class="' + classes + '" style="background:' + (STATUS_COLOURS[p.s] || "#666") + '"></span>',
+      iconSize: [14, 14],
+      iconAnchor: [7, 7],
+    });
+    return L.marker(latlng, { icon: icon, title: feature.id, keyboard: false });
+  }
+
+  var listeners = [];
+  function onIncident(feature, layer) {
+    layer.on("click", function () {
+      listeners.forEach(function (listener) { listener(feature.id); });
+    });
+  }
+
+  window.gridmap = {
+    remoteLayer: remoteLayer,
+    escapeHtml: escapeHtml,
+    lang: lang,
+    changesSince: changesSince,
+    incidentMarker: incidentMarker,
+    onIncident: onIncident,
+    onSelect: function (listener) { listeners.push(listener); },
+    statusColours: STATUS_COLOURS,
+  };
 })();

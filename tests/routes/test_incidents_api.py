@@ -152,6 +152,12 @@ def test_feed_sends_only_what_changed(client):
     assert [f["id"] for f in changed["features"]] == [ticket]
 
 
+def test_feed_by_net_and_small_markers(client):
+    features = client.get("/api/incidents/feed?net=religious").get_json()["features"]
+    assert features and {f["properties"]["n"] for f in features} == {"religious"}
+    assert set(features[0]["properties"]) == {"s", "n", "o", "e"}
+
+
 def test_queue_counts(client):
     queue = client.get("/api/incidents/queue").get_json()
     assert set(queue) == {"new", "unassigned", "overdue", "escalated", "suspected_duplicates"}

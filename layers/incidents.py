@@ -1,0 +1,21 @@
+"""Live incident layers, one per net, for the dispatch console."""
+
+from __future__ import annotations
+
+from geo.models import Net
+from layers import LayerSpec, register
+
+INCIDENT_LAYERS = [
+    register(
+        LayerSpec(
+            id=f"incidents-{net.value}",
+            title_zh=f"事件·{net.label('zh')}",
+            title_en=f"Incidents: {net.label('en')}",
+            endpoint="incidents.incident_feed",
+            endpoint_args={"net": net.value},
+            net=net,
+            live=True,
+        )
+    )
+    for net in Net
+]

@@ -1,0 +1,99 @@
+"""The dispatcher's console and the grid worker's phone page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from sqlalchemy import select
+
+from extensions import db
+from geo.atlas import jurisdiction_bounds
+from geo.errors import InvalidInput
+from geo.incidents import (
+    Channel,
+    IncidentFilter,
+    Priority,
+    Status,
+    apply_action,
+    filtered,
+    incident_summary,
+    now_utc,
+)
+from geo.models import Grid, IncidentCategory, Role
+from layers import visible_layers
+from layers.folium_map import Basemap, build_map, render_map
+from layers.grids import COUNTY, GROUP, NEIGHBOURS, TOWNSHIP, VILLAGE
+from layers.incidents import INCIDENT_LAYERS
+from routes.access import current_principal, require
+
+bp = Blueprint("dispatch", __name__)
+
+CONSOLE_LAYERS = [NEIGHBOURS.id, COUNTY.id, TOWNSHIP.id, VILLAGE.id, GROUP.id, *(layer.id for layer in INCIDENT_LAYERS)]
+
+
+@bp.get("/dispatch")
+@require(Role.DISPATCHER, Role.ADMIN, Role.VIEWER)
+def console():
+    """Map, queue, filters and the selected incident's details and actions."""
+    lang = str(get_locale())
+    principal = current_principal()
+    layers = [(s, url_for(s.endpoint, **s.endpoint_args)) for s in visible_layers(CONSOLE_LAYERS, principal)]
+    basemap = Basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
+    folium_map = build_map(layers, lang, basemap, jurisdiction_bounds(db.session, principal))
+    parts = render_map(folium_map, url_for("static", filename="vendor/"))
+    categories = db.session.scalars(
+        select(IncidentCategory)
+        .where(IncidentCategory.net.in_(sorted(principal.nets)), IncidentCategory.is_active)
+        .order_by(IncidentCategory.net, IncidentCategory.id)
+    ).all()
+    areas = db.session.execute(
+        select(Grid.code, Grid.name_zh)
+        .where(principal.scope(Grid.code), Grid.level.in_(["township", "village"]))
+        .order_by(Grid.code)
+    ).all()
+    return render_template(
+        "dispatch/console.html",
+        map=parts,
+        map_name=folium_map.get_name(),
+        lang=lang,
+        categories=[
+            {"code": c.code, "net": c.net, "name": c.name_en if lang == "en" else c.name_zh} for c in categories
+        ],
+        areas=areas,
+        nets=sorted(principal.nets),
+        statuses=[s.value for s in Status],
+        priorities=[p.value for p in Priority],
+        channels=[c.value for c in Channel],
+        can_act=principal.role in (Role.DISPATCHER, Role.ADMIN),
+    )
+
+
+@bp.get("/my")
+@require(Role.GRID_WORKER)
+def my_incidents():
+    """A grid worker's open incidents, nearest deadline first: small enough for a slow phone link."""
+    principal = current_principal()
+    now = now_utc()
+    query = filtered(
+        principal, IncidentFilter(status="dispatched,in_progress,resolved", assignee=principal.worker_code), now
+    )
+    incidents = [incident_summary(i, now) for i in db.session.scalars(query.limit(200))]
+    incidents.sort(key=lambda i: (i["status"] == "resolved", i["due_at"] or "9999"))
+    return render_template("dispatch/my.html", incidents=incidents, lang=str(get_locale()))
+
+
+@bp.post("/my/<ticket>")
+@require(Role.GRID_WORKER)
+def my_action(ticket: str):
+    """Accept, note or resolve one of my incidents from a plain form (works without JavaScript)."""
+    action = request.form.get("action", "")
+    if action not in ("accept", "note", "resolve"):
+        raise InvalidInput("action must be accept, note or resolve", field="action")
+    version = request.form.get("version", "")
+    if not version.isdigit():
+        raise InvalidInput("version is missing", field="version")
+    apply_action(
+        db.session, current_principal(), ticket, action, version=int(version), note=request.form.get("note", "")
+    )
+    db.session.commit()
+    return redirect(url_for("dispatch.my_incidents"))

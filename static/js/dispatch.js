@@ -1,0 +1,258 @@
+/* The dispatch console's side panel: queue, filters, list, details, actions, intake by map click. */
+(function () {
+  "use strict";
+
+  var esc = gridmap.escapeHtml;
+  var en = gridmap.lang === "en";
+  var T = en
+    ? {
+        queue: { new: "New", unassigned: "Unassigned", overdue: "Overdue", escalated: "Escalated", suspected_duplicates: "Possible duplicates" },
+        status: { reported: "Reported", registered: "Registered", dispatched: "Dispatched", in_progress: "In progress", resolved: "Resolved", closed: "Closed", rejected: "Rejected", duplicate: "Duplicate" },
+        priority: { low: "Low", normal: "Normal", high: "High", urgent: "Urgent" },
+        action: { report: "Reported", register: "Register", dispatch: "Dispatch", accept: "Accept", resolve: "Resolve", verify: "Verify & close", reopen: "Reopen", reject: "Reject", duplicate: "Mark duplicate", reassign: "Reassign", escalate: "Escalate", note: "Add note" },
+        total: "incidents", overdue: "overdue", escalated: "escalated", dup: "possible duplicate",
+        note: "Note / reason", worker: "Worker code (reassign)", original: "Original ticket (duplicate)",
+        assignee: "Assignee", due: "Due", chain: "Grid chain", history: "History", reporter: "Reporter",
+        category: "Category", priority: "Priority", address: "Address", created: "Created",
+        newIncident: "New incident here", title: "Title", description: "Description", channel: "Channel",
+        net: "Net", submit: "Report", cancel: "Cancel", conflict: "Someone changed this incident first; showing the current state.",
+      }
+    : {
+        queue: { new: "新案件", unassigned: "未分派", overdue: "逾期", escalated: "已升级", suspected_duplicates: "疑似重复" },
+        status: { reported: "信息采集", registered: "案卷建立", dispatched: "任务派遣", in_progress: "任务处理", resolved: "处理反馈", closed: "核查结案", rejected: "不予受理", duplicate: "重复案件" },
+        priority: { low: "低", normal: "一般", high: "高", urgent: "紧急" },
+        action: { report: "上报", register: "立案", dispatch: "派遣", accept: "接收", resolve: "办结反馈", verify: "核查结案", reopen: "返工", reject: "不予受理", duplicate: "标记重复", reassign: "改派", escalate: "升级", note: "备注" },
+        total: "件", overdue: "逾期", escalated: "已升级", dup: "疑似重复",
+        note: "说明 / 理由", worker: "网格员编号（改派）", original: "原案件编号（重复）",
+        assignee: "责任网格员", due: "期限", chain: "网格链", history: "办理记录", reporter: "报告人",
+        category: "类别", priority: "优先级", address: "地址", created: "已登记",
+        newIncident: "在此登记新事件", title: "标题", description: "描述", channel: "来源渠道",
+        net: "网", submit: "登记", cancel: "取消", conflict: "该事件已被他人修改，以下为最新状态。",
+      };
+
+  var state = { map: null, options: null, filters: {}, selected: null };
+
+  function csrfToken() {
+    return document.querySelector('meta[name="csrf-token"]').content;
+  }
+
+  function api(method, url, body) {
+    var init = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.headers["X-CSRFToken"] = csrfToken();
+      init.body = JSON.stringify(body);
+    }
+    return fetch(url, init).then(function (response) {
+      return response.json().then(function (data) {
+        return { ok: response.ok, status: response.status, data: data };
+      });
+    });
+  }
+
+  function query(extra) {
+    var params = new URLSearchParams();
+    Object.keys(state.filters).forEach(function (key) {
+      if (state.filters[key]) params.set(key, state.filters[key]);
+    });
+    Object.keys(extra || {}).forEach(function (key) { params.set(key, extra[key]); });
+    return params.toString();
+  }
+
+  function loadQueue() {
+    api("GET", "/api/incidents/queue").then(function (r) {
+      if (!r.ok) return;
+      var box = document.getElementById("queue");
+      box.innerHTML = Object.keys(T.queue).map(function (key) {
+        return '<button type="button" data-queue="' + key + '">' + esc(T.queue[key]) + " <b>" + r.data[key] + "</b></button>";
+      }).join("");
+    });
+  }
+
+  function loadList() {
+    api("GET", "/api/incidents?" + query({ per_page: 50 })).then(function (r) {
+      var list = document.getElementById("incident-list");
+      if (!r.ok) {
+        list.innerHTML = '<li class="error">' + esc(r.data.error) + "</li>";
+        return;
+      }
+      document.getElementById("list-total").textContent = r.data.total + " " + T.total;
+      document.getElementById("csv").href = "/api/incidents?" + query({ format: "csv" });
+      list.innerHTML = r.data.items.map(function (i) {
+        return (
+          '<li data-ticket="' + esc(i.ticket) + '"' + (i.ticket === state.selected ? ' class="selected"' : "") + ">" +
+          "<strong>" + esc(i.title) + "</strong> " +
+          (i.overdue ? '<span class="badge overdue">' + T.overdue + "</span> " : "") +
+          (i.escalation_level ? '<span class="badge escalated">' + T.escalated + "</span> " : "") +
+          (i.suspected_duplicate ? '<span class="badge dup">' + T.dup + "</span>" : "") +
+          '<div class="meta">' + esc(i.ticket) + " · " + esc(T.status[i.status]) + " · " + esc(i.category_zh) +
+          (i.assignee_name ? " · " + esc(i.assignee_name) : "") + "</div></li>"
+        );
+      }).join("");
+    });
+  }
+
+  function showDetail(ticket, notice) {
+    state.selected = ticket;
+    api("GET", "/api/incidents/" + encodeURIComponent(ticket)).then(function (r) {
+      var box = document.getElementById("detail");
+      if (!r.ok) {
+        box.innerHTML = '<div class="panel error">' + esc(r.data.error) + "</div>";
+        return;
+      }
+      renderDetail(r.data, notice);
+    });
+  }
+
+  function renderDetail(i, notice) {
+    var box = document.getElementById("detail");
+    var actions = state.options.canAct ? i.actions : [];
+    box.innerHTML =
+      '<div class="panel" id="incident-detail" data-ticket="' + esc(i.ticket) + '" data-version="' + i.version + '">' +
+      (notice ? '<p class="error">' + esc(notice) + "</p>" : "") +
+      "<h3>" + esc(i.title) + "</h3>" +
+      "<dl>" +
+      "<dt>" + esc(i.ticket) + '</dt><dd class="status">' + esc(T.status[i.status]) +
+      (i.overdue ? ' <span class="badge overdue">' + T.overdue + "</span>" : "") + "</dd>" +
+      "<dt>" + T.category + "</dt><dd>" + esc(i.category_zh) + "</dd>" +
+      "<dt>" + T.priority + "</dt><dd>" + esc(T.priority[i.priority] || i.priority) + "</dd>" +
+      "<dt>" + T.assignee + '</dt><dd class="assignee">' + esc(i.assignee_name || "—") + " " + esc(i.assignee || "") + "</dd>" +
+      "<dt>" + T.due + "</dt><dd>" + esc((i.due_at || "—").replace("T", " ").slice(0, 16)) + "</dd>" +
+      "<dt>" + T.chain + "</dt><dd>" + i.chain.map(function (g) { return esc(g.name_zh); }).join(" › ") + "</dd>" +
+      "<dt>" + T.reporter + "</dt><dd>" + esc(i.reporter_name || "—") + " " + esc(i.reporter_phone || "") + "</dd>" +
+      "<dt>" + T.address + "</dt><dd>" + esc(i.address || "—") + "</dd>" +
+      "</dl>" +
+      (i.suspected_duplicate_of ? '<p><span class="badge dup">' + T.dup + "</span> " + esc(i.suspected_duplicate_of) + "</p>" : "") +
+      (actions.length
+        ? '<textarea name="note" rows="2" maxlength="2000" placeholder="' + T.note + '"></textarea>' +
+          (actions.indexOf("reassign") >= 0 ? '<input type="text" name="worker" maxlength="20" placeholder="' + T.worker + '">' : "") +
+          (actions.indexOf("duplicate") >= 0 ? '<input type="text" name="duplicate_of" maxlength="20" placeholder="' + T.original + '" value="' + esc(i.suspected_duplicate_of || "") + '">' : "") +
+          '<div class="actions">' + actions.map(function (a) {
+            return '<button type="button" data-action="' + a + '">' + esc(T.action[a]) + "</button>";
+          }).join("") + "</div>"
+        : "") +
+      "<h4>" + T.history + '</h4><ol class="history">' + i.history.map(function (h) {
+        return "<li>" + esc(h.at.replace("T", " ").slice(0, 16)) + " " + esc(h.actor) + " · " + esc(T.action[h.action] || h.action) +
+          (h.note ? " — " + esc(h.note) : "") + "</li>";
+      }).join("") + "</ol></div>";
+    state.map.flyTo([i.lat, i.lon], Math.max(state.map.getZoom(), 12), { duration: 0.5 });
+  }
+
+  function runAction(action) {
+    var panel = document.getElementById("incident-detail");
+    var ticket = panel.dataset.ticket;
+    var field = function (name) {
+      var input = panel.querySelector('[name="' + name + '"]');
+      return input && input.value ? input.value : null;
+    };
+    var body = { version: Number(panel.dataset.version), note: field("note") || "" };
+    if (action === "reassign") body.worker = field("worker");
+    if (action === "duplicate") body.duplicate_of = field("duplicate_of");
+    api("POST", "/api/incidents/" + encodeURIComponent(ticket) + "/" + action, body).then(function (r) {
+      if (r.status === 409) {
+        renderDetail(r.data.details, T.conflict);
+      } else if (!r.ok) {
+        showDetail(ticket, r.data.error);
+      } else {
+        renderDetail(r.data);
+      }
+      loadQueue();
+      loadList();
+    });
+  }
+
+  function intakeForm(latlng) {
+    var cats = state.options.categories;
+    var nets = state.options.nets;
+    var options = function (values, labels) {
+      return values.map(function (v) { return '<option value="' + esc(v) + '">' + esc(labels ? labels(v) : v) + "</option>"; }).join("");
+    };
+    var form = document.createElement("form");
+    form.className = "panel";
+    form.id = "intake";
+    form.innerHTML =
+      "<h3>" + T.newIncident + "</h3>" +
+      '<p class="meta">' + latlng.lng.toFixed(5) + ", " + latlng.lat.toFixed(5) + "</p>" +
+      "<label>" + T.net + '<select name="net">' + options(nets) + "</select></label>" +
+      "<label>" + T.category + '<select name="category"></select></label>' +
+      "<label>" + T.title + '<input type="text" name="title" maxlength="200" required></label>' +
+      "<label>" + T.priority + '<select name="priority">' + options(state.options.priorities) + "</select></label>" +
+      "<label>" + T.channel + '<select name="channel">' + options(state.options.channels) + "</select></label>" +
+      "<label>" + T.description + '<textarea name="description" rows="2" maxlength="5000"></textarea></label>' +
+      "<label>" + T.reporter + '<input type="text" name="reporter_name" maxlength="50"></label>' +
+      '<div class="actions"><button type="submit">' + T.submit + '</button> <button type="button" data-cancel>' + T.cancel + "</button></div>";
+    form.elements.priority.value = "normal";
+    var fillCategories = function () {
+      form.elements.category.innerHTML = options(
+        cats.filter(function (c) { return c.net === form.elements.net.value; }).map(function (c) { return c.code; }),
+        function (code) { return cats.filter(function (c) { return c.code === code; })[0].name; }
+      );
+    };
+    form.elements.net.addEventListener("change", fillCategories);
+    fillCategories();
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var body = { lon: latlng.lng, lat: latlng.lat };
+      ["net", "category", "title", "priority", "channel", "description", "reporter_name"].forEach(function (name) {
+        body[name] = form.elements[name].value;
+      });
+      api("POST", "/api/incidents", body).then(function (r) {
+        if (!r.ok) {
+          var old = form.querySelector(".error");
+          if (old) old.remove();
+          form.insertAdjacentHTML("afterbegin", '<p class="error" role="alert">' + esc(r.data.error) + "</p>");
+          return;
+        }
+        form.remove();
+        state.selected = r.data.ticket;
+        renderDetail(r.data, null);
+        loadQueue();
+        loadList();
+      });
+    });
+    form.querySelector("[data-cancel]").addEventListener("click", function () { form.remove(); });
+    var detail = document.getElementById("detail");
+    var old = document.getElementById("intake");
+    if (old) old.remove();
+    detail.parentNode.insertBefore(form, detail);
+    form.elements.title.focus();
+  }
+
+  function start(map, options) {
+    state.map = map;
+    state.options = options;
+    gridmap.onSelect(function (ticket) { showDetail(ticket); });
+    document.getElementById("filters").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var data = new FormData(event.target);
+      state.filters = {};
+      data.forEach(function (value, key) { state.filters[key] = value; });
+      loadList();
+    });
+    document.getElementById("queue").addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-queue]");
+      if (!button) return;
+      var presets = {
+        new: { status: "reported" }, unassigned: {}, overdue: { overdue: "true" },
+        escalated: { status: "dispatched,in_progress" }, suspected_duplicates: { status: "reported" },
+      };
+      state.filters = presets[button.dataset.queue];
+      loadList();
+    });
+    document.getElementById("incident-list").addEventListener("click", function (event) {
+      var item = event.target.closest("li[data-ticket]");
+      if (item) showDetail(item.dataset.ticket);
+    });
+    document.getElementById("detail").addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-action]");
+      if (button) runAction(button.dataset.action);
+    });
+    if (options.canAct) {
+      map.on("click", function (event) { intakeForm(event.latlng); });
+    }
+    loadQueue();
+    loadList();
+  }
+
+  window.dispatch = { start: start };
+})();
