@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from sqlalchemy import select
@@ -19,7 +21,7 @@ from geo.incidents import (
     incident_summary,
     now_utc,
 )
-from geo.models import Grid, IncidentCategory, Role
+from geo.models import Grid, IncidentCategory, Net, Role
 from layers import visible_layers
 from layers.folium_map import Basemap, build_map, render_map
 from layers.grids import COUNTY, GROUP, NEIGHBOURS, TOWNSHIP, VILLAGE
@@ -37,7 +39,9 @@ def console():
     """Map, queue, filters and the selected incident's details and actions."""
     lang = str(get_locale())
     principal = current_principal()
-    layers = [(s, url_for(s.endpoint, **s.endpoint_args)) for s in visible_layers(CONSOLE_LAYERS, principal)]
+    # Grid outlines without popups here: a popup swallows the click that reports an incident.
+    specs = [spec if spec.live else replace(spec, popup=()) for spec in visible_layers(CONSOLE_LAYERS, principal)]
+    layers = [(s, url_for(s.endpoint, **s.endpoint_args)) for s in specs]
     basemap = Basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
     folium_map = build_map(layers, lang, basemap, jurisdiction_bounds(db.session, principal))
     parts = render_map(folium_map, url_for("static", filename="vendor/"))
@@ -60,7 +64,7 @@ def console():
             {"code": c.code, "net": c.net, "name": c.name_en if lang == "en" else c.name_zh} for c in categories
         ],
         areas=areas,
-        nets=sorted(principal.nets),
+        nets=[net.value for net in Net if principal.has_net(net)],
         statuses=[s.value for s in Status],
         priorities=[p.value for p in Priority],
         channels=[c.value for c in Channel],

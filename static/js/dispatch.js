@@ -8,7 +8,7 @@
     ? {
         queue: { new: "New", unassigned: "Unassigned", overdue: "Overdue", escalated: "Escalated", suspected_duplicates: "Possible duplicates" },
         status: { reported: "Reported", registered: "Registered", dispatched: "Dispatched", in_progress: "In progress", resolved: "Resolved", closed: "Closed", rejected: "Rejected", duplicate: "Duplicate" },
-        priority: { low: "Low", normal: "Normal", high: "High", urgent: "Urgent" },
+        priorities: { low: "Low", normal: "Normal", high: "High", urgent: "Urgent" },
         action: { report: "Reported", register: "Register", dispatch: "Dispatch", accept: "Accept", resolve: "Resolve", verify: "Verify & close", reopen: "Reopen", reject: "Reject", duplicate: "Mark duplicate", reassign: "Reassign", escalate: "Escalate", note: "Add note" },
         total: "incidents", overdue: "overdue", escalated: "escalated", dup: "possible duplicate",
         note: "Note / reason", worker: "Worker code (reassign)", original: "Original ticket (duplicate)",
@@ -20,7 +20,7 @@
     : {
         queue: { new: "新案件", unassigned: "未分派", overdue: "逾期", escalated: "已升级", suspected_duplicates: "疑似重复" },
         status: { reported: "信息采集", registered: "案卷建立", dispatched: "任务派遣", in_progress: "任务处理", resolved: "处理反馈", closed: "核查结案", rejected: "不予受理", duplicate: "重复案件" },
-        priority: { low: "低", normal: "一般", high: "高", urgent: "紧急" },
+        priorities: { low: "低", normal: "一般", high: "高", urgent: "紧急" },
         action: { report: "上报", register: "立案", dispatch: "派遣", accept: "接收", resolve: "办结反馈", verify: "核查结案", reopen: "返工", reject: "不予受理", duplicate: "标记重复", reassign: "改派", escalate: "升级", note: "备注" },
         total: "件", overdue: "逾期", escalated: "已升级", dup: "疑似重复",
         note: "说明 / 理由", worker: "网格员编号（改派）", original: "原案件编号（重复）",
@@ -115,7 +115,7 @@
       "<dt>" + esc(i.ticket) + '</dt><dd class="status">' + esc(T.status[i.status]) +
       (i.overdue ? ' <span class="badge overdue">' + T.overdue + "</span>" : "") + "</dd>" +
       "<dt>" + T.category + "</dt><dd>" + esc(i.category_zh) + "</dd>" +
-      "<dt>" + T.priority + "</dt><dd>" + esc(T.priority[i.priority] || i.priority) + "</dd>" +
+      "<dt>" + T.priority + "</dt><dd>" + esc(T.priorities[i.priority] || i.priority) + "</dd>" +
       "<dt>" + T.assignee + '</dt><dd class="assignee">' + esc(i.assignee_name || "—") + " " + esc(i.assignee || "") + "</dd>" +
       "<dt>" + T.due + "</dt><dd>" + esc((i.due_at || "—").replace("T", " ").slice(0, 16)) + "</dd>" +
       "<dt>" + T.chain + "</dt><dd>" + i.chain.map(function (g) { return esc(g.name_zh); }).join(" › ") + "</dd>" +
@@ -176,7 +176,7 @@
       "<label>" + T.net + '<select name="net">' + options(nets) + "</select></label>" +
       "<label>" + T.category + '<select name="category"></select></label>' +
       "<label>" + T.title + '<input type="text" name="title" maxlength="200" required></label>' +
-      "<label>" + T.priority + '<select name="priority">' + options(state.options.priorities) + "</select></label>" +
+      "<label>" + T.priority + '<select name="priority">' + options(state.options.priorities, function (p) { return T.priorities[p]; }) + "</select></label>" +
       "<label>" + T.channel + '<select name="channel">' + options(state.options.channels) + "</select></label>" +
       "<label>" + T.description + '<textarea name="description" rows="2" maxlength="5000"></textarea></label>' +
       "<label>" + T.reporter + '<input type="text" name="reporter_name" maxlength="50"></label>' +

@@ -80,7 +80,9 @@
         return config.style;
       },
       onEachFeature: function (feature, featureLayer) {
-        featureLayer.bindPopup(popupHtml(feature, config.popup, config.demo), { maxWidth: 360 });
+        if (config.popup.length) {
+          featureLayer.bindPopup(popupHtml(feature, config.popup, config.demo), { maxWidth: 360 });
+        }
         if (config.labelProp) {
           featureLayer.bindTooltip(escapeHtml(labelFor(feature, config.labelProp) || ""), {
             permanent: config.permanentLabels,

@@ -1,0 +1,84 @@
+"""A case from a click on the map to closure, across the dispatcher's console and a worker's phone page."""
+
+import pytest
+import shapely
+from geoalchemy2.shape import to_shape
+from sqlalchemy import select
+
+from extensions import db
+from geo.models import Grid, GridBoundary, GridWorker, Incident
+from tests.browser.conftest import sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.db]
+
+WORKER_GROUP = "533422102001001"  # the demo 'worker' account's group
+
+
+def test_dispatcher_to_worker_to_closure(app, browser, offline_page, live_server, artifacts):
+    with app.app_context():
+        outline = db.session.scalar(
+            select(GridBoundary.geom)
+            .join(Grid)
+            .where(Grid.code == WORKER_GROUP, GridBoundary.generation_high.is_(None))
+        )
+        spot = shapely.point_on_surface(to_shape(outline))
+        worker_code = db.session.scalar(
+            select(GridWorker.code).join(Grid).where(Grid.code == WORKER_GROUP).order_by(GridWorker.code)
+        )
+
+    page, log = offline_page
+    sign_in(page, live_server, "dispatcher")
+    page.goto(live_server + "/dispatch")
+    page.wait_for_selector("#incident-list li")
+    # Hide the incident markers so that the click lands on the map, then zoom to the group.
+    for label in page.locator(".leaflet-control-layers label", has_text="事件").all():
+        label.locator("input").uncheck()
+    map_id = page.locator(".folium-map").get_attribute("id")
+    page.evaluate(f"window[{map_id!r}].setView([{spot.y}, {spot.x}], 15, {{animate: false}})")
+    page.wait_for_timeout(300)
+    point = page.evaluate(f"window[{map_id!r}].latLngToContainerPoint([{spot.y}, {spot.x}])")
+    box = page.locator(".folium-map").bounding_box()
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+
+    intake = page.locator("#intake")
+    intake.locator("select[name=net]").select_option("social")
+    intake.locator("select[name=category]").select_option("dispute")
+    intake.locator("input[name=title]").fill("浏览器测试：草场纠纷")
+    intake.locator("button[type=submit]").click()
+    detail = page.locator("#incident-detail")
+    detail.wait_for()
+    ticket = detail.get_attribute("data-ticket")
+    assert worker_code in detail.locator(".assignee").inner_text()  # routed to the group's own worker
+    detail.locator("button[data-action=register]").click()
+    page.wait_for_function("document.querySelector('#incident-detail .status').textContent.includes('案卷建立')")
+    page.locator("#incident-detail button[data-action=dispatch]").click()
+    page.wait_for_function("document.querySelector('#incident-detail .status').textContent.includes('任务派遣')")
+    page.screenshot(path=artifacts / "dispatch-console.png")
+
+    # The grid worker, on a phone-sized screen.
+    phone = browser.new_context(viewport={"width": 390, "height": 800})
+    worker_page = phone.new_page()
+    worker_page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(live_server) else r.abort())
+    sign_in(worker_page, live_server, "worker")
+    worker_page.goto(live_server + "/my")
+    case = worker_page.locator(f"li#{ticket}")
+    case.locator("button[value=accept]").click()
+    case = worker_page.locator(f"li#{ticket}")
+    case.locator("input[name=note]").fill("已调解，双方签字")
+    case.locator("button[value=resolve]").click()
+    assert "处理反馈" in worker_page.locator(f"li#{ticket}").inner_text()
+    worker_page.screenshot(path=artifacts / "worker-my.png")
+    phone.close()
+
+    # Back at the console: find the resolved case, verify and close it.
+    page.goto(live_server + "/dispatch")
+    page.wait_for_selector("#incident-list li")
+    page.locator("select[name=status]").select_option("resolved")
+    page.locator("#filters button[type=submit]").click()
+    page.locator("#incident-list li", has_text=ticket).click()
+    page.locator("#incident-detail button[data-action=verify]").click()
+    page.wait_for_function("document.querySelector('#incident-detail .status').textContent.includes('核查结案')")
+    with app.app_context():
+        closed = db.session.scalar(select(Incident).where(Incident.ticket == ticket))
+        assert closed.status == "closed" and closed.resolved_at and closed.closed_at
+    assert log.blocked == [] and log.errors == []
