@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import folium
 from branca.element import Element, Figure
-from folium.plugins import MarkerCluster, Realtime
-from folium.utilities import JsCode
+from folium.elements import JSCSSMixin
 from jinja2 import Template
 
 from layers import LayerSpec
@@ -87,25 +85,24 @@ def _add_basemap(m: folium.Map, basemap: Basemap) -> None:
             ).add_to(m)
 
 
-def _add_live_layer(m: folium.Map, spec: LayerSpec, url: str, lang: str) -> None:
-    """Markers that poll ``url`` for what changed since the last poll, clustered when zoomed out."""
-    cluster = MarkerCluster(
-        name=spec.title(lang), show=spec.show, options={"disableClusteringAtZoom": 13, "chunkedLoading": True}
+class LiveLayer(JSCSSMixin, folium.map.Layer):
+    """Incident markers that poll for what changed and cluster when zoomed out (see gridmap.liveLayer)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = gridmap.liveLayer({{ this.config|tojson }});
+        {% endmacro %}
+        """
     )
-    cluster.add_to(m)
-    poller = Realtime(
-        JsCode(f"gridmap.changesSince({json.dumps(url)})"),
-        get_feature_id=JsCode("function (feature) { return feature.id; }"),
-        # A changed incident is drawn anew (its colour says its status).
-        update_feature=JsCode("function () { return null; }"),
-        point_to_layer=JsCode("gridmap.incidentMarker"),
-        on_each_feature=JsCode("gridmap.onIncident"),
-        remove_missing=False,
-        interval=LIVE_POLL_MS,
-        container=cluster,
-    )
-    poller.control = False  # the cluster is the layer people switch; the poller is plumbing
-    poller.add_to(m)
+    # Names only: _vendorize points them at static/vendor/.
+    default_js = [("Leaflet_Realtime_js", ""), ("markerclusterjs", "")]  # noqa: RUF012 (Folium's attribute)
+    default_css = [("markerclustercss", ""), ("markerclusterdefaultcss", "")]  # noqa: RUF012
+
+    def __init__(self, spec: LayerSpec, url: str, lang: str):
+        super().__init__(name=spec.title(lang), overlay=True, control=True, show=spec.show)
+        self._name = "LiveLayer"
+        self.config = {"id": spec.id, "url": url, "interval": LIVE_POLL_MS}
 
 
 def build_map(
@@ -122,10 +119,8 @@ def build_map(
     m = folium.Map(location=COUNTY_CENTRE, zoom_start=9, tiles=None, control_scale=True, maxZoom=18)
     _add_basemap(m, basemap)
     for spec, url in layers:
-        if spec.live:
-            _add_live_layer(m, spec, url, lang)
-        else:
-            RemoteGeoJson(spec, url, lang).add_to(m)
+        layer = LiveLayer(spec, url, lang) if spec.live else RemoteGeoJson(spec, url, lang)
+        layer.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]] if bounds else COUNTY_BOUNDS)
     return m

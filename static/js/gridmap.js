@@ -163,7 +163,44 @@
     });
   }
 
+  /*
+   * Live incident markers: polled with leaflet-realtime, shown through a marker cluster.
+   * Realtime keeps its own (hidden) layer group; changes reach the cluster in bulk
+   * (addLayers/removeLayers), because adding ten thousand markers to a cluster one by
+   * one takes the browser tens of seconds.
+   */
+  function liveLayer(config) {
+    var cluster = L.markerClusterGroup({ disableClusteringAtZoom: 13, chunkedLoading: true });
+    var realtime = L.realtime(changesSince(config.url), {
+      start: false,
+      interval: config.interval,
+      container: L.layerGroup(),
+      removeMissing: false,
+      getFeatureId: function (feature) { return feature.id; },
+      updateFeature: function () { return null; }, // a changed incident is drawn anew: its colour is its status
+      pointToLayer: incidentMarker,
+      onEachFeature: onIncident,
+    });
+    var shown = {};
+    realtime.on("update", function (event) {
+      var added = [];
+      var removed = [];
+      Object.keys(event.enter).concat(Object.keys(event.update)).forEach(function (id) {
+        if (shown[id]) removed.push(shown[id]);
+        shown[id] = realtime.getLayer(id);
+        added.push(shown[id]);
+      });
+      if (removed.length) cluster.removeLayers(removed);
+      if (added.length) cluster.addLayers(added);
+      cluster.fire("gridmap:loaded", { count: Object.keys(shown).length });
+    });
+    cluster.on("add", function () { realtime.start(); });
+    cluster.on("remove", function () { realtime.stop(); });
+    return cluster;
+  }
+
   window.gridmap = {
+    liveLayer: liveLayer,
     remoteLayer: remoteLayer,
     escapeHtml: escapeHtml,
     lang: lang,

@@ -34,7 +34,8 @@ def test_dispatcher_to_worker_to_closure(app, browser, offline_page, live_server
     for label in page.locator(".leaflet-control-layers label", has_text="事件").all():
         label.locator("input").uncheck()
     map_id = page.locator(".folium-map").get_attribute("id")
-    page.evaluate(f"window[{map_id!r}].setView([{spot.y}, {spot.x}], 15, {{animate: false}})")
+    # (Return nothing: Playwright would serialise the whole map object.)
+    page.evaluate(f"window[{map_id!r}].setView([{spot.y}, {spot.x}], 15, {{animate: false}}) && null")
     page.wait_for_timeout(300)
     point = page.evaluate(f"window[{map_id!r}].latLngToContainerPoint([{spot.y}, {spot.x}])")
     box = page.locator(".folium-map").bounding_box()

@@ -13,8 +13,13 @@ from tests.conftest import csrf_token_of, sign_in
 
 pytestmark = pytest.mark.db
 
-PUBLIC = {"static", "auth.login", "api.health"}
-SAMPLE_ARGS = {"code": "533422", "filename": "css/gridmap.css"}
+PUBLIC = {"static", "auth.login", "api.health", "api-docs.openapi_json"}
+SAMPLE_ARGS = {
+    "code": "533422",
+    "filename": "css/gridmap.css",
+    "ticket": "DQ-2026-000001",
+    "action": "register",
+}
 YANGLA_GROUP = "533422206"  # prefix of every group in 羊拉乡
 BENZILAN = "533422102"
 
