@@ -106,6 +106,8 @@ SEED_CATEGORIES = (
 )
 
 DUPLICATE_RADIUS_M = 500
+# Wider than 500 m in every direction at Deqin's latitude (1° of longitude ≈ 98 km there).
+DUPLICATE_RADIUS_DEGREES = 0.006
 DUPLICATE_WINDOW = timedelta(hours=48)
 _PHONE = re.compile(r"^[0-9+\-() ]{0,30}$")
 LIMITS = {"title": 200, "description": 5000, "address": 200, "reporter_name": 50, "note": 2000}
@@ -293,6 +295,8 @@ def _suspected_duplicate(session: Session, incident: Incident) -> int | None:
             Incident.id != this.id,
             Incident.status.not_in([s.value for s in FINISHED]),
             Incident.reported_at >= this.reported_at - DUPLICATE_WINDOW,
+            # A box in degrees first, which the spatial index answers; then the exact distance in metres.
+            func.ST_DWithin(Incident.location, this.location, DUPLICATE_RADIUS_DEGREES),
             func.ST_DWithin(there, here, DUPLICATE_RADIUS_M),
         )
         .order_by(func.ST_Distance(there, here))

@@ -1,0 +1,85 @@
+"""Incident intake (routing included) and the live feed's unchanged poll, under gunicorn.
+
+Intake: POST /api/incidents from concurrent loopback clients, each at a random
+point in the county, beside the /api/health baseline in the same run. Target:
+>= 200 incidents/s with p99 <= 50 ms on 2 cores. Feed: one client polling with
+the current cursor (nothing changed), beside the same baseline. Target: <= 5 ms.
+The incidents made here are deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import shapely
+from sqlalchemy import delete, func, select
+
+from app import create_app
+from bench.assign_points import random_points_in
+from bench.http import ROOT, WORKERS, Request, api_token, gunicorn, load
+from bench.report import header, row, verdict
+from extensions import db
+from geo.models import Incident
+
+CLIENTS = 4
+INTAKES = 2000
+POLLS = 1000
+TITLE = "基准测试事件 benchmark"
+
+
+def _remove_benchmark_incidents() -> int:
+    app = create_app()
+    with app.app_context():
+        removed = db.session.execute(delete(Incident).where(Incident.title == TITLE)).rowcount
+        db.session.commit()
+        cursor = db.session.scalar(select(func.max(Incident.change_seq))) or 0
+        db.engine.dispose()
+    return removed, cursor
+
+
+def main() -> None:
+    groups = gpd.read_file(ROOT / "data/boundaries/grids_group.geojson", engine="pyogrio")
+    x, y = random_points_in(shapely.union_all(groups.geometry.values), INTAKES, seed=11)
+    intakes = [
+        Request(
+            "POST",
+            "/api/incidents",
+            {
+                "net": "social",
+                "category": "dispute",
+                "title": TITLE,
+                "lon": float(lon),
+                "lat": float(lat),
+                "channel": "online",
+            },
+        )
+        for lon, lat in zip(x, y, strict=True)
+    ]
+    headers = {"Authorization": f"Bearer {api_token('dispatcher')}"}
+    health = [Request("GET", "/api/health")] * INTAKES
+    with gunicorn() as port:
+        load(port, [Request("GET", "/api/health")] * 200, CLIENTS, headers)  # warm up
+        baseline = load(port, health, CLIENTS, headers)
+        intake = load(port, intakes, CLIENTS, headers)
+        _, cursor = _remove_benchmark_incidents()
+        polls = [Request("GET", f"/api/incidents/feed?since={cursor}&net=social")] * POLLS
+        poll_baseline = load(port, [Request("GET", "/api/health")] * POLLS, 1, headers)
+        poll = load(port, polls, 1, headers)
+
+    header(f"incident intake under gunicorn ({WORKERS} sync workers), {CLIENTS} loopback clients")
+    for label, result in (("baseline /api/health", baseline), ("POST /api/incidents (routed)", intake)):
+        p50, p99 = result.percentiles()
+        row(label, f"{result.rate:.0f} req/s", f"p50 {p50:.1f} ms  p99 {p99:.1f} ms")
+    p99 = intake.percentiles()[1]
+    row("intake throughput / baseline", f"{intake.rate / baseline.rate:.2f}x")
+    row("intake", f"{intake.rate:.0f} incidents/s", verdict(intake.rate >= 200, ">= 200/s"))
+    row("intake p99", f"{p99:.1f} ms", verdict(p99 <= 50, "<= 50 ms"))
+    header("live feed, unchanged poll, one client")
+    for label, result in (("baseline /api/health", poll_baseline), ("GET /api/incidents/feed (nothing new)", poll)):
+        p50, p99 = result.percentiles()
+        row(label, f"p50 {p50:.2f} ms", f"p99 {p99:.2f} ms")
+    p50 = poll.percentiles()[0]
+    row("unchanged poll p50", f"{p50:.2f} ms", verdict(p50 <= 5, "<= 5 ms"))
+
+
+if __name__ == "__main__":
+    main()
