@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import assign_points, intake_http, lookup_http
+from bench import assign_points, dispatch_page, intake_http, lookup_http
 
-BENCHMARKS = {"assign": assign_points.main, "lookup": lookup_http.main, "intake": intake_http.main}
+BENCHMARKS = {
+    "assign": assign_points.main,
+    "lookup": lookup_http.main,
+    "intake": intake_http.main,
+    "page": dispatch_page.main,
+}
 
 
 def main(names: list[str]) -> None:
