@@ -18,8 +18,8 @@ from enum import StrEnum
 
 from geoalchemy2 import WKTElement
 from geoalchemy2.shape import to_shape
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import DateTime, Float, Integer, and_, bindparam, func, select
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from geo.accounts import AccessDenied, Principal
@@ -37,6 +37,7 @@ from geo.models import (
     Net,
     Role,
 )
+from geo.sql import CompiledQuery
 
 
 class Status(StrEnum):
@@ -283,25 +284,33 @@ def _event(
     )
 
 
-def _suspected_duplicate(session: Session, incident: Incident) -> int | None:
-    """The nearest open incident of the same category within the radius and window, if any."""
-    this = aliased(Incident)
-    here, there = func.Geography(this.location), func.Geography(Incident.location)
-    return session.scalar(
+def _suspected_duplicate_query():
+    here = func.ST_SetSRID(func.ST_MakePoint(bindparam("lon", type_=Float), bindparam("lat", type_=Float)), 4326)
+    return (
         select(Incident.id)
-        .join(this, this.id == incident.id)
         .where(
-            Incident.category_id == this.category_id,
-            Incident.id != this.id,
-            Incident.status.not_in([s.value for s in FINISHED]),
-            Incident.reported_at >= this.reported_at - DUPLICATE_WINDOW,
+            Incident.category_id == bindparam("category_id", type_=Integer),
+            # Plain comparisons: an IN list would compile to an expanding parameter the driver cannot take.
+            *(Incident.status != status.value for status in FINISHED),
+            Incident.reported_at >= bindparam("since", type_=DateTime(timezone=True)),
             # A box in degrees first, which the spatial index answers; then the exact distance in metres.
-            func.ST_DWithin(Incident.location, this.location, DUPLICATE_RADIUS_DEGREES),
-            func.ST_DWithin(there, here, DUPLICATE_RADIUS_M),
+            func.ST_DWithin(Incident.location, here, DUPLICATE_RADIUS_DEGREES),
+            func.ST_DWithin(func.Geography(Incident.location), func.Geography(here), DUPLICATE_RADIUS_M),
         )
-        .order_by(func.ST_Distance(there, here))
+        .order_by(func.ST_Distance(func.Geography(Incident.location), func.Geography(here)))
         .limit(1)
     )
+
+
+_SUSPECTED_DUPLICATE = CompiledQuery(_suspected_duplicate_query)
+
+
+def _suspected_duplicate(session: Session, category_id: int, lon: float, lat: float, at: datetime) -> int | None:
+    """The nearest open incident of the same category within the radius and window, if any."""
+    found = _SUSPECTED_DUPLICATE.execute(
+        session.connection(), category_id=category_id, lon=lon, lat=lat, since=at - DUPLICATE_WINDOW
+    )
+    return found.scalar()
 
 
 def create_incident(
@@ -381,11 +390,11 @@ def create_incident(
         created_by=principal.username,
         idempotency_key=idempotency_key,
         reported_at=now,
+        suspected_duplicate_id=_suspected_duplicate(session, category.id, lon, lat, now),
     )
     _touch(incident, now)
     session.add(incident)
     session.flush()
-    incident.suspected_duplicate_id = _suspected_duplicate(session, incident)
     _event(
         session,
         incident,
