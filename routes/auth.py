@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length
 
 from extensions import db, limiter
 from geo.accounts import AccountDisabled, AuthenticationFailed, authenticate, caller_for_session
+from geo.models import Role
 from routes.access import SignedInUser, public
 
 bp = Blueprint("auth", __name__)
@@ -24,10 +25,10 @@ class LoginForm(FlaskForm):
     password = PasswordField("password", validators=[DataRequired(), Length(max=200)])
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths: an open redirect would help phishing."""
+def _safe_next(target: str | None, role: str) -> str:
+    """Only same-site paths (an open redirect would help phishing); else the role's home page."""
     if not target or not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
-        return url_for("map.county_map")
+        return url_for("dispatch.my_incidents" if role == Role.GRID_WORKER else "map.county_map")
     return target
 
 
@@ -52,7 +53,7 @@ def login():
                 session.clear()
                 session.permanent = True
                 login_user(SignedInUser(caller_for_session(db.session, user.id, user.session_version)))
-                return redirect(_safe_next(request.args.get("next")))
+                return redirect(_safe_next(request.args.get("next"), user.role))
             db.session.commit()  # keep the audit record of the failure
         else:
             error, status = _("请填写用户名和密码"), 400

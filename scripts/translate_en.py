@@ -51,6 +51,24 @@ ENGLISH = {
     "停用": "disabled",
     "登录": "Sign in",
     "密码": "Password",
+    "调度台": "Dispatch console",
+    "演示数据：网格边界、网格员与事件均为程序生成的示意数据，非官方。": (
+        "Demonstration data: grid boundaries, grid workers and incidents are generated and not official."
+    ),
+    "调度面板": "Dispatch panel",
+    "全部": "All",
+    "类别": "Category",
+    "乡镇/村": "Township / village",
+    "仅逾期": "Overdue only",
+    "在地图上点击即可登记新事件。": "Click the map to report a new incident there.",
+    "我的事件": "My incidents",
+    "暂无待办事件。": "Nothing to do.",
+    "逾期": "overdue",
+    "期限": "due",
+    "处理说明": "What was done",
+    "接收": "Accept",
+    "备注": "Add note",
+    "办结反馈": "Resolve",
 }
 
 

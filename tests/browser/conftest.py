@@ -44,7 +44,7 @@ def sign_in(page: Page, base_url: str, username: str) -> None:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", f"{username}-demo-2026")
     page.click("button[type=submit]")
-    page.wait_for_url(base_url + "/")
+    page.wait_for_url(lambda url: not url.endswith("/login"))
 
 
 @pytest.fixture
