@@ -31,6 +31,23 @@ def cli(app, *args: str, input: str | None = None) -> str:
     return result.output
 
 
+def create_account(app, username: str, jurisdiction: str, nets: str, password: str) -> None:
+    cli(
+        app,
+        "users",
+        "create",
+        username,
+        "--role",
+        "viewer",
+        "--jurisdiction",
+        jurisdiction,
+        "--nets",
+        nets,
+        "--password-stdin",
+        input=password + "\n",
+    )
+
+
 def first_code(app, prefix: str, level: str = "group") -> str:
     with app.app_context():
         return db.session.scalar(
@@ -163,20 +180,7 @@ def test_wrong_password_and_unknown_user_look_the_same(anonymous):
 
 
 def test_disabled_account_cannot_sign_in_and_its_session_ends(app):
-    cli(
-        app,
-        "users",
-        "create",
-        "tmp.disabled",
-        "--role",
-        "viewer",
-        "--jurisdiction",
-        "533422",
-        "--nets",
-        "social",
-        "--password-stdin",
-        input="long-enough-pw\n",
-    )
+    create_account(app, "tmp.disabled", "533422", "social", "long-enough-pw")
     client = app.test_client()
     assert sign_in(client, "tmp.disabled", "long-enough-pw").status_code == 302
     assert client.get("/api/summary").status_code == 200
@@ -187,20 +191,7 @@ def test_disabled_account_cannot_sign_in_and_its_session_ends(app):
 
 
 def test_password_reset_ends_old_sessions(app):
-    cli(
-        app,
-        "users",
-        "create",
-        "tmp.reset",
-        "--role",
-        "viewer",
-        "--jurisdiction",
-        "533422102",
-        "--nets",
-        "social,rural",
-        "--password-stdin",
-        input="first-password\n",
-    )
+    create_account(app, "tmp.reset", "533422102", "social,rural", "first-password")
     client = app.test_client()
     sign_in(client, "tmp.reset", "first-password")
     assert client.get("/api/summary").status_code == 200
@@ -298,20 +289,7 @@ def test_sql_metacharacters_change_nothing(app, client_as, payload):
 
 
 def test_changes_and_logins_are_audited_and_the_trail_is_append_only(app, client_as):
-    cli(
-        app,
-        "users",
-        "create",
-        "tmp.audited",
-        "--role",
-        "viewer",
-        "--jurisdiction",
-        "533422",
-        "--nets",
-        "rural",
-        "--password-stdin",
-        input="long-enough-pw\n",
-    )
+    create_account(app, "tmp.audited", "533422", "rural", "long-enough-pw")
     cli(app, "users", "set", "tmp.audited", "--nets", "rural,social")
     sign_in(app.test_client(), "tmp.audited", "long-enough-pw")
     with app.app_context():
