@@ -53,6 +53,8 @@ def from_environment() -> dict:
         # Streamed responses (static files) stay as they are: compressing them leaks their file handles.
         "COMPRESS_STREAMS": False,
         "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+        # A 5 MB photo plus form overhead; anything larger is refused before it is read (413).
+        "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
         "API_TITLE": "Deqin grid governance API",
         "API_VERSION": "1",
         "OPENAPI_VERSION": "3.0.3",

@@ -15,7 +15,8 @@ from flask_wtf.csrf import CSRFProtect
 
 from geo.models import Base
 
-db = SQLAlchemy(model_class=Base)
+# Objects stay readable after commit: a view that commits and then answers needs no reload round trips.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 babel = Babel()
 # Deqin's connections are slow: grid layers shrink about 4x compressed.

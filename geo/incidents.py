@@ -32,6 +32,7 @@ from geo.models import (
     GridLevel,
     GridWorker,
     Incident,
+    IncidentAttachment,
     IncidentCategory,
     IncidentEvent,
     Net,
@@ -111,7 +112,19 @@ DUPLICATE_RADIUS_M = 500
 DUPLICATE_RADIUS_DEGREES = 0.006
 DUPLICATE_WINDOW = timedelta(hours=48)
 _PHONE = re.compile(r"^[0-9+\-() ]{0,30}$")
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+MAX_ATTACHMENTS = 10
+# Photos only, recognised by their first bytes (a client's Content-Type is not trusted).
+IMAGE_SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"RIFF", "image/webp"))
 LIMITS = {"title": 200, "description": 5000, "address": 200, "reporter_name": 50, "note": 2000}
+
+
+class AttachmentTooLarge(GridError):
+    status = 413
+
+
+class UnsupportedAttachment(GridError):
+    status = 415
 
 
 class InvalidTransition(GridError):
@@ -292,7 +305,9 @@ def _suspected_duplicate_query():
             Incident.category_id == bindparam("category_id", type_=Integer),
             # Plain comparisons: an IN list would compile to an expanding parameter the driver cannot take.
             *(Incident.status != status.value for status in FINISHED),
-            Incident.reported_at >= bindparam("since", type_=DateTime(timezone=True)),
+            Incident.reported_at.between(
+                bindparam("since", type_=DateTime(timezone=True)), bindparam("until", type_=DateTime(timezone=True))
+            ),
             # A box in degrees first, which the spatial index answers; then the exact distance in metres.
             func.ST_DWithin(Incident.location, here, DUPLICATE_RADIUS_DEGREES),
             func.ST_DWithin(func.Geography(Incident.location), func.Geography(here), DUPLICATE_RADIUS_M),
@@ -308,7 +323,12 @@ _SUSPECTED_DUPLICATE = CompiledQuery(_suspected_duplicate_query)
 def _suspected_duplicate(session: Session, category_id: int, lon: float, lat: float, at: datetime) -> int | None:
     """The nearest open incident of the same category within the radius and window, if any."""
     found = _SUSPECTED_DUPLICATE.execute(
-        session.connection(), category_id=category_id, lon=lon, lat=lat, since=at - DUPLICATE_WINDOW
+        session.connection(),
+        category_id=category_id,
+        lon=lon,
+        lat=lat,
+        since=at - DUPLICATE_WINDOW,
+        until=at + DUPLICATE_WINDOW,
     )
     return found.scalar()
 
@@ -423,6 +443,17 @@ def _worker_by_code(session: Session, code: str) -> GridWorker:
     return worker
 
 
+def _check_allowed(principal: Principal, step: Action, incident: Incident, doing: str) -> None:
+    """The caller's role allows ``step``, or they are the assigned worker and the step lets them."""
+    is_assignee = (
+        principal.worker_code is not None
+        and incident.assignee is not None
+        and incident.assignee.code == principal.worker_code
+    )
+    if principal.role not in step.roles and not (step.assignee_may and is_assignee):
+        raise AccessDenied(f"a {principal.role} cannot {doing} this incident")
+
+
 def apply_action(
     session: Session,
     principal: Principal,
@@ -451,13 +482,7 @@ def apply_action(
             f"incident {ticket} changed since you read it (version {version}, now {incident.version})",
             details=incident_detail(session, incident),
         )
-    is_assignee = (
-        principal.worker_code is not None
-        and incident.assignee is not None
-        and (incident.assignee.code == principal.worker_code)
-    )
-    if principal.role not in step.roles and not (step.assignee_may and is_assignee):
-        raise AccessDenied(f"a {principal.role} cannot {action} this incident")
+    _check_allowed(principal, step, incident, action)
     before = incident.status
     if Status(before) not in step.sources:
         allowed = ", ".join(name for name, a in ACTIONS.items() if Status(before) in a.sources)
@@ -625,6 +650,19 @@ def incident_detail(session: Session, incident: Incident, now: datetime | None =
             for e in history
         ],
         "actions": [name for name, a in ACTIONS.items() if Status(incident.status) in a.sources],
+        "attachments": [
+            {"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size}
+            for a in session.execute(
+                select(
+                    IncidentAttachment.id,
+                    IncidentAttachment.filename,
+                    IncidentAttachment.content_type,
+                    IncidentAttachment.size,
+                )
+                .where(IncidentAttachment.incident_id == incident.id)
+                .order_by(IncidentAttachment.id)
+            )
+        ],
     }
 
 
@@ -702,3 +740,62 @@ def feed(
     rows = session.scalars(query.order_by(Incident.change_seq).limit(limit)).all()
     cursor = rows[-1].change_seq if len(rows) == limit else current
     return rows, cursor
+
+
+def _image_type(data: bytes) -> str | None:
+    for signature, content_type in IMAGE_SIGNATURES:
+        if data.startswith(signature) and (content_type != "image/webp" or data[8:12] == b"WEBP"):
+            return content_type
+    return None
+
+
+def add_attachment(
+    session: Session, principal: Principal, ticket: str, filename: str, data: bytes, now: datetime | None = None
+) -> IncidentAttachment:
+    """Attach a photo (JPEG, PNG or WebP, at most 5 MB, ten per incident) to an incident."""
+    now = now or now_utc()
+    incident = get_incident(session, principal, ticket)
+    step = ACTIONS["note"]  # who may add a note may add a photo, in the same statuses
+    _check_allowed(principal, step, incident, "add photos to")
+    if Status(incident.status) not in step.sources:
+        raise InvalidTransition(f"cannot add photos to an incident that is {incident.status}")
+    if not data:
+        raise InvalidInput("the file is empty", field="file")
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        raise AttachmentTooLarge(f"the file is larger than {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB", field="file")
+    content_type = _image_type(data)
+    if content_type is None:
+        raise UnsupportedAttachment("only photos (JPEG, PNG or WebP) can be attached", field="file")
+    count = session.scalar(
+        select(func.count()).select_from(IncidentAttachment).where(IncidentAttachment.incident_id == incident.id)
+    )
+    if (count or 0) >= MAX_ATTACHMENTS:
+        raise InvalidInput(f"an incident holds at most {MAX_ATTACHMENTS} photos", field="file")
+    name = (filename or "photo").replace("\\", "/").rsplit("/", 1)[-1].strip()[:200] or "photo"
+    attachment = IncidentAttachment(
+        incident_id=incident.id,
+        filename=name,
+        content_type=content_type,
+        size=len(data),
+        data=data,
+        uploaded_by=principal.username,
+        at=now,
+    )
+    session.add(attachment)
+    _touch(incident, now)
+    _event(session, incident, principal.username, "attach", incident.status, now, data={"file": name})
+    session.flush()
+    return attachment
+
+
+def get_attachment(session: Session, principal: Principal, ticket: str, attachment_id: int) -> IncidentAttachment:
+    """Return one photo of an incident the caller may see."""
+    incident = get_incident(session, principal, ticket)
+    attachment = session.scalar(
+        select(IncidentAttachment).where(
+            IncidentAttachment.id == attachment_id, IncidentAttachment.incident_id == incident.id
+        )
+    )
+    if attachment is None:
+        raise NotFound(f"no attachment {attachment_id} on {ticket}")
+    return attachment

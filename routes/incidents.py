@@ -20,10 +20,12 @@ from geo.incidents import (
     IncidentFilter,
     IncidentInput,
     Priority,
+    add_attachment,
     apply_action,
     create_incident,
     feed,
     filtered,
+    get_attachment,
     get_incident,
     incident_detail,
     incident_marker,
@@ -112,6 +114,8 @@ class CategoryPatch(Schema):
 
 @blp.before_request
 def _json_bodies_only():
+    if request.endpoint == "incidents.upload_attachment":
+        return  # a photo arrives as multipart/form-data
     if request.method in ("POST", "PATCH") and not request.is_json:
         abort(415, description="send the body as JSON (Content-Type: application/json)")
 
@@ -224,6 +228,32 @@ def incident_action(body, ticket: str, action: str):
     )
     db.session.commit()
     return jsonify(incident_detail(db.session, incident))
+
+
+@blp.route("/incidents/<ticket>/attachments", methods=["POST"])
+def upload_attachment(ticket: str):
+    """Attach a photo (multipart field ``file``; JPEG, PNG or WebP, at most 5 MB)."""
+    upload = request.files.get("file")
+    if upload is None:
+        abort(400, description="send the photo as multipart/form-data in the field 'file'")
+    try:
+        data = upload.read()
+    finally:
+        upload.close()  # a large upload is spooled to a temporary file
+    attachment = add_attachment(db.session, current_principal(), ticket, upload.filename or "", data)
+    db.session.commit()
+    return jsonify({"id": attachment.id, "filename": attachment.filename, "size": attachment.size}), 201
+
+
+@blp.route("/incidents/<ticket>/attachments/<int:attachment_id>")
+def download_attachment(ticket: str, attachment_id: int):
+    """One photo of an incident you may see."""
+    attachment = get_attachment(db.session, current_principal(), ticket, attachment_id)
+    return Response(
+        attachment.data,
+        mimetype=attachment.content_type,
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=86400"},
+    )
 
 
 def _category_json(category: IncidentCategory) -> dict:

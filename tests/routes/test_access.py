@@ -20,6 +20,7 @@ SAMPLE_ARGS = {
     "filename": "css/gridmap.css",
     "ticket": "DQ-2026-000001",
     "action": "register",
+    "attachment_id": 1,
 }
 YANGLA_GROUP = "533422206"  # prefix of every group in 羊拉乡
 BENZILAN = "533422102"

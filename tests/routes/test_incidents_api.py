@@ -5,6 +5,7 @@ import io
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.test import EnvironBuilder
 
 from extensions import db
 from geo.models import Incident
@@ -190,3 +191,52 @@ def test_category_catalogue_is_admin_editable(client, client_as):
 def test_openapi_document_describes_the_incident_api(anonymous):
     spec = anonymous.get("/api/openapi.json").get_json()
     assert "/api/incidents" in spec["paths"] and "/api/incidents/{ticket}/{action}" in spec["paths"]
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def upload(client, ticket, data, name="photo.png"):
+    builder = EnvironBuilder(
+        path=f"/api/incidents/{ticket}/attachments",
+        method="POST",
+        data={"file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+        headers={"X-CSRFToken": csrf_token_of(client, "/")},
+    )
+    environ = builder.get_environ()
+    try:
+        return client.open(environ)
+    finally:
+        environ["wsgi.input"].close()  # a large body is spooled to a temporary file
+        builder.close()
+
+
+def test_photos_attach_and_come_back(client, client_as):
+    ticket = post(client, "/api/incidents", GOOD).get_json()["ticket"]
+    created = upload(client, ticket, PNG, "../../etc/现场.png")
+    assert created.status_code == 201 and created.get_json()["filename"] == "现场.png"
+    detail = client.get(f"/api/incidents/{ticket}").get_json()
+    attachment = detail["attachments"][0]
+    assert (attachment["content_type"], attachment["size"]) == ("image/png", len(PNG))
+    photo = client.get(f"/api/incidents/{ticket}/attachments/{attachment['id']}")
+    assert photo.data == PNG and photo.mimetype == "image/png"
+    assert photo.headers["X-Content-Type-Options"] == "nosniff"
+    foreign = client_as("patrol").get(f"/api/incidents/{ticket}/attachments/{attachment['id']}")
+    assert foreign.status_code == 404  # 羊拉乡 cannot see a 奔子栏镇 case
+
+
+@pytest.mark.parametrize(
+    ("data", "status"),
+    [
+        (b"<html>not a photo</html>", 415),
+        (b"", 400),
+        (b"\xff\xd8\xff" + b"\x00" * (5 * 1024 * 1024), 413),
+        (b"\x00" * (7 * 1024 * 1024), 413),
+    ],
+)
+def test_bad_attachments_are_refused(client, data, status):
+    ticket = post(client, "/api/incidents", GOOD).get_json()["ticket"]
+    response = upload(client, ticket, data)
+    assert response.status_code == status
+    assert client.get(f"/api/incidents/{ticket}").get_json()["attachments"] == []
