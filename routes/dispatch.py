@@ -16,6 +16,7 @@ from geo.incidents import (
     IncidentFilter,
     Priority,
     Status,
+    add_attachment,
     apply_action,
     filtered,
     incident_summary,
@@ -99,5 +100,21 @@ def my_action(ticket: str):
     apply_action(
         db.session, current_principal(), ticket, action, version=int(version), note=request.form.get("note", "")
     )
+    db.session.commit()
+    return redirect(url_for("dispatch.my_incidents"))
+
+
+@bp.post("/my/<ticket>/photo")
+@require(Role.GRID_WORKER)
+def my_photo(ticket: str):
+    """Attach a photo from the phone's camera to one of my incidents."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise InvalidInput("choose a photo first", field="file")
+    try:
+        data = upload.read()
+    finally:
+        upload.close()
+    add_attachment(db.session, current_principal(), ticket, upload.filename, data)
     db.session.commit()
     return redirect(url_for("dispatch.my_incidents"))

@@ -69,6 +69,8 @@ ENGLISH = {
     "接收": "Accept",
     "备注": "Add note",
     "办结反馈": "Resolve",
+    "现场照片": "Photo from the scene",
+    "上传照片": "Upload photo",
 }
 
 

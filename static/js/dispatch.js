@@ -15,7 +15,7 @@
         assignee: "Assignee", due: "Due", chain: "Grid chain", history: "History", reporter: "Reporter",
         category: "Category", priority: "Priority", address: "Address", created: "Created",
         newIncident: "New incident here", title: "Title", description: "Description", channel: "Channel",
-        net: "Net", submit: "Report", cancel: "Cancel", conflict: "Someone changed this incident first; showing the current state.",
+        net: "Net", submit: "Report", cancel: "Cancel", photos: "Photos", upload: "Upload photo", conflict: "Someone changed this incident first; showing the current state.",
       }
     : {
         queue: { new: "新案件", unassigned: "未分派", overdue: "逾期", escalated: "已升级", suspected_duplicates: "疑似重复" },
@@ -27,7 +27,7 @@
         assignee: "责任网格员", due: "期限", chain: "网格链", history: "办理记录", reporter: "报告人",
         category: "类别", priority: "优先级", address: "地址", created: "已登记",
         newIncident: "在此登记新事件", title: "标题", description: "描述", channel: "来源渠道",
-        net: "网", submit: "登记", cancel: "取消", conflict: "该事件已被他人修改，以下为最新状态。",
+        net: "网", submit: "登记", cancel: "取消", photos: "照片", upload: "上传照片", conflict: "该事件已被他人修改，以下为最新状态。",
       };
 
   var state = { map: null, options: null, filters: {}, selected: null };
@@ -131,6 +131,16 @@
             return '<button type="button" data-action="' + a + '">' + esc(T.action[a]) + "</button>";
           }).join("") + "</div>"
         : "") +
+      (i.attachments.length
+        ? "<h4>" + T.photos + "</h4><ul>" + i.attachments.map(function (a) {
+            return '<li><a target="_blank" href="/api/incidents/' + encodeURIComponent(i.ticket) + "/attachments/" + a.id + '">' +
+              esc(a.filename) + "</a> (" + Math.round(a.size / 1024) + " KB)</li>";
+          }).join("") + "</ul>"
+        : "") +
+      (actions.indexOf("note") >= 0
+        ? '<div class="actions"><input type="file" name="photo" accept="image/jpeg,image/png,image/webp">' +
+          '<button type="button" data-upload>' + T.upload + "</button></div>"
+        : "") +
       "<h4>" + T.history + '</h4><ol class="history">' + i.history.map(function (h) {
         return "<li>" + esc(h.at.replace("T", " ").slice(0, 16)) + " " + esc(h.actor) + " · " + esc(T.action[h.action] || h.action) +
           (h.note ? " — " + esc(h.note) : "") + "</li>";
@@ -159,6 +169,19 @@
       loadQueue();
       loadList();
     });
+  }
+
+  function uploadPhoto() {
+    var panel = document.getElementById("incident-detail");
+    var input = panel.querySelector('input[name="photo"]');
+    if (!input.files.length) return;
+    var form = new FormData();
+    form.append("file", input.files[0]);
+    fetch("/api/incidents/" + encodeURIComponent(panel.dataset.ticket) + "/attachments", {
+      method: "POST", credentials: "same-origin", body: form, headers: { "X-CSRFToken": csrfToken() },
+    })
+      .then(function (response) { return response.json().then(function (data) { return { ok: response.ok, data: data }; }); })
+      .then(function (r) { showDetail(panel.dataset.ticket, r.ok ? null : r.data.error); });
   }
 
   function intakeForm(latlng) {
@@ -246,6 +269,7 @@
     document.getElementById("detail").addEventListener("click", function (event) {
       var button = event.target.closest("button[data-action]");
       if (button) runAction(button.dataset.action);
+      if (event.target.closest("button[data-upload]")) uploadPhoto();
     });
     if (options.canAct) {
       map.on("click", function (event) { intakeForm(event.latlng); });

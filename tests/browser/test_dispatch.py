@@ -64,6 +64,9 @@ def test_dispatcher_to_worker_to_closure(app, browser, offline_page, live_server
     worker_page.goto(live_server + "/my")
     case = worker_page.locator(f"li#{ticket}")
     case.locator("button[value=accept]").click()
+    photo = {"name": "现场.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\n" + bytes(64)}
+    worker_page.locator(f"li#{ticket} input[type=file]").set_input_files(files=[photo])
+    worker_page.locator(f"li#{ticket} button", has_text="上传照片").click()
     case = worker_page.locator(f"li#{ticket}")
     case.locator("input[name=note]").fill("已调解，双方签字")
     case.locator("button[value=resolve]").click()
@@ -82,4 +85,5 @@ def test_dispatcher_to_worker_to_closure(app, browser, offline_page, live_server
     with app.app_context():
         closed = db.session.scalar(select(Incident).where(Incident.ticket == ticket))
         assert closed.status == "closed" and closed.resolved_at and closed.closed_at
+    assert "现场.png" in page.locator("#incident-detail").inner_text()
     assert log.blocked == [] and log.errors == []
