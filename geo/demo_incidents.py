@@ -152,6 +152,8 @@ def generate_incidents(session: Session, count: int = 10_000, now: datetime | No
             last = rng.choice(len(STAGES), p=[0.004, 0.004, 0.006, 0.006, 0.03, 0.95])
         else:
             last = rng.choice(len(STAGES), p=[0.15, 0.12, 0.2, 0.2, 0.13, 0.2])
+        if last in (2, 3) and age_days > 3 and rng.random() < 0.85:
+            last = 4  # most cases still running after a few days would be past their deadline: resolve them
         ending = rng.random()
         status = STAGE_STATUS[STAGES[last]]
         if last <= 1 and ending < 0.2:
