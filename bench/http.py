@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from app import create_app
+from bench.report import row
 from extensions import db
 from geo.accounts import create_token
 
@@ -46,6 +47,13 @@ class Result:
     def percentiles(self) -> tuple[float, float]:
         p50, p99 = np.percentile(self.latencies_ms, [50, 99])
         return float(p50), float(p99)
+
+
+def show_rates(rows: list[tuple[str, Result]]) -> None:
+    """Print requests/s and latency percentiles of each labelled result, baseline first."""
+    for label, result in rows:
+        p50, p99 = result.percentiles()
+        row(label, f"{result.rate:.0f} req/s", f"p50 {p50:.1f} ms  p99 {p99:.1f} ms")
 
 
 def free_port() -> int:

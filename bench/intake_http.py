@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select
 
 from app import create_app
 from bench.assign_points import random_points_in
-from bench.http import ROOT, WORKERS, Request, api_token, gunicorn, load
+from bench.http import ROOT, WORKERS, Request, api_token, gunicorn, load, show_rates
 from bench.report import header, row, verdict
 from extensions import db
 from geo.models import Incident
@@ -66,9 +66,7 @@ def main() -> None:
         poll = load(port, polls, 1, headers)
 
     header(f"incident intake under gunicorn ({WORKERS} sync workers), {CLIENTS} loopback clients")
-    for label, result in (("baseline /api/health", baseline), ("POST /api/incidents (routed)", intake)):
-        p50, p99 = result.percentiles()
-        row(label, f"{result.rate:.0f} req/s", f"p50 {p50:.1f} ms  p99 {p99:.1f} ms")
+    show_rates([("baseline /api/health", baseline), ("POST /api/incidents (routed)", intake)])
     p99 = intake.percentiles()[1]
     row("intake throughput / baseline", f"{intake.rate / baseline.rate:.2f}x")
     row("intake", f"{intake.rate:.0f} incidents/s", verdict(intake.rate >= 200, ">= 200/s"))

@@ -13,7 +13,7 @@ import geopandas as gpd
 import shapely
 
 from bench.assign_points import random_points_in
-from bench.http import ROOT, WORKERS, Request, api_token, gunicorn, load
+from bench.http import ROOT, WORKERS, Request, api_token, gunicorn, load, show_rates
 from bench.report import header, row, verdict
 
 CLIENT_COUNTS = (4, 16)  # about as many clients as workers, then many more (queueing)
@@ -35,9 +35,7 @@ def main() -> None:
     header(f"/api/lookup under gunicorn ({WORKERS} sync workers), loopback clients, {REQUESTS} requests each")
     for clients, baseline, lookup in results:
         print(f"  -- {clients} concurrent clients")
-        for label, result in (("baseline /api/health (SELECT 1)", baseline), ("/api/lookup", lookup)):
-            p50, p99 = result.percentiles()
-            row(label, f"{result.rate:.0f} req/s", f"p50 {p50:.1f} ms  p99 {p99:.1f} ms")
+        show_rates([("baseline /api/health (SELECT 1)", baseline), ("/api/lookup", lookup)])
         p99 = lookup.percentiles()[1]
         row("lookup throughput / baseline", f"{lookup.rate / baseline.rate:.2f}x")
         row("lookup", f"{lookup.rate:.0f} req/s", verdict(lookup.rate >= 500, ">= 500 req/s"))

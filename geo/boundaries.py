@@ -193,9 +193,14 @@ def validate_level(
     return problems
 
 
+def generation_in_force():
+    """A query of the id of the generation in force (the highest activated one)."""
+    return select(func.max(Generation.id)).where(Generation.activated_at.is_not(None))
+
+
 def current_generation(session: Session) -> int | None:
     """Return the id of the generation in force, or None before anything is loaded."""
-    return session.scalar(select(func.max(Generation.id)).where(Generation.activated_at.is_not(None)))
+    return session.scalar(generation_in_force())
 
 
 def current_outlines(session: Session, level: GridLevel) -> dict[str, shapely.Geometry]:

@@ -37,6 +37,7 @@ from geo.models import (
     IncidentEvent,
     Net,
     Role,
+    chain_codes,
 )
 from geo.sql import CompiledQuery
 
@@ -245,8 +246,7 @@ def route_worker(session: Session, net: str, group_code: str, on: date, from_dep
     Starts at ``from_depth`` (3 = group, 2 = village, 1 = township, 0 = county) and
     passes over workers without the net or on leave that day.
     """
-    levels = list(GridLevel)[: from_depth + 1]
-    codes = [group_code[: level.code_length] for level in reversed(levels)]
+    codes = chain_codes(group_code)[: from_depth + 1]
     workers = session.scalars(
         select(GridWorker)
         .join(Grid, Grid.id == GridWorker.grid_id)
@@ -256,11 +256,10 @@ def route_worker(session: Session, net: str, group_code: str, on: date, from_dep
     return next((w for w in workers if _available(w, on)), None)
 
 
-def _depth_of(worker: GridWorker | None, session: Session) -> int:
+def _depth_of(worker: GridWorker | None) -> int:
     if worker is None:
         return 3
-    code = session.scalar(select(Grid.code).where(Grid.id == worker.grid_id)) or ""
-    return [level.code_length for level in GridLevel].index(len(code))
+    return GridLevel.of_code(worker.grid.code).depth
 
 
 def visible(principal: Principal):
@@ -529,13 +528,13 @@ def apply_action(
 
 def _escalate(session: Session, incident: Incident, now: datetime) -> dict:
     """Hand the incident one level up the chain, with a fresh deadline."""
-    depth = _depth_of(incident.assignee, session)
+    depth = _depth_of(incident.assignee)
     if depth == 0:
         raise InvalidTransition("the incident is already with the county")
     target = route_worker(session, incident.net, incident.group_code, now.date(), from_depth=depth - 1)
     data = {"from": incident.assignee.code if incident.assignee else None, "to": target.code if target else None}
     incident.assignee = target
-    incident.escalation_level = 3 - _depth_of(target, session) if target else incident.escalation_level + 1
+    incident.escalation_level = 3 - _depth_of(target) if target else incident.escalation_level + 1
     incident.due_at = deadline(incident.category, incident.priority, now)
     return data
 
@@ -556,7 +555,7 @@ def escalate_overdue(session: Session, now: datetime | None = None) -> list[str]
     ).all()
     escalated = []
     for incident in overdue:
-        if _depth_of(incident.assignee, session) == 0:
+        if _depth_of(incident.assignee) == 0:
             continue
         data = _escalate(session, incident, now)
         _touch(incident, now)
@@ -617,7 +616,7 @@ def incident_detail(session: Session, incident: Incident, now: datetime | None =
     history = session.scalars(
         select(IncidentEvent).where(IncidentEvent.incident_id == incident.id).order_by(IncidentEvent.id)
     ).all()
-    codes = [incident.group_code[: level.code_length] for level in GridLevel]
+    codes = chain_codes(incident.group_code)
     chain = session.execute(select(Grid.code, Grid.name_zh, Grid.level).where(Grid.code.in_(codes))).all()
     duplicate_of = session.get(Incident, incident.duplicate_of_id) if incident.duplicate_of_id else None
     suspected = session.get(Incident, incident.suspected_duplicate_id) if incident.suspected_duplicate_id else None

@@ -15,9 +15,9 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from geo.accounts import Principal
-from geo.boundaries import current_generation, valid_in
+from geo.boundaries import current_generation, generation_in_force, valid_in
 from geo.errors import InvalidInput, NotFound
-from geo.models import AdminArea, Generation, Grid, GridLevel, GridLookupPart, GridWorker, PartyBranch
+from geo.models import AdminArea, Grid, GridLevel, GridLookupPart, GridWorker, PartyBranch
 from geo.sql import CompiledQuery
 
 # The county's bounding box, padded by a degree: used only to recognise swapped coordinates.
@@ -113,13 +113,9 @@ def _point(lon, lat):
     return func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
 
 
-def _generation_in_force():
-    return select(func.max(Generation.id)).where(Generation.activated_at.is_not(None)).scalar_subquery()
-
-
 def _chain_statement():
     """One statement for the whole answer: the covering group, its ancestors, their workers and branch."""
-    generation = func.coalesce(bindparam("generation", type_=Integer), _generation_in_force())
+    generation = func.coalesce(bindparam("generation", type_=Integer), generation_in_force().scalar_subquery())
     hit = (
         select(GridLookupPart.code)
         .where(

@@ -62,6 +62,16 @@ class GridLevel(StrEnum):
     def code_length(self) -> int:
         return (6, 9, 12, 15)[self.depth]
 
+    @classmethod
+    def of_code(cls, code: str) -> GridLevel:
+        """The level a grid code belongs to, told by its length."""
+        return next(level for level in cls if level.code_length == len(code))
+
+
+def chain_codes(code: str) -> list[str]:
+    """The codes of ``code`` and every grid above it, county first (codes nest by prefix)."""
+    return [code[: level.code_length] for level in GridLevel if level.code_length <= len(code)]
+
 
 class Net(StrEnum):
     """The three nets fused on the grid (三网融合)."""

@@ -28,6 +28,7 @@ from layers.folium_map import Basemap, build_map, render_map
 from layers.grids import COUNTY, GROUP, NEIGHBOURS, TOWNSHIP, VILLAGE
 from layers.incidents import INCIDENT_LAYERS
 from routes.access import current_principal, require
+from routes.incidents import uploaded_photo
 
 bp = Blueprint("dispatch", __name__)
 
@@ -108,13 +109,6 @@ def my_action(ticket: str):
 @require(Role.GRID_WORKER)
 def my_photo(ticket: str):
     """Attach a photo from the phone's camera to one of my incidents."""
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise InvalidInput("choose a photo first", field="file")
-    try:
-        data = upload.read()
-    finally:
-        upload.close()
-    add_attachment(db.session, current_principal(), ticket, upload.filename, data)
+    add_attachment(db.session, current_principal(), ticket, *uploaded_photo())
     db.session.commit()
     return redirect(url_for("dispatch.my_incidents"))

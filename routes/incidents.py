@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from geo.audit import record
+from geo.errors import InvalidInput
 from geo.incidents import (
     ACTIONS,
     LIMITS,
@@ -230,17 +231,21 @@ def incident_action(body, ticket: str, action: str):
     return jsonify(incident_detail(db.session, incident))
 
 
+def uploaded_photo() -> tuple[str, bytes]:
+    """The file name and bytes of the photo in the multipart field ``file``."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise InvalidInput("choose a photo to send as multipart/form-data in the field 'file'", field="file")
+    try:
+        return upload.filename, upload.read()
+    finally:
+        upload.close()  # a large upload is spooled to a temporary file
+
+
 @blp.route("/incidents/<ticket>/attachments", methods=["POST"])
 def upload_attachment(ticket: str):
     """Attach a photo (multipart field ``file``; JPEG, PNG or WebP, at most 5 MB)."""
-    upload = request.files.get("file")
-    if upload is None:
-        abort(400, description="send the photo as multipart/form-data in the field 'file'")
-    try:
-        data = upload.read()
-    finally:
-        upload.close()  # a large upload is spooled to a temporary file
-    attachment = add_attachment(db.session, current_principal(), ticket, upload.filename or "", data)
+    attachment = add_attachment(db.session, current_principal(), ticket, *uploaded_photo())
     db.session.commit()
     return jsonify({"id": attachment.id, "filename": attachment.filename, "size": attachment.size}), 201
 
