@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -236,9 +236,27 @@ def valid_in(table: type[GridBoundary] | type[GridLookupPart], generation: int) 
     )
 
 
-def new_generation(session: Session, description: str) -> Generation:
-    """Create and activate a new generation (boundaries written to it are in force at once)."""
-    generation = Generation(description=description, activated_at=datetime.now(UTC))
+def generation_as_of(session: Session, day: date) -> int | None:
+    """Return the generation that was in force on ``day`` (None before the first took effect)."""
+    return session.scalar(
+        select(func.max(Generation.id)).where(Generation.activated_at.is_not(None), Generation.effective_from <= day)
+    )
+
+
+def new_generation(
+    session: Session, description: str, *, effective_from: date | None = None, activated_by: str = "system"
+) -> Generation:
+    """Create and activate a new generation (boundaries written to it are in force at once).
+
+    ``effective_from`` dates it for "as of" lookups; by default it takes effect today.
+    """
+    now = datetime.now(UTC)
+    generation = Generation(
+        description=description,
+        activated_at=now,
+        effective_from=effective_from or now.date(),
+        activated_by=activated_by,
+    )
     session.add(generation)
     session.flush()
     return generation
@@ -298,10 +316,11 @@ def write_level(
         ],
     )
     if level is GridLevel.GROUP:
-        _write_lookup_parts(session, generation.id)
+        write_lookup_parts(session, generation.id)
 
 
-def _write_lookup_parts(session: Session, generation: int) -> None:
+def write_lookup_parts(session: Session, generation: int) -> None:
+    """Cut the group outlines first valid in ``generation`` into small pieces for point lookups."""
     pieces = (
         select(
             GridBoundary.id,
@@ -324,6 +343,7 @@ def import_levels(
     description: str,
     *,
     commit: bool,
+    effective_from: date | None = None,
 ) -> list[Problem]:
     """Validate one or more levels (top first) and, if ``commit`` and all is well, write them.
 
@@ -347,7 +367,7 @@ def import_levels(
         imported[level] = {f.code: f.geometry for f in features}
     if problems or not commit:
         return problems
-    generation = new_generation(session, description)
+    generation = new_generation(session, description, effective_from=effective_from)
     for level, features in staged:
         write_level(session, features, level, generation)
     return []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import shapely
@@ -132,13 +133,23 @@ def _load_admin_areas(session: Session, data_dir: Path) -> int:
     return count
 
 
+#: The demo grid is dated before the demo incidents (two years back), so "as of" lookups find it.
+DEMO_BOUNDARIES_FROM = date(2020, 1, 1)
+
+
 def load_demo(session: Session, data_dir: Path = DATA_DIR) -> DemoSummary:
     """Load the demonstration atlas into an empty database (the caller commits)."""
     neighbours = _load_admin_areas(session, data_dir)
     levels = [
         (level, read_boundary_file(data_dir / "boundaries" / f"grids_{level.value}.geojson")) for level in GridLevel
     ]
-    problems = import_levels(session, levels, "演示数据：生成的四级网格 / demo: generated four-level grid", commit=True)
+    problems = import_levels(
+        session,
+        levels,
+        "演示数据：生成的四级网格 / demo: generated four-level grid",
+        commit=True,
+        effective_from=DEMO_BOUNDARIES_FROM,
+    )
     if problems:
         raise BoundaryImportError(problems)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import folium
 from branca.element import Element, Figure
 from folium.elements import JSCSSMixin
+from folium.plugins import GeoMan
 from jinja2 import Template
 
 from layers import LayerSpec
@@ -25,6 +26,8 @@ VENDORED_ASSETS = {
     "markerclusterjs": "leaflet.markercluster/dist/leaflet.markercluster.js",
     "markerclustercss": "leaflet.markercluster/dist/MarkerCluster.css",
     "markerclusterdefaultcss": "leaflet.markercluster/dist/MarkerCluster.Default.css",
+    "leaflet_geoman_js": "leaflet-geoman-free/dist/leaflet-geoman.js",
+    "leaflet_geoman_css": "leaflet-geoman-free/dist/leaflet-geoman.css",
 }
 #: Folium defaults we deliberately drop (Bootstrap 3 glyphicons, rotated-marker CSS): no page uses them.
 DROPPED_ASSETS = {"glyphicons_css", "awesome_rotate_css"}
@@ -110,10 +113,13 @@ def build_map(
     lang: str,
     basemap: Basemap,
     bounds: tuple[float, float, float, float] | None = None,
+    *,
+    drawing: bool = False,
 ) -> folium.Map:
     """Return a Folium map with ``layers`` (spec, GeoJSON URL), a layer control, fitted to ``bounds``.
 
     ``bounds`` is (west, south, east, north); the whole county when omitted.
+    ``drawing`` adds the Leaflet-Geoman toolbar (lines and polygons, snapping, vertex editing).
     """
     # maxZoom on the map itself (Folium's max_zoom goes to tile layers): marker clustering needs it.
     m = folium.Map(location=COUNTY_CENTRE, zoom_start=9, tiles=None, control_scale=True, maxZoom=18)
@@ -121,6 +127,19 @@ def build_map(
     for spec, url in layers:
         layer = LiveLayer(spec, url, lang) if spec.live else RemoteGeoJson(spec, url, lang)
         layer.add_to(m)
+    if drawing:
+        GeoMan(
+            position="topleft",
+            drawMarker=False,
+            drawCircleMarker=False,
+            drawCircle=False,
+            drawText=False,
+            drawRectangle=False,
+            cutPolygon=False,
+            rotateMode=False,
+            dragMode=False,
+            removalMode=False,
+        ).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]] if bounds else COUNTY_BOUNDS)
     return m

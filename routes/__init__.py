@@ -12,7 +12,7 @@ from extensions import LANGUAGE_COOKIE, openapi
 from geo.errors import GridError
 from geo.incidents import Status
 from geo.models import Net, Role
-from routes import access, admin, api, auth, dispatch, incidents, map_page
+from routes import access, admin, api, auth, dispatch, incidents, map_page, plan
 from routes.access import wants_json
 
 
@@ -85,11 +85,13 @@ def init_app(app: Flask) -> None:
     access.init_app(app)
     openapi.init_app(app)
     openapi.register_blueprint(incidents.blp)
+    openapi.register_blueprint(plan.blp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(map_page.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(dispatch.bp)
+    app.register_blueprint(plan.pages)
     # After flask-smorest's own handlers, so these answer for every blueprint alike.
     app.register_error_handler(GridError, _grid_error)
     app.register_error_handler(HTTPException, _http_error)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import text
 
@@ -15,6 +17,7 @@ from geo.atlas import (
     parse_level,
     parse_net,
 )
+from geo.boundaries import generation_as_of
 from geo.crs import parse_source_crs, to_wgs84
 from geo.errors import InvalidInput
 from geo.lookup import lookup_point, parse_coordinates
@@ -26,6 +29,17 @@ GEOJSON = "application/geo+json"
 
 
 def _generation_arg() -> int | None:
+    """The generation asked for: ``generation=<id>``, or the one in force on ``at=<YYYY-MM-DD>``."""
+    day = request.args.get("at")
+    if day:
+        try:
+            parsed = date.fromisoformat(day)
+        except ValueError:
+            raise InvalidInput(f"parameter 'at' must be a date like 2025-06-01, got {day[:40]!r}", field="at") from None
+        generation = generation_as_of(db.session, parsed)
+        if generation is None:
+            raise InvalidInput(f"no grid boundaries were in force on {parsed}", field="at")
+        return generation
     raw = request.args.get("generation")
     if raw is None or raw == "":
         return None
@@ -79,7 +93,7 @@ def neighbours():
 
 @bp.get("/lookup")
 def lookup():
-    """The grid chain covering a point (``lon``, ``lat``; ``crs`` = wgs84|gcj02|bd09)."""
+    """The grid chain covering a point (``lon``, ``lat``; ``crs`` = wgs84|gcj02|bd09; ``at`` or ``generation``)."""
     try:
         source = parse_source_crs(request.args.get("crs"))
     except ValueError as error:

@@ -32,23 +32,7 @@
 
   var state = { map: null, options: null, filters: {}, selected: null };
 
-  function csrfToken() {
-    return document.querySelector('meta[name="csrf-token"]').content;
-  }
-
-  function api(method, url, body) {
-    var init = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
-    if (body !== undefined) {
-      init.headers["Content-Type"] = "application/json";
-      init.headers["X-CSRFToken"] = csrfToken();
-      init.body = JSON.stringify(body);
-    }
-    return fetch(url, init).then(function (response) {
-      return response.json().then(function (data) {
-        return { ok: response.ok, status: response.status, data: data };
-      });
-    });
-  }
+  var api = gridmap.api;
 
   function query(extra) {
     var params = new URLSearchParams();
@@ -178,7 +162,7 @@
     var form = new FormData();
     form.append("file", input.files[0]);
     fetch("/api/incidents/" + encodeURIComponent(panel.dataset.ticket) + "/attachments", {
-      method: "POST", credentials: "same-origin", body: form, headers: { "X-CSRFToken": csrfToken() },
+      method: "POST", credentials: "same-origin", body: form, headers: { "X-CSRFToken": gridmap.csrfToken() },
     })
       .then(function (response) { return response.json().then(function (data) { return { ok: response.ok, data: data }; }); })
       .then(function (r) { showDetail(panel.dataset.ticket, r.ok ? null : r.data.error); });

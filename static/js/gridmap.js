@@ -199,7 +199,31 @@
     return cluster;
   }
 
+  function csrfToken() {
+    return document.querySelector('meta[name="csrf-token"]').content;
+  }
+
+  /* A JSON call to our API with the session cookie and, when sending a body, the CSRF token. */
+  function api(method, url, body) {
+    var init = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
+    if (body instanceof FormData) {
+      init.headers["X-CSRFToken"] = csrfToken();
+      init.body = body;
+    } else if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.headers["X-CSRFToken"] = csrfToken();
+      init.body = JSON.stringify(body);
+    }
+    return fetch(url, init).then(function (response) {
+      return response.json().then(function (data) {
+        return { ok: response.ok, status: response.status, data: data };
+      });
+    });
+  }
+
   window.gridmap = {
+    api: api,
+    csrfToken: csrfToken,
     liveLayer: liveLayer,
     remoteLayer: remoteLayer,
     escapeHtml: escapeHtml,

@@ -1,0 +1,354 @@
+"""Planning: the plan API (documented at /api/openapi.json) and the /plan pages."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from flask import Blueprint as PageBlueprint
+from flask import Response, current_app, jsonify, render_template, request, url_for
+from flask_babel import get_locale
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+from werkzeug.utils import secure_filename
+
+from extensions import db
+from geo.boundaries import current_generation
+from geo.crs import SourceCRS
+from geo.errors import InvalidInput, NotFound
+from geo.incidents import now_utc
+from geo.models import Generation, Grid, GridLevel, Net, PlanStatus, Role
+from geo.plans import (
+    EXPORT_FORMATS,
+    OPERATIONS,
+    base_grids,
+    create_plan,
+    draft_geojson,
+    draft_of,
+    edit_plan,
+    export_bytes,
+    generation_frame,
+    generation_history,
+    get_plan,
+    impact,
+    list_plans,
+    plan_bounds,
+    plan_frame,
+    plan_summary,
+    replace_from_file,
+    review_plan,
+    submit_plan,
+    update_settings,
+    validate_plan,
+    validation_context,
+)
+from layers import visible_layers
+from layers.folium_map import Basemap, build_map, render_map
+from layers.grids import COUNTY, NEIGHBOURS
+from routes.access import current_principal, require
+
+blp = Blueprint("plans", __name__, url_prefix="/api", description="Boundary plans, their review and activation")
+pages = PageBlueprint("plan", __name__)
+
+PLANNING = (Role.PLANNER, Role.ADMIN)
+#: Boundary files are larger than photos; anything bigger than this is refused before it is read.
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+class PlanIn(Schema):
+    parent_code = fields.String(required=True, validate=validate.Length(min=6, max=15))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class PlanPatch(Schema):
+    version = fields.Integer(required=True)
+    title = fields.String(validate=validate.Length(min=1, max=200))
+    reason = fields.String(validate=validate.Length(max=2000))
+    reroute_open_incidents = fields.Boolean()
+
+
+class WorkerIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    phone = fields.String(load_default="", validate=validate.Regexp(r"^[0-9+\- ]{0,20}$"))
+    nets = fields.List(fields.String(validate=validate.OneOf([n.value for n in Net])), required=True)
+
+
+class EditIn(Schema):
+    op = fields.String(required=True, validate=validate.OneOf(list(OPERATIONS)))
+    version = fields.Integer(required=True, metadata={"description": "the plan version you read"})
+    preview = fields.Boolean(load_default=False, metadata={"description": "show the result without keeping it"})
+    code = fields.String(validate=validate.Length(max=15))
+    codes = fields.List(fields.String(validate=validate.Length(max=15)), validate=validate.Length(max=50))
+    new_code = fields.String(validate=validate.Length(max=15))
+    target = fields.String(validate=validate.Length(max=15))
+    name_zh = fields.String(validate=validate.Length(max=100))
+    name_en = fields.String(validate=validate.Length(max=100))
+    geometry = fields.Dict(metadata={"description": "GeoJSON geometry, WGS-84"})
+    worker = fields.Nested(WorkerIn)
+    gap_width_m = fields.Float(validate=validate.Range(min=0.1, max=200))
+    then_clean_m = fields.Float(validate=validate.Range(min=0.1, max=200))
+
+
+class VersionIn(Schema):
+    version = fields.Integer(required=True)
+
+
+class ReviewIn(Schema):
+    version = fields.Integer(required=True)
+    approve = fields.Boolean(required=True)
+    comment = fields.String(load_default="", validate=validate.Length(max=2000))
+    effective_from = fields.Date(load_default=None)
+
+
+class ExportArgs(Schema):
+    format = fields.String(load_default="geojson", validate=validate.OneOf(list(EXPORT_FORMATS)))
+    level = fields.String(load_default=None, validate=validate.OneOf([lv.value for lv in GridLevel]))
+
+
+def _sliver_m2() -> float:
+    return current_app.config["PLAN_SLIVER_M2"]
+
+
+def _plan_state(plan, grids=None, report=None) -> dict:
+    """The plan with its draft, the base it started from and the validation of the draft."""
+    grids = grids if grids is not None else draft_of(plan)
+    base = base_grids(db.session, plan)
+    if report is None:
+        report = validate_plan(plan, grids, validation_context(db.session, plan), _sliver_m2())
+    return {
+        "plan": plan_summary(plan),
+        "draft": draft_geojson(grids, base),
+        "base": draft_geojson(list(base.values())),
+        "validation": report.as_dict(),
+    }
+
+
+@blp.route("/plans", methods=["GET"])
+def plans():
+    """Plans in your jurisdiction, newest first."""
+    return jsonify([plan_summary(p) for p in list_plans(db.session, current_principal())])
+
+
+@blp.route("/plans", methods=["POST"])
+@blp.arguments(PlanIn)
+def new_plan(body):
+    """Start a plan redrawing the children of ``parent_code`` (a township or a village)."""
+    plan = create_plan(db.session, current_principal(), body["parent_code"], body["title"], body["reason"], now_utc())
+    db.session.commit()
+    return jsonify(_plan_state(plan)), 201
+
+
+@blp.route("/plans/<int:plan_id>", methods=["GET"])
+def plan_state(plan_id: int):
+    """The plan, its draft (each grid marked new/changed/unchanged), its base and the draft's validation."""
+    return jsonify(_plan_state(get_plan(db.session, current_principal(), plan_id)))
+
+
+@blp.route("/plans/<int:plan_id>", methods=["PATCH"])
+@blp.arguments(PlanPatch)
+def patch_plan(body, plan_id: int):
+    """Change a draft's title, reason, or whether open incidents are re-routed on activation."""
+    version = body.pop("version")
+    plan = update_settings(db.session, current_principal(), plan_id, version=version, changes=body, now=now_utc())
+    db.session.commit()
+    return jsonify(plan_summary(plan))
+
+
+@blp.route("/plans/<int:plan_id>/edits", methods=["POST"])
+@blp.arguments(EditIn)
+def plan_edit(body, plan_id: int):
+    """Apply one edit (split, merge, move, carve, reshape, rename, appoint, clean).
+
+    An edit that breaks the tiling is refused (422) with the problems and the
+    offending edges; ``preview: true`` shows any edit's result without keeping it.
+    """
+    operation, version, preview = body.pop("op"), body.pop("version"), body.pop("preview")
+    result = edit_plan(
+        db.session,
+        current_principal(),
+        plan_id,
+        version=version,
+        operation=operation,
+        arguments=body,
+        preview=preview,
+        sliver_m2=_sliver_m2(),
+        now=now_utc(),
+    )
+    if result.saved:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return jsonify({**_plan_state(result.plan, result.grids, result.report), "saved": result.saved})
+
+
+@blp.route("/plans/<int:plan_id>/upload", methods=["POST"])
+def plan_upload(plan_id: int):
+    """Replace the draft with a file's grids (multipart: file, version, optional layer, crs, preview)."""
+    request.max_content_length = MAX_UPLOAD_BYTES
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise InvalidInput("choose a GeoJSON, GeoPackage or zipped Shapefile in the field 'file'", field="file")
+    version = request.form.get("version", "")
+    if not version.isdigit():
+        raise InvalidInput("send the plan version you read in the field 'version'", field="version")
+    crs = request.form.get("crs") or SourceCRS.WGS84.value
+    if crs not in [c.value for c in SourceCRS]:
+        raise InvalidInput(f"crs must be one of {', '.join(c.value for c in SourceCRS)}", field="crs")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / (secure_filename(upload.filename) or "upload")
+        upload.save(path)
+        result = replace_from_file(
+            db.session,
+            current_principal(),
+            plan_id,
+            version=int(version),
+            path=_vsizip(path),
+            layer=request.form.get("layer") or None,
+            source_crs=crs,
+            preview=request.form.get("preview") == "true",
+            sliver_m2=_sliver_m2(),
+            now=now_utc(),
+        )
+    if result.saved:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return jsonify({**_plan_state(result.plan, result.grids, result.report), "saved": result.saved})
+
+
+def _vsizip(path: Path) -> Path:
+    # GDAL reads a zipped Shapefile through its /vsizip/ virtual file system.
+    return Path(f"/vsizip/{path}") if path.suffix.lower() == ".zip" else path
+
+
+@blp.route("/plans/<int:plan_id>/impact", methods=["GET"])
+def plan_impact(plan_id: int):
+    """What activation would change: areas per grid, incidents, party branches and workers changing grid."""
+    principal = current_principal()
+    return jsonify(impact(db.session, principal, get_plan(db.session, principal, plan_id)))
+
+
+@blp.route("/plans/<int:plan_id>/submit", methods=["POST"])
+@blp.arguments(VersionIn)
+def plan_submit(body, plan_id: int):
+    """Submit a valid, complete draft for approval; 409 names the grids another change also touches."""
+    plan = submit_plan(
+        db.session, current_principal(), plan_id, version=body["version"], sliver_m2=_sliver_m2(), now=now_utc()
+    )
+    db.session.commit()
+    return jsonify(plan_summary(plan))
+
+
+@blp.route("/plans/<int:plan_id>/review", methods=["POST"])
+@blp.arguments(ReviewIn)
+def plan_review(body, plan_id: int):
+    """Approve (activating today or on ``effective_from``) or reject (with a comment) a submitted plan."""
+    now = now_utc()
+    activation = review_plan(
+        db.session,
+        current_principal(),
+        plan_id,
+        version=body["version"],
+        approve=body["approve"],
+        comment=body["comment"],
+        effective_from=body["effective_from"],
+        today=now.astimezone(current_app.config["LOCAL_TZ"]).date(),
+        now=now,
+    )
+    db.session.commit()
+    plan = get_plan(db.session, current_principal(), plan_id)
+    answer = {"plan": plan_summary(plan), "activation": None}
+    if activation:
+        answer["activation"] = {
+            "generation": activation.generation,
+            "rerouted_incidents": activation.rerouted,
+            "party_branches_left_on_retired_grids": activation.branches_left,
+        }
+    return jsonify(answer)
+
+
+@blp.route("/plans/<int:plan_id>/export", methods=["GET"])
+@blp.arguments(ExportArgs, location="query")
+def plan_export(args, plan_id: int):
+    """The plan's draft as GeoJSON or GeoPackage."""
+    plan = get_plan(db.session, current_principal(), plan_id)
+    return _file(export_bytes({plan.child_level: plan_frame(plan)}, args["format"]), f"plan-{plan.id}", args["format"])
+
+
+@blp.route("/generations", methods=["GET"])
+def generations():
+    """Every activated generation: when it was activated, from when it is in force, by whom, from which plan."""
+    current_principal().require_role(*PLANNING)
+    return jsonify(generation_history(db.session))
+
+
+@blp.route("/generations/<int:generation_id>/export", methods=["GET"])
+@blp.arguments(ExportArgs, location="query")
+def generation_export(args, generation_id: int):
+    """A generation's outlines: GeoPackage with one layer per level, or GeoJSON of one level (default group)."""
+    current_principal().require_role(*PLANNING)
+    if db.session.get(Generation, generation_id) is None:
+        raise NotFound(f"no generation {generation_id}")
+    levels = [GridLevel(args["level"])] if args["level"] else list(GridLevel)
+    if args["format"] == "geojson" and not args["level"]:
+        levels = [GridLevel.GROUP]
+    frames = {level.value: generation_frame(db.session, generation_id, level) for level in levels}
+    return _file(export_bytes(frames, args["format"]), f"generation-{generation_id}", args["format"])
+
+
+def _file(content: bytes, stem: str, file_format: str) -> Response:
+    _, mimetype = EXPORT_FORMATS[file_format]
+    return Response(
+        content, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={stem}.{file_format}"}
+    )
+
+
+# --- pages ---------------------------------------------------------------------------------------------
+
+
+@pages.get("/plan")
+@require(*PLANNING)
+def plan_list():
+    """Plans with their status, a form to start one, and the history of activated generations."""
+    principal = current_principal()
+    parents = db.session.execute(
+        select(Grid.code, Grid.name_zh)
+        .where(principal.scope(Grid.code), Grid.level.in_([GridLevel.TOWNSHIP.value, GridLevel.VILLAGE.value]))
+        .order_by(Grid.code)
+    ).all()
+    return render_template(
+        "plan/list.html",
+        plans=list_plans(db.session, principal),
+        parents=parents,
+        history=generation_history(db.session),
+        generation=current_generation(db.session),
+        is_admin=principal.role is Role.ADMIN,
+        status_labels={s.value: s.label(str(get_locale())) for s in PlanStatus},
+    )
+
+
+@pages.get("/plan/<int:plan_id>")
+@require(*PLANNING)
+def plan_editor(plan_id: int):
+    """The plan editor: current and draft layers, drawing tools, validation, impact, submit and review."""
+    principal = current_principal()
+    plan = get_plan(db.session, principal, plan_id)
+    lang = str(get_locale())
+    layers = [
+        (s, url_for(s.endpoint, **s.endpoint_args)) for s in visible_layers([NEIGHBOURS.id, COUNTY.id], principal)
+    ]
+    basemap = Basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
+    folium_map = build_map(layers, lang, basemap, plan_bounds(plan), drawing=True)
+    parts = render_map(folium_map, url_for("static", filename="vendor/"))
+    return render_template(
+        "plan/editor.html",
+        map=parts,
+        map_name=folium_map.get_name(),
+        plan=plan,
+        is_owner=plan.owner == principal.username,
+        is_admin=principal.role is Role.ADMIN,
+        nets=sorted(principal.nets),
+        today=now_utc().astimezone(current_app.config["LOCAL_TZ"]).date().isoformat(),
+    )
