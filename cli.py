@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import getpass
 import sys
+from datetime import UTC, datetime
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -18,11 +19,13 @@ from geo.demo import clear_atlas, is_loaded, load_demo
 from geo.errors import GridError
 from geo.incidents import escalate_overdue, seed_categories
 from geo.models import GridLevel, Role, User
+from geo.plans import activate_due_plans
 
 demo_cli = AppGroup("demo", help="Demonstration data.")
 grids_cli = AppGroup("grids", help="Grid boundaries.")
 users_cli = AppGroup("users", help="Accounts: create, change, reset password, disable, API tokens.")
 incidents_cli = AppGroup("incidents", help="Incidents: deadlines and the category catalogue.")
+plans_cli = AppGroup("plans", help="Boundary plans: scheduled activation.")
 
 
 def _actor() -> str:
@@ -227,9 +230,25 @@ def incidents_seed_categories() -> None:
     click.echo("categories seeded")
 
 
+@plans_cli.command("activate-due")
+def plans_activate_due() -> None:
+    """Activate approved plans whose effective date has come (run from cron once a day, after midnight)."""
+    now = datetime.now(UTC)
+    try:
+        done = activate_due_plans(db.session, now.astimezone(current_app.config["LOCAL_TZ"]).date(), now)
+    except GridError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    for plan_id, activation in done:
+        click.echo(f"plan {plan_id}: generation {activation.generation}, {activation.rerouted} incident(s) re-routed")
+    click.echo(f"activated {len(done)} plan(s)")
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(demo_cli)
     app.cli.add_command(grids_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(incidents_cli)
+    app.cli.add_command(plans_cli)

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
+from werkzeug.test import EnvironBuilder
 
 import localdb
 from app import create_app
@@ -53,6 +54,23 @@ def csrf_token_of(client, path: str = "/login") -> str:
     """The CSRF token a page hands out (from its meta tag or login form)."""
     html = client.get(path).get_data(as_text=True)
     return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+
+
+def post_multipart(client, path: str, data: dict):
+    """POST a multipart form with the CSRF token, closing the spooled body (large ones go to a temp file)."""
+    builder = EnvironBuilder(
+        path=path,
+        method="POST",
+        data=data,
+        content_type="multipart/form-data",
+        headers={"X-CSRFToken": csrf_token_of(client, "/")},
+    )
+    environ = builder.get_environ()
+    try:
+        return client.open(environ)
+    finally:
+        environ["wsgi.input"].close()
+        builder.close()
 
 
 def sign_in(client, username: str, password: str | None = None):

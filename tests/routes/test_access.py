@@ -21,6 +21,8 @@ SAMPLE_ARGS = {
     "ticket": "DQ-2026-000001",
     "action": "register",
     "attachment_id": 1,
+    "plan_id": 1,
+    "generation_id": 1,
 }
 YANGLA_GROUP = "533422206"  # prefix of every group in 羊拉乡
 BENZILAN = "533422102"

@@ -5,11 +5,10 @@ import io
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.test import EnvironBuilder
 
 from extensions import db
 from geo.models import Incident
-from tests.conftest import csrf_token_of
+from tests.conftest import csrf_token_of, post_multipart
 
 pytestmark = pytest.mark.db
 
@@ -197,19 +196,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def upload(client, ticket, data, name="photo.png"):
-    builder = EnvironBuilder(
-        path=f"/api/incidents/{ticket}/attachments",
-        method="POST",
-        data={"file": (io.BytesIO(data), name)},
-        content_type="multipart/form-data",
-        headers={"X-CSRFToken": csrf_token_of(client, "/")},
-    )
-    environ = builder.get_environ()
-    try:
-        return client.open(environ)
-    finally:
-        environ["wsgi.input"].close()  # a large body is spooled to a temporary file
-        builder.close()
+    return post_multipart(client, f"/api/incidents/{ticket}/attachments", {"file": (io.BytesIO(data), name)})
 
 
 def test_photos_attach_and_come_back(client, client_as):
