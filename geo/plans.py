@@ -60,10 +60,11 @@ from geo.models import (
     Role,
 )
 from geo.planning import DraftGrid, TilingError, ValidationReport
-from geo.tiling import AREA_TOLERANCE_M2
 
 PLANNING_ROLES = (Role.PLANNER, Role.ADMIN)
 EDITABLE = (PlanStatus.DRAFT, PlanStatus.REJECTED)
+#: Area differences below this (m²) are noding noise, not a change (well under the sliver limit).
+CHANGE_TOLERANCE_M2 = 100.0
 #: Incidents listed by name in an impact preview (all are counted).
 IMPACT_LIST_LIMIT = 200
 
@@ -198,11 +199,15 @@ def _same(before: DraftGrid, after: DraftGrid) -> bool:
     )
 
 
+def _identical(before: shapely.Geometry, after: shapely.Geometry) -> bool:
+    return bool(shapely.equals_exact(shapely.normalize(before), shapely.normalize(after), tolerance=0))
+
+
 def _same_area(before: shapely.Geometry, after: shapely.Geometry) -> bool:
-    # Noding a neighbour's edge adds a vertex a hair off the old line: that is not a change.
-    if shapely.equals_exact(before, after, tolerance=0):
+    # Noding a neighbour's edge adds a vertex millimetres off the old line: not a change a planner made.
+    if _identical(before, after):
         return True
-    return _km2(shapely.symmetric_difference(before, after)) * 1e6 <= AREA_TOLERANCE_M2
+    return _km2(shapely.symmetric_difference(before, after)) * 1e6 <= CHANGE_TOLERANCE_M2
 
 
 def touched_codes(base: dict[str, DraftGrid], grids: list[DraftGrid]) -> set[str]:
@@ -814,11 +819,15 @@ def activate_plan(session: Session, plan: Plan, *, actor: str, now: datetime) ->
         session, f"plan {plan.id}: {plan.title}", effective_from=plan.effective_from, activated_by=actor
     )
 
+    # Besides the changed grids, neighbours whose shared edge was noded are rewritten too,
+    # so the stored outlines keep matching vertex for vertex.
+    written = [g for g in grids if g.code in touched or not _identical(base[g.code].geometry, g.geometry)]
+    rewritten = {g.code for g in written} | touched
     closing = (
         select(GridBoundary.id)
         .join(Grid, Grid.id == GridBoundary.grid_id)
         .where(
-            Grid.code.in_(sorted(touched)), GridBoundary.level == level.value, GridBoundary.generation_high.is_(None)
+            Grid.code.in_(sorted(rewritten)), GridBoundary.level == level.value, GridBoundary.generation_high.is_(None)
         )
     )
     closed_ids = list(session.scalars(closing))
@@ -828,7 +837,6 @@ def activate_plan(session: Session, plan: Plan, *, actor: str, now: datetime) ->
     )
 
     parent_id = session.scalar(select(Grid.id).where(Grid.code == plan.parent_code))
-    written = [g for g in grids if g.code in touched]
     known = {g.code: g for g in session.scalars(select(Grid).where(Grid.code.in_([g.code for g in written])))}
     for grid in written:
         row = known.get(grid.code) or Grid(code=grid.code, level=level.value)
