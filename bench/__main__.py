@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import sys
 
-from bench import assign_points, dispatch_page, intake_http, lookup_http
+from bench import assign_points, dispatch_page, intake_http, lookup_http, plan_activation, plan_validation
 
 BENCHMARKS = {
     "assign": assign_points.main,
     "lookup": lookup_http.main,
     "intake": intake_http.main,
     "page": dispatch_page.main,
+    "validation": plan_validation.main,
+    "activation": plan_activation.main,
 }
 
 

@@ -21,7 +21,7 @@ def atlas_restored_afterwards(app):
     with app.app_context():
         session = db.session
         marks = {
-            table: session.scalar(text(f"SELECT coalesce(max(id), 0) FROM {table}"))  # noqa: S608 (fixed names)
+            table: session.scalar(text(f"SELECT coalesce(max(id), 0) FROM {table}"))
             for table in ("generation", "grid", "grid_worker", "incident_event", "plan")
         }
         incidents = session.execute(
