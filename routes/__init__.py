@@ -31,6 +31,8 @@ def _http_error(error: HTTPException):
     if not wants_json():
         return error
     body: dict = {"error": error.description}
+    if error.code == 413 and request.max_content_length:
+        body["error"] = f"the request is larger than the {request.max_content_length // (1024 * 1024)} MB accepted here"
     data = getattr(error, "data", None)
     messages = data.get("messages") if isinstance(data, dict) else None
     if messages:

@@ -97,14 +97,26 @@ def _is_token_request() -> bool:
     return request.headers.get("Authorization", "").lower().startswith("bearer ")
 
 
+def accepts_upload(max_bytes: int) -> Callable:
+    """Let a view take request bodies up to ``max_bytes`` (MAX_CONTENT_LENGTH holds for the others)."""
+
+    def mark(view: Callable) -> Callable:
+        view.max_upload_bytes = max_bytes  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
 def _enforce() -> Any:
     if request.routing_exception is not None:
         return None  # 404 or 405: let Flask answer that first
+    view = current_app.view_functions.get(request.endpoint)
+    # Before the CSRF check, which reads the form and so applies the size limit.
+    request.max_content_length = getattr(view, "max_upload_bytes", None) or current_app.config["MAX_CONTENT_LENGTH"]
     if request.method in UNSAFE_METHODS and not _is_token_request():
         csrf.protect()
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    view = current_app.view_functions.get(request.endpoint)
     if getattr(view, "is_public", False):
         return None
     if not current_user.is_authenticated:

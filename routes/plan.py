@@ -46,7 +46,7 @@ from geo.plans import (
 from layers import visible_layers
 from layers.folium_map import Basemap, build_map, render_map
 from layers.grids import COUNTY, NEIGHBOURS
-from routes.access import current_principal, require
+from routes.access import accepts_upload, current_principal, require
 
 blp = Blueprint("plans", __name__, url_prefix="/api", description="Boundary plans, their review and activation")
 pages = PageBlueprint("plan", __name__)
@@ -184,9 +184,9 @@ def plan_edit(body, plan_id: int):
 
 
 @blp.route("/plans/<int:plan_id>/upload", methods=["POST"])
+@accepts_upload(MAX_UPLOAD_BYTES)
 def plan_upload(plan_id: int):
     """Replace the draft with a file's grids (multipart: file, version, optional layer, crs, preview)."""
-    request.max_content_length = MAX_UPLOAD_BYTES
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise InvalidInput("choose a GeoJSON, GeoPackage or zipped Shapefile in the field 'file'", field="file")

@@ -16,7 +16,7 @@
         workerName: "Worker name", phone: "Phone", nets: "Nets", file: "File (GeoJSON, GeoPackage, zipped Shapefile)",
         crs: "Coordinates", layer: "Layer (optional)", apply: "Apply", cancel: "Cancel", drawLine: "Draw a line across the selected grid on the map; finish on the last point.",
         drawArea: "Draw the area on the map; finish by clicking the first point.", editShape: "Drag the vertices of the selected grid, then save.",
-        saveShape: "Save shape", cleanPreview: "Preview with gaps under (m) closed", keep: "Keep this result", discard: "Discard",
+        saveShape: "Save shape", cleanOneClick: "Close seams under 10 m and preview", cleanPreview: "Preview with gaps under (m) closed", keep: "Keep this result", discard: "Discard",
         previewNote: "Preview — not saved yet.", saved: "Saved.", submit: "Submit for approval", submitted: "Submitted for approval.",
         approve: "Approve", reject: "Reject", comment: "Comment", effective: "In force from",
         approved: "Approved.", rejected: "Rejected.", activated: "Activated as generation ", rerouted: " open incidents re-routed.",
@@ -36,7 +36,7 @@
         workerName: "网格员姓名", phone: "电话", nets: "所属网", file: "文件（GeoJSON、GeoPackage、Shapefile 压缩包）",
         crs: "坐标系", layer: "图层（可选）", apply: "执行", cancel: "取消", drawLine: "在地图上画一条穿过所选网格的线，在最后一点再次点击结束。",
         drawArea: "在地图上画出区域，点击起点闭合。", editShape: "拖动所选网格的顶点，然后保存。",
-        saveShape: "保存边界", cleanPreview: "预览：清除小于（米）的缝隙", keep: "采用此结果", discard: "放弃",
+        saveShape: "保存边界", cleanOneClick: "清除 10 米内的缝隙并预览", cleanPreview: "预览：清除小于（米）的缝隙", keep: "采用此结果", discard: "放弃",
         previewNote: "预览——尚未保存。", saved: "已保存。", submit: "提交审批", submitted: "已提交审批。",
         approve: "批准", reject: "驳回", comment: "意见", effective: "生效日期",
         approved: "已批准。", rejected: "已驳回。", activated: "已生效为边界版本 ", rerouted: " 件开放事件已改派。",
@@ -219,7 +219,7 @@
     });
   }
 
-  function reportError(r) {
+  function reportError(r, body) {
     if (r.status === 409 && r.data.details && r.data.details.version !== undefined) {
       message(T.stale, true);
       load(false);
@@ -230,6 +230,7 @@
       // A refused edit: show what it would have drawn, with the offending edges in red.
       drawLayers({ base: state.layers.base.toGeoJSON(), draft: r.data.details.draft || state.draft, validation: r.data.details }, true);
       renderValidation(r.data.details);
+      if (body && body.op === "reshape") offerCleaning(body);
     }
   }
 
@@ -343,10 +344,22 @@
     edit(body);
   }
 
+  /* One click: the refused reshape again, with seams under 10 m cleaned, shown before it is kept. */
+  function offerCleaning(body) {
+    var box = $("plan-message");
+    var button = document.createElement("button");
+    button.type = "button";
+    button.id = "clean-preview";
+    button.textContent = T.cleanOneClick;
+    button.addEventListener("click", function () { edit(Object.assign({}, body, { then_clean_m: 10, preview: true })); });
+    box.appendChild(document.createTextNode(" "));
+    box.appendChild(button);
+  }
+
   function edit(body) {
     body.version = state.plan.version;
     gridmap.api("POST", "/api/plans/" + state.options.planId + "/edits", body).then(function (r) {
-      if (!r.ok) return reportError(r);
+      if (!r.ok) return reportError(r, body);
       closeTool();
       if (r.data.saved) {
         message(T.saved);

@@ -71,6 +71,10 @@ def test_a_preview_keeps_nothing_and_a_bad_edit_names_its_edges(client_as):
     assert details["invalid_edges"]["features"] and details["errors"] and details["draft"]["features"]
     preview = post(client, f"/api/plans/{plan_id}/edits", {**body, "preview": True})
     assert preview.status_code == 200 and preview.get_json()["saved"] is False
+    assert preview.get_json()["validation"]["invalid_edges"]["features"]
+    # Cleaning resolves the overlaps (each goes to the neighbour with the longest shared border).
+    cleaned = post(client, f"/api/plans/{plan_id}/edits", {**body, "preview": True, "then_clean_m": 10})
+    assert cleaned.get_json()["validation"]["invalid_edges"]["features"] == []
     assert client.get(f"/api/plans/{plan_id}").get_json()["plan"]["version"] == version
 
 
@@ -164,7 +168,8 @@ def test_uploads_bad_files_and_huge_files_get_clear_answers(client_as):
     refused = post_multipart(client, f"/api/plans/{plan_id}/upload", projected)
     assert refused.status_code == 422 and "not degrees" in refused.get_json()["error"]
     huge = {"file": (io.BytesIO(b"0" * (21 * 1024 * 1024)), "huge.geojson"), "version": version}
-    assert post_multipart(client, f"/api/plans/{plan_id}/upload", huge).status_code == 413
+    too_big = post_multipart(client, f"/api/plans/{plan_id}/upload", huge)
+    assert too_big.status_code == 413 and "20 MB" in too_big.get_json()["error"]
     assert client.get(f"/api/plans/{plan_id}").get_json()["plan"]["version"] == int(version)
 
 
