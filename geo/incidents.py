@@ -576,11 +576,16 @@ def incident_marker(incident: Incident, now: datetime) -> dict:
         "type": "Feature",
         "id": incident.ticket,
         "geometry": {"type": "Point", "coordinates": [round(point.x, 5), round(point.y, 5)]},
+        # Status, net, overdue and escalation draw the marker; category, group and day let the
+        # console's filters hide markers in the browser without asking the server again.
         "properties": {
             "s": incident.status,
             "n": incident.net,
             "o": 1 if is_overdue(incident, now) else 0,
             "e": incident.escalation_level,
+            "c": incident.category.code,
+            "g": incident.group_code,
+            "d": incident.reported_at.astimezone(UTC).date().isoformat(),
         },
     }
 
@@ -593,6 +598,7 @@ def incident_summary(incident: Incident, now: datetime) -> dict:
         "net": incident.net,
         "category": incident.category.code,
         "category_zh": incident.category.name_zh,
+        "category_en": incident.category.name_en,
         "title": incident.title,
         "status": incident.status,
         "priority": incident.priority,

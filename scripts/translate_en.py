@@ -14,6 +14,11 @@ CATALOGUE = Path(__file__).resolve().parents[1] / "translations" / "en" / "LC_ME
 
 ENGLISH = {
     "网格规划": "Grid planning",
+    "演示数据：网格边界为程序生成的示意数据，非官方。": "Demonstration data: the grid boundaries are generated and not official.",
+    "全部规划": "All plans",
+    "更新时间": "Updated",
+    "启用时间": "Activated at",
+    "说明": "Description",
     "规划": "Plan",
     "规划面板": "Plan panel",
     "编辑": "Edit",

@@ -9,7 +9,7 @@
         queue: { new: "New", unassigned: "Unassigned", overdue: "Overdue", escalated: "Escalated", suspected_duplicates: "Possible duplicates" },
         status: { reported: "Reported", registered: "Registered", dispatched: "Dispatched", in_progress: "In progress", resolved: "Resolved", closed: "Closed", rejected: "Rejected", duplicate: "Duplicate" },
         priorities: { low: "Low", normal: "Normal", high: "High", urgent: "Urgent" },
-        action: { report: "Reported", register: "Register", dispatch: "Dispatch", accept: "Accept", resolve: "Resolve", verify: "Verify & close", reopen: "Reopen", reject: "Reject", duplicate: "Mark duplicate", reassign: "Reassign", escalate: "Escalate", note: "Add note" },
+        action: { report: "Reported", register: "Register", dispatch: "Dispatch", accept: "Accept", resolve: "Resolve", verify: "Verify & close", reopen: "Reopen", reject: "Reject", duplicate: "Mark duplicate", reassign: "Reassign", escalate: "Escalate", note: "Add note", reroute: "Re-routed by a boundary change" },
         total: "incidents", overdue: "overdue", escalated: "escalated", dup: "possible duplicate",
         note: "Note / reason", worker: "Worker code (reassign)", original: "Original ticket (duplicate)",
         assignee: "Assignee", due: "Due", chain: "Grid chain", history: "History", reporter: "Reporter",
@@ -21,7 +21,7 @@
         queue: { new: "新案件", unassigned: "未分派", overdue: "逾期", escalated: "已升级", suspected_duplicates: "疑似重复" },
         status: { reported: "信息采集", registered: "案卷建立", dispatched: "任务派遣", in_progress: "任务处理", resolved: "处理反馈", closed: "核查结案", rejected: "不予受理", duplicate: "重复案件" },
         priorities: { low: "低", normal: "一般", high: "高", urgent: "紧急" },
-        action: { report: "上报", register: "立案", dispatch: "派遣", accept: "接收", resolve: "办结反馈", verify: "核查结案", reopen: "返工", reject: "不予受理", duplicate: "标记重复", reassign: "改派", escalate: "升级", note: "备注" },
+        action: { report: "上报", register: "立案", dispatch: "派遣", accept: "接收", resolve: "办结反馈", verify: "核查结案", reopen: "返工", reject: "不予受理", duplicate: "标记重复", reassign: "改派", escalate: "升级", note: "备注", reroute: "边界调整改派" },
         total: "件", overdue: "逾期", escalated: "已升级", dup: "疑似重复",
         note: "说明 / 理由", worker: "网格员编号（改派）", original: "原案件编号（重复）",
         assignee: "责任网格员", due: "期限", chain: "网格链", history: "办理记录", reporter: "报告人",
@@ -69,7 +69,7 @@
           (i.overdue ? '<span class="badge overdue">' + T.overdue + "</span> " : "") +
           (i.escalation_level ? '<span class="badge escalated">' + T.escalated + "</span> " : "") +
           (i.suspected_duplicate ? '<span class="badge dup">' + T.dup + "</span>" : "") +
-          '<div class="meta">' + esc(i.ticket) + " · " + esc(T.status[i.status]) + " · " + esc(i.category_zh) +
+          '<div class="meta">' + esc(i.ticket) + " · " + esc(T.status[i.status]) + " · " + esc(en ? i.category_en : i.category_zh) +
           (i.assignee_name ? " · " + esc(i.assignee_name) : "") + "</div></li>"
         );
       }).join("");
@@ -98,7 +98,7 @@
       "<dl>" +
       "<dt>" + esc(i.ticket) + '</dt><dd class="status">' + esc(T.status[i.status]) +
       (i.overdue ? ' <span class="badge overdue">' + T.overdue + "</span>" : "") + "</dd>" +
-      "<dt>" + T.category + "</dt><dd>" + esc(i.category_zh) + "</dd>" +
+      "<dt>" + T.category + "</dt><dd>" + esc(en ? i.category_en : i.category_zh) + "</dd>" +
       "<dt>" + T.priority + "</dt><dd>" + esc(T.priorities[i.priority] || i.priority) + "</dd>" +
       "<dt>" + T.assignee + '</dt><dd class="assignee">' + esc(i.assignee_name || "—") + " " + esc(i.assignee || "") + "</dd>" +
       "<dt>" + T.due + "</dt><dd>" + esc((i.due_at || "—").replace("T", " ").slice(0, 16)) + "</dd>" +
@@ -225,6 +225,23 @@
     form.elements.title.focus();
   }
 
+  /* The side panel's filters as a test on marker properties (status s, net n, overdue o, category c, group g, day d).
+     The queue's "unassigned" and "possible duplicates" narrow the list only: markers do not carry those. */
+  function markerFilter(filters) {
+    var active = Object.keys(filters).filter(function (key) { return filters[key]; });
+    if (!active.length) return null;
+    var statuses = filters.status ? filters.status.split(",") : null;
+    return function (p) {
+      return (!filters.net || p.n === filters.net) &&
+        (!statuses || statuses.indexOf(p.s) >= 0) &&
+        (!filters.category || p.c === filters.category) &&
+        (!filters.grid || p.g.indexOf(filters.grid) === 0) &&
+        (!filters.since || p.d >= filters.since) &&
+        (!filters.until || p.d <= filters.until) &&
+        (filters.overdue !== "true" || p.o === 1);
+    };
+  }
+
   function start(map, options) {
     state.map = map;
     state.options = options;
@@ -235,6 +252,7 @@
       state.filters = {};
       data.forEach(function (value, key) { state.filters[key] = value; });
       loadList();
+      gridmap.filterIncidents(markerFilter(state.filters));
     });
     document.getElementById("queue").addEventListener("click", function (event) {
       var button = event.target.closest("button[data-queue]");
@@ -245,6 +263,7 @@
       };
       state.filters = presets[button.dataset.queue];
       loadList();
+      gridmap.filterIncidents(markerFilter(state.filters));
     });
     document.getElementById("incident-list").addEventListener("click", function (event) {
       var item = event.target.closest("li[data-ticket]");

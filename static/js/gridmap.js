@@ -169,6 +169,8 @@
    * (addLayers/removeLayers), because adding ten thousand markers to a cluster one by
    * one takes the browser tens of seconds.
    */
+  var liveLayers = [];
+
   function liveLayer(config) {
     var cluster = L.markerClusterGroup({ disableClusteringAtZoom: 13, chunkedLoading: true });
     var realtime = L.realtime(changesSince(config.url), {
@@ -182,18 +184,27 @@
       onEachFeature: onIncident,
     });
     var shown = {};
+    var filter = null;
+    function passes(layer) { return !filter || filter(layer.feature.properties); }
     realtime.on("update", function (event) {
       var added = [];
       var removed = [];
       Object.keys(event.enter).concat(Object.keys(event.update)).forEach(function (id) {
-        if (shown[id]) removed.push(shown[id]);
+        if (shown[id] && cluster.hasLayer(shown[id])) removed.push(shown[id]);
         shown[id] = realtime.getLayer(id);
-        added.push(shown[id]);
+        if (passes(shown[id])) added.push(shown[id]);
       });
       if (removed.length) cluster.removeLayers(removed);
       if (added.length) cluster.addLayers(added);
       cluster.fire("gridmap:loaded", { count: Object.keys(shown).length });
     });
+    /* Show only the markers for which predicate(properties) is true (null: all). */
+    cluster.setFilter = function (predicate) {
+      filter = predicate;
+      cluster.clearLayers();
+      cluster.addLayers(Object.keys(shown).map(function (id) { return shown[id]; }).filter(passes));
+    };
+    liveLayers.push(cluster);
     cluster.on("add", function () { realtime.start(); });
     cluster.on("remove", function () { realtime.stop(); });
     return cluster;
@@ -221,8 +232,20 @@
     });
   }
 
+  /* Apply one marker filter to every live incident layer; return how many markers are shown. */
+  function filterIncidents(predicate) {
+    liveLayers.forEach(function (layer) { layer.setFilter(predicate); });
+    return visibleIncidents();
+  }
+
+  function visibleIncidents() {
+    return liveLayers.reduce(function (sum, layer) { return sum + layer.getLayers().length; }, 0);
+  }
+
   window.gridmap = {
     api: api,
+    filterIncidents: filterIncidents,
+    visibleIncidents: visibleIncidents,
     csrfToken: csrfToken,
     liveLayer: liveLayer,
     remoteLayer: remoteLayer,

@@ -87,3 +87,25 @@ def test_dispatcher_to_worker_to_closure(app, browser, offline_page, live_server
         assert closed.status == "closed" and closed.resolved_at and closed.closed_at
     assert "现场.png" in page.locator("#incident-detail").inner_text()
     assert log.blocked == [] and log.errors == []
+
+
+def test_map_markers_follow_the_side_panel_filters(offline_page, live_server):
+    page, log = offline_page
+    sign_in(page, live_server, "dispatcher")
+    page.goto(live_server + "/dispatch")
+    total = page.evaluate("fetch('/api/incidents?per_page=1').then(r => r.json()).then(b => b.total)")
+    page.wait_for_function(f"gridmap.visibleIncidents() === {total}", timeout=20_000)
+
+    filters = page.locator("#filters")
+    filters.locator("select[name=net]").select_option("social")
+    filters.locator("select[name=category]").select_option("dispute")
+    filters.locator("select[name=grid]").select_option("533422102")
+    filters.locator("button[type=submit]").click()
+    query = "net=social&category=dispute&grid=533422102&per_page=1"
+    expected = page.evaluate(f"fetch('/api/incidents?{query}').then(r => r.json()).then(b => b.total)")
+    assert 0 < expected < total
+    page.wait_for_function(f"gridmap.visibleIncidents() === {expected}")
+    page.locator("#queue button[data-queue=overdue]").click()
+    overdue = page.evaluate("fetch('/api/incidents?overdue=true&per_page=1').then(r => r.json()).then(b => b.total)")
+    page.wait_for_function(f"gridmap.visibleIncidents() === {overdue}")
+    assert log.blocked == [] and log.errors == []
