@@ -109,3 +109,27 @@ def test_map_markers_follow_the_side_panel_filters(offline_page, live_server):
     overdue = page.evaluate("fetch('/api/incidents?overdue=true&per_page=1').then(r => r.json()).then(b => b.total)")
     page.wait_for_function(f"gridmap.visibleIncidents() === {overdue}")
     assert log.blocked == [] and log.errors == []
+
+
+def test_a_second_dispatcher_sees_the_conflict_and_the_current_state(offline_page, live_server):
+    page, log = offline_page
+    sign_in(page, live_server, "dispatcher")
+    page.goto(live_server + "/dispatch")
+    page.wait_for_selector("#incident-list li")
+    post = """([path, body]) => fetch(path, {method: 'POST', credentials: 'same-origin', body: JSON.stringify(body),
+        headers: {'Content-Type': 'application/json',
+                  'X-CSRFToken': document.querySelector('meta[name=csrf-token]').content}}).then(r => r.json())"""
+    created = page.evaluate(
+        post, ["/api/incidents", {"net": "social", "category": "dispute", "title": "并发测试", "lon": 99.2991, "lat": 28.2446}]
+    )
+    page.locator("#filters select[name=status]").select_option("reported")
+    page.locator("#filters button[type=submit]").click()
+    page.locator("#incident-list li", has_text=created["ticket"]).click()
+    page.locator("#incident-detail button[data-action=register]").wait_for()
+    # Someone else registers it first, from another desk.
+    page.evaluate(post, [f"/api/incidents/{created['ticket']}/register", {"version": created["version"]}])
+    page.locator("#incident-detail button[data-action=register]").click()
+    page.wait_for_function("document.querySelector('#incident-detail .status').textContent.includes('案卷建立')")
+    assert "已被他人修改" in page.locator("#detail").inner_text()
+    assert log.blocked == []
+    assert [e for e in log.errors if "409" not in e] == []
