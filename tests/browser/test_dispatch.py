@@ -119,9 +119,8 @@ def test_a_second_dispatcher_sees_the_conflict_and_the_current_state(offline_pag
     post = """([path, body]) => fetch(path, {method: 'POST', credentials: 'same-origin', body: JSON.stringify(body),
         headers: {'Content-Type': 'application/json',
                   'X-CSRFToken': document.querySelector('meta[name=csrf-token]').content}}).then(r => r.json())"""
-    created = page.evaluate(
-        post, ["/api/incidents", {"net": "social", "category": "dispute", "title": "并发测试", "lon": 99.2991, "lat": 28.2446}]
-    )
+    report = {"net": "social", "category": "dispute", "title": "并发测试", "lon": 99.2991, "lat": 28.2446}
+    created = page.evaluate(post, ["/api/incidents", report])
     page.locator("#filters select[name=status]").select_option("reported")
     page.locator("#filters button[type=submit]").click()
     page.locator("#incident-list li", has_text=created["ticket"]).click()
