@@ -70,7 +70,7 @@ def demo_load(replace: bool) -> None:
     click.echo(
         f"demo loaded: {summary.grids} grids, {summary.workers} grid workers, "
         f"{summary.branches} party branches, {summary.neighbours} neighbouring counties, "
-        f"{summary.incidents} incidents"
+        f"{summary.incidents} incidents, {summary.zones} seasonal zones"
     )
     click.echo("demo accounts (they exist only with the demo data):")
     for account in summary.users:

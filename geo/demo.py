@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import shapely
@@ -16,11 +16,13 @@ from sqlalchemy.orm import Session
 from geo.accounts import create_user
 from geo.boundaries import import_levels, read_boundary_file
 from geo.demo_incidents import generate_incidents
+from geo.demo_zones import load_demo_zones
 from geo.errors import BoundaryImportError, GridError
 from geo.incidents import seed_categories
 from geo.models import (
     AdminArea,
     ApiToken,
+    CheckIn,
     Generation,
     Grid,
     GridBoundary,
@@ -32,8 +34,15 @@ from geo.models import (
     IncidentEvent,
     Net,
     PartyBranch,
+    PatrolTask,
+    PatrolTeam,
+    Plan,
+    PlanGrid,
     Role,
+    SeasonalZone,
+    TemporaryBranch,
     User,
+    ZoneSite,
 )
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
@@ -78,6 +87,7 @@ class DemoSummary:
     neighbours: int
     users: tuple[DemoUser, ...] = ()
     incidents: int = 0
+    zones: int = 0
 
 
 def is_loaded(session: Session) -> bool:
@@ -90,6 +100,14 @@ def clear_atlas(session: Session) -> None:
     if session.scalar(select(func.count()).select_from(Grid).where(Grid.is_demo.is_(False), Grid.level != "county")):
         raise GridError("the atlas holds grids that are not demonstration data; refusing to replace them")
     models = (
+        CheckIn,
+        PatrolTask,
+        ZoneSite,
+        PatrolTeam,
+        TemporaryBranch,
+        SeasonalZone,
+        PlanGrid,
+        Plan,
         IncidentEvent,
         Incident,
         IncidentCategory,
@@ -205,6 +223,7 @@ def load_demo(session: Session, data_dir: Path = DATA_DIR) -> DemoSummary:
         )
     seed_categories(session)
     incidents = generate_incidents(session)
+    zones = load_demo_zones(session, datetime.now(UTC))
     return DemoSummary(
         grids={level.value: len(features) for level, features in levels},
         workers=len(workers),
@@ -212,4 +231,5 @@ def load_demo(session: Session, data_dir: Path = DATA_DIR) -> DemoSummary:
         neighbours=neighbours,
         users=DEMO_USERS,
         incidents=incidents,
+        zones=zones,
     )

@@ -12,7 +12,7 @@ from extensions import LANGUAGE_COOKIE, openapi
 from geo.errors import GridError
 from geo.incidents import Status
 from geo.models import Net, Role
-from routes import access, admin, api, auth, dispatch, incidents, map_page, plan
+from routes import access, admin, api, auth, dispatch, incidents, map_page, patrol, plan
 from routes.access import wants_json
 
 
@@ -88,12 +88,14 @@ def init_app(app: Flask) -> None:
     openapi.init_app(app)
     openapi.register_blueprint(incidents.blp)
     openapi.register_blueprint(plan.blp)
+    openapi.register_blueprint(patrol.blp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(map_page.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(dispatch.bp)
     app.register_blueprint(plan.pages)
+    app.register_blueprint(patrol.pages)
     # After flask-smorest's own handlers, so these answer for every blueprint alike.
     app.register_error_handler(GridError, _grid_error)
     app.register_error_handler(HTTPException, _http_error)

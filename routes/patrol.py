@@ -1,0 +1,348 @@
+"""Patrol: seasonal zones, hotspots, tasks and check-ins (API at /api/patrol), the /patrol pages and briefings."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint as PageBlueprint
+from flask import Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_smorest import Blueprint
+from geoalchemy2.shape import to_shape
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from extensions import db
+from geo.atlas import jurisdiction_bounds
+from geo.briefing import briefing, incidents_near_active_zones, sites_of
+from geo.errors import InvalidInput
+from geo.hotspots import HotspotQuery, analyse
+from geo.incidents import now_utc
+from geo.models import AdminArea, IncidentCategory, Net, Role, SiteKind, ZoneKind
+from geo.plans import parse_geometry
+from geo.zones import (
+    ZoneInput,
+    add_branch,
+    add_site,
+    add_team,
+    check_in,
+    create_task,
+    create_zone,
+    get_zone,
+    task_summary,
+    tasks,
+    update_zone,
+    zone_summary,
+    zones_geojson,
+)
+from layers import visible_layers
+from layers.folium_map import Basemap, build_map, render_map
+from layers.grids import COUNTY, NEIGHBOURS, TOWNSHIP
+from layers.static_map import briefing_png
+from routes.access import current_principal, require
+
+blp = Blueprint("patrol", __name__, url_prefix="/api/patrol", description="Seasonal zones, hotspots, patrol tasks")
+pages = PageBlueprint("patrol_pages", __name__)
+
+VIEWERS = (Role.PATROL_LEADER, Role.PLANNER, Role.DISPATCHER, Role.ADMIN, Role.VIEWER)
+
+
+class DayArgs(Schema):
+    on = fields.Date(load_default=None, metadata={"description": "default: today"})
+
+
+class ZoneIn(Schema):
+    name_zh = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name_en = fields.String(load_default="", validate=validate.Length(max=100))
+    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in ZoneKind]))
+    geometry = fields.Dict(required=True, metadata={"description": "GeoJSON Polygon/MultiPolygon, WGS-84"})
+    windows = fields.Raw(required=True, metadata={"description": '[{"start": "04-25", "end": "07-05"}]'})
+    overrides = fields.Raw(load_default=None, metadata={"description": '{"2026": {"start": ..., "end": ...} | null}'})
+    altitude_min_m = fields.Integer(load_default=None, validate=validate.Range(min=0, max=9000))
+    altitude_max_m = fields.Integer(load_default=None, validate=validate.Range(min=0, max=9000))
+
+
+class ZonePatch(Schema):
+    version = fields.Integer(required=True)
+    name_zh = fields.String(validate=validate.Length(min=1, max=100))
+    name_en = fields.String(validate=validate.Length(max=100))
+    geometry = fields.Dict()
+    windows = fields.Raw()
+    overrides = fields.Raw()
+    altitude_min_m = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=9000))
+    altitude_max_m = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=9000))
+
+
+class BranchIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    secretary = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    phone = fields.String(load_default="", validate=validate.Regexp(r"^[0-9+\- ]{0,20}$"))
+    members = fields.List(fields.String(validate=validate.Length(max=50)), load_default=list)
+    starts = fields.Date(load_default=None)
+    ends = fields.Date(load_default=None)
+
+
+class TeamIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    leader = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    phone = fields.String(load_default="", validate=validate.Regexp(r"^[0-9+\- ]{0,20}$"))
+    members = fields.List(fields.String(validate=validate.Length(max=50)), load_default=list)
+
+
+class SiteIn(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in SiteKind]))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    lon = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=-180, max=180))
+    lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=-90, max=90))
+
+
+class HotspotArgs(Schema):
+    since = fields.Date(required=True)
+    until = fields.Date(required=True)
+    net = fields.String(load_default=None, validate=validate.OneOf([n.value for n in Net]))
+    category = fields.String(load_default=None, validate=validate.Length(max=40))
+
+
+class TaskIn(Schema):
+    team_id = fields.Integer(required=True)
+    title = fields.String(load_default="", validate=validate.Length(max=200))
+    zone_id = fields.Integer(load_default=None)
+    target = fields.Dict(load_default=None, metadata={"description": "GeoJSON polygon of a hotspot, if no zone_id"})
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+
+
+class CheckInIn(Schema):
+    lon = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=-180, max=180))
+    lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=-90, max=90))
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+def _today() -> date:
+    return now_utc().astimezone(current_app.config["LOCAL_TZ"]).date()
+
+
+def _lang() -> str:
+    return str(get_locale())
+
+
+# --- API -----------------------------------------------------------------------------------------------
+
+
+@blp.route("/zones", methods=["GET"])
+@blp.arguments(DayArgs, location="query")
+@require(*VIEWERS)
+def zone_list(args):
+    """Zones with whether each is active on ``on``, their branches, teams, checkpoints and stations (GeoJSON)."""
+    return jsonify(zones_geojson(db.session, current_principal(), args["on"] or _today(), _lang()))
+
+
+@blp.route("/zones", methods=["POST"])
+@blp.arguments(ZoneIn)
+def zone_create(body):
+    """Draw a zone (planners, patrol leaders, admins); crossing the county line is allowed and flagged."""
+    data = ZoneInput(**{**body, "geometry": parse_geometry(body["geometry"])})
+    zone = create_zone(db.session, current_principal(), data, now_utc())
+    db.session.commit()
+    return jsonify(zone_summary(zone, _today(), _lang())), 201
+
+
+@blp.route("/zones/<int:zone_id>", methods=["PATCH"])
+@blp.arguments(ZonePatch)
+def zone_update(body, zone_id: int):
+    """Change a zone (send the ``version`` you read; 409 if someone changed it first)."""
+    version = body.pop("version")
+    if "geometry" in body:
+        body["geometry"] = parse_geometry(body["geometry"])
+    zone = update_zone(db.session, current_principal(), zone_id, version, body, now_utc())
+    db.session.commit()
+    return jsonify(zone_summary(zone, _today(), _lang()))
+
+
+@blp.route("/zones/<int:zone_id>/branches", methods=["POST"])
+@blp.arguments(BranchIn)
+def zone_branch(body, zone_id: int):
+    """Set up a temporary party branch on a zone."""
+    branch = add_branch(db.session, current_principal(), zone_id, body)
+    db.session.commit()
+    return jsonify({"id": branch.id, "name": branch.name}), 201
+
+
+@blp.route("/zones/<int:zone_id>/teams", methods=["POST"])
+@blp.arguments(TeamIn)
+def zone_team(body, zone_id: int):
+    """Add a patrol team to a zone."""
+    team = add_team(db.session, current_principal(), zone_id, body)
+    db.session.commit()
+    return jsonify({"id": team.id, "name": team.name}), 201
+
+
+@blp.route("/zones/<int:zone_id>/sites", methods=["POST"])
+@blp.arguments(SiteIn)
+def zone_site(body, zone_id: int):
+    """Add a checkpoint or a warm-heart station to a zone."""
+    site = add_site(db.session, current_principal(), zone_id, **body)
+    db.session.commit()
+    return jsonify({"id": site.id, "name": site.name}), 201
+
+
+@blp.route("/hotspots", methods=["GET"])
+@blp.arguments(HotspotArgs, location="query")
+@require(*VIEWERS)
+def hotspots(args):
+    """Kernel density and Getis-Ord Gi* hot/cold spots for a date range against the same range last year."""
+    principal = current_principal()
+    query = HotspotQuery(args["since"], args["until"], args["net"], args["category"])
+    return jsonify(analyse(db.session, principal, query, sites=sites_of(db.session, principal, _lang()), lang=_lang()))
+
+
+@blp.route("/incidents", methods=["GET"])
+@blp.arguments(DayArgs, location="query")
+@require(*VIEWERS)
+def zone_incidents(args):
+    """Incidents of the current season inside or within 2 km of each zone active on ``on`` (GeoJSON)."""
+    return jsonify(incidents_near_active_zones(db.session, current_principal(), args["on"] or _today()))
+
+
+@blp.route("/tasks", methods=["GET"])
+@require(*VIEWERS, Role.GRID_WORKER)
+def task_list():
+    """Patrol tasks: team, target, window, check-ins, and whether the target was visited."""
+    now = now_utc()
+    return jsonify([task_summary(t, now) for t in tasks(db.session, current_principal())])
+
+
+@blp.route("/tasks", methods=["POST"])
+@blp.arguments(TaskIn)
+def task_create(body):
+    """Send a team to a zone or a hotspot within a time window (patrol leaders, admins)."""
+    target = parse_geometry(body["target"], "target") if body["target"] else None
+    task = create_task(
+        db.session,
+        current_principal(),
+        team_id=body["team_id"],
+        title=body["title"],
+        starts_at=body["starts_at"],
+        ends_at=body["ends_at"],
+        zone_id=body["zone_id"],
+        target=target,
+        now=now_utc(),
+    )
+    db.session.commit()
+    return jsonify(task_summary(task, now_utc())), 201
+
+
+@blp.route("/tasks/<int:task_id>/checkins", methods=["POST"])
+@blp.arguments(CheckInIn)
+def task_checkin(body, task_id: int):
+    """A team reports its position and a note; far from the target it is accepted and flagged."""
+    checkin = check_in(db.session, current_principal(), task_id, body["lon"], body["lat"], body["note"], now_utc())
+    db.session.commit()
+    return jsonify({"id": checkin.id, "distance_m": round(checkin.distance_m), "is_far": checkin.is_far}), 201
+
+
+# --- pages ---------------------------------------------------------------------------------------------
+
+
+def _day_arg(name: str, default: date | None) -> date | None:
+    raw = request.args.get(name)
+    if not raw:
+        return default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a date like 2026-06-15, got {raw[:20]!r}", field=name) from None
+
+
+@pages.get("/patrol")
+@require(*VIEWERS)
+def patrol_map():
+    """The patrol leader's map: zones active on a date, hotspots, incidents near zones, tasks."""
+    principal = current_principal()
+    lang = _lang()
+    day = _day_arg("date", _today())
+    specs = visible_layers([NEIGHBOURS.id, COUNTY.id, TOWNSHIP.id], principal)
+    layers = [(spec, url_for(spec.endpoint, **spec.endpoint_args)) for spec in specs]
+    basemap = Basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
+    can_draw = principal.role in (Role.PLANNER, Role.PATROL_LEADER, Role.ADMIN)
+    folium_map = build_map(layers, lang, basemap, jurisdiction_bounds(db.session, principal), drawing=can_draw)
+    categories = db.session.execute(
+        select(IncidentCategory.code, IncidentCategory.name_zh, IncidentCategory.name_en)
+        .where(IncidentCategory.net.in_(sorted(principal.nets)), IncidentCategory.is_active)
+        .order_by(IncidentCategory.net, IncidentCategory.id)
+    ).all()
+    return render_template(
+        "patrol/map.html",
+        map=render_map(folium_map, url_for("static", filename="vendor/")),
+        map_name=folium_map.get_name(),
+        day=day,
+        lang=lang,
+        can_draw=can_draw,
+        can_assign=principal.role in (Role.PATROL_LEADER, Role.ADMIN),
+        nets=sorted(principal.nets),
+        categories=[{"code": c, "name": en if lang == "en" else zh} for c, zh, en in categories],
+        kinds=[{"code": k.value, "name": k.label(lang)} for k in ZoneKind],
+    )
+
+
+def _briefing_args() -> tuple[int, date | None, date | None]:
+    raw = request.args.get("zone", "")
+    if not raw.isdigit():
+        raise InvalidInput("choose a zone (zone=<id>)", field="zone")
+    return int(raw), _day_arg("since", None), _day_arg("until", None)
+
+
+@pages.get("/patrol/briefing")
+@require(*VIEWERS)
+def patrol_briefing():
+    """A printable briefing for one zone and a date range (default: its season so far)."""
+    zone_id, since, until = _briefing_args()
+    data = briefing(db.session, current_principal(), zone_id, since, until, _today(), _lang())
+    map_url = url_for(
+        "patrol_pages.patrol_briefing_map",
+        zone=zone_id,
+        since=data["since"].isoformat(),
+        until=data["until"].isoformat(),
+    )
+    return render_template("patrol/briefing.html", b=data, map_url=map_url, lang=_lang(), printed=now_utc())
+
+
+@pages.get("/patrol/briefing/map.png")
+@require(*VIEWERS)
+def patrol_briefing_map():
+    """The briefing's map as a PNG (prints without a network)."""
+    zone_id, since, until = _briefing_args()
+    principal = current_principal()
+    data = briefing(db.session, principal, zone_id, since, until, _today(), _lang())
+    zone = get_zone(db.session, principal, zone_id)
+    county = to_shape(db.session.scalar(select(AdminArea.geom).where(AdminArea.is_home_county)))
+    demo = "演示数据：生成的区域与事件，非官方 / demo data" if zone.is_demo else ""
+    png = briefing_png(
+        to_shape(zone.geom), county, data["sites"], data["incidents"], data["hotspots"],
+        f"{zone.name_zh} {data['since']} – {data['until']}", demo,
+    )  # fmt: skip
+    return Response(png, mimetype="image/png")
+
+
+@pages.get("/patrol/my")
+@require(Role.PATROL_LEADER, Role.GRID_WORKER, Role.ADMIN)
+def patrol_tasks_phone():
+    """Phone page: the visits to make, each with a check-in form (position from the phone or typed)."""
+    now = now_utc()
+    current = [t for t in tasks(db.session, current_principal()) if t.ends_at >= now - timedelta(days=1)]
+    return render_template("patrol/my.html", tasks=[task_summary(t, now) for t in current], lang=_lang())
+
+
+@pages.post("/patrol/my/<int:task_id>")
+@require(Role.PATROL_LEADER, Role.GRID_WORKER, Role.ADMIN)
+def patrol_checkin_form(task_id: int):
+    """The phone page's check-in form (plain HTML form with CSRF)."""
+    try:
+        lon, lat = float(request.form.get("lon", "")), float(request.form.get("lat", ""))
+    except ValueError:
+        raise InvalidInput("give your position: lon and lat in decimal degrees", field="lon") from None
+    checkin = check_in(
+        db.session, current_principal(), task_id, lon, lat, request.form.get("note", "")[:2000], now_utc()
+    )
+    db.session.commit()
+    return redirect(url_for("patrol_pages.patrol_tasks_phone", far=int(checkin.is_far), done=task_id))

@@ -1,0 +1,283 @@
+/* The patrol map: zones active on a date, their people and sites, incidents near them, hotspots, tasks. */
+(function () {
+  "use strict";
+
+  var esc = gridmap.escapeHtml;
+  var en = gridmap.lang === "en";
+  var T = en
+    ? {
+        window: "Open", border: "Border area with", crosses: "crosses the county line", branch: "Temporary branch",
+        team: "Patrol team", secretary: "secretary", leader: "leader", briefing: "Briefing", none: "none",
+        stats: function (s) {
+          return s.incidents + " incidents " + s.since + " – " + s.until + " (same dates last year: " + s.last_year_incidents +
+            "); " + (s.hot_cells || 0) + " hot and " + (s.cold_cells || 0) + " cold cells of " + (s.cells || 0) +
+            " (" + s.cell_m / 1000 + " km, Gi*, " + s.permutations + " permutations, FDR " + s.alpha + ")";
+        },
+        trend: { new: "new", up: "rising", down: "falling", steady: "steady" },
+        incidents: "incidents", lastYear: "last year", nearest: "nearest", worker: "worker", assign: "Assign a visit",
+        visit: "Visit", teamLabel: "Team", from: "From", to: "To", save: "Assign", cancel: "Cancel",
+        state: { visited: "visited", pending: "not yet visited", missed: "missed" }, checkins: "check-ins",
+        drawHint: "Draw the zone on the map; close it on the first point.", saved: "Saved.", demo: "demo",
+        layers: { zones: "Seasonal zones", sites: "Checkpoints & stations", incidents: "Incidents near open zones",
+          heat: "Incident density", cells: "Hot / cold spots (Gi*)", tasks: "Patrol tasks" },
+      }
+    : {
+        window: "开放", border: "交界地区：", crosses: "跨出县界", branch: "临时党支部", team: "巡逻队",
+        secretary: "书记", leader: "队长", briefing: "巡逻简报", none: "无",
+        stats: function (s) {
+          return s.since + " 至 " + s.until + " 共 " + s.incidents + " 件事件（去年同期 " + s.last_year_incidents + " 件）；" +
+            (s.cells || 0) + " 个 " + s.cell_m / 1000 + " 公里网格中热点 " + (s.hot_cells || 0) + " 个、冷点 " +
+            (s.cold_cells || 0) + " 个（Gi*，" + s.permutations + " 次置换，FDR " + s.alpha + "）";
+        },
+        trend: { new: "新出现", up: "上升", down: "下降", steady: "持平" },
+        incidents: "件", lastYear: "去年同期", nearest: "最近", worker: "网格员", assign: "派出巡逻",
+        visit: "巡查", teamLabel: "巡逻队", from: "从", to: "到", save: "派出", cancel: "取消",
+        state: { visited: "已巡查", pending: "待巡查", missed: "逾期未巡" }, checkins: "次签到",
+        drawHint: "在地图上画出区域，点击起点闭合。", saved: "已保存。", demo: "演示",
+        layers: { zones: "季节性区域", sites: "卡点与暖心驿站", incidents: "开放区域附近的事件",
+          heat: "事件密度", cells: "热点与冷点（Gi*）", tasks: "巡逻任务" },
+      };
+  var TASK_COLOURS = { visited: "#1a9641", pending: "#fdae61", missed: "#d7191c" };
+
+  var state = { map: null, options: null, zones: null, layers: {}, drawn: null, teams: [] };
+
+  function $(id) { return document.getElementById(id); }
+
+  function message(text, failed) {
+    var box = $("patrol-message");
+    box.className = failed ? "error" : "ok";
+    box.textContent = text || "";
+  }
+
+  function start(map, options) {
+    state.map = map;
+    state.options = options;
+    ["zones", "incidents", "cells", "sites", "tasks"].forEach(function (name) { state.layers[name] = L.featureGroup().addTo(map); });
+    // Cells are 2 km apart and overlap at county zoom: max above 1 keeps the surface from saturating.
+    state.layers.heat = L.heatLayer([], { radius: 20, blur: 18, max: 3, maxZoom: 12 }).addTo(map);
+    var overlays = {};
+    ["zones", "sites", "incidents", "heat", "cells", "tasks"].forEach(function (name) { overlays[T.layers[name]] = state.layers[name]; });
+    L.control.layers(null, overlays, { collapsed: false, position: "bottomright" }).addTo(map);
+    $("hotspot-filters").addEventListener("submit", function (event) { event.preventDefault(); loadHotspots(); });
+    if (options.canDraw) setupDrawing();
+    loadZones();
+    loadIncidents();
+    loadTasks();
+  }
+
+  function loadZones() {
+    gridmap.api("GET", "/api/patrol/zones?on=" + state.options.day).then(function (r) {
+      if (!r.ok) return message(r.data.error, true);
+      state.zones = r.data.features;
+      drawZones();
+      listZones();
+      seasonRange();
+      loadHotspots();
+    });
+  }
+
+  function drawZones() {
+    state.layers.zones.clearLayers();
+    state.layers.sites.clearLayers();
+    state.teams = [];
+    state.zones.forEach(function (feature) {
+      var p = feature.properties;
+      L.geoJSON(feature, {
+        pmIgnore: true,
+        style: p.active
+          ? { color: "#b35806", weight: 2, fillColor: "#fdae61", fillOpacity: 0.4 }
+          : { color: "#777", weight: 1, dashArray: "4 4", fillOpacity: 0.05 },
+      }).bindTooltip(esc(p.name_zh) + (p.is_demo ? " (" + T.demo + ")" : ""), { sticky: true }).addTo(state.layers.zones);
+      p.sites.forEach(function (site) {
+        var symbol = site.kind === "checkpoint" ? "▲" : "■";
+        L.marker([site.lat, site.lon], {
+          icon: L.divIcon({ className: "site-icon " + site.kind, html: symbol, iconSize: [16, 16] }),
+          pmIgnore: true,
+        }).bindPopup(esc(site.kind_label) + "：" + esc(site.name)).addTo(state.layers.sites);
+      });
+      p.teams.forEach(function (team) { state.teams.push({ id: team.id, name: team.name, zone: feature.id }); });
+    });
+  }
+
+  function zoneItem(feature) {
+    var p = feature.properties;
+    var people = p.branches.map(function (b) {
+      return "<div>" + esc(T.branch) + " " + esc(b.name) + " · " + esc(T.secretary) + " " + esc(b.secretary) + " " + esc(b.phone) + "</div>";
+    }).concat(p.teams.map(function (t) {
+      return "<div>" + esc(T.team) + " " + esc(t.name) + " · " + esc(T.leader) + " " + esc(t.leader) + " " + esc(t.phone) + "</div>";
+    })).join("");
+    var windows = p.active_window ? p.active_window.join(" – ") : p.windows.map(function (w) { return w.start + "–" + w.end; }).join(", ");
+    return '<li data-zone="' + feature.id + '"><b>' + esc(p.name_zh) + "</b> " + (p.is_demo ? '<span class="tag">' + esc(T.demo) + "</span> " : "") +
+      '<span class="meta">' + esc(p.kind_label) + " · " + esc(T.window) + " " + esc(windows) +
+      (p.altitude_min_m ? " · " + p.altitude_min_m + "–" + p.altitude_max_m + " m" : "") + "</span>" +
+      (p.is_border ? '<div class="badge escalated">' + esc(T.border) + " " + esc(p.border_with.join("、")) +
+        (p.crosses_county_line ? " · " + esc(T.crosses) : "") + "</div>" : "") +
+      '<div class="meta">' + people + "</div>" +
+      '<a class="briefing" href="' + state.options.briefingUrl + "?zone=" + feature.id + '">' + esc(T.briefing) + "</a></li>";
+  }
+
+  function listZones() {
+    var active = state.zones.filter(function (f) { return f.properties.active; });
+    var inactive = state.zones.filter(function (f) { return !f.properties.active; });
+    $("active-zones").innerHTML = active.map(zoneItem).join("") || "<li>" + esc(T.none) + "</li>";
+    $("inactive-zones").innerHTML = inactive.map(zoneItem).join("") || "<li>" + esc(T.none) + "</li>";
+    document.querySelectorAll(".zone-list li[data-zone]").forEach(function (item) {
+      item.addEventListener("click", function (event) {
+        if (event.target.closest("a")) return;
+        var feature = state.zones.filter(function (f) { return String(f.id) === item.dataset.zone; })[0];
+        state.map.fitBounds(L.geoJSON(feature).getBounds(), { maxZoom: 12 });
+      });
+    });
+  }
+
+  /* The hotspot range: the season of the zones open on the day (up to the day), else the 60 days before it. */
+  function seasonRange() {
+    var form = $("hotspot-filters");
+    var day = state.options.day;
+    var open = state.zones.filter(function (f) { return f.properties.active_window; });
+    var since = open.length
+      ? open.map(function (f) { return f.properties.active_window[0]; }).sort()[0]
+      : new Date(Date.parse(day) - 60 * 864e5).toISOString().slice(0, 10);
+    form.elements.since.value = since;
+    form.elements.until.value = day;
+  }
+
+  function loadHotspots() {
+    var params = new URLSearchParams(new FormData($("hotspot-filters")));
+    Array.from(params.keys()).forEach(function (key) { if (!params.get(key)) params.delete(key); });
+    $("hotspot-stats").textContent = "…";
+    gridmap.api("GET", "/api/patrol/hotspots?" + params.toString()).then(function (r) {
+      if (!r.ok) return message(r.data.error, true);
+      var d = r.data;
+      $("hotspot-stats").textContent = T.stats(d.stats) + (d.note ? " — " + d.note : "");
+      state.layers.heat.setLatLngs(d.heat);
+      state.layers.cells.clearLayers();
+      L.geoJSON(d.cells, {
+        pmIgnore: true,
+        style: function (f) {
+          var kind = f.properties.kind;
+          return { stroke: false, fillOpacity: kind === "was_hot" ? 0.15 : 0.45,
+            fillColor: kind === "cold" ? "#2166ac" : kind === "hot" ? "#d7191c" : "#f4a582" };
+        },
+        onEachFeature: function (f, layer) {
+          var p = f.properties;
+          layer.bindTooltip("Gi* z=" + p.z + " p=" + p.p + " · " + p.count + " " + T.incidents + " (" + T.lastYear + " " + p.last_count + ")");
+        },
+      }).addTo(state.layers.cells);
+      state.hotspots = d.hotspots;
+      $("hotspots").innerHTML = d.hotspots.map(function (h, i) {
+        return '<li data-index="' + i + '"><b>' + esc(h.grid ? h.grid.name : h.lat + ", " + h.lon) + "</b> " +
+          '<span class="meta">' + h.incidents + " " + esc(T.incidents) + " · " + esc(T.lastYear) + " " + h.last_year +
+          " · " + esc(T.trend[h.trend]) + " · z " + h.max_z + "</span><div class=\"meta\">" +
+          (h.nearest_site ? esc(T.nearest) + " " + esc(h.nearest_site.name) + " " + h.nearest_site.distance_km + " km · " : "") +
+          (h.worker ? esc(T.worker) + " " + esc(h.worker.name) + " (" + esc(h.grid.code) + ")" : "") + "</div>" +
+          (state.options.canAssign ? '<button type="button" data-assign="' + i + '">' + esc(T.assign) + "</button>" : "") + "</li>";
+      }).join("") || "<li>" + esc(d.note || T.none) + "</li>";
+      $("hotspots").querySelectorAll("li[data-index]").forEach(function (item) {
+        item.addEventListener("click", function (event) {
+          var h = d.hotspots[+item.dataset.index];
+          if (event.target.dataset.assign !== undefined) return assignForm(h);
+          state.map.setView([h.lat, h.lon], 12);
+        });
+      });
+    });
+  }
+
+  function loadIncidents() {
+    gridmap.api("GET", "/api/patrol/incidents?on=" + state.options.day).then(function (r) {
+      if (!r.ok) return;
+      state.layers.incidents.clearLayers();
+      L.geoJSON(r.data, {
+        pmIgnore: true,
+        pointToLayer: function (f, latlng) {
+          var open = ["closed", "rejected", "duplicate"].indexOf(f.properties.status) < 0;
+          return L.circleMarker(latlng, { radius: 4, weight: 1, color: "#fff", fillOpacity: 0.9, fillColor: open ? "#d7191c" : "#9e9e9e" });
+        },
+        onEachFeature: function (f, layer) {
+          var p = f.properties;
+          layer.bindTooltip(esc(p.ticket) + " " + esc(en ? p.category_en : p.category_zh) + " · " + esc(p.title));
+        },
+      }).addTo(state.layers.incidents);
+    });
+  }
+
+  function loadTasks() {
+    gridmap.api("GET", "/api/patrol/tasks").then(function (r) {
+      if (!r.ok) return;
+      state.layers.tasks.clearLayers();
+      $("tasks").innerHTML = r.data.map(function (t) {
+        L.circleMarker([t.lat, t.lon], { radius: 9, weight: 3, color: TASK_COLOURS[t.state], fillOpacity: 0.1, pmIgnore: true })
+          .bindTooltip(esc(t.title) + " · " + esc(T.state[t.state])).addTo(state.layers.tasks);
+        return '<li class="task ' + t.state + '"><b>' + esc(t.title) + "</b> <span class=\"meta\">" + esc(t.team) + " · " +
+          esc(t.starts_at.slice(0, 16).replace("T", " ")) + " – " + esc(t.ends_at.slice(0, 16).replace("T", " ")) + " · " +
+          esc(T.state[t.state]) + " · " + t.checkins.length + " " + esc(T.checkins) + "</span></li>";
+      }).join("") || "<li>" + esc(T.none) + "</li>";
+    });
+  }
+
+  function assignForm(hotspot) {
+    var form = $("task-form");
+    var d = 0.01;
+    var target = { type: "Polygon", coordinates: [[[hotspot.lon - d, hotspot.lat - d], [hotspot.lon + d, hotspot.lat - d],
+      [hotspot.lon + d, hotspot.lat + d], [hotspot.lon - d, hotspot.lat + d], [hotspot.lon - d, hotspot.lat - d]]] };
+    var day = state.options.day;
+    form.innerHTML = "<label>" + esc(T.teamLabel) + '<select name="team_id">' + state.teams.map(function (t) {
+      return '<option value="' + t.id + '">' + esc(t.name) + "</option>";
+    }).join("") + "</select></label>" +
+      "<label>" + esc(T.from) + '<input type="datetime-local" name="starts_at" value="' + day + 'T08:00"></label>' +
+      "<label>" + esc(T.to) + '<input type="datetime-local" name="ends_at" value="' + day + 'T18:00"></label>' +
+      '<div class="actions"><button type="submit">' + esc(T.save) + '</button><button type="button" id="task-cancel">' + esc(T.cancel) + "</button></div>";
+    form.hidden = false;
+    $("task-cancel").addEventListener("click", function () { form.hidden = true; });
+    form.onsubmit = function (event) {
+      event.preventDefault();
+      var data = new FormData(form);
+      function aware(local) { return new Date(local).toISOString(); }
+      gridmap.api("POST", "/api/patrol/tasks", {
+        team_id: +data.get("team_id"),
+        title: T.visit + " " + (hotspot.grid ? hotspot.grid.name : "#" + hotspot.rank),
+        target: target,
+        starts_at: aware(data.get("starts_at")),
+        ends_at: aware(data.get("ends_at")),
+      }).then(function (r) {
+        if (!r.ok) return message(r.data.error, true);
+        form.hidden = true;
+        message(T.saved);
+        loadTasks();
+      });
+    };
+  }
+
+  function setupDrawing() {
+    var form = $("zone-form");
+    $("draw-zone").addEventListener("click", function () {
+      message(T.drawHint);
+      state.map.pm.enableDraw("Polygon", { snappable: false });
+    });
+    state.map.on("pm:create", function (event) {
+      if (state.drawn) state.map.removeLayer(state.drawn);
+      state.drawn = event.layer;
+      form.hidden = false;
+      form.elements.name_zh.focus();
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var data = new FormData(form);
+      gridmap.api("POST", "/api/patrol/zones", {
+        name_zh: data.get("name_zh"),
+        kind: data.get("kind"),
+        geometry: state.drawn.toGeoJSON().geometry,
+        windows: [{ start: data.get("start"), end: data.get("end") }],
+      }).then(function (r) {
+        if (!r.ok) return message(r.data.error, true);
+        state.map.removeLayer(state.drawn);
+        state.drawn = null;
+        form.hidden = true;
+        message(T.saved);
+        loadZones();
+      });
+    });
+  }
+
+  window.patrol = { start: start };
+})();
