@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import assign_points, dispatch_page, intake_http, lookup_http, plan_activation, plan_validation
+from bench import assign_points, dispatch_page, hotspots, intake_http, lookup_http, plan_activation, plan_validation
 
 BENCHMARKS = {
     "assign": assign_points.main,
@@ -13,6 +13,7 @@ BENCHMARKS = {
     "page": dispatch_page.main,
     "validation": plan_validation.main,
     "activation": plan_activation.main,
+    "hotspots": hotspots.main,
 }
 
 

@@ -8,9 +8,9 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display on a server
 
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
-import shapely  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
+import matplotlib.pyplot as plt
+import shapely
+from matplotlib import font_manager
 
 STATUS_COLOURS = {"closed": "#9e9e9e", "rejected": "#bdbdbd", "duplicate": "#bdbdbd"}
 OPEN_COLOUR = "#d7191c"
@@ -51,7 +51,9 @@ def briefing_png(
         axes.annotate(site["name"], (site["lon"], site["lat"]), xytext=(5, 5), textcoords="offset points", fontsize=8)
     for hotspot in hotspots:
         axes.plot(hotspot["lon"], hotspot["lat"], "*", color="#7b3294", markersize=14)
-        axes.annotate(f"#{hotspot['rank']}", (hotspot["lon"], hotspot["lat"]), xytext=(6, -10), textcoords="offset points")
+        axes.annotate(
+            f"#{hotspot['rank']}", (hotspot["lon"], hotspot["lat"]), xytext=(6, -10), textcoords="offset points"
+        )
     axes.set_xlim(xmin, xmax)
     axes.set_ylim(ymin, ymax)
     axes.set_aspect(1 / 0.88)  # roughly 1 / cos(28°): degrees of longitude are shorter here

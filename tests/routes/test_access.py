@@ -23,6 +23,8 @@ SAMPLE_ARGS = {
     "attachment_id": 1,
     "plan_id": 1,
     "generation_id": 1,
+    "zone_id": 1,
+    "task_id": 1,
 }
 YANGLA_GROUP = "533422206"  # prefix of every group in 羊拉乡
 BENZILAN = "533422102"
