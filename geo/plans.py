@@ -58,8 +58,10 @@ from geo.models import (
     PlanGrid,
     PlanStatus,
     Role,
+    SeasonalZone,
 )
 from geo.planning import DraftGrid, TilingError, ValidationReport
+from geo.zones import visible_zones
 
 PLANNING_ROLES = (Role.PLANNER, Role.ADMIN)
 EDITABLE = (PlanStatus.DRAFT, PlanStatus.REJECTED)
@@ -563,7 +565,7 @@ def _from_feature(feature: BoundaryFeature, current: DraftGrid | None) -> DraftG
 
 
 def impact(session: Session, principal: Principal, plan: Plan) -> dict:
-    """What the plan changes: areas per grid, incidents, party branches and workers that change grid."""
+    """What the plan changes: areas per grid; incidents, branches, workers, sites and seasonal zones changing grid."""
     base = base_grids(session, plan)
     grids = draft_of(plan)
     draft = {g.code: g for g in grids}
@@ -593,7 +595,10 @@ def impact(session: Session, principal: Principal, plan: Plan) -> dict:
         )
     moved_incidents = _incidents_changing_grid(session, principal, plan, grids)
     survivors = _survivors(base, grids)
+    zones, sites = _seasonal_changes(session, principal, base, grids)
     return {
+        "seasonal_zones": zones,
+        "sites": sites,
         "grids": area_rows,
         "incidents": {"count": len(moved_incidents), "items": moved_incidents[:IMPACT_LIST_LIMIT]},
         "party_branches": _moving(session, PartyBranch, survivors),
@@ -626,21 +631,55 @@ def _incidents_changing_grid(session: Session, principal: Principal, plan: Plan,
     ).all()
     if not rows:
         return []
-    tree = shapely.STRtree([g.geometry for g in grids])
-    points = shapely.points([(r[3], r[4]) for r in rows])
-    point_index, grid_index = tree.query(points, predicate="covered_by")
-    # A point on a shared edge is covered by two grids: the lower code wins, as in lookups.
-    landing: dict[int, str] = {}
-    for p, g in zip(point_index, grid_index, strict=True):
-        code = grids[g].code
-        landing[p] = min(code, landing.get(p, code))
+    landing = _landing(grids, [(r[3], r[4]) for r in rows])
     moved = []
-    for index, row in enumerate(rows):
+    for row, new in zip(rows, landing, strict=True):
         old = row.group_code[:length]
-        new = landing.get(index)
         if new != old:
             moved.append({"ticket": row.ticket, "title": row.title, "from": old, "to": new})
     return moved
+
+
+def _landing(grids: list[DraftGrid], lonlats: list[tuple[float, float]]) -> list[str | None]:
+    """The code of the grid covering each point (None outside them all)."""
+    tree = shapely.STRtree([g.geometry for g in grids])
+    point_index, grid_index = tree.query(shapely.points(lonlats), predicate="covered_by")
+    # A point on a shared edge is covered by two grids: the lower code wins, as in lookups.
+    landing: list[str | None] = [None] * len(lonlats)
+    for p, g in zip(point_index, grid_index, strict=True):
+        code = grids[g].code
+        current = landing[p]
+        landing[p] = code if current is None else min(code, current)
+    return landing
+
+
+def _seasonal_changes(
+    session: Session, principal: Principal, base: dict[str, DraftGrid], grids: list[DraftGrid]
+) -> tuple[list[dict], list[dict]]:
+    """Seasonal zones overlapping area that changes grid, and checkpoints/stations that change grid."""
+    draft = {g.code: g for g in grids}
+    changed = [
+        shapely.symmetric_difference(base[c].geometry if c in base else shapely.MultiPolygon(), g.geometry)
+        for c, g in draft.items()
+        if c not in base or not _same(base[c], g)
+    ]
+    moved_area = shapely.union_all(changed) if changed else shapely.MultiPolygon()
+    affected_zones: list[dict] = []
+    moved_sites: list[dict] = []
+    if moved_area.is_empty:
+        return affected_zones, moved_sites
+    for zone in session.scalars(select(SeasonalZone).where(visible_zones(principal))):
+        outline = to_shape(zone.geom)
+        if _km2(shapely.intersection(outline, moved_area)) * 1e6 > CHANGE_TOLERANCE_M2:
+            affected_zones.append({"id": zone.id, "name": zone.name_zh})
+        points = [(to_shape(s.geom).x, to_shape(s.geom).y) for s in zone.sites]
+        if points:
+            before = _landing(list(base.values()), points)
+            after = _landing(grids, points)
+            for site, old, new in zip(zone.sites, before, after, strict=True):
+                if old != new and (old or new):
+                    moved_sites.append({"name": site.name, "zone": zone.name_zh, "from": old, "to": new})
+    return affected_zones, moved_sites
 
 
 def _survivors(base: dict[str, DraftGrid], grids: list[DraftGrid]) -> dict[str, str]:

@@ -13,6 +13,8 @@ from babel.messages.pofile import read_po, write_po
 CATALOGUE = Path(__file__).resolve().parents[1] / "translations" / "en" / "LC_MESSAGES" / "messages.po"
 
 ENGLISH = {
+    "保存边界": "Save outline",
+    "已选区域": "Selected zone",
     "网格员": "grid worker",
     "位置": "Where",
     "情况说明": "What you saw",

@@ -82,12 +82,13 @@
     state.teams = [];
     state.zones.forEach(function (feature) {
       var p = feature.properties;
-      L.geoJSON(feature, {
-        pmIgnore: true,
+      var outline = L.geoJSON(feature, {
+        pmIgnore: !state.options.canDraw,
         style: p.active
           ? { color: "#b35806", weight: 2, fillColor: "#fdae61", fillOpacity: 0.4 }
           : { color: "#777", weight: 1, dashArray: "4 4", fillOpacity: 0.05 },
       }).bindTooltip(esc(p.name_zh) + (p.is_demo ? " (" + T.demo + ")" : ""), { sticky: true }).addTo(state.layers.zones);
+      if (state.options.canDraw) outline.on("click", function () { selectZone(feature, outline); });
       p.sites.forEach(function (site) {
         var symbol = site.kind === "checkpoint" ? "▲" : "■";
         L.marker([site.lat, site.lon], {
@@ -248,7 +249,36 @@
     };
   }
 
+  /* Reshape a zone's outline with Geoman's vertex editing, then save it with the version read (409 if stale). */
+  function selectZone(feature, outline) {
+    if (state.editing) state.editing.eachLayer(function (layer) { layer.pm.disable(); });
+    state.editing = outline;
+    state.editingZone = feature;
+    $("zone-edit").hidden = false;
+    $("zone-edit-name").textContent = feature.properties.name_zh;
+    $("zone-edit-save").hidden = true;
+  }
+
+  function setupZoneEditing() {
+    $("zone-edit-start").addEventListener("click", function () {
+      state.editing.eachLayer(function (layer) { layer.pm.enable({ allowSelfIntersection: false }); });
+      $("zone-edit-save").hidden = false;
+    });
+    $("zone-edit-save").addEventListener("click", function () {
+      var geometry = state.editing.getLayers()[0].toGeoJSON().geometry;
+      gridmap.api("PATCH", "/api/patrol/zones/" + state.editingZone.id, {
+        version: state.editingZone.properties.version, geometry: geometry,
+      }).then(function (r) {
+        if (!r.ok) return message(r.data.error, true);
+        message(T.saved);
+        $("zone-edit").hidden = true;
+        loadZones();
+      });
+    });
+  }
+
   function setupDrawing() {
+    setupZoneEditing();
     var form = $("zone-form");
     $("draw-zone").addEventListener("click", function () {
       message(T.drawHint);

@@ -22,7 +22,7 @@
         approved: "Approved.", rejected: "Rejected.", activated: "Activated as generation ", rerouted: " open incidents re-routed.",
         conflict: "Conflict: ", stale: "Someone changed this plan; reloaded.", needSelection: "Select a grid first.",
         impactGrids: "Area per grid (km²)", before: "before", after: "after", gained: "gained", lost: "lost",
-        incidents: "Open incidents changing grid", branches: "Party branches changing grid", workers: "Workers changing grid or appointed",
+        incidents: "Open incidents changing grid", branches: "Party branches changing grid", workers: "Workers changing grid or appointed", sites: "Checkpoints and stations changing grid", zones: "Seasonal zones over moved areas",
         newWorker: "new", nothing: "none", review: "Review", readOnly: "This plan can no longer be edited.",
       }
     : {
@@ -42,7 +42,7 @@
         approved: "已批准。", rejected: "已驳回。", activated: "已生效为边界版本 ", rerouted: " 件开放事件已改派。",
         conflict: "冲突：", stale: "规划已被他人修改，已重新加载。", needSelection: "请先选中网格。",
         impactGrids: "各网格面积（平方公里）", before: "调整前", after: "调整后", gained: "增加", lost: "减少",
-        incidents: "改变网格的开放事件", branches: "改变网格的党支部", workers: "调整或新配的网格员",
+        incidents: "改变网格的开放事件", branches: "改变网格的党支部", workers: "调整或新配的网格员", sites: "改变网格的卡点与驿站", zones: "涉及调整区域的季节性区域",
         newWorker: "新配", nothing: "无", review: "审批", readOnly: "此规划已不能编辑。",
       };
   var NET_LABELS = en
@@ -412,7 +412,9 @@
           return "<li>" + esc(i.ticket) + " " + esc(i.title) + ": " + esc(i.from) + " → " + esc(i.to || "—") + "</li>";
         }).join("") + "</ul>" +
         moves(T.branches, d.party_branches, function (b) { return esc(b.name) + ": " + esc(b.from) + " → " + esc(b.to); }) +
-        moves(T.workers, d.workers, function (w) { return esc(w.name) + ": " + (w.new ? esc(T.newWorker) : esc(w.from)) + " → " + esc(w.to); });
+        moves(T.workers, d.workers, function (w) { return esc(w.name) + ": " + (w.new ? esc(T.newWorker) : esc(w.from)) + " → " + esc(w.to); }) +
+        moves(T.sites, d.sites, function (s) { return esc(s.name) + ": " + esc(s.from || "—") + " → " + esc(s.to || "—"); }) +
+        moves(T.zones, d.seasonal_zones, function (z) { return esc(z.name); });
     });
   }
 

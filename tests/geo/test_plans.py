@@ -5,7 +5,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import shapely
-from sqlalchemy import select
+from geoalchemy2.shape import to_shape
+from sqlalchemy import func, select
 
 from geo import plans
 from geo.accounts import AccessDenied, Principal
@@ -13,7 +14,7 @@ from geo.boundaries import current_generation, generation_as_of, read_boundary_f
 from geo.errors import BoundaryImportError, InvalidInput
 from geo.incidents import IncidentInput, create_incident
 from geo.lookup import lookup_point
-from geo.models import GridWorker, IncidentEvent, PlanStatus, Role
+from geo.models import GridWorker, IncidentEvent, PlanStatus, Role, SeasonalZone
 from geo.planning import TilingError
 
 pytestmark = pytest.mark.db
@@ -285,3 +286,16 @@ def test_an_uploaded_layer_replaces_the_draft_or_is_refused_by_name(session, tmp
     empty.write_text(json.dumps({"type": "FeatureCollection", "features": []}))
     with pytest.raises(BoundaryImportError):
         upload(empty)
+
+
+def test_impact_names_seasonal_zones_over_moved_areas(session):
+    zone = session.scalars(select(SeasonalZone).where(func.length(SeasonalZone.area_code) == 12)).first()
+    centre = shapely.point_on_surface(to_shape(zone.geom))
+    plan = plans.create_plan(session, PLANNER, zone.area_code, "穿过虫草山", "", NOW)
+    under = next(g for g in plans.draft_of(plan) if g.geometry.covers(centre))
+    west, _, east, _ = under.geometry.bounds
+    line = {"type": "LineString", "coordinates": [[west - 0.01, centre.y], [east + 0.01, centre.y]]}
+    new_code = zone.area_code + "099"
+    edit(session, plan, "split", code=under.code, geometry=line, new_code=new_code, name_zh="山上组")
+    found = plans.impact(session, PLANNER, plan)
+    assert {"id": zone.id, "name": zone.name_zh} in found["seasonal_zones"]

@@ -155,7 +155,7 @@ def test_feed_sends_only_what_changed(client):
 def test_feed_by_net_and_small_markers(client):
     features = client.get("/api/incidents/feed?net=religious").get_json()["features"]
     assert features and {f["properties"]["n"] for f in features} == {"religious"}
-    assert set(features[0]["properties"]) == {"s", "n", "o", "e"}
+    assert set(features[0]["properties"]) == {"s", "n", "o", "e", "c", "g", "d"}
 
 
 def test_queue_counts(client):
