@@ -3,7 +3,7 @@
 Patterns: most reports come from the valleys (the Lancang in the west, the
 Jinsha along the east border) and around the county seat; every harvest season
 (late April to early July) adds caterpillar-fungus disputes on the high ground
-just inside the northern border; old cases are mostly closed, recent ones spread
+on the demo harvest hills by the northern and western border; old cases are mostly closed, recent ones spread
 over the whole cycle, and some running ones are overdue.
 """
 
@@ -20,8 +20,10 @@ from sqlalchemy.orm import Session
 from geo.assign import PointAssigner
 from geo.boundaries import current_generation, valid_in
 from geo.crs import from_metric, to_metric
+from geo.demo_zones import hill_centres
 from geo.incidents import PRIORITY_FACTOR, Priority, Status, route_worker
 from geo.models import (
+    AdminArea,
     Grid,
     GridBoundary,
     GridLevel,
@@ -70,17 +72,12 @@ def _near_point(rng, point, count, sigma_m):
     return shapely.get_coordinates(from_metric(shapely.points(xy)))
 
 
-def _harvest_hills(rng, county, count):
-    """Points 2-8 km inside the county's northern border: the alpine meadows."""
-    metric = to_metric(county)
-    ring = shapely.get_exterior_ring(shapely.get_geometry(metric, 0))
-    centre = shapely.centroid(metric)
-    along = rng.uniform(0, ring.length, count * 4)
-    edge = shapely.get_coordinates(shapely.line_interpolate_point(ring, along))
-    northern = edge[edge[:, 1] > centre.y + 0.15 * (metric.bounds[3] - centre.y)][:count]
-    inward = np.array([centre.x, centre.y]) - northern
-    inward /= np.linalg.norm(inward, axis=1)[:, None]
-    xy = northern + inward * rng.uniform(2000, 8000, (len(northern), 1))
+def _harvest_hills(rng, session, count):
+    """Points on and around the demo harvest hills (the alpine meadows by the northern and western border)."""
+    # The real county outline, as the demo zones use: the hills must be where the disputes are.
+    outline = to_shape(session.scalar(select(AdminArea.geom).where(AdminArea.is_home_county)))
+    centres = np.array([centre for centre, _ in hill_centres(to_metric(outline))])
+    xy = centres[rng.integers(0, len(centres), count)] + rng.normal(0, 1800, (count, 2))
     return shapely.get_coordinates(from_metric(shapely.points(xy)))
 
 
@@ -98,7 +95,6 @@ def generate_incidents(session: Session, count: int = 10_000, now: datetime | No
         .order_by(Grid.code)
     ).all()
     polygons = [to_shape(geom) for _, _, geom in groups]
-    county = shapely.union_all(polygons)
     assigner = PointAssigner(polygons)
     categories = {c.code: c for c in session.scalars(select(IncidentCategory))}
     ordinary = [c for c in categories.values() if c.code != "fungus_dispute"]
@@ -116,7 +112,7 @@ def generate_incidents(session: Session, count: int = 10_000, now: datetime | No
         _near_line(rng, JINSHA, 2 * n_rest, 3000),
     ]
     choice = rng.choice(3, size=2 * n_rest, p=[0.35, 0.35, 0.30])
-    places = np.vstack([pools[c][i] for i, c in enumerate(choice)] + [_harvest_hills(rng, county, n_harvest * 3)])
+    places = np.vstack([pools[c][i] for i, c in enumerate(choice)] + [_harvest_hills(rng, session, n_harvest * 3)])
     group_index = assigner.assign(places[:, 0], places[:, 1])
     inside = np.flatnonzero(group_index >= 0)
     ordinary_idx = inside[inside < 2 * n_rest][:n_rest]

@@ -53,21 +53,27 @@ def _people(session: Session, near: shapely.Point) -> list[GridWorker]:
     )
 
 
+def hill_centres(county_metric: shapely.Geometry) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Where the demo harvest hills stand and which way is inland (metres); the fungus disputes happen there."""
+    ring = shapely.get_exterior_ring(max(shapely.get_parts(county_metric), key=lambda p: p.area))
+    centre = np.array(shapely.get_coordinates(county_metric.centroid)[0])
+    centres = []
+    for fraction in HILL_PLACES:
+        on_line = np.array(shapely.get_coordinates(ring.interpolate(fraction, normalized=True))[0])
+        inward = (centre - on_line) / np.linalg.norm(centre - on_line)
+        centres.append((on_line + inward * INLAND_M, inward))
+    return centres
+
+
 def load_demo_zones(session: Session, now: datetime) -> int:
     """Create the demo zones with their branches, teams, checkpoints and stations; return how many."""
     rng = np.random.default_rng(SEED)
     principal = Principal.everything("demo-loader")
-    outline = session.scalar(select(AdminArea.geom).where(AdminArea.is_home_county))
-    if outline is None:
+    county = session.scalar(select(AdminArea.geom).where(AdminArea.is_home_county))
+    if county is None:
         raise ValueError("load the county outline before the zones")
-    county = to_metric(to_shape(outline))
-    ring = shapely.get_exterior_ring(max(shapely.get_parts(county), key=lambda p: p.area))
-    centre = np.array(shapely.get_coordinates(county.centroid)[0])
     made = 0
-    for number, fraction in enumerate(HILL_PLACES, start=1):
-        on_line = np.array(shapely.get_coordinates(ring.interpolate(fraction, normalized=True))[0])
-        inward = (centre - on_line) / np.linalg.norm(centre - on_line)
-        hill_centre = on_line + inward * INLAND_M
+    for number, (hill_centre, inward) in enumerate(hill_centres(to_metric(to_shape(county))), start=1):
         outline = _blob(rng, hill_centre, RADIUS_M)
         checkpoint = hill_centre + inward * (RADIUS_M + 600)
         station = checkpoint + inward * 1500

@@ -53,8 +53,9 @@
     state.map = map;
     state.options = options;
     ["zones", "incidents", "cells", "sites", "tasks"].forEach(function (name) { state.layers[name] = L.featureGroup().addTo(map); });
-    // Cells are 2 km apart and overlap at county zoom: max above 1 keeps the surface from saturating.
-    state.layers.heat = L.heatLayer([], { radius: 20, blur: 18, max: 3, maxZoom: 12 }).addTo(map);
+    // One heat point per density cell; max above 1 keeps overlapping cells from saturating the surface.
+    state.layers.heat = L.heatLayer([], { radius: 20, blur: 18, max: 3 }).addTo(map);
+    map.on("zoomend", fitHeatToCells);
     var overlays = {};
     ["zones", "sites", "incidents", "heat", "cells", "tasks"].forEach(function (name) { overlays[T.layers[name]] = state.layers[name]; });
     L.control.layers(null, overlays, { collapsed: false, position: "bottomright" }).addTo(map);
@@ -63,6 +64,14 @@
     loadZones();
     loadIncidents();
     loadTasks();
+  }
+
+  /* Heat points are cell centres: draw each about a cell wide at every zoom, so the surface stays continuous. */
+  function fitHeatToCells() {
+    var cell = state.cellMetres || 2000;
+    var metresPerPixel = 40075016.686 * Math.cos(state.map.getCenter().lat * Math.PI / 180) / Math.pow(2, state.map.getZoom() + 8);
+    var radius = Math.max(8, Math.min(150, cell / metresPerPixel));
+    state.layers.heat.setOptions({ radius: radius, blur: radius * 0.9 });
   }
 
   function loadZones() {
@@ -151,7 +160,9 @@
       if (!r.ok) return message(r.data.error, true);
       var d = r.data;
       $("hotspot-stats").textContent = T.stats(d.stats) + (d.note ? " — " + d.note : "");
+      state.cellMetres = d.stats.cell_m;
       state.layers.heat.setLatLngs(d.heat);
+      fitHeatToCells();
       state.layers.cells.clearLayers();
       L.geoJSON(d.cells, {
         pmIgnore: true,
