@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from geo.crs import SourceCRS, geometry_to_wgs84, parse_source_crs, to_metric
 from geo.errors import BoundaryImportError, Problem
 from geo.models import Generation, Grid, GridBoundary, GridLevel, GridLookupPart
-from geo.tiling import geometry_problems, validate_tiling
+from geo.tiling import as_multipolygon, geometry_problems, validate_tiling
 
 #: Display simplification tolerance per level, in degrees (≈ 100 m per 0.001°).
 DISPLAY_TOLERANCE = {
@@ -130,12 +130,6 @@ def _optional_text(value: object) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     return str(value).strip()
-
-
-def _as_multipolygon(geometry: shapely.Geometry) -> shapely.MultiPolygon:
-    if geometry.geom_type == "Polygon":
-        return shapely.MultiPolygon([geometry])
-    return geometry
 
 
 def validate_level(
@@ -298,7 +292,7 @@ def write_level(
             update(GridLookupPart).where(GridLookupPart.generation_high.is_(None)).values(generation_high=previous)
         )
 
-    geometries = np.array([_as_multipolygon(f.geometry) for f in features], dtype=object)
+    geometries = np.array([as_multipolygon(f.geometry) for f in features], dtype=object)
     display = shapely.coverage_simplify(geometries, DISPLAY_TOLERANCE[level])
     areas = shapely.area(to_metric(geometries)) / 1e6
     session.execute(
@@ -310,7 +304,7 @@ def write_level(
                 "generation_low": generation.id,
                 "area_km2": float(area),
                 "geom": from_shape(geometry, srid=4326),
-                "geom_display": from_shape(_as_multipolygon(shown), srid=4326),
+                "geom_display": from_shape(as_multipolygon(shown), srid=4326),
             }
             for f, geometry, shown, area in zip(features, geometries, display, areas, strict=True)
         ],

