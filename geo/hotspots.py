@@ -198,11 +198,19 @@ class HotspotQuery:
             raise InvalidInput(f"unknown net {self.net[:20]!r}", field="net")
 
 
-def _year_before(day: date) -> date:
+def year_before(day: date) -> date:
     try:
         return day.replace(year=day.year - 1)
     except ValueError:  # 29 February
         return day.replace(year=day.year - 1, day=28)
+
+
+def reported_between(since: date, until: date) -> tuple:
+    """SQL conditions: the incident was reported from ``since`` to ``until``, both days included (UTC)."""
+    return (
+        Incident.reported_at >= datetime.combine(since, time.min, UTC),
+        Incident.reported_at < datetime.combine(until + timedelta(days=1), time.min, UTC),
+    )
 
 
 def incident_points(
@@ -210,9 +218,7 @@ def incident_points(
 ) -> np.ndarray:
     """(lon, lat) of visible incidents reported from ``since`` to ``until`` (inclusive)."""
     statement = select(func.ST_X(Incident.location), func.ST_Y(Incident.location)).where(
-        visible(principal),
-        Incident.reported_at >= datetime.combine(since, time.min, UTC),
-        Incident.reported_at < datetime.combine(until + timedelta(days=1), time.min, UTC),
+        visible(principal), *reported_between(since, until)
     )
     if query.net:
         statement = statement.where(Incident.net == query.net)
@@ -263,7 +269,7 @@ def analyse(
     """
     query.check()
     this = incident_points(session, principal, query, query.since, query.until)
-    last = incident_points(session, principal, query, _year_before(query.since), _year_before(query.until))
+    last = incident_points(session, principal, query, year_before(query.since), year_before(query.until))
     stats = {
         "since": query.since.isoformat(),
         "until": query.until.isoformat(),

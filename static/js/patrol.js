@@ -96,7 +96,7 @@
         style: p.active
           ? { color: "#b35806", weight: 2, fillColor: "#fdae61", fillOpacity: 0.4 }
           : { color: "#777", weight: 1, dashArray: "4 4", fillOpacity: 0.05 },
-      }).bindTooltip(esc(p.name_zh) + (p.is_demo ? " (" + T.demo + ")" : ""), { sticky: true }).addTo(state.layers.zones);
+      }).bindTooltip(esc(zoneName(p)) + (p.is_demo ? " (" + T.demo + ")" : ""), { sticky: true }).addTo(state.layers.zones);
       if (state.options.canDraw) outline.on("click", function () { selectZone(feature, outline); });
       p.sites.forEach(function (site) {
         var symbol = site.kind === "checkpoint" ? "▲" : "■";
@@ -109,6 +109,8 @@
     });
   }
 
+  function zoneName(p) { return en && p.name_en ? p.name_en : p.name_zh; }
+
   function zoneItem(feature) {
     var p = feature.properties;
     var people = p.branches.map(function (b) {
@@ -117,7 +119,7 @@
       return "<div>" + esc(T.team) + " " + esc(t.name) + " · " + esc(T.leader) + " " + esc(t.leader) + " " + esc(t.phone) + "</div>";
     })).join("");
     var windows = p.active_window ? p.active_window.join(" – ") : p.windows.map(function (w) { return w.start + "–" + w.end; }).join(", ");
-    return '<li data-zone="' + feature.id + '"><b>' + esc(p.name_zh) + "</b> " + (p.is_demo ? '<span class="tag">' + esc(T.demo) + "</span> " : "") +
+    return '<li data-zone="' + feature.id + '"><b>' + esc(zoneName(p)) + "</b> " + (p.is_demo ? '<span class="tag">' + esc(T.demo) + "</span> " : "") +
       '<span class="meta">' + esc(p.kind_label) + " · " + esc(T.window) + " " + esc(windows) +
       (p.altitude_min_m ? " · " + p.altitude_min_m + "–" + p.altitude_max_m + " m" : "") + "</span>" +
       (p.is_border ? '<div class="badge escalated">' + esc(T.border) + " " + esc(p.border_with.join("、")) +
@@ -266,7 +268,7 @@
     state.editing = outline;
     state.editingZone = feature;
     $("zone-edit").hidden = false;
-    $("zone-edit-name").textContent = feature.properties.name_zh;
+    $("zone-edit-name").textContent = zoneName(feature.properties);
     $("zone-edit-save").hidden = true;
   }
 

@@ -5,12 +5,14 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import pytest
 import shapely
+from sqlalchemy import select
 
 from geo.accounts import AccessDenied, Principal
+from geo.briefing import briefing
 from geo.crs import from_metric, to_metric
 from geo.errors import InvalidInput
 from geo.hotspots import HotspotQuery, analyse, hotspot_surface
-from geo.models import Role
+from geo.models import Role, SeasonalZone
 from geo.zones import (
     ZoneInput,
     active_range,
@@ -190,3 +192,13 @@ def test_a_range_with_no_incidents_answers_with_a_note(session):
     )
     with pytest.raises(InvalidInput, match="before it starts"):
         analyse(session, LEADER, HotspotQuery(date(2026, 3, 1), date(2026, 1, 1)))
+
+
+@pytest.mark.db
+def test_a_briefing_before_the_season_covers_last_years(session):
+    hill = session.scalars(select(SeasonalZone).where(SeasonalZone.kind == "caterpillar_fungus")).first()
+    early = briefing(session, COUNTY_LEADER, hill.id, None, None, today=date(2026, 2, 1))
+    assert (early["since"], early["until"]) == (date(2025, 4, 25), date(2025, 7, 5))
+    during = briefing(session, COUNTY_LEADER, hill.id, None, None, today=date(2026, 6, 1))
+    assert (during["since"], during["until"]) == (date(2026, 4, 25), date(2026, 6, 1))
+    assert during["zone"]["active"] and during["teams"] and during["sites"]
