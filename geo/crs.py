@@ -22,6 +22,8 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from pyproj import Transformer
 
+from geo.errors import InvalidInput
+
 # Krasovsky 1940 ellipsoid, as used by the GCJ-02 formula.
 _A = 6378245.0
 _EE = 0.00669342162296594323
@@ -173,3 +175,23 @@ def from_metric(geometry: Any) -> Any:
     """Return metric (UTM 47N) shapely geometry (or an array) back in WGS-84."""
     transformer = _transformer(METRIC_EPSG, STORAGE_EPSG)
     return shapely.transform(geometry, lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1])))
+
+
+def parse_geometry(value: object, name: str = "geometry") -> shapely.Geometry:
+    """A GeoJSON geometry in WGS-84 degrees; refuse anything else with a message naming the problem."""
+    if not isinstance(value, dict) or "type" not in value:
+        raise InvalidInput(f"{name} must be a GeoJSON geometry object", field=name)
+    try:
+        geometry = shapely.geometry.shape(value)
+    except Exception as error:  # shapely raises several kinds for malformed coordinates
+        raise InvalidInput(f"{name} is not a valid GeoJSON geometry: {error}", field=name) from None
+    if geometry.is_empty:
+        raise InvalidInput(f"{name} is empty", field=name)
+    xmin, ymin, xmax, ymax = geometry.bounds
+    if not (-180 <= xmin <= xmax <= 180 and -90 <= ymin <= ymax <= 90):
+        raise InvalidInput(
+            f"{name} has coordinates up to ({xmax:.0f}, {ymax:.0f}), which are not degrees: "
+            "send WGS-84 longitude/latitude, not projected metres",
+            field=name,
+        )
+    return geometry

@@ -42,7 +42,7 @@ from geo.boundaries import (
     valid_in,
     write_lookup_parts,
 )
-from geo.crs import SourceCRS, to_metric
+from geo.crs import SourceCRS, parse_geometry, to_metric
 from geo.errors import GridError, InvalidInput, NotFound
 from geo.incidents import FINISHED, route_worker
 from geo.models import (
@@ -378,26 +378,6 @@ def validate_plan(plan: Plan, grids: list[DraftGrid], context: ValidationContext
         nets_served=context.nets_served,
         sliver_m2=sliver_m2,
     )
-
-
-def parse_geometry(value: object, name: str = "geometry") -> shapely.Geometry:
-    """A GeoJSON geometry in WGS-84 degrees; refuse anything else with a message naming the problem."""
-    if not isinstance(value, dict) or "type" not in value:
-        raise InvalidInput(f"{name} must be a GeoJSON geometry object", field=name)
-    try:
-        geometry = shapely.geometry.shape(value)
-    except Exception as error:  # shapely raises several kinds for malformed coordinates
-        raise InvalidInput(f"{name} is not a valid GeoJSON geometry: {error}", field=name) from None
-    if geometry.is_empty:
-        raise InvalidInput(f"{name} is empty", field=name)
-    xmin, ymin, xmax, ymax = geometry.bounds
-    if not (-180 <= xmin <= xmax <= 180 and -90 <= ymin <= ymax <= 90):
-        raise InvalidInput(
-            f"{name} has coordinates up to ({xmax:.0f}, {ymax:.0f}), which are not degrees: "
-            "send WGS-84 longitude/latitude, not projected metres",
-            field=name,
-        )
-    return geometry
 
 
 def _need(arguments: dict, *names: str) -> list:

@@ -15,11 +15,11 @@ from sqlalchemy import select
 from extensions import db
 from geo.atlas import jurisdiction_bounds
 from geo.briefing import briefing, incidents_near_active_zones, sites_of
+from geo.crs import parse_geometry
 from geo.errors import InvalidInput
 from geo.hotspots import HotspotQuery, analyse
 from geo.incidents import now_utc
 from geo.models import AdminArea, IncidentCategory, Net, Role, SiteKind, ZoneKind
-from geo.plans import parse_geometry
 from geo.zones import (
     ZoneInput,
     add_branch,
