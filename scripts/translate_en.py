@@ -13,6 +13,17 @@ from babel.messages.pofile import read_po, write_po
 CATALOGUE = Path(__file__).resolve().parents[1] / "translations" / "en" / "LC_MESSAGES" / "messages.po"
 
 ENGLISH = {
+    "某一年另定开放日期": "Other dates for one year",
+    "当年不开放": "Closed that year",
+    "保存当年安排": "Save that year's dates",
+    "新增巡逻队": "Add a patrol team",
+    "队名": "Team name",
+    "电话": "Phone",
+    "添加": "Add",
+    "新增卡点或驿站": "Add a checkpoint or station",
+    "卡点": "Checkpoint",
+    "暖心驿站": "Warm-heart station",
+    "在地图上点选位置": "Pick its place on the map",
     "保存边界": "Save outline",
     "已选区域": "Selected zone",
     "网格员": "grid worker",

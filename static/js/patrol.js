@@ -17,7 +17,7 @@
         incidents: "incidents", lastYear: "last year", nearest: "nearest", worker: "worker", assign: "Assign a visit",
         visit: "Visit", teamLabel: "Team", from: "From", to: "To", save: "Assign", cancel: "Cancel",
         state: { visited: "visited", pending: "not yet visited", missed: "missed" }, checkins: "check-ins",
-        drawHint: "Draw the zone on the map; close it on the first point.", saved: "Saved.", demo: "demo",
+        drawHint: "Draw the zone on the map; close it on the first point.", pickSite: "Click the map where it stands.", editZone: "Edit", saved: "Saved.", demo: "demo",
         layers: { zones: "Seasonal zones", sites: "Checkpoints & stations", incidents: "Incidents near open zones",
           heat: "Incident density", cells: "Hot / cold spots (Gi*)", tasks: "Patrol tasks" },
       }
@@ -33,13 +33,13 @@
         incidents: "件", lastYear: "去年同期", nearest: "最近", worker: "网格员", assign: "派出巡逻",
         visit: "巡查", teamLabel: "巡逻队", from: "从", to: "到", save: "派出", cancel: "取消",
         state: { visited: "已巡查", pending: "待巡查", missed: "逾期未巡" }, checkins: "次签到",
-        drawHint: "在地图上画出区域，点击起点闭合。", saved: "已保存。", demo: "演示",
+        drawHint: "在地图上画出区域，点击起点闭合。", pickSite: "请在地图上点击它的位置。", editZone: "编辑", saved: "已保存。", demo: "演示",
         layers: { zones: "季节性区域", sites: "卡点与暖心驿站", incidents: "开放区域附近的事件",
           heat: "事件密度", cells: "热点与冷点（Gi*）", tasks: "巡逻任务" },
       };
   var TASK_COLOURS = { visited: "#1a9641", pending: "#fdae61", missed: "#d7191c" };
 
-  var state = { map: null, options: null, zones: null, layers: {}, drawn: null, teams: [] };
+  var state = { map: null, options: null, zones: null, layers: {}, outlines: {}, drawn: null, teams: [] };
 
   function $(id) { return document.getElementById(id); }
 
@@ -62,7 +62,6 @@
     $("hotspot-filters").addEventListener("submit", function (event) { event.preventDefault(); loadHotspots(); });
     if (options.canDraw) setupDrawing();
     loadZones();
-    loadIncidents();
     loadTasks();
   }
 
@@ -82,12 +81,14 @@
       listZones();
       seasonRange();
       loadHotspots();
+      loadIncidents();  // the zones open that day may have changed
     });
   }
 
   function drawZones() {
     state.layers.zones.clearLayers();
     state.layers.sites.clearLayers();
+    state.outlines = {};
     state.teams = [];
     state.zones.forEach(function (feature) {
       var p = feature.properties;
@@ -97,6 +98,7 @@
           ? { color: "#b35806", weight: 2, fillColor: "#fdae61", fillOpacity: 0.4 }
           : { color: "#777", weight: 1, dashArray: "4 4", fillOpacity: 0.05 },
       }).bindTooltip(esc(zoneName(p)) + (p.is_demo ? " (" + T.demo + ")" : ""), { sticky: true }).addTo(state.layers.zones);
+      state.outlines[feature.id] = outline;
       if (state.options.canDraw) outline.on("click", function () { selectZone(feature, outline); });
       p.sites.forEach(function (site) {
         var symbol = site.kind === "checkpoint" ? "▲" : "■";
@@ -125,7 +127,8 @@
       (p.is_border ? '<div class="badge escalated">' + esc(T.border) + " " + esc(p.border_with.join("、")) +
         (p.crosses_county_line ? " · " + esc(T.crosses) : "") + "</div>" : "") +
       '<div class="meta">' + people + "</div>" +
-      '<a class="briefing" href="' + state.options.briefingUrl + "?zone=" + feature.id + '">' + esc(T.briefing) + "</a></li>";
+      '<a class="briefing" href="' + state.options.briefingUrl + "?zone=" + feature.id + '">' + esc(T.briefing) + "</a>" +
+      (state.options.canDraw ? ' <button type="button" class="link-button" data-edit-zone>' + esc(T.editZone) + "</button>" : "") + "</li>";
   }
 
   function listZones() {
@@ -138,6 +141,10 @@
         if (event.target.closest("a")) return;
         var feature = state.zones.filter(function (f) { return String(f.id) === item.dataset.zone; })[0];
         state.map.fitBounds(L.geoJSON(feature).getBounds(), { maxZoom: 12 });
+        if (event.target.closest("[data-edit-zone]")) {
+          selectZone(feature, state.outlines[feature.id]);
+          $("zone-edit").scrollIntoView();
+        }
       });
     });
   }
@@ -270,6 +277,24 @@
     $("zone-edit").hidden = false;
     $("zone-edit-name").textContent = zoneName(feature.properties);
     $("zone-edit-save").hidden = true;
+    $("override-form").elements.year.value = state.options.day.slice(0, 4);
+  }
+
+  function patchZone(changes) {
+    changes.version = state.editingZone.properties.version;
+    return gridmap.api("PATCH", "/api/patrol/zones/" + state.editingZone.id, changes).then(function (r) {
+      if (!r.ok) return message(r.data.error, true);
+      message(T.saved);
+      loadZones();
+    });
+  }
+
+  function postToZone(what, body) {
+    return gridmap.api("POST", "/api/patrol/zones/" + state.editingZone.id + "/" + what, body).then(function (r) {
+      if (!r.ok) return message(r.data.error, true);
+      message(T.saved);
+      loadZones();
+    });
   }
 
   function setupZoneEditing() {
@@ -278,14 +303,28 @@
       $("zone-edit-save").hidden = false;
     });
     $("zone-edit-save").addEventListener("click", function () {
-      var geometry = state.editing.getLayers()[0].toGeoJSON().geometry;
-      gridmap.api("PATCH", "/api/patrol/zones/" + state.editingZone.id, {
-        version: state.editingZone.properties.version, geometry: geometry,
-      }).then(function (r) {
-        if (!r.ok) return message(r.data.error, true);
-        message(T.saved);
-        $("zone-edit").hidden = true;
-        loadZones();
+      patchZone({ geometry: state.editing.getLayers()[0].toGeoJSON().geometry });
+      $("zone-edit").hidden = true;
+    });
+    /* One year's own dates (a township opens the hill late), or closed that year. */
+    $("override-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var form = event.target.elements;
+      var overrides = Object.assign({}, state.editingZone.properties.overrides);
+      overrides[form.year.value] = form.closed.checked ? null : { start: form.start.value, end: form.end.value };
+      patchZone({ overrides: overrides });
+    });
+    $("team-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var form = event.target.elements;
+      postToZone("teams", { name: form.name.value, leader: form.leader.value, phone: form.phone.value });
+    });
+    $("site-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var form = event.target.elements;
+      message(T.pickSite);
+      state.map.once("click", function (click) {
+        postToZone("sites", { kind: form.kind.value, name: form.name.value, lon: click.latlng.lng, lat: click.latlng.lat });
       });
     });
   }
