@@ -337,7 +337,7 @@ def _cells_geojson(surface: Surface) -> dict:
 
 
 def _heat(surface: Surface, centres: np.ndarray) -> list[list[float]]:
-    peak = surface.density.max()
+    peak = surface.density.max() if surface.density.size else 0.0
     if peak <= 0:
         return []
     keep = np.flatnonzero(surface.density >= 0.02 * peak)

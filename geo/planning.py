@@ -129,7 +129,8 @@ def split_grid(
 
 def merge_grids(grids: Sequence[DraftGrid], codes: Sequence[str]) -> list[DraftGrid]:
     """Merge sibling grids into the first of ``codes``; they must form one connected area."""
-    if len(set(codes)) < 2:
+    codes = list(dict.fromkeys(codes))  # a code chosen twice is one grid
+    if len(codes) < 2:
         raise InvalidInput("choose at least two grids to merge", field="codes")
     chosen = [_by_code(grids, c) for c in codes]
     for grid in chosen:

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 import shapely
 from geoalchemy2.shape import from_shape, to_shape
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from geo.accounts import AccessDenied, Principal
 from geo.audit import record
@@ -342,7 +342,17 @@ def get_zone(session: Session, principal: Principal, zone_id: int) -> SeasonalZo
 
 
 def zones(session: Session, principal: Principal) -> list[SeasonalZone]:
-    return list(session.scalars(select(SeasonalZone).where(visible_zones(principal)).order_by(SeasonalZone.id)))
+    """The zones the caller sees, with their branches, teams and sites loaded in three queries, not three per zone."""
+    return list(
+        session.scalars(
+            select(SeasonalZone)
+            .where(visible_zones(principal))
+            .options(
+                selectinload(SeasonalZone.branches), selectinload(SeasonalZone.teams), selectinload(SeasonalZone.sites)
+            )
+            .order_by(SeasonalZone.id)
+        )
+    )
 
 
 def zone_summary(zone: SeasonalZone, day: date | None = None, lang: str = "zh") -> dict:

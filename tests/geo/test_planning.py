@@ -84,6 +84,11 @@ def test_merge_keeps_the_first_code_and_the_tiling():
     assert result[1].geometry.area == pytest.approx(2 * CELL * CELL)
 
 
+def test_a_grid_chosen_twice_for_a_merge_counts_once():
+    result = merge_grids(draft(), [f"{PARENT}002", f"{PARENT}003", f"{PARENT}002"])
+    assert [g.code for g in result] == [f"{PARENT}001", f"{PARENT}002"] and check(result).ok
+
+
 def test_merging_grids_that_do_not_touch_is_refused():
     with pytest.raises(InvalidInput, match="shares no edge"):
         merge_grids(draft(), [f"{PARENT}001", f"{PARENT}003"])

@@ -173,6 +173,12 @@ def test_gi_star_finds_a_planted_cluster_and_nothing_in_uniform_noise():
     assert np.all(np.hypot(*(centres - (30_000, 20_000)).T) < 6000)
 
 
+def test_an_area_smaller_than_a_cell_gives_an_empty_surface():
+    tiny = shapely.box(100, 100, 600, 600)  # no cell centre falls inside
+    surface = hotspot_surface(tiny, np.array([[300.0, 300.0]]), np.empty((0, 2)), permutations=9)
+    assert surface.counts.size == 0 and surface.clusters == []
+
+
 def test_gi_star_is_repeatable_with_its_seed():
     area = shapely.box(0, 0, 40_000, 40_000)
     rng = np.random.default_rng(3)
