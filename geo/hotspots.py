@@ -33,7 +33,7 @@ from scipy import ndimage
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from geo.accounts import Principal
+from geo.accounts import COUNTY_CODE, Principal
 from geo.boundaries import current_generation, valid_in
 from geo.crs import from_metric, to_metric
 from geo.errors import InvalidInput, NotFound
@@ -230,7 +230,7 @@ def incident_points(
 
 def jurisdiction_area(session: Session, principal: Principal) -> shapely.Geometry:
     """The caller's jurisdiction outline (the real county outline for county-wide users)."""
-    if len(principal.jurisdiction_code) == 6:
+    if principal.jurisdiction_code == COUNTY_CODE:
         geom = session.scalar(select(AdminArea.geom).where(AdminArea.is_home_county))
     else:
         geom = session.scalar(

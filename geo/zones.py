@@ -18,7 +18,7 @@ from geoalchemy2.shape import from_shape, to_shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from geo.accounts import AccessDenied, Principal
+from geo.accounts import COUNTY_CODE, AccessDenied, Principal
 from geo.audit import record
 from geo.boundaries import current_generation, valid_in
 from geo.crs import to_metric
@@ -228,7 +228,7 @@ def _smallest_grid_holding(session: Session, area: shapely.Geometry) -> str:
         if len(holding) != 1:
             break
         code = holding[0]
-    return code or session.scalar(select(Grid.code).where(Grid.level == GridLevel.COUNTY.value)) or "533422"
+    return code or COUNTY_CODE
 
 
 def create_zone(
