@@ -72,6 +72,7 @@ def _template_helpers() -> dict:
         return urlencode(args)
 
     return {
+        "lang": lang,  # base.html's <html lang>, which our scripts read to pick their language
         "role_label": lambda role: Role(role).label(lang),
         "status_label": lambda status: Status(status).label(lang),
         "query_with": query_with,

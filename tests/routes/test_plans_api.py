@@ -48,6 +48,8 @@ def test_a_plan_answers_with_its_draft_base_and_validation(client_as):
     assert client.get("/plan").status_code == 200
     page = client.get(f"/plan/{state['plan']['id']}")
     assert page.status_code == 200 and "leaflet-geoman" in page.get_data(as_text=True)
+    english = client.get(f"/plan/{state['plan']['id']}?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in english  # the editor's script picks its language from it
 
 
 def test_a_preview_keeps_nothing_and_a_bad_edit_names_its_edges(client_as):
