@@ -52,6 +52,38 @@
 
   function $(id) { return document.getElementById(id); }
 
+  /* The API words its rules in English; on Chinese pages the planner reads them in Chinese. */
+  var ZH_PREFIXES = [["the edit breaks the grid: ", "此次编辑会破坏网格："], ["the plan cannot be submitted: ", "规划不能提交："]];
+  var ZH_RULES = [
+    [/^grid (\d+) overlaps or misaligns with a sibling$/, "网格 $1 与相邻网格重叠或边界未对齐"],
+    [/^([\d.]+) km² lies outside parent grid (\d+)$/, "$1 平方公里超出上级网格 $2"],
+    [/^a gap of ([\d.]+) km² in grid (\d+) is covered by no child$/, "网格 $2 内有 $1 平方公里的缝隙不属于任何下级网格"],
+    [/^grid (\d+) has a sliver of (\d+) m² \(smaller than (\d+) m²\)$/, "网格 $1 有 $2 平方米的碎片（小于 $3 平方米）"],
+    [/^grid (\d+) has no grids below it; plan them next$/, "网格 $1 还没有下级网格，请接着规划"],
+    [/^grid (\d+) has no worker for the (\w+) net$/, function (_, code, net) { return "网格 " + code + " 没有" + (NET_LABELS[net] || net) + "的网格员"; }],
+    [/^code '?(\w*)'? must be (\d+) digits starting with (\d+)$/, "编码 $1 须为以 $3 开头的 $2 位数字"],
+    [/^code (\d+) appears more than once$/, "编码 $1 重复"],
+    [/^grid (\d+) has no name$/, "网格 $1 没有名称"],
+    [/^geometry is empty$/, "几何为空"],
+    [/^invalid geometry: (.*)$/, "几何无效：$1"],
+    [/^grids ([\d, ]+) changed after this plan was started$/, "网格 $1 在本规划开始后已有变动"],
+    [/^start a new plan$/, "请新建规划"],
+    [/^plan (\d+) \((.+)\) also changes (.+)$/, "规划 $1（$2）也修改了 $3"],
+    [/^the plan changes nothing yet$/, "规划尚未做任何修改"],
+  ];
+
+  function say(text) {
+    if (en || !text) return text;
+    var head = "";
+    ZH_PREFIXES.forEach(function (prefix) {
+      if (text.indexOf(prefix[0]) === 0) { head = prefix[1]; text = text.slice(prefix[0].length); }
+    });
+    return head + String(text).split("; ").map(function (part) {
+      var rule = ZH_RULES.filter(function (r) { return r[0].test(part); })[0];
+      return rule ? part.replace(rule[0], rule[1]) : part;
+    }).join("；");
+  }
+
   function message(text, failed) {
     var box = $("plan-message");
     box.className = failed ? "error" : "ok";
@@ -208,7 +240,7 @@
       if (!problems.length) return "";
       return "<p><b>" + esc(title) + "</b></p><ul class=\"problems\">" + problems.map(function (problem) {
         var where = problem.where ? ' data-lon="' + problem.where[0] + '" data-lat="' + problem.where[1] + '"' : "";
-        return "<li" + where + ">" + esc(problem.message) + "</li>";
+        return "<li" + where + ">" + esc(say(problem.message)) + "</li>";
       }).join("") + "</ul>";
     }
     box.innerHTML = list(T.errors, report.errors) + list(T.todo, report.todo);
@@ -225,7 +257,7 @@
       load(false);
       return;
     }
-    message((r.status === 409 ? T.conflict : "") + r.data.error, true);
+    message((r.status === 409 ? T.conflict : "") + say(r.data.error), true);
     if (r.data.details && r.data.details.invalid_edges) {
       // A refused edit: show what it would have drawn, with the offending edges in red.
       drawLayers({ base: state.layers.base.toGeoJSON(), draft: r.data.details.draft || state.draft, validation: r.data.details }, true);
@@ -395,7 +427,7 @@
 
   function loadImpact() {
     gridmap.api("GET", "/api/plans/" + state.options.planId + "/impact").then(function (r) {
-      if (!r.ok) return message(r.data.error, true);
+      if (!r.ok) return message(say(r.data.error), true);
       var d = r.data;
       var rows = d.grids.filter(function (g) { return g.status !== "unchanged"; }).map(function (g) {
         return "<tr><td>" + esc(g.code) + " " + esc(g.name_zh) + "</td><td>" + esc(T.change[g.status]) + "</td><td>" +
