@@ -25,7 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from geo.accounts import AccessDenied, Principal
 from geo.crs import SourceCRS, to_wgs84
 from geo.errors import GridError, InvalidInput, NotFound
-from geo.lookup import lookup_point, parse_coordinates
+from geo.lookup import ChainLink, lookup_point, parse_coordinates
 from geo.models import (
     INCIDENT_CHANGE_SEQ,
     Grid,
@@ -256,6 +256,15 @@ def route_worker(session: Session, net: str, group_code: str, on: date, from_dep
     return next((w for w in workers if _available(w, on)), None)
 
 
+def _route_in_chain(chain: list[ChainLink], net: str, on: date) -> int | None:
+    """``route_worker`` on a lookup's chain, which already holds each level's workers: no second query."""
+    for link in reversed(chain):
+        for worker in link.workers:  # ordered by code, as route_worker orders them
+            if net in worker.nets and worker.available_on(on):
+                return worker.id
+    return None
+
+
 def _depth_of(worker: GridWorker | None) -> int:
     if worker is None:
         return 3
@@ -385,7 +394,7 @@ def create_incident(
         where = f" (it is in {place.neighbour_county['name_zh']})" if place.neighbour_county else ""
         raise InvalidInput(f"the point lies outside Deqin County{where}", field="lon")
     group = place.chain[-1]
-    assignee = route_worker(session, net, group.code, now.date())
+    assignee_id = _route_in_chain(place.chain, net, now.date())
     incident_id = session.scalar(select(func.nextval(func.pg_get_serial_sequence("incident", "id"))))
     incident = Incident(
         id=incident_id,
@@ -401,10 +410,10 @@ def create_incident(
         reporter_name=reporter_name,
         reporter_phone=reporter_phone.strip(),
         status=Status.REPORTED.value,
-        group_id=session.scalar(select(Grid.id).where(Grid.code == group.code)),
+        group_id=group.grid_id,
         group_code=group.code,
         generation=place.generation,
-        assignee=assignee,
+        assignee=session.get(GridWorker, assignee_id) if assignee_id else None,
         escalation_level=0,
         created_by=principal.username,
         idempotency_key=idempotency_key,
@@ -413,7 +422,7 @@ def create_incident(
     )
     _touch(incident, now)
     session.add(incident)
-    session.flush()
+    session.flush()  # the incident first: its history row refers to it
     _event(
         session,
         incident,
@@ -421,7 +430,7 @@ def create_incident(
         "report",
         None,
         now,
-        data={"assignee": assignee.code if assignee else None, "group": group.code},
+        data={"assignee": incident.assignee.code if incident.assignee else None, "group": group.code},
     )
     session.flush()
     return incident, True

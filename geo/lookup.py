@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import Integer, bindparam, func, literal, or_, select, union_all
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -26,12 +27,20 @@ _REGION = (97.5, 26.5, 100.5, 30.2)
 
 @dataclass(frozen=True)
 class WorkerSummary:
-    """The public face of a grid worker (no contact data)."""
+    """The public face of a grid worker (no contact data); id and leave dates serve routing, not answers."""
 
     code: str
     name: str
     post: str
     nets: list[str]
+    id: int = 0
+    unavailable_from: date | None = None
+    unavailable_until: date | None = None
+
+    def available_on(self, day: date) -> bool:
+        if self.unavailable_from is None:
+            return True
+        return not (self.unavailable_from <= day <= (self.unavailable_until or date.max))
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,7 @@ class ChainLink:
     is_demo: bool
     workers: list[WorkerSummary] = field(default_factory=list)
     party_branch: str | None = None
+    grid_id: int = 0
 
     def as_dict(self) -> dict:
         return {
@@ -155,6 +165,12 @@ def _chain_from(hit, generation):
                         GridWorker.post,
                         "nets",
                         GridWorker.nets,
+                        "id",
+                        GridWorker.id,
+                        "off_from",
+                        GridWorker.unavailable_from,
+                        "off_until",
+                        GridWorker.unavailable_until,
                     ),
                     GridWorker.code,
                 )
@@ -165,7 +181,7 @@ def _chain_from(hit, generation):
     )
     branch = select(PartyBranch.name).where(PartyBranch.grid_id == Grid.id).scalar_subquery()
     return (
-        select(Grid.level, Grid.code, Grid.name_zh, Grid.name_en, Grid.is_demo, workers, branch, generation)
+        select(Grid.level, Grid.code, Grid.name_zh, Grid.name_en, Grid.is_demo, workers, branch, Grid.id, generation)
         .where(Grid.code.in_(prefixes))
         .order_by(func.length(Grid.code))
     )
@@ -184,13 +200,22 @@ def _links(rows, principal: Principal) -> list[ChainLink]:
             name_en,
             is_demo,
             [
-                WorkerSummary(w["code"], w["name"], w["post"], w["nets"])
+                WorkerSummary(
+                    w["code"],
+                    w["name"],
+                    w["post"],
+                    w["nets"],
+                    w["id"],
+                    date.fromisoformat(w["off_from"]) if w["off_from"] else None,
+                    date.fromisoformat(w["off_until"]) if w["off_until"] else None,
+                )
                 for w in workers or []
                 if principal.sees_worker(w["nets"])
             ],
             branch,
+            grid_id,
         )
-        for level, code, name_zh, name_en, is_demo, workers, branch, _ in rows
+        for level, code, name_zh, name_en, is_demo, workers, branch, grid_id, _ in rows
     ]
 
 
