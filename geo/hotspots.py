@@ -25,10 +25,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from esda import fdr
-from esda.getisord import G_Local
 from geoalchemy2.shape import to_shape
-from libpysal.weights import DistanceBand
 from scipy import ndimage
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -101,6 +98,12 @@ class GiStar:
 
 def gi_star(counts: np.ndarray, centres: np.ndarray, cell_m: float, permutations: int, seed: int) -> GiStar:
     """Getis-Ord Gi* per cell, with FDR-corrected significance (alpha 0.05)."""
+    # Imported here, not at the top: importing esda loads scikit-learn and costs about 1.4 s,
+    # which every gunicorn worker and every cron command would pay without ever drawing a hotspot.
+    from esda import fdr
+    from esda.getisord import G_Local
+    from libpysal.weights import DistanceBand
+
     n = len(counts)
     if n < 3 or counts.sum() == 0 or np.all(counts == counts[0]):
         empty = np.zeros(n, dtype=bool)

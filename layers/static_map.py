@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import io
+from functools import cache
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display on a server
-
-import matplotlib.pyplot as plt
 import shapely
-from matplotlib import font_manager
 
 STATUS_COLOURS = {"closed": "#9e9e9e", "rejected": "#bdbdbd", "duplicate": "#bdbdbd"}
 OPEN_COLOUR = "#d7191c"
-# Noto Sans CJK (Debian fonts-noto-cjk, installed by ./dev) so that Chinese labels render.
-_CJK = [f.name for f in font_manager.fontManager.ttflist if "CJK" in f.name]
-if _CJK:
-    plt.rcParams["font.family"] = [_CJK[0], "DejaVu Sans"]
+
+
+@cache
+def _pyplot():
+    """matplotlib, set up on first use: importing it (and listing fonts) would slow every app start."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on a server
+    import matplotlib.pyplot as plt
+    from matplotlib import font_manager
+
+    # Noto Sans CJK (Debian fonts-noto-cjk, installed by ./dev) so that Chinese labels render.
+    cjk = [f.name for f in font_manager.fontManager.ttflist if "CJK" in f.name]
+    if cjk:
+        plt.rcParams["font.family"] = [cjk[0], "DejaVu Sans"]
+    return plt
 
 
 def _draw_polygon(axes, geometry: shapely.Geometry, **style) -> None:
@@ -38,6 +45,7 @@ def briefing_png(
     demo_note: str,
 ) -> bytes:
     """Zone, county line, checkpoints and stations, incidents (open in red) and hotspot centres."""
+    plt = _pyplot()
     figure, axes = plt.subplots(figsize=(7, 6), dpi=120)
     xmin, ymin, xmax, ymax = zone.buffer(0.04).bounds
     _draw_polygon(axes, county, facecolor="none", edgecolor="#7a1f1f", linewidth=1.5)
