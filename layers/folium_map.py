@@ -170,6 +170,7 @@ class MapParts:
     header: str
     html: str
     script: str
+    name: str  # the map's JavaScript variable, for page scripts to take it from window
 
 
 def render_map(m: folium.Map, static_url: str) -> MapParts:
@@ -177,4 +178,6 @@ def render_map(m: folium.Map, static_url: str) -> MapParts:
     _vendorize(m, static_url)
     root: Figure = m.get_root()
     root.render()
-    return MapParts(header=root.header.render(), html=root.html.render(), script=root.script.render())
+    return MapParts(
+        header=root.header.render(), html=root.html.render(), script=root.script.render(), name=m.get_name()
+    )

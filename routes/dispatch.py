@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from sqlalchemy import select
 
@@ -24,11 +24,11 @@ from geo.incidents import (
 )
 from geo.models import Grid, IncidentCategory, Net, Role
 from layers import visible_layers
-from layers.folium_map import Basemap, build_map, render_map
 from layers.grids import COUNTY, GROUP, NEIGHBOURS, TOWNSHIP, VILLAGE
 from layers.incidents import INCIDENT_LAYERS
 from routes.access import current_principal, require
 from routes.incidents import uploaded_photo
+from routes.maps import page_map
 
 bp = Blueprint("dispatch", __name__)
 
@@ -43,10 +43,7 @@ def console():
     principal = current_principal()
     # Grid outlines without popups here: a popup swallows the click that reports an incident.
     specs = [spec if spec.live else replace(spec, popup=()) for spec in visible_layers(CONSOLE_LAYERS, principal)]
-    layers = [(s, url_for(s.endpoint, **s.endpoint_args)) for s in specs]
-    basemap = Basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
-    folium_map = build_map(layers, lang, basemap, jurisdiction_bounds(db.session, principal))
-    parts = render_map(folium_map, url_for("static", filename="vendor/"))
+    parts = page_map(specs, jurisdiction_bounds(db.session, principal))
     categories = db.session.scalars(
         select(IncidentCategory)
         .where(IncidentCategory.net.in_(sorted(principal.nets)), IncidentCategory.is_active)
@@ -60,7 +57,6 @@ def console():
     return render_template(
         "dispatch/console.html",
         map=parts,
-        map_name=folium_map.get_name(),
         lang=lang,
         categories=[
             {"code": c.code, "net": c.net, "name": c.name_en if lang == "en" else c.name_zh} for c in categories

@@ -36,10 +36,10 @@ from geo.zones import (
     zones_geojson,
 )
 from layers import visible_layers
-from layers.folium_map import Basemap, build_map, render_map
 from layers.grids import COUNTY, NEIGHBOURS, TOWNSHIP
 from layers.static_map import briefing_png
 from routes.access import current_principal, require
+from routes.maps import page_map
 
 blp = Blueprint("patrol", __name__, url_prefix="/api/patrol", description="Seasonal zones, hotspots, patrol tasks")
 pages = PageBlueprint("patrol_pages", __name__)
@@ -262,10 +262,8 @@ def patrol_map():
     lang = _lang()
     day = _day_arg("date", _today())
     specs = visible_layers([NEIGHBOURS.id, COUNTY.id, TOWNSHIP.id], principal)
-    layers = [(spec, url_for(spec.endpoint, **spec.endpoint_args)) for spec in specs]
-    basemap = Basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
     can_draw = principal.role in (Role.PLANNER, Role.PATROL_LEADER, Role.ADMIN)
-    folium_map = build_map(layers, lang, basemap, jurisdiction_bounds(db.session, principal), drawing=can_draw)
+    parts = page_map(specs, jurisdiction_bounds(db.session, principal), drawing=can_draw)
     categories = db.session.execute(
         select(IncidentCategory.code, IncidentCategory.name_zh, IncidentCategory.name_en)
         .where(IncidentCategory.net.in_(sorted(principal.nets)), IncidentCategory.is_active)
@@ -273,8 +271,7 @@ def patrol_map():
     ).all()
     return render_template(
         "patrol/map.html",
-        map=render_map(folium_map, url_for("static", filename="vendor/")),
-        map_name=folium_map.get_name(),
+        map=parts,
         day=day,
         lang=lang,
         can_draw=can_draw,

@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 
 from flask import Blueprint as PageBlueprint
-from flask import Response, current_app, jsonify, render_template, request, url_for
+from flask import Response, current_app, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -44,9 +44,9 @@ from geo.plans import (
     validation_context,
 )
 from layers import visible_layers
-from layers.folium_map import Basemap, build_map, render_map
 from layers.grids import COUNTY, NEIGHBOURS
 from routes.access import accepts_upload, current_principal, require
+from routes.maps import page_map
 
 blp = Blueprint("plans", __name__, url_prefix="/api", description="Boundary plans, their review and activation")
 pages = PageBlueprint("plan", __name__)
@@ -336,17 +336,10 @@ def plan_editor(plan_id: int):
     """The plan editor: current and draft layers, drawing tools, validation, impact, submit and review."""
     principal = current_principal()
     plan = get_plan(db.session, principal, plan_id)
-    lang = str(get_locale())
-    layers = [
-        (s, url_for(s.endpoint, **s.endpoint_args)) for s in visible_layers([NEIGHBOURS.id, COUNTY.id], principal)
-    ]
-    basemap = Basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
-    folium_map = build_map(layers, lang, basemap, plan_bounds(plan), drawing=True)
-    parts = render_map(folium_map, url_for("static", filename="vendor/"))
+    parts = page_map(visible_layers([NEIGHBOURS.id, COUNTY.id], principal), plan_bounds(plan), drawing=True)
     return render_template(
         "plan/editor.html",
         map=parts,
-        map_name=folium_map.get_name(),
         plan=plan,
         is_owner=plan.owner == principal.username,
         is_admin=principal.role is Role.ADMIN,
