@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import cli
 import config
 import routes
-from extensions import babel, compress, db, limiter, migrate, select_locale
+from extensions import babel, compress, db, end_read_only_transactions, limiter, migrate, select_locale
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -20,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # readable Chinese in API answers
     app.json.sort_keys = False  # type: ignore[attr-defined]
     db.init_app(app)
+    end_read_only_transactions(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
     babel.init_app(app, locale_selector=select_locale)
     compress.init_app(app)
