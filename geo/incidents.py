@@ -10,6 +10,7 @@ row; every visible incident lies in the caller's jurisdiction and nets.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,14 +19,31 @@ from enum import StrEnum
 
 from geoalchemy2 import WKTElement
 from geoalchemy2.shape import to_shape
-from sqlalchemy import DateTime, Float, Integer, and_, bindparam, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    DateTime,
+    Float,
+    String,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    false,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 
 from geo.accounts import AccessDenied, Principal
 from geo.crs import SourceCRS, to_wgs84
 from geo.errors import GridError, InvalidInput, NotFound
-from geo.lookup import ChainLink, lookup_point, parse_coordinates
+from geo.lookup import ChainLink, WorkerSummary, lookup_point, parse_coordinates
 from geo.models import (
     INCIDENT_CHANGE_SEQ,
     Grid,
@@ -256,12 +274,12 @@ def route_worker(session: Session, net: str, group_code: str, on: date, from_dep
     return next((w for w in workers if _available(w, on)), None)
 
 
-def _route_in_chain(chain: list[ChainLink], net: str, on: date) -> int | None:
+def _route_in_chain(chain: list[ChainLink], net: str, on: date) -> WorkerSummary | None:
     """``route_worker`` on a lookup's chain, which already holds each level's workers: no second query."""
     for link in reversed(chain):
         for worker in link.workers:  # ordered by code, as route_worker orders them
             if net in worker.nets and worker.available_on(on):
-                return worker.id
+                return worker
     return None
 
 
@@ -305,40 +323,141 @@ def _event(
     )
 
 
-def _suspected_duplicate_query():
+def _intake_statement():
+    """One statement for a report: check the category, find a suspected duplicate, write the incident and its history.
+
+    Intake is the hot path (a whole county reporting from phones), and each round
+    trip and ORM flush cost more than the work inside PostgreSQL: this replaces
+    six statements and two flushes. No row comes back when the category is not
+    an active one of the net (nothing is written), or when the caller's
+    ``Idempotency-Key`` was used by a concurrent submission (``ON CONFLICT``).
+    """
+    incident, event, category = Incident.__table__, IncidentEvent.__table__, IncidentCategory.__table__
+    now = bindparam("now", type_=DateTime(timezone=True))
     here = func.ST_SetSRID(func.ST_MakePoint(bindparam("lon", type_=Float), bindparam("lat", type_=Float)), 4326)
-    return (
-        select(Incident.id)
+    chosen = (
+        select(category.c.id, category.c.name_zh, category.c.name_en)
         .where(
-            Incident.category_id == bindparam("category_id", type_=Integer),
-            # Plain comparisons: an IN list would compile to an expanding parameter the driver cannot take.
-            *(Incident.status != status.value for status in FINISHED),
-            Incident.reported_at.between(
-                bindparam("since", type_=DateTime(timezone=True)), bindparam("until", type_=DateTime(timezone=True))
-            ),
-            # A box in degrees first, which the spatial index answers; then the exact distance in metres.
-            func.ST_DWithin(Incident.location, here, DUPLICATE_RADIUS_DEGREES),
-            func.ST_DWithin(func.Geography(Incident.location), func.Geography(here), DUPLICATE_RADIUS_M),
+            category.c.code == bindparam("category", type_=String),
+            category.c.net == bindparam("net", type_=String),
+            category.c.is_active,
         )
-        .order_by(func.ST_Distance(func.Geography(Incident.location), func.Geography(here)))
+        .cte("chosen")
+    )
+    suspect = (
+        select(incident.c.id, incident.c.ticket)
+        .where(
+            incident.c.category_id == select(chosen.c.id).scalar_subquery(),
+            # Plain comparisons: an IN list would compile to an expanding parameter the driver cannot take.
+            *(incident.c.status != status.value for status in FINISHED),
+            incident.c.reported_at.between(now - DUPLICATE_WINDOW, now + DUPLICATE_WINDOW),
+            # A box in degrees first, which the spatial index answers; then the exact distance in metres.
+            func.ST_DWithin(incident.c.location, here, DUPLICATE_RADIUS_DEGREES),
+            func.ST_DWithin(func.Geography(incident.c.location), func.Geography(here), DUPLICATE_RADIUS_M),
+        )
+        .order_by(func.ST_Distance(func.Geography(incident.c.location), func.Geography(here)))
         .limit(1)
+        .cte("suspect")
     )
-
-
-_SUSPECTED_DUPLICATE = CompiledQuery(_suspected_duplicate_query)
-
-
-def _suspected_duplicate(session: Session, category_id: int, lon: float, lat: float, at: datetime) -> int | None:
-    """The nearest open incident of the same category within the radius and window, if any."""
-    found = _SUSPECTED_DUPLICATE.execute(
-        session.connection(),
-        category_id=category_id,
-        lon=lon,
-        lat=lat,
-        since=at - DUPLICATE_WINDOW,
-        until=at + DUPLICATE_WINDOW,
+    new = select(func.nextval(func.pg_get_serial_sequence("incident", "id")).label("id")).cte("new")
+    number = cast(new.c.id, Text)
+    values = {
+        "id": new.c.id,
+        # DQ-2026-000123: six digits at least, more once a county reports its millionth case.
+        "ticket": bindparam("ticket_prefix", type_=String)
+        + func.lpad(number, func.greatest(6, func.length(number)), "0"),
+        "net": bindparam("net", type_=String),
+        "category_id": chosen.c.id,
+        "location": here,
+        "status": literal(Status.REPORTED.value),
+        "escalation_level": literal(0),
+        "suspected_duplicate_id": select(suspect.c.id).scalar_subquery(),
+        "reopen_count": literal(0),
+        "is_demo": false(),
+        "reported_at": now,
+        "updated_at": now,
+        "change_seq": INCIDENT_CHANGE_SEQ.next_value(),
+        "version": literal(1),
+        **{
+            name: bindparam(name, type_=incident.c[name].type)
+            for name in (
+                "title",
+                "description",
+                "address",
+                "channel",
+                "priority",
+                "reporter_name",
+                "reporter_phone",
+                "group_id",
+                "group_code",
+                "generation",
+                "assignee_id",
+                "created_by",
+                "idempotency_key",
+            )
+        },
+    }
+    inserted = (
+        pg_insert(Incident)
+        .from_select(list(values), select(*values.values()).select_from(new.join(chosen, true())))
+        .on_conflict_do_nothing(index_elements=[incident.c.created_by, incident.c.idempotency_key])
+        .returning(incident.c.id, incident.c.ticket, incident.c.change_seq)
+        .cte("inserted")
     )
-    return found.scalar()
+    history = (
+        insert(IncidentEvent)
+        .from_select(
+            ["incident_id", "at", "actor", "action", "from_status", "to_status", "note", "data"],
+            select(
+                inserted.c.id,
+                now,
+                bindparam("created_by", type_=String),
+                literal("report"),
+                null(),
+                literal(Status.REPORTED.value),
+                literal(""),
+                cast(bindparam("event_data", type_=Text), JSONB),
+            ),
+        )
+        .returning(event.c.id)
+        .cte("history")
+    )
+    return select(
+        inserted.c.id,
+        inserted.c.ticket,
+        inserted.c.change_seq,
+        chosen.c.id.label("category_id"),
+        chosen.c.name_zh,
+        chosen.c.name_en,
+        select(suspect.c.id).scalar_subquery().label("suspected_id"),
+        select(suspect.c.ticket).scalar_subquery().label("suspected_ticket"),
+    ).select_from(inserted.join(chosen, true()).join(history, true()))
+
+
+_INTAKE = CompiledQuery(_intake_statement)
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What reporting an incident did: the incident, whether this call made it, and the answer to send."""
+
+    incident: Incident
+    created: bool
+    detail: dict
+
+
+@dataclass(frozen=True)
+class _CategoryNames:
+    code: str
+    name_zh: str
+    name_en: str
+
+
+def _replayed(session: Session, principal: Principal, idempotency_key: str) -> Intake | None:
+    earlier = session.scalar(
+        select(Incident).where(Incident.created_by == principal.username, Incident.idempotency_key == idempotency_key)
+    )
+    return Intake(earlier, False, incident_detail(session, earlier)) if earlier is not None else None
 
 
 def create_incident(
@@ -348,27 +467,25 @@ def create_incident(
     *,
     idempotency_key: str | None = None,
     now: datetime | None = None,
-) -> tuple[Incident, bool]:
+) -> Intake:
     """Open an incident routed to the worker who answers for its place and net.
 
-    Returns (incident, created). A repeated ``idempotency_key`` from the same
-    caller returns the incident the first submission made, and ``created`` False.
+    A repeated ``idempotency_key`` from the same caller returns the incident the
+    first submission made, with ``created`` False. Everything is checked before
+    anything is written: a refused report leaves nothing behind.
     """
     now = now or now_utc()
     if idempotency_key is not None:
         if not 1 <= len(idempotency_key) <= 100:
             raise InvalidInput("Idempotency-Key must be 1-100 characters", field="Idempotency-Key")
-        earlier = session.scalar(
-            select(Incident).where(
-                Incident.created_by == principal.username, Incident.idempotency_key == idempotency_key
-            )
-        )
-        if earlier is not None:
-            return earlier, False
+        replay = _replayed(session, principal, idempotency_key)
+        if replay is not None:
+            return replay
     net = _choice(Net, data.net, "net")
     if not principal.has_net(net):
         raise AccessDenied(f"you do not hold the {net} net")
-    category = _category(session, data.category, net)
+    if not isinstance(data.category, str) or len(data.category) > 40:
+        raise InvalidInput(f"unknown category {str(data.category)[:40]!r}", field="category")
     title = _text(data.title, "title", required=True)
     description = _text(data.description, "description")
     address = _text(data.address, "address")
@@ -394,46 +511,85 @@ def create_incident(
         where = f" (it is in {place.neighbour_county['name_zh']})" if place.neighbour_county else ""
         raise InvalidInput(f"the point lies outside Deqin County{where}", field="lon")
     group = place.chain[-1]
-    assignee_id = _route_in_chain(place.chain, net, now.date())
-    incident_id = session.scalar(select(func.nextval(func.pg_get_serial_sequence("incident", "id"))))
+    assignee = _route_in_chain(place.chain, net, now.date())
+    values = {
+        "net": net,
+        "title": title,
+        "description": description,
+        "address": address,
+        "channel": channel,
+        "priority": priority,
+        "reporter_name": reporter_name,
+        "reporter_phone": reporter_phone.strip(),
+        "group_id": group.grid_id,
+        "group_code": group.code,
+        "generation": place.generation,
+        "assignee_id": assignee.id if assignee else None,
+        "created_by": principal.username,
+        "idempotency_key": idempotency_key,
+    }
+    written = _INTAKE.execute(
+        session.connection(),
+        **values,
+        category=data.category,
+        lon=lon,
+        lat=lat,
+        now=now,
+        ticket_prefix=f"DQ-{now.year}-",
+        event_data=json.dumps({"assignee": assignee.code if assignee else None, "group": group.code}),
+    ).first()
+    if written is None:
+        if idempotency_key is not None and (replay := _replayed(session, principal, idempotency_key)):
+            return replay  # a concurrent retry of the same report got there first
+        _category(session, data.category, net)  # names what is wrong with the category
+        raise InvalidInput(f"category {data.category!r} cannot be reported", field="category")
     incident = Incident(
-        id=incident_id,
-        ticket=f"DQ-{now.year}-{incident_id:06d}",
-        net=net,
-        category=category,
-        title=title,
-        description=description,
+        **values,
+        id=written.id,
+        ticket=written.ticket,
+        category_id=written.category_id,
         location=WKTElement(f"POINT({lon} {lat})", srid=4326),
-        address=address,
-        channel=channel,
-        priority=priority,
-        reporter_name=reporter_name,
-        reporter_phone=reporter_phone.strip(),
         status=Status.REPORTED.value,
-        group_id=group.grid_id,
-        group_code=group.code,
-        generation=place.generation,
-        assignee=session.get(GridWorker, assignee_id) if assignee_id else None,
         escalation_level=0,
-        created_by=principal.username,
-        idempotency_key=idempotency_key,
+        due_at=None,
+        duplicate_of_id=None,
+        suspected_duplicate_id=written.suspected_id,
+        reopen_count=0,
+        is_demo=False,
         reported_at=now,
-        suspected_duplicate_id=_suspected_duplicate(session, category.id, lon, lat, now),
+        registered_at=None,
+        dispatched_at=None,
+        started_at=None,
+        resolved_at=None,
+        closed_at=None,
+        updated_at=now,
+        change_seq=written.change_seq,
+        version=1,
     )
-    _touch(incident, now)
+    # Known without asking the database again: make it an ordinary loaded, unchanged instance.
+    make_transient_to_detached(incident)
     session.add(incident)
-    session.flush()  # the incident first: its history row refers to it
-    _event(
-        session,
+    history = {
+        "at": now.isoformat(),
+        "actor": principal.username,
+        "action": "report",
+        "from": None,
+        "to": Status.REPORTED.value,
+        "note": "",
+        "data": {"assignee": assignee.code if assignee else None, "group": group.code},
+    }
+    detail = _detail(
         incident,
-        principal.username,
-        "report",
-        None,
         now,
-        data={"assignee": incident.assignee.code if incident.assignee else None, "group": group.code},
+        category=_CategoryNames(data.category, written.name_zh, written.name_en),
+        assignee=assignee,
+        chain=[(link.code, link.name_zh, link.level) for link in place.chain],
+        history=[history],
+        attachments=[],
+        duplicate_of=None,
+        suspected_of=written.suspected_ticket,
     )
-    session.flush()
-    return incident, True
+    return Intake(incident, True, detail)
 
 
 def get_incident(session: Session, principal: Principal, ticket: str) -> Incident:
@@ -601,21 +757,26 @@ def incident_marker(incident: Incident, now: datetime) -> dict:
 
 def incident_summary(incident: Incident, now: datetime) -> dict:
     """The fields a list, a queue or a map marker needs (small: it travels to phones)."""
+    return _summary(incident, now, incident.category, incident.assignee)
+
+
+def _summary(incident: Incident, now: datetime, category, assignee) -> dict:
+    """``incident_summary`` with the category (code, name_zh, name_en) and assignee (code, name) given."""
     point = to_shape(incident.location)
     return {
         "ticket": incident.ticket,
         "net": incident.net,
-        "category": incident.category.code,
-        "category_zh": incident.category.name_zh,
-        "category_en": incident.category.name_en,
+        "category": category.code,
+        "category_zh": category.name_zh,
+        "category_en": category.name_en,
         "title": incident.title,
         "status": incident.status,
         "priority": incident.priority,
         "lon": round(point.x, 6),
         "lat": round(point.y, 6),
         "group_code": incident.group_code,
-        "assignee": incident.assignee.code if incident.assignee else None,
-        "assignee_name": incident.assignee.name if incident.assignee else None,
+        "assignee": assignee.code if assignee else None,
+        "assignee_name": assignee.name if assignee else None,
         "escalation_level": incident.escalation_level,
         "due_at": incident.due_at.isoformat() if incident.due_at else None,
         "overdue": is_overdue(incident, now),
@@ -627,31 +788,28 @@ def incident_summary(incident: Incident, now: datetime) -> dict:
 
 def incident_detail(session: Session, incident: Incident, now: datetime | None = None) -> dict:
     """Everything about one incident: fields, stage times, history, the responsible chain."""
-    now = now or now_utc()
     history = session.scalars(
         select(IncidentEvent).where(IncidentEvent.incident_id == incident.id).order_by(IncidentEvent.id)
     ).all()
-    codes = chain_codes(incident.group_code)
-    chain = session.execute(select(Grid.code, Grid.name_zh, Grid.level).where(Grid.code.in_(codes))).all()
+    chain = session.execute(
+        select(Grid.code, Grid.name_zh, Grid.level).where(Grid.code.in_(chain_codes(incident.group_code)))
+    ).all()
+    attachments = session.execute(
+        select(
+            IncidentAttachment.id, IncidentAttachment.filename, IncidentAttachment.content_type, IncidentAttachment.size
+        )
+        .where(IncidentAttachment.incident_id == incident.id)
+        .order_by(IncidentAttachment.id)
+    )
     duplicate_of = session.get(Incident, incident.duplicate_of_id) if incident.duplicate_of_id else None
     suspected = session.get(Incident, incident.suspected_duplicate_id) if incident.suspected_duplicate_id else None
-    stamps = ("reported_at", "registered_at", "dispatched_at", "started_at", "resolved_at", "closed_at")
-    return {
-        **incident_summary(incident, now),
-        "description": incident.description,
-        "address": incident.address,
-        "channel": incident.channel,
-        "reporter_name": incident.reporter_name,
-        "reporter_phone": incident.reporter_phone,
-        "reopen_count": incident.reopen_count,
-        "duplicate_of": duplicate_of.ticket if duplicate_of else None,
-        "suspected_duplicate_of": suspected.ticket if suspected else None,
-        "stages": {name: getattr(incident, name).isoformat() if getattr(incident, name) else None for name in stamps},
-        "chain": [
-            {"code": code, "name_zh": name, "level": level}
-            for code, name, level in sorted(chain, key=lambda row: len(row[0]))
-        ],
-        "history": [
+    return _detail(
+        incident,
+        now or now_utc(),
+        category=incident.category,
+        assignee=incident.assignee,
+        chain=sorted(chain, key=lambda row: len(row[0])),
+        history=[
             {
                 "at": e.at.isoformat(),
                 "actor": e.actor,
@@ -663,20 +821,46 @@ def incident_detail(session: Session, incident: Incident, now: datetime | None =
             }
             for e in history
         ],
-        "actions": [name for name, a in ACTIONS.items() if Status(incident.status) in a.sources],
-        "attachments": [
-            {"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size}
-            for a in session.execute(
-                select(
-                    IncidentAttachment.id,
-                    IncidentAttachment.filename,
-                    IncidentAttachment.content_type,
-                    IncidentAttachment.size,
-                )
-                .where(IncidentAttachment.incident_id == incident.id)
-                .order_by(IncidentAttachment.id)
-            )
+        attachments=[
+            {"id": id_, "filename": filename, "content_type": content_type, "size": size}
+            for id_, filename, content_type, size in attachments
         ],
+        duplicate_of=duplicate_of.ticket if duplicate_of else None,
+        suspected_of=suspected.ticket if suspected else None,
+    )
+
+
+_STAGES = ("reported_at", "registered_at", "dispatched_at", "started_at", "resolved_at", "closed_at")
+
+
+def _detail(
+    incident: Incident,
+    now: datetime,
+    *,
+    category,
+    assignee,
+    chain: Sequence[tuple[str, str, str]],
+    history: list[dict],
+    attachments: list[dict],
+    duplicate_of: str | None,
+    suspected_of: str | None,
+) -> dict:
+    """``incident_detail`` from parts already at hand; ``chain`` holds (code, name_zh, level), county first."""
+    return {
+        **_summary(incident, now, category, assignee),
+        "description": incident.description,
+        "address": incident.address,
+        "channel": incident.channel,
+        "reporter_name": incident.reporter_name,
+        "reporter_phone": incident.reporter_phone,
+        "reopen_count": incident.reopen_count,
+        "duplicate_of": duplicate_of,
+        "suspected_duplicate_of": suspected_of,
+        "stages": {name: getattr(incident, name).isoformat() if getattr(incident, name) else None for name in _STAGES},
+        "chain": [{"code": code, "name_zh": name, "level": level} for code, name, level in chain],
+        "history": history,
+        "actions": [name for name, a in ACTIONS.items() if Status(incident.status) in a.sources],
+        "attachments": attachments,
     }
 
 

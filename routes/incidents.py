@@ -161,12 +161,14 @@ class Incidents(MethodView):
         Send an ``Idempotency-Key`` header to make retries safe: a repeated key
         answers 200 with the incident the first request made.
         """
-        principal = current_principal()
-        incident, created = create_incident(
-            db.session, principal, IncidentInput(**body), idempotency_key=request.headers.get("Idempotency-Key")
+        intake = create_incident(
+            db.session,
+            current_principal(),
+            IncidentInput(**body),
+            idempotency_key=request.headers.get("Idempotency-Key"),
         )
         db.session.commit()
-        return jsonify(incident_detail(db.session, incident)), 201 if created else 200
+        return jsonify(intake.detail), 201 if intake.created else 200
 
 
 def _csv(incidents, now) -> Response:

@@ -3,8 +3,9 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+import geo.incidents
 from geo.accounts import AccessDenied, Principal
 from geo.errors import InvalidInput, NotFound
 from geo.incidents import (
@@ -17,9 +18,10 @@ from geo.incidents import (
     escalate_overdue,
     feed,
     filtered,
+    incident_detail,
     route_worker,
 )
-from geo.models import Grid, GridWorker, IncidentEvent, PartyBranch, Role
+from geo.models import Grid, GridWorker, Incident, IncidentEvent, PartyBranch, Role
 
 pytestmark = pytest.mark.db
 
@@ -32,7 +34,8 @@ BENZILAN_SEAT = (99.2991, 28.2446)
 
 def report(session, principal=DESK, where=BENZILAN_SEAT, category="dispute", net="social", key=None, now=T0, **extra):
     data = IncidentInput(net=net, category=category, title="测试事件", lon=where[0], lat=where[1], **extra)
-    return create_incident(session, principal, data, idempotency_key=key, now=now)
+    intake = create_incident(session, principal, data, idempotency_key=key, now=now)
+    return intake.incident, intake.created
 
 
 def act(session, incident, action, principal=DESK, now=T0, **extra):
@@ -158,6 +161,56 @@ def test_idempotency_key_returns_the_first_incident(session):
     first, created = report(session, key="phone-42-0001")
     again, created_again = report(session, key="phone-42-0001")
     assert created and not created_again and again.id == first.id
+
+
+def test_a_retry_racing_its_first_submission_returns_the_first_incident(session, monkeypatch):
+    first, _ = report(session, key="phone-42-0002")
+    real_replayed, looks = geo.incidents._replayed, []
+
+    def first_look_misses(*args):  # as if the first submission had not committed when the retry looked
+        looks.append(args)
+        return real_replayed(*args) if len(looks) > 1 else None
+
+    monkeypatch.setattr(geo.incidents, "_replayed", first_look_misses)
+    again, created = report(session, key="phone-42-0002")
+    assert len(looks) == 2  # the insert met the first one's key, and the answer is the first one
+    assert not created and again.id == first.id
+    assert (
+        session.scalar(select(func.count()).select_from(Incident).where(Incident.idempotency_key == "phone-42-0002"))
+        == 1
+    )
+
+
+def test_the_intake_answer_is_what_reading_the_incident_back_gives(session):
+    report(session)
+    intake = create_incident(
+        session,
+        DESK,
+        IncidentInput(
+            net="social", category="dispute", title="答复", lon=BENZILAN_SEAT[0] + 0.001, lat=BENZILAN_SEAT[1]
+        ),
+        now=T0 + timedelta(hours=1),
+    )
+    answer, reread = intake.detail, incident_detail(session, intake.incident, now=T0 + timedelta(hours=1))
+    assert answer["suspected_duplicate_of"] and answer["assignee"] and len(answer["chain"]) == 4
+    for detail in (answer, reread):  # the same instants, whatever time zone the database answers in
+        for event in detail["history"]:
+            event["at"] = datetime.fromisoformat(event["at"])
+    assert answer == reread
+
+
+def test_a_refused_report_writes_nothing(session):
+    before = (
+        session.scalar(select(func.count()).select_from(Incident)),
+        session.scalar(select(func.count()).select_from(IncidentEvent)),
+    )
+    with pytest.raises(InvalidInput, match="belongs to the religious net"):
+        report(session, category="religious_site_safety")
+    after = (
+        session.scalar(select(func.count()).select_from(Incident)),
+        session.scalar(select(func.count()).select_from(IncidentEvent)),
+    )
+    assert after == before
 
 
 def test_nearby_report_of_the_same_category_is_flagged(session):

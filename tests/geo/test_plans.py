@@ -114,9 +114,9 @@ def test_activation_reroutes_open_incidents_with_history(session):
     plan = split_plan(session)
     lon, lat = moved_point(plan)
     desk = Principal(0, "desk", Role.DISPATCHER, "533422", ALL)
-    incident, _ = create_incident(
+    incident = create_incident(
         session, desk, IncidentInput(net="social", category="dispute", title="边界测试", lon=lon, lat=lat), now=NOW
-    )
+    ).incident
     assert incident.group_code == GROUP
     preview = plans.impact(session, PLANNER, plan)
     moving = {"ticket": incident.ticket, "title": "边界测试", "from": GROUP, "to": NEW_GROUP}
@@ -137,9 +137,9 @@ def test_a_plan_may_keep_open_incidents_where_they_were(session):
     plan = split_plan(session)
     lon, lat = moved_point(plan)
     desk = Principal(0, "desk", Role.DISPATCHER, "533422", ALL)
-    incident, _ = create_incident(
+    incident = create_incident(
         session, desk, IncidentInput(net="social", category="dispute", title="保留", lon=lon, lat=lat), now=NOW
-    )
+    ).incident
     plans.update_settings(
         session, PLANNER, plan.id, version=plan.version, changes={"reroute_open_incidents": False}, now=NOW
     )
