@@ -9,6 +9,8 @@
         queue: { new: "New", unassigned: "Unassigned", overdue: "Overdue", escalated: "Escalated", suspected_duplicates: "Possible duplicates" },
         status: { reported: "Reported", registered: "Registered", dispatched: "Dispatched", in_progress: "In progress", resolved: "Resolved", closed: "Closed", rejected: "Rejected", duplicate: "Duplicate" },
         priorities: { low: "Low", normal: "Normal", high: "High", urgent: "Urgent" },
+        nets: { social: "Social governance", religious: "Religious affairs", rural: "Rural revitalization" },
+        channels: { patrol: "Grid worker patrol", phone: "Phone call", visit: "Visit", online: "Online", other: "Other" },
         action: { report: "Reported", register: "Register", dispatch: "Dispatch", accept: "Accept", resolve: "Resolve", verify: "Verify & close", reopen: "Reopen", reject: "Reject", duplicate: "Mark duplicate", reassign: "Reassign", escalate: "Escalate", note: "Add note", reroute: "Re-routed by a boundary change" },
         total: "incidents", overdue: "overdue", escalated: "escalated", dup: "possible duplicate",
         note: "Note / reason", worker: "Worker code (reassign)", original: "Original ticket (duplicate)",
@@ -16,11 +18,14 @@
         category: "Category", priority: "Priority", address: "Address", created: "Created",
         newIncident: "New incident here", title: "Title", description: "Description", channel: "Channel",
         net: "Net", submit: "Report", cancel: "Cancel", photos: "Photos", upload: "Upload photo", conflict: "Someone changed this incident first; showing the current state.",
+        network: "The connection failed, so the report may not have arrived. Send it again: it will not be registered twice.",
       }
     : {
         queue: { new: "新案件", unassigned: "未分派", overdue: "逾期", escalated: "已升级", suspected_duplicates: "疑似重复" },
         status: { reported: "信息采集", registered: "案卷建立", dispatched: "任务派遣", in_progress: "任务处理", resolved: "处理反馈", closed: "核查结案", rejected: "不予受理", duplicate: "重复案件" },
         priorities: { low: "低", normal: "一般", high: "高", urgent: "紧急" },
+        nets: { social: "社会治理网", religious: "宗教事务网", rural: "乡村振兴网" },
+        channels: { patrol: "网格员巡查", phone: "群众来电", visit: "来访", online: "网上报送", other: "其他" },
         action: { report: "上报", register: "立案", dispatch: "派遣", accept: "接收", resolve: "办结反馈", verify: "核查结案", reopen: "返工", reject: "不予受理", duplicate: "标记重复", reassign: "改派", escalate: "升级", note: "备注", reroute: "边界调整改派" },
         total: "件", overdue: "逾期", escalated: "已升级", dup: "疑似重复",
         note: "说明 / 理由", worker: "网格员编号（改派）", original: "原案件编号（重复）",
@@ -28,6 +33,7 @@
         category: "类别", priority: "优先级", address: "地址", created: "已登记",
         newIncident: "在此登记新事件", title: "标题", description: "描述", channel: "来源渠道",
         net: "网", submit: "登记", cancel: "取消", photos: "照片", upload: "上传照片", conflict: "该事件已被他人修改，以下为最新状态。",
+        network: "网络中断，上报可能未送达。请再次提交，不会重复登记。",
       };
 
   var state = { map: null, options: null, filters: {}, selected: null };
@@ -180,11 +186,11 @@
     form.innerHTML =
       "<h3>" + T.newIncident + "</h3>" +
       '<p class="meta">' + latlng.lng.toFixed(5) + ", " + latlng.lat.toFixed(5) + "</p>" +
-      "<label>" + T.net + '<select name="net">' + options(nets) + "</select></label>" +
+      "<label>" + T.net + '<select name="net">' + options(nets, function (n) { return T.nets[n] || n; }) + "</select></label>" +
       "<label>" + T.category + '<select name="category"></select></label>' +
       "<label>" + T.title + '<input type="text" name="title" maxlength="200" required></label>' +
       "<label>" + T.priority + '<select name="priority">' + options(state.options.priorities, function (p) { return T.priorities[p]; }) + "</select></label>" +
-      "<label>" + T.channel + '<select name="channel">' + options(state.options.channels) + "</select></label>" +
+      "<label>" + T.channel + '<select name="channel">' + options(state.options.channels, function (c) { return T.channels[c] || c; }) + "</select></label>" +
       "<label>" + T.description + '<textarea name="description" rows="2" maxlength="5000"></textarea></label>' +
       "<label>" + T.reporter + '<input type="text" name="reporter_name" maxlength="50"></label>' +
       '<div class="actions"><button type="submit">' + T.submit + '</button> <button type="button" data-cancel>' + T.cancel + "</button></div>";
@@ -197,17 +203,22 @@
     };
     form.elements.net.addEventListener("change", fillCategories);
     fillCategories();
+    // One key per form: sending again after a lost answer returns the first incident instead of a second one.
+    var idempotencyKey = "console-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+    var showError = function (message) {
+      var old = form.querySelector(".error");
+      if (old) old.remove();
+      form.insertAdjacentHTML("afterbegin", '<p class="error" role="alert">' + esc(message) + "</p>");
+    };
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var body = { lon: latlng.lng, lat: latlng.lat };
       ["net", "category", "title", "priority", "channel", "description", "reporter_name"].forEach(function (name) {
         body[name] = form.elements[name].value;
       });
-      api("POST", "/api/incidents", body).then(function (r) {
+      api("POST", "/api/incidents", body, { "Idempotency-Key": idempotencyKey }).then(function (r) {
         if (!r.ok) {
-          var old = form.querySelector(".error");
-          if (old) old.remove();
-          form.insertAdjacentHTML("afterbegin", '<p class="error" role="alert">' + esc(r.data.error) + "</p>");
+          showError(r.data.error);
           return;
         }
         form.remove();
@@ -215,7 +226,7 @@
         renderDetail(r.data, null);
         loadQueue();
         loadList();
-      });
+      }, function () { showError(T.network); });
     });
     form.querySelector("[data-cancel]").addEventListener("click", function () { form.remove(); });
     var detail = document.getElementById("detail");

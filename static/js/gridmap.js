@@ -215,8 +215,8 @@
   }
 
   /* A JSON call to our API with the session cookie and, when sending a body, the CSRF token. */
-  function api(method, url, body) {
-    var init = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
+  function api(method, url, body, headers) {
+    var init = { method: method, credentials: "same-origin", headers: Object.assign({ Accept: "application/json" }, headers) };
     if (body instanceof FormData) {
       init.headers["X-CSRFToken"] = csrfToken();
       init.body = body;

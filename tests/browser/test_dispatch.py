@@ -14,6 +14,21 @@ pytestmark = [pytest.mark.browser, pytest.mark.db]
 WORKER_GROUP = "533422102001001"  # the demo 'worker' account's group
 
 
+def _open_intake_form_at(page, lon: float, lat: float):
+    """Click the dispatch map at (lon, lat), as a dispatcher reporting there does; return the intake form."""
+    # Hide the incident markers so that the click lands on the map, then zoom to the place.
+    for label in page.locator(".leaflet-control-layers label", has_text="事件").all():
+        label.locator("input").uncheck()
+    map_id = page.locator(".folium-map").get_attribute("id")
+    # (Return nothing: Playwright would serialise the whole map object.)
+    page.evaluate(f"window[{map_id!r}].setView([{lat}, {lon}], 15, {{animate: false}}) && null")
+    page.wait_for_timeout(300)
+    point = page.evaluate(f"window[{map_id!r}].latLngToContainerPoint([{lat}, {lon}])")
+    box = page.locator(".folium-map").bounding_box()
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    return page.locator("#intake")
+
+
 def test_dispatcher_to_worker_to_closure(app, browser, offline_page, live_server, artifacts):
     with app.app_context():
         outline = db.session.scalar(
@@ -30,18 +45,7 @@ def test_dispatcher_to_worker_to_closure(app, browser, offline_page, live_server
     sign_in(page, live_server, "dispatcher")
     page.goto(live_server + "/dispatch")
     page.wait_for_selector("#incident-list li")
-    # Hide the incident markers so that the click lands on the map, then zoom to the group.
-    for label in page.locator(".leaflet-control-layers label", has_text="事件").all():
-        label.locator("input").uncheck()
-    map_id = page.locator(".folium-map").get_attribute("id")
-    # (Return nothing: Playwright would serialise the whole map object.)
-    page.evaluate(f"window[{map_id!r}].setView([{spot.y}, {spot.x}], 15, {{animate: false}}) && null")
-    page.wait_for_timeout(300)
-    point = page.evaluate(f"window[{map_id!r}].latLngToContainerPoint([{spot.y}, {spot.x}])")
-    box = page.locator(".folium-map").bounding_box()
-    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
-
-    intake = page.locator("#intake")
+    intake = _open_intake_form_at(page, spot.x, spot.y)
     intake.locator("select[name=net]").select_option("social")
     intake.locator("select[name=category]").select_option("dispute")
     intake.locator("input[name=title]").fill("浏览器测试：草场纠纷")
@@ -132,3 +136,39 @@ def test_a_second_dispatcher_sees_the_conflict_and_the_current_state(offline_pag
     assert "已被他人修改" in page.locator("#detail").inner_text()
     assert log.blocked == []
     assert [e for e in log.errors if "409" not in e] == []
+
+
+def test_a_report_whose_answer_was_lost_is_sent_again_without_a_duplicate(app, offline_page, live_server, artifacts):
+    page, log = offline_page
+    sign_in(page, live_server, "dispatcher")
+    page.goto(live_server + "/dispatch")
+    page.wait_for_selector("#incident-list li")
+    keys = []
+
+    def lose_the_first_answer(route):
+        if route.request.method != "POST":
+            route.fallback()
+            return
+        keys.append(route.request.headers.get("idempotency-key"))
+        if len(keys) == 1:
+            route.fetch()  # the server registers the report...
+            route.abort()  # ...and the answer is lost on the way back
+        else:
+            route.fallback()
+
+    page.route("**/api/incidents", lose_the_first_answer)
+    intake = _open_intake_form_at(page, 99.2991, 28.2446)
+    intake.locator("select[name=net]").select_option("social")
+    intake.locator("select[name=category]").select_option("dispute")
+    intake.locator("input[name=title]").fill("浏览器测试：回执丢失")
+    intake.locator("button[type=submit]").click()
+    intake.locator(".error", has_text="不会重复登记").wait_for()
+    page.screenshot(path=artifacts / "dispatch-intake-answer-lost.png")
+    intake.locator("button[type=submit]").click()
+    page.locator("#incident-detail").wait_for()
+
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
+    with app.app_context():
+        tickets = db.session.scalars(select(Incident.ticket).where(Incident.title == "浏览器测试：回执丢失")).all()
+    assert tickets == [page.locator("#incident-detail").get_attribute("data-ticket")]
+    assert log.blocked == []
