@@ -80,30 +80,37 @@ class Principal:
 
     def require_role(self, *roles: Role) -> None:
         if self.role not in roles:
-            raise AccessDenied(f"this needs one of the roles {', '.join(roles)}; you are {self.role}")
+            raise AccessDenied("this needs one of the roles {roles}; you are {role}", roles=list(roles), role=self.role)
 
     def require_net(self, net: Net | str) -> None:
         if not self.has_net(net):
-            raise AccessDenied(f"this needs the {net} net")
+            raise AccessDenied("this needs the {net} net", net=str(net))
 
 
 def _validate_nets(nets: list[str]) -> list[str]:
     known = {net.value for net in Net}
     unknown = [net for net in nets if net not in known]
     if unknown or not nets:
-        raise InvalidInput(f"nets must be one or more of {', '.join(sorted(known))}; got {nets}", field="nets")
+        raise InvalidInput(
+            "nets must be one or more of {choices}; got {value}",
+            field="nets",
+            choices=", ".join(sorted(known)),
+            value=nets,
+        )
     return sorted(set(nets))
 
 
 def _validate_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters", field="password")
+        raise InvalidInput(
+            "password must have at least {limit} characters", field="password", limit=MIN_PASSWORD_LENGTH
+        )
 
 
 def _grid(session: Session, code: str) -> Grid:
     grid = session.scalar(select(Grid).where(Grid.code == code))
     if grid is None:
-        raise InvalidInput(f"no grid with code {code!r}", field="jurisdiction")
+        raise InvalidInput("no grid with code {code!r}", field="jurisdiction", code=code)
     return grid
 
 
@@ -122,7 +129,7 @@ def _snapshot(user: User) -> dict:
 def get_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"no user {username!r}")
+        raise NotFound("no user {username!r}", username=username)
     return user
 
 
@@ -144,18 +151,23 @@ def create_user(
     if not _USERNAME.match(username):
         raise InvalidInput("username must be 3-50 lowercase letters, digits, '.', '_' or '-'", field="username")
     if session.scalar(select(User.id).where(User.username == username)):
-        raise InvalidInput(f"username {username!r} is taken", field="username")
+        raise InvalidInput("username {username!r} is taken", field="username", username=username)
     try:
         role_value = Role(role)
     except ValueError:
-        raise InvalidInput(f"role must be one of {', '.join(r.value for r in Role)}", field="role") from None
+        raise InvalidInput(
+            "{field} must be one of {choices}, got {value!r}",
+            field="role",
+            choices=", ".join(Role),
+            value=str(role)[:40],
+        ) from None
     _validate_password(password)
     grid = _grid(session, jurisdiction)
     worker = None
     if worker_code:
         worker = session.scalar(select(GridWorker).where(GridWorker.code == worker_code))
         if worker is None:
-            raise InvalidInput(f"no grid worker {worker_code!r}", field="worker")
+            raise InvalidInput("no grid worker {code!r}", field="worker", code=worker_code)
         grid = session.get(Grid, worker.grid_id) or grid
     elif role_value is Role.GRID_WORKER:
         raise InvalidInput("a grid worker account must name its grid worker record", field="worker")
@@ -202,7 +214,12 @@ def update_user(
         try:
             user.role = Role(role).value
         except ValueError:
-            raise InvalidInput(f"role must be one of {', '.join(r.value for r in Role)}", field="role") from None
+            raise InvalidInput(
+                "{field} must be one of {choices}, got {value!r}",
+                field="role",
+                choices=", ".join(Role),
+                value=str(role)[:40],
+            ) from None
     if jurisdiction is not None:
         user.jurisdiction = _grid(session, jurisdiction)
     if nets is not None:

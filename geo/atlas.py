@@ -23,7 +23,9 @@ def parse_level(value: str | None) -> GridLevel:
         return GridLevel((value or "").strip().lower())
     except ValueError:
         choices = ", ".join(level.value for level in GridLevel)
-        raise InvalidInput(f"parameter 'level' must be one of {choices}, got {value!r}", field="level") from None
+        raise InvalidInput(
+            "{field} must be one of {choices}, got {value!r}", field="level", choices=choices, value=str(value)[:40]
+        ) from None
 
 
 def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
@@ -36,7 +38,7 @@ def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
     try:
         west, south, east, north = (float(p) for p in parts)
     except ValueError:
-        raise InvalidInput(f"parameter 'bbox' must hold four numbers, got {value[:80]!r}", field="bbox") from None
+        raise InvalidInput("{field} must hold four numbers, got {value!r}", field="bbox", value=value[:80]) from None
     if not all(math.isfinite(v) for v in (west, south, east, north)):
         raise InvalidInput("parameter 'bbox' must hold finite numbers", field="bbox")
     if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
@@ -64,7 +66,9 @@ def parse_net(value: str | None) -> Net | None:
         return Net(value)
     except ValueError:
         choices = ", ".join(net.value for net in Net)
-        raise InvalidInput(f"parameter 'net' must be one of {choices}, got {value[:40]!r}", field="net") from None
+        raise InvalidInput(
+            "{field} must be one of {choices}, got {value!r}", field="net", choices=choices, value=value[:40]
+        ) from None
 
 
 def grid_layer_geojson(
@@ -176,7 +180,7 @@ def grid_detail(session: Session, code: str, principal: Principal) -> dict:
     """
     grid = session.scalar(select(Grid).where(Grid.code == code, principal.scope(Grid.code)))
     if grid is None:
-        raise NotFound(f"no grid {code[:20]!r} in your jurisdiction")
+        raise NotFound("no grid {code!r} in your jurisdiction", code=code[:20])
     branch = session.scalar(select(PartyBranch).where(PartyBranch.grid_id == grid.id))
     children = session.execute(select(Grid.code, Grid.name_zh).where(Grid.parent_id == grid.id).order_by(Grid.code))
     return {

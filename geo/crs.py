@@ -180,18 +180,20 @@ def from_metric(geometry: Any) -> Any:
 def parse_geometry(value: object, name: str = "geometry") -> shapely.Geometry:
     """A GeoJSON geometry in WGS-84 degrees; refuse anything else with a message naming the problem."""
     if not isinstance(value, dict) or "type" not in value:
-        raise InvalidInput(f"{name} must be a GeoJSON geometry object", field=name)
+        raise InvalidInput("{field} must be a GeoJSON geometry object", field=name)
     try:
         geometry = shapely.geometry.shape(value)
     except Exception as error:  # shapely raises several kinds for malformed coordinates
-        raise InvalidInput(f"{name} is not a valid GeoJSON geometry: {error}", field=name) from None
+        raise InvalidInput("{field} is not a valid GeoJSON geometry: {error}", field=name, error=str(error)) from None
     if geometry.is_empty:
-        raise InvalidInput(f"{name} is empty", field=name)
+        raise InvalidInput("{field} is empty", field=name)
     xmin, ymin, xmax, ymax = geometry.bounds
     if not (-180 <= xmin <= xmax <= 180 and -90 <= ymin <= ymax <= 90):
         raise InvalidInput(
-            f"{name} has coordinates up to ({xmax:.0f}, {ymax:.0f}), which are not degrees: "
+            "{field} has coordinates up to ({x:.0f}, {y:.0f}), which are not degrees: "
             "send WGS-84 longitude/latitude, not projected metres",
             field=name,
+            x=xmax,
+            y=ymax,
         )
     return geometry

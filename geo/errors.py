@@ -6,15 +6,29 @@ from dataclasses import dataclass
 
 
 class GridError(Exception):
-    """Base of every error a user can act on; ``status`` is the HTTP status it maps to."""
+    """Base of every error a user can act on; ``status`` is the HTTP status it maps to.
+
+    ``message`` is English. Where it is a template, such as ``"{field} is
+    required"``, its values come as keyword ``params`` (``field`` always is one):
+    the web layer then shows the template in the page's language with the values
+    filled in, and ``message`` holds the English text.
+    """
 
     status = 400
 
-    def __init__(self, message: str, *, field: str | None = None, details: object = None):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, field: str | None = None, details: object = None, **params: object):
+        self.template = message
+        self.params = {"field": field, **params} if params or "{field}" in message else {}
+        self.message = (
+            message.format(**{name: _english(value) for name, value in self.params.items()}) if self.params else message
+        )
+        super().__init__(self.message)
         self.field = field
         self.details = details
+
+
+def _english(value: object) -> object:
+    return ", ".join(map(str, value)) if isinstance(value, list | tuple) else value
 
 
 class InvalidInput(GridError):

@@ -194,11 +194,13 @@ class HotspotQuery:
 
     def check(self) -> None:
         if self.until < self.since:
-            raise InvalidInput(f"the range ends ({self.until}) before it starts ({self.since})", field="until")
+            raise InvalidInput(
+                "the range ends ({until}) before it starts ({since})", field="until", until=self.until, since=self.since
+            )
         if (self.until - self.since).days > MAX_RANGE_DAYS:
-            raise InvalidInput(f"choose at most {MAX_RANGE_DAYS} days", field="until")
+            raise InvalidInput("choose at most {limit} days", field="until", limit=MAX_RANGE_DAYS)
         if self.net and self.net not in [n.value for n in Net]:
-            raise InvalidInput(f"unknown net {self.net[:20]!r}", field="net")
+            raise InvalidInput("unknown net {value!r}", field="net", value=self.net[:20])
 
 
 def year_before(day: date) -> date:

@@ -221,28 +221,36 @@ def _choice(enum: type[StrEnum], value: str, field: str) -> str:
         return enum(value).value
     except ValueError:
         choices = ", ".join(member.value for member in enum)
-        raise InvalidInput(f"{field} must be one of {choices}, got {str(value)[:40]!r}", field=field) from None
+        raise InvalidInput(
+            "{field} must be one of {choices}, got {value!r}", field=field, choices=choices, value=str(value)[:40]
+        ) from None
 
 
 def _text(value: object, field: str, required: bool = False) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise InvalidInput(f"{field} must be text", field=field)
+        raise InvalidInput("{field} must be text", field=field)
     value = value.strip()
     if required and not value:
-        raise InvalidInput(f"{field} is required", field=field)
+        raise InvalidInput("{field} is required", field=field)
     if len(value) > LIMITS[field]:
-        raise InvalidInput(f"{field} is longer than {LIMITS[field]} characters", field=field)
+        raise InvalidInput("{field} is longer than {limit} characters", field=field, limit=LIMITS[field])
     return value
 
 
 def _category(session: Session, code: str, net: str) -> IncidentCategory:
     category = session.scalar(select(IncidentCategory).where(IncidentCategory.code == code))
     if category is None or not category.is_active:
-        raise InvalidInput(f"unknown category {str(code)[:40]!r}", field="category")
+        raise InvalidInput("unknown category {code!r}", field="category", code=str(code)[:40])
     if category.net != net:
-        raise InvalidInput(f"category {code} belongs to the {category.net} net, not {net}", field="category")
+        raise InvalidInput(
+            "category {code} belongs to the {net} net, not {other}",
+            field="category",
+            code=code,
+            net=category.net,
+            other=net,
+        )
     return category
 
 
@@ -483,9 +491,9 @@ def create_incident(
             return replay
     net = _choice(Net, data.net, "net")
     if not principal.has_net(net):
-        raise AccessDenied(f"you do not hold the {net} net")
+        raise AccessDenied("you do not hold the {net} net", net=net)
     if not isinstance(data.category, str) or len(data.category) > 40:
-        raise InvalidInput(f"unknown category {str(data.category)[:40]!r}", field="category")
+        raise InvalidInput("unknown category {code!r}", field="category", code=str(data.category)[:40])
     title = _text(data.title, "title", required=True)
     description = _text(data.description, "description")
     address = _text(data.address, "address")
@@ -500,7 +508,12 @@ def create_incident(
     try:
         source = SourceCRS(str(data.crs).lower())
     except ValueError:
-        raise InvalidInput(f"crs must be one of wgs84, gcj02, bd09, got {str(data.crs)[:20]!r}", field="crs") from None
+        raise InvalidInput(
+            "{field} must be one of {choices}, got {value!r}",
+            field="crs",
+            choices="wgs84, gcj02, bd09",
+            value=str(data.crs)[:20],
+        ) from None
     lon, lat = parse_coordinates(str(data.lon), str(data.lat))
     lon, lat = (float(v) for v in to_wgs84(lon, lat, source))
     try:
@@ -508,8 +521,13 @@ def create_incident(
     except NotFound:
         raise InvalidInput("the point lies outside your jurisdiction", field="lon") from None
     if not place.inside_county:
-        where = f" (it is in {place.neighbour_county['name_zh']})" if place.neighbour_county else ""
-        raise InvalidInput(f"the point lies outside Deqin County{where}", field="lon")
+        if place.neighbour_county:
+            raise InvalidInput(
+                "the point lies outside Deqin County (it is in {county})",
+                field="lon",
+                county=place.neighbour_county["name_zh"],
+            )
+        raise InvalidInput("the point lies outside Deqin County", field="lon")
     group = place.chain[-1]
     assignee = _route_in_chain(place.chain, net, now.date())
     values = {
@@ -542,7 +560,7 @@ def create_incident(
         if idempotency_key is not None and (replay := _replayed(session, principal, idempotency_key)):
             return replay  # a concurrent retry of the same report got there first
         _category(session, data.category, net)  # names what is wrong with the category
-        raise InvalidInput(f"category {data.category!r} cannot be reported", field="category")
+        raise InvalidInput("category {code!r} cannot be reported", field="category", code=data.category)
     incident = Incident(
         **values,
         id=written.id,
@@ -596,14 +614,14 @@ def get_incident(session: Session, principal: Principal, ticket: str) -> Inciden
     """Return the incident ``ticket`` if the caller may see it (else NotFound, as if absent)."""
     incident = session.scalar(select(Incident).where(Incident.ticket == ticket, visible(principal)))
     if incident is None:
-        raise NotFound(f"no incident {ticket[:30]!r} in your jurisdiction")
+        raise NotFound("no incident {ticket!r} in your jurisdiction", ticket=ticket[:30])
     return incident
 
 
 def _worker_by_code(session: Session, code: str) -> GridWorker:
     worker = session.scalar(select(GridWorker).where(GridWorker.code == code))
     if worker is None:
-        raise InvalidInput(f"no grid worker {code[:20]!r}", field="worker")
+        raise InvalidInput("no grid worker {code!r}", field="worker", code=code[:20])
     return worker
 
 
@@ -615,7 +633,7 @@ def _check_allowed(principal: Principal, step: Action, incident: Incident, doing
         and incident.assignee.code == principal.worker_code
     )
     if principal.role not in step.roles and not (step.assignee_may and is_assignee):
-        raise AccessDenied(f"a {principal.role} cannot {doing} this incident")
+        raise AccessDenied("a {role} cannot {action} this incident", role=principal.role, action=doing)
 
 
 def apply_action(
@@ -639,18 +657,28 @@ def apply_action(
     now = now or now_utc()
     step = ACTIONS.get(action)
     if step is None:
-        raise InvalidInput(f"unknown action {action[:30]!r}; one of {', '.join(ACTIONS)}", field="action")
+        raise InvalidInput(
+            "unknown action {value!r}; one of {choices}", field="action", value=action[:30], choices=", ".join(ACTIONS)
+        )
     incident = get_incident(session, principal, ticket)
     if incident.version != version:
         raise StaleVersion(
-            f"incident {ticket} changed since you read it (version {version}, now {incident.version})",
+            "incident {ticket} changed since you read it (version {version}, now {current})",
             details=incident_detail(session, incident),
+            ticket=ticket,
+            version=version,
+            current=incident.version,
         )
     _check_allowed(principal, step, incident, action)
     before = incident.status
     if Status(before) not in step.sources:
-        allowed = ", ".join(name for name, a in ACTIONS.items() if Status(before) in a.sources)
-        raise InvalidTransition(f"cannot {action} an incident that is {before}; possible now: {allowed}")
+        allowed = [name for name, a in ACTIONS.items() if Status(before) in a.sources]
+        raise InvalidTransition(
+            "cannot {action} an incident that is {status}; possible now: {allowed}",
+            action=action,
+            status=before,
+            allowed=allowed,
+        )
     note = _text(note, "note")
     data: dict = {}
     if step.target is not None:
@@ -667,10 +695,12 @@ def apply_action(
             raise InvalidInput("a reassignment needs a reason in note", field="note")
         target = _worker_by_code(session, worker or "")
         if incident.net not in target.nets:
-            raise InvalidInput(f"worker {target.code} does not serve the {incident.net} net", field="worker")
+            raise InvalidInput(
+                "worker {code} does not serve the {net} net", field="worker", code=target.code, net=incident.net
+            )
         target_code = session.scalar(select(Grid.code).where(Grid.id == target.grid_id)) or ""
         if not incident.group_code.startswith(target_code) or not principal.covers(target_code):
-            raise InvalidInput(f"worker {target.code} does not answer for this place", field="worker")
+            raise InvalidInput("worker {code} does not answer for this place", field="worker", code=target.code)
         data = {"from": incident.assignee.code if incident.assignee else None, "to": target.code}
         incident.assignee = target
     if action == "escalate":
@@ -687,7 +717,9 @@ def apply_action(
         session.flush()
     except StaleDataError:
         session.rollback()
-        raise StaleVersion(f"incident {ticket} was changed at the same moment; reload and try again") from None
+        raise StaleVersion(
+            "incident {ticket} was changed at the same moment; reload and try again", ticket=ticket
+        ) from None
     return incident
 
 
@@ -954,13 +986,15 @@ def add_attachment(
     now = now or now_utc()
     incident = get_incident(session, principal, ticket)
     step = ACTIONS["note"]  # who may add a note may add a photo, in the same statuses
-    _check_allowed(principal, step, incident, "add photos to")
+    _check_allowed(principal, step, incident, "attach")
     if Status(incident.status) not in step.sources:
-        raise InvalidTransition(f"cannot add photos to an incident that is {incident.status}")
+        raise InvalidTransition("cannot add photos to an incident that is {status}", status=incident.status)
     if not data:
         raise InvalidInput("the file is empty", field="file")
     if len(data) > MAX_ATTACHMENT_BYTES:
-        raise AttachmentTooLarge(f"the file is larger than {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB", field="file")
+        raise AttachmentTooLarge(
+            "the file is larger than {limit} MB", field="file", limit=MAX_ATTACHMENT_BYTES // (1024 * 1024)
+        )
     content_type = _image_type(data)
     if content_type is None:
         raise UnsupportedAttachment("only photos (JPEG, PNG or WebP) can be attached", field="file")
@@ -968,7 +1002,7 @@ def add_attachment(
         select(func.count()).select_from(IncidentAttachment).where(IncidentAttachment.incident_id == incident.id)
     )
     if (count or 0) >= MAX_ATTACHMENTS:
-        raise InvalidInput(f"an incident holds at most {MAX_ATTACHMENTS} photos", field="file")
+        raise InvalidInput("an incident holds at most {limit} photos", field="file", limit=MAX_ATTACHMENTS)
     name = (filename or "photo").replace("\\", "/").rsplit("/", 1)[-1].strip()[:200] or "photo"
     attachment = IncidentAttachment(
         incident_id=incident.id,
@@ -995,5 +1029,5 @@ def get_attachment(session: Session, principal: Principal, ticket: str, attachme
         )
     )
     if attachment is None:
-        raise NotFound(f"no attachment {attachment_id} on {ticket}")
+        raise NotFound("no attachment {attachment} on {ticket}", attachment=attachment_id, ticket=ticket)
     return attachment

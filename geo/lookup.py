@@ -100,22 +100,24 @@ def parse_coordinates(lon_text: str | None, lat_text: str | None) -> tuple[float
     values = {}
     for name, raw in (("lon", lon_text), ("lat", lat_text)):
         if raw is None or raw.strip() == "":
-            raise InvalidInput(f"parameter {name!r} is required (decimal degrees, WGS-84)", field=name)
+            raise InvalidInput("{field} is required (decimal degrees, WGS-84)", field=name)
         try:
             value = float(raw)
         except ValueError:
-            raise InvalidInput(f"parameter {name!r} must be a number, got {raw[:40]!r}", field=name) from None
+            raise InvalidInput("{field} must be a number, got {value!r}", field=name, value=raw[:40]) from None
         if not math.isfinite(value):
-            raise InvalidInput(f"parameter {name!r} must be a finite number, got {raw[:40]!r}", field=name)
+            raise InvalidInput("{field} must be a finite number, got {value!r}", field=name, value=raw[:40])
         values[name] = value
     lon, lat = values["lon"], values["lat"]
     west, south, east, north = _REGION
     if west <= lat <= east and south <= lon <= north:
-        raise InvalidInput(f"lon={lon} and lat={lat} look swapped: Deqin lies near lon 99, lat 28", field="lon")
+        raise InvalidInput(
+            "lon={lon} and lat={lat} look swapped: Deqin lies near lon 99, lat 28", field="lon", lon=lon, lat=lat
+        )
     if not -180 <= lon <= 180:
-        raise InvalidInput(f"parameter 'lon' must be between -180 and 180, got {lon}", field="lon")
+        raise InvalidInput("{field} must be between -180 and 180, got {value}", field="lon", value=lon)
     if not -90 <= lat <= 90:
-        raise InvalidInput(f"parameter 'lat' must be between -90 and 90, got {lat}", field="lat")
+        raise InvalidInput("{field} must be between -90 and 90, got {value}", field="lat", value=lat)
     return lon, lat
 
 

@@ -63,12 +63,12 @@ class StaleZone(GridError):
 def _month_day(text: object, field: str) -> tuple[int, int]:
     match = _MONTH_DAY.match(text) if isinstance(text, str) else None
     if not match:
-        raise InvalidInput(f"{field} must be a month-day like 04-25, got {str(text)[:20]!r}", field=field)
+        raise InvalidInput("{field} must be a month-day like 04-25, got {value!r}", field=field, value=str(text)[:20])
     month, day = int(match[1]), int(match[2])
     try:
         date(2024, month, day)  # a leap year, so 02-29 is a real day
     except ValueError:
-        raise InvalidInput(f"{field} {text} is not a day of the year", field=field) from None
+        raise InvalidInput("{field} {value} is not a day of the year", field=field, value=text) from None
     return month, day
 
 
@@ -87,7 +87,9 @@ def parse_windows(raw: object) -> list[dict]:
     windows = []
     for index, window in enumerate(raw):
         if not isinstance(window, dict):
-            raise InvalidInput(f"window {index + 1} must be an object with start and end", field="windows")
+            raise InvalidInput(
+                "window {number} must be an object with start and end", field="windows", number=index + 1
+            )
         _month_day(window.get("start"), "windows.start")
         _month_day(window.get("end"), "windows.end")
         windows.append({"start": window["start"], "end": window["end"]})
@@ -103,7 +105,7 @@ def parse_overrides(raw: object) -> dict:
     overrides: dict = {}
     for year, window in raw.items():
         if not (isinstance(year, str) and year.isdigit() and len(year) == 4):
-            raise InvalidInput(f"override year {str(year)[:10]!r} must be four digits", field="overrides")
+            raise InvalidInput("override year {year!r} must be four digits", field="overrides", year=str(year)[:10])
         if window is None:
             overrides[year] = None
             continue
@@ -112,14 +114,22 @@ def parse_overrides(raw: object) -> dict:
             end = date.fromisoformat(window["end"])
         except (KeyError, TypeError, ValueError):
             raise InvalidInput(
-                f"override {year} needs start and end dates like {year}-05-10", field="overrides"
+                "override {year} needs start and end dates like {year}-05-10", field="overrides", year=year
             ) from None
         if start.year != int(year):
-            raise InvalidInput(f"override {year} must start in {year}, not on {start}", field="overrides")
+            raise InvalidInput(
+                "override {year} must start in {year}, not on {start}", field="overrides", year=year, start=start
+            )
         if end < start:
-            raise InvalidInput(f"override {year} ends ({end}) before it starts ({start})", field="overrides")
+            raise InvalidInput(
+                "override {year} ends ({end}) before it starts ({start})",
+                field="overrides",
+                year=year,
+                end=end,
+                start=start,
+            )
         if (end - start).days > 366:
-            raise InvalidInput(f"override {year} is longer than a year", field="overrides")
+            raise InvalidInput("override {year} is longer than a year", field="overrides", year=year)
         overrides[year] = {"start": start.isoformat(), "end": end.isoformat()}
     return overrides
 
@@ -179,14 +189,19 @@ def _check_zone(data: ZoneInput) -> None:
     if not data.name_zh.strip():
         raise InvalidInput("give the zone a name", field="name_zh")
     if data.kind not in [k.value for k in ZoneKind]:
-        raise InvalidInput(f"kind must be one of {', '.join(k.value for k in ZoneKind)}", field="kind")
+        raise InvalidInput(
+            "{field} must be one of {choices}, got {value!r}",
+            field="kind",
+            choices=", ".join(ZoneKind),
+            value=str(data.kind)[:40],
+        )
     problems = geometry_problems(data.geometry, None)
     if problems:
         where = f" at {problems[0].where}" if problems[0].where else ""
-        raise InvalidInput(f"geometry: {problems[0].message}{where}", field="geometry")
+        raise InvalidInput("{field}: {problem}", field="geometry", problem=problems[0].message + where)
     low, high = data.altitude_min_m, data.altitude_max_m
     if low is not None and high is not None and low > high:
-        raise InvalidInput(f"altitude band {low}–{high} m is upside down", field="altitude_min_m")
+        raise InvalidInput("altitude band {low}–{high} m is upside down", field="altitude_min_m", low=low, high=high)
 
 
 def _placement(session: Session, geometry: shapely.Geometry) -> tuple[str, bool, list[str], bool]:
@@ -241,7 +256,11 @@ def create_zone(
     overrides = parse_overrides(data.overrides)
     code, border, neighbours, crosses = _placement(session, data.geometry)
     if not (principal.covers(code) or code.startswith(principal.jurisdiction_code)):
-        raise AccessDenied(f"the zone lies in grid {code}, outside your jurisdiction {principal.jurisdiction_code}")
+        raise AccessDenied(
+            "the zone lies in grid {code}, outside your jurisdiction {jurisdiction}",
+            code=code,
+            jurisdiction=principal.jurisdiction_code,
+        )
     zone = SeasonalZone(
         name_zh=data.name_zh.strip(),
         name_en=data.name_en.strip(),
@@ -280,8 +299,11 @@ def update_zone(
     zone = get_zone(session, principal, zone_id)
     if zone.version != version:
         raise StaleZone(
-            f"zone {zone.id} changed since you read it (version {version}, now {zone.version})",
+            "zone {zone} changed since you read it (version {version}, now {current})",
             details=zone_summary(zone),
+            zone=zone.id,
+            version=version,
+            current=zone.version,
         )
     before = zone_summary(zone)
     if "windows" in changes:
@@ -296,7 +318,7 @@ def update_zone(
         _check_zone(data)
         code, border, neighbours, crosses = _placement(session, data.geometry)
         if not principal.covers(code):
-            raise AccessDenied(f"the new outline lies in grid {code}, outside your jurisdiction")
+            raise AccessDenied("the new outline lies in grid {code}, outside your jurisdiction", code=code)
         zone.geom = from_shape(as_multipolygon(data.geometry), srid=4326)
         zone.area_code, zone.is_border, zone.border_with, zone.crosses_county_line = code, border, neighbours, crosses
     _check_zone(
@@ -337,7 +359,7 @@ def _in_or_above(principal: Principal, code_column):
 def get_zone(session: Session, principal: Principal, zone_id: int) -> SeasonalZone:
     zone = session.scalar(select(SeasonalZone).where(SeasonalZone.id == zone_id, visible_zones(principal)))
     if zone is None:
-        raise NotFound(f"no zone {zone_id}")
+        raise NotFound("no zone {zone}", zone=zone_id)
     return zone
 
 
@@ -451,7 +473,12 @@ def add_site(
     principal.require_role(*ZONE_EDITORS)
     zone = get_zone(session, principal, zone_id)
     if kind not in [k.value for k in SiteKind]:
-        raise InvalidInput(f"kind must be one of {', '.join(k.value for k in SiteKind)}", field="kind")
+        raise InvalidInput(
+            "{field} must be one of {choices}, got {value!r}",
+            field="kind",
+            choices=", ".join(SiteKind),
+            value=str(kind)[:40],
+        )
     site = ZoneSite(zone=zone, kind=kind, name=name, geom=from_shape(shapely.Point(lon, lat), srid=4326))
     session.add(site)
     session.flush()
@@ -477,7 +504,7 @@ def create_task(
     principal.require_role(*PATROL_LEADERS)
     team = session.get(PatrolTeam, team_id)
     if team is None or not _visible_zone(session, principal, team.zone_id):
-        raise NotFound(f"no team {team_id}", field="team_id")
+        raise NotFound("no team {team}", field="team_id", team=team_id)
     if ends_at <= starts_at:
         raise InvalidInput("the visit window ends before it starts", field="ends_at")
     if zone_id is not None:
@@ -573,7 +600,7 @@ def check_in(
         )
     )
     if task is None:
-        raise NotFound(f"no patrol task {task_id}")
+        raise NotFound("no patrol task {task}", task=task_id)
     point = shapely.Point(lon, lat)
     distance = float(shapely.distance(to_metric(point), to_metric(to_shape(task.target))))
     checkin = CheckIn(

@@ -14,12 +14,13 @@ from geo.incidents import Status
 from geo.models import Net, Role
 from routes import access, admin, api, auth, dispatch, incidents, map_page, patrol, plan
 from routes.access import wants_json
+from routes.errors import localized_message
 
 
 def _grid_error(error: GridError):
     if not wants_json():
-        return error.message, error.status
-    body: dict = {"error": error.message}
+        return localized_message(error), error.status
+    body: dict = {"error": localized_message(error)}
     if error.field:
         body["field"] = error.field
     if error.details is not None:

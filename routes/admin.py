@@ -26,7 +26,9 @@ def _date_arg(name: str) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise InvalidInput(f"parameter {name!r} must be a date like 2026-06-01, got {raw[:20]!r}", field=name) from None
+        raise InvalidInput(
+            "{field} must be a date like 2026-06-01, got {value!r}", field=name, value=raw[:20]
+        ) from None
 
 
 def _page_arg() -> int:

@@ -35,16 +35,18 @@ def _generation_arg() -> int | None:
         try:
             parsed = date.fromisoformat(day)
         except ValueError:
-            raise InvalidInput(f"parameter 'at' must be a date like 2025-06-01, got {day[:40]!r}", field="at") from None
+            raise InvalidInput(
+                "{field} must be a date like 2026-06-01, got {value!r}", field="at", value=day[:40]
+            ) from None
         generation = generation_as_of(db.session, parsed)
         if generation is None:
-            raise InvalidInput(f"no grid boundaries were in force on {parsed}", field="at")
+            raise InvalidInput("no grid boundaries were in force on {day}", field="at", day=parsed)
         return generation
     raw = request.args.get("generation")
     if raw is None or raw == "":
         return None
     if not raw.isdigit():
-        raise InvalidInput(f"parameter 'generation' must be a positive integer, got {raw[:40]!r}", field="generation")
+        raise InvalidInput("{field} must be a positive integer, got {value!r}", field="generation", value=raw[:40])
     return int(raw)
 
 

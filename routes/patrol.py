@@ -251,7 +251,9 @@ def _day_arg(name: str, default: date | None) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise InvalidInput(f"{name} must be a date like 2026-06-15, got {raw[:20]!r}", field=name) from None
+        raise InvalidInput(
+            "{field} must be a date like 2026-06-01, got {value!r}", field=name, value=raw[:20]
+        ) from None
 
 
 @pages.get("/patrol")

@@ -200,7 +200,9 @@ def plan_upload(plan_id: int):
         raise InvalidInput("send the plan version you read in the field 'version'", field="version")
     crs = request.form.get("crs") or SourceCRS.WGS84.value
     if crs not in [c.value for c in SourceCRS]:
-        raise InvalidInput(f"crs must be one of {', '.join(c.value for c in SourceCRS)}", field="crs")
+        raise InvalidInput(
+            "{field} must be one of {choices}, got {value!r}", field="crs", choices=", ".join(SourceCRS), value=crs[:20]
+        )
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / (secure_filename(upload.filename) or "upload")
         upload.save(path)
@@ -291,7 +293,7 @@ def generation_export(args, generation_id: int):
     """A generation's outlines: GeoPackage with one layer per level, or GeoJSON of one level (default group)."""
     current_principal().require_role(*PLANNING)
     if db.session.get(Generation, generation_id) is None:
-        raise NotFound(f"no generation {generation_id}")
+        raise NotFound("no generation {generation}", generation=generation_id)
     levels = [GridLevel(args["level"])] if args["level"] else list(GridLevel)
     if args["format"] == "geojson" and not args["level"]:
         levels = [GridLevel.GROUP]

@@ -77,9 +77,9 @@ def test_point_far_away_has_no_neighbour_but_a_nearest_grid(session):
 @pytest.mark.parametrize(
     ("lon", "lat", "message"),
     [
-        (None, "28.2", "'lon' is required"),
-        ("99.3", "", "'lat' is required"),
-        ("abc", "28.2", "'lon' must be a number"),
+        (None, "28.2", "lon is required"),
+        ("99.3", "", "lat is required"),
+        ("abc", "28.2", "lon must be a number"),
         ("99.3", "nan", "finite"),
         ("inf", "28.2", "finite"),
         ("28.2446", "99.2991", "look swapped"),

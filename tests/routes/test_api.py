@@ -87,11 +87,18 @@ def test_lookup_outside_the_county_names_the_neighbour(client):
     ],
 )
 def test_lookup_bad_input_is_a_400_naming_the_field(client, query, field, fragment):
-    response = client.get(f"/api/lookup?{query}")
+    response = client.get(f"/api/lookup?{query}&lang=en")
     assert response.status_code == 400
     body = response.get_json()
     assert body["field"] == field
     assert fragment in body["error"]
+
+
+def test_errors_speak_the_page_language(client):
+    body = client.get("/api/lookup?lon=x&lat=28").get_json()
+    assert (body["field"], body["error"]) == ("lon", "经度须为数字，收到 'x'")
+    swapped = client.get("/api/lookup?lon=28.24&lat=99.29").get_json()["error"]
+    assert swapped == "经度 28.24 与纬度 99.29 似乎填反了：德钦县约在东经99度、北纬28度"
 
 
 @pytest.mark.parametrize(

@@ -111,7 +111,16 @@ def test_workflow_over_the_api_and_409_on_a_stale_version(client, client_as):
     current = stale.get_json()["details"]
     assert current["status"] == "registered"
     illegal = post(client, f"/api/incidents/{ticket}/verify", {"version": current["version"]})
-    assert illegal.status_code == 422 and "possible now" in illegal.get_json()["error"]
+    assert illegal.status_code == 422
+    # In the page's language (Chinese unless English was chosen), statuses and actions by name.
+    assert (
+        illegal.get_json()["error"]
+        == "事件处于“案卷建立”状态，不能“核查结案”；现在可以：派遣、不予受理、标记重复、改派、备注"
+    )
+    english = post(client, f"/api/incidents/{ticket}/verify?lang=en", {"version": current["version"]})
+    assert english.get_json()["error"] == (
+        "cannot verify an incident that is registered; possible now: dispatch, reject, duplicate, reassign, note"
+    )
     dispatched = post(client, f"/api/incidents/{ticket}/dispatch", {"version": current["version"]})
     assert dispatched.status_code == 200 and dispatched.get_json()["due_at"]
     unknown = post(client, f"/api/incidents/{ticket}/teleport", {"version": 1})

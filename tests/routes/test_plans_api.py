@@ -126,7 +126,8 @@ def test_submitting_an_unchanged_or_incomplete_plan_is_refused(client_as):
     state = new_plan(client)
     plan_id = state["plan"]["id"]
     unchanged = post(client, f"/api/plans/{plan_id}/submit", {"version": state["plan"]["version"]})
-    assert unchanged.status_code == 400 and "changes nothing" in unchanged.get_json()["error"]
+    assert unchanged.status_code == 400
+    assert unchanged.get_json()["error"] == "规划尚未做任何修改"  # the plan changes nothing yet
     group = first_group(state)
     ring = group["geometry"]["coordinates"][0][0]
     xs, ys = [p[0] for p in ring], [p[1] for p in ring]

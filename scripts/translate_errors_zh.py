@@ -1,0 +1,274 @@
+"""Bring the Chinese catalogue of domain errors (gettext domain ``errors``) up to date.
+
+The domain raises English templates (``geo.errors.GridError``); this table is
+the one place their Chinese lives. Placeholders stay as they are: the web layer
+fills them, naming fields, nets, statuses and actions in Chinese. Running this
+extracts the templates from the sources, updates the catalogue, fills it from
+the table and names any template still without Chinese; then compile with
+``pybabel compile -d translations -D "messages errors"``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parents[1]
+CATALOGUE = ROOT / "translations" / "zh" / "LC_MESSAGES" / "errors.po"
+# The errors the domain raises take their template first; ``term(context, word)`` marks field and action names.
+ERROR_CLASSES = (
+    "GridError",
+    "InvalidInput",
+    "NotFound",
+    "AccessDenied",
+    "InvalidTransition",
+    "StaleVersion",
+    "StaleZone",
+    "AttachmentTooLarge",
+    "UnsupportedAttachment",
+    "AuthenticationFailed",
+    "AccountDisabled",
+)
+KEYWORDS: dict = {name: None for name in ERROR_CLASSES} | {"term": ((1, "c"), 2)}
+
+
+def extracted() -> Catalog:
+    """Every error template and term in ``geo/`` and ``routes/`` (f-strings cannot be translated and are skipped)."""
+    catalogue = Catalog()
+    for folder in ("geo", "routes"):
+        for _, line, message, _, context in extract_from_dir(ROOT / folder, keywords=KEYWORDS, comment_tags=()):
+            catalogue.add(message, context=context, locations=[(f"{folder}/…", line)])
+    return catalogue
+
+
+CHINESE: dict[str | tuple[str, str], str] = {
+    "username must be 3-50 lowercase letters, digits, '.', '_' or '-'": (
+        "用户名须为3至50位小写字母、数字、“.”、“_”或“-”"
+    ),
+    "a grid worker account must name its grid worker record": "网格员账号须关联其网格员记录",
+    "parameter 'bbox' must be minlon,minlat,maxlon,maxlat": "参数 bbox 须为 最小经度,最小纬度,最大经度,最大纬度",
+    "parameter 'bbox' must hold finite numbers": "参数 bbox 须为有限数值",
+    "parameter 'bbox' must be minlon,minlat,maxlon,maxlat with min < max, in degrees": (
+        "参数 bbox 须为 最小经度,最小纬度,最大经度,最大纬度（度，最小值小于最大值）"
+    ),
+    "send WGS-84 longitude/latitude, not projected metres": "请提交 WGS-84 经纬度，而非投影坐标（米）",
+    "no outline for your jurisdiction is loaded": "尚未载入您辖区的边界",
+    "{field} must be one of {choices}, got {value!r}": "{field}须为以下之一：{choices}，收到 {value!r}",
+    "{field} must be text": "{field}须为文字",
+    "{field} is required": "请填写{field}",
+    "{field} is longer than {limit} characters": "{field}超过 {limit} 个字",
+    "unknown category {code!r}": "没有类别 {code!r}",
+    "category {code} belongs to the {net} net, not {other}": "类别 {code} 属于{net}，不属于{other}",
+    "Idempotency-Key must be 1-100 characters": "Idempotency-Key 须为1至100个字符",
+    "you do not hold the {net} net": "您没有{net}的权限",
+    "reporter_phone may hold only digits, spaces and + - ( ), 30 at most": (
+        "报告人电话只能包含数字、空格和 + - ( )，最多30个字符"
+    ),
+    "the point lies outside your jurisdiction": "该位置不在您的辖区内",
+    "the point lies outside Deqin County (it is in {county})": "该位置不在德钦县境内（位于{county}）",
+    "the point lies outside Deqin County": "该位置不在德钦县境内",
+    "category {code!r} cannot be reported": "类别 {code!r} 不能上报",
+    "no incident {ticket!r} in your jurisdiction": "您的辖区内没有事件 {ticket!r}",
+    "no grid worker {code!r}": "没有网格员 {code!r}",
+    "a {role} cannot {action} this incident": "{role}不能对该事件执行“{action}”",
+    "unknown action {value!r}; one of {choices}": "没有操作 {value!r}；可用操作：{choices}",
+    "incident {ticket} changed since you read it (version {version}, now {current})": (
+        "事件 {ticket} 在您查看后已被修改（您看到的是第 {version} 版，现为第 {current} 版）"
+    ),
+    "cannot {action} an incident that is {status}; possible now: {allowed}": (
+        "事件处于“{status}”状态，不能“{action}”；现在可以：{allowed}"
+    ),
+    "a reassignment needs a reason in note": "改派须在说明中写明理由",
+    "worker {code} does not serve the {net} net": "网格员 {code} 不负责{net}",
+    "worker {code} does not answer for this place": "网格员 {code} 不负责该地点",
+    "an incident cannot duplicate itself": "事件不能与自身重复",
+    "incident {ticket} was changed at the same moment; reload and try again": (
+        "事件 {ticket} 同时被他人修改，请刷新后重试"
+    ),
+    "the incident is already with the county": "该事件已在县级处理",
+    "grid must be a grid code (digits)": "网格须为网格编码（数字）",
+    "cannot add photos to an incident that is {status}": "事件处于“{status}”状态，不能添加照片",
+    "the file is empty": "文件为空",
+    "the file is larger than {limit} MB": "文件超过 {limit} MB",
+    "only photos (JPEG, PNG or WebP) can be attached": "只能附加照片（JPEG、PNG 或 WebP）",
+    "an incident holds at most {limit} photos": "每个事件最多 {limit} 张照片",
+    "no attachment {attachment} on {ticket}": "事件 {ticket} 没有附件 {attachment}",
+    "{field} is required (decimal degrees, WGS-84)": "请填写{field}（十进制度，WGS-84）",
+    "{field} must be a number, got {value!r}": "{field}须为数字，收到 {value!r}",
+    "{field} must be a finite number, got {value!r}": "{field}须为有限数值，收到 {value!r}",
+    "lon={lon} and lat={lat} look swapped: Deqin lies near lon 99, lat 28": (
+        "经度 {lon} 与纬度 {lat} 似乎填反了：德钦县约在东经99度、北纬28度"
+    ),
+    "{field} must be between -180 and 180, got {value}": "{field}须在 -180 至 180 之间，收到 {value}",
+    "{field} must be between -90 and 90, got {value}": "{field}须在 -90 至 90 之间，收到 {value}",
+    "no grid of your jurisdiction covers this point": "您辖区内没有覆盖该位置的网格",
+    "no grid boundaries are loaded yet": "尚未载入网格边界",
+    "a split needs a LineString drawn across the grid": "拆分需要一条横穿网格的线",
+    "choose at least two grids to merge": "请至少选择两个网格进行合并",
+    "source and target are the same grid": "来源与目标是同一网格",
+    "the drawn area lies outside every grid of the plan": "所画区域不在规划的任何网格内",
+    "give the plan a title": "请填写规划标题",
+    "a villager group has no grids below it: plan its village instead": "村民小组之下没有网格：请规划其所在村",
+    "no boundaries are loaded yet": "尚未载入边界",
+    "the plan changes nothing yet": "规划尚未做任何修改",
+    "a plan is reviewed by someone other than its author": "规划须由作者以外的人审核",
+    "say why the plan is rejected": "请说明退回规划的理由",
+    'give at least one window, e.g. [{"start": "04-25", "end": "07-05"}]': (
+        '请至少给出一个开放期，例如 [{"start": "04-25", "end": "07-05"}]'
+    ),
+    "overrides must map a year to a window or null": "年度安排须为 年份 → 开放期 或 null",
+    "give the zone a name": "请填写区域名称",
+    "the county outline is not loaded": "尚未载入县界",
+    "the zone lies outside the county": "该区域不在县境内",
+    "the branch ends before it starts": "临时支部的结束时间早于开始时间",
+    "the visit window ends before it starts": "巡查时段的结束时间早于开始时间",
+    "target must be a valid Polygon or MultiPolygon": "目标须为有效的多边形（Polygon 或 MultiPolygon）",
+    "give a zone_id or a target area": "请给出区域编号或目标范围",
+    "this needs one of the roles {roles}; you are {role}": "此操作需要以下角色之一：{roles}；您是{role}",
+    "this needs the {net} net": "此操作需要{net}的权限",
+    "nets must be one or more of {choices}; got {value}": "网须为以下一个或多个：{choices}；收到 {value}",
+    "password must have at least {limit} characters": "密码至少 {limit} 个字符",
+    "no grid with code {code!r}": "没有编码为 {code!r} 的网格",
+    "no user {username!r}": "没有用户 {username!r}",
+    "username {username!r} is taken": "用户名 {username!r} 已被占用",
+    "wrong username or password": "用户名或密码错误",
+    "this account is disabled": "该账号已停用",
+    "{field} must hold four numbers, got {value!r}": "{field}须为四个数字，收到 {value!r}",
+    "no grid {code!r} in your jurisdiction": "您的辖区内没有网格 {code!r}",
+    "{field} must be a GeoJSON geometry object": "{field}须为 GeoJSON 几何对象",
+    "{field} is not a valid GeoJSON geometry: {error}": "{field}不是有效的 GeoJSON 几何：{error}",
+    "{field} is empty": "{field}为空",
+    (
+        "{field} has coordinates up to ({x:.0f}, {y:.0f}), which are not degrees: "
+        "send WGS-84 longitude/latitude, not projected metres"
+    ): "{field}的坐标最大到 ({x:.0f}, {y:.0f})，不是经纬度：请提交 WGS-84 经纬度，而非投影坐标（米）",
+    "the atlas holds grids that are not demonstration data; refusing to replace them": "图集中有非演示网格，拒绝替换",
+    "the range ends ({until}) before it starts ({since})": "时间范围的结束（{until}）早于开始（{since}）",
+    "choose at most {limit} days": "最多选择 {limit} 天",
+    "unknown net {value!r}": "没有网 {value!r}",
+    "{field} must be a month-day like 04-25, got {value!r}": "{field}须为“月-日”，如 04-25，收到 {value!r}",
+    "{field} {value} is not a day of the year": "{field} {value} 不是一年中的日期",
+    "window {number} must be an object with start and end": "第 {number} 个开放期须有开始和结束日期",
+    "override year {year!r} must be four digits": "年度安排的年份 {year!r} 须为四位数字",
+    "override {year} needs start and end dates like {year}-05-10": "{year} 年的安排须有开始和结束日期，如 {year}-05-10",
+    "override {year} must start in {year}, not on {start}": "{year} 年的安排须在 {year} 年开始，而不是 {start}",
+    "override {year} ends ({end}) before it starts ({start})": "{year} 年的安排结束（{end}）早于开始（{start}）",
+    "override {year} is longer than a year": "{year} 年的安排超过一年",
+    "{field}: {problem}": "{field}：{problem}",
+    "altitude band {low}–{high} m is upside down": "海拔范围 {low}–{high} 米上下颠倒",
+    "the zone lies in grid {code}, outside your jurisdiction {jurisdiction}": (
+        "该区域位于网格 {code}，不在您的辖区 {jurisdiction} 内"
+    ),
+    "zone {zone} changed since you read it (version {version}, now {current})": (
+        "区域 {zone} 在您查看后已被修改（您看到的是第 {version} 版，现为第 {current} 版）"
+    ),
+    "the new outline lies in grid {code}, outside your jurisdiction": "新边界位于网格 {code}，不在您的辖区内",
+    "no zone {zone}": "没有区域 {zone}",
+    "no team {team}": "没有巡逻队 {team}",
+    "no patrol task {task}": "没有巡逻任务 {task}",
+    "{field} must be a date like 2026-06-01, got {value!r}": "{field}须为日期，如 2026-06-01，收到 {value!r}",
+    "parameter 'page' must be a positive integer": "参数 page 须为正整数",
+    "no grid boundaries were in force on {day}": "{day} 没有生效的网格边界",
+    "{field} must be a positive integer, got {value!r}": "{field}须为正整数，收到 {value!r}",
+    "action must be accept, note or resolve": "操作须为接收、备注或办结反馈",
+    "version is missing": "缺少版本号（version）",
+    "choose a photo to send as multipart/form-data in the field 'file'": (
+        "请选择照片（以 multipart/form-data 的 file 字段提交）"
+    ),
+    "choose a zone (zone=<id>)": "请选择区域（zone=<编号>）",
+    "give your position: lon and lat in decimal degrees": "请给出您的位置：经度和纬度（十进制度）",
+    "choose a GeoJSON, GeoPackage or zipped Shapefile in the field 'file'": (
+        "请在 file 字段选择 GeoJSON、GeoPackage 或压缩的 Shapefile 文件"
+    ),
+    "send the plan version you read in the field 'version'": "请在 version 字段提交您看到的规划版本号",
+    "no generation {generation}": "没有第 {generation} 版边界",
+    # Field and action names, as error values use them: (context, name).
+    ("field", "title"): "标题",
+    ("field", "description"): "描述",
+    ("field", "address"): "地址",
+    ("field", "reporter_name"): "报告人",
+    ("field", "reporter_phone"): "报告人电话",
+    ("field", "note"): "说明",
+    ("field", "net"): "网",
+    ("field", "category"): "类别",
+    ("field", "channel"): "来源渠道",
+    ("field", "priority"): "优先级",
+    ("field", "crs"): "坐标系",
+    ("field", "lon"): "经度",
+    ("field", "lat"): "纬度",
+    ("field", "worker"): "网格员",
+    ("field", "duplicate_of"): "原案件",
+    ("field", "file"): "文件",
+    ("field", "action"): "操作",
+    ("field", "grid"): "网格",
+    ("field", "nets"): "网",
+    ("field", "level"): "层级",
+    ("field", "bbox"): "范围",
+    ("field", "at"): "日期",
+    ("field", "generation"): "边界版本",
+    ("field", "since"): "开始日期",
+    ("field", "until"): "结束日期",
+    ("field", "on"): "日期",
+    ("field", "date"): "日期",
+    ("field", "role"): "角色",
+    ("field", "username"): "用户名",
+    ("field", "password"): "密码",
+    ("field", "jurisdiction"): "辖区",
+    ("field", "geometry"): "几何",
+    ("field", "target"): "目标范围",
+    ("field", "kind"): "类型",
+    ("field", "windows"): "开放期",
+    ("field", "windows.start"): "开放期开始日期",
+    ("field", "windows.end"): "开放期结束日期",
+    ("field", "overrides"): "年度安排",
+    ("field", "name_zh"): "名称",
+    ("field", "altitude_min_m"): "最低海拔",
+    ("field", "ends"): "结束时间",
+    ("field", "ends_at"): "结束时间",
+    ("field", "team_id"): "巡逻队",
+    ("field", "zone"): "区域",
+    ("field", "version"): "版本号",
+    ("field", "page"): "页码",
+    ("action", "register"): "立案",
+    ("action", "dispatch"): "派遣",
+    ("action", "accept"): "接收",
+    ("action", "resolve"): "办结反馈",
+    ("action", "verify"): "核查结案",
+    ("action", "reopen"): "返工",
+    ("action", "reject"): "不予受理",
+    ("action", "duplicate"): "标记重复",
+    ("action", "reassign"): "改派",
+    ("action", "escalate"): "升级",
+    ("action", "note"): "备注",
+    ("action", "attach"): "添加照片",
+}
+
+
+def main() -> None:
+    with open(CATALOGUE, "rb") as source:
+        catalogue = read_po(source)
+    template = extracted()
+    template.creation_date = catalogue.creation_date  # unchanged sources leave the file unchanged
+    catalogue.update(template, no_fuzzy_matching=True)
+    missing = []
+    for message in catalogue:
+        if not message.id:
+            continue
+        key = (message.context, message.id) if message.context else message.id
+        if key in CHINESE:
+            message.string = CHINESE[key]
+            message.flags.discard("fuzzy")
+        elif not message.string:
+            missing.append(message.id)
+    catalogue.fuzzy = False  # pybabel compile skips a catalogue whose header is fuzzy (as `init` leaves it)
+    with open(CATALOGUE, "wb") as target:
+        write_po(target, catalogue, width=100, no_location=True, ignore_obsolete=True)
+    if missing:
+        raise SystemExit("no Chinese for: " + ", ".join(missing))
+
+
+if __name__ == "__main__":
+    main()
