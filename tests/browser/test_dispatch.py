@@ -172,3 +172,23 @@ def test_a_report_whose_answer_was_lost_is_sent_again_without_a_duplicate(app, o
         tickets = db.session.scalars(select(Incident.ticket).where(Incident.title == "浏览器测试：回执丢失")).all()
     assert tickets == [page.locator("#incident-detail").get_attribute("data-ticket")]
     assert log.blocked == []
+
+
+def test_a_refused_action_is_explained_in_the_page_language(offline_page, live_server, artifacts):
+    page, log = offline_page
+    sign_in(page, live_server, "dispatcher")
+    page.goto(live_server + "/dispatch")
+    page.wait_for_selector("#incident-list li")
+    created = page.evaluate(
+        """(body) => fetch('/api/incidents', {method: 'POST', credentials: 'same-origin', body: JSON.stringify(body),
+            headers: {'Content-Type': 'application/json',
+                      'X-CSRFToken': document.querySelector('meta[name=csrf-token]').content}}).then(r => r.json())""",
+        {"net": "social", "category": "dispute", "title": "改派测试", "lon": 99.2991, "lat": 28.2446},
+    )
+    page.locator("#filters select[name=status]").select_option("reported")
+    page.locator("#filters button[type=submit]").click()
+    page.locator("#incident-list li", has_text=created["ticket"]).click()
+    page.locator("#incident-detail button[data-action=reassign]").click()  # with no reason given
+    page.locator("#detail", has_text="改派须在说明中写明理由").wait_for()
+    page.screenshot(path=artifacts / "dispatch-refused-action.png")
+    assert log.blocked == []
