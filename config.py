@@ -54,6 +54,9 @@ def from_environment() -> dict:
         # Streamed responses (static files) stay as they are: compressing them leaks their file handles.
         "COMPRESS_STREAMS": False,
         "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+        # A CSRF token lives as long as the session (Flask-WTF's default is one hour): the dispatch
+        # console and the phone pages stay open through a shift and post with the token they loaded.
+        "WTF_CSRF_TIME_LIMIT": None,
         # A 5 MB photo plus form overhead; anything larger is refused before it is read (413).
         "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
         "API_TITLE": "Deqin grid governance API",

@@ -1,7 +1,9 @@
 """The shared access rules: sign-in, roles, jurisdiction, nets, CSRF, tokens, throttling, audit."""
 
 import re
+import time
 
+import itsdangerous.timed
 import psycopg
 import pytest
 from sqlalchemy import func, select, text
@@ -246,6 +248,15 @@ def test_state_changes_need_the_csrf_token(client_as):
     assert client.post("/logout").status_code == 400
     assert client.post("/logout", headers={"X-CSRFToken": "forged"}).status_code == 400
     token = csrf_token_of(client, "/")
+    assert client.post("/logout", headers={"X-CSRFToken": token}).status_code == 302
+
+
+def test_a_page_open_all_day_can_still_change_things(client_as, monkeypatch):
+    # A dispatcher keeps the console open through a shift: its CSRF token lasts as long as the session.
+    client = client_as("viewer")
+    token = csrf_token_of(client, "/")
+    later = int(time.time()) + 8 * 3600
+    monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp", lambda self: later)
     assert client.post("/logout", headers={"X-CSRFToken": token}).status_code == 302
 
 
