@@ -614,5 +614,11 @@ class CheckIn(Base):
     distance_m: Mapped[float] = mapped_column(Float)
     #: Far from the target: accepted, but shown as such.
     is_far: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: When the server got it: later than ``at`` when a phone without signal kept it and sent it afterwards.
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: The phone's key for this check-in, so that sending it again after a lost answer records it once.
+    client_key: Mapped[str | None] = mapped_column(String(100))
 
     task: Mapped[PatrolTask] = relationship(back_populates="checkins")
+
+    __table_args__ = (Index("ix_patrol_checkin_client_key", "by", "client_key", unique=True),)

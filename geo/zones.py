@@ -47,6 +47,10 @@ CHECKIN_ROLES = (Role.PATROL_LEADER, Role.GRID_WORKER, Role.ADMIN)
 BORDER_DISTANCE_M = 1000.0
 #: A check-in further than this from its target is kept, but flagged.
 FAR_CHECKIN_M = 2000.0
+#: How long a phone without signal may keep a check-in before sending it.
+OFFLINE_KEEP = timedelta(days=7)
+#: A phone's clock may run this much ahead of the server's.
+CLOCK_SKEW = timedelta(minutes=10)
 #: Area outside the county (m²) above which a zone is said to cross the county line.
 OUTSIDE_TOLERANCE_M2 = 10_000.0
 
@@ -575,6 +579,7 @@ def task_summary(task: PatrolTask, now: datetime) -> dict:
         "checkins": [
             {
                 "at": c.at.isoformat(),
+                "received_at": c.received_at.isoformat(),
                 "by": c.by,
                 "note": c.note,
                 "distance_m": round(c.distance_m),
@@ -589,10 +594,38 @@ def task_summary(task: PatrolTask, now: datetime) -> dict:
 
 
 def check_in(
-    session: Session, principal: Principal, task_id: int, lon: float, lat: float, note: str, now: datetime
-) -> CheckIn:
-    """Record a team's position and note; a position far from the target is accepted but flagged."""
+    session: Session,
+    principal: Principal,
+    task_id: int,
+    lon: float,
+    lat: float,
+    note: str,
+    now: datetime,
+    *,
+    at: datetime | None = None,
+    key: str | None = None,
+) -> tuple[CheckIn, bool]:
+    """Record a team's position and note; a position far from the target is accepted but flagged.
+
+    ``at`` is when the team was there, if the phone kept the check-in while it had
+    no signal (up to ``OFFLINE_KEEP`` before ``now``); ``key`` is the phone's own
+    name for the check-in: a repeated key returns the first record. Returns
+    (check-in, created).
+    """
     principal.require_role(*CHECKIN_ROLES)
+    if key is not None:
+        if not 1 <= len(key) <= 100:
+            raise InvalidInput("Idempotency-Key must be 1-100 characters", field="Idempotency-Key")
+        earlier = session.scalar(select(CheckIn).where(CheckIn.by == principal.username, CheckIn.client_key == key))
+        if earlier is not None:
+            return earlier, False
+    at = at or now
+    if at.tzinfo is None:
+        raise InvalidInput("{field} needs a time zone, e.g. 2026-06-15T09:30:00+08:00", field="at")
+    if at > now + CLOCK_SKEW:
+        raise InvalidInput("{field} lies in the future ({at})", field="at", at=at.isoformat())
+    if at < now - OFFLINE_KEEP:
+        raise InvalidInput("{field} is more than {days} days ago", field="at", days=OFFLINE_KEEP.days)
     task = session.scalar(
         select(PatrolTask).where(
             PatrolTask.id == task_id,
@@ -605,7 +638,9 @@ def check_in(
     distance = float(shapely.distance(to_metric(point), to_metric(to_shape(task.target))))
     checkin = CheckIn(
         task=task,
-        at=now,
+        at=at,
+        received_at=now,
+        client_key=key,
         by=principal.username,
         location=from_shape(point, srid=4326),
         note=note.strip(),
@@ -614,4 +649,4 @@ def check_in(
     )
     session.add(checkin)
     session.flush()
-    return checkin
+    return checkin, True

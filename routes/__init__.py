@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlencode
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from flask_babel import get_locale
 from werkzeug.exceptions import HTTPException
 
@@ -80,6 +81,14 @@ def _template_helpers() -> dict:
     }
 
 
+def _local_time(value: str | datetime | None) -> str:
+    """An ISO time as the county reads it (China Standard Time), ``YYYY-MM-DD HH:MM``; empty for none."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(current_app.config["LOCAL_TZ"]).strftime("%Y-%m-%d %H:%M")
+
+
 def _net_label(net: str) -> str:
     return Net(net).label(str(get_locale()))
 
@@ -104,3 +113,4 @@ def init_app(app: Flask) -> None:
     app.after_request(_remember_language)
     app.context_processor(_template_helpers)
     app.add_template_filter(_net_label, "net_label")
+    app.add_template_filter(_local_time, "local_time")

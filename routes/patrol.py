@@ -116,6 +116,10 @@ class CheckInIn(Schema):
     lon = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=-180, max=180))
     lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=-90, max=90))
     note = fields.String(load_default="", validate=validate.Length(max=2000))
+    at = fields.AwareDateTime(
+        load_default=None,
+        metadata={"description": "when the team was there, if the phone kept the check-in without signal (<= 7 days)"},
+    )
 
 
 def _today() -> date:
@@ -235,10 +239,26 @@ def task_create(body):
 @blp.route("/tasks/<int:task_id>/checkins", methods=["POST"])
 @blp.arguments(CheckInIn)
 def task_checkin(body, task_id: int):
-    """A team reports its position and a note; far from the target it is accepted and flagged."""
-    checkin = check_in(db.session, current_principal(), task_id, body["lon"], body["lat"], body["note"], now_utc())
+    """A team reports its position and a note; far from the target it is accepted and flagged.
+
+    A phone without signal keeps the check-in and sends it later with ``at``, the
+    time the team was there, and an ``Idempotency-Key`` header: sending it again
+    answers 200 with the first record instead of recording it twice.
+    """
+    checkin, created = check_in(
+        db.session,
+        current_principal(),
+        task_id,
+        body["lon"],
+        body["lat"],
+        body["note"],
+        now_utc(),
+        at=body["at"],
+        key=request.headers.get("Idempotency-Key"),
+    )
     db.session.commit()
-    return jsonify({"id": checkin.id, "distance_m": round(checkin.distance_m), "is_far": checkin.is_far}), 201
+    answer = {"id": checkin.id, "distance_m": round(checkin.distance_m), "is_far": checkin.is_far}
+    return jsonify(answer), 201 if created else 200
 
 
 # --- pages ---------------------------------------------------------------------------------------------
@@ -340,7 +360,7 @@ def patrol_checkin_form(task_id: int):
         lon, lat = float(request.form.get("lon", "")), float(request.form.get("lat", ""))
     except ValueError:
         raise InvalidInput("give your position: lon and lat in decimal degrees", field="lon") from None
-    checkin = check_in(
+    checkin, _ = check_in(
         db.session, current_principal(), task_id, lon, lat, request.form.get("note", "")[:2000], now_utc()
     )
     db.session.commit()

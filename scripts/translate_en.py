@@ -172,6 +172,11 @@ ENGLISH = {
     "办结反馈": "Resolve",
     "现场照片": "Photo from the scene",
     "上传照片": "Upload photo",
+    "没有信号：签到已保存在手机上，有信号时自动发送。待发送：": (
+        "No signal: check-ins are kept on this phone and sent when it is back online. Waiting: "
+    ),
+    "签到未被接受：": "Check-in not accepted: ",
+    "请重新登录；待发送的签到仍保存在手机上。": "Please sign in again; waiting check-ins stay on this phone.",
 }
 
 

@@ -185,6 +185,9 @@ CHINESE: dict[str | tuple[str, str], str] = {
     ),
     "send the plan version you read in the field 'version'": "请在 version 字段提交您看到的规划版本号",
     "no generation {generation}": "没有第 {generation} 版边界",
+    "{field} needs a time zone, e.g. 2026-06-15T09:30:00+08:00": "{field}须带时区，如 2026-06-15T09:30:00+08:00",
+    "{field} lies in the future ({at})": "{field}是将来的时间（{at}）",
+    "{field} is more than {days} days ago": "{field}已超过 {days} 天",
     # Field and action names, as error values use them: (context, name).
     ("field", "title"): "标题",
     ("field", "description"): "描述",
@@ -207,7 +210,7 @@ CHINESE: dict[str | tuple[str, str], str] = {
     ("field", "nets"): "网",
     ("field", "level"): "层级",
     ("field", "bbox"): "范围",
-    ("field", "at"): "日期",
+    ("field", "at"): "时间",
     ("field", "generation"): "边界版本",
     ("field", "since"): "开始日期",
     ("field", "until"): "结束日期",

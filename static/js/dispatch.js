@@ -107,7 +107,7 @@
       "<dt>" + T.category + "</dt><dd>" + esc(en ? i.category_en : i.category_zh) + "</dd>" +
       "<dt>" + T.priority + "</dt><dd>" + esc(T.priorities[i.priority] || i.priority) + "</dd>" +
       "<dt>" + T.assignee + '</dt><dd class="assignee">' + esc(i.assignee_name || "—") + " " + esc(i.assignee || "") + "</dd>" +
-      "<dt>" + T.due + "</dt><dd>" + esc((i.due_at || "—").replace("T", " ").slice(0, 16)) + "</dd>" +
+      "<dt>" + T.due + "</dt><dd>" + esc(gridmap.localTime(i.due_at)) + "</dd>" +
       "<dt>" + T.chain + "</dt><dd>" + i.chain.map(function (g) { return esc(g.name_zh); }).join(" › ") + "</dd>" +
       "<dt>" + T.reporter + "</dt><dd>" + esc(i.reporter_name || "—") + " " + esc(i.reporter_phone || "") + "</dd>" +
       "<dt>" + T.address + "</dt><dd>" + esc(i.address || "—") + "</dd>" +
@@ -132,7 +132,7 @@
           '<button type="button" data-upload>' + T.upload + "</button></div>"
         : "") +
       "<h4>" + T.history + '</h4><ol class="history">' + i.history.map(function (h) {
-        return "<li>" + esc(h.at.replace("T", " ").slice(0, 16)) + " " + esc(h.actor) + " · " + esc(T.action[h.action] || h.action) +
+        return "<li>" + esc(gridmap.localTime(h.at)) + " " + esc(h.actor) + " · " + esc(T.action[h.action] || h.action) +
           (h.note ? " — " + esc(h.note) : "") + "</li>";
       }).join("") + "</ol></div>";
     state.map.flyTo([i.lat, i.lon], Math.max(state.map.getZoom(), 12), { duration: 0.5 });

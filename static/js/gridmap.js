@@ -210,6 +210,12 @@
     return cluster;
   }
 
+  /* An ISO time as the county reads it: China Standard Time (UTC+8, no daylight saving; config LOCAL_TZ). */
+  function localTime(iso) {
+    if (!iso) return "—";
+    return new Date(Date.parse(iso) + 8 * 3600e3).toISOString().slice(0, 16).replace("T", " ");
+  }
+
   function csrfToken() {
     return document.querySelector('meta[name="csrf-token"]').content;
   }
@@ -247,6 +253,7 @@
     filterIncidents: filterIncidents,
     visibleIncidents: visibleIncidents,
     csrfToken: csrfToken,
+    localTime: localTime,
     liveLayer: liveLayer,
     remoteLayer: remoteLayer,
     escapeHtml: escapeHtml,

@@ -230,7 +230,7 @@
         L.circleMarker([t.lat, t.lon], { radius: 9, weight: 3, color: TASK_COLOURS[t.state], fillOpacity: 0.1, pmIgnore: true })
           .bindTooltip(esc(t.title) + " · " + esc(T.state[t.state])).addTo(state.layers.tasks);
         return '<li class="task ' + t.state + '"><b>' + esc(t.title) + "</b> <span class=\"meta\">" + esc(t.team) + " · " +
-          esc(t.starts_at.slice(0, 16).replace("T", " ")) + " – " + esc(t.ends_at.slice(0, 16).replace("T", " ")) + " · " +
+          esc(gridmap.localTime(t.starts_at)) + " – " + esc(gridmap.localTime(t.ends_at)) + " · " +
           esc(T.state[t.state]) + " · " + t.checkins.length + " " + esc(T.checkins) + "</span></li>";
       }).join("") || "<li>" + esc(T.none) + "</li>";
     });

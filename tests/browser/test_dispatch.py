@@ -1,5 +1,7 @@
 """A case from a click on the map to closure, across the dispatcher's console and a worker's phone page."""
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 import shapely
 from geoalchemy2.shape import to_shape
@@ -67,6 +69,12 @@ def test_dispatcher_to_worker_to_closure(app, browser, offline_page, live_server
     sign_in(worker_page, live_server, "worker")
     worker_page.goto(live_server + "/my")
     case = worker_page.locator(f"li#{ticket}")
+    # The deadline reads in China Standard Time, as on the console.
+    due = datetime.fromisoformat(
+        page.evaluate(f"fetch('/api/incidents/{ticket}').then(r => r.json()).then(i => i.due_at)")
+    )
+    local_due = due.astimezone(timezone(timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
+    assert local_due in case.inner_text() and local_due in page.locator("#incident-detail").inner_text()
     case.locator("button[value=accept]").click()
     photo = {"name": "现场.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\n" + bytes(64)}
     worker_page.locator(f"li#{ticket} input[type=file]").set_input_files(files=[photo])

@@ -1,7 +1,10 @@
 """A patrol leader picks a day in June, sees the open harvest hills and the hotspot list, opens a briefing."""
 
 import pytest
+from sqlalchemy import func, select
 
+from extensions import db
+from geo.models import CheckIn
 from tests.browser.conftest import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
@@ -30,3 +33,44 @@ def test_patrol_leader_in_june(offline_page, live_server, artifacts):
     assert page.evaluate("document.querySelector('img.briefing-map').naturalWidth") > 300
     page.screenshot(path=artifacts / "patrol-briefing.png", full_page=True)
     assert log.blocked == [] and log.errors == []
+
+
+def test_a_check_in_without_signal_is_sent_when_the_phone_is_back_online(app, offline_page, live_server, artifacts):
+    page, log = offline_page
+    sign_in(page, live_server, "patrol")
+    page.goto(live_server + "/patrol/my")
+    created = page.evaluate(
+        """async () => {
+            const zones = await (await fetch('/api/patrol/zones?on=2026-06-15')).json();
+            const hill = zones.features.find(z => z.properties.kind === 'caterpillar_fungus');
+            const now = Date.now();
+            const response = await fetch('/api/patrol/tasks', {method: 'POST', credentials: 'same-origin',
+                headers: {'Content-Type': 'application/json',
+                          'X-CSRFToken': document.querySelector('meta[name=csrf-token]').content},
+                body: JSON.stringify({team_id: hill.properties.teams[0].id, zone_id: hill.id, title: '无信号巡山',
+                    starts_at: new Date(now - 3600e3).toISOString(),
+                    ends_at: new Date(now + 8 * 3600e3).toISOString()})});
+            const task = await response.json();
+            return {id: task.id, lon: task.lon, lat: task.lat};
+        }"""
+    )
+    page.reload()
+    task = page.locator("li", has_text="无信号巡山")
+    page.context.set_offline(True)
+    task.locator("input[name=lon]").fill(str(created["lon"]))
+    task.locator("input[name=lat]").fill(str(created["lat"]))
+    task.locator("input[name=note]").fill("山顶没有信号")
+    task.locator("button[type=submit]").click()
+    page.locator("#checkin-queue", has_text="待发送：1").wait_for()
+    page.screenshot(path=artifacts / "patrol-checkin-kept.png")
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).where(CheckIn.task_id == created["id"])) == 0
+
+    page.context.set_offline(False)  # the browser announces "online"; the page sends what it kept
+    page.wait_for_url(lambda url: f"done={created['id']}" in url)
+    assert "已签到" in page.locator("main").inner_text()
+    assert page.evaluate("Object.keys(localStorage).map(k => JSON.parse(localStorage[k]).length)") == [0]
+    with app.app_context():
+        kept = db.session.scalars(select(CheckIn).where(CheckIn.task_id == created["id"])).all()
+    assert len(kept) == 1 and kept[0].note == "山顶没有信号" and kept[0].at < kept[0].received_at
+    assert log.blocked == []

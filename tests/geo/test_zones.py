@@ -154,10 +154,22 @@ def test_check_ins_far_from_the_target_are_kept_and_flagged(session):
         zone_id=zone.id,
         now=NOW,
     )
-    near = check_in(session, LEADER, task.id, 99.10, 28.93, "一切正常", NOW)
-    far = check_in(session, LEADER, task.id, 99.00, 28.70, "走错了", NOW)
+    near, _ = check_in(session, LEADER, task.id, 99.10, 28.93, "一切正常", NOW)
+    far, _ = check_in(session, LEADER, task.id, 99.00, 28.70, "走错了", NOW)
     assert (near.distance_m, near.is_far) == (0.0, False)
     assert far.is_far and far.distance_m > 20_000
+
+    # Kept on a phone without signal, sent in the evening, and sent again when the answer was lost.
+    seen = NOW + timedelta(hours=2)
+    evening = NOW + timedelta(hours=9)
+    late, created = check_in(session, LEADER, task.id, 99.10, 28.93, "山顶无信号", evening, at=seen, key="p-1")
+    again, created_again = check_in(session, LEADER, task.id, 99.10, 28.93, "山顶无信号", evening, at=seen, key="p-1")
+    assert created and not created_again and again.id == late.id
+    assert (late.at, late.received_at) == (seen, evening)
+    with pytest.raises(InvalidInput, match="future"):
+        check_in(session, LEADER, task.id, 99.10, 28.93, "", NOW, at=NOW + timedelta(hours=1))
+    with pytest.raises(InvalidInput, match="more than 7 days ago"):
+        check_in(session, LEADER, task.id, 99.10, 28.93, "", NOW, at=NOW - timedelta(days=8))
 
 
 def test_gi_star_finds_a_planted_cluster_and_nothing_in_uniform_noise():

@@ -1,5 +1,7 @@
 """The patrol API and pages over HTTP: zones on a date, bad windows, hotspots, tasks, check-ins, briefings."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from tests.conftest import csrf_token_of
@@ -126,8 +128,21 @@ def test_a_task_and_a_far_check_in(client_as):
     far = post(client, f"/api/patrol/tasks/{task_id}/checkins", {"lon": 98.9, "lat": 28.4, "note": "?"})
     assert near.status_code == far.status_code == 201
     assert not near.get_json()["is_far"] and far.get_json()["is_far"]
+    # A check-in kept on a phone without signal, sent later, and sent again after a lost answer.
+    seen = (datetime.now(UTC) - timedelta(hours=3)).replace(microsecond=0)
+    kept = {"lon": site["lon"], "lat": site["lat"], "note": "山上无信号", "at": seen.isoformat()}
+    headers = {"X-CSRFToken": csrf_token_of(client, "/"), "Idempotency-Key": "phone-7-0001"}
+    path = f"/api/patrol/tasks/{task_id}/checkins"
+    first, again = (client.post(path, json=kept, headers=headers) for _ in range(2))
+    assert (first.status_code, again.status_code) == (201, 200) and first.get_json() == again.get_json()
+    future = client.post(
+        path, json={**kept, "at": "2099-01-01T00:00:00+08:00"}, headers={"X-CSRFToken": headers["X-CSRFToken"]}
+    )
+    assert future.status_code == 400 and future.get_json()["field"] == "at"
     listed = {t["id"]: t for t in client.get("/api/patrol/tasks").get_json()}
-    assert listed[task_id]["state"] in ("visited", "missed") and len(listed[task_id]["checkins"]) == 2
+    assert listed[task_id]["state"] in ("visited", "missed") and len(listed[task_id]["checkins"]) == 3
+    late = next(c for c in listed[task_id]["checkins"] if c["note"] == "山上无信号")
+    assert datetime.fromisoformat(late["at"]) == seen and datetime.fromisoformat(late["received_at"]) > seen
     phone = client_as("worker").get("/patrol/my")
     assert phone.status_code == 200
 
