@@ -7,13 +7,14 @@ import sys
 from datetime import UTC, datetime
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from extensions import db
 from geo.accounts import create_token, create_user, reset_password, set_active, update_user
 from geo.boundaries import FieldNames, import_levels, read_boundary_file
+from geo.calendar import county_day
 from geo.crs import SourceCRS
 from geo.demo import clear_atlas, is_loaded, load_demo
 from geo.errors import GridError
@@ -235,7 +236,7 @@ def plans_activate_due() -> None:
     """Activate approved plans whose effective date has come (run from cron once a day, after midnight)."""
     now = datetime.now(UTC)
     try:
-        done = activate_due_plans(db.session, now.astimezone(current_app.config["LOCAL_TZ"]).date(), now)
+        done = activate_due_plans(db.session, county_day(now), now)
     except GridError as error:
         db.session.rollback()
         raise click.ClickException(error.message) from None

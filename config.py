@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-from datetime import timedelta, timezone
 from pathlib import Path
 
 import localdb
@@ -72,8 +71,6 @@ def from_environment() -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("GRIDMAP_HTTPS", "") == "1",
         "PROXY_HOPS": int(os.environ.get("GRIDMAP_PROXY_HOPS", "0")),
-        # China Standard Time has no daylight saving: a fixed offset needs no tz database.
-        "LOCAL_TZ": timezone(timedelta(hours=8)),
         # Grid parts smaller than this (m²) are slivers that a plan may not keep.
         "PLAN_SLIVER_M2": float(os.environ.get("GRIDMAP_PLAN_SLIVER_M2", "2000")),
     }

@@ -21,6 +21,7 @@ from geoalchemy2.shape import from_shape, to_shape
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from geo.calendar import county_day
 from geo.crs import SourceCRS, geometry_to_wgs84, parse_source_crs, to_metric
 from geo.errors import BoundaryImportError, Problem
 from geo.models import Generation, Grid, GridBoundary, GridLevel, GridLookupPart
@@ -248,7 +249,7 @@ def new_generation(
     generation = Generation(
         description=description,
         activated_at=now,
-        effective_from=effective_from or now.date(),
+        effective_from=effective_from or county_day(now),
         activated_by=activated_by,
     )
     session.add(generation)

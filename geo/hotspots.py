@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from geo.accounts import COUNTY_CODE, Principal
 from geo.boundaries import current_generation, valid_in
+from geo.calendar import day_start
 from geo.crs import from_metric, to_metric
 from geo.errors import InvalidInput, NotFound
 from geo.incidents import route_worker, visible
@@ -211,11 +212,8 @@ def year_before(day: date) -> date:
 
 
 def reported_between(since: date, until: date) -> tuple:
-    """SQL conditions: the incident was reported from ``since`` to ``until``, both days included (UTC)."""
-    return (
-        Incident.reported_at >= datetime.combine(since, time.min, UTC),
-        Incident.reported_at < datetime.combine(until + timedelta(days=1), time.min, UTC),
-    )
+    """SQL conditions: the incident was reported from ``since`` to ``until``, both local days included."""
+    return (Incident.reported_at >= day_start(since), Incident.reported_at < day_start(until + timedelta(days=1)))
 
 
 def incident_points(

@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 
 from geo.accounts import AccessDenied, Principal
+from geo.calendar import county_day, day_start
 from geo.crs import SourceCRS, to_wgs84
 from geo.errors import GridError, InvalidInput, NotFound
 from geo.lookup import ChainLink, WorkerSummary, lookup_point, parse_coordinates
@@ -529,7 +530,7 @@ def create_incident(
             )
         raise InvalidInput("the point lies outside Deqin County", field="lon")
     group = place.chain[-1]
-    assignee = _route_in_chain(place.chain, net, now.date())
+    assignee = _route_in_chain(place.chain, net, county_day(now))
     values = {
         "net": net,
         "title": title,
@@ -728,7 +729,7 @@ def _escalate(session: Session, incident: Incident, now: datetime) -> dict:
     depth = _depth_of(incident.assignee)
     if depth == 0:
         raise InvalidTransition("the incident is already with the county")
-    target = route_worker(session, incident.net, incident.group_code, now.date(), from_depth=depth - 1)
+    target = route_worker(session, incident.net, incident.group_code, county_day(now), from_depth=depth - 1)
     data = {"from": incident.assignee.code if incident.assignee else None, "to": target.code if target else None}
     incident.assignee = target
     incident.escalation_level = 3 - _depth_of(target) if target else incident.escalation_level + 1
@@ -782,7 +783,7 @@ def incident_marker(incident: Incident, now: datetime) -> dict:
             "e": incident.escalation_level,
             "c": incident.category.code,
             "g": incident.group_code,
-            "d": incident.reported_at.astimezone(UTC).date().isoformat(),
+            "d": county_day(incident.reported_at).isoformat(),
         },
     }
 
@@ -925,9 +926,9 @@ def filtered(principal: Principal, filters: IncidentFilter, now: datetime):
             raise InvalidInput("grid must be a grid code (digits)", field="grid")
         query = query.where(Incident.group_code.startswith(filters.grid, autoescape=True))
     if filters.since:
-        query = query.where(Incident.reported_at >= datetime.combine(filters.since, datetime.min.time(), UTC))
+        query = query.where(Incident.reported_at >= day_start(filters.since))
     if filters.until:
-        end = datetime.combine(filters.until + timedelta(days=1), datetime.min.time(), UTC)
+        end = day_start(filters.until + timedelta(days=1))
         query = query.where(Incident.reported_at < end)
     if filters.overdue:
         query = query.where(Incident.status.in_([s.value for s in RUNNING]), Incident.due_at < now)

@@ -42,6 +42,7 @@ from geo.boundaries import (
     valid_in,
     write_lookup_parts,
 )
+from geo.calendar import county_day
 from geo.crs import SourceCRS, parse_geometry, to_metric
 from geo.errors import GridError, InvalidInput, NotFound
 from geo.incidents import FINISHED, route_worker
@@ -967,7 +968,7 @@ def reroute_open_incidents(
     ).all()
     if not moves:
         return 0
-    today = now.date()
+    today = county_day(now)
     assignee: dict[tuple[str, str], int | None] = {}
     for move in moves:
         key = (move.net, move.code)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlencode
 
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Flask, Response, jsonify, request
 from flask_babel import get_locale
 from werkzeug.exceptions import HTTPException
 
 from extensions import LANGUAGE_COOKIE, openapi
+from geo.calendar import COUNTY_TZ
 from geo.errors import GridError
 from geo.incidents import Status
 from geo.models import Net, Role
@@ -86,7 +87,7 @@ def _local_time(value: str | datetime | None) -> str:
     if not value:
         return ""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.astimezone(current_app.config["LOCAL_TZ"]).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(COUNTY_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 def _net_label(net: str) -> str:

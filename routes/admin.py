@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 
 from flask import Blueprint, render_template, request
 from flask_babel import get_locale
@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from geo.audit import audit_query
+from geo.calendar import days_between
 from geo.errors import InvalidInput
 from geo.models import Role, User
 from routes.access import require
@@ -51,13 +52,14 @@ def users():
 def audit():
     """The audit trail, newest first, filtered by actor, action, entity and dates."""
     since, until = _date_arg("since"), _date_arg("until")
+    start, end = days_between(since, until)
     page = _page_arg()
     query = audit_query(
         actor=request.args.get("actor", "").strip() or None,
         action=request.args.get("action", "").strip() or None,
         entity=request.args.get("entity", "").strip() or None,
-        since=datetime.combine(since, datetime.min.time()) if since else None,
-        until=datetime.combine(until + timedelta(days=1), datetime.min.time()) if until else None,
+        since=start,
+        until=end,
     )
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     events = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import Blueprint as PageBlueprint
-from flask import Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Response, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_smorest import Blueprint
 from geoalchemy2.shape import to_shape
@@ -15,6 +15,7 @@ from sqlalchemy import select
 from extensions import db
 from geo.atlas import jurisdiction_bounds
 from geo.briefing import briefing, incidents_near_active_zones, sites_of
+from geo.calendar import county_day
 from geo.crs import parse_geometry
 from geo.errors import InvalidInput
 from geo.hotspots import HotspotQuery, analyse
@@ -123,7 +124,7 @@ class CheckInIn(Schema):
 
 
 def _today() -> date:
-    return now_utc().astimezone(current_app.config["LOCAL_TZ"]).date()
+    return county_day(now_utc())
 
 
 def _lang() -> str:

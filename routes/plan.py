@@ -15,6 +15,7 @@ from werkzeug.utils import secure_filename
 
 from extensions import db
 from geo.boundaries import current_generation
+from geo.calendar import county_day
 from geo.crs import SourceCRS
 from geo.errors import InvalidInput, NotFound
 from geo.incidents import now_utc
@@ -257,7 +258,7 @@ def plan_review(body, plan_id: int):
         approve=body["approve"],
         comment=body["comment"],
         effective_from=body["effective_from"],
-        today=now.astimezone(current_app.config["LOCAL_TZ"]).date(),
+        today=county_day(now),
         now=now,
     )
     db.session.commit()
@@ -346,5 +347,5 @@ def plan_editor(plan_id: int):
         is_owner=plan.owner == principal.username,
         is_admin=principal.role is Role.ADMIN,
         nets=sorted(principal.nets),
-        today=now_utc().astimezone(current_app.config["LOCAL_TZ"]).date().isoformat(),
+        today=county_day(now_utc()).isoformat(),
     )

@@ -19,6 +19,7 @@ from geo.incidents import (
     feed,
     filtered,
     incident_detail,
+    incident_marker,
     route_worker,
 )
 from geo.models import Grid, GridWorker, Incident, IncidentEvent, PartyBranch, Role
@@ -111,6 +112,24 @@ def test_grid_worker_may_only_work_their_own_incidents(session):
     with pytest.raises(AccessDenied):
         act(session, incident, "verify", assignee)  # verifying is the dispatcher's
     assert act(session, incident, "accept", assignee).status == "in_progress"
+
+
+def test_days_are_the_county_days(session):
+    # 20:00 UTC on 15 June is 04:00 on 16 June in Deqin: the report belongs to the 16th.
+    night = datetime(2026, 6, 15, 20, 0, tzinfo=UTC)
+    incident, _ = report(session, now=night)
+    assert incident_marker(incident, night)["properties"]["d"] == "2026-06-16"
+
+    def reported_on(day):
+        return session.scalars(filtered(DESK, IncidentFilter(since=day, until=day), night)).all()
+
+    assert incident in reported_on(date(2026, 6, 16)) and incident not in reported_on(date(2026, 6, 15))
+    # A worker on leave on the 16th is passed over at that hour, though UTC still says the 15th.
+    worker = incident.assignee
+    worker.unavailable_from = worker.unavailable_until = date(2026, 6, 16)
+    session.flush()
+    stand_in, _ = report(session, now=night)
+    assert stand_in.group_code == incident.group_code and stand_in.assignee.id != worker.id
 
 
 def test_routing_falls_back_up_the_chain(session):
