@@ -484,12 +484,10 @@ def create_incident(
     anything is written: a refused report leaves nothing behind.
     """
     now = now or now_utc()
-    if idempotency_key is not None:
-        if not 1 <= len(idempotency_key) <= 100:
-            raise InvalidInput("Idempotency-Key must be 1-100 characters", field="Idempotency-Key")
-        replay = _replayed(session, principal, idempotency_key)
-        if replay is not None:
-            return replay
+    # A repeated key is found by the insert itself (ON CONFLICT), not by a query before it: retries are
+    # rare, and a first report should not pay a round trip for them.
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 100:
+        raise InvalidInput("Idempotency-Key must be 1-100 characters", field="Idempotency-Key")
     net = _choice(Net, data.net, "net")
     if not principal.has_net(net):
         raise AccessDenied("you do not hold the {net} net", net=net)
@@ -559,7 +557,7 @@ def create_incident(
     ).first()
     if written is None:
         if idempotency_key is not None and (replay := _replayed(session, principal, idempotency_key)):
-            return replay  # a concurrent retry of the same report got there first
+            return replay  # a retry of a report already made (or being made at this moment)
         _category(session, data.category, net)  # names what is wrong with the category
         raise InvalidInput("category {code!r} cannot be reported", field="category", code=data.category)
     incident = Incident(

@@ -1,11 +1,14 @@
 """The incident cycle in the domain: routing, workflow, deadlines, escalation, idempotency, duplicates."""
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
-import geo.incidents
+from extensions import db
 from geo.accounts import AccessDenied, Principal
 from geo.errors import InvalidInput, NotFound
 from geo.incidents import (
@@ -182,22 +185,29 @@ def test_idempotency_key_returns_the_first_incident(session):
     assert created and not created_again and again.id == first.id
 
 
-def test_a_retry_racing_its_first_submission_returns_the_first_incident(session, monkeypatch):
-    first, _ = report(session, key="phone-42-0002")
-    real_replayed, looks = geo.incidents._replayed, []
-
-    def first_look_misses(*args):  # as if the first submission had not committed when the retry looked
-        looks.append(args)
-        return real_replayed(*args) if len(looks) > 1 else None
-
-    monkeypatch.setattr(geo.incidents, "_replayed", first_look_misses)
-    again, created = report(session, key="phone-42-0002")
-    assert len(looks) == 2  # the insert met the first one's key, and the answer is the first one
-    assert not created and again.id == first.id
-    assert (
-        session.scalar(select(func.count()).select_from(Incident).where(Incident.idempotency_key == "phone-42-0002"))
-        == 1
-    )
+def test_a_retry_racing_its_first_submission_returns_the_first_incident(app):
+    """Two submissions with one key at the same moment, on two connections: one incident, both answers name it."""
+    data = IncidentInput("social", "dispute", "同时重发", lon=BENZILAN_SEAT[0], lat=BENZILAN_SEAT[1])
+    with app.app_context():
+        first_session, second_session = Session(db.engine), Session(db.engine)
+        try:
+            first = create_incident(first_session, DESK, data, idempotency_key="race-0001", now=T0)
+            with ThreadPoolExecutor(1) as pool:
+                # The retry waits on the first one's key in the unique index until the first commits.
+                retry = pool.submit(create_incident, second_session, DESK, data, idempotency_key="race-0001", now=T0)
+                time.sleep(0.3)
+                assert not retry.done()
+                first_session.commit()
+                second = retry.result(timeout=10)
+            assert first.created and not second.created and second.incident.id == first.incident.id
+            assert second.detail["ticket"] == first.detail["ticket"]
+        finally:
+            second_session.rollback()
+            first_session.rollback()
+            first_session.execute(delete(Incident).where(Incident.idempotency_key == "race-0001"))
+            first_session.commit()
+            first_session.close()
+            second_session.close()
 
 
 def test_the_intake_answer_is_what_reading_the_incident_back_gives(session):
