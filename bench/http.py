@@ -37,6 +37,7 @@ class Request:
     method: str
     path: str
     body: dict | None = None
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def gunicorn() -> Iterator[int]:
 def _send(connection: http.client.HTTPConnection, request: Request, headers: dict[str, str]):
     body = json.dumps(request.body) if request.body is not None else None
     extra = {"Content-Type": "application/json"} if body else {}
-    connection.request(request.method, request.path, body=body, headers={**headers, **extra})
+    connection.request(request.method, request.path, body=body, headers={**headers, **extra, **dict(request.headers)})
     response = connection.getresponse()
     response.read()
     return response
