@@ -16,7 +16,7 @@ from geo.incidents import Status
 from geo.models import Net, Role
 from routes import access, admin, api, auth, dispatch, incidents, map_page, patrol, plan
 from routes.access import wants_json
-from routes.errors import localized_message
+from routes.errors import localized_message, localized_problems
 
 
 def _grid_error(error: GridError):
@@ -44,18 +44,10 @@ def _http_error(error: HTTPException):
         for location, found in messages.items():
             # Per field ({"title": [...]}) or for the whole body (["Invalid JSON body."]).
             problems.update(found if isinstance(found, dict) else {location: found})
-        body["error"] = "; ".join(f"{name}: {_flatten(problem)}" for name, problem in problems.items())
+        body["error"] = localized_problems(problems)
         body["field"] = next(iter(problems))
         body["details"] = problems
     return jsonify(body), error.code
-
-
-def _flatten(problem) -> str:
-    if isinstance(problem, list):
-        return " ".join(map(str, problem))
-    if isinstance(problem, dict):
-        return "; ".join(f"{key}: {_flatten(value)}" for key, value in problem.items())
-    return str(problem)
 
 
 def _remember_language(response: Response) -> Response:

@@ -8,6 +8,9 @@ for the commands. A template with no translation yet is answered in English.
 
 from __future__ import annotations
 
+import re
+import string
+
 from flask_babel import Domain, get_locale
 
 from geo.errors import GridError
@@ -17,10 +20,54 @@ from geo.models import Net, Role
 ERRORS = Domain(domain="errors")
 
 
+def validation(message: str) -> str:
+    """Mark a message of marshmallow's or webargs' own (request validation) for the ``errors`` catalogue."""
+    return message
+
+
 def term(context: str, word: str) -> str:
     """Mark a field or action name that error values use, for extraction into the ``errors`` catalogue."""
     return word
 
+
+# What marshmallow and webargs say of a request body or query that does not fit its schema, as they word it.
+VALIDATION = (
+    validation("Missing data for required field."),
+    validation("Field may not be null."),
+    validation("Invalid value."),
+    validation("Not a valid string."),
+    validation("Not a valid integer."),
+    validation("Not a valid number."),
+    validation("Number too large."),
+    validation("Special numeric values (nan or infinity) are not permitted."),
+    validation("Not a valid boolean."),
+    validation("Not a valid datetime."),
+    validation("Not a valid aware datetime."),
+    validation("Not a valid date."),
+    validation("Not a valid mapping type."),
+    validation("Not a valid list."),
+    validation("Unknown field."),
+    validation("Invalid input type."),
+    validation("Invalid JSON body."),
+    validation("Length must be between {min} and {max}."),
+    validation("Longer than maximum length {max}."),
+    validation("Shorter than minimum length {min}."),
+    validation("Must be greater than or equal to {min} and less than or equal to {max}."),
+    validation("Must be greater than or equal to {min}."),
+    validation("Must be less than or equal to {max}."),
+    validation("Must be greater than {min}."),
+    validation("Must be one of: {choices}."),
+    validation("String does not match expected pattern."),
+)
+
+
+def _pattern(template: str) -> re.Pattern:
+    """A regular expression matching ``template`` once formatted, capturing its values by name."""
+    parts = string.Formatter().parse(template)
+    return re.compile("".join(re.escape(text) + (f"(?P<{name}>.+?)" if name else "") for text, name, _, _ in parts))
+
+
+_VALIDATION_PATTERNS = [(_pattern(template), template) for template in VALIDATION]
 
 # Field and action names as they appear in error values ("note" is both).
 TERMS = (
@@ -70,6 +117,21 @@ TERMS = (
     term("field", "zone"),
     term("field", "version"),
     term("field", "page"),
+    term("field", "json"),
+    term("field", "per_page"),
+    term("field", "format"),
+    term("field", "status"),
+    term("field", "overdue"),
+    term("field", "assignee"),
+    term("field", "sla_hours"),
+    term("field", "name_en"),
+    term("field", "code"),
+    term("field", "is_active"),
+    term("field", "parent_code"),
+    term("field", "reason"),
+    term("field", "effective_from"),
+    term("field", "zone_id"),
+    term("field", "starts_at"),
     term("action", "register"),
     term("action", "dispatch"),
     term("action", "accept"),
@@ -111,3 +173,29 @@ def _word(name: str, value: object, lang: str) -> object:
     if name in _TERM_CONTEXTS and isinstance(value, str):
         return ERRORS.pgettext(_TERM_CONTEXTS[name], value)
     return value
+
+
+def localized_problems(problems: dict) -> str:
+    """webargs' problems ({field: [messages]} or nested) as one line in the request's language."""
+    english = str(get_locale()) == "en"
+    colon, separator = (": ", "; ") if english else ("：", "；")
+
+    def say(problem: object) -> str:
+        if isinstance(problem, list):
+            return " ".join(say(item) for item in problem)
+        if isinstance(problem, dict):
+            return separator.join(f"{name}{colon}{say(value)}" for name, value in problem.items())
+        return str(problem) if english else _localized_validation(str(problem))
+
+    return separator.join(
+        f"{name if english else ERRORS.pgettext('field', name)}{colon}{say(problem)}"
+        for name, problem in problems.items()
+    )
+
+
+def _localized_validation(message: str) -> str:
+    for pattern, template in _VALIDATION_PATTERNS:
+        found = pattern.fullmatch(message)
+        if found:
+            return ERRORS.gettext(template).format(**found.groupdict())
+    return message

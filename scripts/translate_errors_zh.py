@@ -18,7 +18,8 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = ROOT / "translations" / "zh" / "LC_MESSAGES" / "errors.po"
-# The errors the domain raises take their template first; ``term(context, word)`` marks field and action names.
+# The errors the domain raises take their template first; ``term(context, word)`` marks field and action
+# names, ``validation(message)`` the messages of marshmallow and webargs (routes/errors.py).
 ERROR_CLASSES = (
     "GridError",
     "InvalidInput",
@@ -32,7 +33,7 @@ ERROR_CLASSES = (
     "AuthenticationFailed",
     "AccountDisabled",
 )
-KEYWORDS: dict = {name: None for name in ERROR_CLASSES} | {"term": ((1, "c"), 2)}
+KEYWORDS: dict = {name: None for name in ERROR_CLASSES} | {"term": ((1, "c"), 2), "validation": None}
 
 
 def extracted() -> Catalog:
@@ -188,6 +189,33 @@ CHINESE: dict[str | tuple[str, str], str] = {
     "{field} needs a time zone, e.g. 2026-06-15T09:30:00+08:00": "{field}须带时区，如 2026-06-15T09:30:00+08:00",
     "{field} lies in the future ({at})": "{field}是将来的时间（{at}）",
     "{field} is more than {days} days ago": "{field}已超过 {days} 天",
+    # marshmallow's and webargs' own messages, after a field name.
+    "Missing data for required field.": "必填",
+    "Field may not be null.": "不能为空",
+    "Invalid value.": "值无效",
+    "Not a valid string.": "须为文字",
+    "Not a valid integer.": "须为整数",
+    "Not a valid number.": "须为数字",
+    "Number too large.": "数字过大",
+    "Special numeric values (nan or infinity) are not permitted.": "不接受 nan 或无穷大",
+    "Not a valid boolean.": "须为 true 或 false",
+    "Not a valid datetime.": "须为日期时间，如 2026-06-15T09:30:00+08:00",
+    "Not a valid aware datetime.": "须为带时区的日期时间，如 2026-06-15T09:30:00+08:00",
+    "Not a valid date.": "须为日期，如 2026-06-15",
+    "Not a valid mapping type.": "须为对象",
+    "Not a valid list.": "须为列表",
+    "Unknown field.": "没有这个字段",
+    "Invalid input type.": "输入类型无效",
+    "Invalid JSON body.": "JSON 格式有误",
+    "Length must be between {min} and {max}.": "长度须在 {min} 至 {max} 之间",
+    "Longer than maximum length {max}.": "长度超过 {max}",
+    "Shorter than minimum length {min}.": "长度不足 {min}",
+    "Must be greater than or equal to {min} and less than or equal to {max}.": "须在 {min} 至 {max} 之间",
+    "Must be greater than or equal to {min}.": "须不小于 {min}",
+    "Must be less than or equal to {max}.": "须不大于 {max}",
+    "Must be greater than {min}.": "须大于 {min}",
+    "Must be one of: {choices}.": "须为以下之一：{choices}",
+    "String does not match expected pattern.": "格式不符",
     # Field and action names, as error values use them: (context, name).
     ("field", "title"): "标题",
     ("field", "description"): "描述",
@@ -235,6 +263,21 @@ CHINESE: dict[str | tuple[str, str], str] = {
     ("field", "zone"): "区域",
     ("field", "version"): "版本号",
     ("field", "page"): "页码",
+    ("field", "json"): "请求正文",
+    ("field", "per_page"): "每页条数",
+    ("field", "format"): "格式",
+    ("field", "status"): "状态",
+    ("field", "overdue"): "逾期",
+    ("field", "assignee"): "责任网格员",
+    ("field", "sla_hours"): "办理时限（小时）",
+    ("field", "name_en"): "英文名称",
+    ("field", "code"): "编码",
+    ("field", "is_active"): "启用",
+    ("field", "parent_code"): "上级网格",
+    ("field", "reason"): "理由",
+    ("field", "effective_from"): "生效日期",
+    ("field", "zone_id"): "区域",
+    ("field", "starts_at"): "开始时间",
     ("action", "register"): "立案",
     ("action", "dispatch"): "派遣",
     ("action", "accept"): "接收",

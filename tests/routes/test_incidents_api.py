@@ -85,6 +85,9 @@ def test_missing_field_wrong_content_type_and_broken_json(app, client):
     token = csrf_token_of(client, "/")
     missing = post(client, "/api/incidents", {k: v for k, v in GOOD.items() if k != "title"})
     assert missing.status_code == 422 and missing.get_json()["field"] == "title"
+    assert missing.get_json()["error"] == "标题：必填"  # the schema's own message, in the page's language
+    long = post(client, "/api/incidents?lang=en", {**GOOD, "title": "x" * 201}).get_json()["error"]
+    assert long == "title: Length must be between 1 and 200."
     form = client.post("/api/incidents", data=GOOD, headers={"X-CSRFToken": token})
     assert form.status_code == 415
     broken = client.post(
