@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from geo.audit import record
-from geo.errors import GridError, InvalidInput, NotFound
+from geo.errors import GridError, InvalidInput, NotFound, one_of
 from geo.models import ApiToken, Grid, GridWorker, Net, Role, User
 from geo.sql import CompiledQuery
 
@@ -152,15 +152,7 @@ def create_user(
         raise InvalidInput("username must be 3-50 lowercase letters, digits, '.', '_' or '-'", field="username")
     if session.scalar(select(User.id).where(User.username == username)):
         raise InvalidInput("username {username!r} is taken", field="username", username=username)
-    try:
-        role_value = Role(role)
-    except ValueError:
-        raise InvalidInput(
-            "{field} must be one of {choices}, got {value!r}",
-            field="role",
-            choices=", ".join(Role),
-            value=str(role)[:40],
-        ) from None
+    role_value = one_of(Role, role, "role")
     _validate_password(password)
     grid = _grid(session, jurisdiction)
     worker = None
@@ -211,15 +203,7 @@ def update_user(
     user = get_user(session, username)
     before = _snapshot(user)
     if role is not None:
-        try:
-            user.role = Role(role).value
-        except ValueError:
-            raise InvalidInput(
-                "{field} must be one of {choices}, got {value!r}",
-                field="role",
-                choices=", ".join(Role),
-                value=str(role)[:40],
-            ) from None
+        user.role = one_of(Role, role, "role").value
     if jurisdiction is not None:
         user.jurisdiction = _grid(session, jurisdiction)
     if nets is not None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from geo.accounts import Principal
 from geo.boundaries import current_generation, valid_in
-from geo.errors import InvalidInput, NotFound
+from geo.errors import InvalidInput, NotFound, one_of
 from geo.models import AdminArea, Grid, GridBoundary, GridLevel, GridWorker, Net, PartyBranch
 
 GEOJSON_DECIMALS = 6
@@ -19,13 +19,7 @@ GEOJSON_DECIMALS = 6
 
 def parse_level(value: str | None) -> GridLevel:
     """Return the GridLevel named by ``value``; raise InvalidInput naming the choices."""
-    try:
-        return GridLevel((value or "").strip().lower())
-    except ValueError:
-        choices = ", ".join(level.value for level in GridLevel)
-        raise InvalidInput(
-            "{field} must be one of {choices}, got {value!r}", field="level", choices=choices, value=str(value)[:40]
-        ) from None
+    return one_of(GridLevel, (value or "").strip().lower(), "level")
 
 
 def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
@@ -62,13 +56,7 @@ def parse_net(value: str | None) -> Net | None:
     """Return the Net named by ``value``; None when absent."""
     if value is None or value == "":
         return None
-    try:
-        return Net(value)
-    except ValueError:
-        choices = ", ".join(net.value for net in Net)
-        raise InvalidInput(
-            "{field} must be one of {choices}, got {value!r}", field="net", choices=choices, value=value[:40]
-        ) from None
+    return one_of(Net, value, "net")
 
 
 def grid_layer_geojson(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
+from typing import TypeVar
 
 
 class GridError(Exception):
@@ -33,6 +35,20 @@ def _english(value: object) -> object:
 
 class InvalidInput(GridError):
     """A parameter is missing, malformed or out of range."""
+
+
+Choice = TypeVar("Choice", bound=Enum)
+
+
+def one_of(enum: type[Choice], value: object, field: str) -> Choice:
+    """The member of ``enum`` whose value is ``value``; else InvalidInput naming ``field`` and the choices."""
+    try:
+        return enum(value)
+    except ValueError:
+        choices = ", ".join(str(member.value) for member in enum)
+        raise InvalidInput(
+            "{field} must be one of {choices}, got {value!r}", field=field, choices=choices, value=str(value)[:40]
+        ) from None
 
 
 class NotFound(GridError):

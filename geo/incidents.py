@@ -43,7 +43,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from geo.accounts import AccessDenied, Principal
 from geo.calendar import county_day, day_start
 from geo.crs import SourceCRS, to_wgs84
-from geo.errors import GridError, InvalidInput, NotFound
+from geo.errors import GridError, InvalidInput, NotFound, one_of
 from geo.lookup import ChainLink, WorkerSummary, lookup_point, parse_coordinates
 from geo.models import (
     INCIDENT_CHANGE_SEQ,
@@ -215,16 +215,6 @@ def seed_categories(session: Session) -> None:
         if code not in existing:
             session.add(IncidentCategory(net=net.value, code=code, name_zh=zh, name_en=en, sla_hours=hours))
     session.flush()
-
-
-def _choice(enum: type[StrEnum], value: str, field: str) -> str:
-    try:
-        return enum(value).value
-    except ValueError:
-        choices = ", ".join(member.value for member in enum)
-        raise InvalidInput(
-            "{field} must be one of {choices}, got {value!r}", field=field, choices=choices, value=str(value)[:40]
-        ) from None
 
 
 def _text(value: object, field: str, required: bool = False) -> str:
@@ -488,7 +478,7 @@ def create_incident(
     # rare, and a first report should not pay a round trip for them.
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 100:
         raise InvalidInput("Idempotency-Key must be 1-100 characters", field="Idempotency-Key")
-    net = _choice(Net, data.net, "net")
+    net = one_of(Net, data.net, "net").value
     if not principal.has_net(net):
         raise AccessDenied("you do not hold the {net} net", net=net)
     if not isinstance(data.category, str) or len(data.category) > 40:
@@ -502,17 +492,9 @@ def create_incident(
         raise InvalidInput(
             "reporter_phone may hold only digits, spaces and + - ( ), 30 at most", field="reporter_phone"
         )
-    channel = _choice(Channel, data.channel, "channel")
-    priority = _choice(Priority, data.priority, "priority")
-    try:
-        source = SourceCRS(str(data.crs).lower())
-    except ValueError:
-        raise InvalidInput(
-            "{field} must be one of {choices}, got {value!r}",
-            field="crs",
-            choices="wgs84, gcj02, bd09",
-            value=str(data.crs)[:20],
-        ) from None
+    channel = one_of(Channel, data.channel, "channel").value
+    priority = one_of(Priority, data.priority, "priority").value
+    source = one_of(SourceCRS, str(data.crs).lower(), "crs")
     lon, lat = parse_coordinates(str(data.lon), str(data.lat))
     lon, lat = (float(v) for v in to_wgs84(lon, lat, source))
     try:
@@ -913,9 +895,9 @@ def filtered(principal: Principal, filters: IncidentFilter, now: datetime):
     """A query of visible incidents matching ``filters``, newest first."""
     query = select(Incident).where(visible(principal)).order_by(Incident.reported_at.desc(), Incident.id.desc())
     if filters.net:
-        query = query.where(Incident.net == _choice(Net, filters.net, "net"))
+        query = query.where(Incident.net == one_of(Net, filters.net, "net").value)
     if filters.status:
-        statuses = [_choice(Status, s, "status") for s in filters.status.split(",")]
+        statuses = [one_of(Status, s, "status").value for s in filters.status.split(",")]
         query = query.where(Incident.status.in_(statuses))
     if filters.category:
         query = query.where(Incident.category.has(IncidentCategory.code == filters.category))
@@ -965,7 +947,7 @@ def feed(
         return [], since
     query = select(Incident).where(visible(principal), Incident.change_seq > since)
     if net:
-        query = query.where(Incident.net == _choice(Net, net, "net"))
+        query = query.where(Incident.net == one_of(Net, net, "net").value)
     rows = session.scalars(query.order_by(Incident.change_seq).limit(limit)).all()
     cursor = rows[-1].change_seq if len(rows) == limit else current
     return rows, cursor

@@ -22,7 +22,7 @@ from geo.accounts import COUNTY_CODE, AccessDenied, Principal
 from geo.audit import record
 from geo.boundaries import current_generation, valid_in
 from geo.crs import to_metric
-from geo.errors import GridError, InvalidInput, NotFound
+from geo.errors import GridError, InvalidInput, NotFound, one_of
 from geo.models import (
     AdminArea,
     CheckIn,
@@ -192,13 +192,7 @@ class ZoneInput:
 def _check_zone(data: ZoneInput) -> None:
     if not data.name_zh.strip():
         raise InvalidInput("give the zone a name", field="name_zh")
-    if data.kind not in [k.value for k in ZoneKind]:
-        raise InvalidInput(
-            "{field} must be one of {choices}, got {value!r}",
-            field="kind",
-            choices=", ".join(ZoneKind),
-            value=str(data.kind)[:40],
-        )
+    one_of(ZoneKind, data.kind, "kind")
     problems = geometry_problems(data.geometry, None)
     if problems:
         where = f" at {problems[0].where}" if problems[0].where else ""
@@ -476,13 +470,7 @@ def add_site(
 ) -> ZoneSite:
     principal.require_role(*ZONE_EDITORS)
     zone = get_zone(session, principal, zone_id)
-    if kind not in [k.value for k in SiteKind]:
-        raise InvalidInput(
-            "{field} must be one of {choices}, got {value!r}",
-            field="kind",
-            choices=", ".join(SiteKind),
-            value=str(kind)[:40],
-        )
+    kind = one_of(SiteKind, kind, "kind").value
     site = ZoneSite(zone=zone, kind=kind, name=name, geom=from_shape(shapely.Point(lon, lat), srid=4326))
     session.add(site)
     session.flush()

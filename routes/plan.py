@@ -17,7 +17,7 @@ from extensions import db
 from geo.boundaries import current_generation
 from geo.calendar import county_day
 from geo.crs import SourceCRS
-from geo.errors import InvalidInput, NotFound
+from geo.errors import InvalidInput, NotFound, one_of
 from geo.incidents import now_utc
 from geo.models import Generation, Grid, GridLevel, Net, PlanStatus, Role
 from geo.plans import (
@@ -200,10 +200,7 @@ def plan_upload(plan_id: int):
     if not version.isdigit():
         raise InvalidInput("send the plan version you read in the field 'version'", field="version")
     crs = request.form.get("crs") or SourceCRS.WGS84.value
-    if crs not in [c.value for c in SourceCRS]:
-        raise InvalidInput(
-            "{field} must be one of {choices}, got {value!r}", field="crs", choices=", ".join(SourceCRS), value=crs[:20]
-        )
+    crs = one_of(SourceCRS, crs, "crs").value
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / (secure_filename(upload.filename) or "upload")
         upload.save(path)
