@@ -15,7 +15,17 @@ from geo.crs import to_metric
 from geo.hotspots import HotspotQuery, analyse, reported_between, year_before
 from geo.incidents import FINISHED, visible
 from geo.models import Incident, IncidentCategory, SeasonalZone
-from geo.zones import active_range, get_zone, season_of, site_summaries, task_summary, tasks, zone_summary, zones
+from geo.zones import (
+    active_range,
+    get_zone,
+    neighbour_names,
+    season_of,
+    site_summaries,
+    task_summary,
+    tasks,
+    zone_summary,
+    zones,
+)
 
 #: Incidents this close to a zone count as "near" it.
 NEAR_ZONE_M = 2000.0
@@ -133,7 +143,7 @@ def briefing(
     now = now or datetime.now(UTC)
     zone_tasks = [task_summary(t, now) for t in tasks(session, principal) if t.zone_id == zone.id]
     return {
-        "zone": zone_summary(zone, today, lang),
+        "zone": zone_summary(zone, today, lang, neighbour_names(session, lang)),
         "branches": zone.branches,
         "teams": zone.teams,
         "sites": site_summaries(zone, lang),

@@ -10,6 +10,7 @@ and ``null`` closes the zone for that year.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -375,7 +376,17 @@ def zones(session: Session, principal: Principal) -> list[SeasonalZone]:
     )
 
 
-def zone_summary(zone: SeasonalZone, day: date | None = None, lang: str = "zh") -> dict:
+def neighbour_names(session: Session, lang: str) -> dict[str, str]:
+    """Neighbouring counties' names in ``lang``, keyed by the Chinese names zones keep (empty for Chinese)."""
+    if lang != "en":
+        return {}
+    return dict(session.execute(select(AdminArea.name_zh, AdminArea.name_en).where(~AdminArea.is_home_county)).all())
+
+
+def zone_summary(
+    zone: SeasonalZone, day: date | None = None, lang: str = "zh", names: Mapping[str, str] | None = None
+) -> dict:
+    """The zone's fields; ``names`` (from ``neighbour_names``) names the neighbours it borders in ``lang``."""
     window = active_range(zone.windows, zone.overrides or {}, day) if day else None
     return {
         "id": zone.id,
@@ -389,7 +400,7 @@ def zone_summary(zone: SeasonalZone, day: date | None = None, lang: str = "zh") 
         "overrides": zone.overrides,
         "area_code": zone.area_code,
         "is_border": zone.is_border,
-        "border_with": zone.border_with,
+        "border_with": [(names or {}).get(name, name) for name in zone.border_with],
         "crosses_county_line": zone.crosses_county_line,
         "is_demo": zone.is_demo,
         "version": zone.version,
@@ -401,8 +412,9 @@ def zone_summary(zone: SeasonalZone, day: date | None = None, lang: str = "zh") 
 def zones_geojson(session: Session, principal: Principal, day: date, lang: str = "zh") -> dict:
     """Zones with their state on ``day``, branches, teams and sites, as GeoJSON."""
     features = []
+    names = neighbour_names(session, lang)
     for zone in zones(session, principal):
-        summary = zone_summary(zone, day, lang)
+        summary = zone_summary(zone, day, lang, names)
         summary["branches"] = [
             {
                 "name": b.name,

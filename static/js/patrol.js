@@ -124,7 +124,7 @@
     return '<li data-zone="' + feature.id + '"><b>' + esc(zoneName(p)) + "</b> " + (p.is_demo ? '<span class="tag">' + esc(T.demo) + "</span> " : "") +
       '<span class="meta">' + esc(p.kind_label) + " · " + esc(T.window) + " " + esc(windows) +
       (p.altitude_min_m ? " · " + p.altitude_min_m + "–" + p.altitude_max_m + " m" : "") + "</span>" +
-      (p.is_border ? '<div class="badge escalated">' + esc(T.border) + " " + esc(p.border_with.join("、")) +
+      (p.is_border ? '<div class="badge escalated">' + esc(T.border) + " " + esc(p.border_with.join(en ? ", " : "、")) +
         (p.crosses_county_line ? " · " + esc(T.crosses) : "") + "</div>" : "") +
       '<div class="meta">' + people + "</div>" +
       '<a class="briefing" href="' + state.options.briefingUrl + "?zone=" + feature.id + '">' + esc(T.briefing) + "</a>" +

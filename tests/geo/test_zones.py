@@ -20,8 +20,10 @@ from geo.zones import (
     check_in,
     create_task,
     create_zone,
+    neighbour_names,
     parse_overrides,
     parse_windows,
+    zone_summary,
 )
 
 HARVEST = [{"start": "04-25", "end": "07-05"}]
@@ -118,6 +120,7 @@ def test_a_hill_on_the_sichuan_line_is_a_border_area_named_after_its_neighbour(s
     zone = create_zone(session, LEADER, zone_input(_hill(*county)), NOW)
     assert zone.is_border and "得荣县" in zone.border_with
     assert zone.area_code.startswith("533422206")
+    assert "Derong County" in zone_summary(zone, lang="en", names=neighbour_names(session, "en"))["border_with"]
 
 
 @pytest.mark.db
