@@ -159,7 +159,10 @@ def localized_message(error: GridError) -> str:
         return error.message
     if not error.params:
         return template
-    return template.format(**{name: _word(name, value, lang) for name, value in error.params.items()})
+    try:
+        return template.format(**{name: _word(name, value, lang) for name, value in error.params.items()})
+    except (KeyError, IndexError, ValueError):  # a translation naming a value the error lacks: say it in English
+        return error.message
 
 
 def _word(name: str, value: object, lang: str) -> object:

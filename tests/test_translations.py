@@ -1,6 +1,7 @@
 """Every Chinese UI string has its English, and every error template its Chinese."""
 
 import importlib.util
+import string
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -25,3 +26,13 @@ def test_every_error_template_has_its_chinese():
     translated = {(m.context, m.id) for m in catalogue if m.id and m.string and not m.fuzzy}
     raised = {(m.context, m.id) for m in script.extracted() if m.id}
     assert raised - translated == set(), "run python scripts/translate_errors_zh.py"
+
+
+def test_error_translations_use_only_the_values_their_templates_have():
+    with open(ROOT / "translations" / "zh" / "LC_MESSAGES" / "errors.po", "rb") as source:
+        catalogue = read_po(source)
+    for message in catalogue:
+        if message.id and message.string:
+            names = {name for _, name, _, _ in string.Formatter().parse(message.id) if name}
+            used = {name for _, name, _, _ in string.Formatter().parse(message.string) if name}
+            assert used <= names, (message.id, message.string)
