@@ -1,6 +1,7 @@
-"""Domain errors in the page's language.
+"""Domain errors and request-validation messages in the page's language.
 
-The domain raises English templates with their values (``geo.errors.GridError``).
+The domain raises English templates with their values (``geo.errors.GridError``);
+marshmallow and webargs word their own (``VALIDATION``, matched back to templates).
 Their Chinese lives in the gettext domain ``errors`` (English msgids, unlike the
 page catalogue ``messages``, whose msgids are Chinese): see docs/operations.md
 for the commands. A template with no translation yet is answered in English.
@@ -147,7 +148,7 @@ TERMS = (
 )
 
 # Values named like these are codes with a name of their own in each language.
-_LABELLED = {"net": Net, "other": Net, "status": Status, "role": Role}
+_LABELLED = {"net": Net, "other": Net, "status": Status, "role": Role, "roles": Role}
 _TERM_CONTEXTS = {"field": "field", "action": "action", "allowed": "action"}
 
 
