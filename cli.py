@@ -61,6 +61,9 @@ def demo_load(replace: bool) -> None:
     if is_loaded(session):
         if not replace:
             click.echo("atlas already loaded; use --replace to reload the demo")
+            if not session.scalar(select(User.id).limit(1)):
+                # A database left by an older version or an interrupted load: nobody could sign in.
+                click.echo("warning: it has no user accounts; `flask --app app demo load --replace` adds the demo ones")
             return
         try:
             clear_atlas(session)
