@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from geo.assign import PointAssigner
 from geo.boundaries import current_generation, valid_in
+from geo.calendar import county_day
 from geo.crs import from_metric, to_metric
 from geo.demo_zones import hill_centres
 from geo.incidents import PRIORITY_FACTOR, Priority, Status, route_worker
@@ -138,7 +139,7 @@ def generate_incidents(session: Session, count: int = 10_000, now: datetime | No
         group_id, group_code, _ = groups[group_index[place]]
         key = (category.net, group_code)
         if key not in workers:
-            workers[key] = route_worker(session, category.net, group_code, now.date())
+            workers[key] = route_worker(session, category.net, group_code, county_day(now))
         worker = workers[key]
         reported = start + timedelta(seconds=float(offset))
         priority = Priority(rng.choice(["low", "normal", "normal", "normal", "high", "urgent"]))
