@@ -41,10 +41,10 @@ def redis_socket(tmp_path) -> Iterator[Path]:
     binary = shutil.which("redis-server") or "/usr/bin/redis-server"
     assert Path(binary).exists(), "redis-server is missing: ./dev installs it (Debian package redis-server)"
     socket = tmp_path / "redis.sock"
+    # No TCP port, no persistence: nothing outlives the test or reaches another process.
+    listen = ["--port", "0", "--unixsocket", str(socket), "--unixsocketperm", "700"]
     server = subprocess.Popen(
-        [binary, "--port", "0", "--unixsocket", str(socket), "--unixsocketperm", "700"]
-        + ["--dir", str(tmp_path), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
+        [binary, *listen, "--save", "", "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL
     )
     try:
         client = redis.Redis(unix_socket_path=str(socket))
