@@ -12,7 +12,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from extensions import db
-from geo.accounts import create_token, create_user, reset_password, set_active, update_user
+from geo.accounts import create_token, create_user, reset_password, revoke_tokens, set_active, update_user
 from geo.boundaries import FieldNames, import_levels, read_boundary_file
 from geo.calendar import county_day
 from geo.crs import SourceCRS
@@ -164,7 +164,7 @@ def users_create(username, role, jurisdiction, nets, display_name, worker_code, 
 @click.option("--jurisdiction")
 @click.option("--nets", help="Comma-separated: social,religious,rural.")
 def users_set(username, role, jurisdiction, nets) -> None:
-    """Change an account's role, jurisdiction or nets (its sessions end)."""
+    """Change an account's role, jurisdiction or nets (its sessions end, its API tokens are revoked)."""
     _apply(
         lambda: update_user(
             db.session, username, role=role, jurisdiction=jurisdiction, nets=_nets(nets), actor=_actor()
@@ -177,7 +177,7 @@ def users_set(username, role, jurisdiction, nets) -> None:
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def users_reset_password(username, password_stdin) -> None:
-    """Set a new password (the user's sessions end)."""
+    """Set a new password (the user's sessions end, their API tokens are revoked)."""
     password = _password(password_stdin)
     _apply(lambda: reset_password(db.session, username, password, actor=_actor()))
     click.echo(f"password of {username} reset")
@@ -186,7 +186,7 @@ def users_reset_password(username, password_stdin) -> None:
 @users_cli.command("disable")
 @click.argument("username")
 def users_disable(username) -> None:
-    """Disable an account: its sessions and API tokens stop working at once."""
+    """Disable an account: its sessions end and its API tokens are revoked at once."""
     _apply(lambda: set_active(db.session, username, False, actor=_actor()))
     click.echo(f"disabled {username}")
 
@@ -194,7 +194,7 @@ def users_disable(username) -> None:
 @users_cli.command("enable")
 @click.argument("username")
 def users_enable(username) -> None:
-    """Enable a disabled account."""
+    """Enable a disabled account (its revoked API tokens stay revoked)."""
     _apply(lambda: set_active(db.session, username, True, actor=_actor()))
     click.echo(f"enabled {username}")
 
@@ -207,6 +207,15 @@ def users_token(username, name) -> None:
     tokens: list[str] = []
     _apply(lambda: tokens.append(create_token(db.session, username, name, actor=_actor())))
     click.echo(tokens[0])
+
+
+@users_cli.command("revoke-tokens")
+@click.argument("username")
+def users_revoke_tokens(username) -> None:
+    """Revoke every API token of an account (its browser sessions go on)."""
+    revoked: list[int] = []
+    _apply(lambda: revoked.append(revoke_tokens(db.session, username, actor=_actor())))
+    click.echo(f"revoked {revoked[0]} token(s) of {username}")
 
 
 @users_cli.command("list")

@@ -64,8 +64,12 @@ def from_environment() -> dict:
         "OPENAPI_URL_PREFIX": "/api",
         "OPENAPI_JSON_PATH": "openapi.json",
         "LOGIN_RATE_LIMIT": os.environ.get("GRIDMAP_LOGIN_RATE_LIMIT", "10 per minute"),
-        # Per process by default; point it at Redis or Memcached when running several workers.
+        # Failed sign-ins per username, from any address; once spent, even the right password waits.
+        "LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get("GRIDMAP_LOGIN_ACCOUNT_RATE_LIMIT", "5 per 15 minutes"),
+        # Per process by default; point it at Redis (redis://host:6379, redis+unix:///path) with several
+        # workers, so they share one count. Should Redis go down, each worker counts alone until it is back.
         "RATELIMIT_STORAGE_URI": os.environ.get("GRIDMAP_RATELIMIT_STORAGE", "memory://"),
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_ENABLED": os.environ.get("GRIDMAP_RATELIMIT", "on") != "off",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -12,15 +12,15 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Integer, String, bindparam, select
+from sqlalchemy import String, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from geo.audit import record
 from geo.errors import GridError, InvalidInput, NotFound, one_of
-from geo.models import ApiToken, Grid, GridWorker, Net, Role, User
+from geo.models import ApiToken, Grid, GridWorker, LoginSession, Net, Role, User
 from geo.sql import CompiledQuery
 
 COUNTY_CODE = "533422"
@@ -208,7 +208,7 @@ def update_user(
         user.jurisdiction = _grid(session, jurisdiction)
     if nets is not None:
         user.nets = _validate_nets(nets)
-    user.session_version += 1  # a changed scope takes effect at once, not at next login
+    _end_access(session, user, actor=actor, address=address)  # a changed scope takes effect at once
     session.flush()
     record(
         session,
@@ -224,20 +224,21 @@ def update_user(
 
 
 def reset_password(session: Session, username: str, password: str, *, actor: str, address: str | None = None) -> None:
-    """Set a new password and end the user's sessions."""
+    """Set a new password, end the user's sessions and revoke their API tokens."""
     user = get_user(session, username)
     _validate_password(password)
     user.password_hash = generate_password_hash(password)
-    user.session_version += 1
+    _end_access(session, user, actor=actor, address=address)
     record(session, actor=actor, action="user.reset_password", entity="user", entity_id=user.id, address=address)
 
 
 def set_active(session: Session, username: str, active: bool, *, actor: str, address: str | None = None) -> None:
-    """Disable (or re-enable) an account; disabling ends its sessions and tokens at once."""
+    """Disable (or re-enable) an account; disabling ends its sessions and revokes its tokens for good."""
     user = get_user(session, username)
     before = _snapshot(user)
     user.is_active = active
-    user.session_version += 1
+    if not active:
+        _end_access(session, user, actor=actor, address=address)
     record(
         session,
         actor=actor,
@@ -275,15 +276,16 @@ def authenticate(session: Session, username: str, password: str, *, address: str
     return user
 
 
-def _token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def _digest(secret: str) -> str:
+    """What is stored of a token or session key: enough to recognise it, useless to present."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def create_token(session: Session, username: str, name: str, *, actor: str, address: str | None = None) -> str:
     """Create an API token for ``username`` and return it; only its digest is kept."""
     user = get_user(session, username)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user=user, name=name, token_hash=_token_digest(token)))
+    session.add(ApiToken(user=user, name=name, token_hash=_digest(token)))
     session.flush()
     record(
         session,
@@ -299,11 +301,10 @@ def create_token(session: Session, username: str, name: str, *, actor: str, addr
 
 @dataclass(frozen=True)
 class Caller:
-    """A signed-in account as a request needs it: the principal, a name to show, the session version."""
+    """A signed-in account as a request needs it: the principal and a name to show."""
 
     principal: Principal
     display_name: str
-    session_version: int
 
 
 def _caller_query():
@@ -316,7 +317,6 @@ def _caller_query():
             Grid.code,
             User.nets,
             User.display_name,
-            User.session_version,
             GridWorker.code,
         )
         .join(Grid, Grid.id == User.jurisdiction_id)
@@ -326,8 +326,13 @@ def _caller_query():
 
 
 _CALLER_BY_SESSION = CompiledQuery(
-    lambda: _caller_query().where(
-        User.id == bindparam("user_id", type_=Integer), User.session_version == bindparam("version", type_=Integer)
+    lambda: (
+        _caller_query()
+        .join(
+            LoginSession,
+            (LoginSession.user_id == User.id) & (LoginSession.session_version == User.session_version),
+        )
+        .where(LoginSession.key_hash == bindparam("digest", type_=String), LoginSession.expires_at > func.now())
     )
 )
 _CALLER_BY_TOKEN = CompiledQuery(
@@ -342,14 +347,14 @@ _CALLER_BY_TOKEN = CompiledQuery(
 def _caller(row) -> Caller | None:
     if row is None:
         return None
-    user_id, username, role, code, nets, display_name, version, worker_code = row
+    user_id, username, role, code, nets, display_name, worker_code = row
     principal = Principal(user_id, username, Role(role), code, frozenset(nets), worker_code)
-    return Caller(principal, display_name, version)
+    return Caller(principal, display_name)
 
 
-def caller_for_session(session: Session, user_id: int, session_version: int) -> Caller | None:
-    """Return the active account behind a session, if its session version is still current."""
-    result = _CALLER_BY_SESSION.execute(session.connection(), user_id=user_id, version=session_version)
+def caller_for_session(session: Session, session_key: str) -> Caller | None:
+    """Return the active account behind a login session that has not ended, expired or been outdated."""
+    result = _CALLER_BY_SESSION.execute(session.connection(), digest=_digest(session_key))
     return _caller(result.first())
 
 
@@ -357,12 +362,39 @@ def caller_for_token(session: Session, token: str) -> Caller | None:
     """Return the active account owning ``token`` (an unrevoked one), or None."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    return _caller(_CALLER_BY_TOKEN.execute(session.connection(), digest=_token_digest(token)).first())
+    return _caller(_CALLER_BY_TOKEN.execute(session.connection(), digest=_digest(token)).first())
 
 
-def revoke_tokens(session: Session, username: str, *, actor: str, address: str | None = None) -> int:
-    """Revoke every token of ``username``; return how many."""
-    user = get_user(session, username)
+def start_session(session: Session, user: User, lifetime: timedelta) -> str:
+    """Begin a login session for ``user`` and return its key, for the session cookie only."""
+    now = datetime.now(UTC)
+    # Expired and outdated sessions of this user are dead anyway; sweeping them here keeps the table small.
+    session.execute(
+        delete(LoginSession).where(
+            LoginSession.user_id == user.id,
+            (LoginSession.expires_at <= now) | (LoginSession.session_version != user.session_version),
+        )
+    )
+    key = secrets.token_urlsafe(32)
+    session.add(
+        LoginSession(
+            user_id=user.id, key_hash=_digest(key), session_version=user.session_version, expires_at=now + lifetime
+        )
+    )
+    session.flush()
+    return key
+
+
+def end_session(session: Session, session_key: str, *, actor: str, address: str | None = None) -> None:
+    """Sign out: the session's key stops working at once, on every copy of its cookie."""
+    ended = session.scalar(
+        delete(LoginSession).where(LoginSession.key_hash == _digest(session_key)).returning(LoginSession.user_id)
+    )
+    if ended is not None:
+        record(session, actor=actor, action="logout", entity="user", entity_id=ended, address=address)
+
+
+def _revoke_all_tokens(session: Session, user: User, *, actor: str, address: str | None) -> int:
     tokens = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))).all()
     for token in tokens:
         token.revoked_at = datetime.now(UTC)
@@ -376,3 +408,18 @@ def revoke_tokens(session: Session, username: str, *, actor: str, address: str |
         address=address,
     )
     return len(tokens)
+
+
+def _end_access(session: Session, user: User, *, actor: str, address: str | None) -> None:
+    """End every session of ``user`` and revoke their tokens: their password, scope or standing changed.
+
+    Revoked tokens stay revoked (enabling an account again does not revive them);
+    the user signs in afresh and gets new tokens.
+    """
+    user.session_version += 1
+    _revoke_all_tokens(session, user, actor=actor, address=address)
+
+
+def revoke_tokens(session: Session, username: str, *, actor: str, address: str | None = None) -> int:
+    """Revoke every API token of ``username`` (a lost phone, a leaked script); return how many."""
+    return _revoke_all_tokens(session, get_user(session, username), actor=actor, address=address)

@@ -246,7 +246,7 @@ class User(Base):
     nets: Mapped[list[str]] = mapped_column(ARRAY(String(10)))
     worker_id: Mapped[int | None] = mapped_column(ForeignKey("grid_worker.id"))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Bumped on password reset or disabling: sessions signed with an older value stop working.
+    # Bumped on password reset, disabling or a change of scope: sessions begun under an older value end.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -268,6 +268,24 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[User] = relationship()
+
+
+class LoginSession(Base):
+    """One signed-in browser. Its cookie carries a random key; only the key's SHA-256 is stored.
+
+    Signing out deletes the row, so a copied cookie stops working at once. The
+    row remembers the user's session version at sign-in, so bumping that version
+    ends every session of the user without touching the rows.
+    """
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    session_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class AuditEvent(Base):

@@ -2,9 +2,10 @@
 
 - Every endpoint needs a signed-in user (session cookie or ``Authorization:
   Bearer`` API token) unless its view is marked ``@public``.
-- Every state-changing request from a browser session must carry the CSRF token
-  (form field or ``X-CSRFToken`` header); token-authenticated API calls carry no
-  cookies and so need none.
+- Every state-changing request must carry the CSRF token (form field or
+  ``X-CSRFToken`` header) unless an API token authenticated it: such calls
+  carry no cookies and so need none. Merely sending an ``Authorization`` header
+  is not enough; a browser session with a bad token is still a browser session.
 - Roles and nets are checked with ``@require``; jurisdiction is enforced by the
   domain queries through ``current_principal()``.
 """
@@ -29,12 +30,16 @@ PUBLIC_ENDPOINTS = {"static", "api-docs.openapi_json"}
 
 
 class SignedInUser(UserMixin):
-    """Flask-Login's view of a caller: the id (with the session version) and the principal."""
+    """Flask-Login's view of a caller: the login session's key (None for an API token) and the principal."""
 
-    def __init__(self, caller: Caller):
-        self.id = f"{caller.principal.user_id}:{caller.session_version}"
+    def __init__(self, caller: Caller, session_key: str | None):
+        self.id = session_key
         self.display_name = caller.display_name
         self.principal = caller.principal
+
+    @property
+    def authenticated_by_token(self) -> bool:
+        return self.id is None
 
 
 def public(view: Callable) -> Callable:
@@ -66,12 +71,9 @@ def require(*roles: Role, net: Net | None = None) -> Callable:
     return decorate
 
 
-def _load_session_user(session_id: str) -> SignedInUser | None:
-    user_id, _, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
-        return None
-    caller = caller_for_session(db.session, int(user_id), int(version))
-    return SignedInUser(caller) if caller else None
+def _load_session_user(session_key: str) -> SignedInUser | None:
+    caller = caller_for_session(db.session, session_key)
+    return SignedInUser(caller, session_key) if caller else None
 
 
 def _load_token_user(incoming) -> SignedInUser | None:
@@ -79,7 +81,7 @@ def _load_token_user(incoming) -> SignedInUser | None:
     if scheme.lower() != "bearer" or not token:
         return None
     caller = caller_for_token(db.session, token.strip())
-    return SignedInUser(caller) if caller else None
+    return SignedInUser(caller, None) if caller else None
 
 
 def wants_json() -> bool:
@@ -93,8 +95,8 @@ def _unauthorised():
     return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
 
 
-def _is_token_request() -> bool:
-    return request.headers.get("Authorization", "").lower().startswith("bearer ")
+def _authenticated_by_token() -> bool:
+    return current_user.is_authenticated and current_user.authenticated_by_token
 
 
 def accepts_upload(max_bytes: int) -> Callable:
@@ -113,14 +115,12 @@ def _enforce() -> Any:
     view = current_app.view_functions.get(request.endpoint)
     # Before the CSRF check, which reads the form and so applies the size limit.
     request.max_content_length = getattr(view, "max_upload_bytes", None) or current_app.config["MAX_CONTENT_LENGTH"]
-    if request.method in UNSAFE_METHODS and not _is_token_request():
-        csrf.protect()
-    if request.endpoint in PUBLIC_ENDPOINTS:
-        return None
-    if getattr(view, "is_public", False):
-        return None
-    if not current_user.is_authenticated:
+    is_public = request.endpoint in PUBLIC_ENDPOINTS or getattr(view, "is_public", False)
+    # Authentication first: a bad token alone is a 401, not a CSRF failure.
+    if not is_public and not current_user.is_authenticated:
         return _unauthorised()
+    if request.method in UNSAFE_METHODS and not _authenticated_by_token():
+        csrf.protect()
     return None
 
 

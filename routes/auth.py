@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from extensions import db, limiter
-from geo.accounts import AccountDisabled, AuthenticationFailed, authenticate, caller_for_session
+from geo.accounts import (
+    AccountDisabled,
+    AuthenticationFailed,
+    authenticate,
+    caller_for_session,
+    end_session,
+    start_session,
+)
 from geo.models import Role
 from routes.access import SignedInUser, public
 
@@ -32,9 +39,25 @@ def _safe_next(target: str | None, role: str) -> str:
     return target
 
 
+def _attempted_account() -> str:
+    # Prefixed so that no typed name shares a counter with an address; cut to the form's own limit.
+    return "account:" + request.form.get("username", "")[:50]
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code == 401
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+# Failures per account from any address: spreading guesses over many addresses does not help.
+@limiter.limit(
+    lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"],
+    methods=["POST"],
+    key_func=_attempted_account,
+    deduct_when=_failed,
+)
 def login():
     """The sign-in form; failures answer 401 (or 403 for a disabled account) with the form again."""
     form = LoginForm()
@@ -49,10 +72,11 @@ def login():
             except AccountDisabled:
                 error, status = _("该账户已停用"), 403
             else:
+                key = start_session(db.session, user, current_app.permanent_session_lifetime)
                 db.session.commit()
                 session.clear()
                 session.permanent = True
-                login_user(SignedInUser(caller_for_session(db.session, user.id, user.session_version)))
+                login_user(SignedInUser(caller_for_session(db.session, key), key))
                 return redirect(_safe_next(request.args.get("next"), user.role))
             db.session.commit()  # keep the audit record of the failure
         else:
@@ -62,7 +86,13 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """End the session (POST with the CSRF token, so no other site can sign you out)."""
+    """End the session here and on the server (POST with the CSRF token, so no other site can sign you out).
+
+    Only this browser's session ends; the user's other devices stay signed in.
+    """
+    if not current_user.authenticated_by_token:
+        end_session(db.session, current_user.id, actor=current_user.principal.username, address=request.remote_addr)
+        db.session.commit()
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))

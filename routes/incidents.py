@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Response, abort, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -35,6 +32,7 @@ from geo.incidents import (
     queue_counts,
 )
 from geo.models import IncidentCategory, Net, Role
+from geo.spreadsheet import csv_document
 from routes.access import current_principal, require
 
 blp = Blueprint("incidents", __name__, url_prefix="/api", description="Incidents routed through the grid")
@@ -172,15 +170,9 @@ class Incidents(MethodView):
 
 
 def _csv(incidents, now) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for incident in incidents:
-        row = incident_summary(incident, now)
-        writer.writerow([row[column] for column in CSV_COLUMNS])
-    # A BOM so that spreadsheet programs read the Chinese text as UTF-8.
+    summaries = (incident_summary(incident, now) for incident in incidents)
     return Response(
-        "\ufeff" + out.getvalue(),
+        csv_document(CSV_COLUMNS, ([summary[column] for column in CSV_COLUMNS] for summary in summaries)),
         mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=incidents.csv"},
     )

