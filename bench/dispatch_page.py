@@ -44,7 +44,7 @@ def inlined_baseline(static_url: str) -> str:
     for point in points:
         folium.CircleMarker([point.y, point.x], radius=5).add_to(cluster)
     m.fit_bounds(COUNTY_BOUNDS)
-    parts = render_map(m, static_url)
+    parts = render_map(m, static_url, nonce="baseline")  # a plain file server: no CSP to satisfy
     body = f"<body>{parts.html}<script>{parts.script}</script></body>"
     style = "<style>html, body { height: 100%; margin: 0; }</style>"
     return f"<!doctype html><html><head>{parts.header}{style}</head>{body}</html>"
