@@ -80,7 +80,8 @@ def main() -> None:
         threading.Thread(target=static.serve_forever, daemon=True).start()
 
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        # wait_for_function polls with eval in the page, which the page's CSP refuses: bypass it to time the page.
+        page = browser.new_page(viewport={"width": 1400, "height": 900}, bypass_csp=True)
         page.goto(base + "/login")
         page.fill("input[name=username]", "dispatcher")
         page.fill("input[name=password]", "dispatcher-demo-2026")
