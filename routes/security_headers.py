@@ -1,6 +1,6 @@
 """The security headers of every response, built in one place.
 
-Every script and style comes from our own origin (static/, static/vendor/).
+Every script file and stylesheet comes from our own origin (static/, static/vendor/).
 Our own scripts live in static/js/ and take their data from the page
 (``<script type="application/json">`` blocks and ``data-*`` attributes, which
 CSP does not run); the only inline scripts left are the ones Folium generates
