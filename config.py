@@ -38,6 +38,7 @@ def _secret_key() -> str:
 
 def from_environment() -> dict:
     """Return the app settings, read from the environment when the app is created."""
+    https = os.environ.get("GRIDMAP_HTTPS", "") == "1"
     return {
         "SECRET_KEY": _secret_key(),
         "SQLALCHEMY_DATABASE_URI": database_url(),
@@ -73,7 +74,9 @@ def from_environment() -> dict:
         "RATELIMIT_ENABLED": os.environ.get("GRIDMAP_RATELIMIT", "on") != "off",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": os.environ.get("GRIDMAP_HTTPS", "") == "1",
+        # Served over HTTPS only: Secure session cookies, and HSTS (routes/security_headers.py).
+        "HTTPS": https,
+        "SESSION_COOKIE_SECURE": https,
         "PROXY_HOPS": int(os.environ.get("GRIDMAP_PROXY_HOPS", "0")),
         # Grid parts smaller than this (m²) are slivers that a plan may not keep.
         "PLAN_SLIVER_M2": float(os.environ.get("GRIDMAP_PLAN_SLIVER_M2", "2000")),

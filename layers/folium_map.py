@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import folium
@@ -35,6 +36,10 @@ DROPPED_ASSETS = {"glyphicons_css", "awesome_rotate_css"}
 COUNTY_BOUNDS = [[27.55, 98.59], [29.23, 99.52]]
 LIVE_POLL_MS = 10_000
 COUNTY_CENTRE = [28.39, 99.05]
+#: Where Folium's "OpenStreetMap" tiles come from (xyzservices' OpenStreetMap.Mapnik).
+OSM_TILE_ORIGIN = "https://tile.openstreetmap.org"
+TIANDITU_SUBDOMAINS = "01234567"
+TIANDITU_TILE_ORIGIN = "https://t{s}.tianditu.gov.cn"
 
 
 class UnvendoredAsset(RuntimeError):
@@ -47,6 +52,19 @@ class Basemap:
 
     kind: str = "none"
     tianditu_key: str = ""
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> Basemap:
+        """The basemap the app's settings (BASEMAP, TIANDITU_KEY) choose."""
+        return cls(config["BASEMAP"], config["TIANDITU_KEY"])
+
+    def tile_origins(self) -> tuple[str, ...]:
+        """The origins the browser fetches this basemap's tiles from (the pages' CSP lets images come from them)."""
+        if self.kind == "osm":
+            return (OSM_TILE_ORIGIN,)
+        if self.kind == "tianditu" and self.tianditu_key:
+            return tuple(TIANDITU_TILE_ORIGIN.format(s=s) for s in TIANDITU_SUBDOMAINS)
+        return ()
 
 
 class RemoteGeoJson(folium.map.Layer):
@@ -80,8 +98,8 @@ def _add_basemap(m: folium.Map, basemap: Basemap) -> None:
     elif basemap.kind == "tianditu" and basemap.tianditu_key:
         for layer, name in (("vec_w", "天地图矢量"), ("img_w", "天地图影像")):
             folium.TileLayer(
-                tiles=f"https://t{{s}}.tianditu.gov.cn/DataServer?T={layer}&x={{x}}&y={{y}}&l={{z}}&tk={basemap.tianditu_key}",
-                subdomains="01234567",
+                tiles=f"{TIANDITU_TILE_ORIGIN}/DataServer?T={layer}&x={{x}}&y={{y}}&l={{z}}&tk={basemap.tianditu_key}",
+                subdomains=TIANDITU_SUBDOMAINS,
                 attr="天地图 Tianditu",
                 name=name,
                 overlay=False,
@@ -173,11 +191,23 @@ class MapParts:
     name: str  # the map's JavaScript variable, for page scripts to take it from window
 
 
-def render_map(m: folium.Map, static_url: str) -> MapParts:
-    """Render ``m`` with every asset repointed at ``static_url`` (the static/vendor/ URL prefix)."""
+def _with_nonce(html: str, nonce: str) -> str:
+    # Folium writes its inline scripts as a bare <script> tag (those with a src have attributes).
+    return html.replace("<script>", f'<script nonce="{nonce}">')
+
+
+def render_map(m: folium.Map, static_url: str, nonce: str) -> MapParts:
+    """Render ``m`` with every asset repointed at ``static_url`` (the static/vendor/ URL prefix).
+
+    Inline scripts Folium puts in the header or body carry ``nonce``, the page's CSP nonce;
+    ``script`` is bare JavaScript for the page to wrap in a script tag with that nonce.
+    """
     _vendorize(m, static_url)
     root: Figure = m.get_root()
     root.render()
     return MapParts(
-        header=root.header.render(), html=root.html.render(), script=root.script.render(), name=m.get_name()
+        header=_with_nonce(root.header.render(), nonce),
+        html=_with_nonce(root.html.render(), nonce),
+        script=root.script.render(),
+        name=m.get_name(),
     )

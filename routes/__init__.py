@@ -14,7 +14,7 @@ from geo.calendar import COUNTY_TZ
 from geo.errors import GridError
 from geo.incidents import Status
 from geo.models import Net, Role
-from routes import access, admin, api, auth, dispatch, incidents, map_page, patrol, plan
+from routes import access, admin, api, auth, dispatch, incidents, map_page, patrol, plan, security_headers
 from routes.access import wants_json
 from routes.errors import localized_message, localized_problems
 
@@ -87,8 +87,9 @@ def _net_label(net: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Register every blueprint and the JSON error handlers."""
+    """Register every blueprint, the security headers and the JSON error handlers."""
     access.init_app(app)
+    security_headers.init_app(app)
     openapi.init_app(app)
     openapi.register_blueprint(incidents.blp)
     openapi.register_blueprint(plan.blp)

@@ -7,6 +7,7 @@ from flask_babel import get_locale
 
 from layers import LayerSpec
 from layers.folium_map import Basemap, MapParts, build_map, render_map
+from routes.security_headers import csp_nonce
 
 
 def page_map(
@@ -14,6 +15,6 @@ def page_map(
 ) -> MapParts:
     """Render ``specs`` (already filtered for the caller) as a map fitted to ``bounds``, in the page's language."""
     layers = [(spec, url_for(spec.endpoint, **spec.endpoint_args)) for spec in specs]
-    basemap = Basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
+    basemap = Basemap.from_config(current_app.config)
     folium_map = build_map(layers, str(get_locale()), basemap, bounds, drawing=drawing)
-    return render_map(folium_map, url_for("static", filename="vendor/"))
+    return render_map(folium_map, url_for("static", filename="vendor/"), nonce=csp_nonce())

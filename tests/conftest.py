@@ -10,7 +10,7 @@ from pathlib import Path
 
 import flask_migrate
 import pytest
-from sqlalchemy import text
+from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 from werkzeug.test import EnvironBuilder
@@ -19,6 +19,7 @@ import localdb
 from app import create_app
 from extensions import db
 from geo.demo import clear_atlas, load_demo
+from geo.models import Plan
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
@@ -149,3 +150,38 @@ def live_server(app) -> Iterator[str]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+#: A village whose children only the page tests plan (a draft they remove again).
+PAGES_PLAN_VILLAGE = "533422203203"
+
+
+@pytest.fixture
+def every_page(app, client_as) -> Iterator[list[tuple[str | None, str]]]:
+    """Every HTML page with a demo user who may open it (None: signed out), with a draft plan to edit."""
+    planner = client_as("planner")
+    created = planner.post(
+        "/api/plans",
+        json={"parent_code": PAGES_PLAN_VILLAGE, "title": "页面测试", "reason": "测试"},
+        headers={"X-CSRFToken": csrf_token_of(planner, "/")},
+    )
+    assert created.status_code == 201, created.get_json()
+    plan_id = created.get_json()["plan"]["id"]
+    zone_id = client_as("patrol").get("/api/patrol/zones?on=2026-06-15").get_json()["features"][0]["id"]
+    yield [
+        (None, "/login"),
+        ("dispatcher", "/"),
+        ("dispatcher", "/dispatch"),
+        ("worker", "/my"),
+        ("planner", "/plan"),
+        ("planner", f"/plan/{plan_id}"),
+        ("patrol", "/patrol"),
+        ("patrol", "/patrol/my"),
+        ("patrol", f"/patrol/briefing?zone={zone_id}"),
+        ("admin", "/admin/audit"),
+        ("admin", "/admin/users"),
+    ]
+    with app.app_context():
+        db.session.execute(delete(Plan).where(Plan.id == plan_id))
+        db.session.commit()
+        db.session.remove()

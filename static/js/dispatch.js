@@ -292,5 +292,6 @@
     loadList();
   }
 
-  window.dispatch = { start: start };
+  var options = gridmap.pageOptions();
+  start(window[options.map], options);
 })();

@@ -238,6 +238,11 @@
     });
   }
 
+  /* What the server handed the page's script: the page's <script type="application/json" id="page-options">. */
+  function pageOptions() {
+    return JSON.parse(document.getElementById("page-options").textContent);
+  }
+
   /* Apply one marker filter to every live incident layer; return how many markers are shown. */
   function filterIncidents(predicate) {
     liveLayers.forEach(function (layer) { layer.setFilter(predicate); });
@@ -250,6 +255,7 @@
 
   window.gridmap = {
     api: api,
+    pageOptions: pageOptions,
     filterIncidents: filterIncidents,
     visibleIncidents: visibleIncidents,
     csrfToken: csrfToken,

@@ -361,5 +361,6 @@
     });
   }
 
-  window.patrol = { start: start };
+  var options = gridmap.pageOptions();
+  start(window[options.map], options);
 })();

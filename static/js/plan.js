@@ -513,5 +513,8 @@
     draft.style.clip = "rect(" + [nw.y, se.x, se.y, x].join("px,") + "px)";
   }
 
-  window.planning = { startList: startList, startEditor: startEditor };
+  /* The list page's options name the editor; the editor's name its map. */
+  var options = gridmap.pageOptions();
+  if (options.map) startEditor(window[options.map], options);
+  else startList(options.editorUrl);
 })();

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Error, Page, sync_playwright
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # The flags Chromium needs on a closed network (no background calls home) and as root.
@@ -45,6 +46,25 @@ def sign_in(page: Page, base_url: str, username: str) -> None:
     page.fill("input[name=password]", f"{username}-demo-2026")
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: not url.endswith("/login"))
+
+
+def wait_until(page: Page, expression: str, timeout: float = 10_000) -> None:
+    """Wait until the JavaScript ``expression`` is true in ``page``.
+
+    Not ``page.wait_for_function``: it polls with ``eval`` inside the page, which the pages'
+    Content-Security-Policy refuses (no 'unsafe-eval'); ``page.evaluate`` goes through DevTools.
+    """
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        try:
+            if page.evaluate(expression):
+                return
+            problem = "still false"
+        except Error as error:  # e.g. an element not there yet
+            problem = str(error)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{expression}: {problem} after {timeout / 1000:g} s")
+        page.wait_for_timeout(50)
 
 
 @pytest.fixture

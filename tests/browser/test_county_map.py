@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
@@ -13,7 +13,7 @@ def test_county_map_draws_grids_and_layer_control_offline(offline_page, live_ser
     page, log = offline_page
     sign_in(page, live_server, "dispatcher")
     # Neighbours (8) + county (1) + townships (8) are on at first.
-    page.wait_for_function(f"document.querySelectorAll('{PATHS}').length >= 17")
+    wait_until(page, f"document.querySelectorAll('{PATHS}').length >= 17")
     control = page.locator(".leaflet-control-layers")
     assert control.is_visible()
     labels = control.locator("label").all_inner_texts()
@@ -21,7 +21,7 @@ def test_county_map_draws_grids_and_layer_control_offline(offline_page, live_ser
     assert page.get_by_role("note").inner_text().startswith("演示数据")
 
     page.get_by_text("村民小组网格（演示）").click()
-    page.wait_for_function(f"document.querySelectorAll('{PATHS}').length >= 17 + 480")
+    wait_until(page, f"document.querySelectorAll('{PATHS}').length >= 17 + 480")
     page.screenshot(path=artifacts / "county-map.png")
 
     assert log.blocked == []
@@ -31,7 +31,7 @@ def test_county_map_draws_grids_and_layer_control_offline(offline_page, live_ser
 def test_popup_names_the_grid_and_flags_demo_data(offline_page, live_server):
     page, log = offline_page
     sign_in(page, live_server, "dispatcher")
-    page.wait_for_function(f"document.querySelectorAll('{PATHS}').length >= 17")
+    wait_until(page, f"document.querySelectorAll('{PATHS}').length >= 17")
     # The map centre lies inside a township; clicking there opens its popup.
     page.mouse.click(640, 470)
     popup = page.locator(".leaflet-popup-content")
@@ -46,7 +46,7 @@ def test_english_page(offline_page, live_server, artifacts):
     page, log = offline_page
     sign_in(page, live_server, "dispatcher")
     page.goto(live_server + "/?lang=en")
-    page.wait_for_function(f"document.querySelectorAll('{PATHS}').length >= 17")
+    wait_until(page, f"document.querySelectorAll('{PATHS}').length >= 17")
     assert "Township grids (demo)" in page.locator(".leaflet-control-layers").inner_text()
     assert page.get_by_role("note").inner_text().startswith("Demonstration data")
     page.screenshot(path=artifacts / "county-map-en.png")

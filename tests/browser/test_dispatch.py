@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from extensions import db
 from geo.models import Grid, GridBoundary, GridWorker, Incident
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
@@ -57,9 +57,9 @@ def test_dispatcher_to_worker_to_closure(app, browser, offline_page, live_server
     ticket = detail.get_attribute("data-ticket")
     assert worker_code in detail.locator(".assignee").inner_text()  # routed to the group's own worker
     detail.locator("button[data-action=register]").click()
-    page.wait_for_function("document.querySelector('#incident-detail .status').textContent.includes('案卷建立')")
+    wait_until(page, "document.querySelector('#incident-detail .status').textContent.includes('案卷建立')")
     page.locator("#incident-detail button[data-action=dispatch]").click()
-    page.wait_for_function("document.querySelector('#incident-detail .status').textContent.includes('任务派遣')")
+    wait_until(page, "document.querySelector('#incident-detail .status').textContent.includes('任务派遣')")
     page.screenshot(path=artifacts / "dispatch-console.png")
 
     # The grid worker, on a phone-sized screen.
@@ -93,7 +93,7 @@ def test_dispatcher_to_worker_to_closure(app, browser, offline_page, live_server
     page.locator("#filters button[type=submit]").click()
     page.locator("#incident-list li", has_text=ticket).click()
     page.locator("#incident-detail button[data-action=verify]").click()
-    page.wait_for_function("document.querySelector('#incident-detail .status').textContent.includes('核查结案')")
+    wait_until(page, "document.querySelector('#incident-detail .status').textContent.includes('核查结案')")
     with app.app_context():
         closed = db.session.scalar(select(Incident).where(Incident.ticket == ticket))
         assert closed.status == "closed" and closed.resolved_at and closed.closed_at
@@ -106,7 +106,7 @@ def test_map_markers_follow_the_side_panel_filters(offline_page, live_server):
     sign_in(page, live_server, "dispatcher")
     page.goto(live_server + "/dispatch")
     total = page.evaluate("fetch('/api/incidents?per_page=1').then(r => r.json()).then(b => b.total)")
-    page.wait_for_function(f"gridmap.visibleIncidents() === {total}", timeout=20_000)
+    wait_until(page, f"gridmap.visibleIncidents() === {total}", timeout=20_000)
 
     filters = page.locator("#filters")
     filters.locator("select[name=net]").select_option("social")
@@ -116,10 +116,10 @@ def test_map_markers_follow_the_side_panel_filters(offline_page, live_server):
     query = "net=social&category=dispute&grid=533422102&per_page=1"
     expected = page.evaluate(f"fetch('/api/incidents?{query}').then(r => r.json()).then(b => b.total)")
     assert 0 < expected < total
-    page.wait_for_function(f"gridmap.visibleIncidents() === {expected}")
+    wait_until(page, f"gridmap.visibleIncidents() === {expected}")
     page.locator("#queue button[data-queue=overdue]").click()
     overdue = page.evaluate("fetch('/api/incidents?overdue=true&per_page=1').then(r => r.json()).then(b => b.total)")
-    page.wait_for_function(f"gridmap.visibleIncidents() === {overdue}")
+    wait_until(page, f"gridmap.visibleIncidents() === {overdue}")
     assert log.blocked == [] and log.errors == []
 
 
@@ -140,7 +140,7 @@ def test_a_second_dispatcher_sees_the_conflict_and_the_current_state(offline_pag
     # Someone else registers it first, from another desk.
     page.evaluate(post, [f"/api/incidents/{created['ticket']}/register", {"version": created["version"]}])
     page.locator("#incident-detail button[data-action=register]").click()
-    page.wait_for_function("document.querySelector('#incident-detail .status').textContent.includes('案卷建立')")
+    wait_until(page, "document.querySelector('#incident-detail .status').textContent.includes('案卷建立')")
     assert "已被他人修改" in page.locator("#detail").inner_text()
     assert log.blocked == []
     assert [e for e in log.errors if "409" not in e] == []

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from geo.models import CheckIn
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
@@ -21,7 +21,7 @@ def test_patrol_leader_in_june(offline_page, live_server, artifacts):
     active = page.locator("#active-zones li[data-zone]")
     assert active.count() >= 3
     assert "虫草山" in active.first.inner_text() and "临时党支部" in active.first.inner_text()
-    page.wait_for_function("document.querySelector('#hotspot-stats').textContent.includes('Gi*')", timeout=20_000)
+    wait_until(page, "document.querySelector('#hotspot-stats').textContent.includes('Gi*')", timeout=20_000)
     assert page.locator("#hotspots li").count() >= 1
     assert page.locator("#hotspot-filters input[name=since]").input_value() == "2026-04-25"
     page.screenshot(path=artifacts / "patrol-june.png")
@@ -29,7 +29,7 @@ def test_patrol_leader_in_june(offline_page, live_server, artifacts):
     with page.expect_navigation():
         active.first.locator("a.briefing").click()
     assert "巡逻简报" in page.locator("h2").inner_text()
-    page.wait_for_function("document.querySelector('img.briefing-map').complete")
+    wait_until(page, "document.querySelector('img.briefing-map').complete")
     assert page.evaluate("document.querySelector('img.briefing-map').naturalWidth") > 300
     page.screenshot(path=artifacts / "patrol-briefing.png", full_page=True)
     assert log.blocked == [] and log.errors == []

@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from extensions import db
 from geo.incidents import FINISHED
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
@@ -114,7 +114,7 @@ def test_planner_splits_a_group_admin_approves_lookup_follows(
     page.check("#swipe-toggle")
     page.screenshot(path=artifacts / "plan-editor.png")
     page.click("#submit-plan")
-    page.wait_for_function("document.querySelector('#plan-meta').textContent.includes('待审批')")
+    wait_until(page, "document.querySelector('#plan-meta').textContent.includes('待审批')")
 
     admin = browser.new_context(viewport={"width": 1280, "height": 900})
     review = admin.new_page()
@@ -122,7 +122,7 @@ def test_planner_splits_a_group_admin_approves_lookup_follows(
     review.goto(f"{live_server}/plan/{plan_id}")
     review.fill("#review-comment", "同意")
     review.click("#approve")
-    review.wait_for_function("document.querySelector('#plan-meta').textContent.includes('已生效')")
+    wait_until(review, "document.querySelector('#plan-meta').textContent.includes('已生效')")
     answer = review.evaluate(f"fetch('/api/lookup?lon={moved.x}&lat={moved.y}').then(r => r.json())")
     assert answer["chain"][-1]["code"] == feature["properties"]["code"]
     before = review.evaluate(f"fetch('/api/lookup?lon={moved.x}&lat={moved.y}&at=2021-01-01').then(r => r.json())")
