@@ -250,7 +250,8 @@ def lock_generations(session: Session) -> None:
     would leave out the other's grids. Taking the lock again in the same
     transaction is free.
     """
-    session.execute(select(func.pg_advisory_xact_lock(GENERATION_LOCK)))
+    # On the connection, so that taking the lock does not flush changes still pending in the session.
+    session.connection().execute(select(func.pg_advisory_xact_lock(GENERATION_LOCK)))
 
 
 def new_generation(

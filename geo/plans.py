@@ -895,6 +895,8 @@ def activate_plan(session: Session, plan: Plan, *, actor: str, now: datetime, ad
     grids = draft_of(plan)
     touched = touched_codes(base, grids)
     level = GridLevel(plan.child_level)
+    # Read under the lock: the generation in force is the one this one follows, whoever activated it a moment ago.
+    previous = current_generation(session)
     generation = new_generation(
         session, f"plan {plan.id}: {plan.title}", effective_from=plan.effective_from, activated_by=actor
     )
@@ -911,11 +913,9 @@ def activate_plan(session: Session, plan: Plan, *, actor: str, now: datetime, ad
         )
     )
     closed_ids = list(session.scalars(closing))
-    # The old rows stay valid in every generation before this one (ids may skip a number a rollback took).
-    last_valid = generation.id - 1
-    session.execute(update(GridBoundary).where(GridBoundary.id.in_(closed_ids)).values(generation_high=last_valid))
+    session.execute(update(GridBoundary).where(GridBoundary.id.in_(closed_ids)).values(generation_high=previous))
     session.execute(
-        update(GridLookupPart).where(GridLookupPart.boundary_id.in_(closed_ids)).values(generation_high=last_valid)
+        update(GridLookupPart).where(GridLookupPart.boundary_id.in_(closed_ids)).values(generation_high=previous)
     )
 
     parent_id = session.scalar(select(Grid.id).where(Grid.code == plan.parent_code))
