@@ -238,13 +238,32 @@ def generation_as_of(session: Session, day: date) -> int | None:
     )
 
 
+#: Key of the transaction-level advisory lock held while a new generation is written.
+GENERATION_LOCK = 0x67656E  # "gen"
+
+
+def lock_generations(session: Session) -> None:
+    """Wait until no other transaction is writing a generation; keep others waiting until this one ends.
+
+    Each new generation closes the rows it replaces at the one before it: two
+    written at once would both start from the same generation in force, and each
+    would leave out the other's grids. Taking the lock again in the same
+    transaction is free.
+    """
+    # On the connection, so that taking the lock does not flush changes still pending in the session.
+    session.connection().execute(select(func.pg_advisory_xact_lock(GENERATION_LOCK)))
+
+
 def new_generation(
     session: Session, description: str, *, effective_from: date | None = None, activated_by: str = "system"
 ) -> Generation:
     """Create and activate a new generation (boundaries written to it are in force at once).
 
     ``effective_from`` dates it for "as of" lookups; by default it takes effect today.
+    Generations are written one at a time (``lock_generations``), so their ids follow
+    the order in which they came into force.
     """
+    lock_generations(session)
     now = datetime.now(UTC)
     generation = Generation(
         description=description,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
@@ -41,12 +41,15 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 
 from geo.accounts import AccessDenied, Principal
+from geo.audit import record
 from geo.calendar import county_day, day_start
 from geo.crs import SourceCRS, to_wgs84
 from geo.errors import GridError, InvalidInput, NotFound, one_of
+from geo.idempotency import IdempotencyKey, KeyColumns, first_made
 from geo.lookup import ChainLink, WorkerSummary, lookup_point, parse_coordinates
 from geo.models import (
     INCIDENT_CHANGE_SEQ,
+    AuditEvent,
     Grid,
     GridLevel,
     GridWorker,
@@ -147,6 +150,12 @@ class UnsupportedAttachment(GridError):
     status = 415
 
 
+class CategoryExists(GridError):
+    """A category with that code is already in the catalogue."""
+
+    status = 409
+
+
 class InvalidTransition(GridError):
     """The action does not apply to the incident's current status."""
 
@@ -206,6 +215,20 @@ class IncidentInput:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+def add_category(session: Session, values: dict) -> IncidentCategory:
+    """Add a category to the catalogue; CategoryExists if its code is taken, even by a request at this moment."""
+    # The unique code decides between two racing requests: the loser's insert waits for the winner and writes nothing.
+    added = session.scalar(
+        pg_insert(IncidentCategory)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[IncidentCategory.code])
+        .returning(IncidentCategory.id)
+    )
+    if added is None:
+        raise CategoryExists("category {code} exists", field="code", code=values["code"])
+    return session.get_one(IncidentCategory, added)
 
 
 def seed_categories(session: Session) -> None:
@@ -323,7 +346,8 @@ def _event(
 
 
 def _intake_statement():
-    """One statement for a report: check the category, find a suspected duplicate, write the incident and its history.
+    """One statement for a report: check the category, find a suspected duplicate, write the incident, its history
+    and its audit event.
 
     Intake is the hot path (a whole county reporting from phones), and each round
     trip and ORM flush cost more than the work inside PostgreSQL: this replaces
@@ -393,6 +417,7 @@ def _intake_statement():
                 "assignee_id",
                 "created_by",
                 "idempotency_key",
+                "request_fingerprint",
             )
         },
     }
@@ -421,6 +446,22 @@ def _intake_statement():
         .returning(event.c.id)
         .cte("history")
     )
+    audited = (
+        insert(AuditEvent)
+        .from_select(
+            ["actor", "action", "entity", "entity_id", "after", "address"],
+            select(
+                bindparam("created_by", type_=String),
+                literal("incident.report"),
+                literal("incident"),
+                inserted.c.ticket,
+                cast(bindparam("audit_after", type_=Text), JSONB),
+                bindparam("client_address", type_=String),
+            ),
+        )
+        .returning(AuditEvent.__table__.c.id)
+        .cte("audited")
+    )
     return select(
         inserted.c.id,
         inserted.c.ticket,
@@ -430,7 +471,7 @@ def _intake_statement():
         chosen.c.name_en,
         select(suspect.c.id).scalar_subquery().label("suspected_id"),
         select(suspect.c.ticket).scalar_subquery().label("suspected_ticket"),
-    ).select_from(inserted.join(chosen, true()).join(history, true()))
+    ).select_from(inserted.join(chosen, true()).join(history, true()).join(audited, true()))
 
 
 _INTAKE = CompiledQuery(_intake_statement)
@@ -452,10 +493,11 @@ class _CategoryNames:
     name_en: str
 
 
-def _replayed(session: Session, principal: Principal, idempotency_key: str) -> Intake | None:
-    earlier = session.scalar(
-        select(Incident).where(Incident.created_by == principal.username, Incident.idempotency_key == idempotency_key)
-    )
+_INTAKE_KEYS = KeyColumns(Incident.created_by, Incident.idempotency_key, Incident.request_fingerprint)
+
+
+def _replayed(session: Session, key: IdempotencyKey) -> Intake | None:
+    earlier = first_made(session, Incident, _INTAKE_KEYS, key)
     return Intake(earlier, False, incident_detail(session, earlier)) if earlier is not None else None
 
 
@@ -465,19 +507,20 @@ def create_incident(
     data: IncidentInput,
     *,
     idempotency_key: str | None = None,
+    address: str | None = None,
     now: datetime | None = None,
 ) -> Intake:
-    """Open an incident routed to the worker who answers for its place and net.
+    """Open an incident routed to the worker who answers for its place and net; audited from ``address``.
 
     A repeated ``idempotency_key`` from the same caller returns the incident the
-    first submission made, with ``created`` False. Everything is checked before
-    anything is written: a refused report leaves nothing behind.
+    first submission made, with ``created`` False; with a different report it is
+    refused (KeyReused). Everything is checked before anything is written: a
+    refused report leaves nothing behind.
     """
     now = now or now_utc()
     # A repeated key is found by the insert itself (ON CONFLICT), not by a query before it: retries are
     # rare, and a first report should not pay a round trip for them.
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 100:
-        raise InvalidInput("Idempotency-Key must be 1-100 characters", field="Idempotency-Key")
+    key = IdempotencyKey.of(principal.username, idempotency_key, asdict(data))
     net = one_of(Net, data.net, "net").value
     if not principal.has_net(net):
         raise AccessDenied("you do not hold the {net} net", net=net)
@@ -485,7 +528,7 @@ def create_incident(
         raise InvalidInput("unknown category {code!r}", field="category", code=str(data.category)[:40])
     title = _text(data.title, "title", required=True)
     description = _text(data.description, "description")
-    address = _text(data.address, "address")
+    place_address = _text(data.address, "address")
     reporter_name = _text(data.reporter_name, "reporter_name")
     reporter_phone = data.reporter_phone or ""
     if not isinstance(reporter_phone, str) or not _PHONE.match(reporter_phone):
@@ -515,7 +558,7 @@ def create_incident(
         "net": net,
         "title": title,
         "description": description,
-        "address": address,
+        "address": place_address,
         "channel": channel,
         "priority": priority,
         "reporter_name": reporter_name,
@@ -526,6 +569,17 @@ def create_incident(
         "assignee_id": assignee.id if assignee else None,
         "created_by": principal.username,
         "idempotency_key": idempotency_key,
+        "request_fingerprint": key.fingerprint if key else None,
+    }
+    routed = {"assignee": assignee.code if assignee else None, "group": group.code}
+    reported = {
+        "status": Status.REPORTED.value,
+        "net": net,
+        "category": data.category,
+        "title": title,
+        "priority": priority,
+        "generation": place.generation,
+        **routed,
     }
     written = _INTAKE.execute(
         session.connection(),
@@ -535,10 +589,12 @@ def create_incident(
         lat=lat,
         now=now,
         ticket_prefix=f"DQ-{now.year}-",
-        event_data=json.dumps({"assignee": assignee.code if assignee else None, "group": group.code}),
+        event_data=json.dumps(routed),
+        audit_after=json.dumps(reported, ensure_ascii=False),
+        client_address=address,
     ).first()
     if written is None:
-        if idempotency_key is not None and (replay := _replayed(session, principal, idempotency_key)):
+        if key is not None and (replay := _replayed(session, key)):
             return replay  # a retry of a report already made (or being made at this moment)
         _category(session, data.category, net)  # names what is wrong with the category
         raise InvalidInput("category {code!r} cannot be reported", field="category", code=data.category)
@@ -575,7 +631,7 @@ def create_incident(
         "from": None,
         "to": Status.REPORTED.value,
         "note": "",
-        "data": {"assignee": assignee.code if assignee else None, "group": group.code},
+        "data": routed,
     }
     detail = _detail(
         incident,
@@ -627,9 +683,10 @@ def apply_action(
     note: str = "",
     worker: str | None = None,
     duplicate_of: str | None = None,
+    address: str | None = None,
     now: datetime | None = None,
 ) -> Incident:
-    """Apply one workflow ``action`` to ``ticket`` as ``principal``.
+    """Apply one workflow ``action`` to ``ticket`` as ``principal``; audited from ``address``.
 
     Raises InvalidTransition for an action the status does not allow, StaleVersion
     when ``version`` is not the incident's current one, AccessDenied when the
@@ -662,6 +719,7 @@ def apply_action(
         )
     note = _text(note, "note")
     data: dict = {}
+    audited_before = _audited_state(incident)
     if step.target is not None:
         incident.status = step.target.value
     if step.stamp:
@@ -701,7 +759,36 @@ def apply_action(
         raise StaleVersion(
             "incident {ticket} was changed at the same moment; reload and try again", ticket=ticket
         ) from None
+    _audit(session, principal.username, action, incident, audited_before, note, address)
     return incident
+
+
+def _audited_state(incident: Incident) -> dict:
+    """What the audit trail keeps of an incident before and after a step."""
+    return {
+        "status": incident.status,
+        "assignee": incident.assignee.code if incident.assignee else None,
+        "escalation_level": incident.escalation_level,
+        "due_at": incident.due_at.isoformat() if incident.due_at else None,
+        "reopen_count": incident.reopen_count,
+        "version": incident.version,
+    }
+
+
+def _audit(
+    session: Session, actor: str, action: str, incident: Incident, before: dict, note: str, address: str | None
+) -> None:
+    after = _audited_state(incident) | ({"note": note} if note else {})
+    record(
+        session,
+        actor=actor,
+        action=f"incident.{action}",
+        entity="incident",
+        entity_id=incident.ticket,
+        before=before,
+        after=after,
+        address=address,
+    )
 
 
 def _escalate(session: Session, incident: Incident, now: datetime) -> dict:
@@ -735,9 +822,12 @@ def escalate_overdue(session: Session, now: datetime | None = None) -> list[str]
     for incident in overdue:
         if _depth_of(incident.assignee) == 0:
             continue
+        before = _audited_state(incident)
         data = _escalate(session, incident, now)
         _touch(incident, now)
         _event(session, incident, "system", "escalate", incident.status, now, "逾期自动升级 overdue", data)
+        session.flush()  # the new version, for the audit trail
+        _audit(session, "system", "escalate", incident, before, "逾期自动升级 overdue", None)
         escalated.append(incident.ticket)
     session.flush()
     return escalated
@@ -961,9 +1051,16 @@ def _image_type(data: bytes) -> str | None:
 
 
 def add_attachment(
-    session: Session, principal: Principal, ticket: str, filename: str, data: bytes, now: datetime | None = None
+    session: Session,
+    principal: Principal,
+    ticket: str,
+    filename: str,
+    data: bytes,
+    *,
+    address: str | None = None,
+    now: datetime | None = None,
 ) -> IncidentAttachment:
-    """Attach a photo (JPEG, PNG or WebP, at most 5 MB, ten per incident) to an incident."""
+    """Attach a photo (JPEG, PNG or WebP, at most 5 MB, ten per incident) to an incident; audited from ``address``."""
     now = now or now_utc()
     incident = get_incident(session, principal, ticket)
     step = ACTIONS["note"]  # who may add a note may add a photo, in the same statuses
@@ -998,6 +1095,15 @@ def add_attachment(
     _touch(incident, now)
     _event(session, incident, principal.username, "attach", incident.status, now, data={"file": name})
     session.flush()
+    record(
+        session,
+        actor=principal.username,
+        action="incident.attach",
+        entity="incident",
+        entity_id=incident.ticket,
+        after={"attachment": attachment.id, "file": name, "content_type": content_type, "size": len(data)},
+        address=address,
+    )
     return attachment
 
 

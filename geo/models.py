@@ -358,6 +358,8 @@ class Incident(Base):
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str] = mapped_column(String(50))
     idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    #: Digest of the report that came with ``idempotency_key``: the same key with another report is refused.
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     registered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -636,6 +638,8 @@ class CheckIn(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     #: The phone's key for this check-in, so that sending it again after a lost answer records it once.
     client_key: Mapped[str | None] = mapped_column(String(100))
+    #: Digest of the check-in that came with ``client_key``: the same key with another check-in is refused.
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64))
 
     task: Mapped[PatrolTask] = relationship(back_populates="checkins")
 

@@ -37,6 +37,7 @@ from geo.boundaries import (
     BoundaryFeature,
     FieldNames,
     current_generation,
+    lock_generations,
     new_generation,
     read_boundary_file,
     valid_in,
@@ -225,7 +226,14 @@ def touched_codes(base: dict[str, DraftGrid], grids: list[DraftGrid]) -> set[str
 
 
 def create_plan(
-    session: Session, principal: Principal, parent_code: str, title: str, reason: str, now: datetime
+    session: Session,
+    principal: Principal,
+    parent_code: str,
+    title: str,
+    reason: str,
+    now: datetime,
+    *,
+    address: str | None = None,
 ) -> Plan:
     """Start a plan as a copy of ``parent_code``'s children in the generation in force."""
     principal.require_role(*PLANNING_ROLES)
@@ -265,6 +273,7 @@ def create_plan(
         entity="plan",
         entity_id=plan.id,
         after=plan_summary(plan),
+        address=address,
     )
     return plan
 
@@ -310,11 +319,19 @@ def _touch(plan: Plan, now: datetime) -> None:
 
 
 def update_settings(
-    session: Session, principal: Principal, plan_id: int, *, version: int, changes: dict, now: datetime
+    session: Session,
+    principal: Principal,
+    plan_id: int,
+    *,
+    version: int,
+    changes: dict,
+    now: datetime,
+    address: str | None = None,
 ) -> Plan:
     """Change a draft's title, reason or re-routing choice."""
     plan = get_plan(session, principal, plan_id)
     _owned_draft(plan, principal, version)
+    before = {name: getattr(plan, name) for name in changes}
     if "title" in changes:
         if not changes["title"].strip():
             raise InvalidInput("give the plan a title", field="title")
@@ -325,7 +342,16 @@ def update_settings(
         plan.reroute_open_incidents = bool(changes["reroute_open_incidents"])
     _touch(plan, now)
     session.flush()
-    record(session, actor=principal.username, action="plan.update", entity="plan", entity_id=plan.id, after=changes)
+    record(
+        session,
+        actor=principal.username,
+        action="plan.update",
+        entity="plan",
+        entity_id=plan.id,
+        before=before,
+        after=changes,
+        address=address,
+    )
     return plan
 
 
@@ -449,6 +475,8 @@ class EditResult:
     grids: list[DraftGrid]
     report: ValidationReport
     saved: bool
+    #: An audit event was written (always when saved; for a preview only of an uploaded file).
+    audited: bool
 
 
 def edit_plan(
@@ -462,6 +490,7 @@ def edit_plan(
     preview: bool,
     sliver_m2: float,
     now: datetime,
+    address: str | None = None,
 ) -> EditResult:
     """Apply one edit; refuse it (TilingError) if it breaks the rules, or only show it with ``preview``.
 
@@ -475,7 +504,7 @@ def edit_plan(
     grids = OPERATIONS[operation](draft_of(plan), arguments)
     if arguments.get("then_clean_m"):
         grids = planning.clean_slivers(grids, arguments["then_clean_m"])
-    return _finish_edit(session, principal, plan, grids, operation, preview, sliver_m2, now)
+    return _finish_edit(session, principal, plan, grids, operation, preview, sliver_m2, now, address)
 
 
 def _finish_edit(
@@ -487,7 +516,10 @@ def _finish_edit(
     preview: bool,
     sliver_m2: float,
     now: datetime,
+    address: str | None,
+    audited: dict | None = None,
 ) -> EditResult:
+    """Keep an edit that passes validation, or only show it; ``audited`` adds to its audit event."""
     report = validate_plan(plan, grids, validation_context(session, plan), sliver_m2)
     if report.errors and not preview:
         error = TilingError(report)
@@ -496,15 +528,23 @@ def _finish_edit(
     if not preview:
         _store(session, plan, grids, now)
         session.flush()
+    # A file's preview is audited too: its contents came into the system, though the draft did not change.
+    if not preview or operation == "upload":
         record(
             session,
             actor=principal.username,
-            action=f"plan.{operation}",
+            action=f"plan.{operation}" + ("_preview" if preview else ""),
             entity="plan",
             entity_id=plan.id,
-            after={"grids": [g.code for g in grids], "version": plan.version},
+            after={
+                "grids": [g.code for g in grids],
+                "version": plan.version,
+                **({"problems": len(report.errors)} if preview else {}),
+                **(audited or {}),
+            },
+            address=address,
         )
-    return EditResult(plan, grids, report, saved=not preview)
+    return EditResult(plan, grids, report, saved=not preview, audited=not preview or operation == "upload")
 
 
 def replace_from_file(
@@ -519,6 +559,7 @@ def replace_from_file(
     preview: bool,
     sliver_m2: float,
     now: datetime,
+    address: str | None = None,
 ) -> EditResult:
     """Replace the whole draft by the grids of an uploaded file (GeoJSON, GeoPackage or zipped Shapefile)."""
     plan = get_plan(session, principal, plan_id)
@@ -526,7 +567,8 @@ def replace_from_file(
     features = read_boundary_file(path, layer=layer, source_crs=source_crs, fields=FieldNames())
     current = {g.code: g for g in draft_of(plan)}
     grids = [_from_feature(f, current.get(f.code)) for f in features]
-    return _finish_edit(session, principal, plan, grids, "upload", preview, sliver_m2, now)
+    audited = {"file": path.name, "layer": layer}
+    return _finish_edit(session, principal, plan, grids, "upload", preview, sliver_m2, now, address, audited)
 
 
 def _from_feature(feature: BoundaryFeature, current: DraftGrid | None) -> DraftGrid:
@@ -727,7 +769,14 @@ def _refuse_conflicts(session: Session, plan: Plan) -> None:
 
 
 def submit_plan(
-    session: Session, principal: Principal, plan_id: int, *, version: int, sliver_m2: float, now: datetime
+    session: Session,
+    principal: Principal,
+    plan_id: int,
+    *,
+    version: int,
+    sliver_m2: float,
+    now: datetime,
+    address: str | None = None,
 ) -> Plan:
     """Send a valid, complete, conflict-free draft for approval."""
     plan = get_plan(session, principal, plan_id)
@@ -755,6 +804,7 @@ def submit_plan(
         entity="plan",
         entity_id=plan.id,
         after=plan_summary(plan),
+        address=address,
     )
     return plan
 
@@ -777,9 +827,15 @@ def review_plan(
     effective_from: date | None,
     today: date,
     now: datetime,
+    address: str | None = None,
 ) -> Activation | None:
-    """Approve (activating now, or on ``effective_from``) or reject a submitted plan."""
+    """Approve (activating now, or on ``effective_from``) or reject a submitted plan.
+
+    One review or activation at a time: a second one waits, then sees what the first did.
+    """
+    lock_generations(session)
     plan = get_plan(session, principal, plan_id)
+    before = plan_summary(plan)
     principal.require_role(Role.ADMIN)
     if plan.owner == principal.username:
         raise AccessDenied("a plan is reviewed by someone other than its author")
@@ -804,7 +860,7 @@ def review_plan(
         plan.effective_from = effective_from
         plan.status = PlanStatus.SCHEDULED.value
         if effective_from == today:
-            activation = activate_plan(session, plan, actor=principal.username, now=now)
+            activation = activate_plan(session, plan, actor=principal.username, now=now, address=address)
     session.flush()
     record(
         session,
@@ -812,26 +868,34 @@ def review_plan(
         action="plan.approve" if approve else "plan.reject",
         entity="plan",
         entity_id=plan.id,
+        before=before,
         after=plan_summary(plan),
+        address=address,
     )
     return activation
 
 
 def activate_due_plans(session: Session, today: date, now: datetime) -> list[tuple[int, Activation]]:
     """Activate every scheduled plan whose day has come (for cron; running it twice does nothing more)."""
+    lock_generations(session)
     due = session.scalars(
         select(Plan).where(Plan.status == PlanStatus.SCHEDULED.value, Plan.effective_from <= today).order_by(Plan.id)
     ).all()
     return [(plan.id, activate_plan(session, plan, actor=plan.reviewed_by or "system", now=now)) for plan in due]
 
 
-def activate_plan(session: Session, plan: Plan, *, actor: str, now: datetime) -> Activation:
-    """Put the plan's grids in force in a new generation; re-route open incidents if the plan says so."""
+def activate_plan(session: Session, plan: Plan, *, actor: str, now: datetime, address: str | None = None) -> Activation:
+    """Put the plan's grids in force in a new generation; re-route open incidents if the plan says so.
+
+    Under the generation lock, so the conflicts checked and the rows closed are those of the generation in force.
+    """
+    lock_generations(session)
     _refuse_conflicts(session, plan)
     base = base_grids(session, plan)
     grids = draft_of(plan)
     touched = touched_codes(base, grids)
     level = GridLevel(plan.child_level)
+    # Read under the lock: the generation in force is the one this one follows, whoever activated it a moment ago.
     previous = current_generation(session)
     generation = new_generation(
         session, f"plan {plan.id}: {plan.title}", effective_from=plan.effective_from, activated_by=actor
@@ -903,6 +967,7 @@ def activate_plan(session: Session, plan: Plan, *, actor: str, now: datetime) ->
         entity="plan",
         entity_id=plan.id,
         after={"generation": generation.id, "grids": sorted(touched), "rerouted": rerouted},
+        address=address,
     )
     return Activation(generation.id, rerouted, branches_left)
 

@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 import shapely
 from geoalchemy2.shape import from_shape, to_shape
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, selectinload
 
 from geo.accounts import COUNTY_CODE, AccessDenied, Principal
@@ -24,6 +25,7 @@ from geo.audit import record
 from geo.boundaries import current_generation, valid_in
 from geo.crs import to_metric
 from geo.errors import GridError, InvalidInput, NotFound, one_of
+from geo.idempotency import IdempotencyKey, KeyColumns, first_made
 from geo.models import (
     AdminArea,
     CheckIn,
@@ -246,7 +248,13 @@ def _smallest_grid_holding(session: Session, area: shapely.Geometry) -> str:
 
 
 def create_zone(
-    session: Session, principal: Principal, data: ZoneInput, now: datetime, is_demo: bool = False
+    session: Session,
+    principal: Principal,
+    data: ZoneInput,
+    now: datetime,
+    is_demo: bool = False,
+    *,
+    address: str | None = None,
 ) -> SeasonalZone:
     """Add a zone; it must have a part inside the caller's jurisdiction and may cross the county line (flagged)."""
     principal.require_role(*ZONE_EDITORS)
@@ -286,12 +294,20 @@ def create_zone(
         entity="zone",
         entity_id=zone.id,
         after=zone_summary(zone),
+        address=address,
     )
     return zone
 
 
 def update_zone(
-    session: Session, principal: Principal, zone_id: int, version: int, changes: dict, now: datetime
+    session: Session,
+    principal: Principal,
+    zone_id: int,
+    version: int,
+    changes: dict,
+    now: datetime,
+    *,
+    address: str | None = None,
 ) -> SeasonalZone:
     """Change a zone's outline, name, windows or overrides; 409 if someone changed it since ``version``."""
     principal.require_role(*ZONE_EDITORS)
@@ -342,6 +358,7 @@ def update_zone(
         entity_id=zone.id,
         before=before,
         after=zone_summary(zone),
+        address=address,
     )
     return zone
 
@@ -458,7 +475,9 @@ def site_summaries(zone: SeasonalZone, lang: str = "zh") -> list[dict]:
     return summaries
 
 
-def add_branch(session: Session, principal: Principal, zone_id: int, data: dict) -> TemporaryBranch:
+def add_branch(
+    session: Session, principal: Principal, zone_id: int, data: dict, *, address: str | None = None
+) -> TemporaryBranch:
     principal.require_role(*ZONE_EDITORS)
     zone = get_zone(session, principal, zone_id)
     if data.get("starts") and data.get("ends") and data["ends"] < data["starts"]:
@@ -466,19 +485,32 @@ def add_branch(session: Session, principal: Principal, zone_id: int, data: dict)
     branch = TemporaryBranch(zone=zone, **data)
     session.add(branch)
     session.flush()
+    _audit_addition(session, principal, "zone.branch", zone, {"branch": branch.id, **data}, address)
     return branch
 
 
-def add_team(session: Session, principal: Principal, zone_id: int, data: dict) -> PatrolTeam:
+def add_team(
+    session: Session, principal: Principal, zone_id: int, data: dict, *, address: str | None = None
+) -> PatrolTeam:
     principal.require_role(*ZONE_EDITORS)
-    team = PatrolTeam(zone=get_zone(session, principal, zone_id), **data)
+    zone = get_zone(session, principal, zone_id)
+    team = PatrolTeam(zone=zone, **data)
     session.add(team)
     session.flush()
+    _audit_addition(session, principal, "zone.team", zone, {"team": team.id, **data}, address)
     return team
 
 
 def add_site(
-    session: Session, principal: Principal, zone_id: int, kind: str, name: str, lon: float, lat: float
+    session: Session,
+    principal: Principal,
+    zone_id: int,
+    kind: str,
+    name: str,
+    lon: float,
+    lat: float,
+    *,
+    address: str | None = None,
 ) -> ZoneSite:
     principal.require_role(*ZONE_EDITORS)
     zone = get_zone(session, principal, zone_id)
@@ -486,7 +518,24 @@ def add_site(
     site = ZoneSite(zone=zone, kind=kind, name=name, geom=from_shape(shapely.Point(lon, lat), srid=4326))
     session.add(site)
     session.flush()
+    after = {"site": site.id, "kind": kind, "name": name, "lon": lon, "lat": lat}
+    _audit_addition(session, principal, "zone.site", zone, after, address)
     return site
+
+
+def _audit_addition(
+    session: Session, principal: Principal, action: str, zone: SeasonalZone, after: dict, address: str | None
+) -> None:
+    """Audit a branch, team or site added to ``zone`` (dates as ISO text: the trail is JSON)."""
+    record(
+        session,
+        actor=principal.username,
+        action=action,
+        entity="zone",
+        entity_id=zone.id,
+        after={name: value.isoformat() if isinstance(value, date) else value for name, value in after.items()},
+        address=address,
+    )
 
 
 # --- patrol tasks --------------------------------------------------------------------------------------
@@ -503,6 +552,7 @@ def create_task(
     zone_id: int | None = None,
     target: shapely.Geometry | None = None,
     now: datetime,
+    address: str | None = None,
 ) -> PatrolTask:
     """Send a team to a zone, or to a hotspot's area, within a time window."""
     principal.require_role(*PATROL_LEADERS)
@@ -540,6 +590,7 @@ def create_task(
         entity="patrol_task",
         entity_id=task.id,
         after={"team": team.name, "title": task.title},
+        address=address,
     )
     return task
 
@@ -604,21 +655,19 @@ def check_in(
     *,
     at: datetime | None = None,
     key: str | None = None,
+    address: str | None = None,
 ) -> tuple[CheckIn, bool]:
     """Record a team's position and note; a position far from the target is accepted but flagged.
 
     ``at`` is when the team was there, if the phone kept the check-in while it had
     no signal (up to ``OFFLINE_KEEP`` before ``now``); ``key`` is the phone's own
-    name for the check-in: a repeated key returns the first record. Returns
-    (check-in, created).
+    name for the check-in: a repeated key returns the first record, even when
+    both copies arrive at once, and a key reused for another check-in is refused
+    (KeyReused). Returns (check-in, created); a new one is audited from ``address``.
     """
     principal.require_role(*CHECKIN_ROLES)
-    if key is not None:
-        if not 1 <= len(key) <= 100:
-            raise InvalidInput("Idempotency-Key must be 1-100 characters", field="Idempotency-Key")
-        earlier = session.scalar(select(CheckIn).where(CheckIn.by == principal.username, CheckIn.client_key == key))
-        if earlier is not None:
-            return earlier, False
+    sent = {"task": task_id, "lon": lon, "lat": lat, "note": note, "at": at.isoformat() if at else None}
+    idempotency = IdempotencyKey.of(principal.username, key, sent)
     at = at or now
     if at.tzinfo is None:
         raise InvalidInput("{field} needs a time zone, e.g. 2026-06-15T09:30:00+08:00", field="at")
@@ -636,17 +685,46 @@ def check_in(
         raise NotFound("no patrol task {task}", task=task_id)
     point = shapely.Point(lon, lat)
     distance = float(shapely.distance(to_metric(point), to_metric(to_shape(task.target))))
-    checkin = CheckIn(
-        task=task,
-        at=at,
-        received_at=now,
-        client_key=key,
-        by=principal.username,
-        location=from_shape(point, srid=4326),
-        note=note.strip(),
-        distance_m=distance,
-        is_far=distance > FAR_CHECKIN_M,
+    added = session.scalar(
+        pg_insert(CheckIn)
+        .values(
+            task_id=task.id,
+            at=at,
+            received_at=now,
+            client_key=key,
+            request_fingerprint=idempotency.fingerprint if idempotency else None,
+            by=principal.username,
+            location=from_shape(point, srid=4326),
+            note=note.strip(),
+            distance_m=distance,
+            is_far=distance > FAR_CHECKIN_M,
+        )
+        .on_conflict_do_nothing(index_elements=[CheckIn.by, CheckIn.client_key])
+        .returning(CheckIn.id)
     )
-    session.add(checkin)
-    session.flush()
+    if added is None and idempotency is not None:
+        earlier = first_made(session, CheckIn, _CHECKIN_KEYS, idempotency)
+        if earlier is not None:
+            return earlier, False
+    checkin = session.get_one(CheckIn, added)
+    record(
+        session,
+        actor=principal.username,
+        action="patrol.checkin",
+        entity="patrol_task",
+        entity_id=task.id,
+        after={
+            "checkin": checkin.id,
+            "at": at.isoformat(),
+            "lon": lon,
+            "lat": lat,
+            "distance_m": round(distance),
+            "is_far": checkin.is_far,
+            "note": checkin.note,
+        },
+        address=address,
+    )
     return checkin, True
+
+
+_CHECKIN_KEYS = KeyColumns(CheckIn.by, CheckIn.client_key, CheckIn.request_fingerprint)

@@ -95,7 +95,13 @@ def my_action(ticket: str):
     if not version.isdigit():
         raise InvalidInput("version is missing", field="version")
     apply_action(
-        db.session, current_principal(), ticket, action, version=int(version), note=request.form.get("note", "")
+        db.session,
+        current_principal(),
+        ticket,
+        action,
+        version=int(version),
+        note=request.form.get("note", ""),
+        address=request.remote_addr,
     )
     db.session.commit()
     return redirect(url_for("dispatch.my_incidents"))
@@ -105,6 +111,6 @@ def my_action(ticket: str):
 @require(Role.GRID_WORKER)
 def my_photo(ticket: str):
     """Attach a photo from the phone's camera to one of my incidents."""
-    add_attachment(db.session, current_principal(), ticket, *uploaded_photo())
+    add_attachment(db.session, current_principal(), ticket, *uploaded_photo(), address=request.remote_addr)
     db.session.commit()
     return redirect(url_for("dispatch.my_incidents"))

@@ -19,6 +19,7 @@ from geo.incidents import (
     IncidentInput,
     Priority,
     add_attachment,
+    add_category,
     apply_action,
     create_incident,
     feed,
@@ -157,13 +158,14 @@ class Incidents(MethodView):
         """Report an incident; it is routed to the worker answering for its place and net.
 
         Send an ``Idempotency-Key`` header to make retries safe: a repeated key
-        answers 200 with the incident the first request made.
+        answers 200 with the incident the first request made (422 if the report differs).
         """
         intake = create_incident(
             db.session,
             current_principal(),
             IncidentInput(**body),
             idempotency_key=request.headers.get("Idempotency-Key"),
+            address=request.remote_addr,
         )
         db.session.commit()
         return jsonify(intake.detail), 201 if intake.created else 200
@@ -220,6 +222,7 @@ def incident_action(body, ticket: str, action: str):
         note=body["note"],
         worker=body["worker"],
         duplicate_of=body["duplicate_of"],
+        address=request.remote_addr,
     )
     db.session.commit()
     return jsonify(incident_detail(db.session, incident))
@@ -239,7 +242,7 @@ def uploaded_photo() -> tuple[str, bytes]:
 @blp.route("/incidents/<ticket>/attachments", methods=["POST"])
 def upload_attachment(ticket: str):
     """Attach a photo (multipart field ``file``; JPEG, PNG or WebP, at most 5 MB)."""
-    attachment = add_attachment(db.session, current_principal(), ticket, *uploaded_photo())
+    attachment = add_attachment(db.session, current_principal(), ticket, *uploaded_photo(), address=request.remote_addr)
     db.session.commit()
     return jsonify({"id": attachment.id, "filename": attachment.filename, "size": attachment.size}), 201
 
@@ -281,11 +284,8 @@ class Categories(MethodView):
     @blp.arguments(CategoryIn)
     @require(Role.ADMIN)
     def post(self, body):
-        """Add a category (admins)."""
-        if db.session.scalar(select(IncidentCategory.id).where(IncidentCategory.code == body["code"])):
-            abort(409, description=f"category {body['code']} exists")
-        category = IncidentCategory(**body)
-        db.session.add(category)
+        """Add a category (admins); 409 if the code is taken."""
+        category = add_category(db.session, body)
         _audit_category(None, category)
         db.session.commit()
         return jsonify(_category_json(category)), 201

@@ -147,7 +147,7 @@ def zone_list(args):
 def zone_create(body):
     """Draw a zone (planners, patrol leaders, admins); crossing the county line is allowed and flagged."""
     data = ZoneInput(**{**body, "geometry": parse_geometry(body["geometry"])})
-    zone = create_zone(db.session, current_principal(), data, now_utc())
+    zone = create_zone(db.session, current_principal(), data, now_utc(), address=request.remote_addr)
     db.session.commit()
     return jsonify(zone_summary(zone, _today(), _lang())), 201
 
@@ -159,7 +159,7 @@ def zone_update(body, zone_id: int):
     version = body.pop("version")
     if "geometry" in body:
         body["geometry"] = parse_geometry(body["geometry"])
-    zone = update_zone(db.session, current_principal(), zone_id, version, body, now_utc())
+    zone = update_zone(db.session, current_principal(), zone_id, version, body, now_utc(), address=request.remote_addr)
     db.session.commit()
     return jsonify(zone_summary(zone, _today(), _lang()))
 
@@ -168,7 +168,7 @@ def zone_update(body, zone_id: int):
 @blp.arguments(BranchIn)
 def zone_branch(body, zone_id: int):
     """Set up a temporary party branch on a zone."""
-    branch = add_branch(db.session, current_principal(), zone_id, body)
+    branch = add_branch(db.session, current_principal(), zone_id, body, address=request.remote_addr)
     db.session.commit()
     return jsonify({"id": branch.id, "name": branch.name}), 201
 
@@ -177,7 +177,7 @@ def zone_branch(body, zone_id: int):
 @blp.arguments(TeamIn)
 def zone_team(body, zone_id: int):
     """Add a patrol team to a zone."""
-    team = add_team(db.session, current_principal(), zone_id, body)
+    team = add_team(db.session, current_principal(), zone_id, body, address=request.remote_addr)
     db.session.commit()
     return jsonify({"id": team.id, "name": team.name}), 201
 
@@ -186,7 +186,7 @@ def zone_team(body, zone_id: int):
 @blp.arguments(SiteIn)
 def zone_site(body, zone_id: int):
     """Add a checkpoint or a warm-heart station to a zone."""
-    site = add_site(db.session, current_principal(), zone_id, **body)
+    site = add_site(db.session, current_principal(), zone_id, **body, address=request.remote_addr)
     db.session.commit()
     return jsonify({"id": site.id, "name": site.name}), 201
 
@@ -232,6 +232,7 @@ def task_create(body):
         zone_id=body["zone_id"],
         target=target,
         now=now_utc(),
+        address=request.remote_addr,
     )
     db.session.commit()
     return jsonify(task_summary(task, now_utc())), 201
@@ -244,7 +245,8 @@ def task_checkin(body, task_id: int):
 
     A phone without signal keeps the check-in and sends it later with ``at``, the
     time the team was there, and an ``Idempotency-Key`` header: sending it again
-    answers 200 with the first record instead of recording it twice.
+    answers 200 with the first record instead of recording it twice (422 if the
+    check-in differs).
     """
     checkin, created = check_in(
         db.session,
@@ -256,6 +258,7 @@ def task_checkin(body, task_id: int):
         now_utc(),
         at=body["at"],
         key=request.headers.get("Idempotency-Key"),
+        address=request.remote_addr,
     )
     db.session.commit()
     answer = {"id": checkin.id, "distance_m": round(checkin.distance_m), "is_far": checkin.is_far}
@@ -362,7 +365,14 @@ def patrol_checkin_form(task_id: int):
     except ValueError:
         raise InvalidInput("give your position: lon and lat in decimal degrees", field="lon") from None
     checkin, _ = check_in(
-        db.session, current_principal(), task_id, lon, lat, request.form.get("note", "")[:2000], now_utc()
+        db.session,
+        current_principal(),
+        task_id,
+        lon,
+        lat,
+        request.form.get("note", "")[:2000],
+        now_utc(),
+        address=request.remote_addr,
     )
     db.session.commit()
     return redirect(url_for("patrol_pages.patrol_tasks_phone", far=int(checkin.is_far), done=task_id))

@@ -136,7 +136,15 @@ def plans():
 @blp.arguments(PlanIn)
 def new_plan(body):
     """Start a plan redrawing the children of ``parent_code`` (a township or a village)."""
-    plan = create_plan(db.session, current_principal(), body["parent_code"], body["title"], body["reason"], now_utc())
+    plan = create_plan(
+        db.session,
+        current_principal(),
+        body["parent_code"],
+        body["title"],
+        body["reason"],
+        now_utc(),
+        address=request.remote_addr,
+    )
     db.session.commit()
     return jsonify(_plan_state(plan)), 201
 
@@ -152,7 +160,15 @@ def plan_state(plan_id: int):
 def patch_plan(body, plan_id: int):
     """Change a draft's title, reason, or whether open incidents are re-routed on activation."""
     version = body.pop("version")
-    plan = update_settings(db.session, current_principal(), plan_id, version=version, changes=body, now=now_utc())
+    plan = update_settings(
+        db.session,
+        current_principal(),
+        plan_id,
+        version=version,
+        changes=body,
+        now=now_utc(),
+        address=request.remote_addr,
+    )
     db.session.commit()
     return jsonify(plan_summary(plan))
 
@@ -176,13 +192,14 @@ def plan_edit(body, plan_id: int):
         preview=preview,
         sliver_m2=_sliver_m2(),
         now=now_utc(),
+        address=request.remote_addr,
     )
     return _edited(result)
 
 
 def _edited(result) -> Response:
-    """Keep a saved edit, drop a preview, and answer with the resulting state either way."""
-    if result.saved:
+    """Keep a saved edit (or an upload preview's audit event), drop a preview, and answer with the resulting state."""
+    if result.audited:
         db.session.commit()
     else:
         db.session.rollback()
@@ -215,6 +232,7 @@ def plan_upload(plan_id: int):
             preview=request.form.get("preview") == "true",
             sliver_m2=_sliver_m2(),
             now=now_utc(),
+            address=request.remote_addr,
         )
     return _edited(result)
 
@@ -236,7 +254,13 @@ def plan_impact(plan_id: int):
 def plan_submit(body, plan_id: int):
     """Submit a valid, complete draft for approval; 409 names the grids another change also touches."""
     plan = submit_plan(
-        db.session, current_principal(), plan_id, version=body["version"], sliver_m2=_sliver_m2(), now=now_utc()
+        db.session,
+        current_principal(),
+        plan_id,
+        version=body["version"],
+        sliver_m2=_sliver_m2(),
+        now=now_utc(),
+        address=request.remote_addr,
     )
     db.session.commit()
     return jsonify(plan_summary(plan))
@@ -257,6 +281,7 @@ def plan_review(body, plan_id: int):
         effective_from=body["effective_from"],
         today=county_day(now),
         now=now,
+        address=request.remote_addr,
     )
     db.session.commit()
     plan = get_plan(db.session, current_principal(), plan_id)

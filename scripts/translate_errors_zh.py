@@ -32,6 +32,8 @@ ERROR_CLASSES = (
     "UnsupportedAttachment",
     "AuthenticationFailed",
     "AccountDisabled",
+    "KeyReused",
+    "CategoryExists",
 )
 KEYWORDS: dict = {name: None for name in ERROR_CLASSES} | {"term": ((1, "c"), 2), "validation": None}
 
@@ -64,6 +66,10 @@ CHINESE: dict[str | tuple[str, str], str] = {
     "unknown category {code!r}": "没有类别 {code!r}",
     "category {code} belongs to the {net} net, not {other}": "类别 {code} 属于{net}，不属于{other}",
     "Idempotency-Key must be 1-100 characters": "Idempotency-Key 须为1至100个字符",
+    "Idempotency-Key {key} was already used for a different request; send a new key for a new request": (
+        "Idempotency-Key {key} 已用于另一个请求；新的请求请使用新的键"
+    ),
+    "category {code} exists": "类别 {code} 已存在",
     "you do not hold the {net} net": "您没有{net}的权限",
     "reporter_phone may hold only digits, spaces and + - ( ), 30 at most": (
         "报告人电话只能包含数字、空格和 + - ( )，最多30个字符"

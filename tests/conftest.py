@@ -19,6 +19,7 @@ import localdb
 from app import create_app
 from extensions import db
 from geo.demo import clear_atlas, load_demo
+from geo.incidents import FINISHED
 from geo.models import Plan
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -134,6 +135,54 @@ def session(app) -> Iterator[Session]:
             session.close()
             outer.rollback()
             connection.close()
+
+
+@pytest.fixture
+def atlas_restored_afterwards(app):
+    """Undo plan activations at the end: other tests count the demo atlas as loaded."""
+    finished = tuple(s.value for s in FINISHED)
+    with app.app_context():
+        session = db.session
+        marks = {
+            table: session.scalar(text(f"SELECT coalesce(max(id), 0) FROM {table}"))
+            for table in ("generation", "grid", "grid_worker", "incident_event", "plan")
+        }
+        incidents = session.execute(
+            text("SELECT id, group_code, group_id, assignee_id, generation FROM incident WHERE status <> ALL(:done)"),
+            {"done": list(finished)},
+        ).all()
+        names = session.execute(text("SELECT id, name_zh, name_en FROM grid")).all()
+        session.remove()
+    yield
+    with app.app_context():
+        session = db.session
+        g = marks["generation"]
+        for statement in (
+            "DELETE FROM grid_lookup_part WHERE generation_low > :g",
+            "UPDATE grid_lookup_part SET generation_high = NULL WHERE generation_high >= :g",
+            "DELETE FROM grid_boundary WHERE generation_low > :g",
+            "UPDATE grid_boundary SET generation_high = NULL WHERE generation_high >= :g",
+        ):
+            session.execute(text(statement), {"g": g})
+        for row in incidents:
+            session.execute(
+                text(
+                    "UPDATE incident SET group_code = :group_code, group_id = :group_id, "
+                    "assignee_id = :assignee_id, generation = :generation WHERE id = :id"
+                ),
+                row._asdict(),
+            )
+        session.execute(
+            text("UPDATE grid SET name_zh = :name_zh, name_en = :name_en WHERE id = :id"),
+            [row._asdict() for row in names],
+        )
+        session.execute(text("DELETE FROM incident_event WHERE id > :m"), {"m": marks["incident_event"]})
+        session.execute(text("DELETE FROM plan WHERE id > :m"), {"m": marks["plan"]})
+        session.execute(text("DELETE FROM generation WHERE id > :m"), {"m": g})
+        session.execute(text("DELETE FROM grid_worker WHERE id > :m"), {"m": marks["grid_worker"]})
+        session.execute(text("DELETE FROM grid WHERE id > :m"), {"m": marks["grid"]})
+        session.commit()
+        session.remove()
 
 
 @pytest.fixture(scope="session")

@@ -2,59 +2,13 @@
 
 import pytest
 import shapely
-from sqlalchemy import text
 
-from extensions import db
-from geo.incidents import FINISHED
 from tests.browser.conftest import sign_in, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
 VILLAGE = "533422204201"  # a village of 拖顶乡 that no other test relies on
 NEW_NAME = "浏览器测试新组"
-
-
-@pytest.fixture
-def atlas_restored_afterwards(app):
-    """Undo the activation at the end: other tests count the demo atlas as loaded."""
-    finished = tuple(s.value for s in FINISHED)
-    with app.app_context():
-        session = db.session
-        marks = {
-            table: session.scalar(text(f"SELECT coalesce(max(id), 0) FROM {table}"))
-            for table in ("generation", "grid", "grid_worker", "incident_event", "plan")
-        }
-        incidents = session.execute(
-            text("SELECT id, group_code, group_id, assignee_id, generation FROM incident WHERE status <> ALL(:done)"),
-            {"done": list(finished)},
-        ).all()
-        session.remove()
-    yield
-    with app.app_context():
-        session = db.session
-        g = marks["generation"]
-        for statement in (
-            "DELETE FROM grid_lookup_part WHERE generation_low > :g",
-            "UPDATE grid_lookup_part SET generation_high = NULL WHERE generation_high >= :g",
-            "DELETE FROM grid_boundary WHERE generation_low > :g",
-            "UPDATE grid_boundary SET generation_high = NULL WHERE generation_high >= :g",
-        ):
-            session.execute(text(statement), {"g": g})
-        for row in incidents:
-            session.execute(
-                text(
-                    "UPDATE incident SET group_code = :group_code, group_id = :group_id, "
-                    "assignee_id = :assignee_id, generation = :generation WHERE id = :id"
-                ),
-                row._asdict(),
-            )
-        session.execute(text("DELETE FROM incident_event WHERE id > :m"), {"m": marks["incident_event"]})
-        session.execute(text("DELETE FROM plan WHERE id > :m"), {"m": marks["plan"]})
-        session.execute(text("DELETE FROM generation WHERE id > :m"), {"m": g})
-        session.execute(text("DELETE FROM grid_worker WHERE id > :m"), {"m": marks["grid_worker"]})
-        session.execute(text("DELETE FROM grid WHERE id > :m"), {"m": marks["grid"]})
-        session.commit()
-        session.remove()
 
 
 def map_click(page, lon, lat):
