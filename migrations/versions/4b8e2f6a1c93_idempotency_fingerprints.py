@@ -1,7 +1,7 @@
 """a fingerprint of the request kept with each Idempotency-Key, so a key reused for another request is refused
 
 Revision ID: 4b8e2f6a1c93
-Revises: c3e51d0a7b21
+Revises: 5e7a9c2d41b8
 Create Date: 2026-12-02 14:00:00
 
 """
