@@ -106,7 +106,7 @@ def test_split_submit_approve_moves_lookups_and_keeps_the_old_generation(session
     appointed = session.scalar(select(GridWorker).where(GridWorker.name == "测试网格员"))
     assert appointed.grid.code == NEW_GROUP
     # Untouched siblings keep their boundary rows: only the split grid and the new one got new ones.
-    history = plans.generation_history(session)
+    history = plans.generation_history(session, ADMIN)
     assert history[0]["plan"] == plan.id and history[0]["activated_by"] == "admin"
 
 
@@ -249,7 +249,7 @@ def test_rejection_needs_a_reason_and_returns_the_plan_to_its_author(session):
 @pytest.mark.parametrize("file_format", ["gpkg", "geojson"])
 def test_export_then_import_gives_back_the_same_grids(session, tmp_path, file_format):
     generation = current_generation(session)
-    frame = plans.generation_frame(session, generation, plans.GridLevel.GROUP)
+    frame = plans.generation_frame(session, generation, plans.GridLevel.GROUP, ADMIN)
     path = tmp_path / f"groups.{file_format}"
     path.write_bytes(plans.export_bytes({"group": frame}, file_format))
     features = read_boundary_file(path, layer="group" if file_format == "gpkg" else None)
