@@ -67,9 +67,40 @@ class Principal:
         """True when ``grid_code`` is the jurisdiction or lies below it."""
         return grid_code.startswith(self.jurisdiction_code)
 
+    def may_change(self, grid_code: str) -> bool:
+        """True when the caller may change what belongs to ``grid_code``.
+
+        Seeing reaches up (a county-wide zone shows in every township it covers);
+        changing does not: only inside the jurisdiction, and never for viewers.
+        """
+        return self.role is not Role.VIEWER and self.covers(grid_code)
+
+    def require_writer(self) -> None:
+        """Refuse (403) any change by a viewer, before anything else is looked at."""
+        if self.role is Role.VIEWER:
+            raise AccessDenied("viewers may look but not change anything")
+
+    def require_change(self, grid_code: str) -> None:
+        """Refuse (403) a change to what belongs to ``grid_code`` unless ``may_change`` allows it."""
+        self.require_writer()
+        if not self.covers(grid_code):
+            raise AccessDenied(
+                "grid {code} is outside your jurisdiction {jurisdiction}: you may see it but not change it",
+                code=grid_code,
+                jurisdiction=self.jurisdiction_code,
+            )
+
+    def sees_phones(self, grid_code: str) -> bool:
+        """Phone numbers of people answering for ``grid_code`` are shown only inside the jurisdiction."""
+        return self.covers(grid_code)
+
     def scope(self, code_column):
         """SQL condition: ``code_column`` lies in this principal's jurisdiction."""
         return code_column.startswith(self.jurisdiction_code, autoescape=True)
+
+    def above(self, code_column):
+        """SQL condition: ``code_column`` is a grid holding the jurisdiction (its code is a prefix of it)."""
+        return func.strpos(self.jurisdiction_code, code_column) == 1
 
     def has_net(self, net: Net | str) -> bool:
         return str(net) in self.nets
@@ -77,6 +108,10 @@ class Principal:
     def sees_worker(self, worker_nets: list[str]) -> bool:
         """A worker is visible when they serve at least one of the caller's nets."""
         return not self.nets.isdisjoint(worker_nets)
+
+    def shown_nets(self, worker_nets: list[str]) -> list[str]:
+        """The nets of a worker the caller may be told of: those the caller holds (religious only with it)."""
+        return [net for net in worker_nets if net in self.nets]
 
     def require_role(self, *roles: Role) -> None:
         if self.role not in roles:
@@ -124,6 +159,18 @@ def _snapshot(user: User) -> dict:
         "worker": user.worker.code if user.worker else None,
         "is_active": user.is_active,
     }
+
+
+def accounts_in(session: Session, principal: Principal) -> list[User]:
+    """The accounts whose jurisdiction lies in the caller's (a township admin does not list the county's)."""
+    return list(
+        session.scalars(
+            select(User)
+            .join(Grid, Grid.id == User.jurisdiction_id)
+            .where(principal.scope(Grid.code))
+            .order_by(User.username)
+        )
+    )
 
 
 def get_user(session: Session, username: str) -> User:

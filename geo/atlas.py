@@ -180,7 +180,13 @@ def grid_detail(session: Session, code: str, principal: Principal) -> dict:
         "parent_code": grid.parent.code if grid.parent else None,
         "children": [{"code": c, "name_zh": n} for c, n in children],
         "workers": [
-            {"code": w.code, "name": w.name, "post": w.post, "phone": w.phone, "nets": w.nets}
+            {
+                "code": w.code,
+                "name": w.name,
+                "post": w.post,
+                "phone": w.phone if principal.sees_phones(grid.code) else None,
+                "nets": principal.shown_nets(w.nets),
+            }
             for w in grid.workers
             if principal.sees_worker(w.nets)
         ],

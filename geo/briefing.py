@@ -23,6 +23,7 @@ from geo.zones import (
     site_summaries,
     task_summary,
     tasks,
+    zone_people,
     zone_summary,
     zones,
 )
@@ -144,8 +145,7 @@ def briefing(
     zone_tasks = [task_summary(t, now) for t in tasks(session, principal) if t.zone_id == zone.id]
     return {
         "zone": zone_summary(zone, today, lang, neighbour_names(session, lang)),
-        "branches": zone.branches,
-        "teams": zone.teams,
+        **zone_people(zone, principal),
         "sites": site_summaries(zone, lang),
         "since": since,
         "until": until,

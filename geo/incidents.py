@@ -520,6 +520,7 @@ def create_incident(
     now = now or now_utc()
     # A repeated key is found by the insert itself (ON CONFLICT), not by a query before it: retries are
     # rare, and a first report should not pay a round trip for them.
+    principal.require_writer()
     key = IdempotencyKey.of(principal.username, idempotency_key, asdict(data))
     net = one_of(Net, data.net, "net").value
     if not principal.has_net(net):
@@ -553,6 +554,7 @@ def create_incident(
             )
         raise InvalidInput("the point lies outside Deqin County", field="lon")
     group = place.chain[-1]
+    principal.require_change(group.code)
     assignee = _route_in_chain(place.chain, net, county_day(now))
     values = {
         "net": net,
@@ -655,9 +657,14 @@ def get_incident(session: Session, principal: Principal, ticket: str) -> Inciden
     return incident
 
 
-def _worker_by_code(session: Session, code: str) -> GridWorker:
-    worker = session.scalar(select(GridWorker).where(GridWorker.code == code))
-    if worker is None:
+def _worker_by_code(session: Session, principal: Principal, code: str) -> GridWorker:
+    """The worker, if the caller may see them: one outside the jurisdiction or nets answers as if absent."""
+    worker = session.scalar(
+        select(GridWorker)
+        .join(Grid, Grid.id == GridWorker.grid_id)
+        .where(GridWorker.code == code, principal.scope(Grid.code))
+    )
+    if worker is None or not principal.sees_worker(worker.nets):
         raise InvalidInput("no grid worker {code!r}", field="worker", code=code[:20])
     return worker
 
@@ -699,6 +706,7 @@ def apply_action(
             "unknown action {value!r}; one of {choices}", field="action", value=action[:30], choices=", ".join(ACTIONS)
         )
     incident = get_incident(session, principal, ticket)
+    principal.require_change(incident.group_code)
     if incident.version != version:
         raise StaleVersion(
             "incident {ticket} changed since you read it (version {version}, now {current})",
@@ -732,13 +740,13 @@ def apply_action(
     if action == "reassign":
         if not note:
             raise InvalidInput("a reassignment needs a reason in note", field="note")
-        target = _worker_by_code(session, worker or "")
+        target = _worker_by_code(session, principal, worker or "")
         if incident.net not in target.nets:
             raise InvalidInput(
                 "worker {code} does not serve the {net} net", field="worker", code=target.code, net=incident.net
             )
         target_code = session.scalar(select(Grid.code).where(Grid.id == target.grid_id)) or ""
-        if not incident.group_code.startswith(target_code) or not principal.covers(target_code):
+        if not incident.group_code.startswith(target_code):
             raise InvalidInput("worker {code} does not answer for this place", field="worker", code=target.code)
         data = {"from": incident.assignee.code if incident.assignee else None, "to": target.code}
         incident.assignee = target
@@ -1063,6 +1071,7 @@ def add_attachment(
     """Attach a photo (JPEG, PNG or WebP, at most 5 MB, ten per incident) to an incident; audited from ``address``."""
     now = now or now_utc()
     incident = get_incident(session, principal, ticket)
+    principal.require_change(incident.group_code)
     step = ACTIONS["note"]  # who may add a note may add a photo, in the same statuses
     _check_allowed(principal, step, incident, "attach")
     if Status(incident.status) not in step.sources:

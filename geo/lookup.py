@@ -56,15 +56,22 @@ class ChainLink:
     party_branch: str | None = None
     grid_id: int = 0
 
-    def as_dict(self) -> dict:
+    def as_dict(self, principal: Principal) -> dict:
+        """The link as the caller may see it: a grid above the jurisdiction is named, its people are not."""
+        inside = principal.covers(self.code)
         return {
             "level": self.level,
             "code": self.code,
             "name_zh": self.name_zh,
             "name_en": self.name_en,
             "is_demo": self.is_demo,
-            "workers": [{"code": w.code, "name": w.name, "post": w.post, "nets": w.nets} for w in self.workers],
-            "party_branch": self.party_branch,
+            "workers": [
+                {"code": w.code, "name": w.name, "post": w.post, "nets": principal.shown_nets(w.nets)}
+                for w in self.workers
+            ]
+            if inside
+            else [],
+            "party_branch": self.party_branch if inside else None,
         }
 
 
@@ -81,15 +88,19 @@ class LookupResult:
     nearest_distance_m: float | None = None
     neighbour_county: dict | None = None
 
-    def as_dict(self) -> dict:
-        """Return the answer as JSON-ready data (dataclasses.asdict is several times slower here)."""
+    def as_dict(self, principal: Principal) -> dict:
+        """Return the answer as JSON-ready data for ``principal`` (dataclasses.asdict is several times slower here).
+
+        The chain keeps every link for routing (an incident may go up to the township's
+        worker), but only links inside the caller's jurisdiction list their workers and branch.
+        """
         return {
             "lon": self.lon,
             "lat": self.lat,
             "generation": self.generation,
             "inside_county": self.inside_county,
-            "chain": [link.as_dict() for link in self.chain],
-            "nearest_grid": self.nearest_grid.as_dict() if self.nearest_grid else None,
+            "chain": [link.as_dict(principal) for link in self.chain],
+            "nearest_grid": self.nearest_grid.as_dict(principal) if self.nearest_grid else None,
             "nearest_distance_m": self.nearest_distance_m,
             "neighbour_county": self.neighbour_county,
         }

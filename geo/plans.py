@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from geo import planning
-from geo.accounts import AccessDenied, Principal
+from geo.accounts import COUNTY_CODE, AccessDenied, Principal
 from geo.audit import record
 from geo.boundaries import (
     DISPLAY_TOLERANCE,
@@ -159,7 +159,16 @@ def plan_summary(plan: Plan) -> dict:
     }
 
 
-def draft_geojson(grids: list[DraftGrid], base: dict[str, DraftGrid] | None = None) -> dict:
+def appointed_workers(grid: DraftGrid, principal: Principal) -> list[dict]:
+    """The workers a draft grid appoints, as the caller may see them: no phones, only the caller's nets."""
+    return [
+        {"name": w.get("name", ""), "nets": principal.shown_nets(w.get("nets", []))}
+        for w in grid.new_workers
+        if principal.sees_worker(w.get("nets", []))
+    ]
+
+
+def draft_geojson(grids: list[DraftGrid], principal: Principal, base: dict[str, DraftGrid] | None = None) -> dict:
     """The draft as GeoJSON; with ``base``, each grid says whether it is new, changed or unchanged."""
     features = []
     for grid in grids:
@@ -176,7 +185,7 @@ def draft_geojson(grids: list[DraftGrid], base: dict[str, DraftGrid] | None = No
                     "name_en": grid.name_en,
                     "is_demo": grid.is_demo,
                     "area_km2": round(_km2(grid.geometry), 4),
-                    "new_workers": list(grid.new_workers),
+                    "new_workers": appointed_workers(grid, principal),
                     "change": change,
                 },
                 "geometry": shapely.geometry.mapping(grid.geometry),
@@ -242,6 +251,7 @@ def create_plan(
     parent = session.scalar(select(Grid).where(Grid.code == parent_code))
     if parent is None or not principal.covers(parent_code):
         raise NotFound(f"no grid {parent_code}", field="parent_code")
+    principal.require_change(parent_code)
     level = GridLevel(parent.level)
     if level is GridLevel.GROUP:
         raise InvalidInput("a villager group has no grids below it: plan its village instead", field="parent_code")
@@ -287,6 +297,7 @@ def _check_version(plan: Plan, version: int) -> None:
 
 
 def _owned_draft(plan: Plan, principal: Principal, version: int) -> None:
+    principal.require_change(plan.parent_code)
     if plan.owner != principal.username:
         raise AccessDenied(f"only the plan's owner, {plan.owner}, can change it")
     if plan.status not in EDITABLE:
@@ -501,6 +512,9 @@ def edit_plan(
     _owned_draft(plan, principal, version)
     if operation not in OPERATIONS:
         raise InvalidInput(f"unknown operation {operation[:30]!r}; use one of {', '.join(OPERATIONS)}", field="op")
+    if operation == "appoint":
+        for net in (arguments.get("worker") or {}).get("nets", ()):
+            principal.require_net(net)  # a planner appoints only to the nets they hold
     grids = OPERATIONS[operation](draft_of(plan), arguments)
     if arguments.get("then_clean_m"):
         grids = planning.clean_slivers(grids, arguments["then_clean_m"])
@@ -523,7 +537,7 @@ def _finish_edit(
     report = validate_plan(plan, grids, validation_context(session, plan), sliver_m2)
     if report.errors and not preview:
         error = TilingError(report)
-        error.details = {**report.as_dict(), "draft": draft_geojson(grids)}
+        error.details = {**report.as_dict(), "draft": draft_geojson(grids, principal)}
         raise error
     if not preview:
         _store(session, plan, grids, now)
@@ -622,12 +636,12 @@ def impact(session: Session, principal: Principal, plan: Plan) -> dict:
         "sites": sites,
         "grids": area_rows,
         "incidents": {"count": len(moved_incidents), "items": moved_incidents[:IMPACT_LIST_LIMIT]},
-        "party_branches": _moving(session, PartyBranch, survivors),
-        "workers": _moving(session, GridWorker, survivors)
+        "party_branches": _moving(session, PartyBranch, survivors, principal),
+        "workers": _moving(session, GridWorker, survivors, principal)
         + [
-            {"code": None, "name": w.get("name", ""), "from": None, "to": g.code, "new": True}
+            {"code": None, "name": w["name"], "from": None, "to": g.code, "new": True}
             for g in grids
-            for w in g.new_workers
+            for w in appointed_workers(g, principal)
         ],
         "reroute_open_incidents": plan.reroute_open_incidents,
     }
@@ -715,14 +729,16 @@ def _survivors(base: dict[str, DraftGrid], grids: list[DraftGrid]) -> dict[str, 
     return survivors
 
 
-def _moving(session: Session, model: type[PartyBranch] | type[GridWorker], survivors: dict[str, str]) -> list[dict]:
+def _moving(
+    session: Session, model: type[PartyBranch] | type[GridWorker], survivors: dict[str, str], principal: Principal
+) -> list[dict]:
     if not survivors:
         return []
-    rows = session.execute(
-        select(model.code, model.name, Grid.code)
-        .join(Grid, Grid.id == model.grid_id)
-        .where(Grid.code.in_(list(survivors)))
-    ).all()
+    query = select(model.code, model.name, Grid.code).join(Grid, Grid.id == model.grid_id)
+    if model is GridWorker:
+        # Workers of nets the caller lacks (religious affairs) are not named, as everywhere else.
+        query = query.where(GridWorker.nets.overlap(sorted(principal.nets)))
+    rows = session.execute(query.where(Grid.code.in_(list(survivors)))).all()
     return [
         {"code": code, "name": name, "from": grid, "to": survivors[grid], "new": False} for code, name, grid in rows
     ]
@@ -837,6 +853,7 @@ def review_plan(
     plan = get_plan(session, principal, plan_id)
     before = plan_summary(plan)
     principal.require_role(Role.ADMIN)
+    principal.require_change(plan.parent_code)
     if plan.owner == principal.username:
         raise AccessDenied("a plan is reviewed by someone other than its author")
     if plan.status != PlanStatus.SUBMITTED:
@@ -1081,11 +1098,36 @@ def reroute_open_incidents(
 EXPORT_FORMATS = {"geojson": ("GeoJSON", "application/geo+json"), "gpkg": ("GPKG", "application/geopackage+sqlite3")}
 
 
-def generation_frame(session: Session, generation: int, level: GridLevel) -> gpd.GeoDataFrame:
+def _generation_area():
+    """SQL: the grid a generation redrew, the parent of the plan that made it, or the county for an import."""
+    return func.coalesce(Plan.parent_code, COUNTY_CODE)
+
+
+def _visible_generations(principal: Principal):
+    """Activated generations redrawing the caller's jurisdiction, a part of it, or a grid holding it."""
+    area = _generation_area()
+    return (
+        select(Generation, Plan.id)
+        .outerjoin(Plan, Plan.generation_id == Generation.id)
+        .where(Generation.activated_at.is_not(None), principal.scope(area) | principal.above(area))
+    )
+
+
+def get_generation(session: Session, principal: Principal, generation_id: int) -> Generation:
+    """The generation, if the caller plans and it concerns their jurisdiction (404 otherwise, like a missing one)."""
+    principal.require_role(*PLANNING_ROLES)
+    row = session.execute(_visible_generations(principal).where(Generation.id == generation_id)).first()
+    if row is None:
+        raise NotFound("no generation {generation}", generation=generation_id)
+    return row[0]
+
+
+def generation_frame(session: Session, generation: int, level: GridLevel, principal: Principal) -> gpd.GeoDataFrame:
+    """The outlines of ``level`` in ``generation`` inside the caller's jurisdiction (a township exports its part)."""
     rows = session.execute(
         select(Grid.code, Grid.name_zh, Grid.name_en, Grid.is_demo, GridBoundary.geom)
         .join(GridBoundary, GridBoundary.grid_id == Grid.id)
-        .where(GridBoundary.level == level.value, *valid_in(GridBoundary, generation))
+        .where(GridBoundary.level == level.value, *valid_in(GridBoundary, generation), principal.scope(Grid.code))
         .order_by(Grid.code)
     ).all()
     return _frame([DraftGrid(r.code, r.name_zh, r.name_en, to_shape(r.geom), r.is_demo) for r in rows], level)
@@ -1125,12 +1167,10 @@ def export_bytes(frames: dict[str, gpd.GeoDataFrame], file_format: str) -> bytes
         return path.read_bytes()
 
 
-def generation_history(session: Session) -> list[dict]:
-    """Every activated generation: when, from when, by whom, why, and the plan that made it."""
-    plans = dict(session.execute(select(Plan.generation_id, Plan.id).where(Plan.generation_id.is_not(None))).all())
-    rows = session.scalars(
-        select(Generation).where(Generation.activated_at.is_not(None)).order_by(Generation.id.desc())
-    )
+def generation_history(session: Session, principal: Principal) -> list[dict]:
+    """Activated generations concerning the caller's jurisdiction: when, from when, by whom, why, from which plan."""
+    principal.require_role(*PLANNING_ROLES)
+    rows = session.execute(_visible_generations(principal).order_by(Generation.id.desc()))
     return [
         {
             "id": g.id,
@@ -1138,7 +1178,7 @@ def generation_history(session: Session) -> list[dict]:
             "activated_at": g.activated_at.isoformat() if g.activated_at else None,
             "effective_from": g.effective_from.isoformat(),
             "activated_by": g.activated_by,
-            "plan": plans.get(g.id),
+            "plan": plan_id,
         }
-        for g in rows
+        for g, plan_id in rows
     ]

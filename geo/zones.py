@@ -20,9 +20,9 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, selectinload
 
-from geo.accounts import COUNTY_CODE, AccessDenied, Principal
+from geo.accounts import COUNTY_CODE, Principal
 from geo.audit import record
-from geo.boundaries import current_generation, valid_in
+from geo.boundaries import current_generation, generation_in_force, valid_in
 from geo.crs import to_metric
 from geo.errors import GridError, InvalidInput, NotFound, one_of
 from geo.idempotency import IdempotencyKey, KeyColumns, first_made
@@ -262,12 +262,7 @@ def create_zone(
     windows = parse_windows(data.windows)
     overrides = parse_overrides(data.overrides)
     code, border, neighbours, crosses = _placement(session, data.geometry)
-    if not (principal.covers(code) or code.startswith(principal.jurisdiction_code)):
-        raise AccessDenied(
-            "the zone lies in grid {code}, outside your jurisdiction {jurisdiction}",
-            code=code,
-            jurisdiction=principal.jurisdiction_code,
-        )
+    principal.require_change(code)
     zone = SeasonalZone(
         name_zh=data.name_zh.strip(),
         name_en=data.name_en.strip(),
@@ -310,8 +305,7 @@ def update_zone(
     address: str | None = None,
 ) -> SeasonalZone:
     """Change a zone's outline, name, windows or overrides; 409 if someone changed it since ``version``."""
-    principal.require_role(*ZONE_EDITORS)
-    zone = get_zone(session, principal, zone_id)
+    zone = changeable_zone(session, principal, zone_id)
     if zone.version != version:
         raise StaleZone(
             "zone {zone} changed since you read it (version {version}, now {current})",
@@ -332,8 +326,7 @@ def update_zone(
         data = ZoneInput(zone.name_zh, zone.kind, changes["geometry"], zone.windows, zone.overrides)
         _check_zone(data)
         code, border, neighbours, crosses = _placement(session, data.geometry)
-        if not principal.covers(code):
-            raise AccessDenied("the new outline lies in grid {code}, outside your jurisdiction", code=code)
+        principal.require_change(code)
         zone.geom = from_shape(as_multipolygon(data.geometry), srid=4326)
         zone.area_code, zone.is_border, zone.border_with, zone.crosses_county_line = code, border, neighbours, crosses
     _check_zone(
@@ -364,18 +357,37 @@ def update_zone(
 
 
 def visible_zones(principal: Principal):
-    """SQL condition: zones whose grid lies in the caller's jurisdiction, or holds it (a county-wide hill)."""
-    return _in_or_above(principal, SeasonalZone.area_code)
+    """SQL condition: zones whose grid lies in the caller's jurisdiction, or holds it and reaches into it.
 
-
-def _in_or_above(principal: Principal, code_column):
-    return principal.scope(code_column) | (func.strpos(principal.jurisdiction_code, code_column) == 1)
+    A zone's grid holding the jurisdiction is not enough: a county-wide hill in two
+    other townships is none of this township's business.
+    """
+    # Interiors must meet (DE-9IM T********): a hill touching the jurisdiction's edge does not reach into it.
+    reaches_in = (
+        select(GridBoundary.id)
+        .join(Grid, Grid.id == GridBoundary.grid_id)
+        .where(
+            Grid.code == principal.jurisdiction_code,
+            *valid_in(GridBoundary, generation_in_force().scalar_subquery()),
+            func.ST_Relate(GridBoundary.geom, SeasonalZone.geom, "T********"),
+        )
+        .exists()
+    )
+    return principal.scope(SeasonalZone.area_code) | (principal.above(SeasonalZone.area_code) & reaches_in)
 
 
 def get_zone(session: Session, principal: Principal, zone_id: int) -> SeasonalZone:
     zone = session.scalar(select(SeasonalZone).where(SeasonalZone.id == zone_id, visible_zones(principal)))
     if zone is None:
         raise NotFound("no zone {zone}", zone=zone_id)
+    return zone
+
+
+def changeable_zone(session: Session, principal: Principal, zone_id: int) -> SeasonalZone:
+    """The zone, if the caller edits zones and it lies inside their jurisdiction (403 if only seen, 404 if not)."""
+    principal.require_role(*ZONE_EDITORS)
+    zone = get_zone(session, principal, zone_id)
+    principal.require_change(zone.area_code)
     return zone
 
 
@@ -432,20 +444,7 @@ def zones_geojson(session: Session, principal: Principal, day: date, lang: str =
     names = neighbour_names(session, lang)
     for zone in zones(session, principal):
         summary = zone_summary(zone, day, lang, names)
-        summary["branches"] = [
-            {
-                "name": b.name,
-                "secretary": b.secretary,
-                "phone": b.phone,
-                "members": b.members,
-                "starts": b.starts.isoformat() if b.starts else None,
-                "ends": b.ends.isoformat() if b.ends else None,
-            }
-            for b in zone.branches
-        ]
-        summary["teams"] = [
-            {"id": t.id, "name": t.name, "leader": t.leader, "phone": t.phone, "members": t.members} for t in zone.teams
-        ]
+        summary.update(zone_people(zone, principal))
         summary["sites"] = site_summaries(zone, lang)
         features.append(
             {
@@ -456,6 +455,31 @@ def zones_geojson(session: Session, principal: Principal, day: date, lang: str =
             }
         )
     return {"type": "FeatureCollection", "features": features}
+
+
+def zone_people(zone: SeasonalZone, principal: Principal) -> dict[str, list[dict]]:
+    """The zone's temporary branches and patrol teams; phones only for callers whose jurisdiction covers the zone."""
+    with_phones = principal.sees_phones(zone.area_code)
+
+    def phone(number: str) -> dict:
+        return {"phone": number} if with_phones else {}
+
+    return {
+        "branches": [
+            {
+                "name": b.name,
+                "secretary": b.secretary,
+                **phone(b.phone),
+                "members": b.members,
+                "starts": b.starts.isoformat() if b.starts else None,
+                "ends": b.ends.isoformat() if b.ends else None,
+            }
+            for b in zone.branches
+        ],
+        "teams": [
+            {"id": t.id, "name": t.name, "leader": t.leader, **phone(t.phone), "members": t.members} for t in zone.teams
+        ],
+    }
 
 
 def site_summaries(zone: SeasonalZone, lang: str = "zh") -> list[dict]:
@@ -478,8 +502,7 @@ def site_summaries(zone: SeasonalZone, lang: str = "zh") -> list[dict]:
 def add_branch(
     session: Session, principal: Principal, zone_id: int, data: dict, *, address: str | None = None
 ) -> TemporaryBranch:
-    principal.require_role(*ZONE_EDITORS)
-    zone = get_zone(session, principal, zone_id)
+    zone = changeable_zone(session, principal, zone_id)
     if data.get("starts") and data.get("ends") and data["ends"] < data["starts"]:
         raise InvalidInput("the branch ends before it starts", field="ends")
     branch = TemporaryBranch(zone=zone, **data)
@@ -492,8 +515,7 @@ def add_branch(
 def add_team(
     session: Session, principal: Principal, zone_id: int, data: dict, *, address: str | None = None
 ) -> PatrolTeam:
-    principal.require_role(*ZONE_EDITORS)
-    zone = get_zone(session, principal, zone_id)
+    zone = changeable_zone(session, principal, zone_id)
     team = PatrolTeam(zone=zone, **data)
     session.add(team)
     session.flush()
@@ -512,8 +534,7 @@ def add_site(
     *,
     address: str | None = None,
 ) -> ZoneSite:
-    principal.require_role(*ZONE_EDITORS)
-    zone = get_zone(session, principal, zone_id)
+    zone = changeable_zone(session, principal, zone_id)
     kind = one_of(SiteKind, kind, "kind").value
     site = ZoneSite(zone=zone, kind=kind, name=name, geom=from_shape(shapely.Point(lon, lat), srid=4326))
     session.add(site)
@@ -559,10 +580,12 @@ def create_task(
     team = session.get(PatrolTeam, team_id)
     if team is None or not _visible_zone(session, principal, team.zone_id):
         raise NotFound("no team {team}", field="team_id", team=team_id)
+    principal.require_change(team.zone.area_code)
     if ends_at <= starts_at:
         raise InvalidInput("the visit window ends before it starts", field="ends_at")
     if zone_id is not None:
         zone = get_zone(session, principal, zone_id)
+        principal.require_change(zone.area_code)
         area = to_shape(zone.geom)
     elif target is not None:
         if target.geom_type not in ("Polygon", "MultiPolygon") or geometry_problems(target, None):
@@ -601,13 +624,15 @@ def _visible_zone(session: Session, principal: Principal, zone_id: int) -> bool:
     )
 
 
+def _visible_tasks(principal: Principal):
+    """SQL condition: tasks on zones the caller sees."""
+    return PatrolTask.zone_id.in_(select(SeasonalZone.id).where(visible_zones(principal)))
+
+
 def tasks(session: Session, principal: Principal) -> list[PatrolTask]:
     return list(
         session.scalars(
-            select(PatrolTask)
-            .where(_in_or_above(principal, PatrolTask.area_code))
-            .order_by(PatrolTask.starts_at.desc())
-            .limit(500)
+            select(PatrolTask).where(_visible_tasks(principal)).order_by(PatrolTask.starts_at.desc()).limit(500)
         )
     )
 
@@ -678,7 +703,7 @@ def check_in(
     task = session.scalar(
         select(PatrolTask).where(
             PatrolTask.id == task_id,
-            _in_or_above(principal, PatrolTask.area_code),
+            _visible_tasks(principal),
         )
     )
     if task is None:

@@ -9,11 +9,12 @@ from flask_babel import get_locale
 from sqlalchemy import func, select
 
 from extensions import db
+from geo.accounts import accounts_in
 from geo.audit import audit_query
 from geo.calendar import days_between
 from geo.errors import InvalidInput
-from geo.models import Role, User
-from routes.access import require
+from geo.models import Role
+from routes.access import current_principal, require
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -42,8 +43,8 @@ def _page_arg() -> int:
 @bp.get("/users")
 @require(Role.ADMIN)
 def users():
-    """Every account with its role, jurisdiction and nets."""
-    accounts = db.session.scalars(select(User).order_by(User.username)).all()
+    """The accounts of the admin's jurisdiction with their role, jurisdiction and nets."""
+    accounts = accounts_in(db.session, current_principal())
     return render_template("admin/users.html", users=accounts, lang=str(get_locale()))
 
 

@@ -102,5 +102,6 @@ def lookup():
         raise InvalidInput(str(error), field="crs") from None
     lon, lat = parse_coordinates(request.args.get("lon"), request.args.get("lat"))
     lon, lat = (float(v) for v in to_wgs84(lon, lat, source))
-    result = lookup_point(db.session, lon, lat, current_principal(), _generation_arg())
-    return jsonify(result.as_dict())
+    principal = current_principal()
+    result = lookup_point(db.session, lon, lat, principal, _generation_arg())
+    return jsonify(result.as_dict(principal))

@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
 from extensions import db
+from geo.accounts import COUNTY_CODE
 from geo.audit import record
 from geo.errors import InvalidInput
 from geo.incidents import (
@@ -284,7 +285,10 @@ class Categories(MethodView):
     @blp.arguments(CategoryIn)
     @require(Role.ADMIN)
     def post(self, body):
-        """Add a category (admins); 409 if the code is taken."""
+        """Add a category (county admins holding its net); 409 if the code is taken."""
+        principal = current_principal()
+        principal.require_change(COUNTY_CODE)  # the catalogue is the county's
+        principal.require_net(body["net"])
         category = add_category(db.session, body)
         _audit_category(None, category)
         db.session.commit()
@@ -295,9 +299,11 @@ class Categories(MethodView):
 @blp.arguments(CategoryPatch)
 @require(Role.ADMIN)
 def patch_category(body, code: str):
-    """Change a category's names, deadline or whether it is offered (admins)."""
+    """Change a category's names, deadline or whether it is offered (county admins holding its net)."""
+    principal = current_principal()
+    principal.require_change(COUNTY_CODE)  # the catalogue is the county's
     category = db.session.scalar(select(IncidentCategory).where(IncidentCategory.code == code))
-    if category is None:
+    if category is None or not principal.has_net(category.net):
         abort(404, description=f"no category {code[:40]!r}")
     before = _category_json(category)
     for key, value in body.items():

@@ -17,9 +17,9 @@ from extensions import db
 from geo.boundaries import current_generation
 from geo.calendar import county_day
 from geo.crs import SourceCRS
-from geo.errors import InvalidInput, NotFound, one_of
+from geo.errors import InvalidInput, one_of
 from geo.incidents import now_utc
-from geo.models import Generation, Grid, GridLevel, Net, PlanStatus, Role
+from geo.models import Grid, GridLevel, Net, PlanStatus, Role
 from geo.plans import (
     EXPORT_FORMATS,
     OPERATIONS,
@@ -31,6 +31,7 @@ from geo.plans import (
     export_bytes,
     generation_frame,
     generation_history,
+    get_generation,
     get_plan,
     impact,
     list_plans,
@@ -120,8 +121,8 @@ def _plan_state(plan, grids=None, report=None) -> dict:
         report = validate_plan(plan, grids, validation_context(db.session, plan), _sliver_m2())
     return {
         "plan": plan_summary(plan),
-        "draft": draft_geojson(grids, base),
-        "base": draft_geojson(list(base.values())),
+        "draft": draft_geojson(grids, current_principal(), base),
+        "base": draft_geojson(list(base.values()), current_principal()),
         "validation": report.as_dict(),
     }
 
@@ -306,21 +307,19 @@ def plan_export(args, plan_id: int):
 @blp.route("/generations", methods=["GET"])
 def generations():
     """Every activated generation: when it was activated, from when it is in force, by whom, from which plan."""
-    current_principal().require_role(*PLANNING)
-    return jsonify(generation_history(db.session))
+    return jsonify(generation_history(db.session, current_principal()))
 
 
 @blp.route("/generations/<int:generation_id>/export", methods=["GET"])
 @blp.arguments(ExportArgs, location="query")
 def generation_export(args, generation_id: int):
     """A generation's outlines: GeoPackage with one layer per level, or GeoJSON of one level (default group)."""
-    current_principal().require_role(*PLANNING)
-    if db.session.get(Generation, generation_id) is None:
-        raise NotFound("no generation {generation}", generation=generation_id)
+    principal = current_principal()
+    get_generation(db.session, principal, generation_id)
     levels = [GridLevel(args["level"])] if args["level"] else list(GridLevel)
     if args["format"] == "geojson" and not args["level"]:
         levels = [GridLevel.GROUP]
-    frames = {level.value: generation_frame(db.session, generation_id, level) for level in levels}
+    frames = {level.value: generation_frame(db.session, generation_id, level, principal) for level in levels}
     return _file(export_bytes(frames, args["format"]), f"generation-{generation_id}", args["format"])
 
 
@@ -348,7 +347,7 @@ def plan_list():
         "plan/list.html",
         plans=list_plans(db.session, principal),
         parents=parents,
-        history=generation_history(db.session),
+        history=generation_history(db.session, principal),
         generation=current_generation(db.session),
         is_admin=principal.role is Role.ADMIN,
         status_labels={s.value: s.label(str(get_locale())) for s in PlanStatus},

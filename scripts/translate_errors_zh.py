@@ -166,13 +166,13 @@ CHINESE: dict[str | tuple[str, str], str] = {
     "override {year} is longer than a year": "{year} 年的安排超过一年",
     "{field}: {problem}": "{field}：{problem}",
     "altitude band {low}–{high} m is upside down": "海拔范围 {low}–{high} 米上下颠倒",
-    "the zone lies in grid {code}, outside your jurisdiction {jurisdiction}": (
-        "该区域位于网格 {code}，不在您的辖区 {jurisdiction} 内"
+    "viewers may look but not change anything": "查看角色只能查看，不能修改",
+    "grid {code} is outside your jurisdiction {jurisdiction}: you may see it but not change it": (
+        "网格 {code} 不在您的辖区 {jurisdiction} 内：您可以查看，但不能修改"
     ),
     "zone {zone} changed since you read it (version {version}, now {current})": (
         "区域 {zone} 在您查看后已被修改（您看到的是第 {version} 版，现为第 {current} 版）"
     ),
-    "the new outline lies in grid {code}, outside your jurisdiction": "新边界位于网格 {code}，不在您的辖区内",
     "no zone {zone}": "没有区域 {zone}",
     "no team {team}": "没有巡逻队 {team}",
     "no patrol task {task}": "没有巡逻任务 {task}",

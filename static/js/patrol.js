@@ -116,9 +116,9 @@
   function zoneItem(feature) {
     var p = feature.properties;
     var people = p.branches.map(function (b) {
-      return "<div>" + esc(T.branch) + " " + esc(b.name) + " · " + esc(T.secretary) + " " + esc(b.secretary) + " " + esc(b.phone) + "</div>";
+      return "<div>" + esc(T.branch) + " " + esc(b.name) + " · " + esc(T.secretary) + " " + esc(b.secretary) + (b.phone ? " " + esc(b.phone) : "") + "</div>";
     }).concat(p.teams.map(function (t) {
-      return "<div>" + esc(T.team) + " " + esc(t.name) + " · " + esc(T.leader) + " " + esc(t.leader) + " " + esc(t.phone) + "</div>";
+      return "<div>" + esc(T.team) + " " + esc(t.name) + " · " + esc(T.leader) + " " + esc(t.leader) + (t.phone ? " " + esc(t.phone) : "") + "</div>";
     })).join("");
     var windows = p.active_window ? p.active_window.join(" – ") : p.windows.map(function (w) { return w.start + "–" + w.end; }).join(", ");
     return '<li data-zone="' + feature.id + '"><b>' + esc(zoneName(p)) + "</b> " + (p.is_demo ? '<span class="tag">' + esc(T.demo) + "</span> " : "") +

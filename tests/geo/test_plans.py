@@ -106,7 +106,7 @@ def test_split_submit_approve_moves_lookups_and_keeps_the_old_generation(session
     appointed = session.scalar(select(GridWorker).where(GridWorker.name == "测试网格员"))
     assert appointed.grid.code == NEW_GROUP
     # Untouched siblings keep their boundary rows: only the split grid and the new one got new ones.
-    history = plans.generation_history(session)
+    history = plans.generation_history(session, ADMIN)
     assert history[0]["plan"] == plan.id and history[0]["activated_by"] == "admin"
 
 
@@ -249,7 +249,7 @@ def test_rejection_needs_a_reason_and_returns_the_plan_to_its_author(session):
 @pytest.mark.parametrize("file_format", ["gpkg", "geojson"])
 def test_export_then_import_gives_back_the_same_grids(session, tmp_path, file_format):
     generation = current_generation(session)
-    frame = plans.generation_frame(session, generation, plans.GridLevel.GROUP)
+    frame = plans.generation_frame(session, generation, plans.GridLevel.GROUP, ADMIN)
     path = tmp_path / f"groups.{file_format}"
     path.write_bytes(plans.export_bytes({"group": frame}, file_format))
     features = read_boundary_file(path, layer="group" if file_format == "gpkg" else None)
@@ -299,3 +299,23 @@ def test_impact_names_seasonal_zones_over_moved_areas(session):
     edit(session, plan, "split", code=under.code, geometry=line, new_code=new_code, name_zh="山上组")
     found = plans.impact(session, PLANNER, plan)
     assert {"id": zone.id, "name": zone.name_zh} in found["seasonal_zones"]
+
+
+def test_a_township_planner_sees_no_generation_of_another_township(session):
+    """A generation a plan made for 羊拉乡 is none of 奔子栏镇's business; the county sees it."""
+    generation = plans.Generation(description="羊拉乡 redrawn", activated_at=NOW, activated_by="admin")
+    session.add(generation)
+    session.flush()
+    plan = plans.Plan(
+        title="羊拉", reason="", parent_code="533422206", child_level="village", owner="admin",
+        status=PlanStatus.ACTIVE.value, base_generation=1, created_at=NOW, updated_at=NOW,
+        generation_id=generation.id,
+    )  # fmt: skip
+    session.add(plan)
+    session.flush()
+    benzilan = Principal(0, "bzl", Role.PLANNER, "533422102", frozenset({"social", "rural"}))
+    assert generation.id not in {g["id"] for g in plans.generation_history(session, benzilan)}
+    assert 1 in {g["id"] for g in plans.generation_history(session, benzilan)}  # the county-wide import
+    with pytest.raises(plans.NotFound):
+        plans.get_generation(session, benzilan, generation.id)
+    assert generation.id in {g["id"] for g in plans.generation_history(session, PLANNER)}
