@@ -46,6 +46,7 @@ from geo.calendar import county_day
 from geo.crs import SourceCRS, parse_geometry, to_metric
 from geo.errors import GridError, InvalidInput, NotFound
 from geo.incidents import FINISHED, route_worker
+from geo.limits import DEFAULT_MAX_VERTICES, geojson_vertex_count, require_vertices_within
 from geo.models import (
     Generation,
     Grid,
@@ -63,6 +64,7 @@ from geo.models import (
 )
 from geo.planning import DraftGrid, TilingError, ValidationReport
 from geo.tiling import as_multipolygon
+from geo.vector_files import DEFAULT_LIMITS, Limits
 from geo.zones import visible_zones
 
 PLANNING_ROLES = (Role.PLANNER, Role.ADMIN)
@@ -462,16 +464,19 @@ def edit_plan(
     preview: bool,
     sliver_m2: float,
     now: datetime,
+    max_vertices: int = DEFAULT_MAX_VERTICES,
 ) -> EditResult:
     """Apply one edit; refuse it (TilingError) if it breaks the rules, or only show it with ``preview``.
 
     ``clean`` may follow a reshape in the same request: ``arguments["then_clean_m"]``
     cleans gaps of that width after the edit, so a drawn seam can be previewed cleaned.
+    A drawn geometry of more than ``max_vertices`` is refused before any work is done on it.
     """
     plan = get_plan(session, principal, plan_id)
     _owned_draft(plan, principal, version)
     if operation not in OPERATIONS:
         raise InvalidInput(f"unknown operation {operation[:30]!r}; use one of {', '.join(OPERATIONS)}", field="op")
+    require_vertices_within(geojson_vertex_count(arguments.get("geometry")), max_vertices, "geometry")
     grids = OPERATIONS[operation](draft_of(plan), arguments)
     if arguments.get("then_clean_m"):
         grids = planning.clean_slivers(grids, arguments["then_clean_m"])
@@ -519,14 +524,29 @@ def replace_from_file(
     preview: bool,
     sliver_m2: float,
     now: datetime,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> EditResult:
-    """Replace the whole draft by the grids of an uploaded file (GeoJSON, GeoPackage or zipped Shapefile)."""
+    """Replace the whole draft by the grids of an uploaded file (GeoJSON, GeoPackage or zipped Shapefile).
+
+    A preview keeps nothing but is audited all the same: the attempt is recorded,
+    so the caller commits after a preview too.
+    """
     plan = get_plan(session, principal, plan_id)
     _owned_draft(plan, principal, version)
-    features = read_boundary_file(path, layer=layer, source_crs=source_crs, fields=FieldNames())
+    features = read_boundary_file(path, layer=layer, source_crs=source_crs, fields=FieldNames(), limits=limits)
     current = {g.code: g for g in draft_of(plan)}
     grids = [_from_feature(f, current.get(f.code)) for f in features]
-    return _finish_edit(session, principal, plan, grids, "upload", preview, sliver_m2, now)
+    result = _finish_edit(session, principal, plan, grids, "upload", preview, sliver_m2, now)
+    if preview:
+        record(
+            session,
+            actor=principal.username,
+            action="plan.upload_preview",
+            entity="plan",
+            entity_id=plan.id,
+            after={"grids": [g.code for g in grids], "version": plan.version, "valid": not result.report.errors},
+        )
+    return result
 
 
 def _from_feature(feature: BoundaryFeature, current: DraftGrid | None) -> DraftGrid:

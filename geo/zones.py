@@ -24,6 +24,7 @@ from geo.audit import record
 from geo.boundaries import current_generation, valid_in
 from geo.crs import to_metric
 from geo.errors import GridError, InvalidInput, NotFound, one_of
+from geo.limits import DEFAULT_MAX_VERTICES, require_vertices_within, vertex_count
 from geo.models import (
     AdminArea,
     CheckIn,
@@ -246,10 +247,17 @@ def _smallest_grid_holding(session: Session, area: shapely.Geometry) -> str:
 
 
 def create_zone(
-    session: Session, principal: Principal, data: ZoneInput, now: datetime, is_demo: bool = False
+    session: Session,
+    principal: Principal,
+    data: ZoneInput,
+    now: datetime,
+    is_demo: bool = False,
+    max_vertices: int = DEFAULT_MAX_VERTICES,
 ) -> SeasonalZone:
     """Add a zone; it must have a part inside the caller's jurisdiction and may cross the county line (flagged)."""
     principal.require_role(*ZONE_EDITORS)
+    # Every map of the zone's users carries its outline: refuse a huge one before any work on it.
+    require_vertices_within(vertex_count(data.geometry), max_vertices, "geometry")
     _check_zone(data)
     windows = parse_windows(data.windows)
     overrides = parse_overrides(data.overrides)
@@ -291,7 +299,13 @@ def create_zone(
 
 
 def update_zone(
-    session: Session, principal: Principal, zone_id: int, version: int, changes: dict, now: datetime
+    session: Session,
+    principal: Principal,
+    zone_id: int,
+    version: int,
+    changes: dict,
+    now: datetime,
+    max_vertices: int = DEFAULT_MAX_VERTICES,
 ) -> SeasonalZone:
     """Change a zone's outline, name, windows or overrides; 409 if someone changed it since ``version``."""
     principal.require_role(*ZONE_EDITORS)
@@ -313,6 +327,7 @@ def update_zone(
         if name in changes:
             setattr(zone, name, changes[name])
     if "geometry" in changes:
+        require_vertices_within(vertex_count(changes["geometry"]), max_vertices, "geometry")
         data = ZoneInput(zone.name_zh, zone.kind, changes["geometry"], zone.windows, zone.overrides)
         _check_zone(data)
         code, border, neighbours, crosses = _placement(session, data.geometry)
