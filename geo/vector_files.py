@@ -56,7 +56,7 @@ class VectorFormat(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"GeoJSON": "GeoJSON", "GPKG": "GeoPackage", "ESRI Shapefile": "zipped Shapefile"}[self.value]
+        return {"GeoJSON": "GeoJSON", "GPKG": "GeoPackage", "ESRI Shapefile": "Shapefile"}[self.value]
 
 
 @dataclass(frozen=True)
