@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, datetime
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -21,6 +21,7 @@ from geo.errors import GridError
 from geo.incidents import escalate_overdue, seed_categories
 from geo.models import GridLevel, Role, User
 from geo.plans import activate_due_plans
+from geo.vector_files import Limits
 
 demo_cli = AppGroup("demo", help="Demonstration data.")
 grids_cli = AppGroup("grids", help="Grid boundaries.")
@@ -110,8 +111,9 @@ def grids_import(
 ) -> None:
     """Import the outlines of one LEVEL from PATH (GeoJSON, GeoPackage or zipped Shapefile)."""
     fields = FieldNames(code=code_field, name_zh=name_field, parent_code=parent_field)
+    limits = Limits(max_vertices=current_app.config["MAX_VERTICES"])
     try:
-        features = read_boundary_file(path, layer=layer, source_crs=source_crs, fields=fields)
+        features = read_boundary_file(path, layer=layer, source_crs=source_crs, fields=fields, limits=limits)
     except GridError as error:
         raise click.ClickException(error.message) from None
     grid_level = GridLevel(level)

@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 import localdb
+from geo.limits import DEFAULT_MAX_VERTICES
 
 ROOT = Path(__file__).resolve().parent
 
@@ -80,4 +81,6 @@ def from_environment() -> dict:
         "PROXY_HOPS": int(os.environ.get("GRIDMAP_PROXY_HOPS", "0")),
         # Grid parts smaller than this (m²) are slivers that a plan may not keep.
         "PLAN_SLIVER_M2": float(os.environ.get("GRIDMAP_PLAN_SLIVER_M2", "2000")),
+        # Vertices one uploaded file, drawn plan edit or seasonal zone may hold.
+        "MAX_VERTICES": int(os.environ.get("GRIDMAP_MAX_VERTICES", DEFAULT_MAX_VERTICES)),
     }

@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
-import pyogrio
 import shapely
 from geoalchemy2.shape import from_shape, to_shape
 from sqlalchemy import func, insert, select, update
@@ -26,6 +25,7 @@ from geo.crs import SourceCRS, geometry_to_wgs84, parse_source_crs, to_metric
 from geo.errors import BoundaryImportError, Problem
 from geo.models import Generation, Grid, GridBoundary, GridLevel, GridLookupPart
 from geo.tiling import as_multipolygon, geometry_problems, validate_tiling
+from geo.vector_files import DEFAULT_LIMITS, Limits, detect_format, read_layer
 
 #: Display simplification tolerance per level, in degrees (≈ 100 m per 0.001°).
 DISPLAY_TOLERANCE = {
@@ -67,8 +67,9 @@ def read_boundary_file(
     layer: str | None = None,
     source_crs: SourceCRS | str = SourceCRS.WGS84,
     fields: FieldNames = FieldNames(),
+    limits: Limits = DEFAULT_LIMITS,
 ) -> list[BoundaryFeature]:
-    """Read grid outlines from a GeoJSON, GeoPackage or zipped Shapefile.
+    """Read grid outlines from a GeoJSON, GeoPackage or zipped Shapefile (``geo.vector_files`` opens it).
 
     A file that declares a projected CRS is reprojected to WGS-84; ``source_crs``
     then undoes the Chinese map offsets (GCJ-02, BD-09) that a CRS cannot declare.
@@ -76,25 +77,20 @@ def read_boundary_file(
     Raises
     ------
     BoundaryImportError
-        Naming the problem: unreadable file, unknown layer, no geometry,
-        missing attribute, coordinates that are clearly not degrees.
+        Naming the problem: no geometry, missing attribute, coordinates that
+        are clearly not degrees.
+    geo.vector_files.UnsupportedFile, FileTooLarge, geo.limits.TooManyVertices
+        A file of another format, unreadable, over a limit, or an unknown layer.
     """
     source = parse_source_crs(source_crs) if isinstance(source_crs, str) else source_crs
-    path = str(path)
-    try:
-        layers = [name for name, _ in pyogrio.list_layers(path)]
-    except Exception as error:  # pyogrio raises several DataSource errors; all mean "cannot read"
-        raise BoundaryImportError([Problem(f"cannot read {Path(path).name}: {error}")]) from None
-    if layer is not None and layer not in layers:
-        raise BoundaryImportError([Problem(f"layer {layer!r} not found; the file has {', '.join(layers)}")])
-    frame = pyogrio.read_dataframe(path, layer=layer)
+    frame = read_layer(path, detect_format(path), layer, limits)
     if "geometry" not in frame or frame.geometry.isna().all():
         raise BoundaryImportError([Problem("the file has no geometry")])
     missing = [name for name in (fields.code, fields.name_zh) if name not in frame.columns]
     if missing:
         raise BoundaryImportError(
             [
-                Problem(f"attribute {name!r} missing; the file has {', '.join(map(str, frame.columns))}")
+                Problem(f"attribute {name!r} missing; the file has {', '.join(map(str, frame.columns[:30]))}")
                 for name in missing
             ]
         )

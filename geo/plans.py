@@ -47,6 +47,7 @@ from geo.calendar import county_day
 from geo.crs import SourceCRS, parse_geometry, to_metric
 from geo.errors import GridError, InvalidInput, NotFound
 from geo.incidents import FINISHED, route_worker
+from geo.limits import DEFAULT_MAX_VERTICES, geojson_vertex_count, require_vertices_within
 from geo.models import (
     Generation,
     Grid,
@@ -64,6 +65,7 @@ from geo.models import (
 )
 from geo.planning import DraftGrid, TilingError, ValidationReport
 from geo.tiling import as_multipolygon
+from geo.vector_files import DEFAULT_LIMITS, Limits
 from geo.zones import visible_zones
 
 PLANNING_ROLES = (Role.PLANNER, Role.ADMIN)
@@ -502,11 +504,13 @@ def edit_plan(
     sliver_m2: float,
     now: datetime,
     address: str | None = None,
+    max_vertices: int = DEFAULT_MAX_VERTICES,
 ) -> EditResult:
     """Apply one edit; refuse it (TilingError) if it breaks the rules, or only show it with ``preview``.
 
     ``clean`` may follow a reshape in the same request: ``arguments["then_clean_m"]``
     cleans gaps of that width after the edit, so a drawn seam can be previewed cleaned.
+    A drawn geometry of more than ``max_vertices`` is refused before any work is done on it.
     """
     plan = get_plan(session, principal, plan_id)
     _owned_draft(plan, principal, version)
@@ -515,6 +519,7 @@ def edit_plan(
     if operation == "appoint":
         for net in (arguments.get("worker") or {}).get("nets", ()):
             principal.require_net(net)  # a planner appoints only to the nets they hold
+    require_vertices_within(geojson_vertex_count(arguments.get("geometry")), max_vertices, "geometry")
     grids = OPERATIONS[operation](draft_of(plan), arguments)
     if arguments.get("then_clean_m"):
         grids = planning.clean_slivers(grids, arguments["then_clean_m"])
@@ -574,11 +579,16 @@ def replace_from_file(
     sliver_m2: float,
     now: datetime,
     address: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> EditResult:
-    """Replace the whole draft by the grids of an uploaded file (GeoJSON, GeoPackage or zipped Shapefile)."""
+    """Replace the whole draft by the grids of an uploaded file (GeoJSON, GeoPackage or zipped Shapefile).
+
+    A preview keeps nothing but is audited all the same: the attempt is recorded,
+    so the caller commits after a preview too.
+    """
     plan = get_plan(session, principal, plan_id)
     _owned_draft(plan, principal, version)
-    features = read_boundary_file(path, layer=layer, source_crs=source_crs, fields=FieldNames())
+    features = read_boundary_file(path, layer=layer, source_crs=source_crs, fields=FieldNames(), limits=limits)
     current = {g.code: g for g in draft_of(plan)}
     grids = [_from_feature(f, current.get(f.code)) for f in features]
     audited = {"file": path.name, "layer": layer}

@@ -26,6 +26,7 @@ from geo.boundaries import current_generation, generation_in_force, valid_in
 from geo.crs import to_metric
 from geo.errors import GridError, InvalidInput, NotFound, one_of
 from geo.idempotency import IdempotencyKey, KeyColumns, first_made
+from geo.limits import DEFAULT_MAX_VERTICES, require_vertices_within, vertex_count
 from geo.models import (
     AdminArea,
     CheckIn,
@@ -255,9 +256,12 @@ def create_zone(
     is_demo: bool = False,
     *,
     address: str | None = None,
+    max_vertices: int = DEFAULT_MAX_VERTICES,
 ) -> SeasonalZone:
     """Add a zone; it must have a part inside the caller's jurisdiction and may cross the county line (flagged)."""
     principal.require_role(*ZONE_EDITORS)
+    # Every map of the zone's users carries its outline: refuse a huge one before any work on it.
+    require_vertices_within(vertex_count(data.geometry), max_vertices, "geometry")
     _check_zone(data)
     windows = parse_windows(data.windows)
     overrides = parse_overrides(data.overrides)
@@ -303,6 +307,7 @@ def update_zone(
     now: datetime,
     *,
     address: str | None = None,
+    max_vertices: int = DEFAULT_MAX_VERTICES,
 ) -> SeasonalZone:
     """Change a zone's outline, name, windows or overrides; 409 if someone changed it since ``version``."""
     zone = changeable_zone(session, principal, zone_id)
@@ -323,6 +328,7 @@ def update_zone(
         if name in changes:
             setattr(zone, name, changes[name])
     if "geometry" in changes:
+        require_vertices_within(vertex_count(changes["geometry"]), max_vertices, "geometry")
         data = ZoneInput(zone.name_zh, zone.kind, changes["geometry"], zone.windows, zone.overrides)
         _check_zone(data)
         code, border, neighbours, crosses = _placement(session, data.geometry)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -18,14 +19,19 @@ from routes import access, admin, api, auth, dispatch, incidents, map_page, patr
 from routes.access import wants_json
 from routes.errors import localized_message, localized_problems
 
+#: An error answer never echoes megabytes back: longer messages are cut, larger details left out.
+MAX_ERROR_MESSAGE_CHARS = 2000
+MAX_ERROR_DETAILS_CHARS = 2_000_000
+
 
 def _grid_error(error: GridError):
+    message = localized_message(error)[:MAX_ERROR_MESSAGE_CHARS]
     if not wants_json():
-        return localized_message(error), error.status
-    body: dict = {"error": localized_message(error)}
+        return message, error.status
+    body: dict = {"error": message}
     if error.field:
         body["field"] = error.field
-    if error.details is not None:
+    if error.details is not None and len(json.dumps(error.details, default=str)) <= MAX_ERROR_DETAILS_CHARS:
         body["details"] = error.details
     return jsonify(body), error.status
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import Blueprint as PageBlueprint
-from flask import Response, jsonify, redirect, render_template, request, url_for
+from flask import Response, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_smorest import Blueprint
 from geoalchemy2.shape import to_shape
@@ -147,7 +147,14 @@ def zone_list(args):
 def zone_create(body):
     """Draw a zone (planners, patrol leaders, admins); crossing the county line is allowed and flagged."""
     data = ZoneInput(**{**body, "geometry": parse_geometry(body["geometry"])})
-    zone = create_zone(db.session, current_principal(), data, now_utc(), address=request.remote_addr)
+    zone = create_zone(
+        db.session,
+        current_principal(),
+        data,
+        now_utc(),
+        address=request.remote_addr,
+        max_vertices=current_app.config["MAX_VERTICES"],
+    )
     db.session.commit()
     return jsonify(zone_summary(zone, _today(), _lang())), 201
 
@@ -159,7 +166,16 @@ def zone_update(body, zone_id: int):
     version = body.pop("version")
     if "geometry" in body:
         body["geometry"] = parse_geometry(body["geometry"])
-    zone = update_zone(db.session, current_principal(), zone_id, version, body, now_utc(), address=request.remote_addr)
+    zone = update_zone(
+        db.session,
+        current_principal(),
+        zone_id,
+        version,
+        body,
+        now_utc(),
+        address=request.remote_addr,
+        max_vertices=current_app.config["MAX_VERTICES"],
+    )
     db.session.commit()
     return jsonify(zone_summary(zone, _today(), _lang()))
 

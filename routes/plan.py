@@ -45,6 +45,7 @@ from geo.plans import (
     validate_plan,
     validation_context,
 )
+from geo.vector_files import Limits
 from layers import visible_layers
 from layers.grids import COUNTY, NEIGHBOURS
 from routes.access import accepts_upload, current_principal, require
@@ -194,6 +195,7 @@ def plan_edit(body, plan_id: int):
         sliver_m2=_sliver_m2(),
         now=now_utc(),
         address=request.remote_addr,
+        max_vertices=current_app.config["MAX_VERTICES"],
     )
     return _edited(result)
 
@@ -219,7 +221,7 @@ def plan_upload(plan_id: int):
         raise InvalidInput("send the plan version you read in the field 'version'", field="version")
     crs = request.form.get("crs") or SourceCRS.WGS84.value
     crs = one_of(SourceCRS, crs, "crs").value
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory(prefix="gridmap-upload-") as folder:
         path = Path(folder) / (secure_filename(upload.filename) or "upload")
         upload.save(path)
         result = replace_from_file(
@@ -227,20 +229,16 @@ def plan_upload(plan_id: int):
             current_principal(),
             plan_id,
             version=int(version),
-            path=_vsizip(path),
+            path=path,
             layer=request.form.get("layer") or None,
             source_crs=crs,
             preview=request.form.get("preview") == "true",
             sliver_m2=_sliver_m2(),
             now=now_utc(),
             address=request.remote_addr,
+            limits=Limits(max_vertices=current_app.config["MAX_VERTICES"]),
         )
     return _edited(result)
-
-
-def _vsizip(path: Path) -> Path:
-    # GDAL reads a zipped Shapefile through its /vsizip/ virtual file system.
-    return Path(f"/vsizip/{path}") if path.suffix.lower() == ".zip" else path
 
 
 @blp.route("/plans/<int:plan_id>/impact", methods=["GET"])

@@ -34,6 +34,9 @@ ERROR_CLASSES = (
     "AccountDisabled",
     "KeyReused",
     "CategoryExists",
+    "UnsupportedFile",
+    "FileTooLarge",
+    "TooManyVertices",
 )
 KEYWORDS: dict = {name: None for name in ERROR_CLASSES} | {"term": ((1, "c"), 2), "validation": None}
 
@@ -284,6 +287,43 @@ CHINESE: dict[str | tuple[str, str], str] = {
     ("field", "effective_from"): "生效日期",
     ("field", "zone_id"): "区域",
     ("field", "starts_at"): "开始时间",
+    "{field} has {count} vertices; at most {limit} are accepted": "{field}有 {count} 个顶点，最多只接受 {limit} 个",
+    "{name} is not a file on this machine": "{name} 不是本机上的文件",
+    "{name} is an SQLite database but not a GeoPackage": "{name} 是 SQLite 数据库，但不是 GeoPackage",
+    "{name} is a bare .shp: zip it together with its .shx and .dbf": (
+        "{name} 是单独的 .shp 文件：请将它与 .shx、.dbf 一起压缩成 zip"
+    ),
+    "cannot read {name}: it is not GeoJSON, a GeoPackage or a zipped Shapefile": (
+        "无法读取 {name}：它不是 GeoJSON、GeoPackage 或压缩的 Shapefile"
+    ),
+    "cannot read {name}: it is {found}, not GeoJSON, a GeoPackage or a zipped Shapefile": (
+        "无法读取 {name}：它是 {found} 文件，而不是 GeoJSON、GeoPackage 或压缩的 Shapefile"
+    ),
+    "{name} is {size} MB; at most {limit} MB": "{name} 为 {size} MB，最大 {limit} MB",
+    "cannot read {name} as {format}": "无法按 {format} 读取 {name}",
+    "{name} holds more than {limit} features": "{name} 的要素超过 {limit} 个",
+    "layer {layer!r} not found; the file has {layers}": "找不到图层 {layer!r}；文件中的图层有：{layers}",
+    "attribute {attribute} holds text of {length} characters; at most {limit}": (
+        "属性 {attribute} 中有长达 {length} 个字符的文字，最多 {limit} 个"
+    ),
+    "{name} is a damaged or unsupported zip": "{name} 是损坏或不支持的 zip 文件",
+    "{entry} in the zip is not a Shapefile": "zip 中的 {entry} 不是 Shapefile",
+    "the zip holds {count} entries; at most {limit}": "zip 中有 {count} 个条目，最多 {limit} 个",
+    "the zip unpacks to {size} MB; at most {limit} MB": "zip 解压后为 {size} MB，最大 {limit} MB",
+    "the zip unpacks to more than {limit} MB": "zip 解压后超过 {limit} MB",
+    "the zip entry {entry} points outside the zip": "zip 条目 {entry} 指向 zip 之外",
+    "the zip entry {entry} is encrypted": "zip 条目 {entry} 已加密",
+    "the zip holds another archive, {entry}; zip the Shapefile's own files": (
+        "zip 中含有另一个压缩包 {entry}；请直接压缩 Shapefile 本身的文件"
+    ),
+    "the zip holds {entry}; a zipped Shapefile holds only {parts} files": (
+        "zip 中含有 {entry}；压缩的 Shapefile 只能包含 {parts} 文件"
+    ),
+    "the zip holds {count} .shp files; a zipped Shapefile holds exactly one": (
+        "zip 中有 {count} 个 .shp 文件；压缩的 Shapefile 须恰好包含一个"
+    ),
+    "{entry} does not belong to {shapefile}": "{entry} 不属于 {shapefile}",
+    "the zip has no {missing} beside {shapefile}": "zip 中缺少与 {shapefile} 配套的 {missing}",
     ("action", "register"): "立案",
     ("action", "dispatch"): "派遣",
     ("action", "accept"): "接收",

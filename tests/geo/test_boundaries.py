@@ -16,6 +16,7 @@ from geo.crs import to_metric, wgs84_to_gcj02
 from geo.errors import BoundaryImportError
 from geo.lookup import lookup_point
 from geo.models import Generation, GridLevel
+from geo.vector_files import UnsupportedFile
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "boundaries"
 
@@ -90,7 +91,7 @@ def test_metres_without_a_crs_are_refused(tmp_path, villages):
 def test_wrong_layer_lists_the_layers(tmp_path, villages):
     path = tmp_path / "v.gpkg"
     villages.to_file(path, layer="villages", engine="pyogrio")
-    with pytest.raises(BoundaryImportError, match="layer 'groups' not found; the file has villages"):
+    with pytest.raises(UnsupportedFile, match="layer 'groups' not found; the file has villages"):
         read_boundary_file(path, layer="groups")
 
 
@@ -112,7 +113,7 @@ def test_file_without_geometry_is_refused(tmp_path):
 def test_unreadable_file_is_named(tmp_path):
     path = tmp_path / "broken.geojson"
     path.write_text("{not json")
-    with pytest.raises(BoundaryImportError, match=r"cannot read broken\.geojson"):
+    with pytest.raises(UnsupportedFile, match=r"cannot read broken\.geojson as GeoJSON"):
         read_boundary_file(path)
 
 

@@ -16,6 +16,7 @@ from geo.incidents import IncidentInput, create_incident
 from geo.lookup import lookup_point
 from geo.models import GridWorker, IncidentEvent, PlanStatus, Role, SeasonalZone
 from geo.planning import TilingError
+from geo.vector_files import UnsupportedFile
 
 pytestmark = pytest.mark.db
 
@@ -280,7 +281,7 @@ def test_an_uploaded_layer_replaces_the_draft_or_is_refused_by_name(session, tmp
 
     result = upload(path)
     assert result.saved and result.report.ok
-    with pytest.raises(BoundaryImportError, match="layer 'nope' not found"):
+    with pytest.raises(UnsupportedFile, match="layer 'nope' not found"):
         upload(path, "nope")
     empty = tmp_path / "empty.geojson"
     empty.write_text(json.dumps({"type": "FeatureCollection", "features": []}))
