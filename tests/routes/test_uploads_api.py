@@ -118,7 +118,7 @@ def test_a_preview_upload_keeps_nothing_but_is_audited(app, client_as):
     assert [(e.action, e.entity_id, e.actor) for e in events] == [
         ("plan.upload_preview", str(plan["plan"]["id"]), "planner")
     ]
-    assert events[0].after["valid"] is True
+    assert events[0].after["problems"] == 0 and events[0].after["file"] == "plan.geojson"
 
 
 def _many_vertices_square(west: float, south: float, size: float, vertices: int) -> dict:
