@@ -32,6 +32,7 @@ ERROR_CLASSES = (
     "UnsupportedAttachment",
     "AuthenticationFailed",
     "AccountDisabled",
+    "DatabaseUnavailable",
 )
 KEYWORDS: dict = {name: None for name in ERROR_CLASSES} | {"term": ((1, "c"), 2), "validation": None}
 
@@ -58,6 +59,7 @@ CHINESE: dict[str | tuple[str, str], str] = {
     "send WGS-84 longitude/latitude, not projected metres": "请提交 WGS-84 经纬度，而非投影坐标（米）",
     "no outline for your jurisdiction is loaded": "尚未载入您辖区的边界",
     "{field} must be one of {choices}, got {value!r}": "{field}须为以下之一：{choices}，收到 {value!r}",
+    "the database is not answering; please try again in {seconds} seconds": "数据库暂时无法连接，请 {seconds} 秒后重试",
     "{field} must be text": "{field}须为文字",
     "{field} is required": "请填写{field}",
     "{field} is longer than {limit} characters": "{field}超过 {limit} 个字",
