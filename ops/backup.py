@@ -20,7 +20,7 @@ from pathlib import Path
 
 import psycopg
 from sqlalchemy import URL, create_engine, make_url, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -30,8 +30,9 @@ from geo.errors import GridError
 
 #: The first bytes of every pg_dump custom-format archive.
 ARCHIVE_MAGIC = b"PGDMP"
-#: A restore waits this long for a lock (the app still running, say) before it gives up and changes nothing.
-RESTORE_LOCK_TIMEOUT = "10s"
+#: pg_dump and pg_restore wait this long for a lock (the app still running, a migration) before they give up
+#: and change nothing, rather than hang.
+LOCK_TIMEOUT = "10s"
 
 # Tables of the database itself: not PostgreSQL's catalogues, nor those an extension owns (PostGIS's
 # spatial_ref_sys). A catalogue question, so raw SQL.
@@ -72,8 +73,9 @@ def create_backup(database_url: str, path: Path, *, actor: str, overwrite: bool 
     pg_dump = _program("pg_dump", major)
     partial = path.with_name(f".{path.name}.partial")
     started = time.monotonic()
+    partial.unlink(missing_ok=True)  # left by a crash, perhaps with looser permissions than ours
     try:
-        with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as archive:
+        with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as archive:
             _run(url, [str(pg_dump), "--format=custom", "--no-password"], stdout=archive)
         with open(partial, "rb") as archive:
             if archive.read(len(ARCHIVE_MAGIC)) != ARCHIVE_MAGIC:
@@ -193,7 +195,7 @@ def _run(url: URL, command: list[str], *, stdout=None, connect: bool = True) -> 
     """Run one of PostgreSQL's programs against ``url``; a clear error with its first line of complaint if it fails."""
     conninfo, environment = libpq_connection(url)
     environment = {**os.environ, **environment}
-    environment["PGOPTIONS"] = f"{environment.get('PGOPTIONS', '')} -c lock_timeout={RESTORE_LOCK_TIMEOUT}".strip()
+    environment["PGOPTIONS"] = f"{environment.get('PGOPTIONS', '')} -c lock_timeout={LOCK_TIMEOUT}".strip()
     arguments = [*command[:1], "--dbname", conninfo, *command[1:]] if connect else command
     result = subprocess.run(arguments, stdout=stdout, stderr=subprocess.PIPE, env=environment, check=False)
     if result.returncode != 0:
@@ -225,5 +227,11 @@ def _audit(url: URL, actor: str, action: str, report: BackupReport, **extra: int
                 after={"file": str(report.path), "bytes": report.size_bytes, "tables": report.tables, **extra},
             )
             session.commit()
+    except SQLAlchemyError as error:
+        raise BackupError(
+            "{action} done, but it could not be recorded in the audit trail: {reason}",
+            action=action,
+            reason=_first_line(str(getattr(error, "orig", error)), url),
+        ) from None
     finally:
         engine.dispose()

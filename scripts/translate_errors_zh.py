@@ -82,6 +82,9 @@ CHINESE: dict[str | tuple[str, str], str] = {
         "未安装 PostgreSQL {major}（服务器的版本）的 {program}；请安装 postgresql-client-{major}"
     ),
     "{program} failed (exit status {code}): {reason}": "{program} 失败（退出码 {code}）：{reason}",
+    "{action} done, but it could not be recorded in the audit trail: {reason}": (
+        "{action} 已完成，但未能记入审计日志：{reason}"
+    ),
     "{field} must be text": "{field}须为文字",
     "{field} is required": "请填写{field}",
     "{field} is longer than {limit} characters": "{field}超过 {limit} 个字",
