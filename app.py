@@ -8,7 +8,16 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import cli
 import config
 import routes
-from extensions import babel, compress, db, end_read_only_transactions, limiter, migrate, select_locale
+from extensions import (
+    babel,
+    compress,
+    db,
+    discard_dead_connections,
+    end_read_only_transactions,
+    limiter,
+    migrate,
+    select_locale,
+)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -21,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     db.init_app(app)
     end_read_only_transactions(app)
+    discard_dead_connections(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
     babel.init_app(app, locale_selector=select_locale)
     compress.init_app(app)

@@ -1,10 +1,11 @@
-"""Command-line tasks: ``flask --app app demo load``, ``flask --app app grids import``."""
+"""Command-line tasks: ``flask --app app demo load``, ``flask --app app grids import``, ``... backup create``."""
 
 from __future__ import annotations
 
 import getpass
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -22,12 +23,19 @@ from geo.incidents import escalate_overdue, seed_categories
 from geo.models import GridLevel, Role, User
 from geo.plans import activate_due_plans
 from geo.vector_files import Limits
+from ops.backup import BackupError, BackupReport, create_backup, restore_backup
 
 demo_cli = AppGroup("demo", help="Demonstration data.")
 grids_cli = AppGroup("grids", help="Grid boundaries.")
 users_cli = AppGroup("users", help="Accounts: create, change, reset password, disable, API tokens.")
 incidents_cli = AppGroup("incidents", help="Incidents: deadlines and the category catalogue.")
 plans_cli = AppGroup("plans", help="Boundary plans: scheduled activation.")
+backup_cli = AppGroup("backup", help="Back up the database (pg_dump custom format) and restore it.")
+
+SECRET_KEY_NOTE = (
+    "note: SECRET_KEY is not in the backup. It signs session cookies: a server restored with another key "
+    "signs everyone out (API tokens keep working). Keep the key with the backup, separately and securely."
+)
 
 
 def _actor() -> str:
@@ -260,6 +268,43 @@ def plans_activate_due() -> None:
     click.echo(f"activated {len(done)} plan(s)")
 
 
+def _database_url() -> str:
+    return current_app.config["SQLALCHEMY_DATABASE_URI"]
+
+
+def _size(report: BackupReport) -> str:
+    return f"{report.size_bytes / 1e6:.1f} MB in {report.seconds:.1f} s"
+
+
+@backup_cli.command("create")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+def backup_create(path: Path, force: bool) -> None:
+    """Back up the app's database (DATABASE_URL) into PATH, readable only by you; run it from cron."""
+    # The session holds no transaction here, so nothing of ours is in pg_dump's way.
+    db.session.remove()
+    try:
+        report = create_backup(_database_url(), path, actor=_actor(), overwrite=force)
+    except BackupError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"backed up {report.database} ({report.tables} tables) to {report.path}: {_size(report)}")
+    click.echo(SECRET_KEY_NOTE)
+
+
+@backup_cli.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace the contents of a database that is not empty.")
+def backup_restore(path: Path, force: bool) -> None:
+    """Restore PATH into the app's database (DATABASE_URL); stop the app first. All or nothing."""
+    db.session.remove()
+    try:
+        report = restore_backup(_database_url(), path, actor=_actor(), force=force)
+    except BackupError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"restored {report.path} into {report.database} ({report.tables} tables): {_size(report)}")
+    click.echo(SECRET_KEY_NOTE)
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(demo_cli)
@@ -267,3 +312,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(incidents_cli)
     app.cli.add_command(plans_cli)
+    app.cli.add_command(backup_cli)

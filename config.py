@@ -43,7 +43,9 @@ def from_environment() -> dict:
     return {
         "SECRET_KEY": _secret_key(),
         "SQLALCHEMY_DATABASE_URI": database_url(),
-        # No pre-ping: it costs a round trip on every request; recycling covers server-side timeouts.
+        # No pre-ping: it costs a round trip on every request. Connections the server dropped (a restart)
+        # are found without one as they leave the pool (extensions.discard_dead_connections); recycling
+        # covers server-side timeouts.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
         "BABEL_DEFAULT_LOCALE": "zh",
         "LANGUAGES": ("zh", "en"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import select
+
 from flask import Flask, current_app, request
 from flask_babel import Babel
 from flask_compress import Compress
@@ -13,7 +15,7 @@ from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from psycopg.pq import TransactionStatus
-from sqlalchemy import text
+from sqlalchemy import event, exc, text
 
 from geo.models import Base
 
@@ -61,3 +63,31 @@ def end_read_only_transactions(app: Flask) -> None:
             return  # idle (nothing to end) or failed (must roll back)
         if session.execute(text("SELECT txid_current_if_assigned() IS NULL")).scalar():
             session.commit()
+
+
+def reconnect_if_dropped(dbapi_connection, connection_record, connection_proxy) -> None:
+    """Pool ``checkout`` hook: refuse a connection the server has closed, so the pool makes a new one.
+
+    After a database restart (or ``pg_terminate_backend``) every pooled connection
+    is dead, and without this the first request on each worker fails. A server
+    that ends a session writes its FATAL message and closes the socket, so an idle
+    connection whose socket is readable has been dropped (we LISTEN for nothing;
+    a rare asynchronous notice only costs a needless reconnect). Raising
+    ``InvalidatePoolError`` discards every connection pooled before it too, and
+    the pool hands out a new one. ``pool_pre_ping`` would find the same with a
+    round trip on every checkout: measured on /api/health in-process
+    (``python -m bench checkout``), this poll costs about nothing, the ping about
+    one round trip (figures in docs/operations.md). A server that vanishes without
+    closing (a cut network) is still found by the first statement, which answers
+    503 and invalidates the pool for the next request.
+    """
+    readable = select.poll()
+    readable.register(dbapi_connection.fileno(), select.POLLIN)
+    if readable.poll(0):
+        raise exc.InvalidatePoolError("the server closed this pooled connection")
+
+
+def discard_dead_connections(app: Flask) -> None:
+    """Check each pooled connection as the app's engine hands it out (see ``reconnect_if_dropped``)."""
+    with app.app_context():
+        event.listen(db.engine, "checkout", reconnect_if_dropped)

@@ -58,6 +58,16 @@ def _bindir() -> Path:
     return Path(candidates[-1]).parent
 
 
+def client_program(name: str, major: int) -> Path | None:
+    """PostgreSQL's program ``name`` (pg_dump, pg_restore) of one major version, or None if not installed.
+
+    Debian keeps each major version's programs apart, as for the server above; PG_BINDIR overrides.
+    """
+    override = os.environ.get("PG_BINDIR")
+    path = (Path(override) if override else Path(f"/usr/lib/postgresql/{major}/bin")) / name
+    return path if path.exists() else None
+
+
 def _as_owner(args: list[str], **kwargs) -> subprocess.CompletedProcess:
     if _running_as_root():
         args = ["runuser", "-u", "postgres", "--", *args]

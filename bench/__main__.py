@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import sys
 
-from bench import assign_points, dispatch_page, hotspots, intake_http, lookup_http, plan_activation, plan_validation
+from bench import (
+    assign_points,
+    dispatch_page,
+    hotspots,
+    intake_http,
+    lookup_http,
+    plan_activation,
+    plan_validation,
+    pool_checkout,
+)
 
 BENCHMARKS = {
     "assign": assign_points.main,
@@ -14,6 +23,7 @@ BENCHMARKS = {
     "validation": plan_validation.main,
     "activation": plan_activation.main,
     "hotspots": hotspots.main,
+    "checkout": pool_checkout.main,
 }
 
 

@@ -6,18 +6,18 @@ import json
 from datetime import datetime
 from urllib.parse import urlencode
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from flask_babel import get_locale
 from werkzeug.exceptions import HTTPException
 
-from extensions import LANGUAGE_COOKIE, openapi
+from extensions import LANGUAGE_COOKIE, db, openapi
 from geo.calendar import COUNTY_TZ
 from geo.errors import GridError
 from geo.incidents import Status
 from geo.models import Net, Role
 from routes import access, admin, api, auth, dispatch, incidents, map_page, patrol, plan, security_headers
 from routes.access import wants_json
-from routes.errors import localized_message, localized_problems
+from routes.errors import DATABASE_DOWN, database_unavailable, localized_message, localized_problems
 
 #: An error answer never echoes megabytes back: longer messages are cut, larger details left out.
 MAX_ERROR_MESSAGE_CHARS = 2000
@@ -34,6 +34,13 @@ def _grid_error(error: GridError):
     if error.details is not None and len(json.dumps(error.details, default=str)) <= MAX_ERROR_DETAILS_CHARS:
         body["details"] = error.details
     return jsonify(body), error.status
+
+
+def _database_down(error: Exception) -> Response:
+    # One line, no traceback: an outage would otherwise fill the log with identical stacks.
+    current_app.logger.warning("database unavailable: %s", str(getattr(error, "orig", error)).splitlines()[0])
+    db.session.rollback()
+    return database_unavailable()
 
 
 def _http_error(error: HTTPException):
@@ -110,6 +117,8 @@ def init_app(app: Flask) -> None:
     # After flask-smorest's own handlers, so these answer for every blueprint alike.
     app.register_error_handler(GridError, _grid_error)
     app.register_error_handler(HTTPException, _http_error)
+    for database_down in DATABASE_DOWN:
+        app.register_error_handler(database_down, _database_down)
     app.after_request(_remember_language)
     app.context_processor(_template_helpers)
     app.add_template_filter(_net_label, "net_label")

@@ -22,6 +22,7 @@ from geo.crs import parse_source_crs, to_wgs84
 from geo.errors import InvalidInput
 from geo.lookup import lookup_point, parse_coordinates
 from routes.access import current_principal, public
+from routes.errors import DATABASE_DOWN, database_unavailable
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -54,8 +55,12 @@ def _generation_arg() -> int | None:
 @public
 @limiter.limit("120 per minute")
 def health():
-    """Answer 200 when the app and its database respond."""
-    db.session.execute(text("SELECT 1"))
+    """Answer 200 when the app and its database respond, else 503 with ``status: unavailable``."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except DATABASE_DOWN:
+        db.session.rollback()
+        return database_unavailable(status="unavailable")
     return jsonify({"status": "ok"})
 
 

@@ -12,13 +12,52 @@ from __future__ import annotations
 import re
 import string
 
+from flask import Response, g, jsonify, render_template
 from flask_babel import Domain, get_locale
+from flask_login import AnonymousUserMixin
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from geo.errors import GridError
 from geo.incidents import Status
 from geo.models import Net, Role
+from routes.access import wants_json
 
 ERRORS = Domain(domain="errors")
+
+#: Seconds a client is told to wait (``Retry-After``) while the database does not answer: a restart takes about this.
+RETRY_AFTER_SECONDS = 30
+
+
+class DatabaseUnavailable(GridError):
+    """The database does not answer (stopped, restarting, unreachable or out of connections)."""
+
+    status = 503
+
+
+#: What SQLAlchemy raises when the database cannot be reached or lost the connection (psycopg files
+#: refused connections, closed sockets and admin shutdowns under OperationalError), and when every
+#: pooled connection stays busy past the pool's timeout.
+DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeoutError)
+
+
+def database_unavailable(**extra: str) -> Response:
+    """503 with ``Retry-After``: JSON for API clients, else a page that renders without the database."""
+    message = localized_message(
+        DatabaseUnavailable(
+            "the database is not answering; please try again in {seconds} seconds", seconds=RETRY_AFTER_SECONDS
+        )
+    )
+    if wants_json():
+        response = jsonify({**extra, "error": message})
+    else:
+        # base.html asks for current_user; loading one needs the database, so a caller not yet
+        # loaded (the failure may have been that load) is shown the page as anonymous.
+        g.setdefault("_login_user", AnonymousUserMixin())
+        response = Response(render_template("errors/unavailable.html", message=message))
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def validation(message: str) -> str:

@@ -37,14 +37,16 @@ ERROR_CLASSES = (
     "UnsupportedFile",
     "FileTooLarge",
     "TooManyVertices",
+    "DatabaseUnavailable",
+    "BackupError",
 )
 KEYWORDS: dict = {name: None for name in ERROR_CLASSES} | {"term": ((1, "c"), 2), "validation": None}
 
 
 def extracted() -> Catalog:
-    """Every error template and term in ``geo/`` and ``routes/`` (f-strings cannot be translated and are skipped)."""
+    """Every error template and term in ``geo/``, ``routes/`` and ``ops/`` (f-strings cannot be translated: skipped)."""
     catalogue = Catalog()
-    for folder in ("geo", "routes"):
+    for folder in ("geo", "routes", "ops"):
         for _, line, message, _, context in extract_from_dir(ROOT / folder, keywords=KEYWORDS, comment_tags=()):
             catalogue.add(message, context=context, locations=[(f"{folder}/…", line)])
     return catalogue
@@ -63,6 +65,31 @@ CHINESE: dict[str | tuple[str, str], str] = {
     "send WGS-84 longitude/latitude, not projected metres": "请提交 WGS-84 经纬度，而非投影坐标（米）",
     "no outline for your jurisdiction is loaded": "尚未载入您辖区的边界",
     "{field} must be one of {choices}, got {value!r}": "{field}须为以下之一：{choices}，收到 {value!r}",
+    "the database is not answering; please try again in {seconds} seconds": "数据库暂时无法连接，请 {seconds} 秒后重试",
+    # Backups (ops/backup.py), as the command line says them.
+    "{path} exists; choose another file name or add --force to overwrite it": (
+        "{path} 已存在；请换一个文件名，或加 --force 覆盖"
+    ),
+    "directory {directory} does not exist": "目录 {directory} 不存在",
+    "pg_dump wrote something that is not a custom-format archive; nothing was kept": (
+        "pg_dump 写出的不是自定义格式归档，未保留任何文件"
+    ),
+    "database {database} is not empty ({tables} tables); add --force to replace its contents": (
+        "数据库 {database} 不是空的（{tables} 张表）；加 --force 以替换其内容"
+    ),
+    "{path} does not exist": "{path} 不存在",
+    "cannot read {path}: {reason}": "无法读取 {path}：{reason}",
+    "{path} is not a pg_dump custom-format archive (it does not start with PGDMP)": (
+        "{path} 不是 pg_dump 自定义格式归档（开头不是 PGDMP）"
+    ),
+    "cannot connect to database {database}: {reason}": "无法连接数据库 {database}：{reason}",
+    "{program} of PostgreSQL {major} (the server's version) is not installed; install postgresql-client-{major}": (
+        "未安装 PostgreSQL {major}（服务器的版本）的 {program}；请安装 postgresql-client-{major}"
+    ),
+    "{program} failed (exit status {code}): {reason}": "{program} 失败（退出码 {code}）：{reason}",
+    "{action} done, but it could not be recorded in the audit trail: {reason}": (
+        "{action} 已完成，但未能记入审计日志：{reason}"
+    ),
     "{field} must be text": "{field}须为文字",
     "{field} is required": "请填写{field}",
     "{field} is longer than {limit} characters": "{field}超过 {limit} 个字",

@@ -1,0 +1,1 @@
+"""Operations on a deployment (backups), apart from the domain in ``geo/`` and from Flask."""
