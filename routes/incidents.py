@@ -7,7 +7,6 @@ import io
 
 from flask import Response, abort, jsonify, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
@@ -36,8 +35,9 @@ from geo.incidents import (
 )
 from geo.models import IncidentCategory, Net, Role
 from routes.access import current_principal, require
+from routes.input_rules import ApiBlueprint, Day, Id
 
-blp = Blueprint("incidents", __name__, url_prefix="/api", description="Incidents routed through the grid")
+blp = ApiBlueprint("incidents", __name__, url_prefix="/api", description="Incidents routed through the grid")
 
 CSV_COLUMNS = (
     "ticket",
@@ -73,7 +73,7 @@ class IncidentIn(Schema):
 
 
 class ActionIn(Schema):
-    version = fields.Integer(required=True, metadata={"description": "the version you read (optimistic locking)"})
+    version = Id(required=True, metadata={"description": "the version you read (optimistic locking)"})
     note = fields.String(load_default="", validate=validate.Length(max=LIMITS["note"]))
     worker = fields.String(load_default=None, validate=validate.Length(max=20), metadata={"description": "reassign"})
     duplicate_of = fields.String(load_default=None, validate=validate.Length(max=20))
@@ -84,11 +84,11 @@ class ListArgs(Schema):
     status = fields.String(load_default=None, metadata={"description": "comma-separated"})
     category = fields.String(load_default=None, validate=validate.Length(max=40))
     grid = fields.String(load_default=None, validate=validate.Length(max=15), metadata={"description": "grid code"})
-    since = fields.Date(load_default=None)
-    until = fields.Date(load_default=None)
+    since = Day(load_default=None)
+    until = Day(load_default=None)
     overdue = fields.Boolean(load_default=False)
     assignee = fields.String(load_default=None, validate=validate.Length(max=20))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = Id(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
 

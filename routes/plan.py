@@ -8,7 +8,6 @@ from pathlib import Path
 from flask import Blueprint as PageBlueprint
 from flask import Response, current_app, jsonify, render_template, request
 from flask_babel import get_locale
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from werkzeug.utils import secure_filename
@@ -47,9 +46,10 @@ from geo.plans import (
 from layers import visible_layers
 from layers.grids import COUNTY, NEIGHBOURS
 from routes.access import accepts_upload, current_principal, require
+from routes.input_rules import ApiBlueprint, Day, Id, whole_number_arg
 from routes.maps import page_map
 
-blp = Blueprint("plans", __name__, url_prefix="/api", description="Boundary plans, their review and activation")
+blp = ApiBlueprint("plans", __name__, url_prefix="/api", description="Boundary plans, their review and activation")
 pages = PageBlueprint("plan", __name__)
 
 PLANNING = (Role.PLANNER, Role.ADMIN)
@@ -64,7 +64,7 @@ class PlanIn(Schema):
 
 
 class PlanPatch(Schema):
-    version = fields.Integer(required=True)
+    version = Id(required=True)
     title = fields.String(validate=validate.Length(min=1, max=200))
     reason = fields.String(validate=validate.Length(max=2000))
     reroute_open_incidents = fields.Boolean()
@@ -78,7 +78,7 @@ class WorkerIn(Schema):
 
 class EditIn(Schema):
     op = fields.String(required=True, validate=validate.OneOf(list(OPERATIONS)))
-    version = fields.Integer(required=True, metadata={"description": "the plan version you read"})
+    version = Id(required=True, metadata={"description": "the plan version you read"})
     preview = fields.Boolean(load_default=False, metadata={"description": "show the result without keeping it"})
     code = fields.String(validate=validate.Length(max=15))
     codes = fields.List(fields.String(validate=validate.Length(max=15)), validate=validate.Length(max=50))
@@ -93,14 +93,14 @@ class EditIn(Schema):
 
 
 class VersionIn(Schema):
-    version = fields.Integer(required=True)
+    version = Id(required=True)
 
 
 class ReviewIn(Schema):
-    version = fields.Integer(required=True)
+    version = Id(required=True)
     approve = fields.Boolean(required=True)
     comment = fields.String(load_default="", validate=validate.Length(max=2000))
-    effective_from = fields.Date(load_default=None)
+    effective_from = Day(load_default=None)
 
 
 class ExportArgs(Schema):
@@ -208,7 +208,7 @@ def plan_upload(plan_id: int):
             db.session,
             current_principal(),
             plan_id,
-            version=int(version),
+            version=whole_number_arg(version, "version"),
             path=_vsizip(path),
             layer=request.form.get("layer") or None,
             source_crs=crs,
