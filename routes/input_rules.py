@@ -142,6 +142,8 @@ class Moment(fields.AwareDateTime):
 
 
 def _unstorable(field: str) -> InvalidInput:
+    # The field's name may hold the character itself (a JSON key); escaped, so the answer can be encoded.
+    field = _UNSTORABLE.sub(lambda found: f"\\u{ord(found[0]):04x}", field)
     return InvalidInput("{field} holds a character that cannot be stored (a NUL byte or a lone surrogate)", field=field)
 
 

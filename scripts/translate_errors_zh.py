@@ -175,8 +175,12 @@ CHINESE: dict[str | tuple[str, str], str] = {
     "parameter 'page' must be a positive integer": "参数 page 须为正整数",
     "no grid boundaries were in force on {day}": "{day} 没有生效的网格边界",
     "{field} must be a positive integer, got {value!r}": "{field}须为正整数，收到 {value!r}",
-    "{field} must be a whole number from {min} to {max}, got {value}": "{field}须为 {min} 至 {max} 之间的整数，收到 {value}",
-    "{field} must lie between {earliest} and {latest}, got {value}": "{field}须在 {earliest} 至 {latest} 之间，收到 {value}",
+    "{field} must be a whole number from {min} to {max}, got {value}": (
+        "{field}须为 {min} 至 {max} 之间的整数，收到 {value}"
+    ),
+    "{field} must lie between {earliest} and {latest}, got {value}": (
+        "{field}须在 {earliest} 至 {latest} 之间，收到 {value}"
+    ),
     "{field} holds a character that cannot be stored (a NUL byte or a lone surrogate)": (
         "{field}含有无法保存的字符（NUL 字节或孤立的代理字符）"
     ),
