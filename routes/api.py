@@ -21,7 +21,7 @@ from geo.crs import parse_source_crs, to_wgs84
 from geo.errors import InvalidInput
 from geo.lookup import lookup_point, parse_coordinates
 from routes.access import current_principal, public
-from routes.answers import GEOJSON, FeatureCollection
+from routes.answers import GEOJSON, Answer, FeatureCollection
 from routes.input_rules import ApiBlueprint, Day, Id
 
 blp = ApiBlueprint("api", __name__, url_prefix="/api", description="Grid outlines, grid details and point lookups")
@@ -44,11 +44,11 @@ class LookupArgs(AsOfArgs):
     crs = fields.String(metadata={"description": "wgs84 (default), gcj02 or bd09"})
 
 
-class Health(Schema):
+class Health(Answer):
     status = fields.String(required=True)
 
 
-class Worker(Schema):
+class Worker(Answer):
     code = fields.String()
     name = fields.String(required=True)
     post = fields.String(allow_none=True)
@@ -56,12 +56,12 @@ class Worker(Schema):
     nets = fields.List(fields.String())
 
 
-class GridRef(Schema):
+class GridRef(Answer):
     code = fields.String(required=True)
     name_zh = fields.String(required=True)
 
 
-class GridDetail(Schema):
+class GridDetail(Answer):
     code = fields.String(required=True)
     name_zh = fields.String(required=True)
     name_en = fields.String(allow_none=True)
@@ -73,14 +73,14 @@ class GridDetail(Schema):
     party_branch = fields.Raw(allow_none=True)
 
 
-class Summary(Schema):
+class Summary(Answer):
     jurisdiction = fields.String(required=True)
     grids = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     workers_per_net = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     party_branches = fields.Integer(required=True)
 
 
-class ChainGrid(Schema):
+class ChainGrid(Answer):
     level = fields.String(required=True)
     code = fields.String(required=True)
     name_zh = fields.String(required=True)
@@ -90,7 +90,7 @@ class ChainGrid(Schema):
     party_branch = fields.String(allow_none=True)
 
 
-class Lookup(Schema):
+class Lookup(Answer):
     lon = fields.Float(required=True)
     lat = fields.Float(required=True)
     generation = fields.Integer(allow_none=True)

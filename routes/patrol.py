@@ -38,6 +38,7 @@ from geo.zones import (
 from layers import visible_layers
 from layers.grids import COUNTY, NEIGHBOURS, TOWNSHIP
 from layers.static_map import briefing_png
+from routes import answers
 from routes.access import current_principal, require
 from routes.input_rules import ApiBlueprint, Day, Id, Moment, day_arg, whole_number_arg
 from routes.maps import page_map
@@ -136,6 +137,7 @@ def _lang() -> str:
 
 @blp.route("/zones", methods=["GET"])
 @blp.arguments(DayArgs, location="query")
+@blp.response(200, answers.FeatureCollection)
 @require(*VIEWERS)
 def zone_list(args):
     """Zones with whether each is active on ``on``, their branches, teams, checkpoints and stations (GeoJSON)."""
@@ -144,6 +146,7 @@ def zone_list(args):
 
 @blp.route("/zones", methods=["POST"])
 @blp.arguments(ZoneIn)
+@blp.response(201, answers.ZoneSummary)
 def zone_create(body):
     """Draw a zone (planners, patrol leaders, admins); crossing the county line is allowed and flagged."""
     data = ZoneInput(**{**body, "geometry": parse_geometry(body["geometry"])})
@@ -154,6 +157,7 @@ def zone_create(body):
 
 @blp.route("/zones/<int:zone_id>", methods=["PATCH"])
 @blp.arguments(ZonePatch)
+@blp.response(200, answers.ZoneSummary)
 def zone_update(body, zone_id: int):
     """Change a zone (send the ``version`` you read; 409 if someone changed it first)."""
     version = body.pop("version")
@@ -166,6 +170,7 @@ def zone_update(body, zone_id: int):
 
 @blp.route("/zones/<int:zone_id>/branches", methods=["POST"])
 @blp.arguments(BranchIn)
+@blp.response(201, answers.Named)
 def zone_branch(body, zone_id: int):
     """Set up a temporary party branch on a zone."""
     branch = add_branch(db.session, current_principal(), zone_id, body)
@@ -175,6 +180,7 @@ def zone_branch(body, zone_id: int):
 
 @blp.route("/zones/<int:zone_id>/teams", methods=["POST"])
 @blp.arguments(TeamIn)
+@blp.response(201, answers.Named)
 def zone_team(body, zone_id: int):
     """Add a patrol team to a zone."""
     team = add_team(db.session, current_principal(), zone_id, body)
@@ -184,6 +190,7 @@ def zone_team(body, zone_id: int):
 
 @blp.route("/zones/<int:zone_id>/sites", methods=["POST"])
 @blp.arguments(SiteIn)
+@blp.response(201, answers.Named)
 def zone_site(body, zone_id: int):
     """Add a checkpoint or a warm-heart station to a zone."""
     site = add_site(db.session, current_principal(), zone_id, **body)
@@ -193,6 +200,7 @@ def zone_site(body, zone_id: int):
 
 @blp.route("/hotspots", methods=["GET"])
 @blp.arguments(HotspotArgs, location="query")
+@blp.response(200, answers.Hotspots)
 @require(*VIEWERS)
 def hotspots(args):
     """Kernel density and Getis-Ord Gi* hot/cold spots for a date range against the same range last year."""
@@ -203,6 +211,7 @@ def hotspots(args):
 
 @blp.route("/incidents", methods=["GET"])
 @blp.arguments(DayArgs, location="query")
+@blp.response(200, answers.FeatureCollection)
 @require(*VIEWERS)
 def zone_incidents(args):
     """Incidents of the current season inside or within 2 km of each zone active on ``on`` (GeoJSON)."""
@@ -210,6 +219,7 @@ def zone_incidents(args):
 
 
 @blp.route("/tasks", methods=["GET"])
+@blp.response(200, answers.Task(many=True))
 @require(*VIEWERS, Role.GRID_WORKER)
 def task_list():
     """Patrol tasks: team, target, window, check-ins, and whether the target was visited."""
@@ -219,6 +229,7 @@ def task_list():
 
 @blp.route("/tasks", methods=["POST"])
 @blp.arguments(TaskIn)
+@blp.response(201, answers.Task)
 def task_create(body):
     """Send a team to a zone or a hotspot within a time window (patrol leaders, admins)."""
     target = parse_geometry(body["target"], "target") if body["target"] else None
@@ -239,6 +250,8 @@ def task_create(body):
 
 @blp.route("/tasks/<int:task_id>/checkins", methods=["POST"])
 @blp.arguments(CheckInIn)
+@blp.response(201, answers.CheckInAnswer)
+@blp.alt_response(200, schema=answers.CheckInAnswer, description="a repeated Idempotency-Key: the first")
 def task_checkin(body, task_id: int):
     """A team reports its position and a note; far from the target it is accepted and flagged.
 

@@ -45,6 +45,7 @@ from geo.plans import (
 )
 from layers import visible_layers
 from layers.grids import COUNTY, NEIGHBOURS
+from routes import answers
 from routes.access import accepts_upload, current_principal, require
 from routes.input_rules import ApiBlueprint, Day, Id, whole_number_arg
 from routes.maps import page_map
@@ -127,6 +128,7 @@ def _plan_state(plan, grids=None, report=None) -> dict:
 
 
 @blp.route("/plans", methods=["GET"])
+@blp.response(200, answers.PlanSummary(many=True))
 def plans():
     """Plans in your jurisdiction, newest first."""
     return jsonify([plan_summary(p) for p in list_plans(db.session, current_principal())])
@@ -134,6 +136,7 @@ def plans():
 
 @blp.route("/plans", methods=["POST"])
 @blp.arguments(PlanIn)
+@blp.response(201, answers.PlanState)
 def new_plan(body):
     """Start a plan redrawing the children of ``parent_code`` (a township or a village)."""
     plan = create_plan(db.session, current_principal(), body["parent_code"], body["title"], body["reason"], now_utc())
@@ -142,6 +145,7 @@ def new_plan(body):
 
 
 @blp.route("/plans/<int:plan_id>", methods=["GET"])
+@blp.response(200, answers.PlanState)
 def plan_state(plan_id: int):
     """The plan, its draft (each grid marked new/changed/unchanged), its base and the draft's validation."""
     return jsonify(_plan_state(get_plan(db.session, current_principal(), plan_id)))
@@ -149,6 +153,7 @@ def plan_state(plan_id: int):
 
 @blp.route("/plans/<int:plan_id>", methods=["PATCH"])
 @blp.arguments(PlanPatch)
+@blp.response(200, answers.PlanSummary)
 def patch_plan(body, plan_id: int):
     """Change a draft's title, reason, or whether open incidents are re-routed on activation."""
     version = body.pop("version")
@@ -159,6 +164,7 @@ def patch_plan(body, plan_id: int):
 
 @blp.route("/plans/<int:plan_id>/edits", methods=["POST"])
 @blp.arguments(EditIn)
+@blp.response(200, answers.EditedPlan)
 def plan_edit(body, plan_id: int):
     """Apply one edit (split, merge, move, carve, reshape, rename, appoint, clean).
 
@@ -190,6 +196,7 @@ def _edited(result) -> Response:
 
 
 @blp.route("/plans/<int:plan_id>/upload", methods=["POST"])
+@blp.response(200, answers.EditedPlan)
 @accepts_upload(MAX_UPLOAD_BYTES)
 def plan_upload(plan_id: int):
     """Replace the draft with a file's grids (multipart: file, version, optional layer, crs, preview)."""
@@ -225,6 +232,7 @@ def _vsizip(path: Path) -> Path:
 
 
 @blp.route("/plans/<int:plan_id>/impact", methods=["GET"])
+@blp.response(200, answers.Impact)
 def plan_impact(plan_id: int):
     """What activation would change: areas per grid, incidents, party branches and workers changing grid."""
     principal = current_principal()
@@ -233,6 +241,7 @@ def plan_impact(plan_id: int):
 
 @blp.route("/plans/<int:plan_id>/submit", methods=["POST"])
 @blp.arguments(VersionIn)
+@blp.response(200, answers.PlanSummary)
 def plan_submit(body, plan_id: int):
     """Submit a valid, complete draft for approval; 409 names the grids another change also touches."""
     plan = submit_plan(
@@ -244,6 +253,7 @@ def plan_submit(body, plan_id: int):
 
 @blp.route("/plans/<int:plan_id>/review", methods=["POST"])
 @blp.arguments(ReviewIn)
+@blp.response(200, answers.Review)
 def plan_review(body, plan_id: int):
     """Approve (activating today or on ``effective_from``) or reject (with a comment) a submitted plan."""
     now = now_utc()
@@ -272,6 +282,7 @@ def plan_review(body, plan_id: int):
 
 @blp.route("/plans/<int:plan_id>/export", methods=["GET"])
 @blp.arguments(ExportArgs, location="query")
+@blp.doc(**answers.file_answer(*(mimetype for _, mimetype in EXPORT_FORMATS.values())))
 def plan_export(args, plan_id: int):
     """The plan's draft as GeoJSON or GeoPackage."""
     plan = get_plan(db.session, current_principal(), plan_id)
@@ -279,6 +290,7 @@ def plan_export(args, plan_id: int):
 
 
 @blp.route("/generations", methods=["GET"])
+@blp.response(200, answers.GenerationEntry(many=True))
 def generations():
     """Every activated generation: when it was activated, from when it is in force, by whom, from which plan."""
     current_principal().require_role(*PLANNING)
@@ -287,6 +299,7 @@ def generations():
 
 @blp.route("/generations/<int:generation_id>/export", methods=["GET"])
 @blp.arguments(ExportArgs, location="query")
+@blp.doc(**answers.file_answer(*(mimetype for _, mimetype in EXPORT_FORMATS.values())))
 def generation_export(args, generation_id: int):
     """A generation's outlines: GeoPackage with one layer per level, or GeoJSON of one level (default group)."""
     current_principal().require_role(*PLANNING)
