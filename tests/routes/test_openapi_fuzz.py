@@ -30,8 +30,8 @@ from geo.models import ApiToken, Incident, IncidentCategory, PatrolTask, Plan, S
 
 pytestmark = pytest.mark.db
 
-#: Examples per operation and mode: about 40 operations x 2 modes x 2 accounts, well under a minute in all.
-EXAMPLES = 6
+#: Examples per operation and mode (about 55 of them per account): ~40 s for both accounts on 2 busy cores.
+EXAMPLES = 5
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
 TABLES = (Incident, IncidentCategory, Plan, SeasonalZone, PatrolTask)
@@ -64,7 +64,11 @@ def test_every_operation_answers_as_documented(app, tokens, user):
     started = time.monotonic()
     for result in schema.get_all_operations():
         operation = result.ok()
-        modes = [GenerationMode.NEGATIVE] if operation.method.upper() in WRITES else list(GenerationMode)
+        modes = [GenerationMode.NEGATIVE] if operation.method.upper() in WRITES else [GenerationMode.POSITIVE]
+        if operation.method.upper() not in WRITES and (len(operation.query) or len(operation.body)):
+            # Only a query or a body can break the document: a path's strings cannot, and its ids are
+            # tested beyond int4 in test_bad_input.py (hypothesis would search long for a bad string).
+            modes.append(GenerationMode.NEGATIVE)
         for mode in modes:
 
             @given(case=operation.as_strategy(generation_mode=mode))
