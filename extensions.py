@@ -14,6 +14,7 @@ from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from marshmallow import Schema, fields
 from psycopg.pq import TransactionStatus
 from sqlalchemy import event, exc, text
 
@@ -28,8 +29,22 @@ compress = Compress()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
-# OpenAPI document of the incident API, at /api/openapi.json.
-openapi = Api()
+
+
+class ErrorBody(Schema):
+    """The body of every 4xx answer of the API (routes/__init__.py), as the document shows it."""
+
+    error = fields.String(required=True, metadata={"description": "what is wrong, in the page's language"})
+    field = fields.String(metadata={"description": "the parameter or body field at fault"})
+    details = fields.Raw(metadata={"description": "every problem, per field, where there are several"})
+
+
+class DocumentedApi(Api):
+    ERROR_SCHEMA = ErrorBody
+
+
+# OpenAPI document of the JSON API, at /api/openapi.json.
+openapi = DocumentedApi()
 
 LANGUAGE_COOKIE = "lang"
 

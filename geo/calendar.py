@@ -26,3 +26,14 @@ def day_start(day: date) -> datetime:
 def days_between(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
     """[start, end) moments of the local days ``since`` to ``until``, both included; None stays open."""
     return (day_start(since) if since else None, day_start(until + timedelta(days=1)) if until else None)
+
+
+# The dates this service deals with (boundary generations, seasons, incidents, patrols) lie well inside
+# this window. Refusing anything outside keeps arithmetic off the calendar's edges (0001-01-01 and
+# 9999-12-31 overflow once shifted by a day or a time zone) and keeps every stored time readable:
+# PostgreSQL accepts years past 9999 that psycopg cannot read back, and one such row broke every page
+# listing it.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2100, 1, 1)
+EARLIEST_MOMENT = day_start(EARLIEST_DAY)
+LATEST_MOMENT = day_start(LATEST_DAY)

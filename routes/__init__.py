@@ -15,7 +15,7 @@ from geo.calendar import COUNTY_TZ
 from geo.errors import GridError
 from geo.incidents import Status
 from geo.models import Net, Role
-from routes import access, admin, api, auth, dispatch, incidents, map_page, patrol, plan, security_headers
+from routes import access, admin, api, auth, dispatch, incidents, input_rules, map_page, patrol, plan, security_headers
 from routes.access import wants_json
 from routes.errors import DATABASE_DOWN, database_unavailable, localized_message, localized_problems
 
@@ -44,8 +44,10 @@ def _database_down(error: Exception) -> Response:
 
 
 def _http_error(error: HTTPException):
-    if not wants_json():
-        return error
+    if isinstance(error, input_rules.PathValueError):
+        return _grid_error(error.problem)
+    # The exception's own headers (Allow on a 405), less the HTML content type the JSON answer replaces.
+    headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
     body: dict = {"error": error.description}
     if error.code == 413 and request.max_content_length:
         body["error"] = f"the request is larger than the {request.max_content_length // (1024 * 1024)} MB accepted here"
@@ -60,7 +62,9 @@ def _http_error(error: HTTPException):
         body["error"] = localized_problems(problems)
         body["field"] = next(iter(problems))
         body["details"] = problems
-    return jsonify(body), error.code
+    if not wants_json():
+        return (body["error"], error.code, headers) if messages else error
+    return jsonify(body), error.code, headers
 
 
 def _remember_language(response: Response) -> Response:
@@ -103,13 +107,14 @@ def init_app(app: Flask) -> None:
     """Register every blueprint, the security headers and the JSON error handlers."""
     access.init_app(app)
     security_headers.init_app(app)
+    input_rules.init_app(app)  # after access, which sets the body size limit before anything reads the body
     openapi.init_app(app)
     openapi.register_blueprint(incidents.blp)
     openapi.register_blueprint(plan.blp)
     openapi.register_blueprint(patrol.blp)
+    openapi.register_blueprint(api.blp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(map_page.bp)
-    app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(dispatch.bp)
     app.register_blueprint(plan.pages)

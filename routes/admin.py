@@ -12,9 +12,9 @@ from extensions import db
 from geo.accounts import accounts_in
 from geo.audit import audit_query
 from geo.calendar import days_between
-from geo.errors import InvalidInput
 from geo.models import Role
 from routes.access import current_principal, require
+from routes.input_rules import day_arg, whole_number_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -23,21 +23,11 @@ PAGE_SIZE = 50
 
 def _date_arg(name: str) -> date | None:
     raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput(
-            "{field} must be a date like 2026-06-01, got {value!r}", field=name, value=raw[:20]
-        ) from None
+    return day_arg(raw, name) if raw else None
 
 
 def _page_arg() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
-        raise InvalidInput("parameter 'page' must be a positive integer", field="page")
-    return int(raw)
+    return whole_number_arg(request.args.get("page", "1"), "page", low=1)
 
 
 @bp.get("/users")

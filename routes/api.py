@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
-
-from flask import Blueprint, Response, jsonify, request
+from flask import Response, jsonify
+from marshmallow import Schema, fields
 from sqlalchemy import text
 
 from extensions import db, limiter
@@ -22,36 +21,100 @@ from geo.crs import parse_source_crs, to_wgs84
 from geo.errors import InvalidInput
 from geo.lookup import lookup_point, parse_coordinates
 from routes.access import current_principal, public
+from routes.answers import GEOJSON, Answer, FeatureCollection
 from routes.errors import DATABASE_DOWN, database_unavailable
+from routes.input_rules import ApiBlueprint, Day, Id
 
-bp = Blueprint("api", __name__, url_prefix="/api")
-
-GEOJSON = "application/geo+json"
+blp = ApiBlueprint("api", __name__, url_prefix="/api", description="Grid outlines, grid details and point lookups")
 
 
-def _generation_arg() -> int | None:
+class AsOfArgs(Schema):
+    at = Day(metadata={"description": "the generation in force on this day"})
+    generation = Id(metadata={"description": "a generation by id"})
+
+
+class GridArgs(AsOfArgs):
+    level = fields.String(required=True, metadata={"description": "county, township, village or group"})
+    bbox = fields.String(metadata={"description": "minlon,minlat,maxlon,maxlat"})
+    net = fields.String(metadata={"description": "social, religious or rural: only grids with that net's workers"})
+
+
+class LookupArgs(AsOfArgs):
+    lon = fields.String(required=True, metadata={"description": "longitude, decimal degrees"})
+    lat = fields.String(required=True, metadata={"description": "latitude, decimal degrees"})
+    crs = fields.String(metadata={"description": "wgs84 (default), gcj02 or bd09"})
+
+
+class Health(Answer):
+    status = fields.String(required=True)
+
+
+class Worker(Answer):
+    code = fields.String()
+    name = fields.String(required=True)
+    post = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    nets = fields.List(fields.String())
+
+
+class GridRef(Answer):
+    code = fields.String(required=True)
+    name_zh = fields.String(required=True)
+
+
+class GridDetail(Answer):
+    code = fields.String(required=True)
+    name_zh = fields.String(required=True)
+    name_en = fields.String(allow_none=True)
+    level = fields.String(required=True)
+    demo = fields.Boolean()
+    parent_code = fields.String(allow_none=True)
+    children = fields.List(fields.Nested(GridRef))
+    workers = fields.List(fields.Nested(Worker))
+    party_branch = fields.Raw(allow_none=True)
+
+
+class Summary(Answer):
+    jurisdiction = fields.String(required=True)
+    grids = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    workers_per_net = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    party_branches = fields.Integer(required=True)
+
+
+class ChainGrid(Answer):
+    level = fields.String(required=True)
+    code = fields.String(required=True)
+    name_zh = fields.String(required=True)
+    name_en = fields.String(allow_none=True)
+    is_demo = fields.Boolean()
+    workers = fields.List(fields.Nested(Worker))
+    party_branch = fields.String(allow_none=True)
+
+
+class Lookup(Answer):
+    lon = fields.Float(required=True)
+    lat = fields.Float(required=True)
+    generation = fields.Integer(allow_none=True)
+    inside_county = fields.Boolean(required=True)
+    chain = fields.List(fields.Nested(ChainGrid), required=True)
+    nearest_grid = fields.Nested(ChainGrid, allow_none=True)
+    nearest_distance_m = fields.Float(allow_none=True)
+    neighbour_county = fields.Dict(allow_none=True)
+
+
+def _generation_arg(args: dict) -> int | None:
     """The generation asked for: ``generation=<id>``, or the one in force on ``at=<YYYY-MM-DD>``."""
-    day = request.args.get("at")
+    day = args.get("at")
     if day:
-        try:
-            parsed = date.fromisoformat(day)
-        except ValueError:
-            raise InvalidInput(
-                "{field} must be a date like 2026-06-01, got {value!r}", field="at", value=day[:40]
-            ) from None
-        generation = generation_as_of(db.session, parsed)
+        generation = generation_as_of(db.session, day)
         if generation is None:
-            raise InvalidInput("no grid boundaries were in force on {day}", field="at", day=parsed)
+            raise InvalidInput("no grid boundaries were in force on {day}", field="at", day=day)
         return generation
-    raw = request.args.get("generation")
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit():
-        raise InvalidInput("{field} must be a positive integer, got {value!r}", field="generation", value=raw[:40])
-    return int(raw)
+    return args.get("generation")
 
 
-@bp.get("/health")
+@blp.route("/health", methods=["GET"])
+@blp.response(200, Health)
 @public
 @limiter.limit("120 per minute")
 def health():
@@ -64,49 +127,57 @@ def health():
     return jsonify({"status": "ok"})
 
 
-@bp.get("/grids")
-def grids():
+@blp.route("/grids", methods=["GET"])
+@blp.arguments(GridArgs, location="query")
+@blp.response(200, FeatureCollection, content_type=GEOJSON)
+def grids(args):
     """Grid outlines of one level as GeoJSON, optionally within a bbox or for one net."""
-    level = parse_level(request.args.get("level"))
-    bbox = parse_bbox(request.args.get("bbox"))
-    net = parse_net(request.args.get("net"))
-    body = grid_layer_geojson(db.session, level, current_principal(), bbox, _generation_arg(), net)
+    level = parse_level(args["level"])
+    bbox = parse_bbox(args.get("bbox"))
+    net = parse_net(args.get("net"))
+    body = grid_layer_geojson(db.session, level, current_principal(), bbox, _generation_arg(args), net)
     return Response(body, mimetype=GEOJSON)
 
 
-@bp.get("/grids/<code>")
+@blp.route("/grids/<code>", methods=["GET"])
+@blp.response(200, GridDetail)
 def grid(code: str):
     """One grid with its workers (contact data included) and party branch."""
     return jsonify(grid_detail(db.session, code, current_principal()))
 
 
-@bp.get("/summary")
+@blp.route("/summary", methods=["GET"])
+@blp.response(200, Summary)
 def summary():
     """Counts of grids, workers per net and branches in the caller's jurisdiction."""
     return jsonify(jurisdiction_summary(db.session, current_principal()))
 
 
-@bp.get("/county")
+@blp.route("/county", methods=["GET"])
+@blp.response(200, FeatureCollection, content_type=GEOJSON)
 def county():
     """The real outline of Deqin County as GeoJSON."""
     return Response(admin_areas_geojson(db.session, home=True), mimetype=GEOJSON)
 
 
-@bp.get("/neighbours")
+@blp.route("/neighbours", methods=["GET"])
+@blp.response(200, FeatureCollection, content_type=GEOJSON)
 def neighbours():
     """Real outlines of the eight neighbouring counties as GeoJSON."""
     return Response(admin_areas_geojson(db.session, home=False), mimetype=GEOJSON)
 
 
-@bp.get("/lookup")
-def lookup():
+@blp.route("/lookup", methods=["GET"])
+@blp.arguments(LookupArgs, location="query")
+@blp.response(200, Lookup)
+def lookup(args):
     """The grid chain covering a point (``lon``, ``lat``; ``crs`` = wgs84|gcj02|bd09; ``at`` or ``generation``)."""
     try:
-        source = parse_source_crs(request.args.get("crs"))
+        source = parse_source_crs(args.get("crs"))
     except ValueError as error:
         raise InvalidInput(str(error), field="crs") from None
-    lon, lat = parse_coordinates(request.args.get("lon"), request.args.get("lat"))
+    lon, lat = parse_coordinates(args["lon"], args["lat"])
     lon, lat = (float(v) for v in to_wgs84(lon, lat, source))
     principal = current_principal()
-    result = lookup_point(db.session, lon, lat, principal, _generation_arg())
+    result = lookup_point(db.session, lon, lat, principal, _generation_arg(args))
     return jsonify(result.as_dict(principal))

@@ -28,6 +28,7 @@ from layers.grids import COUNTY, GROUP, NEIGHBOURS, TOWNSHIP, VILLAGE
 from layers.incidents import INCIDENT_LAYERS
 from routes.access import current_principal, require
 from routes.incidents import uploaded_photo
+from routes.input_rules import whole_number_arg
 from routes.maps import page_map
 
 bp = Blueprint("dispatch", __name__)
@@ -94,12 +95,13 @@ def my_action(ticket: str):
     version = request.form.get("version", "")
     if not version.isdigit():
         raise InvalidInput("version is missing", field="version")
+    version = whole_number_arg(version, "version")
     apply_action(
         db.session,
         current_principal(),
         ticket,
         action,
-        version=int(version),
+        version=version,
         note=request.form.get("note", ""),
         address=request.remote_addr,
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Response, abort, jsonify, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
@@ -35,9 +34,11 @@ from geo.incidents import (
 )
 from geo.models import IncidentCategory, Net, Role
 from geo.spreadsheet import csv_document
+from routes import answers
 from routes.access import current_principal, require
+from routes.input_rules import ApiBlueprint, Day, Id
 
-blp = Blueprint("incidents", __name__, url_prefix="/api", description="Incidents routed through the grid")
+blp = ApiBlueprint("incidents", __name__, url_prefix="/api", description="Incidents routed through the grid")
 
 CSV_COLUMNS = (
     "ticket",
@@ -73,7 +74,7 @@ class IncidentIn(Schema):
 
 
 class ActionIn(Schema):
-    version = fields.Integer(required=True, metadata={"description": "the version you read (optimistic locking)"})
+    version = Id(required=True, metadata={"description": "the version you read (optimistic locking)"})
     note = fields.String(load_default="", validate=validate.Length(max=LIMITS["note"]))
     worker = fields.String(load_default=None, validate=validate.Length(max=20), metadata={"description": "reassign"})
     duplicate_of = fields.String(load_default=None, validate=validate.Length(max=20))
@@ -84,11 +85,11 @@ class ListArgs(Schema):
     status = fields.String(load_default=None, metadata={"description": "comma-separated"})
     category = fields.String(load_default=None, validate=validate.Length(max=40))
     grid = fields.String(load_default=None, validate=validate.Length(max=15), metadata={"description": "grid code"})
-    since = fields.Date(load_default=None)
-    until = fields.Date(load_default=None)
+    since = Day(load_default=None)
+    until = Day(load_default=None)
     overdue = fields.Boolean(load_default=False)
     assignee = fields.String(load_default=None, validate=validate.Length(max=20))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = Id(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
 
@@ -137,6 +138,14 @@ def _filters(args: dict) -> IncidentFilter:
 @blp.route("/incidents")
 class Incidents(MethodView):
     @blp.arguments(ListArgs, location="query")
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "a page of incidents, or all of them as CSV",
+                "content": {"application/json": {"schema": answers.IncidentPage}, "text/csv": {"schema": {}}},
+            }
+        }
+    )
     def get(self, args):
         """List incidents in your jurisdiction and nets, newest first (``format=csv`` exports them)."""
         now = now_utc()
@@ -155,6 +164,8 @@ class Incidents(MethodView):
         )
 
     @blp.arguments(IncidentIn)
+    @blp.response(201, answers.IncidentDetail)
+    @blp.alt_response(200, schema=answers.IncidentDetail, description="a repeated Idempotency-Key: the first")
     def post(self, body):
         """Report an incident; it is routed to the worker answering for its place and net.
 
@@ -183,6 +194,7 @@ def _csv(incidents, now) -> Response:
 
 @blp.route("/incidents/feed")
 @blp.arguments(FeedArgs, location="query")
+@blp.response(200, answers.FeedCollection)
 def incident_feed(args):
     """GeoJSON of the incidents changed since change number ``since`` (0 = all), with the next number.
 
@@ -196,12 +208,14 @@ def incident_feed(args):
 
 
 @blp.route("/incidents/queue")
+@blp.response(200, answers.QueueCounts)
 def incident_queue():
     """Counts for the dispatcher's queue: new, unassigned, overdue, escalated, suspected duplicates."""
     return jsonify(queue_counts(db.session, current_principal(), now_utc()))
 
 
 @blp.route("/incidents/<ticket>")
+@blp.response(200, answers.IncidentDetail)
 def incident(ticket: str):
     """One incident: fields, stage times, history, the responsible chain, the actions possible now."""
     return jsonify(incident_detail(db.session, get_incident(db.session, current_principal(), ticket)))
@@ -209,6 +223,7 @@ def incident(ticket: str):
 
 @blp.route("/incidents/<ticket>/<action>", methods=["POST"])
 @blp.arguments(ActionIn)
+@blp.response(200, answers.IncidentDetail)
 def incident_action(body, ticket: str, action: str):
     """Apply a workflow action (register, dispatch, accept, resolve, verify, reopen, reject, duplicate,
     reassign, escalate, note); 409 with the current state if someone changed it first."""
@@ -241,6 +256,7 @@ def uploaded_photo() -> tuple[str, bytes]:
 
 
 @blp.route("/incidents/<ticket>/attachments", methods=["POST"])
+@blp.response(201, answers.Attachment)
 def upload_attachment(ticket: str):
     """Attach a photo (multipart field ``file``; JPEG, PNG or WebP, at most 5 MB)."""
     attachment = add_attachment(db.session, current_principal(), ticket, *uploaded_photo(), address=request.remote_addr)
@@ -249,6 +265,7 @@ def upload_attachment(ticket: str):
 
 
 @blp.route("/incidents/<ticket>/attachments/<int:attachment_id>")
+@blp.doc(**answers.file_answer("image/jpeg", "image/png", "image/webp"))
 def download_attachment(ticket: str, attachment_id: int):
     """One photo of an incident you may see."""
     attachment = get_attachment(db.session, current_principal(), ticket, attachment_id)
@@ -272,6 +289,7 @@ def _category_json(category: IncidentCategory) -> dict:
 
 @blp.route("/categories")
 class Categories(MethodView):
+    @blp.response(200, answers.Category(many=True))
     def get(self):
         """The incident category catalogue (of the nets you hold)."""
         principal = current_principal()
@@ -283,6 +301,7 @@ class Categories(MethodView):
         return jsonify([_category_json(c) for c in rows])
 
     @blp.arguments(CategoryIn)
+    @blp.response(201, answers.Category)
     @require(Role.ADMIN)
     def post(self, body):
         """Add a category (county admins holding its net); 409 if the code is taken."""
@@ -297,6 +316,7 @@ class Categories(MethodView):
 
 @blp.route("/categories/<code>", methods=["PATCH"])
 @blp.arguments(CategoryPatch)
+@blp.response(200, answers.Category)
 @require(Role.ADMIN)
 def patch_category(body, code: str):
     """Change a category's names, deadline or whether it is offered (county admins holding its net)."""

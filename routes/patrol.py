@@ -7,9 +7,8 @@ from datetime import date, timedelta
 from flask import Blueprint as PageBlueprint
 from flask import Response, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from flask_smorest import Blueprint
 from geoalchemy2.shape import to_shape
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy import select
 
 from extensions import db
@@ -39,17 +38,19 @@ from geo.zones import (
 from layers import visible_layers
 from layers.grids import COUNTY, NEIGHBOURS, TOWNSHIP
 from layers.static_map import briefing_png
+from routes import answers
 from routes.access import current_principal, require
+from routes.input_rules import ApiBlueprint, Day, Id, Moment, day_arg, whole_number_arg
 from routes.maps import page_map
 
-blp = Blueprint("patrol", __name__, url_prefix="/api/patrol", description="Seasonal zones, hotspots, patrol tasks")
+blp = ApiBlueprint("patrol", __name__, url_prefix="/api/patrol", description="Seasonal zones, hotspots, patrol tasks")
 pages = PageBlueprint("patrol_pages", __name__)
 
 VIEWERS = (Role.PATROL_LEADER, Role.PLANNER, Role.DISPATCHER, Role.ADMIN, Role.VIEWER)
 
 
 class DayArgs(Schema):
-    on = fields.Date(load_default=None, metadata={"description": "default: today"})
+    on = Day(load_default=None, metadata={"description": "default: today"})
 
 
 class ZoneIn(Schema):
@@ -64,7 +65,7 @@ class ZoneIn(Schema):
 
 
 class ZonePatch(Schema):
-    version = fields.Integer(required=True)
+    version = Id(required=True)
     name_zh = fields.String(validate=validate.Length(min=1, max=100))
     name_en = fields.String(validate=validate.Length(max=100))
     geometry = fields.Dict()
@@ -79,8 +80,8 @@ class BranchIn(Schema):
     secretary = fields.String(required=True, validate=validate.Length(min=1, max=50))
     phone = fields.String(load_default="", validate=validate.Regexp(r"^[0-9+\- ]{0,20}$"))
     members = fields.List(fields.String(validate=validate.Length(max=50)), load_default=list)
-    starts = fields.Date(load_default=None)
-    ends = fields.Date(load_default=None)
+    starts = Day(load_default=None)
+    ends = Day(load_default=None)
 
 
 class TeamIn(Schema):
@@ -98,26 +99,26 @@ class SiteIn(Schema):
 
 
 class HotspotArgs(Schema):
-    since = fields.Date(required=True)
-    until = fields.Date(required=True)
+    since = Day(required=True)
+    until = Day(required=True)
     net = fields.String(load_default=None, validate=validate.OneOf([n.value for n in Net]))
     category = fields.String(load_default=None, validate=validate.Length(max=40))
 
 
 class TaskIn(Schema):
-    team_id = fields.Integer(required=True)
+    team_id = Id(required=True)
     title = fields.String(load_default="", validate=validate.Length(max=200))
-    zone_id = fields.Integer(load_default=None)
+    zone_id = Id(load_default=None)
     target = fields.Dict(load_default=None, metadata={"description": "GeoJSON polygon of a hotspot, if no zone_id"})
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(required=True)
+    starts_at = Moment(required=True)
+    ends_at = Moment(required=True)
 
 
 class CheckInIn(Schema):
     lon = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=-180, max=180))
     lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=-90, max=90))
     note = fields.String(load_default="", validate=validate.Length(max=2000))
-    at = fields.AwareDateTime(
+    at = Moment(
         load_default=None,
         metadata={"description": "when the team was there, if the phone kept the check-in without signal (<= 7 days)"},
     )
@@ -136,6 +137,7 @@ def _lang() -> str:
 
 @blp.route("/zones", methods=["GET"])
 @blp.arguments(DayArgs, location="query")
+@blp.response(200, answers.FeatureCollection)
 @require(*VIEWERS)
 def zone_list(args):
     """Zones with whether each is active on ``on``, their branches, teams, checkpoints and stations (GeoJSON)."""
@@ -144,6 +146,7 @@ def zone_list(args):
 
 @blp.route("/zones", methods=["POST"])
 @blp.arguments(ZoneIn)
+@blp.response(201, answers.ZoneSummary)
 def zone_create(body):
     """Draw a zone (planners, patrol leaders, admins); crossing the county line is allowed and flagged."""
     data = ZoneInput(**{**body, "geometry": parse_geometry(body["geometry"])})
@@ -161,6 +164,7 @@ def zone_create(body):
 
 @blp.route("/zones/<int:zone_id>", methods=["PATCH"])
 @blp.arguments(ZonePatch)
+@blp.response(200, answers.ZoneSummary)
 def zone_update(body, zone_id: int):
     """Change a zone (send the ``version`` you read; 409 if someone changed it first)."""
     version = body.pop("version")
@@ -182,6 +186,7 @@ def zone_update(body, zone_id: int):
 
 @blp.route("/zones/<int:zone_id>/branches", methods=["POST"])
 @blp.arguments(BranchIn)
+@blp.response(201, answers.Named)
 def zone_branch(body, zone_id: int):
     """Set up a temporary party branch on a zone."""
     branch = add_branch(db.session, current_principal(), zone_id, body, address=request.remote_addr)
@@ -191,6 +196,7 @@ def zone_branch(body, zone_id: int):
 
 @blp.route("/zones/<int:zone_id>/teams", methods=["POST"])
 @blp.arguments(TeamIn)
+@blp.response(201, answers.Named)
 def zone_team(body, zone_id: int):
     """Add a patrol team to a zone."""
     team = add_team(db.session, current_principal(), zone_id, body, address=request.remote_addr)
@@ -200,6 +206,7 @@ def zone_team(body, zone_id: int):
 
 @blp.route("/zones/<int:zone_id>/sites", methods=["POST"])
 @blp.arguments(SiteIn)
+@blp.response(201, answers.Named)
 def zone_site(body, zone_id: int):
     """Add a checkpoint or a warm-heart station to a zone."""
     site = add_site(db.session, current_principal(), zone_id, **body, address=request.remote_addr)
@@ -209,6 +216,7 @@ def zone_site(body, zone_id: int):
 
 @blp.route("/hotspots", methods=["GET"])
 @blp.arguments(HotspotArgs, location="query")
+@blp.response(200, answers.Hotspots)
 @require(*VIEWERS)
 def hotspots(args):
     """Kernel density and Getis-Ord Gi* hot/cold spots for a date range against the same range last year."""
@@ -219,6 +227,7 @@ def hotspots(args):
 
 @blp.route("/incidents", methods=["GET"])
 @blp.arguments(DayArgs, location="query")
+@blp.response(200, answers.FeatureCollection)
 @require(*VIEWERS)
 def zone_incidents(args):
     """Incidents of the current season inside or within 2 km of each zone active on ``on`` (GeoJSON)."""
@@ -226,6 +235,7 @@ def zone_incidents(args):
 
 
 @blp.route("/tasks", methods=["GET"])
+@blp.response(200, answers.Task(many=True))
 @require(*VIEWERS, Role.GRID_WORKER)
 def task_list():
     """Patrol tasks: team, target, window, check-ins, and whether the target was visited."""
@@ -235,6 +245,7 @@ def task_list():
 
 @blp.route("/tasks", methods=["POST"])
 @blp.arguments(TaskIn)
+@blp.response(201, answers.Task)
 def task_create(body):
     """Send a team to a zone or a hotspot within a time window (patrol leaders, admins)."""
     target = parse_geometry(body["target"], "target") if body["target"] else None
@@ -256,6 +267,8 @@ def task_create(body):
 
 @blp.route("/tasks/<int:task_id>/checkins", methods=["POST"])
 @blp.arguments(CheckInIn)
+@blp.response(201, answers.CheckInAnswer)
+@blp.alt_response(200, schema=answers.CheckInAnswer, description="a repeated Idempotency-Key: the first")
 def task_checkin(body, task_id: int):
     """A team reports its position and a note; far from the target it is accepted and flagged.
 
@@ -286,14 +299,7 @@ def task_checkin(body, task_id: int):
 
 def _day_arg(name: str, default: date | None) -> date | None:
     raw = request.args.get(name)
-    if not raw:
-        return default
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput(
-            "{field} must be a date like 2026-06-01, got {value!r}", field=name, value=raw[:20]
-        ) from None
+    return day_arg(raw, name) if raw else default
 
 
 @pages.get("/patrol")
@@ -328,7 +334,7 @@ def _briefing_args() -> tuple[int, date | None, date | None]:
     raw = request.args.get("zone", "")
     if not raw.isdigit():
         raise InvalidInput("choose a zone (zone=<id>)", field="zone")
-    return int(raw), _day_arg("since", None), _day_arg("until", None)
+    return whole_number_arg(raw, "zone"), _day_arg("since", None), _day_arg("until", None)
 
 
 @pages.get("/patrol/briefing")
@@ -375,19 +381,17 @@ def patrol_tasks_phone():
 @pages.post("/patrol/my/<int:task_id>")
 @require(Role.PATROL_LEADER, Role.GRID_WORKER, Role.ADMIN)
 def patrol_checkin_form(task_id: int):
-    """The phone page's check-in form (plain HTML form with CSRF)."""
-    try:
-        lon, lat = float(request.form.get("lon", "")), float(request.form.get("lat", ""))
-    except ValueError:
-        raise InvalidInput("give your position: lon and lat in decimal degrees", field="lon") from None
+    """The phone page's check-in form (plain HTML form with CSRF), checked as the API checks its JSON."""
+    form = ApiBlueprint.ARGUMENTS_PARSER.parse(CheckInIn, request, location="form", unknown=EXCLUDE)
     checkin, _ = check_in(
         db.session,
         current_principal(),
         task_id,
-        lon,
-        lat,
-        request.form.get("note", "")[:2000],
+        form["lon"],
+        form["lat"],
+        form["note"],
         now_utc(),
+        at=form["at"],
         address=request.remote_addr,
     )
     db.session.commit()

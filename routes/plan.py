@@ -8,7 +8,6 @@ from pathlib import Path
 from flask import Blueprint as PageBlueprint
 from flask import Response, current_app, jsonify, render_template, request
 from flask_babel import get_locale
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from werkzeug.utils import secure_filename
@@ -48,10 +47,12 @@ from geo.plans import (
 from geo.vector_files import Limits
 from layers import visible_layers
 from layers.grids import COUNTY, NEIGHBOURS
+from routes import answers
 from routes.access import accepts_upload, current_principal, require
+from routes.input_rules import ApiBlueprint, Day, Id, whole_number_arg
 from routes.maps import page_map
 
-blp = Blueprint("plans", __name__, url_prefix="/api", description="Boundary plans, their review and activation")
+blp = ApiBlueprint("plans", __name__, url_prefix="/api", description="Boundary plans, their review and activation")
 pages = PageBlueprint("plan", __name__)
 
 PLANNING = (Role.PLANNER, Role.ADMIN)
@@ -66,7 +67,7 @@ class PlanIn(Schema):
 
 
 class PlanPatch(Schema):
-    version = fields.Integer(required=True)
+    version = Id(required=True)
     title = fields.String(validate=validate.Length(min=1, max=200))
     reason = fields.String(validate=validate.Length(max=2000))
     reroute_open_incidents = fields.Boolean()
@@ -80,7 +81,7 @@ class WorkerIn(Schema):
 
 class EditIn(Schema):
     op = fields.String(required=True, validate=validate.OneOf(list(OPERATIONS)))
-    version = fields.Integer(required=True, metadata={"description": "the plan version you read"})
+    version = Id(required=True, metadata={"description": "the plan version you read"})
     preview = fields.Boolean(load_default=False, metadata={"description": "show the result without keeping it"})
     code = fields.String(validate=validate.Length(max=15))
     codes = fields.List(fields.String(validate=validate.Length(max=15)), validate=validate.Length(max=50))
@@ -95,14 +96,14 @@ class EditIn(Schema):
 
 
 class VersionIn(Schema):
-    version = fields.Integer(required=True)
+    version = Id(required=True)
 
 
 class ReviewIn(Schema):
-    version = fields.Integer(required=True)
+    version = Id(required=True)
     approve = fields.Boolean(required=True)
     comment = fields.String(load_default="", validate=validate.Length(max=2000))
-    effective_from = fields.Date(load_default=None)
+    effective_from = Day(load_default=None)
 
 
 class ExportArgs(Schema):
@@ -129,6 +130,7 @@ def _plan_state(plan, grids=None, report=None) -> dict:
 
 
 @blp.route("/plans", methods=["GET"])
+@blp.response(200, answers.PlanSummary(many=True))
 def plans():
     """Plans in your jurisdiction, newest first."""
     return jsonify([plan_summary(p) for p in list_plans(db.session, current_principal())])
@@ -136,6 +138,7 @@ def plans():
 
 @blp.route("/plans", methods=["POST"])
 @blp.arguments(PlanIn)
+@blp.response(201, answers.PlanState)
 def new_plan(body):
     """Start a plan redrawing the children of ``parent_code`` (a township or a village)."""
     plan = create_plan(
@@ -152,6 +155,7 @@ def new_plan(body):
 
 
 @blp.route("/plans/<int:plan_id>", methods=["GET"])
+@blp.response(200, answers.PlanState)
 def plan_state(plan_id: int):
     """The plan, its draft (each grid marked new/changed/unchanged), its base and the draft's validation."""
     return jsonify(_plan_state(get_plan(db.session, current_principal(), plan_id)))
@@ -159,6 +163,7 @@ def plan_state(plan_id: int):
 
 @blp.route("/plans/<int:plan_id>", methods=["PATCH"])
 @blp.arguments(PlanPatch)
+@blp.response(200, answers.PlanSummary)
 def patch_plan(body, plan_id: int):
     """Change a draft's title, reason, or whether open incidents are re-routed on activation."""
     version = body.pop("version")
@@ -177,6 +182,7 @@ def patch_plan(body, plan_id: int):
 
 @blp.route("/plans/<int:plan_id>/edits", methods=["POST"])
 @blp.arguments(EditIn)
+@blp.response(200, answers.EditedPlan)
 def plan_edit(body, plan_id: int):
     """Apply one edit (split, merge, move, carve, reshape, rename, appoint, clean).
 
@@ -210,6 +216,7 @@ def _edited(result) -> Response:
 
 
 @blp.route("/plans/<int:plan_id>/upload", methods=["POST"])
+@blp.response(200, answers.EditedPlan)
 @accepts_upload(MAX_UPLOAD_BYTES)
 def plan_upload(plan_id: int):
     """Replace the draft with a file's grids (multipart: file, version, optional layer, crs, preview)."""
@@ -228,7 +235,7 @@ def plan_upload(plan_id: int):
             db.session,
             current_principal(),
             plan_id,
-            version=int(version),
+            version=whole_number_arg(version, "version"),
             path=path,
             layer=request.form.get("layer") or None,
             source_crs=crs,
@@ -242,6 +249,7 @@ def plan_upload(plan_id: int):
 
 
 @blp.route("/plans/<int:plan_id>/impact", methods=["GET"])
+@blp.response(200, answers.Impact)
 def plan_impact(plan_id: int):
     """What activation would change: areas per grid, incidents, party branches and workers changing grid."""
     principal = current_principal()
@@ -250,6 +258,7 @@ def plan_impact(plan_id: int):
 
 @blp.route("/plans/<int:plan_id>/submit", methods=["POST"])
 @blp.arguments(VersionIn)
+@blp.response(200, answers.PlanSummary)
 def plan_submit(body, plan_id: int):
     """Submit a valid, complete draft for approval; 409 names the grids another change also touches."""
     plan = submit_plan(
@@ -267,6 +276,7 @@ def plan_submit(body, plan_id: int):
 
 @blp.route("/plans/<int:plan_id>/review", methods=["POST"])
 @blp.arguments(ReviewIn)
+@blp.response(200, answers.Review)
 def plan_review(body, plan_id: int):
     """Approve (activating today or on ``effective_from``) or reject (with a comment) a submitted plan."""
     now = now_utc()
@@ -296,6 +306,7 @@ def plan_review(body, plan_id: int):
 
 @blp.route("/plans/<int:plan_id>/export", methods=["GET"])
 @blp.arguments(ExportArgs, location="query")
+@blp.doc(**answers.file_answer(*(mimetype for _, mimetype in EXPORT_FORMATS.values())))
 def plan_export(args, plan_id: int):
     """The plan's draft as GeoJSON or GeoPackage."""
     plan = get_plan(db.session, current_principal(), plan_id)
@@ -303,6 +314,7 @@ def plan_export(args, plan_id: int):
 
 
 @blp.route("/generations", methods=["GET"])
+@blp.response(200, answers.GenerationEntry(many=True))
 def generations():
     """Every activated generation: when it was activated, from when it is in force, by whom, from which plan."""
     return jsonify(generation_history(db.session, current_principal()))
@@ -310,6 +322,7 @@ def generations():
 
 @blp.route("/generations/<int:generation_id>/export", methods=["GET"])
 @blp.arguments(ExportArgs, location="query")
+@blp.doc(**answers.file_answer(*(mimetype for _, mimetype in EXPORT_FORMATS.values())))
 def generation_export(args, generation_id: int):
     """A generation's outlines: GeoPackage with one layer per level, or GeoJSON of one level (default group)."""
     principal = current_principal()

@@ -39,6 +39,7 @@ ERROR_CLASSES = (
     "TooManyVertices",
     "DatabaseUnavailable",
     "BackupError",
+    "JsonBodyTooLarge",
 )
 KEYWORDS: dict = {name: None for name in ERROR_CLASSES} | {"term": ((1, "c"), 2), "validation": None}
 
@@ -210,6 +211,17 @@ CHINESE: dict[str | tuple[str, str], str] = {
     "parameter 'page' must be a positive integer": "参数 page 须为正整数",
     "no grid boundaries were in force on {day}": "{day} 没有生效的网格边界",
     "{field} must be a positive integer, got {value!r}": "{field}须为正整数，收到 {value!r}",
+    "{field} must be a whole number from {min} to {max}, got {value}": (
+        "{field}须为 {min} 至 {max} 之间的整数，收到 {value}"
+    ),
+    "{field} must lie between {earliest} and {latest}, got {value}": (
+        "{field}须在 {earliest} 至 {latest} 之间，收到 {value}"
+    ),
+    "{field} holds a character that cannot be stored (a NUL byte or a lone surrogate)": (
+        "{field}含有无法保存的字符（NUL 字节或孤立的代理字符）"
+    ),
+    "the JSON body nests deeper than {depth} levels": "JSON 请求体嵌套超过 {depth} 层",
+    "the JSON body is larger than the {megabytes} MB accepted here": "JSON 请求体超过此处接受的 {megabytes} MB",
     "action must be accept, note or resolve": "操作须为接收、备注或办结反馈",
     "version is missing": "缺少版本号（version）",
     "choose a photo to send as multipart/form-data in the field 'file'": (
