@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -20,12 +20,14 @@ from enum import StrEnum
 from geoalchemy2 import WKTElement
 from geoalchemy2.shape import to_shape
 from sqlalchemy import (
+    ColumnElement,
     DateTime,
     Float,
     String,
     Text,
     and_,
     bindparam,
+    case,
     cast,
     false,
     func,
@@ -113,6 +115,49 @@ class Channel(StrEnum):
     VISIT = "visit"  # 来访
     ONLINE = "online"  # 网上报送
     OTHER = "other"  # 其他
+
+
+class Queue(StrEnum):
+    """The dispatcher's work queues, each a condition on open incidents (``queue_condition``)."""
+
+    NEW = "new"
+    UNASSIGNED = "unassigned"
+    OVERDUE = "overdue"
+    ESCALATED = "escalated"
+    SUSPECTED_DUPLICATES = "suspected_duplicates"
+
+    def label(self, lang: str = "zh") -> str:
+        return _QUEUE_LABELS[self][lang == "en"]
+
+
+_QUEUE_LABELS = {
+    Queue.NEW: ("新案件", "New"),
+    Queue.UNASSIGNED: ("未分派", "Unassigned"),
+    Queue.OVERDUE: ("逾期", "Overdue"),
+    Queue.ESCALATED: ("已升级", "Escalated"),
+    Queue.SUSPECTED_DUPLICATES: ("疑似重复", "Possible duplicates"),
+}
+
+
+def _overdue(now: datetime) -> ColumnElement[bool]:
+    return and_(Incident.status.in_([s.value for s in RUNNING]), Incident.due_at < now)
+
+
+# The one definition of each queue: its counts, the list it opens and its map markers all use it.
+_QUEUE_CONDITIONS: dict[Queue, Callable[[datetime], ColumnElement[bool]]] = {
+    Queue.NEW: lambda now: Incident.status == Status.REPORTED.value,
+    Queue.UNASSIGNED: lambda now: Incident.assignee_id.is_(None),
+    Queue.OVERDUE: _overdue,
+    Queue.ESCALATED: lambda now: Incident.escalation_level > 0,
+    Queue.SUSPECTED_DUPLICATES: lambda now: and_(
+        Incident.suspected_duplicate_id.is_not(None), Incident.status == Status.REPORTED.value
+    ),
+}
+
+
+def queue_condition(queue: Queue, now: datetime) -> ColumnElement[bool]:
+    """The SQL condition an incident meets while it is in ``queue`` at ``now`` (open incidents only)."""
+    return and_(Incident.status.not_in([s.value for s in FINISHED]), _QUEUE_CONDITIONS[queue](now))
 
 
 # The seed catalogue: (net, code, zh, en, deadline in hours).
@@ -845,15 +890,15 @@ def is_overdue(incident: Incident, now: datetime) -> bool:
     return incident.status in RUNNING and incident.due_at is not None and incident.due_at < now
 
 
-def incident_marker(incident: Incident, now: datetime) -> dict:
-    """The few fields a map marker needs: ten thousand of them must stay small."""
+def incident_marker(incident: Incident, now: datetime, queues: int = 0) -> dict:
+    """The few fields a map marker needs (``queues``: its ``queue_mask``): ten thousand of them must stay small."""
     point = to_shape(incident.location)
     return {
         "type": "Feature",
         "id": incident.ticket,
         "geometry": {"type": "Point", "coordinates": [round(point.x, 5), round(point.y, 5)]},
-        # Status, net, overdue and escalation draw the marker; category, group and day let the
-        # console's filters hide markers in the browser without asking the server again.
+        # Status, net, overdue and escalation draw the marker; category, group, day and queues let
+        # the console's filters hide markers in the browser without asking the server again.
         "properties": {
             "s": incident.status,
             "n": incident.net,
@@ -862,6 +907,7 @@ def incident_marker(incident: Incident, now: datetime) -> dict:
             "c": incident.category.code,
             "g": incident.group_code,
             "d": county_day(incident.reported_at).isoformat(),
+            "q": queues,
         },
     }
 
@@ -986,6 +1032,7 @@ class IncidentFilter:
     since: date | None = None
     until: date | None = None
     overdue: bool = False
+    queue: str | None = None
     assignee: str | None = None
 
 
@@ -1009,45 +1056,57 @@ def filtered(principal: Principal, filters: IncidentFilter, now: datetime):
         end = day_start(filters.until + timedelta(days=1))
         query = query.where(Incident.reported_at < end)
     if filters.overdue:
-        query = query.where(Incident.status.in_([s.value for s in RUNNING]), Incident.due_at < now)
+        query = query.where(_overdue(now))
+    if filters.queue:
+        query = query.where(queue_condition(one_of(Queue, filters.queue, "queue"), now))
     if filters.assignee:
         query = query.where(Incident.assignee.has(GridWorker.code == filters.assignee))
     return query
 
 
 def queue_counts(session: Session, principal: Principal, now: datetime) -> dict[str, int]:
-    """The dispatcher's queue: new, unassigned, overdue, escalated (open incidents only)."""
-    open_ = and_(visible(principal), Incident.status.not_in([s.value for s in FINISHED]))
+    """How many visible incidents each of the dispatcher's queues holds, in one statement."""
+    counts = session.execute(
+        select(*(func.count().filter(queue_condition(queue, now)).label(queue.value) for queue in Queue)).where(
+            visible(principal)
+        )
+    ).one()
+    return dict(counts._mapping)
 
-    def count(*conditions) -> int:
-        return session.scalar(select(func.count()).select_from(Incident).where(open_, *conditions)) or 0
 
-    return {
-        "new": count(Incident.status == Status.REPORTED.value),
-        "unassigned": count(Incident.assignee_id.is_(None)),
-        "overdue": count(Incident.status.in_([s.value for s in RUNNING]), Incident.due_at < now),
-        "escalated": count(Incident.escalation_level > 0),
-        "suspected_duplicates": count(
-            Incident.suspected_duplicate_id.is_not(None), Incident.status == Status.REPORTED.value
-        ),
-    }
+def queue_bit(queue: Queue) -> int:
+    """The bit that stands for ``queue`` in a ``queue_mask``."""
+    return 1 << list(Queue).index(queue)
+
+
+def queue_mask(now: datetime) -> ColumnElement[int]:
+    """An incident's queues as a sum of ``queue_bit``, so the console can filter map markers by queue."""
+    return sum(
+        (case((queue_condition(queue, now), queue_bit(queue)), else_=0) for queue in Queue),
+        start=literal(0),
+    )
 
 
 def feed(
-    session: Session, principal: Principal, since: int, net: str | None = None, limit: int = 20000
-) -> tuple[Sequence[Incident], int]:
-    """Incidents changed after change number ``since``, and the number to ask from next time.
+    session: Session,
+    principal: Principal,
+    since: int,
+    net: str | None = None,
+    limit: int = 20000,
+    now: datetime | None = None,
+) -> tuple[Sequence[tuple[Incident, int]], int]:
+    """Incidents changed after change number ``since`` with their ``queue_mask``, and the number to ask from next.
 
     An unchanged poll costs one index lookup (the highest change number) and no rows.
     """
     current = session.scalar(select(func.max(Incident.change_seq))) or 0
     if since >= current:
         return [], since
-    query = select(Incident).where(visible(principal), Incident.change_seq > since)
+    query = select(Incident, queue_mask(now or now_utc())).where(visible(principal), Incident.change_seq > since)
     if net:
         query = query.where(Incident.net == one_of(Net, net, "net").value)
-    rows = session.scalars(query.order_by(Incident.change_seq).limit(limit)).all()
-    cursor = rows[-1].change_seq if len(rows) == limit else current
+    rows = session.execute(query.order_by(Incident.change_seq).limit(limit)).all()
+    cursor = rows[-1][0].change_seq if len(rows) == limit else current
     return rows, cursor
 
 

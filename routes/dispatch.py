@@ -15,12 +15,14 @@ from geo.incidents import (
     Channel,
     IncidentFilter,
     Priority,
+    Queue,
     Status,
     add_attachment,
     apply_action,
     filtered,
     incident_summary,
     now_utc,
+    queue_bit,
 )
 from geo.models import Grid, IncidentCategory, Net, Role
 from layers import visible_layers
@@ -63,6 +65,7 @@ def console():
             {"code": c.code, "net": c.net, "name": c.name_en if lang == "en" else c.name_zh} for c in categories
         ],
         areas=areas,
+        queues=[(queue.value, queue.label(lang), queue_bit(queue)) for queue in Queue],
         nets=[net.value for net in Net if principal.has_net(net)],
         statuses=[s.value for s in Status],
         priorities=[p.value for p in Priority],

@@ -18,6 +18,7 @@ from geo.incidents import (
     IncidentFilter,
     IncidentInput,
     Priority,
+    Queue,
     add_attachment,
     add_category,
     apply_action,
@@ -88,6 +89,11 @@ class ListArgs(Schema):
     since = Day(load_default=None)
     until = Day(load_default=None)
     overdue = fields.Boolean(load_default=False)
+    queue = fields.String(
+        load_default=None,
+        validate=validate.OneOf([q.value for q in Queue]),
+        metadata={"description": "only the incidents in this queue of /api/incidents/queue"},
+    )
     assignee = fields.String(load_default=None, validate=validate.Length(max=20))
     page = Id(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
@@ -131,6 +137,7 @@ def _filters(args: dict) -> IncidentFilter:
         since=args["since"],
         until=args["until"],
         overdue=args["overdue"],
+        queue=args["queue"],
         assignee=args["assignee"],
     )
 
@@ -198,19 +205,20 @@ def _csv(incidents, now) -> Response:
 def incident_feed(args):
     """GeoJSON of the incidents changed since change number ``since`` (0 = all), with the next number.
 
-    Markers carry only status (s), net (n), overdue (o) and escalation level (e);
+    Markers carry only status (s), net (n), overdue (o), escalation level (e), category (c),
+    group (g), day (d) and queues (q, bit 1 << position in /api/incidents/queue);
     details come from /api/incidents/<ticket> when one is opened.
     """
     now = now_utc()
-    rows, cursor = feed(db.session, current_principal(), args["since"], args["net"])
-    features = [incident_marker(i, now) for i in rows]
+    rows, cursor = feed(db.session, current_principal(), args["since"], args["net"], now=now)
+    features = [incident_marker(incident, now, queues) for incident, queues in rows]
     return jsonify({"type": "FeatureCollection", "cursor": cursor, "features": features})
 
 
 @blp.route("/incidents/queue")
 @blp.response(200, answers.QueueCounts)
 def incident_queue():
-    """Counts for the dispatcher's queue: new, unassigned, overdue, escalated, suspected duplicates."""
+    """How many incidents each of the dispatcher's queues holds (``/api/incidents?queue=<name>`` lists them)."""
     return jsonify(queue_counts(db.session, current_principal(), now_utc()))
 
 

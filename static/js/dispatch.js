@@ -6,7 +6,6 @@
   var en = gridmap.lang === "en";
   var T = en
     ? {
-        queue: { new: "New", unassigned: "Unassigned", overdue: "Overdue", escalated: "Escalated", suspected_duplicates: "Possible duplicates" },
         status: { reported: "Reported", registered: "Registered", dispatched: "Dispatched", in_progress: "In progress", resolved: "Resolved", closed: "Closed", rejected: "Rejected", duplicate: "Duplicate" },
         priorities: { low: "Low", normal: "Normal", high: "High", urgent: "Urgent" },
         nets: { social: "Social governance", religious: "Religious affairs", rural: "Rural revitalization" },
@@ -21,7 +20,6 @@
         network: "The connection failed, so the report may not have arrived. Send it again: it will not be registered twice.",
       }
     : {
-        queue: { new: "新案件", unassigned: "未分派", overdue: "逾期", escalated: "已升级", suspected_duplicates: "疑似重复" },
         status: { reported: "信息采集", registered: "案卷建立", dispatched: "任务派遣", in_progress: "任务处理", resolved: "处理反馈", closed: "核查结案", rejected: "不予受理", duplicate: "重复案件" },
         priorities: { low: "低", normal: "一般", high: "高", urgent: "紧急" },
         nets: { social: "社会治理网", religious: "宗教事务网", rural: "乡村振兴网" },
@@ -49,13 +47,13 @@
     return params.toString();
   }
 
+  /* The queue buttons, their labels and bits come with the page; only their counts are fetched. */
   function loadQueue() {
     api("GET", "/api/incidents/queue").then(function (r) {
       if (!r.ok) return;
-      var box = document.getElementById("queue");
-      box.innerHTML = Object.keys(T.queue).map(function (key) {
-        return '<button type="button" data-queue="' + key + '">' + esc(T.queue[key]) + " <b>" + r.data[key] + "</b></button>";
-      }).join("");
+      document.querySelectorAll("#queue button[data-queue]").forEach(function (button) {
+        button.querySelector("b").textContent = r.data[button.dataset.queue];
+      });
     });
   }
 
@@ -236,14 +234,17 @@
     form.elements.title.focus();
   }
 
-  /* The side panel's filters as a test on marker properties (status s, net n, overdue o, category c, group g, day d).
-     The queue's "unassigned" and "possible duplicates" narrow the list only: markers do not carry those. */
+  /* The side panel's filters as a test on marker properties (status s, net n, overdue o, category c, group g,
+     day d, queues q: the server's queue bits, so no queue's rule is repeated here). */
   function markerFilter(filters) {
     var active = Object.keys(filters).filter(function (key) { return filters[key]; });
     if (!active.length) return null;
     var statuses = filters.status ? filters.status.split(",") : null;
+    var queueButton = filters.queue ? document.querySelector('#queue button[data-queue="' + filters.queue + '"]') : null;
+    var queueBit = queueButton ? Number(queueButton.dataset.bit) : 0;
     return function (p) {
-      return (!filters.net || p.n === filters.net) &&
+      return (!queueBit || (p.q & queueBit) !== 0) &&
+        (!filters.net || p.n === filters.net) &&
         (!statuses || statuses.indexOf(p.s) >= 0) &&
         (!filters.category || p.c === filters.category) &&
         (!filters.grid || p.g.indexOf(filters.grid) === 0) &&
@@ -268,11 +269,7 @@
     document.getElementById("queue").addEventListener("click", function (event) {
       var button = event.target.closest("button[data-queue]");
       if (!button) return;
-      var presets = {
-        new: { status: "reported" }, unassigned: {}, overdue: { overdue: "true" },
-        escalated: { status: "dispatched,in_progress" }, suspected_duplicates: { status: "reported" },
-      };
-      state.filters = presets[button.dataset.queue];
+      state.filters = { queue: button.dataset.queue };
       loadList();
       gridmap.filterIncidents(markerFilter(state.filters));
     });

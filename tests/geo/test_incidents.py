@@ -15,6 +15,7 @@ from geo.incidents import (
     IncidentFilter,
     IncidentInput,
     InvalidTransition,
+    Queue,
     StaleVersion,
     apply_action,
     create_incident,
@@ -23,6 +24,8 @@ from geo.incidents import (
     filtered,
     incident_detail,
     incident_marker,
+    queue_bit,
+    queue_counts,
     route_worker,
 )
 from geo.models import Grid, GridWorker, Incident, IncidentEvent, PartyBranch, Role
@@ -286,7 +289,42 @@ def test_lists_and_feeds_hold_only_the_jurisdiction_and_nets(session):
     tickets = set(session.scalars(filtered(BENZILAN_DESK, IncidentFilter(), T0)).all())
     assert mine in tickets and elsewhere not in tickets and religious not in tickets
     rows, cursor = feed(session, BENZILAN_DESK, mine.change_seq - 1)
-    assert mine in rows and elsewhere not in rows and religious not in rows
+    fed = [incident for incident, _ in rows]
+    assert mine in fed and elsewhere not in fed and religious not in fed
     assert feed(session, BENZILAN_DESK, cursor) == ([], cursor)
     with pytest.raises(NotFound):
         apply_action(session, BENZILAN_DESK, elsewhere.ticket, "register", version=elsewhere.version)
+
+
+def test_each_queue_counts_what_its_list_holds_and_marks_its_markers(session):
+    first, _ = report(session)
+    duplicate, _ = report(session)  # at the same place: a suspected duplicate of the first
+    unassigned, _ = report(session)
+    unassigned.assignee = None
+    late, _ = report(session)
+    act(session, act(session, late, "register"), "dispatch")
+    escalate_overdue(session, T0 + timedelta(days=30))  # past its deadline: one level up
+    later = T0 + timedelta(days=60)  # and past the new one: overdue too
+    session.flush()
+    mine = {first.id, duplicate.id, unassigned.id, late.id}
+    expected = {
+        Queue.NEW: {first.id, duplicate.id, unassigned.id},
+        Queue.UNASSIGNED: {unassigned.id},
+        Queue.OVERDUE: {late.id},
+        Queue.ESCALATED: {late.id},
+        Queue.SUSPECTED_DUPLICATES: {duplicate.id, unassigned.id},
+    }
+    counts = queue_counts(session, BENZILAN_DESK, later)
+    rows, _ = feed(session, BENZILAN_DESK, first.change_seq - 1, now=later)
+    masks = {incident.id: mask for incident, mask in rows}
+    for queue in Queue:
+        listed = set(session.scalars(filtered(BENZILAN_DESK, IncidentFilter(queue=queue.value), later)).all())
+        assert counts[queue.value] == len(listed), queue
+        assert {i.id for i in listed} & mine == expected[queue], queue
+        assert {id_ for id_ in mine if masks[id_] & queue_bit(queue)} == expected[queue], queue
+
+
+def test_an_unknown_queue_is_refused_naming_the_field(session):
+    with pytest.raises(InvalidInput) as refused:
+        filtered(DESK, IncidentFilter(queue="later"), T0)
+    assert refused.value.field == "queue"

@@ -176,13 +176,24 @@ def test_feed_sends_only_what_changed(client):
 def test_feed_by_net_and_small_markers(client):
     features = client.get("/api/incidents/feed?net=religious").get_json()["features"]
     assert features and {f["properties"]["n"] for f in features} == {"religious"}
-    assert set(features[0]["properties"]) == {"s", "n", "o", "e", "c", "g", "d"}
+    assert set(features[0]["properties"]) == {"s", "n", "o", "e", "c", "g", "d", "q"}
 
 
-def test_queue_counts(client):
+@pytest.mark.parametrize("username", ["dispatcher", "benzilan"])
+def test_each_queue_count_is_the_total_of_the_list_it_opens(client_as, username):
+    client = client_as(username)
     queue = client.get("/api/incidents/queue").get_json()
-    assert set(queue) == {"new", "unassigned", "overdue", "escalated", "suspected_duplicates"}
+    assert list(queue) == ["new", "unassigned", "overdue", "escalated", "suspected_duplicates"]
     assert queue["new"] > 0
+    for name, count in queue.items():
+        listed = client.get(f"/api/incidents?queue={name}&per_page=500").get_json()
+        assert listed["total"] == count, name
+        assert len(listed["items"]) == min(count, 500), name
+
+
+def test_an_unknown_queue_answers_400_naming_it(client):
+    response = client.get("/api/incidents?queue=later&lang=en")
+    assert response.status_code in (400, 422) and response.get_json()["field"] == "queue"
 
 
 def test_category_catalogue_is_admin_editable(client, client_as):
