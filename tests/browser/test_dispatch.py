@@ -208,16 +208,16 @@ def test_each_queue_button_lists_and_maps_as_many_incidents_as_its_badge_says(of
     sign_in(page, live_server, username)
     page.goto(live_server + "/dispatch")
     buttons = page.locator("#queue button[data-queue]")
-    page.wait_for_function("[...document.querySelectorAll('#queue button b')].every(b => b.textContent !== '')")
+    wait_until(page, "[...document.querySelectorAll('#queue button b')].every(b => b.textContent !== '')")
     total = page.evaluate("fetch('/api/incidents?per_page=1').then(r => r.json()).then(b => b.total)")
-    page.wait_for_function(f"gridmap.visibleIncidents() === {total}", timeout=20_000)
+    wait_until(page, f"gridmap.visibleIncidents() === {total}", timeout=20_000)
     assert buttons.count() == 5 and "未分派" in page.locator("#queue").inner_text()  # labels from the server
     for button in buttons.all():
         name = button.get_attribute("data-queue")
         badge = int(button.locator("b").inner_text())
         with page.expect_response(lambda response, name=name: f"queue={name}" in response.url):
             button.click()
-        page.wait_for_function(f"document.getElementById('list-total').textContent.startsWith('{badge} ')")
+        wait_until(page, f"document.getElementById('list-total').textContent.startsWith('{badge} ')")
         assert page.locator("#incident-list li").count() == min(badge, 50), name
-        page.wait_for_function(f"gridmap.visibleIncidents() === {badge}")
+        wait_until(page, f"gridmap.visibleIncidents() === {badge}")
     assert log.blocked == [] and log.errors == []
