@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from marshmallow import INCLUDE, Schema, fields
 
+from geo.incidents import Queue
+
 GEOJSON = "application/geo+json"
 
 
@@ -73,12 +75,8 @@ class IncidentDetail(Answer):
     actions = fields.Raw()
 
 
-class QueueCounts(Answer):
-    new = fields.Integer(required=True)
-    unassigned = fields.Integer(required=True)
-    overdue = fields.Integer(required=True)
-    escalated = fields.Integer(required=True)
-    suspected_duplicates = fields.Integer(required=True)
+# One count per queue the domain defines, so the document cannot drift from the queues.
+QueueCounts = Answer.from_dict({queue.value: fields.Integer(required=True) for queue in Queue}, name="QueueCounts")
 
 
 class Attachment(Answer):
