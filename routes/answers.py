@@ -186,3 +186,60 @@ def file_answer(*content_types: str) -> dict:
     """The documentation of a 200 answering a file in one of ``content_types`` (for ``@blp.doc``)."""
     binary = {"schema": {"type": "string", "format": "binary"}}
     return {"responses": {"200": {"description": "the file", "content": dict.fromkeys(content_types, binary)}}}
+
+
+class Health(Answer):
+    status = fields.String(required=True)
+
+
+class Worker(Answer):
+    code = fields.String()
+    name = fields.String(required=True)
+    post = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    nets = fields.List(fields.String())
+
+
+class GridRef(Answer):
+    code = fields.String(required=True)
+    name_zh = fields.String(required=True)
+
+
+class GridDetail(Answer):
+    code = fields.String(required=True)
+    name_zh = fields.String(required=True)
+    name_en = fields.String(allow_none=True)
+    level = fields.String(required=True)
+    demo = fields.Boolean()
+    parent_code = fields.String(allow_none=True)
+    children = fields.List(fields.Nested(GridRef))
+    workers = fields.List(fields.Nested(Worker))
+    party_branch = fields.Raw(allow_none=True)
+
+
+class Summary(Answer):
+    jurisdiction = fields.String(required=True)
+    grids = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    workers_per_net = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    party_branches = fields.Integer(required=True)
+
+
+class ChainGrid(Answer):
+    level = fields.String(required=True)
+    code = fields.String(required=True)
+    name_zh = fields.String(required=True)
+    name_en = fields.String(allow_none=True)
+    is_demo = fields.Boolean()
+    workers = fields.List(fields.Nested(Worker))
+    party_branch = fields.String(allow_none=True)
+
+
+class Lookup(Answer):
+    lon = fields.Float(required=True)
+    lat = fields.Float(required=True)
+    generation = fields.Integer(allow_none=True)
+    inside_county = fields.Boolean(required=True)
+    chain = fields.List(fields.Nested(ChainGrid), required=True)
+    nearest_grid = fields.Nested(ChainGrid, allow_none=True)
+    nearest_distance_m = fields.Float(allow_none=True)
+    neighbour_county = fields.Dict(allow_none=True)

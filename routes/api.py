@@ -20,8 +20,9 @@ from geo.boundaries import generation_as_of
 from geo.crs import parse_source_crs, to_wgs84
 from geo.errors import InvalidInput
 from geo.lookup import lookup_point, parse_coordinates
+from routes import answers
 from routes.access import current_principal, public
-from routes.answers import GEOJSON, Answer, FeatureCollection
+from routes.answers import GEOJSON, FeatureCollection
 from routes.errors import DATABASE_DOWN, database_unavailable
 from routes.input_rules import ApiBlueprint, Day, Id
 
@@ -45,63 +46,6 @@ class LookupArgs(AsOfArgs):
     crs = fields.String(metadata={"description": "wgs84 (default), gcj02 or bd09"})
 
 
-class Health(Answer):
-    status = fields.String(required=True)
-
-
-class Worker(Answer):
-    code = fields.String()
-    name = fields.String(required=True)
-    post = fields.String(allow_none=True)
-    phone = fields.String(allow_none=True)
-    nets = fields.List(fields.String())
-
-
-class GridRef(Answer):
-    code = fields.String(required=True)
-    name_zh = fields.String(required=True)
-
-
-class GridDetail(Answer):
-    code = fields.String(required=True)
-    name_zh = fields.String(required=True)
-    name_en = fields.String(allow_none=True)
-    level = fields.String(required=True)
-    demo = fields.Boolean()
-    parent_code = fields.String(allow_none=True)
-    children = fields.List(fields.Nested(GridRef))
-    workers = fields.List(fields.Nested(Worker))
-    party_branch = fields.Raw(allow_none=True)
-
-
-class Summary(Answer):
-    jurisdiction = fields.String(required=True)
-    grids = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
-    workers_per_net = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
-    party_branches = fields.Integer(required=True)
-
-
-class ChainGrid(Answer):
-    level = fields.String(required=True)
-    code = fields.String(required=True)
-    name_zh = fields.String(required=True)
-    name_en = fields.String(allow_none=True)
-    is_demo = fields.Boolean()
-    workers = fields.List(fields.Nested(Worker))
-    party_branch = fields.String(allow_none=True)
-
-
-class Lookup(Answer):
-    lon = fields.Float(required=True)
-    lat = fields.Float(required=True)
-    generation = fields.Integer(allow_none=True)
-    inside_county = fields.Boolean(required=True)
-    chain = fields.List(fields.Nested(ChainGrid), required=True)
-    nearest_grid = fields.Nested(ChainGrid, allow_none=True)
-    nearest_distance_m = fields.Float(allow_none=True)
-    neighbour_county = fields.Dict(allow_none=True)
-
-
 def _generation_arg(args: dict) -> int | None:
     """The generation asked for: ``generation=<id>``, or the one in force on ``at=<YYYY-MM-DD>``."""
     day = args.get("at")
@@ -114,7 +58,7 @@ def _generation_arg(args: dict) -> int | None:
 
 
 @blp.route("/health", methods=["GET"])
-@blp.response(200, Health)
+@blp.response(200, answers.Health)
 @public
 @limiter.limit("120 per minute")
 def health():
@@ -140,14 +84,14 @@ def grids(args):
 
 
 @blp.route("/grids/<code>", methods=["GET"])
-@blp.response(200, GridDetail)
+@blp.response(200, answers.GridDetail)
 def grid(code: str):
     """One grid with its workers (contact data included) and party branch."""
     return jsonify(grid_detail(db.session, code, current_principal()))
 
 
 @blp.route("/summary", methods=["GET"])
-@blp.response(200, Summary)
+@blp.response(200, answers.Summary)
 def summary():
     """Counts of grids, workers per net and branches in the caller's jurisdiction."""
     return jsonify(jurisdiction_summary(db.session, current_principal()))
@@ -169,7 +113,7 @@ def neighbours():
 
 @blp.route("/lookup", methods=["GET"])
 @blp.arguments(LookupArgs, location="query")
-@blp.response(200, Lookup)
+@blp.response(200, answers.Lookup)
 def lookup(args):
     """The grid chain covering a point (``lon``, ``lat``; ``crs`` = wgs84|gcj02|bd09; ``at`` or ``generation``)."""
     try:
