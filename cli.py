@@ -13,16 +13,19 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from extensions import db
-from geo.accounts import create_token, create_user, reset_password, revoke_tokens, set_active, update_user
-from geo.boundaries import FieldNames, import_levels, read_boundary_file
-from geo.calendar import county_day
-from geo.crs import SourceCRS
-from geo.demo import clear_atlas, is_loaded, load_demo
-from geo.errors import GridError
-from geo.incidents import escalate_overdue, seed_categories
-from geo.models import GridLevel, Role, User
-from geo.plans import activate_due_plans
-from geo.vector_files import Limits
+from geo.accounts.models import Role, User
+from geo.accounts.sessions import create_token
+from geo.accounts.users import create_user, reset_password, revoke_tokens, set_active, update_user
+from geo.core.calendar import county_day
+from geo.core.crs import SourceCRS
+from geo.core.errors import GridError
+from geo.demo.load import clear_atlas, is_loaded, load_demo
+from geo.dispatch.categories import seed_categories
+from geo.dispatch.workflow import escalate_overdue
+from geo.grid.boundaries import FieldNames, import_levels, read_boundary_file
+from geo.grid.models import GridLevel
+from geo.grid.vector_files import Limits
+from geo.planning.review import activate_due_plans
 from ops.backup import BackupError, BackupReport, create_backup, restore_backup
 
 demo_cli = AppGroup("demo", help="Demonstration data.")

@@ -7,7 +7,7 @@ import secrets
 from pathlib import Path
 
 import localdb
-from geo.limits import DEFAULT_MAX_VERTICES
+from geo.core.limits import DEFAULT_MAX_VERTICES
 
 ROOT = Path(__file__).resolve().parent
 

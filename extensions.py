@@ -18,7 +18,7 @@ from marshmallow import Schema, fields
 from psycopg.pq import TransactionStatus
 from sqlalchemy import event, exc, text
 
-from geo.models import Base
+from geo.tables import Base
 
 # Objects stay readable after commit: a view that commits and then answers needs no reload round trips.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})

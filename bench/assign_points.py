@@ -14,7 +14,7 @@ import numpy as np
 import shapely
 
 from bench.report import header, row, timed, verdict
-from geo.assign import PointAssigner
+from geo.atlas.assign import PointAssigner
 
 GROUPS = Path(__file__).resolve().parents[1] / "data" / "boundaries" / "grids_group.geojson"
 POINTS = 1_000_000

@@ -26,7 +26,7 @@ from app import create_app
 from bench.http import free_port, gunicorn
 from bench.report import header, row, verdict
 from extensions import db
-from geo.models import Incident
+from geo.dispatch.models import Incident
 from layers.folium_map import COUNTY_BOUNDS, render_map
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 

@@ -17,8 +17,8 @@ from scipy.stats import gaussian_kde
 
 from bench.assign_points import random_points_in
 from bench.report import header, row, timed, verdict
-from geo.crs import to_metric
-from geo.hotspots import BANDWIDTH_M, CELL_M, PERMUTATIONS, cell_grid, hotspot_surface
+from geo.core.crs import to_metric
+from geo.patrol.hotspots import BANDWIDTH_M, CELL_M, PERMUTATIONS, cell_grid, hotspot_surface
 
 COUNTY = Path(__file__).resolve().parents[1] / "data" / "boundaries" / "grids_county.geojson"
 INCIDENTS = 100_000

@@ -24,7 +24,7 @@ import numpy as np
 from app import create_app
 from bench.report import row
 from extensions import db
-from geo.accounts import create_token
+from geo.accounts.sessions import create_token
 
 ROOT = Path(__file__).resolve().parents[1]
 # One sync worker per core measured best here (2, 3, 4 and 6 were tried): the client shares the machine.

@@ -19,7 +19,7 @@ from bench.assign_points import random_points_in
 from bench.http import ROOT, WORKERS, Request, api_token, gunicorn, load, show_rates
 from bench.report import header, row, verdict
 from extensions import db
-from geo.models import Incident
+from geo.dispatch.models import Incident
 
 CLIENTS = 4
 INTAKES = 2000

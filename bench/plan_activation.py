@@ -23,12 +23,16 @@ from app import create_app
 from bench.assign_points import random_points_in
 from bench.report import header, row, verdict
 from extensions import db
-from geo import plans
-from geo.accounts import Principal
-from geo.boundaries import current_generation
-from geo.incidents import route_worker
-from geo.lookup import lookup_point
-from geo.models import INCIDENT_CHANGE_SEQ, Grid, Incident, IncidentCategory, IncidentEvent, Role
+from geo.accounts.models import Role
+from geo.accounts.principal import Principal
+from geo.atlas.lookup import lookup_point
+from geo.dispatch.models import INCIDENT_CHANGE_SEQ, Incident, IncidentCategory, IncidentEvent
+from geo.dispatch.routing import route_worker
+from geo.grid.boundaries import current_generation
+from geo.grid.models import Grid
+from geo.planning.editing import create_plan, edit_plan
+from geo.planning.plans import draft_of
+from geo.planning.review import review_plan, submit_plan
 
 INCIDENTS = 10_000
 NAIVE_SAMPLE = 1_000
@@ -41,13 +45,13 @@ ADMIN = Principal(0, "bench-admin", Role.ADMIN, "533422", NETS)
 
 
 def _plan_with_split(session, now):
-    plan = plans.create_plan(session, PLANNER, VILLAGE, "基准测试：拆分 benchmark", "", now)
-    grid = next(g for g in plans.draft_of(plan) if g.code == GROUP)
+    plan = create_plan(session, PLANNER, VILLAGE, "基准测试：拆分 benchmark", "", now)
+    grid = next(g for g in draft_of(plan) if g.code == GROUP)
     west, _, east, _ = grid.geometry.bounds
     y = grid.geometry.centroid.y
     line = {"type": "LineString", "coordinates": [[west - 0.01, y], [east + 0.01, y]]}
     edit = dict(version=plan.version, preview=False, sliver_m2=2000.0, now=now)
-    plans.edit_plan(
+    edit_plan(
         session,
         PLANNER,
         plan.id,
@@ -57,9 +61,7 @@ def _plan_with_split(session, now):
     )
     worker = {"name": "基准网格员", "phone": "", "nets": ["social", "rural"]}
     edit["version"] = plan.version
-    plans.edit_plan(
-        session, PLANNER, plan.id, operation="appoint", arguments={"code": NEW_GROUP, "worker": worker}, **edit
-    )
+    edit_plan(session, PLANNER, plan.id, operation="appoint", arguments={"code": NEW_GROUP, "worker": worker}, **edit)
     return plan
 
 
@@ -136,13 +138,13 @@ def main() -> None:
         session = db.session
         try:
             plan = _plan_with_split(session, now)
-            carved = next(g for g in plans.draft_of(plan) if g.code == NEW_GROUP).geometry
+            carved = next(g for g in draft_of(plan) if g.code == NEW_GROUP).geometry
             ids = _place_incidents(session, carved, now)
-            plans.submit_plan(session, PLANNER, plan.id, version=plan.version, sliver_m2=2000.0, now=now)
+            submit_plan(session, PLANNER, plan.id, version=plan.version, sliver_m2=2000.0, now=now)
             session.flush()
 
             start = time.perf_counter()
-            activation = plans.review_plan(
+            activation = review_plan(
                 session,
                 ADMIN,
                 plan.id,

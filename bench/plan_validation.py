@@ -15,8 +15,8 @@ import geopandas as gpd
 import shapely
 
 from bench.report import header, row, timed, verdict
-from geo.models import GridLevel
-from geo.planning import DraftGrid, validate_draft
+from geo.grid.models import GridLevel
+from geo.planning.drafts import DraftGrid, validate_draft
 
 BOUNDARIES = Path(__file__).resolve().parents[1] / "data" / "boundaries"
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from geo.accounts import Principal
-from geo.models import Net
+from geo.accounts.principal import Principal
+from geo.grid.models import Net
 
 
 @dataclass(frozen=True)

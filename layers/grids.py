@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from geo.models import Net
+from geo.grid.models import Net
 from layers import LayerSpec, PopupField, register
 
 GRID_POPUP = (

@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 import localdb
-from geo.audit import record
-from geo.errors import GridError
+from geo.core.audit import record
+from geo.core.errors import GridError
 
 #: The first bytes of every pg_dump custom-format archive.
 ARCHIVE_MAGIC = b"PGDMP"

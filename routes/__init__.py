@@ -11,13 +11,15 @@ from flask_babel import get_locale
 from werkzeug.exceptions import HTTPException
 
 from extensions import LANGUAGE_COOKIE, db, openapi
-from geo.calendar import COUNTY_TZ
-from geo.errors import GridError
-from geo.incidents import Status
-from geo.models import Net, Role
-from routes import access, admin, api, auth, dispatch, incidents, input_rules, map_page, patrol, plan, security_headers
-from routes.access import wants_json
-from routes.errors import DATABASE_DOWN, database_unavailable, localized_message, localized_problems
+from geo.accounts.models import Role
+from geo.core.calendar import COUNTY_TZ
+from geo.core.errors import GridError
+from geo.dispatch.statuses import Status
+from geo.grid.models import Net
+from routes import admin, api, auth, dispatch, incidents, map_page, patrol, plan
+from web import access, input_rules, security_headers
+from web.access import wants_json
+from web.errors import DATABASE_DOWN, database_unavailable, localized_message, localized_problems
 
 #: An error answer never echoes megabytes back: longer messages are cut, larger details left out.
 MAX_ERROR_MESSAGE_CHARS = 2000

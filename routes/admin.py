@@ -9,12 +9,12 @@ from flask_babel import get_locale
 from sqlalchemy import func, select
 
 from extensions import db
-from geo.accounts import accounts_in
-from geo.audit import audit_query
-from geo.calendar import days_between
-from geo.models import Role
-from routes.access import current_principal, require
-from routes.input_rules import day_arg, whole_number_arg
+from geo.accounts.models import Role
+from geo.accounts.users import accounts_in
+from geo.core.audit import audit_query
+from geo.core.calendar import days_between
+from web.access import current_principal, require
+from web.input_rules import day_arg, whole_number_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -7,7 +7,8 @@ from marshmallow import Schema, fields
 from sqlalchemy import text
 
 from extensions import db, limiter
-from geo.atlas import (
+from geo.atlas.lookup import lookup_point, parse_coordinates
+from geo.atlas.outlines import (
     admin_areas_geojson,
     grid_detail,
     grid_layer_geojson,
@@ -16,15 +17,14 @@ from geo.atlas import (
     parse_level,
     parse_net,
 )
-from geo.boundaries import generation_as_of
-from geo.crs import parse_source_crs, to_wgs84
-from geo.errors import InvalidInput
-from geo.lookup import lookup_point, parse_coordinates
-from routes import answers
-from routes.access import current_principal, public
-from routes.answers import GEOJSON, FeatureCollection
-from routes.errors import DATABASE_DOWN, database_unavailable
-from routes.input_rules import ApiBlueprint, Day, Id
+from geo.core.crs import parse_source_crs, to_wgs84
+from geo.core.errors import InvalidInput
+from geo.grid.boundaries import generation_as_of
+from web import answers
+from web.access import current_principal, public
+from web.answers import GEOJSON, FeatureCollection
+from web.errors import DATABASE_DOWN, database_unavailable
+from web.input_rules import ApiBlueprint, Day, Id
 
 blp = ApiBlueprint("api", __name__, url_prefix="/api", description="Grid outlines, grid details and point lookups")
 

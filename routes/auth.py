@@ -13,7 +13,8 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from extensions import db, limiter
-from geo.accounts import (
+from geo.accounts.models import Role
+from geo.accounts.sessions import (
     AccountDisabled,
     AuthenticationFailed,
     authenticate,
@@ -21,8 +22,7 @@ from geo.accounts import (
     end_session,
     start_session,
 )
-from geo.models import Role
-from routes.access import SignedInUser, public
+from web.access import SignedInUser, public
 
 bp = Blueprint("auth", __name__)
 

@@ -9,29 +9,24 @@ from flask_babel import get_locale
 from sqlalchemy import select
 
 from extensions import db
-from geo.atlas import jurisdiction_bounds
-from geo.errors import InvalidInput
-from geo.incidents import (
-    Channel,
-    IncidentFilter,
-    Priority,
-    Queue,
-    Status,
-    add_attachment,
-    apply_action,
-    filtered,
-    incident_summary,
-    now_utc,
-    queue_bit,
-)
-from geo.models import Grid, IncidentCategory, Net, Role
+from geo.accounts.models import Role
+from geo.atlas.outlines import jurisdiction_bounds
+from geo.core.clock import now_utc
+from geo.core.errors import InvalidInput
+from geo.dispatch.attachments import add_attachment
+from geo.dispatch.models import IncidentCategory
+from geo.dispatch.queues import Queue, queue_bit
+from geo.dispatch.statuses import Channel, Priority, Status
+from geo.dispatch.views import IncidentFilter, filtered, incident_summary
+from geo.dispatch.workflow import apply_action
+from geo.grid.models import Grid, Net
 from layers import visible_layers
 from layers.grids import COUNTY, GROUP, NEIGHBOURS, TOWNSHIP, VILLAGE
 from layers.incidents import INCIDENT_LAYERS
-from routes.access import current_principal, require
 from routes.incidents import uploaded_photo
-from routes.input_rules import whole_number_arg
-from routes.maps import page_map
+from web.access import current_principal, require
+from web.input_rules import whole_number_arg
+from web.maps import page_map
 
 bp = Blueprint("dispatch", __name__)
 

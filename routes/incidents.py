@@ -8,36 +8,33 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
 from extensions import db
-from geo.accounts import COUNTY_CODE
-from geo.audit import record
-from geo.errors import InvalidInput
-from geo.incidents import (
-    ACTIONS,
-    LIMITS,
-    Channel,
+from geo.accounts.models import Role
+from geo.accounts.principal import COUNTY_CODE
+from geo.core.audit import record
+from geo.core.clock import now_utc
+from geo.core.errors import InvalidInput
+from geo.core.spreadsheet import csv_document
+from geo.dispatch.actions import ACTIONS
+from geo.dispatch.attachments import add_attachment, get_attachment
+from geo.dispatch.categories import add_category
+from geo.dispatch.intake import LIMITS, IncidentInput, create_incident
+from geo.dispatch.models import IncidentCategory
+from geo.dispatch.queues import Queue, queue_counts
+from geo.dispatch.statuses import Channel, Priority
+from geo.dispatch.views import (
     IncidentFilter,
-    IncidentInput,
-    Priority,
-    Queue,
-    add_attachment,
-    add_category,
-    apply_action,
-    create_incident,
     feed,
     filtered,
-    get_attachment,
     get_incident,
     incident_detail,
     incident_marker,
     incident_summary,
-    now_utc,
-    queue_counts,
 )
-from geo.models import IncidentCategory, Net, Role
-from geo.spreadsheet import csv_document
-from routes import answers
-from routes.access import current_principal, require
-from routes.input_rules import ApiBlueprint, Day, Id
+from geo.dispatch.workflow import apply_action
+from geo.grid.models import Net
+from web import answers
+from web.access import current_principal, require
+from web.input_rules import ApiBlueprint, Day, Id
 
 blp = ApiBlueprint("incidents", __name__, url_prefix="/api", description="Incidents routed through the grid")
 

@@ -6,11 +6,11 @@ from flask import Blueprint, render_template
 from flask_babel import get_locale
 
 from extensions import db
-from geo.atlas import jurisdiction_bounds
+from geo.atlas.outlines import jurisdiction_bounds
 from layers import visible_layers
 from layers.grids import ATLAS_LAYERS
-from routes.access import current_principal
-from routes.maps import page_map
+from web.access import current_principal
+from web.maps import page_map
 
 bp = Blueprint("map", __name__)
 

@@ -12,25 +12,25 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy import select
 
 from extensions import db
-from geo.atlas import jurisdiction_bounds
-from geo.briefing import briefing, incidents_near_active_zones, sites_of
-from geo.calendar import county_day
-from geo.crs import parse_geometry
-from geo.errors import InvalidInput
-from geo.hotspots import HotspotQuery, analyse
-from geo.incidents import now_utc
-from geo.models import AdminArea, IncidentCategory, Net, Role, SiteKind, ZoneKind
-from geo.zones import (
+from geo.accounts.models import Role
+from geo.atlas.outlines import jurisdiction_bounds
+from geo.core.calendar import county_day
+from geo.core.clock import now_utc
+from geo.core.crs import parse_geometry
+from geo.core.errors import InvalidInput
+from geo.dispatch.models import IncidentCategory
+from geo.grid.models import AdminArea, Net
+from geo.patrol.briefing import briefing, incidents_near_active_zones, sites_of
+from geo.patrol.hotspots import HotspotQuery, analyse
+from geo.patrol.models import SiteKind, ZoneKind
+from geo.patrol.tasks import check_in, create_task, task_summary, tasks
+from geo.patrol.zones import (
     ZoneInput,
     add_branch,
     add_site,
     add_team,
-    check_in,
-    create_task,
     create_zone,
     get_zone,
-    task_summary,
-    tasks,
     update_zone,
     zone_summary,
     zones_geojson,
@@ -38,10 +38,10 @@ from geo.zones import (
 from layers import visible_layers
 from layers.grids import COUNTY, NEIGHBOURS, TOWNSHIP
 from layers.static_map import briefing_png
-from routes import answers
-from routes.access import current_principal, require
-from routes.input_rules import ApiBlueprint, Day, Id, Moment, day_arg, whole_number_arg
-from routes.maps import page_map
+from web import answers
+from web.access import current_principal, require
+from web.input_rules import ApiBlueprint, Day, Id, Moment, day_arg, whole_number_arg
+from web.maps import page_map
 
 blp = ApiBlueprint("patrol", __name__, url_prefix="/api/patrol", description="Seasonal zones, hotspots, patrol tasks")
 pages = PageBlueprint("patrol_pages", __name__)

@@ -13,44 +13,41 @@ from sqlalchemy import select
 from werkzeug.utils import secure_filename
 
 from extensions import db
-from geo.boundaries import current_generation
-from geo.calendar import county_day
-from geo.crs import SourceCRS
-from geo.errors import InvalidInput, one_of
-from geo.incidents import now_utc
-from geo.models import Grid, GridLevel, Net, PlanStatus, Role
-from geo.plans import (
-    EXPORT_FORMATS,
+from geo.accounts.models import Role
+from geo.core.calendar import county_day
+from geo.core.clock import now_utc
+from geo.core.crs import SourceCRS
+from geo.core.errors import InvalidInput, one_of
+from geo.grid.boundaries import current_generation
+from geo.grid.models import Grid, GridLevel, Net
+from geo.grid.vector_files import Limits
+from geo.planning.editing import (
     OPERATIONS,
-    base_grids,
     create_plan,
-    draft_geojson,
-    draft_of,
     edit_plan,
-    export_bytes,
-    generation_frame,
-    generation_history,
-    get_generation,
-    get_plan,
-    impact,
-    list_plans,
-    plan_bounds,
-    plan_frame,
-    plan_summary,
     replace_from_file,
-    review_plan,
-    submit_plan,
     update_settings,
     validate_plan,
     validation_context,
 )
-from geo.vector_files import Limits
+from geo.planning.export import (
+    EXPORT_FORMATS,
+    export_bytes,
+    generation_frame,
+    generation_history,
+    get_generation,
+    plan_frame,
+)
+from geo.planning.impact import impact
+from geo.planning.models import PlanStatus
+from geo.planning.plans import base_grids, draft_geojson, draft_of, get_plan, list_plans, plan_bounds, plan_summary
+from geo.planning.review import review_plan, submit_plan
 from layers import visible_layers
 from layers.grids import COUNTY, NEIGHBOURS
-from routes import answers
-from routes.access import accepts_upload, current_principal, require
-from routes.input_rules import ApiBlueprint, Day, Id, whole_number_arg
-from routes.maps import page_map
+from web import answers
+from web.access import accepts_upload, current_principal, require
+from web.input_rules import ApiBlueprint, Day, Id, whole_number_arg
+from web.maps import page_map
 
 blp = ApiBlueprint("plans", __name__, url_prefix="/api", description="Boundary plans, their review and activation")
 pages = PageBlueprint("plan", __name__)

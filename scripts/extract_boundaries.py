@@ -17,7 +17,7 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from geo.crs import SourceCRS, geometry_to_wgs84
+from geo.core.crs import SourceCRS, geometry_to_wgs84
 
 EXPECTED_VERSION = "1.1.2"
 OUT = Path(__file__).resolve().parents[1] / "data" / "boundaries"

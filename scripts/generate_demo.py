@@ -17,7 +17,7 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from geo.generate import generate_hierarchy, generate_staff  # noqa: E402
+from geo.demo.generate import generate_hierarchy, generate_staff  # noqa: E402
 
 
 def main() -> None:

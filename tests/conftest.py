@@ -18,9 +18,9 @@ from werkzeug.test import EnvironBuilder
 import localdb
 from app import create_app
 from extensions import db
-from geo.demo import clear_atlas, load_demo
-from geo.incidents import FINISHED
-from geo.models import Plan
+from geo.demo.load import clear_atlas, load_demo
+from geo.dispatch.statuses import FINISHED
+from geo.planning.models import Plan
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 

@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from app import create_app
 from extensions import db
-from geo.accounts import create_token
+from geo.accounts.sessions import create_token
 from tests.conftest import _test_database_url
 
 

@@ -6,7 +6,7 @@ from alembic.migration import MigrationContext
 from geoalchemy2.alembic_helpers import include_object
 
 from extensions import db
-from geo.models import Base
+from geo.tables import Base
 
 pytestmark = pytest.mark.db
 

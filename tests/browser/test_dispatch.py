@@ -8,7 +8,8 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 
 from extensions import db
-from geo.models import Grid, GridBoundary, GridWorker, Incident
+from geo.dispatch.models import Incident
+from geo.grid.models import Grid, GridBoundary, GridWorker
 from tests.browser.conftest import sign_in, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from geo.models import Grid
+from geo.grid.models import Grid
 from tests.browser.conftest import sign_in, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]

@@ -12,7 +12,8 @@ from sqlalchemy.pool import NullPool
 
 from app import create_app
 from extensions import db
-from geo.models import AuditEvent, Grid
+from geo.core.models import AuditEvent
+from geo.grid.models import Grid
 from ops.backup import ARCHIVE_MAGIC, BackupError, create_backup, libpq_connection, restore_backup
 from tests.conftest import sign_in
 

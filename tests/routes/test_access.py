@@ -10,9 +10,10 @@ from sqlalchemy import func, select, text
 
 from app import create_app
 from extensions import db
-from geo.models import AuditEvent, Grid, GridWorker
-from routes.access import PUBLIC_ENDPOINTS
+from geo.core.models import AuditEvent
+from geo.grid.models import Grid, GridWorker
 from tests.conftest import csrf_token_of, sign_in
+from web.access import PUBLIC_ENDPOINTS
 
 pytestmark = pytest.mark.db
 

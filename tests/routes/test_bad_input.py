@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from extensions import db
-from geo.models import CheckIn, Incident, PatrolTask
+from geo.dispatch.models import Incident
+from geo.patrol.models import CheckIn, PatrolTask
 from tests.conftest import csrf_token_of
 
 pytestmark = pytest.mark.db

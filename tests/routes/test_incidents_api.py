@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from geo.models import Incident
+from geo.dispatch.models import Incident
 from tests.conftest import csrf_token_of, post_multipart
 
 pytestmark = pytest.mark.db

@@ -8,21 +8,12 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from extensions import db
-from geo.accounts import create_user
-from geo.models import (
-    CheckIn,
-    Generation,
-    Grid,
-    GridWorker,
-    Incident,
-    PatrolTask,
-    PatrolTeam,
-    Plan,
-    SeasonalZone,
-    TemporaryBranch,
-    User,
-    ZoneSite,
-)
+from geo.accounts.models import User
+from geo.accounts.users import create_user
+from geo.dispatch.models import Incident
+from geo.grid.models import Generation, Grid, GridWorker
+from geo.patrol.models import CheckIn, PatrolTask, PatrolTeam, SeasonalZone, TemporaryBranch, ZoneSite
+from geo.planning.models import Plan
 from tests.conftest import csrf_token_of, post_multipart
 
 pytestmark = pytest.mark.db

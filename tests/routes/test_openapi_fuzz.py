@@ -25,8 +25,11 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import delete, func, select
 
 from extensions import db
-from geo.accounts import create_token
-from geo.models import ApiToken, Incident, IncidentCategory, PatrolTask, Plan, SeasonalZone
+from geo.accounts.models import ApiToken
+from geo.accounts.sessions import create_token
+from geo.dispatch.models import Incident, IncidentCategory
+from geo.patrol.models import PatrolTask, SeasonalZone
+from geo.planning.models import Plan
 
 pytestmark = pytest.mark.db
 

@@ -7,7 +7,9 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from extensions import db
-from geo.models import AuditEvent, CheckIn, Incident, IncidentCategory, PatrolTask
+from geo.core.models import AuditEvent
+from geo.dispatch.models import Incident, IncidentCategory
+from geo.patrol.models import CheckIn, PatrolTask
 from tests.conftest import csrf_token_of
 
 pytestmark = pytest.mark.db

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from extensions import db
-from geo.models import AuditEvent
+from geo.core.models import AuditEvent
 from tests.conftest import csrf_token_of, sign_in
 from tests.routes.test_access import cli, create_account
 

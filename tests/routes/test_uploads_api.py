@@ -13,8 +13,8 @@ from flask import json as flask_json
 from sqlalchemy import func, select
 
 from extensions import db
-from geo.errors import GridError
-from geo.models import AuditEvent
+from geo.core.errors import GridError
+from geo.core.models import AuditEvent
 from routes import _grid_error
 from tests.conftest import csrf_token_of, post_multipart
 from tests.geo.test_vector_files import SECRET, listener, vrt  # noqa: F401 (listener is a fixture)

@@ -1,0 +1,1 @@
+"""Accounts: users, their jurisdiction and nets (the principal), sessions and tokens."""

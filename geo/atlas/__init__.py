@@ -1,0 +1,1 @@
+"""The atlas: outlines for the map, point lookup, bulk assignment and exports."""

@@ -1,0 +1,4 @@
+"""The core every capability builds on.
+
+Errors, clock and calendar, coordinate systems, SQL helpers, limits, idempotency, the audit trail.
+"""

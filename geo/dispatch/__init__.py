@@ -1,0 +1,1 @@
+"""Dispatch: incidents from intake to closure, routed through the grid."""

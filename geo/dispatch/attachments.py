@@ -1,0 +1,112 @@
+"""Photos attached to a case, recognised by their bytes and bounded in size and number."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    func,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from geo.accounts.principal import Principal
+from geo.core.audit import record
+from geo.core.clock import now_utc
+from geo.core.errors import GridError, InvalidInput, NotFound
+from geo.dispatch.actions import ACTIONS
+from geo.dispatch.models import IncidentAttachment
+from geo.dispatch.statuses import Status
+from geo.dispatch.views import get_incident
+from geo.dispatch.workflow import InvalidTransition, check_allowed, record_event, touch
+
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+MAX_ATTACHMENTS = 10
+# Photos only, recognised by their first bytes (a client's Content-Type is not trusted).
+IMAGE_SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"RIFF", "image/webp"))
+
+
+class AttachmentTooLarge(GridError):
+    status = 413
+
+
+class UnsupportedAttachment(GridError):
+    status = 415
+
+
+def _image_type(data: bytes) -> str | None:
+    for signature, content_type in IMAGE_SIGNATURES:
+        if data.startswith(signature) and (content_type != "image/webp" or data[8:12] == b"WEBP"):
+            return content_type
+    return None
+
+
+def add_attachment(
+    session: Session,
+    principal: Principal,
+    ticket: str,
+    filename: str,
+    data: bytes,
+    *,
+    address: str | None = None,
+    now: datetime | None = None,
+) -> IncidentAttachment:
+    """Attach a photo (JPEG, PNG or WebP, at most 5 MB, ten per incident) to an incident; audited from ``address``."""
+    now = now or now_utc()
+    incident = get_incident(session, principal, ticket)
+    principal.require_change(incident.group_code)
+    step = ACTIONS["note"]  # who may add a note may add a photo, in the same statuses
+    check_allowed(principal, step, incident, "attach")
+    if Status(incident.status) not in step.sources:
+        raise InvalidTransition("cannot add photos to an incident that is {status}", status=incident.status)
+    if not data:
+        raise InvalidInput("the file is empty", field="file")
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        raise AttachmentTooLarge(
+            "the file is larger than {limit} MB", field="file", limit=MAX_ATTACHMENT_BYTES // (1024 * 1024)
+        )
+    content_type = _image_type(data)
+    if content_type is None:
+        raise UnsupportedAttachment("only photos (JPEG, PNG or WebP) can be attached", field="file")
+    count = session.scalar(
+        select(func.count()).select_from(IncidentAttachment).where(IncidentAttachment.incident_id == incident.id)
+    )
+    if (count or 0) >= MAX_ATTACHMENTS:
+        raise InvalidInput("an incident holds at most {limit} photos", field="file", limit=MAX_ATTACHMENTS)
+    name = (filename or "photo").replace("\\", "/").rsplit("/", 1)[-1].strip()[:200] or "photo"
+    attachment = IncidentAttachment(
+        incident_id=incident.id,
+        filename=name,
+        content_type=content_type,
+        size=len(data),
+        data=data,
+        uploaded_by=principal.username,
+        at=now,
+    )
+    session.add(attachment)
+    touch(incident, now)
+    record_event(session, incident, principal.username, "attach", incident.status, now, data={"file": name})
+    session.flush()
+    record(
+        session,
+        actor=principal.username,
+        action="incident.attach",
+        entity="incident",
+        entity_id=incident.ticket,
+        after={"attachment": attachment.id, "file": name, "content_type": content_type, "size": len(data)},
+        address=address,
+    )
+    return attachment
+
+
+def get_attachment(session: Session, principal: Principal, ticket: str, attachment_id: int) -> IncidentAttachment:
+    """Return one photo of an incident the caller may see."""
+    incident = get_incident(session, principal, ticket)
+    attachment = session.scalar(
+        select(IncidentAttachment).where(
+            IncidentAttachment.id == attachment_id, IncidentAttachment.incident_id == incident.id
+        )
+    )
+    if attachment is None:
+        raise NotFound("no attachment {attachment} on {ticket}", attachment=attachment_id, ticket=ticket)
+    return attachment

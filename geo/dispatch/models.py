@@ -1,0 +1,127 @@
+"""Incidents, their categories, their history and their photos."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Sequence,
+    String,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from geo.core.models import Base
+from geo.grid.models import Grid, GridWorker
+
+
+class IncidentCategory(Base):
+    """A kind of incident within one net, with its deadline; admins edit the catalogue."""
+
+    __tablename__ = "incident_category"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    net: Mapped[str] = mapped_column(String(10))
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(50))
+    name_en: Mapped[str] = mapped_column(String(80))
+    sla_hours: Mapped[int] = mapped_column(Integer)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+INCIDENT_CHANGE_SEQ = Sequence("incident_change_seq", metadata=Base.metadata)
+
+
+class Incident(Base):
+    """A case through the digital grid-management cycle (信息采集 → … → 核查结案).
+
+    ``version`` guards against lost updates: a change names the version it saw
+    and is refused (409) if another change came first. ``change_seq`` grows with
+    every change, so the live map asks only for what changed since its last poll.
+    """
+
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket: Mapped[str] = mapped_column(String(20), unique=True)
+    net: Mapped[str] = mapped_column(String(10), index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("incident_category.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    location = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+    address: Mapped[str] = mapped_column(String(200), default="")
+    channel: Mapped[str] = mapped_column(String(20))
+    priority: Mapped[str] = mapped_column(String(10))
+    reporter_name: Mapped[str] = mapped_column(String(50), default="")
+    reporter_phone: Mapped[str] = mapped_column(String(30), default="")
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("grid.id"), index=True)
+    group_code: Mapped[str] = mapped_column(String(15), index=True)
+    generation: Mapped[int] = mapped_column(Integer)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("grid_worker.id"), index=True)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"))
+    suspected_duplicate_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"))
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(50))
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    #: Digest of the report that came with ``idempotency_key``: the same key with another report is refused.
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    registered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    change_seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    category: Mapped[IncidentCategory] = relationship()
+    assignee: Mapped[GridWorker | None] = relationship()
+    group: Mapped[Grid] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (read once by SQLAlchemy)  # noqa: RUF012  (SQLAlchemy reads it at class creation)
+    __table_args__ = (Index("ix_incident_idempotency", "created_by", "idempotency_key", unique=True),)
+
+
+class IncidentEvent(Base):
+    """One step in an incident's history; like the audit trail, never altered."""
+
+    __tablename__ = "incident_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(50))
+    action: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict | None] = mapped_column(JSONB)
+
+
+class IncidentAttachment(Base):
+    """A photo attached to an incident (kept in the database: small, few, and backed up with the case)."""
+
+    __tablename__ = "incident_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(50))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(50))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,92 @@
+"""The dispatcher's queues: each defined once, as a SQL condition, for its count, its list and its markers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from geo.accounts.principal import Principal
+from geo.dispatch.models import Incident
+from geo.dispatch.scope import visible
+from geo.dispatch.statuses import FINISHED, RUNNING, Status
+
+
+class Queue(StrEnum):
+    """The dispatcher's work queues, each a condition on open incidents (``queue_condition``)."""
+
+    NEW = "new"
+    UNASSIGNED = "unassigned"
+    OVERDUE = "overdue"
+    ESCALATED = "escalated"
+    SUSPECTED_DUPLICATES = "suspected_duplicates"
+
+    def label(self, lang: str = "zh") -> str:
+        return _QUEUE_LABELS[self][lang == "en"]
+
+
+_QUEUE_LABELS = {
+    Queue.NEW: ("新案件", "New"),
+    Queue.UNASSIGNED: ("未分派", "Unassigned"),
+    Queue.OVERDUE: ("逾期", "Overdue"),
+    Queue.ESCALATED: ("已升级", "Escalated"),
+    Queue.SUSPECTED_DUPLICATES: ("疑似重复", "Possible duplicates"),
+}
+
+
+def overdue_condition(now: datetime) -> ColumnElement[bool]:
+    return and_(Incident.status.in_([s.value for s in RUNNING]), Incident.due_at < now)
+
+
+# The one definition of each queue: its counts, the list it opens and its map markers all use it.
+_QUEUE_CONDITIONS: dict[Queue, Callable[[datetime], ColumnElement[bool]]] = {
+    Queue.NEW: lambda now: Incident.status == Status.REPORTED.value,
+    Queue.UNASSIGNED: lambda now: Incident.assignee_id.is_(None),
+    Queue.OVERDUE: overdue_condition,
+    Queue.ESCALATED: lambda now: Incident.escalation_level > 0,
+    Queue.SUSPECTED_DUPLICATES: lambda now: and_(
+        Incident.suspected_duplicate_id.is_not(None), Incident.status == Status.REPORTED.value
+    ),
+}
+
+
+def queue_condition(queue: Queue, now: datetime) -> ColumnElement[bool]:
+    """The SQL condition an incident meets while it is in ``queue`` at ``now`` (open incidents only)."""
+    return and_(Incident.status.not_in([s.value for s in FINISHED]), _QUEUE_CONDITIONS[queue](now))
+
+
+def is_overdue(incident: Incident, now: datetime) -> bool:
+    return incident.status in RUNNING and incident.due_at is not None and incident.due_at < now
+
+
+def queue_counts(session: Session, principal: Principal, now: datetime) -> dict[str, int]:
+    """How many visible incidents each of the dispatcher's queues holds, in one statement."""
+    counts = session.execute(
+        select(*(func.count().filter(queue_condition(queue, now)).label(queue.value) for queue in Queue)).where(
+            visible(principal)
+        )
+    ).one()
+    return dict(counts._mapping)
+
+
+def queue_bit(queue: Queue) -> int:
+    """The bit that stands for ``queue`` in a ``queue_mask``."""
+    return 1 << list(Queue).index(queue)
+
+
+def queue_mask(now: datetime) -> ColumnElement[int]:
+    """An incident's queues as a sum of ``queue_bit``, so the console can filter map markers by queue."""
+    return sum(
+        (case((queue_condition(queue, now), queue_bit(queue)), else_=0) for queue in Queue),
+        start=literal(0),
+    )

@@ -1,0 +1,59 @@
+"""Routing through the grid: the worker a case goes to, and the deadline it must meet."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import (
+    func,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from geo.atlas.lookup import ChainLink, WorkerSummary
+from geo.dispatch.models import IncidentCategory
+from geo.dispatch.statuses import PRIORITY_FACTOR, Priority
+from geo.grid.models import Grid, GridLevel, GridWorker, chain_codes
+
+
+def deadline(category: IncidentCategory, priority: str, start: datetime) -> datetime:
+    """When an incident dispatched at ``start`` is due."""
+    return start + timedelta(hours=category.sla_hours * PRIORITY_FACTOR[Priority(priority)])
+
+
+def _available(worker: GridWorker, on: date) -> bool:
+    if worker.unavailable_from is None:
+        return True
+    until = worker.unavailable_until or date.max
+    return not (worker.unavailable_from <= on <= until)
+
+
+def route_worker(session: Session, net: str, group_code: str, on: date, from_depth: int = 3) -> GridWorker | None:
+    """Return who answers for ``net`` at ``group_code``: the group's worker, else up the chain.
+
+    Starts at ``from_depth`` (3 = group, 2 = village, 1 = township, 0 = county) and
+    passes over workers without the net or on leave that day.
+    """
+    codes = chain_codes(group_code)[: from_depth + 1]
+    workers = session.scalars(
+        select(GridWorker)
+        .join(Grid, Grid.id == GridWorker.grid_id)
+        .where(Grid.code.in_(codes), GridWorker.nets.contains([net]))
+        .order_by(func.length(Grid.code).desc(), GridWorker.code)
+    ).all()
+    return next((w for w in workers if _available(w, on)), None)
+
+
+def route_in_chain(chain: list[ChainLink], net: str, on: date) -> WorkerSummary | None:
+    """``route_worker`` on a lookup's chain, which already holds each level's workers: no second query."""
+    for link in reversed(chain):
+        for worker in link.workers:  # ordered by code, as route_worker orders them
+            if net in worker.nets and worker.available_on(on):
+                return worker
+    return None
+
+
+def depth_of(worker: GridWorker | None) -> int:
+    if worker is None:
+        return 3
+    return GridLevel.of_code(worker.grid.code).depth

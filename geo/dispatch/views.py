@@ -1,0 +1,230 @@
+"""Reading cases: markers, summaries, details, filtered lists and the map's feed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from geoalchemy2.shape import to_shape
+from sqlalchemy import (
+    func,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from geo.accounts.principal import Principal
+from geo.core.calendar import county_day, day_start
+from geo.core.clock import now_utc
+from geo.core.errors import InvalidInput, NotFound, one_of
+from geo.dispatch.actions import ACTIONS
+from geo.dispatch.models import Incident, IncidentAttachment, IncidentCategory, IncidentEvent
+from geo.dispatch.queues import Queue, is_overdue, overdue_condition, queue_condition, queue_mask
+from geo.dispatch.scope import visible
+from geo.dispatch.statuses import Status
+from geo.grid.models import Grid, GridWorker, Net, chain_codes
+
+
+def get_incident(session: Session, principal: Principal, ticket: str) -> Incident:
+    """Return the incident ``ticket`` if the caller may see it (else NotFound, as if absent)."""
+    incident = session.scalar(select(Incident).where(Incident.ticket == ticket, visible(principal)))
+    if incident is None:
+        raise NotFound("no incident {ticket!r} in your jurisdiction", ticket=ticket[:30])
+    return incident
+
+
+def incident_marker(incident: Incident, now: datetime, queues: int = 0) -> dict:
+    """The few fields a map marker needs (``queues``: its ``queue_mask``): ten thousand of them must stay small."""
+    point = to_shape(incident.location)
+    return {
+        "type": "Feature",
+        "id": incident.ticket,
+        "geometry": {"type": "Point", "coordinates": [round(point.x, 5), round(point.y, 5)]},
+        # Status, net, overdue and escalation draw the marker; category, group, day and queues let
+        # the console's filters hide markers in the browser without asking the server again.
+        "properties": {
+            "s": incident.status,
+            "n": incident.net,
+            "o": 1 if is_overdue(incident, now) else 0,
+            "e": incident.escalation_level,
+            "c": incident.category.code,
+            "g": incident.group_code,
+            "d": county_day(incident.reported_at).isoformat(),
+            "q": queues,
+        },
+    }
+
+
+def incident_summary(incident: Incident, now: datetime) -> dict:
+    """The fields a list, a queue or a map marker needs (small: it travels to phones)."""
+    return _summary(incident, now, incident.category, incident.assignee)
+
+
+def _summary(incident: Incident, now: datetime, category, assignee) -> dict:
+    """``incident_summary`` with the category (code, name_zh, name_en) and assignee (code, name) given."""
+    point = to_shape(incident.location)
+    return {
+        "ticket": incident.ticket,
+        "net": incident.net,
+        "category": category.code,
+        "category_zh": category.name_zh,
+        "category_en": category.name_en,
+        "title": incident.title,
+        "status": incident.status,
+        "priority": incident.priority,
+        "lon": round(point.x, 6),
+        "lat": round(point.y, 6),
+        "group_code": incident.group_code,
+        "assignee": assignee.code if assignee else None,
+        "assignee_name": assignee.name if assignee else None,
+        "escalation_level": incident.escalation_level,
+        "due_at": incident.due_at.isoformat() if incident.due_at else None,
+        "overdue": is_overdue(incident, now),
+        "suspected_duplicate": incident.suspected_duplicate_id is not None,
+        "reported_at": incident.reported_at.isoformat(),
+        "version": incident.version,
+    }
+
+
+def incident_detail(session: Session, incident: Incident, now: datetime | None = None) -> dict:
+    """Everything about one incident: fields, stage times, history, the responsible chain."""
+    history = session.scalars(
+        select(IncidentEvent).where(IncidentEvent.incident_id == incident.id).order_by(IncidentEvent.id)
+    ).all()
+    chain = session.execute(
+        select(Grid.code, Grid.name_zh, Grid.level).where(Grid.code.in_(chain_codes(incident.group_code)))
+    ).all()
+    attachments = session.execute(
+        select(
+            IncidentAttachment.id, IncidentAttachment.filename, IncidentAttachment.content_type, IncidentAttachment.size
+        )
+        .where(IncidentAttachment.incident_id == incident.id)
+        .order_by(IncidentAttachment.id)
+    )
+    duplicate_of = session.get(Incident, incident.duplicate_of_id) if incident.duplicate_of_id else None
+    suspected = session.get(Incident, incident.suspected_duplicate_id) if incident.suspected_duplicate_id else None
+    return detail_from_parts(
+        incident,
+        now or now_utc(),
+        category=incident.category,
+        assignee=incident.assignee,
+        chain=sorted(chain, key=lambda row: len(row[0])),
+        history=[
+            {
+                "at": e.at.isoformat(),
+                "actor": e.actor,
+                "action": e.action,
+                "from": e.from_status,
+                "to": e.to_status,
+                "note": e.note,
+                "data": e.data,
+            }
+            for e in history
+        ],
+        attachments=[
+            {"id": id_, "filename": filename, "content_type": content_type, "size": size}
+            for id_, filename, content_type, size in attachments
+        ],
+        duplicate_of=duplicate_of.ticket if duplicate_of else None,
+        suspected_of=suspected.ticket if suspected else None,
+    )
+
+
+_STAGES = ("reported_at", "registered_at", "dispatched_at", "started_at", "resolved_at", "closed_at")
+
+
+def detail_from_parts(
+    incident: Incident,
+    now: datetime,
+    *,
+    category,
+    assignee,
+    chain: Sequence[tuple[str, str, str]],
+    history: list[dict],
+    attachments: list[dict],
+    duplicate_of: str | None,
+    suspected_of: str | None,
+) -> dict:
+    """``incident_detail`` from parts already at hand; ``chain`` holds (code, name_zh, level), county first."""
+    return {
+        **_summary(incident, now, category, assignee),
+        "description": incident.description,
+        "address": incident.address,
+        "channel": incident.channel,
+        "reporter_name": incident.reporter_name,
+        "reporter_phone": incident.reporter_phone,
+        "reopen_count": incident.reopen_count,
+        "duplicate_of": duplicate_of,
+        "suspected_duplicate_of": suspected_of,
+        "stages": {name: getattr(incident, name).isoformat() if getattr(incident, name) else None for name in _STAGES},
+        "chain": [{"code": code, "name_zh": name, "level": level} for code, name, level in chain],
+        "history": history,
+        "actions": [name for name, a in ACTIONS.items() if Status(incident.status) in a.sources],
+        "attachments": attachments,
+    }
+
+
+@dataclass(frozen=True)
+class IncidentFilter:
+    """Filters of the incident list, feed and export (all optional)."""
+
+    net: str | None = None
+    status: str | None = None
+    category: str | None = None
+    grid: str | None = None
+    since: date | None = None
+    until: date | None = None
+    overdue: bool = False
+    queue: str | None = None
+    assignee: str | None = None
+
+
+def filtered(principal: Principal, filters: IncidentFilter, now: datetime):
+    """A query of visible incidents matching ``filters``, newest first."""
+    query = select(Incident).where(visible(principal)).order_by(Incident.reported_at.desc(), Incident.id.desc())
+    if filters.net:
+        query = query.where(Incident.net == one_of(Net, filters.net, "net").value)
+    if filters.status:
+        statuses = [one_of(Status, s, "status").value for s in filters.status.split(",")]
+        query = query.where(Incident.status.in_(statuses))
+    if filters.category:
+        query = query.where(Incident.category.has(IncidentCategory.code == filters.category))
+    if filters.grid:
+        if not filters.grid.isdigit():
+            raise InvalidInput("grid must be a grid code (digits)", field="grid")
+        query = query.where(Incident.group_code.startswith(filters.grid, autoescape=True))
+    if filters.since:
+        query = query.where(Incident.reported_at >= day_start(filters.since))
+    if filters.until:
+        end = day_start(filters.until + timedelta(days=1))
+        query = query.where(Incident.reported_at < end)
+    if filters.overdue:
+        query = query.where(overdue_condition(now))
+    if filters.queue:
+        query = query.where(queue_condition(one_of(Queue, filters.queue, "queue"), now))
+    if filters.assignee:
+        query = query.where(Incident.assignee.has(GridWorker.code == filters.assignee))
+    return query
+
+
+def feed(
+    session: Session,
+    principal: Principal,
+    since: int,
+    net: str | None = None,
+    limit: int = 20000,
+    now: datetime | None = None,
+) -> tuple[Sequence[tuple[Incident, int]], int]:
+    """Incidents changed after change number ``since`` with their ``queue_mask``, and the number to ask from next.
+
+    An unchanged poll costs one index lookup (the highest change number) and no rows.
+    """
+    current = session.scalar(select(func.max(Incident.change_seq))) or 0
+    if since >= current:
+        return [], since
+    query = select(Incident, queue_mask(now or now_utc())).where(visible(principal), Incident.change_seq > since)
+    if net:
+        query = query.where(Incident.net == one_of(Net, net, "net").value)
+    rows = session.execute(query.order_by(Incident.change_seq).limit(limit)).all()
+    cursor = rows[-1][0].change_seq if len(rows) == limit else current
+    return rows, cursor

@@ -1,0 +1,249 @@
+"""The work cycle: who may take which step of a case, and escalation of overdue cases."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    select,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from geo.accounts.principal import AccessDenied, Principal
+from geo.core.audit import record
+from geo.core.calendar import county_day
+from geo.core.clock import now_utc
+from geo.core.errors import GridError, InvalidInput
+from geo.dispatch.actions import ACTIONS, Action
+from geo.dispatch.intake import clean_text
+from geo.dispatch.models import INCIDENT_CHANGE_SEQ, Incident, IncidentEvent
+from geo.dispatch.routing import deadline, depth_of, route_worker
+from geo.dispatch.statuses import RUNNING, Status
+from geo.dispatch.views import get_incident, incident_detail
+from geo.grid.models import Grid, GridWorker
+
+
+class InvalidTransition(GridError):
+    """The action does not apply to the incident's current status."""
+
+    status = 422
+
+
+class StaleVersion(GridError):
+    """Someone changed the incident since the caller read it; ``details`` holds the current state."""
+
+    status = 409
+
+
+def touch(incident: Incident, now: datetime) -> None:
+    incident.updated_at = now
+    incident.change_seq = INCIDENT_CHANGE_SEQ.next_value()
+
+
+def record_event(
+    session: Session,
+    incident: Incident,
+    actor: str,
+    action: str,
+    before: str | None,
+    now: datetime,
+    note: str = "",
+    data: dict | None = None,
+) -> None:
+    session.add(
+        IncidentEvent(
+            incident_id=incident.id,
+            at=now,
+            actor=actor,
+            action=action,
+            from_status=before,
+            to_status=incident.status,
+            note=note,
+            data=data,
+        )
+    )
+
+
+def _worker_by_code(session: Session, principal: Principal, code: str) -> GridWorker:
+    """The worker, if the caller may see them: one outside the jurisdiction or nets answers as if absent."""
+    worker = session.scalar(
+        select(GridWorker)
+        .join(Grid, Grid.id == GridWorker.grid_id)
+        .where(GridWorker.code == code, principal.scope(Grid.code))
+    )
+    if worker is None or not principal.sees_worker(worker.nets):
+        raise InvalidInput("no grid worker {code!r}", field="worker", code=code[:20])
+    return worker
+
+
+def check_allowed(principal: Principal, step: Action, incident: Incident, doing: str) -> None:
+    """The caller's role allows ``step``, or they are the assigned worker and the step lets them."""
+    is_assignee = (
+        principal.worker_code is not None
+        and incident.assignee is not None
+        and incident.assignee.code == principal.worker_code
+    )
+    if principal.role not in step.roles and not (step.assignee_may and is_assignee):
+        raise AccessDenied("a {role} cannot {action} this incident", role=principal.role, action=doing)
+
+
+def apply_action(
+    session: Session,
+    principal: Principal,
+    ticket: str,
+    action: str,
+    *,
+    version: int,
+    note: str = "",
+    worker: str | None = None,
+    duplicate_of: str | None = None,
+    address: str | None = None,
+    now: datetime | None = None,
+) -> Incident:
+    """Apply one workflow ``action`` to ``ticket`` as ``principal``; audited from ``address``.
+
+    Raises InvalidTransition for an action the status does not allow, StaleVersion
+    when ``version`` is not the incident's current one, AccessDenied when the
+    caller's role (or, for a grid worker, assignment) does not allow it.
+    """
+    now = now or now_utc()
+    step = ACTIONS.get(action)
+    if step is None:
+        raise InvalidInput(
+            "unknown action {value!r}; one of {choices}", field="action", value=action[:30], choices=", ".join(ACTIONS)
+        )
+    incident = get_incident(session, principal, ticket)
+    principal.require_change(incident.group_code)
+    if incident.version != version:
+        raise StaleVersion(
+            "incident {ticket} changed since you read it (version {version}, now {current})",
+            details=incident_detail(session, incident),
+            ticket=ticket,
+            version=version,
+            current=incident.version,
+        )
+    check_allowed(principal, step, incident, action)
+    before = incident.status
+    if Status(before) not in step.sources:
+        allowed = [name for name, a in ACTIONS.items() if Status(before) in a.sources]
+        raise InvalidTransition(
+            "cannot {action} an incident that is {status}; possible now: {allowed}",
+            action=action,
+            status=before,
+            allowed=allowed,
+        )
+    note = clean_text(note, "note")
+    data: dict = {}
+    audited_before = _audited_state(incident)
+    if step.target is not None:
+        incident.status = step.target.value
+    if step.stamp:
+        setattr(incident, step.stamp, now)
+    if action in ("dispatch", "reopen"):
+        incident.due_at = deadline(incident.category, incident.priority, now)
+    if action == "reopen":
+        incident.reopen_count += 1
+        incident.resolved_at = incident.closed_at = None
+    if action == "reassign":
+        if not note:
+            raise InvalidInput("a reassignment needs a reason in note", field="note")
+        target = _worker_by_code(session, principal, worker or "")
+        if incident.net not in target.nets:
+            raise InvalidInput(
+                "worker {code} does not serve the {net} net", field="worker", code=target.code, net=incident.net
+            )
+        target_code = session.scalar(select(Grid.code).where(Grid.id == target.grid_id)) or ""
+        if not incident.group_code.startswith(target_code):
+            raise InvalidInput("worker {code} does not answer for this place", field="worker", code=target.code)
+        data = {"from": incident.assignee.code if incident.assignee else None, "to": target.code}
+        incident.assignee = target
+    if action == "escalate":
+        data = _escalate(session, incident, now)
+    if action == "duplicate":
+        original = get_incident(session, principal, duplicate_of or "")
+        if original.id == incident.id:
+            raise InvalidInput("an incident cannot duplicate itself", field="duplicate_of")
+        incident.duplicate_of_id = original.id
+        data = {"original": original.ticket}
+    touch(incident, now)
+    record_event(session, incident, principal.username, action, before, now, note, data or None)
+    try:
+        session.flush()
+    except StaleDataError:
+        session.rollback()
+        raise StaleVersion(
+            "incident {ticket} was changed at the same moment; reload and try again", ticket=ticket
+        ) from None
+    _audit(session, principal.username, action, incident, audited_before, note, address)
+    return incident
+
+
+def _audited_state(incident: Incident) -> dict:
+    """What the audit trail keeps of an incident before and after a step."""
+    return {
+        "status": incident.status,
+        "assignee": incident.assignee.code if incident.assignee else None,
+        "escalation_level": incident.escalation_level,
+        "due_at": incident.due_at.isoformat() if incident.due_at else None,
+        "reopen_count": incident.reopen_count,
+        "version": incident.version,
+    }
+
+
+def _audit(
+    session: Session, actor: str, action: str, incident: Incident, before: dict, note: str, address: str | None
+) -> None:
+    after = _audited_state(incident) | ({"note": note} if note else {})
+    record(
+        session,
+        actor=actor,
+        action=f"incident.{action}",
+        entity="incident",
+        entity_id=incident.ticket,
+        before=before,
+        after=after,
+        address=address,
+    )
+
+
+def _escalate(session: Session, incident: Incident, now: datetime) -> dict:
+    """Hand the incident one level up the chain, with a fresh deadline."""
+    depth = depth_of(incident.assignee)
+    if depth == 0:
+        raise InvalidTransition("the incident is already with the county")
+    target = route_worker(session, incident.net, incident.group_code, county_day(now), from_depth=depth - 1)
+    data = {"from": incident.assignee.code if incident.assignee else None, "to": target.code if target else None}
+    incident.assignee = target
+    incident.escalation_level = 3 - depth_of(target) if target else incident.escalation_level + 1
+    incident.due_at = deadline(incident.category, incident.priority, now)
+    return data
+
+
+def escalate_overdue(session: Session, now: datetime | None = None) -> list[str]:
+    """Escalate every running incident past its deadline one level up; return their tickets.
+
+    Idempotent: an escalated incident gets a fresh deadline, so running this again
+    at the same moment changes nothing. Incidents already with the county stay
+    there, flagged overdue.
+    """
+    now = now or now_utc()
+    overdue = session.scalars(
+        select(Incident)
+        .where(Incident.status.in_([s.value for s in RUNNING]), Incident.due_at < now)
+        .order_by(Incident.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    escalated = []
+    for incident in overdue:
+        if depth_of(incident.assignee) == 0:
+            continue
+        before = _audited_state(incident)
+        data = _escalate(session, incident, now)
+        touch(incident, now)
+        record_event(session, incident, "system", "escalate", incident.status, now, "逾期自动升级 overdue", data)
+        session.flush()  # the new version, for the audit trail
+        _audit(session, "system", "escalate", incident, before, "逾期自动升级 overdue", None)
+        escalated.append(incident.ticket)
+    session.flush()
+    return escalated

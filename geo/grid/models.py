@@ -1,0 +1,203 @@
+"""The grid atlas schema.
+
+Design (after MapIt): a ``Grid`` is a lasting identity — code, name, level and
+parent — while its outline lives in ``GridBoundary`` rows, each valid from a
+first to a last ``Generation`` (``generation_high`` NULL = still valid). A new
+boundary set is loaded as a new generation; older generations stay queryable,
+so a lookup can be asked "as of" any generation and incidents keep the grid
+they were routed to.
+
+Geometry is stored in EPSG:4326. ``geom_display`` is the same outline after
+coverage simplification of its whole level (neighbours keep shared edges), for
+maps only. ``GridLookupPart`` holds group outlines cut by ST_Subdivide into
+small pieces, so point lookups test few vertices against a tight index.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from geo.core.models import Base
+
+
+class GridLevel(StrEnum):
+    """The four levels of the county grid, from the top."""
+
+    COUNTY = "county"
+    TOWNSHIP = "township"
+    VILLAGE = "village"
+    GROUP = "group"
+
+    @property
+    def depth(self) -> int:
+        return list(GridLevel).index(self)
+
+    @property
+    def parent(self) -> GridLevel | None:
+        return list(GridLevel)[self.depth - 1] if self.depth else None
+
+    @property
+    def code_length(self) -> int:
+        return (6, 9, 12, 15)[self.depth]
+
+    @classmethod
+    def of_code(cls, code: str) -> GridLevel:
+        """The level a grid code belongs to, told by its length."""
+        return next(level for level in cls if level.code_length == len(code))
+
+
+def chain_codes(code: str) -> list[str]:
+    """The codes of ``code`` and every grid above it, county first (codes nest by prefix)."""
+    return [code[: level.code_length] for level in GridLevel if level.code_length <= len(code)]
+
+
+class Net(StrEnum):
+    """The three nets fused on the grid (三网融合)."""
+
+    SOCIAL = "social"
+    RELIGIOUS = "religious"
+    RURAL = "rural"
+
+    def label(self, lang: str = "zh") -> str:
+        return _NET_LABELS[self][lang == "en"]
+
+
+_NET_LABELS = {
+    Net.SOCIAL: ("社会治理网", "Social governance"),
+    Net.RELIGIOUS: ("宗教事务网", "Religious affairs"),
+    Net.RURAL: ("乡村振兴网", "Rural revitalisation"),
+}
+
+
+class Generation(Base):
+    """One boundary set; the highest activated generation is the one in force."""
+
+    __tablename__ = "generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    description: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The day from which it is in force; "as of" lookups pick the highest generation effective by then.
+    effective_from: Mapped[date] = mapped_column(Date, server_default=func.current_date())
+    activated_by: Mapped[str] = mapped_column(String(50), server_default="system")
+
+
+class Grid(Base):
+    """A grid cell of the four-level hierarchy."""
+
+    __tablename__ = "grid"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(15), unique=True)
+    level: Mapped[str] = mapped_column(String(10), index=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100), default="")
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"), index=True)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    parent: Mapped[Grid | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Grid]] = relationship(back_populates="parent")
+    boundaries: Mapped[list[GridBoundary]] = relationship(back_populates="grid")
+    workers: Mapped[list[GridWorker]] = relationship(back_populates="grid", order_by="GridWorker.code")
+
+
+class GridBoundary(Base):
+    """The outline of a grid over a range of generations."""
+
+    __tablename__ = "grid_boundary"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id"), index=True)
+    level: Mapped[str] = mapped_column(String(10))
+    generation_low: Mapped[int] = mapped_column(ForeignKey("generation.id"))
+    generation_high: Mapped[int | None] = mapped_column(ForeignKey("generation.id"))
+    area_km2: Mapped[float] = mapped_column(Float)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
+    geom_display = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
+
+    grid: Mapped[Grid] = relationship(back_populates="boundaries")
+
+    __table_args__ = (Index("ix_grid_boundary_level_generation", "level", "generation_low", "generation_high"),)
+
+
+class GridLookupPart(Base):
+    """A subdivided piece of a villager-group outline, for fast point-in-polygon lookups."""
+
+    __tablename__ = "grid_lookup_part"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    boundary_id: Mapped[int] = mapped_column(ForeignKey("grid_boundary.id", ondelete="CASCADE"), index=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id"))
+    code: Mapped[str] = mapped_column(String(15))
+    generation_low: Mapped[int] = mapped_column(Integer)
+    generation_high: Mapped[int | None] = mapped_column(Integer)
+    geom = mapped_column(Geometry("POLYGON", srid=4326, spatial_index=True), nullable=False)
+
+
+class AdminArea(Base):
+    """A real administrative outline: the county itself and its neighbours."""
+
+    __tablename__ = "admin_area"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(6), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    province: Mapped[str] = mapped_column(String(50))
+    is_home_county: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(Text)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
+
+
+class GridWorker(Base):
+    """A grid worker (网格员) responsible for one grid, serving one or more nets."""
+
+    __tablename__ = "grid_worker"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str] = mapped_column(String(20))
+    post: Mapped[str] = mapped_column(String(50))
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id"), index=True)
+    nets: Mapped[list[str]] = mapped_column(ARRAY(String(10)))
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Leave or busy: routing passes the worker over between these dates (inclusive).
+    unavailable_from: Mapped[date | None] = mapped_column(Date)
+    unavailable_until: Mapped[date | None] = mapped_column(Date)
+
+    grid: Mapped[Grid] = relationship(back_populates="workers")
+
+
+class PartyBranch(Base):
+    """A standing party branch of a villager group; its secretary is the group leader (一肩挑)."""
+
+    __tablename__ = "party_branch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id"), unique=True)
+    secretary_id: Mapped[int | None] = mapped_column(ForeignKey("grid_worker.id"))
+    members: Mapped[int] = mapped_column(Integer)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    secretary: Mapped[GridWorker | None] = relationship()

@@ -1,0 +1,1 @@
+"""Patrol: the harvest season's zones, tasks and check-ins, hotspots and briefings."""

@@ -1,0 +1,228 @@
+"""Patrol tasks and check-ins, including check-ins queued offline on a phone."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import shapely
+from geoalchemy2.shape import from_shape, to_shape
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from geo.accounts.models import Role
+from geo.accounts.principal import Principal
+from geo.core.audit import record
+from geo.core.crs import to_metric
+from geo.core.errors import InvalidInput, NotFound
+from geo.core.idempotency import IdempotencyKey, KeyColumns, first_made
+from geo.grid.tiling import as_multipolygon, geometry_problems
+from geo.patrol.models import (
+    CheckIn,
+    PatrolTask,
+    PatrolTeam,
+    SeasonalZone,
+)
+from geo.patrol.zones import get_zone, visible_zones
+
+PATROL_LEADERS = (Role.PATROL_LEADER, Role.ADMIN)
+CHECKIN_ROLES = (Role.PATROL_LEADER, Role.GRID_WORKER, Role.ADMIN)
+#: A check-in further than this from its target is kept, but flagged.
+FAR_CHECKIN_M = 2000.0
+#: How long a phone without signal may keep a check-in before sending it.
+OFFLINE_KEEP = timedelta(days=7)
+#: A phone's clock may run this much ahead of the server's.
+CLOCK_SKEW = timedelta(minutes=10)
+
+
+def create_task(
+    session: Session,
+    principal: Principal,
+    *,
+    team_id: int,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    zone_id: int | None = None,
+    target: shapely.Geometry | None = None,
+    now: datetime,
+    address: str | None = None,
+) -> PatrolTask:
+    """Send a team to a zone, or to a hotspot's area, within a time window."""
+    principal.require_role(*PATROL_LEADERS)
+    team = session.get(PatrolTeam, team_id)
+    if team is None or not _visible_zone(session, principal, team.zone_id):
+        raise NotFound("no team {team}", field="team_id", team=team_id)
+    principal.require_change(team.zone.area_code)
+    if ends_at <= starts_at:
+        raise InvalidInput("the visit window ends before it starts", field="ends_at")
+    if zone_id is not None:
+        zone = get_zone(session, principal, zone_id)
+        principal.require_change(zone.area_code)
+        area = to_shape(zone.geom)
+    elif target is not None:
+        if target.geom_type not in ("Polygon", "MultiPolygon") or geometry_problems(target, None):
+            raise InvalidInput("target must be a valid Polygon or MultiPolygon", field="target")
+        area = target
+    else:
+        raise InvalidInput("give a zone_id or a target area", field="target")
+    task = PatrolTask(
+        team=team,
+        zone_id=zone_id if zone_id is not None else team.zone_id,
+        title=title.strip() or team.name,
+        target=from_shape(as_multipolygon(area), srid=4326),
+        area_code=team.zone.area_code,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        created_by=principal.username,
+        created_at=now,
+    )
+    session.add(task)
+    session.flush()
+    record(
+        session,
+        actor=principal.username,
+        action="patrol.task",
+        entity="patrol_task",
+        entity_id=task.id,
+        after={"team": team.name, "title": task.title},
+        address=address,
+    )
+    return task
+
+
+def _visible_zone(session: Session, principal: Principal, zone_id: int) -> bool:
+    return (
+        session.scalar(select(SeasonalZone.id).where(SeasonalZone.id == zone_id, visible_zones(principal))) is not None
+    )
+
+
+def _visible_tasks(principal: Principal):
+    """SQL condition: tasks on zones the caller sees."""
+    return PatrolTask.zone_id.in_(select(SeasonalZone.id).where(visible_zones(principal)))
+
+
+def tasks(session: Session, principal: Principal) -> list[PatrolTask]:
+    return list(
+        session.scalars(
+            select(PatrolTask).where(_visible_tasks(principal)).order_by(PatrolTask.starts_at.desc()).limit(500)
+        )
+    )
+
+
+def task_summary(task: PatrolTask, now: datetime) -> dict:
+    visited = any(not c.is_far for c in task.checkins)
+    target = to_shape(task.target)
+    centre = shapely.point_on_surface(target)
+    return {
+        "id": task.id,
+        "title": task.title,
+        "team": task.team.name,
+        "team_id": task.team_id,
+        "zone_id": task.zone_id,
+        "starts_at": task.starts_at.isoformat(),
+        "ends_at": task.ends_at.isoformat(),
+        "state": "visited" if visited else ("missed" if task.ends_at < now else "pending"),
+        "lon": round(centre.x, 6),
+        "lat": round(centre.y, 6),
+        "checkins": [
+            {
+                "at": c.at.isoformat(),
+                "received_at": c.received_at.isoformat(),
+                "by": c.by,
+                "note": c.note,
+                "distance_m": round(c.distance_m),
+                "is_far": c.is_far,
+                "lon": round(to_shape(c.location).x, 6),
+                "lat": round(to_shape(c.location).y, 6),
+            }
+            for c in task.checkins
+        ],
+        "target": shapely.geometry.mapping(target),
+    }
+
+
+def check_in(
+    session: Session,
+    principal: Principal,
+    task_id: int,
+    lon: float,
+    lat: float,
+    note: str,
+    now: datetime,
+    *,
+    at: datetime | None = None,
+    key: str | None = None,
+    address: str | None = None,
+) -> tuple[CheckIn, bool]:
+    """Record a team's position and note; a position far from the target is accepted but flagged.
+
+    ``at`` is when the team was there, if the phone kept the check-in while it had
+    no signal (up to ``OFFLINE_KEEP`` before ``now``); ``key`` is the phone's own
+    name for the check-in: a repeated key returns the first record, even when
+    both copies arrive at once, and a key reused for another check-in is refused
+    (KeyReused). Returns (check-in, created); a new one is audited from ``address``.
+    """
+    principal.require_role(*CHECKIN_ROLES)
+    sent = {"task": task_id, "lon": lon, "lat": lat, "note": note, "at": at.isoformat() if at else None}
+    idempotency = IdempotencyKey.of(principal.username, key, sent)
+    at = at or now
+    if at.tzinfo is None:
+        raise InvalidInput("{field} needs a time zone, e.g. 2026-06-15T09:30:00+08:00", field="at")
+    if at > now + CLOCK_SKEW:
+        raise InvalidInput("{field} lies in the future ({at})", field="at", at=at.isoformat())
+    if at < now - OFFLINE_KEEP:
+        raise InvalidInput("{field} is more than {days} days ago", field="at", days=OFFLINE_KEEP.days)
+    task = session.scalar(
+        select(PatrolTask).where(
+            PatrolTask.id == task_id,
+            _visible_tasks(principal),
+        )
+    )
+    if task is None:
+        raise NotFound("no patrol task {task}", task=task_id)
+    point = shapely.Point(lon, lat)
+    distance = float(shapely.distance(to_metric(point), to_metric(to_shape(task.target))))
+    added = session.scalar(
+        pg_insert(CheckIn)
+        .values(
+            task_id=task.id,
+            at=at,
+            received_at=now,
+            client_key=key,
+            request_fingerprint=idempotency.fingerprint if idempotency else None,
+            by=principal.username,
+            location=from_shape(point, srid=4326),
+            note=note.strip(),
+            distance_m=distance,
+            is_far=distance > FAR_CHECKIN_M,
+        )
+        .on_conflict_do_nothing(index_elements=[CheckIn.by, CheckIn.client_key])
+        .returning(CheckIn.id)
+    )
+    if added is None and idempotency is not None:
+        earlier = first_made(session, CheckIn, _CHECKIN_KEYS, idempotency)
+        if earlier is not None:
+            return earlier, False
+    checkin = session.get_one(CheckIn, added)
+    record(
+        session,
+        actor=principal.username,
+        action="patrol.checkin",
+        entity="patrol_task",
+        entity_id=task.id,
+        after={
+            "checkin": checkin.id,
+            "at": at.isoformat(),
+            "lon": lon,
+            "lat": lat,
+            "distance_m": round(distance),
+            "is_far": checkin.is_far,
+            "note": checkin.note,
+        },
+        address=address,
+    )
+    return checkin, True
+
+
+_CHECKIN_KEYS = KeyColumns(CheckIn.by, CheckIn.client_key, CheckIn.request_fingerprint)

@@ -1,0 +1,1 @@
+"""Planning: redrawing grids as reviewed, versioned plans."""

@@ -1,0 +1,100 @@
+"""Plans: proposed redrawings of one parent grid's children, reviewed and activated as a new generation."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from geo.core.models import Base
+
+
+class PlanStatus(StrEnum):
+    """Where a plan is in its review: drafts are edited, submissions reviewed, approvals activated."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    SCHEDULED = "scheduled"  # approved with an effective date still to come
+    ACTIVE = "active"
+    REJECTED = "rejected"
+
+    def label(self, lang: str = "zh") -> str:
+        return _PLAN_STATUS_LABELS[self][lang == "en"]
+
+
+_PLAN_STATUS_LABELS = {
+    PlanStatus.DRAFT: ("草稿", "Draft"),
+    PlanStatus.SUBMITTED: ("待审批", "Submitted"),
+    PlanStatus.SCHEDULED: ("已批准待生效", "Approved, scheduled"),
+    PlanStatus.ACTIVE: ("已生效", "Active"),
+    PlanStatus.REJECTED: ("已驳回", "Rejected"),
+}
+
+
+class Plan(Base):
+    """A planner's redrawing of the children of one grid, a draft generation until activated.
+
+    The draft starts as a copy of the parent's children in ``base_generation``;
+    the base outlines stay in ``GridBoundary``, so diffs and conflicts are
+    computed against them without a second copy.
+    """
+
+    __tablename__ = "plan"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    parent_code: Mapped[str] = mapped_column(String(15), index=True)
+    child_level: Mapped[str] = mapped_column(String(10))
+    owner: Mapped[str] = mapped_column(String(50), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    base_generation: Mapped[int] = mapped_column(ForeignKey("generation.id"))
+    reroute_open_incidents: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewed_by: Mapped[str | None] = mapped_column(String(50))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    review_comment: Mapped[str] = mapped_column(Text, default="")
+    effective_from: Mapped[date | None] = mapped_column(Date)
+    generation_id: Mapped[int | None] = mapped_column(ForeignKey("generation.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    grids: Mapped[list[PlanGrid]] = relationship(
+        back_populates="plan", order_by="PlanGrid.code", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012  (SQLAlchemy reads it at class creation)
+
+
+class PlanGrid(Base):
+    """One grid of a plan's draft: its code, names, outline, and the workers to appoint for it."""
+
+    __tablename__ = "plan_grid"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(15))
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100), default="")
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False)
+    #: Workers to appoint on activation: [{"name", "phone", "nets"}].
+    new_workers: Mapped[list] = mapped_column(JSONB, default=list)
+
+    plan: Mapped[Plan] = relationship(back_populates="grids")
+
+    __table_args__ = (Index("ix_plan_grid_plan_code", "plan_id", "code", unique=True),)

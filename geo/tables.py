@@ -1,0 +1,17 @@
+"""Every table of every capability, imported so that ``Base.metadata`` is whole.
+
+Each package owns its tables in its own ``models.py``; Alembic, the schema test and
+anything else that needs the whole schema import this module instead of listing them.
+"""
+
+from __future__ import annotations
+
+from geo.accounts import models as accounts
+from geo.core import models as core
+from geo.dispatch import models as dispatch
+from geo.grid import models as grid
+from geo.patrol import models as patrol
+from geo.planning import models as planning
+
+Base = core.Base
+PACKAGES = (core, grid, accounts, dispatch, planning, patrol)

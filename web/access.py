@@ -1,0 +1,146 @@
+"""The shared access rules, applied to every request in one place.
+
+- Every endpoint needs a signed-in user (session cookie or ``Authorization:
+  Bearer`` API token) unless its view is marked ``@public``.
+- Every state-changing request must carry the CSRF token (form field or
+  ``X-CSRFToken`` header) unless an API token authenticated it: such calls
+  carry no cookies and so need none. Merely sending an ``Authorization`` header
+  is not enough; a browser session with a bad token is still a browser session.
+- Roles and nets are checked with ``@require``; jurisdiction is enforced by the
+  domain queries through ``current_principal()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Flask, current_app, jsonify, redirect, request, url_for
+from flask_login import UserMixin, current_user
+from flask_wtf.csrf import CSRFError
+
+from extensions import csrf, db, login_manager
+from geo.accounts.models import Role
+from geo.accounts.principal import Principal
+from geo.accounts.sessions import Caller, caller_for_session, caller_for_token
+from geo.grid.models import Net
+
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+#: Endpoints whose view functions cannot carry the ``@public`` mark (Flask's, flask-smorest's).
+PUBLIC_ENDPOINTS = {"static", "api-docs.openapi_json"}
+
+
+class SignedInUser(UserMixin):
+    """Flask-Login's view of a caller: the login session's key (None for an API token) and the principal."""
+
+    def __init__(self, caller: Caller, session_key: str | None):
+        self.id = session_key
+        self.display_name = caller.display_name
+        self.principal = caller.principal
+
+    @property
+    def authenticated_by_token(self) -> bool:
+        return self.id is None
+
+
+def public(view: Callable) -> Callable:
+    """Mark a view as reachable without signing in."""
+    view.is_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def current_principal() -> Principal:
+    """The signed-in caller (every non-public view runs only for one)."""
+    return current_user.principal
+
+
+def require(*roles: Role, net: Net | None = None) -> Callable:
+    """Allow the view only to the given roles (any role when none given) holding ``net``."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any):
+            principal = current_principal()
+            if roles:
+                principal.require_role(*roles)
+            if net is not None:
+                principal.require_net(net)
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+def _load_session_user(session_key: str) -> SignedInUser | None:
+    caller = caller_for_session(db.session, session_key)
+    return SignedInUser(caller, session_key) if caller else None
+
+
+def _load_token_user(incoming) -> SignedInUser | None:
+    scheme, _, token = incoming.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    caller = caller_for_token(db.session, token.strip())
+    return SignedInUser(caller, None) if caller else None
+
+
+def wants_json() -> bool:
+    """True for API paths and clients that prefer JSON."""
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _unauthorised():
+    if wants_json():
+        return jsonify({"error": "sign in or send an API token (Authorization: Bearer ...)"}), 401
+    return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+
+
+def _authenticated_by_token() -> bool:
+    return current_user.is_authenticated and current_user.authenticated_by_token
+
+
+def accepts_upload(max_bytes: int) -> Callable:
+    """Let a view take request bodies up to ``max_bytes`` (MAX_CONTENT_LENGTH holds for the others)."""
+
+    def mark(view: Callable) -> Callable:
+        view.max_upload_bytes = max_bytes  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def _enforce() -> Any:
+    if request.routing_exception is not None:
+        return None  # 404 or 405: let Flask answer that first
+    view = current_app.view_functions.get(request.endpoint)
+    # Before the CSRF check, which reads the form and so applies the size limit.
+    request.max_content_length = getattr(view, "max_upload_bytes", None) or current_app.config["MAX_CONTENT_LENGTH"]
+    is_public = request.endpoint in PUBLIC_ENDPOINTS or getattr(view, "is_public", False)
+    # Authentication first: a bad token alone is a 401, not a CSRF failure.
+    if not is_public and not current_user.is_authenticated:
+        return _unauthorised()
+    if request.method in UNSAFE_METHODS and not _authenticated_by_token():
+        csrf.protect()
+    return None
+
+
+def _csrf_error(error: CSRFError):
+    message = f"CSRF token missing or invalid: {error.description}"
+    if wants_json():
+        return jsonify({"error": message}), 400
+    return message, 400
+
+
+def init_app(app: Flask) -> None:
+    """Install the rules: loaders, the default-deny check, CSRF and their error answers."""
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # checked in _enforce, so tokens can skip it
+    app.config.setdefault("WTF_CSRF_HEADERS", ["X-CSRFToken"])
+    login_manager.init_app(app)
+    login_manager.user_loader(_load_session_user)
+    login_manager.request_loader(_load_token_user)
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    app.before_request(_enforce)
+    app.register_error_handler(CSRFError, _csrf_error)

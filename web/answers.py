@@ -1,0 +1,245 @@
+"""Schemas of what the API answers, for the OpenAPI document (/api/openapi.json) only.
+
+Views build their JSON themselves (the domain returns plain dicts, GeoJSON is
+written by PostGIS); these describe it so that clients and the schema fuzzer in
+tests/routes/test_openapi_fuzz.py can hold the answers to the document. Fields
+not listed here may appear; the ones listed are what clients rely on.
+"""
+
+from __future__ import annotations
+
+from marshmallow import INCLUDE, Schema, fields
+
+from geo.dispatch.queues import Queue
+
+GEOJSON = "application/geo+json"
+
+
+class Answer(Schema):
+    """An answer's documented fields; it may carry others (``additionalProperties``)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
+class Geometry(Answer):
+    type = fields.String(required=True)
+    coordinates = fields.Raw(metadata={"description": "GeoJSON coordinates, WGS-84"})
+
+
+class Feature(Answer):
+    type = fields.String(required=True)
+    properties = fields.Dict(allow_none=True)
+    geometry = fields.Nested(Geometry, allow_none=True)
+
+
+class FeatureCollection(Answer):
+    type = fields.String(required=True)
+    features = fields.List(fields.Nested(Feature), required=True)
+
+
+class FeedCollection(FeatureCollection):
+    cursor = fields.Integer(required=True, metadata={"description": "ask with since=<cursor> next time"})
+
+
+class IncidentSummary(Answer):
+    ticket = fields.String(required=True)
+    net = fields.String(required=True)
+    category = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.String(required=True)
+    priority = fields.String()
+    lon = fields.Float()
+    lat = fields.Float()
+    group_code = fields.String(allow_none=True)
+    assignee = fields.String(allow_none=True)
+    escalation_level = fields.Integer()
+    due_at = fields.String(allow_none=True)
+    overdue = fields.Boolean()
+    reported_at = fields.String()
+    version = fields.Integer(required=True)
+
+
+class IncidentPage(Answer):
+    items = fields.List(fields.Nested(IncidentSummary), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+
+
+class IncidentDetail(Answer):
+    ticket = fields.String(required=True)
+    status = fields.String(required=True)
+    version = fields.Integer(required=True)
+    history = fields.List(fields.Dict())
+    actions = fields.Raw()
+
+
+# One count per queue the domain defines, so the document cannot drift from the queues.
+QueueCounts = Answer.from_dict({queue.value: fields.Integer(required=True) for queue in Queue}, name="QueueCounts")
+
+
+class Attachment(Answer):
+    id = fields.Integer(required=True)
+    filename = fields.String(required=True)
+    size = fields.Integer(required=True)
+
+
+class Category(Answer):
+    net = fields.String(required=True)
+    code = fields.String(required=True)
+    name_zh = fields.String(required=True)
+    name_en = fields.String(required=True)
+    sla_hours = fields.Integer(required=True)
+    is_active = fields.Boolean(required=True)
+
+
+class PlanSummary(Answer):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    parent_code = fields.String(required=True)
+    owner = fields.String(required=True)
+    status = fields.String(required=True)
+    version = fields.Integer(required=True)
+    effective_from = fields.String(allow_none=True)
+
+
+class PlanState(Answer):
+    plan = fields.Nested(PlanSummary, required=True)
+    draft = fields.Nested(FeatureCollection, required=True)
+    base = fields.Nested(FeatureCollection, required=True)
+    validation = fields.Dict(required=True)
+
+
+class EditedPlan(PlanState):
+    saved = fields.Boolean(required=True)
+
+
+class Impact(Answer):
+    grids = fields.Raw(required=True)
+    incidents = fields.Raw(required=True)
+    party_branches = fields.Raw(required=True)
+    workers = fields.Raw(required=True)
+
+
+class Activation(Answer):
+    generation = fields.Integer(required=True)
+    rerouted_incidents = fields.Integer(required=True)
+    party_branches_left_on_retired_grids = fields.Raw()
+
+
+class Review(Answer):
+    plan = fields.Nested(PlanSummary, required=True)
+    activation = fields.Nested(Activation, allow_none=True, required=True)
+
+
+class GenerationEntry(Answer):
+    id = fields.Integer(required=True)
+    description = fields.String(allow_none=True)
+    activated_at = fields.String(allow_none=True)
+    effective_from = fields.String(allow_none=True)
+    activated_by = fields.String(allow_none=True)
+    plan = fields.Raw(allow_none=True)
+
+
+class ZoneSummary(Answer):
+    id = fields.Integer(required=True)
+    name_zh = fields.String(required=True)
+    kind = fields.String(required=True)
+    area_code = fields.String(allow_none=True)
+    version = fields.Integer(required=True)
+    active = fields.Boolean()
+
+
+class Named(Answer):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
+class Hotspots(Answer):
+    note = fields.String(allow_none=True)
+    stats = fields.Dict(required=True)
+    cells = fields.Nested(FeatureCollection, required=True)
+    heat = fields.List(fields.Raw(), required=True)
+    hotspots = fields.List(fields.Dict(), required=True)
+
+
+class Task(Answer):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    team = fields.String(required=True)
+    team_id = fields.Integer(required=True)
+    zone_id = fields.Integer(allow_none=True)
+    starts_at = fields.String(required=True)
+    ends_at = fields.String(required=True)
+    state = fields.String(required=True)
+    checkins = fields.List(fields.Dict(), required=True)
+
+
+class CheckInAnswer(Answer):
+    id = fields.Integer(required=True)
+    distance_m = fields.Integer(required=True)
+    is_far = fields.Boolean(required=True)
+
+
+def file_answer(*content_types: str) -> dict:
+    """The documentation of a 200 answering a file in one of ``content_types`` (for ``@blp.doc``)."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {"responses": {"200": {"description": "the file", "content": dict.fromkeys(content_types, binary)}}}
+
+
+class Health(Answer):
+    status = fields.String(required=True)
+
+
+class Worker(Answer):
+    code = fields.String()
+    name = fields.String(required=True)
+    post = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    nets = fields.List(fields.String())
+
+
+class GridRef(Answer):
+    code = fields.String(required=True)
+    name_zh = fields.String(required=True)
+
+
+class GridDetail(Answer):
+    code = fields.String(required=True)
+    name_zh = fields.String(required=True)
+    name_en = fields.String(allow_none=True)
+    level = fields.String(required=True)
+    demo = fields.Boolean()
+    parent_code = fields.String(allow_none=True)
+    children = fields.List(fields.Nested(GridRef))
+    workers = fields.List(fields.Nested(Worker))
+    party_branch = fields.Raw(allow_none=True)
+
+
+class Summary(Answer):
+    jurisdiction = fields.String(required=True)
+    grids = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    workers_per_net = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    party_branches = fields.Integer(required=True)
+
+
+class ChainGrid(Answer):
+    level = fields.String(required=True)
+    code = fields.String(required=True)
+    name_zh = fields.String(required=True)
+    name_en = fields.String(allow_none=True)
+    is_demo = fields.Boolean()
+    workers = fields.List(fields.Nested(Worker))
+    party_branch = fields.String(allow_none=True)
+
+
+class Lookup(Answer):
+    lon = fields.Float(required=True)
+    lat = fields.Float(required=True)
+    generation = fields.Integer(allow_none=True)
+    inside_county = fields.Boolean(required=True)
+    chain = fields.List(fields.Nested(ChainGrid), required=True)
+    nearest_grid = fields.Nested(ChainGrid, allow_none=True)
+    nearest_distance_m = fields.Float(allow_none=True)
+    neighbour_county = fields.Dict(allow_none=True)

@@ -1,0 +1,245 @@
+"""Domain errors and request-validation messages in the page's language.
+
+The domain raises English templates with their values (``geo.errors.GridError``);
+marshmallow and webargs word their own (``VALIDATION``, matched back to templates).
+Their Chinese lives in the gettext domain ``errors`` (English msgids, unlike the
+page catalogue ``messages``, whose msgids are Chinese): see docs/operations.md
+for the commands. A template with no translation yet is answered in English.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+
+from flask import Response, g, jsonify, render_template
+from flask_babel import Domain, get_locale
+from flask_login import AnonymousUserMixin
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from geo.accounts.models import Role
+from geo.core.errors import GridError
+from geo.dispatch.statuses import Status
+from geo.grid.models import Net
+from web.access import wants_json
+
+ERRORS = Domain(domain="errors")
+
+#: Seconds a client is told to wait (``Retry-After``) while the database does not answer: a restart takes about this.
+RETRY_AFTER_SECONDS = 30
+
+
+class DatabaseUnavailable(GridError):
+    """The database does not answer (stopped, restarting, unreachable or out of connections)."""
+
+    status = 503
+
+
+#: What SQLAlchemy raises when the database cannot be reached or lost the connection (psycopg files
+#: refused connections, closed sockets and admin shutdowns under OperationalError), and when every
+#: pooled connection stays busy past the pool's timeout.
+DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeoutError)
+
+
+def database_unavailable(**extra: str) -> Response:
+    """503 with ``Retry-After``: JSON for API clients, else a page that renders without the database."""
+    message = localized_message(
+        DatabaseUnavailable(
+            "the database is not answering; please try again in {seconds} seconds", seconds=RETRY_AFTER_SECONDS
+        )
+    )
+    if wants_json():
+        response = jsonify({**extra, "error": message})
+    else:
+        # base.html asks for current_user; loading one needs the database, so a caller not yet
+        # loaded (the failure may have been that load) is shown the page as anonymous.
+        g.setdefault("_login_user", AnonymousUserMixin())
+        response = Response(render_template("errors/unavailable.html", message=message))
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def validation(message: str) -> str:
+    """Mark a message of marshmallow's or webargs' own (request validation) for the ``errors`` catalogue."""
+    return message
+
+
+def term(context: str, word: str) -> str:
+    """Mark a field or action name that error values use, for extraction into the ``errors`` catalogue."""
+    return word
+
+
+# What marshmallow and webargs say of a request body or query that does not fit its schema, as they word it.
+VALIDATION = (
+    validation("Missing data for required field."),
+    validation("Field may not be null."),
+    validation("Invalid value."),
+    validation("Not a valid string."),
+    validation("Not a valid integer."),
+    validation("Not a valid number."),
+    validation("Number too large."),
+    validation("Special numeric values (nan or infinity) are not permitted."),
+    validation("Not a valid boolean."),
+    validation("Not a valid datetime."),
+    validation("Not a valid aware datetime."),
+    validation("Not a valid date."),
+    validation("Not a valid mapping type."),
+    validation("Not a valid list."),
+    validation("Unknown field."),
+    validation("Invalid input type."),
+    validation("Invalid JSON body."),
+    validation("Length must be between {min} and {max}."),
+    validation("Longer than maximum length {max}."),
+    validation("Shorter than minimum length {min}."),
+    validation("Must be greater than or equal to {min} and less than or equal to {max}."),
+    validation("Must be greater than or equal to {min}."),
+    validation("Must be less than or equal to {max}."),
+    validation("Must be greater than {min}."),
+    validation("Must be one of: {choices}."),
+    validation("String does not match expected pattern."),
+)
+
+
+def _pattern(template: str) -> re.Pattern:
+    """A regular expression matching ``template`` once formatted, capturing its values by name."""
+    parts = string.Formatter().parse(template)
+    return re.compile("".join(re.escape(text) + (f"(?P<{name}>.+?)" if name else "") for text, name, _, _ in parts))
+
+
+_VALIDATION_PATTERNS = [(_pattern(template), template) for template in VALIDATION]
+
+# Field and action names as they appear in error values ("note" is both).
+TERMS = (
+    term("field", "title"),
+    term("field", "description"),
+    term("field", "address"),
+    term("field", "reporter_name"),
+    term("field", "reporter_phone"),
+    term("field", "note"),
+    term("field", "net"),
+    term("field", "nets"),
+    term("field", "category"),
+    term("field", "channel"),
+    term("field", "priority"),
+    term("field", "crs"),
+    term("field", "lon"),
+    term("field", "lat"),
+    term("field", "worker"),
+    term("field", "duplicate_of"),
+    term("field", "file"),
+    term("field", "action"),
+    term("field", "grid"),
+    term("field", "level"),
+    term("field", "bbox"),
+    term("field", "at"),
+    term("field", "generation"),
+    term("field", "since"),
+    term("field", "until"),
+    term("field", "on"),
+    term("field", "date"),
+    term("field", "role"),
+    term("field", "username"),
+    term("field", "password"),
+    term("field", "jurisdiction"),
+    term("field", "geometry"),
+    term("field", "target"),
+    term("field", "kind"),
+    term("field", "windows"),
+    term("field", "windows.start"),
+    term("field", "windows.end"),
+    term("field", "overrides"),
+    term("field", "name_zh"),
+    term("field", "altitude_min_m"),
+    term("field", "ends"),
+    term("field", "ends_at"),
+    term("field", "team_id"),
+    term("field", "zone"),
+    term("field", "version"),
+    term("field", "page"),
+    term("field", "json"),
+    term("field", "per_page"),
+    term("field", "format"),
+    term("field", "status"),
+    term("field", "overdue"),
+    term("field", "assignee"),
+    term("field", "sla_hours"),
+    term("field", "name_en"),
+    term("field", "code"),
+    term("field", "is_active"),
+    term("field", "parent_code"),
+    term("field", "reason"),
+    term("field", "effective_from"),
+    term("field", "zone_id"),
+    term("field", "starts_at"),
+    term("action", "register"),
+    term("action", "dispatch"),
+    term("action", "accept"),
+    term("action", "resolve"),
+    term("action", "verify"),
+    term("action", "reopen"),
+    term("action", "reject"),
+    term("action", "duplicate"),
+    term("action", "reassign"),
+    term("action", "escalate"),
+    term("action", "note"),
+    term("action", "attach"),
+)
+
+# Values named like these are codes with a name of their own in each language.
+_LABELLED = {"net": Net, "other": Net, "status": Status, "role": Role, "roles": Role}
+_TERM_CONTEXTS = {"field": "field", "action": "action", "allowed": "action"}
+
+
+def localized_message(error: GridError) -> str:
+    """``error``'s message in the request's language (Chinese unless English was chosen)."""
+    lang = str(get_locale())
+    template = ERRORS.gettext(error.template) if lang != "en" else error.template
+    if template == error.template:
+        return error.message
+    if not error.params:
+        return template
+    try:
+        return template.format(**{name: _word(name, value, lang) for name, value in error.params.items()})
+    except (KeyError, IndexError, ValueError):  # a translation naming a value the error lacks: say it in English
+        return error.message
+
+
+def _word(name: str, value: object, lang: str) -> object:
+    if isinstance(value, list | tuple):
+        return "、".join(str(_word(name, item, lang)) for item in value)
+    if name in _LABELLED and isinstance(value, str):
+        try:
+            return _LABELLED[name](value).label(lang)
+        except ValueError:
+            return value
+    if name in _TERM_CONTEXTS and isinstance(value, str):
+        return ERRORS.pgettext(_TERM_CONTEXTS[name], value)
+    return value
+
+
+def localized_problems(problems: dict) -> str:
+    """webargs' problems ({field: [messages]} or nested) as one line in the request's language."""
+    english = str(get_locale()) == "en"
+    colon, separator = (": ", "; ") if english else ("：", "；")
+
+    def say(problem: object) -> str:
+        if isinstance(problem, list):
+            return " ".join(say(item) for item in problem)
+        if isinstance(problem, dict):
+            return separator.join(f"{name}{colon}{say(value)}" for name, value in problem.items())
+        return str(problem) if english else _localized_validation(str(problem))
+
+    return separator.join(
+        f"{name if english else ERRORS.pgettext('field', name)}{colon}{say(problem)}"
+        for name, problem in problems.items()
+    )
+
+
+def _localized_validation(message: str) -> str:
+    for pattern, template in _VALIDATION_PATTERNS:
+        found = pattern.fullmatch(message)
+        if found:
+            return ERRORS.gettext(template).format(**found.groupdict())
+    return message

@@ -1,0 +1,20 @@
+"""A page's Folium map from layer declarations: one place for layer URLs, base map, bounds and vendored assets."""
+
+from __future__ import annotations
+
+from flask import current_app, url_for
+from flask_babel import get_locale
+
+from layers import LayerSpec
+from layers.folium_map import Basemap, MapParts, build_map, render_map
+from web.security_headers import csp_nonce
+
+
+def page_map(
+    specs: list[LayerSpec], bounds: tuple[float, float, float, float] | None, *, drawing: bool = False
+) -> MapParts:
+    """Render ``specs`` (already filtered for the caller) as a map fitted to ``bounds``, in the page's language."""
+    layers = [(spec, url_for(spec.endpoint, **spec.endpoint_args)) for spec in specs]
+    basemap = Basemap.from_config(current_app.config)
+    folium_map = build_map(layers, str(get_locale()), basemap, bounds, drawing=drawing)
+    return render_map(folium_map, url_for("static", filename="vendor/"), nonce=csp_nonce())
