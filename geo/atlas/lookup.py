@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Integer, bindparam, func, literal, or_, select, union_all
+from sqlalchemy import Integer, bindparam, func, literal, select, union_all
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,7 @@ from geo.accounts.principal import Principal
 from geo.core.errors import InvalidInput, NotFound
 from geo.core.sql import CompiledQuery
 from geo.grid.boundaries import current_generation, generation_in_force, valid_in
-from geo.grid.models import AdminArea, Grid, GridLevel, GridLookupPart, GridWorker, PartyBranch
+from geo.grid.models import AdminArea, Grid, GridLevel, GridLookupPart, GridWorker, PartyBranch, on_duty
 
 # The county's bounding box, padded by a degree: used only to recognise swapped coordinates.
 _REGION = (97.5, 26.5, 100.5, 30.2)
@@ -38,9 +38,7 @@ class WorkerSummary:
     unavailable_until: date | None = None
 
     def available_on(self, day: date) -> bool:
-        if self.unavailable_from is None:
-            return True
-        return not (self.unavailable_from <= day <= (self.unavailable_until or date.max))
+        return on_duty(self.unavailable_from, self.unavailable_until, day)
 
 
 @dataclass(frozen=True)
@@ -143,8 +141,7 @@ def _chain_statement():
         select(GridLookupPart.code)
         .where(
             func.ST_Covers(GridLookupPart.geom, _point(bindparam("lon"), bindparam("lat"))),
-            GridLookupPart.generation_low <= generation,
-            or_(GridLookupPart.generation_high.is_(None), GridLookupPart.generation_high >= generation),
+            *valid_in(GridLookupPart, generation),
         )
         .order_by(GridLookupPart.code)
         .limit(1)

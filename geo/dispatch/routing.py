@@ -21,13 +21,6 @@ def deadline(category: IncidentCategory, priority: str, start: datetime) -> date
     return start + timedelta(hours=category.sla_hours * PRIORITY_FACTOR[Priority(priority)])
 
 
-def _available(worker: GridWorker, on: date) -> bool:
-    if worker.unavailable_from is None:
-        return True
-    until = worker.unavailable_until or date.max
-    return not (worker.unavailable_from <= on <= until)
-
-
 def route_worker(session: Session, net: str, group_code: str, on: date, from_depth: int = 3) -> GridWorker | None:
     """Return who answers for ``net`` at ``group_code``: the group's worker, else up the chain.
 
@@ -41,7 +34,7 @@ def route_worker(session: Session, net: str, group_code: str, on: date, from_dep
         .where(Grid.code.in_(codes), GridWorker.nets.contains([net]))
         .order_by(func.length(Grid.code).desc(), GridWorker.code)
     ).all()
-    return next((w for w in workers if _available(w, on)), None)
+    return next((w for w in workers if w.available_on(on)), None)
 
 
 def route_in_chain(chain: list[ChainLink], net: str, on: date) -> WorkerSummary | None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 from geoalchemy2.shape import from_shape, to_shape
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from geo.core.calendar import county_day
@@ -219,8 +219,8 @@ def current_children(session: Session, level: GridLevel) -> dict[str, list[tuple
     return grouped
 
 
-def valid_in(table: type[GridBoundary] | type[GridLookupPart], generation: int) -> tuple:
-    """Return the SQL conditions for rows of ``table`` valid in ``generation``."""
+def valid_in(table: type[GridBoundary] | type[GridLookupPart], generation: int | ColumnElement[int]) -> tuple:
+    """Return the SQL conditions for rows of ``table`` valid in ``generation`` (a number or a SQL expression)."""
     return (
         table.generation_low <= generation,
         (table.generation_high.is_(None)) | (table.generation_high >= generation),

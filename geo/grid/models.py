@@ -186,6 +186,16 @@ class GridWorker(Base):
 
     grid: Mapped[Grid] = relationship(back_populates="workers")
 
+    def available_on(self, day: date) -> bool:
+        return on_duty(self.unavailable_from, self.unavailable_until, day)
+
+
+def on_duty(unavailable_from: date | None, unavailable_until: date | None, day: date) -> bool:
+    """If a worker away from ``unavailable_from`` to ``unavailable_until`` (inclusive; open-ended) works on ``day``."""
+    if unavailable_from is None:
+        return True
+    return not (unavailable_from <= day <= (unavailable_until or date.max))
+
 
 class PartyBranch(Base):
     """A standing party branch of a villager group; its secretary is the group leader (一肩挑)."""
