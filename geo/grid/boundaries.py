@@ -280,20 +280,18 @@ def write_level(
     Grids are matched by code (new codes create grids); outlines of the level
     that were valid before are closed at the previous generation.
     """
-    grids = {g.code: g for g in session.scalars(select(Grid).where(Grid.code.in_([f.code for f in features])))}
     parent_level = (level.parent or level).value
     parent_ids = dict(session.execute(select(Grid.code, Grid.id).where(Grid.level == parent_level)).all())
-    for feature in features:
-        grid = grids.get(feature.code)
-        if grid is None:
-            grid = Grid(code=feature.code, level=level.value)
-            session.add(grid)
-            grids[feature.code] = grid
-        grid.name_zh = feature.name_zh
-        grid.name_en = feature.name_en
-        grid.is_demo = feature.is_demo
-        grid.parent_id = parent_ids.get(feature.parent_code) if feature.parent_code else None
-    session.flush()
+    grids = put_grids(
+        session,
+        level,
+        [
+            GridIdentity(
+                f.code, f.name_zh, f.name_en, f.is_demo, parent_ids.get(f.parent_code) if f.parent_code else None
+            )
+            for f in features
+        ],
+    )
 
     previous = session.scalar(
         select(func.max(Generation.id)).where(Generation.id < generation.id, Generation.activated_at.is_not(None))
@@ -310,23 +308,73 @@ def write_level(
 
     geometries = np.array([as_multipolygon(f.geometry) for f in features], dtype=object)
     display = shapely.coverage_simplify(geometries, DISPLAY_TOLERANCE[level])
-    areas = shapely.area(to_metric(geometries)) / 1e6
-    session.execute(
-        insert(GridBoundary),
-        [
-            {
-                "grid_id": grids[f.code].id,
-                "level": level.value,
-                "generation_low": generation.id,
-                "area_km2": float(area),
-                "geom": from_shape(geometry, srid=4326),
-                "geom_display": from_shape(as_multipolygon(shown), srid=4326),
-            }
-            for f, geometry, shown, area in zip(features, geometries, display, areas, strict=True)
-        ],
-    )
+    outlines = [
+        Outline(f.code, geometry, shown) for f, geometry, shown in zip(features, geometries, display, strict=True)
+    ]
+    write_outlines(session, level, generation.id, outlines, {code: grid.id for code, grid in grids.items()})
+
+
+@dataclass(frozen=True)
+class GridIdentity:
+    """What a grid is, apart from its outline: code, names, demo flag and parent."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    is_demo: bool
+    parent_id: int | None
+
+
+@dataclass(frozen=True)
+class Outline:
+    """A grid's outline in one generation, with the simplified outline the map shows."""
+
+    code: str
+    geometry: shapely.Geometry
+    display: shapely.Geometry
+
+
+def put_grids(session: Session, level: GridLevel, identities: Sequence[GridIdentity]) -> dict[str, Grid]:
+    """Create or update the grids named by ``identities`` (matched by code); the one place grid rows are written."""
+    grids = {g.code: g for g in session.scalars(select(Grid).where(Grid.code.in_([i.code for i in identities])))}
+    for identity in identities:
+        grid = grids.get(identity.code)
+        if grid is None:
+            grid = Grid(code=identity.code, level=level.value)
+            session.add(grid)
+            grids[identity.code] = grid
+        grid.name_zh, grid.name_en = identity.name_zh, identity.name_en
+        grid.is_demo, grid.parent_id = identity.is_demo, identity.parent_id
+    session.flush()
+    return grids
+
+
+def write_outlines(
+    session: Session, level: GridLevel, generation: int, outlines: Sequence[Outline], grid_ids: dict[str, int]
+) -> None:
+    """Store ``outlines`` as valid from ``generation`` on; the one place boundary rows are written.
+
+    Closing the rows they replace is the caller's part (an import closes a whole level, a plan only the grids it
+    rewrote); group outlines are also cut into lookup parts.
+    """
+    if outlines:
+        areas = shapely.area(to_metric(np.array([o.geometry for o in outlines], dtype=object))) / 1e6
+        session.execute(
+            insert(GridBoundary),
+            [
+                {
+                    "grid_id": grid_ids[o.code],
+                    "level": level.value,
+                    "generation_low": generation,
+                    "area_km2": float(area),
+                    "geom": from_shape(as_multipolygon(o.geometry), srid=4326),
+                    "geom_display": from_shape(as_multipolygon(o.display), srid=4326),
+                }
+                for o, area in zip(outlines, areas, strict=True)
+            ],
+        )
     if level is GridLevel.GROUP:
-        write_lookup_parts(session, generation.id)
+        write_lookup_parts(session, generation)
 
 
 def write_lookup_parts(session: Session, generation: int) -> None:

@@ -7,8 +7,7 @@ from datetime import date, datetime
 
 import numpy as np
 import shapely
-from geoalchemy2.shape import from_shape
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from geo.accounts.models import Role
@@ -18,13 +17,15 @@ from geo.core.errors import GridError, InvalidInput
 from geo.dispatch.rerouting import reroute_open_incidents
 from geo.grid.boundaries import (
     DISPLAY_TOLERANCE,
+    GridIdentity,
+    Outline,
     current_generation,
     lock_generations,
     new_generation,
-    write_lookup_parts,
+    put_grids,
+    write_outlines,
 )
 from geo.grid.models import Grid, GridBoundary, GridLevel, GridLookupPart, GridWorker, PartyBranch
-from geo.grid.tiling import as_multipolygon
 from geo.planning.drafts import DraftGrid, TilingError
 from geo.planning.editing import check_version, require_owned_draft, validate_plan, validation_context
 from geo.planning.impact import surviving_codes
@@ -36,7 +37,6 @@ from geo.planning.plans import (
     base_grids,
     draft_of,
     get_plan,
-    km2,
     plan_summary,
     touched_codes,
 )
@@ -237,36 +237,17 @@ def activate_plan(session: Session, plan: Plan, *, actor: str, now: datetime, ad
     )
 
     parent_id = session.scalar(select(Grid.id).where(Grid.code == plan.parent_code))
-    known = {g.code: g for g in session.scalars(select(Grid).where(Grid.code.in_([g.code for g in written])))}
-    for grid in written:
-        row = known.get(grid.code) or Grid(code=grid.code, level=level.value)
-        row.name_zh, row.name_en, row.is_demo, row.parent_id = grid.name_zh, grid.name_en, grid.is_demo, parent_id
-        session.add(row)
-        known[grid.code] = row
-    session.flush()
+    known = put_grids(
+        session, level, [GridIdentity(g.code, g.name_zh, g.name_en, g.is_demo, parent_id) for g in written]
+    )
     # Display outlines: simplified together with the unchanged siblings so shared edges stay shared;
     # the parent's outer edge is kept as is because the neighbours outside were simplified without us.
     display = shapely.coverage_simplify(
         np.array([g.geometry for g in grids], dtype=object), DISPLAY_TOLERANCE[level], simplify_boundary=False
     )
     shown = {g.code: d for g, d in zip(grids, display, strict=True)}
-    if written:
-        session.execute(
-            insert(GridBoundary),
-            [
-                {
-                    "grid_id": known[g.code].id,
-                    "level": level.value,
-                    "generation_low": generation.id,
-                    "area_km2": km2(g.geometry),
-                    "geom": from_shape(g.geometry, srid=4326),
-                    "geom_display": from_shape(as_multipolygon(shown[g.code]), srid=4326),
-                }
-                for g in written
-            ],
-        )
-    if level is GridLevel.GROUP:
-        write_lookup_parts(session, generation.id)
+    outlines = [Outline(g.code, g.geometry, shown[g.code]) for g in written]
+    write_outlines(session, level, generation.id, outlines, {code: grid.id for code, grid in known.items()})
 
     branches_left = _move_staff(session, base, grids, known)
     rerouted = 0
