@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from sqlalchemy import func, select
 
 from extensions import db
-from geo.accounts.models import Role
+from geo.accounts.capabilities import Capability
 from geo.accounts.users import accounts_in
 from geo.core.audit import audit_query
 from geo.core.calendar import days_between
@@ -31,7 +31,7 @@ def _page_arg() -> int:
 
 
 @bp.get("/users")
-@require(Role.ADMIN)
+@require(Capability.ACCOUNT_MANAGE)
 def users():
     """The accounts of the admin's jurisdiction with their role, jurisdiction and nets."""
     accounts = accounts_in(db.session, current_principal())
@@ -39,7 +39,7 @@ def users():
 
 
 @bp.get("/audit")
-@require(Role.ADMIN)
+@require(Capability.AUDIT_READ)
 def audit():
     """The audit trail, newest first, filtered by actor, action, entity and dates."""
     since, until = _date_arg("since"), _date_arg("until")

@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from sqlalchemy import select
 
 from extensions import db
-from geo.accounts.models import Role
+from geo.accounts.capabilities import Capability
 from geo.atlas.outlines import jurisdiction_bounds
 from geo.core.clock import now_utc
 from geo.core.errors import InvalidInput
@@ -34,7 +34,7 @@ CONSOLE_LAYERS = [NEIGHBOURS.id, COUNTY.id, TOWNSHIP.id, VILLAGE.id, GROUP.id, *
 
 
 @bp.get("/dispatch")
-@require(Role.DISPATCHER, Role.ADMIN, Role.VIEWER)
+@require(Capability.CASE_CONSOLE)
 def console():
     """Map, queue, filters and the selected incident's details and actions."""
     lang = str(get_locale())
@@ -65,12 +65,12 @@ def console():
         statuses=[s.value for s in Status],
         priorities=[p.value for p in Priority],
         channels=[c.value for c in Channel],
-        can_act=principal.role in (Role.DISPATCHER, Role.ADMIN),
+        can_act=principal.can(Capability.CASE_DESK),
     )
 
 
 @bp.get("/my")
-@require(Role.GRID_WORKER)
+@require(Capability.CASE_MINE)
 def my_incidents():
     """A grid worker's open incidents, nearest deadline first: small enough for a slow phone link."""
     principal = current_principal()
@@ -84,7 +84,7 @@ def my_incidents():
 
 
 @bp.post("/my/<ticket>")
-@require(Role.GRID_WORKER)
+@require(Capability.CASE_MINE)
 def my_action(ticket: str):
     """Accept, note or resolve one of my incidents from a plain form (works without JavaScript)."""
     action = request.form.get("action", "")
@@ -108,7 +108,7 @@ def my_action(ticket: str):
 
 
 @bp.post("/my/<ticket>/photo")
-@require(Role.GRID_WORKER)
+@require(Capability.CASE_MINE)
 def my_photo(ticket: str):
     """Attach a photo from the phone's camera to one of my incidents."""
     add_attachment(db.session, current_principal(), ticket, *uploaded_photo(), address=request.remote_addr)

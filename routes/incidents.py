@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
 from extensions import db
-from geo.accounts.models import Role
+from geo.accounts.capabilities import Capability
 from geo.accounts.principal import COUNTY_CODE
 from geo.core.audit import record
 from geo.core.clock import now_utc
@@ -307,7 +307,7 @@ class Categories(MethodView):
 
     @blp.arguments(CategoryIn)
     @blp.response(201, answers.Category)
-    @require(Role.ADMIN)
+    @require(Capability.CATEGORY_MANAGE)
     def post(self, body):
         """Add a category (county admins holding its net); 409 if the code is taken."""
         principal = current_principal()
@@ -322,7 +322,7 @@ class Categories(MethodView):
 @blp.route("/categories/<code>", methods=["PATCH"])
 @blp.arguments(CategoryPatch)
 @blp.response(200, answers.Category)
-@require(Role.ADMIN)
+@require(Capability.CATEGORY_MANAGE)
 def patch_category(body, code: str):
     """Change a category's names, deadline or whether it is offered (county admins holding its net)."""
     principal = current_principal()

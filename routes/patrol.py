@@ -12,7 +12,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy import select
 
 from extensions import db
-from geo.accounts.models import Role
+from geo.accounts.capabilities import Capability
 from geo.atlas.outlines import jurisdiction_bounds
 from geo.core.calendar import county_day
 from geo.core.clock import now_utc
@@ -45,8 +45,6 @@ from web.maps import page_map
 
 blp = ApiBlueprint("patrol", __name__, url_prefix="/api/patrol", description="Seasonal zones, hotspots, patrol tasks")
 pages = PageBlueprint("patrol_pages", __name__)
-
-VIEWERS = (Role.PATROL_LEADER, Role.PLANNER, Role.DISPATCHER, Role.ADMIN, Role.VIEWER)
 
 
 class DayArgs(Schema):
@@ -138,7 +136,7 @@ def _lang() -> str:
 @blp.route("/zones", methods=["GET"])
 @blp.arguments(DayArgs, location="query")
 @blp.response(200, answers.FeatureCollection)
-@require(*VIEWERS)
+@require(Capability.PATROL_VIEW)
 def zone_list(args):
     """Zones with whether each is active on ``on``, their branches, teams, checkpoints and stations (GeoJSON)."""
     return jsonify(zones_geojson(db.session, current_principal(), args["on"] or _today(), _lang()))
@@ -217,7 +215,7 @@ def zone_site(body, zone_id: int):
 @blp.route("/hotspots", methods=["GET"])
 @blp.arguments(HotspotArgs, location="query")
 @blp.response(200, answers.Hotspots)
-@require(*VIEWERS)
+@require(Capability.PATROL_VIEW)
 def hotspots(args):
     """Kernel density and Getis-Ord Gi* hot/cold spots for a date range against the same range last year."""
     principal = current_principal()
@@ -228,7 +226,7 @@ def hotspots(args):
 @blp.route("/incidents", methods=["GET"])
 @blp.arguments(DayArgs, location="query")
 @blp.response(200, answers.FeatureCollection)
-@require(*VIEWERS)
+@require(Capability.PATROL_VIEW)
 def zone_incidents(args):
     """Incidents of the current season inside or within 2 km of each zone active on ``on`` (GeoJSON)."""
     return jsonify(incidents_near_active_zones(db.session, current_principal(), args["on"] or _today()))
@@ -236,7 +234,7 @@ def zone_incidents(args):
 
 @blp.route("/tasks", methods=["GET"])
 @blp.response(200, answers.Task(many=True))
-@require(*VIEWERS, Role.GRID_WORKER)
+@require(Capability.TASK_LIST)
 def task_list():
     """Patrol tasks: team, target, window, check-ins, and whether the target was visited."""
     now = now_utc()
@@ -303,14 +301,14 @@ def _day_arg(name: str, default: date | None) -> date | None:
 
 
 @pages.get("/patrol")
-@require(*VIEWERS)
+@require(Capability.PATROL_VIEW)
 def patrol_map():
     """The patrol leader's map: zones active on a date, hotspots, incidents near zones, tasks."""
     principal = current_principal()
     lang = _lang()
     day = _day_arg("date", _today())
     specs = visible_layers([NEIGHBOURS.id, COUNTY.id, TOWNSHIP.id], principal)
-    can_draw = principal.role in (Role.PLANNER, Role.PATROL_LEADER, Role.ADMIN)
+    can_draw = principal.can(Capability.ZONE_EDIT)
     parts = page_map(specs, jurisdiction_bounds(db.session, principal), drawing=can_draw)
     categories = db.session.execute(
         select(IncidentCategory.code, IncidentCategory.name_zh, IncidentCategory.name_en)
@@ -323,7 +321,7 @@ def patrol_map():
         day=day,
         lang=lang,
         can_draw=can_draw,
-        can_assign=principal.role in (Role.PATROL_LEADER, Role.ADMIN),
+        can_assign=principal.can(Capability.TASK_ASSIGN),
         nets=sorted(principal.nets),
         categories=[{"code": c, "name": en if lang == "en" else zh} for c, zh, en in categories],
         kinds=[{"code": k.value, "name": k.label(lang)} for k in ZoneKind],
@@ -338,7 +336,7 @@ def _briefing_args() -> tuple[int, date | None, date | None]:
 
 
 @pages.get("/patrol/briefing")
-@require(*VIEWERS)
+@require(Capability.PATROL_VIEW)
 def patrol_briefing():
     """A printable briefing for one zone and a date range (default: its season so far)."""
     zone_id, since, until = _briefing_args()
@@ -353,7 +351,7 @@ def patrol_briefing():
 
 
 @pages.get("/patrol/briefing/map.png")
-@require(*VIEWERS)
+@require(Capability.PATROL_VIEW)
 def patrol_briefing_map():
     """The briefing's map as a PNG (prints without a network)."""
     zone_id, since, until = _briefing_args()
@@ -370,7 +368,7 @@ def patrol_briefing_map():
 
 
 @pages.get("/patrol/my")
-@require(Role.PATROL_LEADER, Role.GRID_WORKER, Role.ADMIN)
+@require(Capability.CHECK_IN)
 def patrol_tasks_phone():
     """Phone page: the visits to make, each with a check-in form (position from the phone or typed)."""
     now = now_utc()
@@ -379,7 +377,7 @@ def patrol_tasks_phone():
 
 
 @pages.post("/patrol/my/<int:task_id>")
-@require(Role.PATROL_LEADER, Role.GRID_WORKER, Role.ADMIN)
+@require(Capability.CHECK_IN)
 def patrol_checkin_form(task_id: int):
     """The phone page's check-in form (plain HTML form with CSRF), checked as the API checks its JSON."""
     form = ApiBlueprint.ARGUMENTS_PARSER.parse(CheckInIn, request, location="form", unknown=EXCLUDE)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.utils import secure_filename
 
 from extensions import db
-from geo.accounts.models import Role
+from geo.accounts.capabilities import Capability
 from geo.core.calendar import county_day
 from geo.core.clock import now_utc
 from geo.core.crs import SourceCRS
@@ -52,7 +52,6 @@ from web.maps import page_map
 blp = ApiBlueprint("plans", __name__, url_prefix="/api", description="Boundary plans, their review and activation")
 pages = PageBlueprint("plan", __name__)
 
-PLANNING = (Role.PLANNER, Role.ADMIN)
 #: Boundary files are larger than photos; anything bigger than this is refused before it is read.
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
@@ -342,7 +341,7 @@ def _file(content: bytes, stem: str, file_format: str) -> Response:
 
 
 @pages.get("/plan")
-@require(*PLANNING)
+@require(Capability.PLAN_EDIT)
 def plan_list():
     """Plans with their status, a form to start one, and the history of activated generations."""
     principal = current_principal()
@@ -357,13 +356,13 @@ def plan_list():
         parents=parents,
         history=generation_history(db.session, principal),
         generation=current_generation(db.session),
-        is_admin=principal.role is Role.ADMIN,
+        can_review=principal.can(Capability.PLAN_REVIEW),
         status_labels={s.value: s.label(str(get_locale())) for s in PlanStatus},
     )
 
 
 @pages.get("/plan/<int:plan_id>")
-@require(*PLANNING)
+@require(Capability.PLAN_EDIT)
 def plan_editor(plan_id: int):
     """The plan editor: current and draft layers, drawing tools, validation, impact, submit and review."""
     principal = current_principal()
@@ -374,7 +373,7 @@ def plan_editor(plan_id: int):
         map=parts,
         plan=plan,
         is_owner=plan.owner == principal.username,
-        is_admin=principal.role is Role.ADMIN,
+        can_review=principal.can(Capability.PLAN_REVIEW),
         nets=sorted(principal.nets),
         today=county_day(now_utc()).isoformat(),
     )

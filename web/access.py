@@ -21,7 +21,7 @@ from flask_login import UserMixin, current_user
 from flask_wtf.csrf import CSRFError
 
 from extensions import csrf, db, login_manager
-from geo.accounts.models import Role
+from geo.accounts.capabilities import Capability
 from geo.accounts.principal import Principal
 from geo.accounts.sessions import Caller, caller_for_session, caller_for_token
 from geo.grid.models import Net
@@ -55,15 +55,15 @@ def current_principal() -> Principal:
     return current_user.principal
 
 
-def require(*roles: Role, net: Net | None = None) -> Callable:
-    """Allow the view only to the given roles (any role when none given) holding ``net``."""
+def require(capability: Capability | None = None, *, net: Net | None = None) -> Callable:
+    """Allow the view only to callers granted ``capability`` (any signed-in caller when None) holding ``net``."""
 
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any):
             principal = current_principal()
-            if roles:
-                principal.require_role(*roles)
+            if capability is not None:
+                principal.require(capability)
             if net is not None:
                 principal.require_net(net)
             return view(*args, **kwargs)

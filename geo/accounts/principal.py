@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func
 
+from geo.accounts.capabilities import GRANTS, Capability, roles_with
 from geo.accounts.models import Role
 from geo.core.errors import GridError
 from geo.grid.models import Net
@@ -91,9 +92,16 @@ class Principal:
         """The nets of a worker the caller may be told of: those the caller holds (religious only with it)."""
         return [net for net in worker_nets if net in self.nets]
 
-    def require_role(self, *roles: Role) -> None:
-        if self.role not in roles:
-            raise AccessDenied("this needs one of the roles {roles}; you are {role}", roles=list(roles), role=self.role)
+    def can(self, capability: Capability | str) -> bool:
+        """Whether the caller's role is granted ``capability`` (an unknown name is an error, not a no)."""
+        return Capability(capability) in GRANTS[self.role]
+
+    def require(self, capability: Capability) -> None:
+        """Refuse (403) unless the caller's role is granted ``capability``."""
+        if not self.can(capability):
+            raise AccessDenied(
+                "this needs one of the roles {roles}; you are {role}", roles=roles_with(capability), role=self.role
+            )
 
     def require_net(self, net: Net | str) -> None:
         if not self.has_net(net):

@@ -78,13 +78,13 @@ def _worker_by_code(session: Session, principal: Principal, code: str) -> GridWo
 
 
 def check_allowed(principal: Principal, step: Action, incident: Incident, doing: str) -> None:
-    """The caller's role allows ``step``, or they are the assigned worker and the step lets them."""
+    """The caller may take ``step`` (its capability), or they are the assigned worker and the step lets them."""
     is_assignee = (
         principal.worker_code is not None
         and incident.assignee is not None
         and incident.assignee.code == principal.worker_code
     )
-    if principal.role not in step.roles and not (step.assignee_may and is_assignee):
+    if not principal.can(step.needs) and not (step.assignee_may and is_assignee):
         raise AccessDenied("a {role} cannot {action} this incident", role=principal.role, action=doing)
 
 

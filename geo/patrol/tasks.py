@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from geo.accounts.models import Role
+from geo.accounts.capabilities import Capability
 from geo.accounts.principal import Principal
 from geo.core.audit import record
 from geo.core.crs import to_metric
@@ -25,8 +25,6 @@ from geo.patrol.models import (
 )
 from geo.patrol.zones import get_zone, visible_zones
 
-PATROL_LEADERS = (Role.PATROL_LEADER, Role.ADMIN)
-CHECKIN_ROLES = (Role.PATROL_LEADER, Role.GRID_WORKER, Role.ADMIN)
 #: A check-in further than this from its target is kept, but flagged.
 FAR_CHECKIN_M = 2000.0
 #: How long a phone without signal may keep a check-in before sending it.
@@ -49,7 +47,7 @@ def create_task(
     address: str | None = None,
 ) -> PatrolTask:
     """Send a team to a zone, or to a hotspot's area, within a time window."""
-    principal.require_role(*PATROL_LEADERS)
+    principal.require(Capability.TASK_ASSIGN)
     team = session.get(PatrolTeam, team_id)
     if team is None or not _visible_zone(session, principal, team.zone_id):
         raise NotFound("no team {team}", field="team_id", team=team_id)
@@ -163,7 +161,7 @@ def check_in(
     both copies arrive at once, and a key reused for another check-in is refused
     (KeyReused). Returns (check-in, created); a new one is audited from ``address``.
     """
-    principal.require_role(*CHECKIN_ROLES)
+    principal.require(Capability.CHECK_IN)
     sent = {"task": task_id, "lon": lon, "lat": lat, "note": note, "at": at.isoformat() if at else None}
     idempotency = IdempotencyKey.of(principal.username, key, sent)
     at = at or now

@@ -11,7 +11,7 @@ from geoalchemy2.shape import from_shape, to_shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from geo.accounts.models import Role
+from geo.accounts.capabilities import Capability
 from geo.accounts.principal import COUNTY_CODE, Principal
 from geo.core.audit import record
 from geo.core.crs import to_metric
@@ -30,7 +30,6 @@ from geo.patrol.models import (
 )
 from geo.patrol.seasons import active_range, parse_overrides, parse_windows
 
-ZONE_EDITORS = (Role.PLANNER, Role.PATROL_LEADER, Role.ADMIN)
 #: A zone this close to a neighbouring county is a border area (交界地区).
 BORDER_DISTANCE_M = 1000.0
 #: Area outside the county (m²) above which a zone is said to cross the county line.
@@ -119,7 +118,7 @@ def create_zone(
     max_vertices: int = DEFAULT_MAX_VERTICES,
 ) -> SeasonalZone:
     """Add a zone; it must have a part inside the caller's jurisdiction and may cross the county line (flagged)."""
-    principal.require_role(*ZONE_EDITORS)
+    principal.require(Capability.ZONE_EDIT)
     # Every map of the zone's users carries its outline: refuse a huge one before any work on it.
     require_vertices_within(vertex_count(data.geometry), max_vertices, "geometry")
     _check_zone(data)
@@ -251,7 +250,7 @@ def get_zone(session: Session, principal: Principal, zone_id: int) -> SeasonalZo
 
 def changeable_zone(session: Session, principal: Principal, zone_id: int) -> SeasonalZone:
     """The zone, if the caller edits zones and it lies inside their jurisdiction (403 if only seen, 404 if not)."""
-    principal.require_role(*ZONE_EDITORS)
+    principal.require(Capability.ZONE_EDIT)
     zone = get_zone(session, principal, zone_id)
     principal.require_change(zone.area_code)
     return zone

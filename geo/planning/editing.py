@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
+from geo.accounts.capabilities import Capability
 from geo.accounts.principal import AccessDenied, Principal
 from geo.core.audit import record
 from geo.core.crs import SourceCRS, parse_geometry
@@ -32,7 +33,6 @@ from geo.planning.drafts import DraftGrid, TilingError, ValidationReport
 from geo.planning.models import Plan, PlanGrid, PlanStatus
 from geo.planning.plans import (
     EDITABLE,
-    PLANNING_ROLES,
     PlanStateError,
     StalePlan,
     _children_in,
@@ -54,7 +54,7 @@ def create_plan(
     address: str | None = None,
 ) -> Plan:
     """Start a plan as a copy of ``parent_code``'s children in the generation in force."""
-    principal.require_role(*PLANNING_ROLES)
+    principal.require(Capability.PLAN_EDIT)
     if not title.strip():
         raise InvalidInput("give the plan a title", field="title")
     parent = session.scalar(select(Grid).where(Grid.code == parent_code))

@@ -11,6 +11,7 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from geo.accounts.capabilities import Capability
 from geo.accounts.principal import COUNTY_CODE, Principal
 from geo.core.errors import NotFound
 from geo.grid.boundaries import (
@@ -19,7 +20,7 @@ from geo.grid.boundaries import (
 from geo.grid.models import Generation, Grid, GridBoundary, GridLevel
 from geo.planning.drafts import DraftGrid
 from geo.planning.models import Plan
-from geo.planning.plans import PLANNING_ROLES, draft_of
+from geo.planning.plans import draft_of
 
 EXPORT_FORMATS = {"geojson": ("GeoJSON", "application/geo+json"), "gpkg": ("GPKG", "application/geopackage+sqlite3")}
 
@@ -41,7 +42,7 @@ def _visible_generations(principal: Principal):
 
 def get_generation(session: Session, principal: Principal, generation_id: int) -> Generation:
     """The generation, if the caller plans and it concerns their jurisdiction (404 otherwise, like a missing one)."""
-    principal.require_role(*PLANNING_ROLES)
+    principal.require(Capability.PLAN_EDIT)
     row = session.execute(_visible_generations(principal).where(Generation.id == generation_id)).first()
     if row is None:
         raise NotFound("no generation {generation}", generation=generation_id)
@@ -95,7 +96,7 @@ def export_bytes(frames: dict[str, gpd.GeoDataFrame], file_format: str) -> bytes
 
 def generation_history(session: Session, principal: Principal) -> list[dict]:
     """Activated generations concerning the caller's jurisdiction: when, from when, by whom, why, from which plan."""
-    principal.require_role(*PLANNING_ROLES)
+    principal.require(Capability.PLAN_EDIT)
     rows = session.execute(_visible_generations(principal).order_by(Generation.id.desc()))
     return [
         {

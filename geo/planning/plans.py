@@ -7,7 +7,7 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from geo.accounts.models import Role
+from geo.accounts.capabilities import Capability
 from geo.accounts.principal import Principal
 from geo.core.crs import to_metric
 from geo.core.errors import GridError, NotFound
@@ -18,7 +18,6 @@ from geo.grid.models import Grid, GridBoundary, GridLevel
 from geo.planning.drafts import DraftGrid
 from geo.planning.models import Plan, PlanStatus
 
-PLANNING_ROLES = (Role.PLANNER, Role.ADMIN)
 EDITABLE = (PlanStatus.DRAFT, PlanStatus.REJECTED)
 #: Area differences below this (m²) are noding noise, not a change (well under the sliver limit).
 CHANGE_TOLERANCE_M2 = 100.0
@@ -64,7 +63,7 @@ def draft_of(plan: Plan) -> list[DraftGrid]:
 
 def get_plan(session: Session, principal: Principal, plan_id: int) -> Plan:
     """The plan, if the caller plans and it lies in their jurisdiction (404 otherwise, like a missing one)."""
-    principal.require_role(*PLANNING_ROLES)
+    principal.require(Capability.PLAN_EDIT)
     plan = session.get(Plan, plan_id)
     if plan is None or not principal.covers(plan.parent_code):
         raise NotFound(f"no plan {plan_id}")
@@ -72,7 +71,7 @@ def get_plan(session: Session, principal: Principal, plan_id: int) -> Plan:
 
 
 def list_plans(session: Session, principal: Principal) -> list[Plan]:
-    principal.require_role(*PLANNING_ROLES)
+    principal.require(Capability.PLAN_EDIT)
     return list(
         session.scalars(select(Plan).where(principal.scope(Plan.parent_code)).order_by(Plan.id.desc()).limit(500))
     )

@@ -10,7 +10,7 @@ import shapely
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from geo.accounts.models import Role
+from geo.accounts.capabilities import Capability
 from geo.accounts.principal import AccessDenied, Principal
 from geo.core.audit import record
 from geo.core.errors import GridError, InvalidInput
@@ -153,7 +153,7 @@ def review_plan(
     lock_generations(session)
     plan = get_plan(session, principal, plan_id)
     before = plan_summary(plan)
-    principal.require_role(Role.ADMIN)
+    principal.require(Capability.PLAN_REVIEW)
     principal.require_change(plan.parent_code)
     if plan.owner == principal.username:
         raise AccessDenied("a plan is reviewed by someone other than its author")

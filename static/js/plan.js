@@ -456,7 +456,7 @@
     var html = "";
     if (editable()) {
       html = '<div class="actions"><button type="button" id="submit-plan">' + esc(T.submit) + "</button></div>";
-    } else if (state.options.isAdmin && p.status === "submitted" && !state.options.isOwner) {
+    } else if (state.options.canReview && p.status === "submitted" && !state.options.isOwner) {
       html = "<h3>" + esc(T.review) + "</h3>" +
         '<label>' + esc(T.effective) + '<input type="date" id="effective" value="' + esc(state.options.today) + '" min="' + esc(state.options.today) + '"></label>' +
         '<label>' + esc(T.comment) + '<textarea id="review-comment"></textarea></label>' +

@@ -350,3 +350,25 @@ def test_client_address_behind_a_trusted_proxy(app):
         assert (event.action, event.address) == ("login.failed", "203.0.113.9")
     with proxied.app_context():
         db.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("username", "shown", "hidden"),
+    [
+        ("dispatcher", ["/dispatch", "/patrol"], ["/plan", "/admin/users", "/my"]),
+        ("planner", ["/plan", "/patrol"], ["/dispatch", "/admin/users"]),
+        ("worker", ["/my", "/patrol/my"], ["/dispatch", "/plan", "/admin/users"]),
+        ("viewer", ["/dispatch", "/patrol"], ["/plan", "/admin/users", "/patrol/my"]),
+        ("admin", ["/dispatch", "/plan", "/patrol", "/admin/users", "/admin/audit"], ["/my"]),
+    ],
+)
+def test_navigation_offers_what_the_role_may_open(client_as, username, shown, hidden):
+    """The links come from the same capabilities as the guards: each shown link opens, each hidden one is refused."""
+    page = client_as(username).get("/").get_data(as_text=True)
+    nav = page[page.index("<nav>") : page.index("</nav>")]
+    for path in shown:
+        assert f'href="{path}"' in nav, path
+        assert client_as(username).get(path).status_code == 200, path
+    for path in hidden:
+        assert f'href="{path}"' not in nav, path
+        assert client_as(username).get(path).status_code == 403, path

@@ -1,0 +1,56 @@
+"""What each role may do: the one table that the domain's checks, the routes' guards and the navigation read.
+
+A rule such as "planners and admins edit plans" is written here once, as a
+capability granted to roles; code asks ``principal.can(Capability.PLAN_EDIT)``
+(or ``require``) and never compares roles itself. Jurisdiction and nets are
+separate questions, answered by the principal's ``covers``/``scope`` and
+``has_net``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from geo.accounts.models import Role
+
+
+class Capability(StrEnum):
+    CASE_CONSOLE = "case.console"  # the dispatch console: the jurisdiction's cases on the map and in lists
+    CASE_DESK = "case.desk"  # the dispatcher's steps: register, dispatch, verify, reject, escalate…
+    CASE_MINE = "case.mine"  # a grid worker's own cases (我的事件)
+    CATEGORY_MANAGE = "category.manage"
+    PLAN_EDIT = "plan.edit"  # drafts, their exports and the history of generations
+    PLAN_REVIEW = "plan.review"  # approving or rejecting someone else's plan, activation
+    PATROL_VIEW = "patrol.view"  # the patrol map: zones, hotspots, briefings
+    ZONE_EDIT = "zone.edit"
+    TASK_ASSIGN = "task.assign"
+    TASK_LIST = "task.list"
+    CHECK_IN = "check_in"
+    ACCOUNT_MANAGE = "account.manage"
+    AUDIT_READ = "audit.read"
+
+
+GRANTS: dict[Role, frozenset[Capability]] = {
+    # An admin may do everything but work cases as a grid worker, which needs a worker behind the account.
+    Role.ADMIN: frozenset(Capability) - {Capability.CASE_MINE},
+    Role.DISPATCHER: frozenset(
+        {Capability.CASE_CONSOLE, Capability.CASE_DESK, Capability.PATROL_VIEW, Capability.TASK_LIST}
+    ),
+    Role.VIEWER: frozenset({Capability.CASE_CONSOLE, Capability.PATROL_VIEW, Capability.TASK_LIST}),
+    Role.PLANNER: frozenset({Capability.PLAN_EDIT, Capability.PATROL_VIEW, Capability.ZONE_EDIT, Capability.TASK_LIST}),
+    Role.PATROL_LEADER: frozenset(
+        {
+            Capability.PATROL_VIEW,
+            Capability.ZONE_EDIT,
+            Capability.TASK_ASSIGN,
+            Capability.TASK_LIST,
+            Capability.CHECK_IN,
+        }
+    ),
+    Role.GRID_WORKER: frozenset({Capability.CASE_MINE, Capability.TASK_LIST, Capability.CHECK_IN}),
+}
+
+
+def roles_with(capability: Capability) -> list[Role]:
+    """The roles granted ``capability``, in the order of ``Role`` (for messages and documentation)."""
+    return [role for role in Role if capability in GRANTS[role]]
