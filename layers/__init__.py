@@ -40,6 +40,12 @@ class LayerSpec:
     demo: bool = False
     # Live layers poll their endpoint for what changed and cluster their markers.
     live: bool = False
+    # Layers a page's script loads and redraws itself (for a chosen day, filters, editing): Folium leaves
+    # them out and the page gets the declaration as data (``page_layer``), so its script styles nothing itself.
+    drawn_by_page: bool = False
+    # A style per value of one feature property (its JSON text: "true", "hot"), laid over ``style``.
+    style_by: str | None = None
+    styles: dict[str, dict] = field(default_factory=dict)
 
     def title(self, lang: str) -> str:
         return self.title_en if lang == "en" else self.title_zh
@@ -56,9 +62,14 @@ def register(spec: LayerSpec) -> LayerSpec:
     return spec
 
 
+def page_layer(spec: LayerSpec, url: str, lang: str) -> dict:
+    """The declaration a page's script draws ``spec`` from: title, URL and styles, as JSON-ready data."""
+    return {"title": spec.title(lang), "url": url, "style": spec.style, "styleBy": spec.style_by, "styles": spec.styles}
+
+
 def visible_layers(ids: list[str], principal: Principal) -> list[LayerSpec]:
     """Return the layers named by ``ids``, in that order, less those of nets ``principal`` lacks."""
     return [REGISTRY[i] for i in ids if REGISTRY[i].net is None or principal.has_net(REGISTRY[i].net)]
 
 
-from layers import grids, incidents  # noqa: E402,F401  (register their layers)
+from layers import grids, incidents, patrol  # noqa: E402,F401  (register their layers)

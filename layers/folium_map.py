@@ -143,6 +143,8 @@ def build_map(
     m = folium.Map(location=COUNTY_CENTRE, zoom_start=9, tiles=None, control_scale=True, maxZoom=18)
     _add_basemap(m, basemap)
     for spec, url in layers:
+        if spec.drawn_by_page:
+            continue
         layer = LiveLayer(spec, url, lang) if spec.live else RemoteGeoJson(spec, url, lang)
         layer.add_to(m)
     if drawing:

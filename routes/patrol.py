@@ -21,7 +21,7 @@ from geo.core.errors import InvalidInput
 from geo.dispatch.models import IncidentCategory
 from geo.grid.models import AdminArea, Net
 from geo.patrol.briefing import briefing, incidents_near_active_zones, sites_of
-from geo.patrol.hotspots import HotspotQuery, analyse
+from geo.patrol.hotspots import HotspotQuery, analyse, default_range
 from geo.patrol.models import SiteKind, ZoneKind
 from geo.patrol.tasks import check_in, create_task, task_summary, tasks
 from geo.patrol.zones import (
@@ -37,11 +37,12 @@ from geo.patrol.zones import (
 )
 from layers import visible_layers
 from layers.grids import COUNTY, NEIGHBOURS, TOWNSHIP
+from layers.patrol import PATROL_LAYERS
 from layers.static_map import briefing_png
 from web import answers
 from web.access import current_principal, require
 from web.input_rules import ApiBlueprint, Day, Id, Moment, day_arg, whole_number_arg
-from web.maps import page_map
+from web.maps import page_layers, page_map
 
 blp = ApiBlueprint("patrol", __name__, url_prefix="/api/patrol", description="Seasonal zones, hotspots, patrol tasks")
 pages = PageBlueprint("patrol_pages", __name__)
@@ -308,6 +309,7 @@ def patrol_map():
     lang = _lang()
     day = _day_arg("date", _today())
     specs = visible_layers([NEIGHBOURS.id, COUNTY.id, TOWNSHIP.id], principal)
+    since, until = default_range(db.session, principal, day)
     can_draw = principal.can(Capability.ZONE_EDIT)
     parts = page_map(specs, jurisdiction_bounds(db.session, principal), drawing=can_draw)
     categories = db.session.execute(
@@ -322,6 +324,8 @@ def patrol_map():
         lang=lang,
         can_draw=can_draw,
         can_assign=principal.can(Capability.TASK_ASSIGN),
+        layers=page_layers(PATROL_LAYERS),
+        hotspot_range=(since, until),
         nets=sorted(principal.nets),
         categories=[{"code": c, "name": en if lang == "en" else zh} for c, zh, en in categories],
         kinds=[{"code": k.value, "name": k.label(lang)} for k in ZoneKind],

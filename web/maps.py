@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, url_for
 from flask_babel import get_locale
 
-from layers import LayerSpec
+from layers import LayerSpec, page_layer
 from layers.folium_map import Basemap, MapParts, build_map, render_map
 from web.security_headers import csp_nonce
 
@@ -18,3 +18,9 @@ def page_map(
     basemap = Basemap.from_config(current_app.config)
     folium_map = build_map(layers, str(get_locale()), basemap, bounds, drawing=drawing)
     return render_map(folium_map, url_for("static", filename="vendor/"), nonce=csp_nonce())
+
+
+def page_layers(specs: tuple[LayerSpec, ...] | list[LayerSpec]) -> dict[str, dict]:
+    """The declarations of layers a page's script draws itself, by id, in the page's language."""
+    lang = str(get_locale())
+    return {spec.id: page_layer(spec, url_for(spec.endpoint, **spec.endpoint_args), lang) for spec in specs}

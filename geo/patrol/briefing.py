@@ -68,6 +68,7 @@ def incidents_near(
             "ticket": r[0],
             "title": r[1],
             "status": r[2],
+            "open": r[2] not in FINISHED,
             "net": r[3],
             "reported_at": r[4].isoformat(),
             "category_zh": r[5],
@@ -133,7 +134,7 @@ def briefing(
         if shapely.distance(to_metric(shapely.Point(h["lon"], h["lat"])), metric_outline) <= HOTSPOT_NEAR_M
     ]
     incidents = incidents_near(session, principal, zone, since, until, BRIEFING_INCIDENT_LIMIT)
-    open_count = sum(1 for i in incidents if i["status"] not in FINISHED)
+    open_count = sum(1 for i in incidents if i["open"])
     now = now or datetime.now(UTC)
     zone_tasks = [task_summary(t, now) for t in tasks(session, principal) if t.zone_id == zone.id]
     return {

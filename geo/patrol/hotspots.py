@@ -40,6 +40,9 @@ from geo.dispatch.routing import route_worker
 from geo.dispatch.scope import visible
 from geo.grid.boundaries import current_generation, valid_in
 from geo.grid.models import AdminArea, Grid, GridBoundary, Net
+from geo.patrol.seasons import active_range
+from geo.patrol.tasks import proposed_visit
+from geo.patrol.zones import zones
 
 CELL_M = 2000.0
 BANDWIDTH_M = 3000.0
@@ -201,6 +204,20 @@ class HotspotQuery:
             raise InvalidInput("choose at most {limit} days", field="until", limit=MAX_RANGE_DAYS)
         if self.net and self.net not in [n.value for n in Net]:
             raise InvalidInput("unknown net {value!r}", field="net", value=self.net[:20])
+
+
+#: Without an open zone, the hotspot range looks back this far from the day.
+QUIET_LOOKBACK = timedelta(days=60)
+
+
+def default_range(session: Session, principal: Principal, day: date) -> tuple[date, date]:
+    """The range a patrol map analyses first: the season so far of the zones open on ``day``, else 60 days before."""
+    starts = [
+        window[0]
+        for zone in zones(session, principal)
+        if (window := active_range(zone.windows, zone.overrides or {}, day)) is not None
+    ]
+    return (min(starts) if starts else day - QUIET_LOOKBACK), day
 
 
 def year_before(day: date) -> date:
@@ -392,6 +409,7 @@ def _ranked(
                 "nearest_site": nearest,
                 "grid": {"code": group.code, "name": " ".join(link.name_zh for link in chain[1:])} if group else None,
                 "worker": {"code": worker.code, "name": worker.name} if worker else None,
+                "visit": proposed_visit(lon, lat, query.until),
             }
         )
     hotspots.sort(key=lambda h: (-h["incidents"], h["lon"]))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import shapely
 from geoalchemy2.shape import from_shape, to_shape
@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from geo.accounts.capabilities import Capability
 from geo.accounts.principal import Principal
 from geo.core.audit import record
-from geo.core.crs import to_metric
+from geo.core.calendar import day_start
+from geo.core.crs import from_metric, to_metric
 from geo.core.errors import InvalidInput, NotFound
 from geo.core.idempotency import IdempotencyKey, KeyColumns, first_made
 from geo.grid.tiling import as_multipolygon, geometry_problems
@@ -31,6 +32,23 @@ FAR_CHECKIN_M = 2000.0
 OFFLINE_KEEP = timedelta(days=7)
 #: A phone's clock may run this much ahead of the server's.
 CLOCK_SKEW = timedelta(minutes=10)
+
+
+#: A visit proposed for a hotspot covers this far around its centre, during the county's working day.
+VISIT_HALF_SIDE_M = 1000.0
+VISIT_HOURS = (8, 18)
+
+
+def proposed_visit(lon: float, lat: float, day: date) -> dict:
+    """The patrol task a leader is offered for a hotspot: its target square and ``day``'s working hours (UTC)."""
+    centre = to_metric(shapely.Point(lon, lat))
+    square = from_metric(shapely.box(*centre.buffer(VISIT_HALF_SIDE_M).bounds))
+    start = day_start(day).astimezone(UTC)
+    return {
+        "target": shapely.geometry.mapping(shapely.set_precision(square, 1e-6)),
+        "starts_at": (start + timedelta(hours=VISIT_HOURS[0])).isoformat(),
+        "ends_at": (start + timedelta(hours=VISIT_HOURS[1])).isoformat(),
+    }
 
 
 def create_task(

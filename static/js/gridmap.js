@@ -216,6 +216,16 @@
     return new Date(Date.parse(iso) + 8 * 3600e3).toISOString().slice(0, 16).replace("T", " ");
   }
 
+  /* The same, as a datetime-local input's value, and such a value (county time) back as an ISO time. */
+  function localInputValue(iso) { return localTime(iso).replace(" ", "T"); }
+  function fromLocalInput(value) { return new Date(value + ":00+08:00").toISOString(); }
+
+  /* A feature's style from its layer's declaration (layers/): the base style, then the one for its property's value. */
+  function styleOf(layer, properties) {
+    var chosen = layer.styleBy ? layer.styles[String(properties[layer.styleBy])] : null;
+    return Object.assign({}, layer.style, chosen || {});
+  }
+
   function csrfToken() {
     return document.querySelector('meta[name="csrf-token"]').content;
   }
@@ -260,6 +270,9 @@
     visibleIncidents: visibleIncidents,
     csrfToken: csrfToken,
     localTime: localTime,
+    localInputValue: localInputValue,
+    fromLocalInput: fromLocalInput,
+    styleOf: styleOf,
     liveLayer: liveLayer,
     remoteLayer: remoteLayer,
     escapeHtml: escapeHtml,

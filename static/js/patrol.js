@@ -18,8 +18,6 @@
         visit: "Visit", teamLabel: "Team", from: "From", to: "To", save: "Assign", cancel: "Cancel",
         state: { visited: "visited", pending: "not yet visited", missed: "missed" }, checkins: "check-ins",
         drawHint: "Draw the zone on the map; close it on the first point.", pickSite: "Click the map where it stands.", editZone: "Edit", saved: "Saved.", demo: "demo",
-        layers: { zones: "Seasonal zones", sites: "Checkpoints & stations", incidents: "Incidents near open zones",
-          heat: "Incident density", cells: "Hot / cold spots (Gi*)", tasks: "Patrol tasks" },
       }
     : {
         window: "开放", border: "交界地区：", crosses: "跨出县界", branch: "临时党支部", team: "巡逻队",
@@ -34,10 +32,12 @@
         visit: "巡查", teamLabel: "巡逻队", from: "从", to: "到", save: "派出", cancel: "取消",
         state: { visited: "已巡查", pending: "待巡查", missed: "逾期未巡" }, checkins: "次签到",
         drawHint: "在地图上画出区域，点击起点闭合。", pickSite: "请在地图上点击它的位置。", editZone: "编辑", saved: "已保存。", demo: "演示",
-        layers: { zones: "季节性区域", sites: "卡点与暖心驿站", incidents: "开放区域附近的事件",
-          heat: "事件密度", cells: "热点与冷点（Gi*）", tasks: "巡逻任务" },
       };
-  var TASK_COLOURS = { visited: "#1a9641", pending: "#fdae61", missed: "#d7191c" };
+  /* The layers are declared on the server (layers/patrol.py): titles, URLs and styles arrive with the page. */
+  var LAYER_IDS = { zones: "patrol-zones", sites: "patrol-sites", incidents: "patrol-incidents",
+    heat: "patrol-density", cells: "patrol-cells", tasks: "patrol-tasks" };
+
+  function layerOf(name) { return state.options.layers[LAYER_IDS[name]]; }
 
   var state = { map: null, options: null, zones: null, layers: {}, outlines: {}, drawn: null, teams: [] };
 
@@ -53,11 +53,10 @@
     state.map = map;
     state.options = options;
     ["zones", "incidents", "cells", "sites", "tasks"].forEach(function (name) { state.layers[name] = L.featureGroup().addTo(map); });
-    // One heat point per density cell; max above 1 keeps overlapping cells from saturating the surface.
-    state.layers.heat = L.heatLayer([], { radius: 20, blur: 18, max: 3 }).addTo(map);
+    state.layers.heat = L.heatLayer([], layerOf("heat").style).addTo(map);
     map.on("zoomend", fitHeatToCells);
     var overlays = {};
-    ["zones", "sites", "incidents", "heat", "cells", "tasks"].forEach(function (name) { overlays[T.layers[name]] = state.layers[name]; });
+    ["zones", "sites", "incidents", "heat", "cells", "tasks"].forEach(function (name) { overlays[layerOf(name).title] = state.layers[name]; });
     L.control.layers(null, overlays, { collapsed: false, position: "bottomright" }).addTo(map);
     $("hotspot-filters").addEventListener("submit", function (event) { event.preventDefault(); loadHotspots(); });
     if (options.canDraw) setupDrawing();
@@ -74,12 +73,11 @@
   }
 
   function loadZones() {
-    gridmap.api("GET", "/api/patrol/zones?on=" + state.options.day).then(function (r) {
+    gridmap.api("GET", layerOf("zones").url + "?on=" + state.options.day).then(function (r) {
       if (!r.ok) return message(r.data.error, true);
       state.zones = r.data.features;
       drawZones();
       listZones();
-      seasonRange();
       loadHotspots();
       loadIncidents();  // the zones open that day may have changed
     });
@@ -94,14 +92,12 @@
       var p = feature.properties;
       var outline = L.geoJSON(feature, {
         pmIgnore: !state.options.canDraw,
-        style: p.active
-          ? { color: "#b35806", weight: 2, fillColor: "#fdae61", fillOpacity: 0.4 }
-          : { color: "#777", weight: 1, dashArray: "4 4", fillOpacity: 0.05 },
+        style: gridmap.styleOf(layerOf("zones"), p),
       }).bindTooltip(esc(zoneName(p)) + (p.is_demo ? " (" + T.demo + ")" : ""), { sticky: true }).addTo(state.layers.zones);
       state.outlines[feature.id] = outline;
       if (state.options.canDraw) outline.on("click", function () { selectZone(feature, outline); });
       p.sites.forEach(function (site) {
-        var symbol = site.kind === "checkpoint" ? "▲" : "■";
+        var symbol = gridmap.styleOf(layerOf("sites"), site).symbol;
         L.marker([site.lat, site.lon], {
           icon: L.divIcon({ className: "site-icon " + site.kind, html: symbol, iconSize: [16, 16] }),
           pmIgnore: true,
@@ -149,23 +145,11 @@
     });
   }
 
-  /* The hotspot range: the season of the zones open on the day (up to the day), else the 60 days before it. */
-  function seasonRange() {
-    var form = $("hotspot-filters");
-    var day = state.options.day;
-    var open = state.zones.filter(function (f) { return f.properties.active_window; });
-    var since = open.length
-      ? open.map(function (f) { return f.properties.active_window[0]; }).sort()[0]
-      : new Date(Date.parse(day) - 60 * 864e5).toISOString().slice(0, 10);
-    form.elements.since.value = since;
-    form.elements.until.value = day;
-  }
-
   function loadHotspots() {
     var params = new URLSearchParams(new FormData($("hotspot-filters")));
     Array.from(params.keys()).forEach(function (key) { if (!params.get(key)) params.delete(key); });
     $("hotspot-stats").textContent = "…";
-    gridmap.api("GET", "/api/patrol/hotspots?" + params.toString()).then(function (r) {
+    gridmap.api("GET", layerOf("cells").url + "?" + params.toString()).then(function (r) {
       if (!r.ok) return message(r.data.error, true);
       var d = r.data;
       $("hotspot-stats").textContent = T.stats(d.stats) + (d.note ? " — " + d.note : "");
@@ -175,11 +159,7 @@
       state.layers.cells.clearLayers();
       L.geoJSON(d.cells, {
         pmIgnore: true,
-        style: function (f) {
-          var kind = f.properties.kind;
-          return { stroke: false, fillOpacity: kind === "was_hot" ? 0.15 : 0.45,
-            fillColor: kind === "cold" ? "#2166ac" : kind === "hot" ? "#d7191c" : "#f4a582" };
-        },
+        style: function (f) { return gridmap.styleOf(layerOf("cells"), f.properties); },
         onEachFeature: function (f, layer) {
           var p = f.properties;
           layer.bindTooltip("Gi* z=" + p.z + " p=" + p.p + " · " + p.count + " " + T.incidents + " (" + T.lastYear + " " + p.last_count + ")");
@@ -205,15 +185,12 @@
   }
 
   function loadIncidents() {
-    gridmap.api("GET", "/api/patrol/incidents?on=" + state.options.day).then(function (r) {
+    gridmap.api("GET", layerOf("incidents").url + "?on=" + state.options.day).then(function (r) {
       if (!r.ok) return;
       state.layers.incidents.clearLayers();
       L.geoJSON(r.data, {
         pmIgnore: true,
-        pointToLayer: function (f, latlng) {
-          var open = ["closed", "rejected", "duplicate"].indexOf(f.properties.status) < 0;
-          return L.circleMarker(latlng, { radius: 4, weight: 1, color: "#fff", fillOpacity: 0.9, fillColor: open ? "#d7191c" : "#9e9e9e" });
-        },
+        pointToLayer: function (f, latlng) { return L.circleMarker(latlng, gridmap.styleOf(layerOf("incidents"), f.properties)); },
         onEachFeature: function (f, layer) {
           var p = f.properties;
           layer.bindTooltip(esc(p.ticket) + " " + esc(en ? p.category_en : p.category_zh) + " · " + esc(p.title));
@@ -223,11 +200,11 @@
   }
 
   function loadTasks() {
-    gridmap.api("GET", "/api/patrol/tasks").then(function (r) {
+    gridmap.api("GET", layerOf("tasks").url).then(function (r) {
       if (!r.ok) return;
       state.layers.tasks.clearLayers();
       $("tasks").innerHTML = r.data.map(function (t) {
-        L.circleMarker([t.lat, t.lon], { radius: 9, weight: 3, color: TASK_COLOURS[t.state], fillOpacity: 0.1, pmIgnore: true })
+        L.circleMarker([t.lat, t.lon], Object.assign({ pmIgnore: true }, gridmap.styleOf(layerOf("tasks"), t)))
           .bindTooltip(esc(t.title) + " · " + esc(T.state[t.state])).addTo(state.layers.tasks);
         return '<li class="task ' + t.state + '"><b>' + esc(t.title) + "</b> <span class=\"meta\">" + esc(t.team) + " · " +
           esc(gridmap.localTime(t.starts_at)) + " – " + esc(gridmap.localTime(t.ends_at)) + " · " +
@@ -238,28 +215,24 @@
 
   function assignForm(hotspot) {
     var form = $("task-form");
-    var d = 0.01;
-    var target = { type: "Polygon", coordinates: [[[hotspot.lon - d, hotspot.lat - d], [hotspot.lon + d, hotspot.lat - d],
-      [hotspot.lon + d, hotspot.lat + d], [hotspot.lon - d, hotspot.lat + d], [hotspot.lon - d, hotspot.lat - d]]] };
-    var day = state.options.day;
+    var visit = hotspot.visit;  // the target square and hours the server proposes (geo/patrol/tasks.py)
     form.innerHTML = "<label>" + esc(T.teamLabel) + '<select name="team_id">' + state.teams.map(function (t) {
       return '<option value="' + t.id + '">' + esc(t.name) + "</option>";
     }).join("") + "</select></label>" +
-      "<label>" + esc(T.from) + '<input type="datetime-local" name="starts_at" value="' + day + 'T08:00"></label>' +
-      "<label>" + esc(T.to) + '<input type="datetime-local" name="ends_at" value="' + day + 'T18:00"></label>' +
+      "<label>" + esc(T.from) + '<input type="datetime-local" name="starts_at" value="' + gridmap.localInputValue(visit.starts_at) + '"></label>' +
+      "<label>" + esc(T.to) + '<input type="datetime-local" name="ends_at" value="' + gridmap.localInputValue(visit.ends_at) + '"></label>' +
       '<div class="actions"><button type="submit">' + esc(T.save) + '</button><button type="button" id="task-cancel">' + esc(T.cancel) + "</button></div>";
     form.hidden = false;
     $("task-cancel").addEventListener("click", function () { form.hidden = true; });
     form.onsubmit = function (event) {
       event.preventDefault();
       var data = new FormData(form);
-      function aware(local) { return new Date(local).toISOString(); }
       gridmap.api("POST", "/api/patrol/tasks", {
         team_id: +data.get("team_id"),
         title: T.visit + " " + (hotspot.grid ? hotspot.grid.name : "#" + hotspot.rank),
-        target: target,
-        starts_at: aware(data.get("starts_at")),
-        ends_at: aware(data.get("ends_at")),
+        target: visit.target,
+        starts_at: gridmap.fromLocalInput(data.get("starts_at")),
+        ends_at: gridmap.fromLocalInput(data.get("ends_at")),
       }).then(function (r) {
         if (!r.ok) return message(r.data.error, true);
         form.hidden = true;

@@ -24,7 +24,18 @@ def test_patrol_leader_in_june(offline_page, live_server, artifacts):
     wait_until(page, "document.querySelector('#hotspot-stats').textContent.includes('Gi*')", timeout=20_000)
     assert page.locator("#hotspots li").count() >= 1
     assert page.locator("#hotspot-filters input[name=since]").input_value() == "2026-04-25"
+    assert page.locator(".leaflet-control-layers-overlays", has_text="热点与冷点（Gi*）").count() == 1
     page.screenshot(path=artifacts / "patrol-june.png")
+
+    # A visit to the first hotspot: the square and hours come from the server, in county time.
+    page.locator("#hotspots li[data-index] button[data-assign]").first.click()
+    assert page.locator("#task-form input[name=starts_at]").input_value() == "2026-06-15T08:00"
+    assert page.locator("#task-form input[name=ends_at]").input_value() == "2026-06-15T18:00"
+    with page.expect_response(lambda r: r.url.endswith("/api/patrol/tasks") and r.request.method == "POST") as posted:
+        page.click("#task-form button[type=submit]")
+    task = posted.value.json()
+    assert posted.value.status == 201, task
+    assert task["starts_at"].startswith("2026-06-15T00:00") and task["ends_at"].startswith("2026-06-15T10:00")
 
     with page.expect_navigation():
         active.first.locator("a.briefing").click()
