@@ -72,4 +72,4 @@ def visible_layers(ids: list[str], principal: Principal) -> list[LayerSpec]:
     return [REGISTRY[i] for i in ids if REGISTRY[i].net is None or principal.has_net(REGISTRY[i].net)]
 
 
-from layers import grids, incidents, patrol  # noqa: E402,F401  (register their layers)
+from layers import grids, incidents, patrol, plan  # noqa: E402,F401  (register their layers)

@@ -40,14 +40,25 @@ from geo.planning.export import (
 )
 from geo.planning.impact import impact
 from geo.planning.models import PlanStatus
-from geo.planning.plans import base_grids, draft_geojson, draft_of, get_plan, list_plans, plan_bounds, plan_summary
+from geo.planning.plans import (
+    base_grids,
+    draft_geojson,
+    draft_of,
+    get_plan,
+    list_plans,
+    may_edit,
+    may_review,
+    plan_bounds,
+    plan_summary,
+)
 from geo.planning.review import review_plan, submit_plan
 from layers import visible_layers
 from layers.grids import COUNTY, NEIGHBOURS
+from layers.plan import PLAN_LAYERS
 from web import answers
 from web.access import accepts_upload, current_principal, require
 from web.input_rules import ApiBlueprint, Day, Id, whole_number_arg
-from web.maps import page_map
+from web.maps import page_layers, page_map
 
 blp = ApiBlueprint("plans", __name__, url_prefix="/api", description="Boundary plans, their review and activation")
 pages = PageBlueprint("plan", __name__)
@@ -122,6 +133,7 @@ def _plan_state(plan, grids=None, report=None) -> dict:
         "draft": draft_geojson(grids, current_principal(), base),
         "base": draft_geojson(list(base.values()), current_principal()),
         "validation": report.as_dict(),
+        "may": {"edit": may_edit(plan, current_principal()), "review": may_review(plan, current_principal())},
     }
 
 
@@ -367,13 +379,13 @@ def plan_editor(plan_id: int):
     """The plan editor: current and draft layers, drawing tools, validation, impact, submit and review."""
     principal = current_principal()
     plan = get_plan(db.session, principal, plan_id)
-    parts = page_map(visible_layers([NEIGHBOURS.id, COUNTY.id], principal), plan_bounds(plan), drawing=True)
+    specs = visible_layers([NEIGHBOURS.id, COUNTY.id], principal)
+    parts = page_map(specs, plan_bounds(plan), drawing=may_edit(plan, principal))
     return render_template(
         "plan/editor.html",
         map=parts,
         plan=plan,
-        is_owner=plan.owner == principal.username,
-        can_review=principal.can(Capability.PLAN_REVIEW),
+        layers=page_layers(PLAN_LAYERS, plan_id=plan.id),
         nets=sorted(principal.nets),
         today=county_day(now_utc()).isoformat(),
     )

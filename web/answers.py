@@ -109,6 +109,7 @@ class PlanState(Answer):
     draft = fields.Nested(FeatureCollection, required=True)
     base = fields.Nested(FeatureCollection, required=True)
     validation = fields.Dict(required=True)
+    may = fields.Dict(metadata={"description": "what the caller may do now: edit the draft, review the plan"})
 
 
 class EditedPlan(PlanState):

@@ -20,7 +20,10 @@ def page_map(
     return render_map(folium_map, url_for("static", filename="vendor/"), nonce=csp_nonce())
 
 
-def page_layers(specs: tuple[LayerSpec, ...] | list[LayerSpec]) -> dict[str, dict]:
-    """The declarations of layers a page's script draws itself, by id, in the page's language."""
+def page_layers(specs: tuple[LayerSpec, ...] | list[LayerSpec], **url_args: object) -> dict[str, dict]:
+    """The declarations of layers a page's script draws itself, by id, in the page's language.
+
+    ``url_args`` fill the endpoints' URL parameters (a plan's id).
+    """
     lang = str(get_locale())
-    return {spec.id: page_layer(spec, url_for(spec.endpoint, **spec.endpoint_args), lang) for spec in specs}
+    return {spec.id: page_layer(spec, url_for(spec.endpoint, **spec.endpoint_args, **url_args), lang) for spec in specs}

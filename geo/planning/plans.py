@@ -77,6 +77,21 @@ def list_plans(session: Session, principal: Principal) -> list[Plan]:
     )
 
 
+def may_edit(plan: Plan, principal: Principal) -> bool:
+    """Whether ``principal`` may change the draft now: its owner, in their jurisdiction, while a draft or rejected."""
+    return plan.owner == principal.username and plan.status in EDITABLE and principal.may_change(plan.parent_code)
+
+
+def may_review(plan: Plan, principal: Principal) -> bool:
+    """Whether ``principal`` may approve or reject the plan now: a reviewer other than its author, once submitted."""
+    return (
+        principal.can(Capability.PLAN_REVIEW)
+        and plan.status == PlanStatus.SUBMITTED
+        and plan.owner != principal.username
+        and principal.may_change(plan.parent_code)
+    )
+
+
 def plan_summary(plan: Plan) -> dict:
     return {
         "id": plan.id,

@@ -48,7 +48,8 @@
   var NET_LABELS = en
     ? { social: "Social governance", religious: "Religious affairs", rural: "Rural revitalisation" }
     : { social: "社会治理网", religious: "宗教事务网", rural: "乡村振兴网" };
-  var CHANGE_COLOURS = { new: "#1a9641", changed: "#fdae61", unchanged: "#2b83ba" };
+  /* The layers are declared on the server (layers/plan.py); what the caller may do comes with each answer. */
+  function layerOf(id) { return state.options.layers[id]; }
 
   function $(id) { return document.getElementById(id); }
 
@@ -111,7 +112,7 @@
 
   /* --- the editor ---------------------------------------------------------------------------------- */
 
-  var state = { map: null, options: null, plan: null, draft: null, selected: [], layers: {}, pending: null, drawing: null };
+  var state = { map: null, options: null, plan: null, draft: null, selected: [], layers: {}, may: { edit: false, review: false }, pending: null, drawing: null };
 
   function startEditor(map, options) {
     state.map = map;
@@ -119,13 +120,16 @@
     map.createPane("base").style.zIndex = 410;
     map.createPane("draft").style.zIndex = 420;
     map.createPane("edges").style.zIndex = 430;
-    map.pm.setGlobalOptions({ snappable: true, snapDistance: 15 });
-    map.on("pm:create", function (event) {
-      var geometry = event.layer.toGeoJSON().geometry;
-      map.removeLayer(event.layer);
-      if (state.drawing) state.drawing(geometry);
-      state.drawing = null;
-    });
+    // The drawing tools (Leaflet-Geoman) come only with a plan the caller may still edit.
+    if (map.pm) {
+      map.pm.setGlobalOptions({ snappable: true, snapDistance: 15 });
+      map.on("pm:create", function (event) {
+        var geometry = event.layer.toGeoJSON().geometry;
+        map.removeLayer(event.layer);
+        if (state.drawing) state.drawing(geometry);
+        state.drawing = null;
+      });
+    }
     document.querySelectorAll("#ops button").forEach(function (button) {
       button.addEventListener("click", function () { openTool(button.dataset.op); });
     });
@@ -144,7 +148,7 @@
   }
 
   function load(fit) {
-    gridmap.api("GET", "/api/plans/" + state.options.planId).then(function (r) {
+    gridmap.api("GET", layerOf("plan-draft").url).then(function (r) {
       if (!r.ok) return message(r.data.error, true);
       show(r.data, fit);
     });
@@ -152,6 +156,7 @@
 
   function show(data, fit) {
     state.plan = data.plan;
+    state.may = data.may || state.may;
     state.draft = data.draft;
     drawLayers(data);
     renderMeta();
@@ -161,9 +166,7 @@
     if (fit && state.layers.draft.getBounds().isValid()) state.map.fitBounds(state.layers.draft.getBounds());
   }
 
-  function editable() {
-    return state.options.isOwner && (state.plan.status === "draft" || state.plan.status === "rejected");
-  }
+  function editable() { return state.may.edit; }
 
   function drawLayers(data, preview) {
     var map = state.map;
@@ -172,7 +175,7 @@
     });
     state.layers.base = L.geoJSON(data.base, {
       pane: "base", pmIgnore: true, interactive: false,
-      style: { color: "#555", weight: 2, dashArray: "6 4", fill: true, fillColor: "#999", fillOpacity: 0.15 },
+      style: layerOf("plan-base").style,
     }).addTo(map);
     state.layers.draft = L.geoJSON(data.draft, {
       pane: "draft",
@@ -189,20 +192,16 @@
       },
     }).addTo(map);
     state.layers.edges = L.geoJSON(data.validation.invalid_edges, {
-      pane: "edges", pmIgnore: true, interactive: false, style: { color: "#d7191c", weight: 5 },
+      pane: "edges", pmIgnore: true, interactive: false, style: layerOf("plan-invalid-edges").style,
     }).addTo(map);
     clipPanes();
   }
 
   function draftStyle(feature, preview) {
-    var selected = state.selected.indexOf(feature.properties.code) >= 0;
-    return {
-      color: selected ? "#000" : "#333",
-      weight: selected ? 4 : 1.5,
-      dashArray: preview ? "4 4" : null,
-      fillColor: CHANGE_COLOURS[feature.properties.change] || "#2b83ba",
-      fillOpacity: 0.35,
-    };
+    var style = gridmap.styleOf(layerOf("plan-draft"), feature.properties);
+    if (state.selected.indexOf(feature.properties.code) >= 0) Object.assign(style, { color: "#000", weight: 4 });
+    if (preview) style.dashArray = "4 4";
+    return style;
   }
 
   function select(code, add) {
@@ -318,7 +317,7 @@
     var form = $("op-form");
     form.hidden = true;
     form.innerHTML = "";
-    state.map.pm.disableDraw();
+    if (state.map.pm) state.map.pm.disableDraw();
     if (state.reshaping) state.reshaping.pm.disable();
     state.reshaping = null;
   }
@@ -456,7 +455,7 @@
     var html = "";
     if (editable()) {
       html = '<div class="actions"><button type="button" id="submit-plan">' + esc(T.submit) + "</button></div>";
-    } else if (state.options.canReview && p.status === "submitted" && !state.options.isOwner) {
+    } else if (state.may.review) {
       html = "<h3>" + esc(T.review) + "</h3>" +
         '<label>' + esc(T.effective) + '<input type="date" id="effective" value="' + esc(state.options.today) + '" min="' + esc(state.options.today) + '"></label>' +
         '<label>' + esc(T.comment) + '<textarea id="review-comment"></textarea></label>' +

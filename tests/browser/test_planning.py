@@ -75,6 +75,8 @@ def test_planner_splits_a_group_admin_approves_lookup_follows(
     sign_in(review, live_server, "admin")
     review.goto(f"{live_server}/plan/{plan_id}")
     review.fill("#review-comment", "同意")
+    assert review.locator(".leaflet-pm-toolbar").count() == 0  # a submitted plan offers no drawing tools
+    assert review.locator("#tools").is_hidden()
     review.click("#approve")
     wait_until(review, "document.querySelector('#plan-meta').textContent.includes('已生效')")
     answer = review.evaluate(f"fetch('/api/lookup?lon={moved.x}&lat={moved.y}').then(r => r.json())")

@@ -50,6 +50,11 @@ def test_a_plan_answers_with_its_draft_base_and_validation(client_as):
     assert page.status_code == 200 and "leaflet-geoman" in page.get_data(as_text=True)
     english = client.get(f"/plan/{state['plan']['id']}?lang=en").get_data(as_text=True)
     assert '<html lang="en">' in english  # the editor's script picks its language from it
+    assert state["may"] == {"edit": True, "review": False}
+    # The admin may not edit someone else's draft, nor review it before it is submitted: no drawing tools.
+    admin = client_as("admin")
+    assert admin.get(f"/api/plans/{state['plan']['id']}").get_json()["may"] == {"edit": False, "review": False}
+    assert "leaflet-geoman" not in admin.get(f"/plan/{state['plan']['id']}").get_data(as_text=True)
 
 
 def test_a_preview_keeps_nothing_and_a_bad_edit_names_its_edges(client_as):
