@@ -19,7 +19,7 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = ROOT / "translations" / "zh" / "LC_MESSAGES" / "errors.po"
 # The errors the domain raises take their template first; ``term(context, word)`` marks field and action
-# names, ``validation(message)`` the messages of marshmallow and webargs (routes/errors.py).
+# names, ``validation(message)`` the messages of marshmallow and webargs (web/errors.py).
 ERROR_CLASSES = (
     "GridError",
     "InvalidInput",
