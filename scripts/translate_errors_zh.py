@@ -1,6 +1,6 @@
 """Bring the Chinese catalogue of domain errors (gettext domain ``errors``) up to date.
 
-The domain raises English templates (``geo.errors.GridError``); this table is
+The domain raises English templates (``geo.core.errors.GridError``); this table is
 the one place their Chinese lives. Placeholders stay as they are: the web layer
 fills them, naming fields, nets, statuses and actions in Chinese. Running this
 extracts the templates from the sources, updates the catalogue, fills it from

@@ -1,6 +1,6 @@
 """Domain errors and request-validation messages in the page's language.
 
-The domain raises English templates with their values (``geo.errors.GridError``);
+The domain raises English templates with their values (``geo.core.errors.GridError``);
 marshmallow and webargs word their own (``VALIDATION``, matched back to templates).
 Their Chinese lives in the gettext domain ``errors`` (English msgids, unlike the
 page catalogue ``messages``, whose msgids are Chinese): see docs/operations.md

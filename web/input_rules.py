@@ -10,7 +10,7 @@ page listing the row). They are refused here with a 400 naming the field:
   is parsed: Python's parser recurses once per level and fails at about 1,000);
 - ``<int:...>`` in every URL rule is ``BoundedIntConverter`` (int4);
 - schemas use ``Id``, ``Day`` and ``Moment`` (the county's window of dates,
-  ``geo.calendar``), and hand-read parameters ``whole_number_arg`` and ``day_arg``.
+  ``geo.core.calendar``), and hand-read parameters ``whole_number_arg`` and ``day_arg``.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ class Id(fields.Integer):
 
 
 class Day(fields.Date):
-    """A ``YYYY-MM-DD`` day inside the county's window of dates (``geo.calendar``)."""
+    """A ``YYYY-MM-DD`` day inside the county's window of dates (``geo.core.calendar``)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -134,7 +134,7 @@ class Day(fields.Date):
 
 
 class Moment(fields.AwareDateTime):
-    """An ISO 8601 time with its offset, inside the county's window of dates (``geo.calendar``)."""
+    """An ISO 8601 time with its offset, inside the county's window of dates (``geo.core.calendar``)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -2,7 +2,7 @@
 
 Used where thousands to millions of points meet the grid at once (importing
 incident archives, re-routing on boundary activation, the demo generator); a
-single point goes through PostGIS instead (``geo.lookup``).
+single point goes through PostGIS instead (``geo.atlas.lookup``).
 
 Why not ``geopandas.sjoin``: it tests every point against the polygons whose
 bounding boxes hold it, with the exact predicate. Most points, though, lie in
