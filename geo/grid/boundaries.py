@@ -69,7 +69,7 @@ def read_boundary_file(
     fields: FieldNames = FieldNames(),
     limits: Limits = DEFAULT_LIMITS,
 ) -> list[BoundaryFeature]:
-    """Read grid outlines from a GeoJSON, GeoPackage or zipped Shapefile (``geo.vector_files`` opens it).
+    """Read grid outlines from a GeoJSON, GeoPackage or zipped Shapefile (``geo.grid.vector_files`` opens it).
 
     A file that declares a projected CRS is reprojected to WGS-84; ``source_crs``
     then undoes the Chinese map offsets (GCJ-02, BD-09) that a CRS cannot declare.
