@@ -19,7 +19,14 @@ from geo.grid.models import Net
 from routes import admin, api, auth, dispatch, incidents, map_page, patrol, plan
 from web import access, input_rules, security_headers
 from web.access import wants_json
-from web.errors import DATABASE_DOWN, database_unavailable, localized_message, localized_problems
+from web.errors import (
+    DATABASE_DOWN,
+    RequestTooLarge,
+    database_unavailable,
+    localized_details,
+    localized_message,
+    localized_problems,
+)
 
 #: An error answer never echoes megabytes back: longer messages are cut, larger details left out.
 MAX_ERROR_MESSAGE_CHARS = 2000
@@ -34,7 +41,7 @@ def _grid_error(error: GridError):
     if error.field:
         body["field"] = error.field
     if error.details is not None and len(json.dumps(error.details, default=str)) <= MAX_ERROR_DETAILS_CHARS:
-        body["details"] = error.details
+        body["details"] = localized_details(error.details)
     return jsonify(body), error.status
 
 
@@ -52,7 +59,12 @@ def _http_error(error: HTTPException):
     headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
     body: dict = {"error": error.description}
     if error.code == 413 and request.max_content_length:
-        body["error"] = f"the request is larger than the {request.max_content_length // (1024 * 1024)} MB accepted here"
+        body["error"] = localized_message(
+            RequestTooLarge(
+                "the request is larger than the {megabytes} MB accepted here",
+                megabytes=request.max_content_length // (1024 * 1024),
+            )
+        )
     data = getattr(error, "data", None)
     messages = data.get("messages") if isinstance(data, dict) else None
     if messages:

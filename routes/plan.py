@@ -46,6 +46,7 @@ from layers import visible_layers
 from layers.grids import COUNTY, NEIGHBOURS
 from web import answers
 from web.access import accepts_upload, current_principal, require
+from web.errors import localized_details
 from web.input_rules import ApiBlueprint, Day, Id, whole_number_arg
 from web.maps import page_map
 
@@ -122,7 +123,7 @@ def _plan_state(plan, grids=None, report=None) -> dict:
         "plan": plan_summary(plan),
         "draft": draft_geojson(grids, current_principal(), base),
         "base": draft_geojson(list(base.values()), current_principal()),
-        "validation": report.as_dict(),
+        "validation": localized_details(report.as_dict()),
     }
 
 
