@@ -27,6 +27,7 @@ from web.errors import (
     localized_message,
     localized_problems,
 )
+from web.page_strings import LABELLED, label_of, page_strings
 
 #: An error answer never echoes megabytes back: longer messages are cut, larger details left out.
 MAX_ERROR_MESSAGE_CHARS = 2000
@@ -99,8 +100,9 @@ def _template_helpers() -> dict:
 
     return {
         "lang": lang,  # base.html's <html lang>, which our scripts read to pick their language
-        "role_label": lambda role: Role(role).label(lang),
-        "status_label": lambda status: Status(status).label(lang),
+        "role_label": lambda role: label_of(Role(role)),
+        "status_label": lambda status: label_of(Status(status)),
+        "page_strings": page_strings,
         "query_with": query_with,
     }
 
@@ -114,7 +116,12 @@ def _local_time(value: str | datetime | None) -> str:
 
 
 def _net_label(net: str) -> str:
-    return Net(net).label(str(get_locale()))
+    return label_of(Net(net))
+
+
+def _label(code: str, kind: str) -> str:
+    """A code's name in the page's language: ``{{ zone.kind | label("zone_kind") }}``."""
+    return label_of(LABELLED[kind](code))
 
 
 def init_app(app: Flask) -> None:
@@ -141,4 +148,5 @@ def init_app(app: Flask) -> None:
     app.after_request(_remember_language)
     app.context_processor(_template_helpers)
     app.add_template_filter(_net_label, "net_label")
+    app.add_template_filter(_label, "label")
     app.add_template_filter(_local_time, "local_time")

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from flask import Blueprint as PageBlueprint
 from flask import Response, current_app, jsonify, render_template, request
-from flask_babel import get_locale
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from werkzeug.utils import secure_filename
@@ -49,6 +48,7 @@ from web.access import accepts_upload, current_principal, require
 from web.errors import localized_details
 from web.input_rules import ApiBlueprint, Day, Id, whole_number_arg
 from web.maps import page_map
+from web.page_strings import label_of
 
 blp = ApiBlueprint("plans", __name__, url_prefix="/api", description="Boundary plans, their review and activation")
 pages = PageBlueprint("plan", __name__)
@@ -359,7 +359,7 @@ def plan_list():
         history=generation_history(db.session, principal),
         generation=current_generation(db.session),
         is_admin=principal.role is Role.ADMIN,
-        status_labels={s.value: s.label(str(get_locale())) for s in PlanStatus},
+        status_labels={s.value: label_of(s) for s in PlanStatus},
     )
 
 

@@ -20,9 +20,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from geo.accounts.models import Role
 from geo.core.errors import GridError, Problem
-from geo.dispatch.statuses import Status
 from geo.grid.models import Net
 from web.access import wants_json
+from web.page_strings import LABELLED, label_of
 
 ERRORS = Domain(domain="errors")
 
@@ -194,7 +194,7 @@ TERMS = (
 )
 
 # Values named like these are codes with a name of their own in each language.
-_LABELLED = {"net": Net, "other": Net, "status": Status, "role": Role, "roles": Role}
+_LABELLED = {**LABELLED, "other": Net, "roles": Role}
 _TERM_CONTEXTS = {"field": "field", "action": "action", "allowed": "action"}
 
 
@@ -238,7 +238,7 @@ def _word(name: str, value: object, lang: str) -> object:
         return ("；" if any(isinstance(item, Problem) for item in value) else "、").join(words)
     if name in _LABELLED and isinstance(value, str):
         try:
-            return _LABELLED[name](value).label(lang)
+            return label_of(_LABELLED[name](value))
         except ValueError:
             return value
     if name in _TERM_CONTEXTS and isinstance(value, str):
