@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from geo.grid.models import Net
 from layers import LayerSpec, PopupField, register
+from web.page_strings import label_in
 
 GRID_POPUP = (
     PopupField("name_zh", "名称", "Name"),
@@ -94,8 +95,8 @@ NET_LAYERS = [
     register(
         LayerSpec(
             id=f"net-{net.value}",
-            title_zh=f"{net.label('zh')}·网格员覆盖（演示）",
-            title_en=f"{net.label('en')} net: grids with a worker (demo)",
+            title_zh=f"{label_in(net, 'zh')}·网格员覆盖（演示）",
+            title_en=f"{label_in(net, 'en')} net: grids with a worker (demo)",
             endpoint="api.grids",
             endpoint_args={"level": "group", "net": net.value},
             net=net,

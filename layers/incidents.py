@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from geo.grid.models import Net
 from layers import LayerSpec, register
+from web.page_strings import label_in
 
 INCIDENT_LAYERS = [
     register(
         LayerSpec(
             id=f"incidents-{net.value}",
-            title_zh=f"事件·{net.label('zh')}",
-            title_en=f"Incidents: {net.label('en')}",
+            title_zh=f"事件·{label_in(net, 'zh')}",
+            title_en=f"Incidents: {label_in(net, 'en')}",
             endpoint="incidents.incident_feed",
             endpoint_args={"net": net.value},
             net=net,

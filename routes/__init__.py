@@ -19,7 +19,15 @@ from geo.grid.models import Net
 from routes import admin, api, auth, dispatch, incidents, map_page, patrol, plan
 from web import access, input_rules, security_headers
 from web.access import wants_json
-from web.errors import DATABASE_DOWN, database_unavailable, localized_message, localized_problems
+from web.errors import (
+    DATABASE_DOWN,
+    RequestTooLarge,
+    database_unavailable,
+    localized_details,
+    localized_message,
+    localized_problems,
+)
+from web.page_strings import LABELLED, label_of, page_strings
 
 #: An error answer never echoes megabytes back: longer messages are cut, larger details left out.
 MAX_ERROR_MESSAGE_CHARS = 2000
@@ -34,7 +42,7 @@ def _grid_error(error: GridError):
     if error.field:
         body["field"] = error.field
     if error.details is not None and len(json.dumps(error.details, default=str)) <= MAX_ERROR_DETAILS_CHARS:
-        body["details"] = error.details
+        body["details"] = localized_details(error.details)
     return jsonify(body), error.status
 
 
@@ -52,7 +60,12 @@ def _http_error(error: HTTPException):
     headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
     body: dict = {"error": error.description}
     if error.code == 413 and request.max_content_length:
-        body["error"] = f"the request is larger than the {request.max_content_length // (1024 * 1024)} MB accepted here"
+        body["error"] = localized_message(
+            RequestTooLarge(
+                "the request is larger than the {megabytes} MB accepted here",
+                megabytes=request.max_content_length // (1024 * 1024),
+            )
+        )
     data = getattr(error, "data", None)
     messages = data.get("messages") if isinstance(data, dict) else None
     if messages:
@@ -87,8 +100,9 @@ def _template_helpers() -> dict:
 
     return {
         "lang": lang,  # base.html's <html lang>, which our scripts read to pick their language
-        "role_label": lambda role: Role(role).label(lang),
-        "status_label": lambda status: Status(status).label(lang),
+        "role_label": lambda role: label_of(Role(role)),
+        "status_label": lambda status: label_of(Status(status)),
+        "page_strings": page_strings,
         "query_with": query_with,
     }
 
@@ -102,7 +116,12 @@ def _local_time(value: str | datetime | None) -> str:
 
 
 def _net_label(net: str) -> str:
-    return Net(net).label(str(get_locale()))
+    return label_of(Net(net))
+
+
+def _label(code: str, kind: str) -> str:
+    """A code's name in the page's language: ``{{ zone.kind | label("zone_kind") }}``."""
+    return label_of(LABELLED[kind](code))
 
 
 def init_app(app: Flask) -> None:
@@ -129,4 +148,5 @@ def init_app(app: Flask) -> None:
     app.after_request(_remember_language)
     app.context_processor(_template_helpers)
     app.add_template_filter(_net_label, "net_label")
+    app.add_template_filter(_label, "label")
     app.add_template_filter(_local_time, "local_time")

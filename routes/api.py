@@ -116,10 +116,7 @@ def neighbours():
 @blp.response(200, answers.Lookup)
 def lookup(args):
     """The grid chain covering a point (``lon``, ``lat``; ``crs`` = wgs84|gcj02|bd09; ``at`` or ``generation``)."""
-    try:
-        source = parse_source_crs(args.get("crs"))
-    except ValueError as error:
-        raise InvalidInput(str(error), field="crs") from None
+    source = parse_source_crs(args.get("crs"))
     lon, lat = parse_coordinates(args["lon"], args["lat"])
     lon, lat = (float(v) for v in to_wgs84(lon, lat, source))
     principal = current_principal()

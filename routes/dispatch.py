@@ -27,6 +27,7 @@ from routes.incidents import uploaded_photo
 from web.access import current_principal, require
 from web.input_rules import whole_number_arg
 from web.maps import page_map
+from web.page_strings import label_of
 
 bp = Blueprint("dispatch", __name__)
 
@@ -60,7 +61,7 @@ def console():
             {"code": c.code, "net": c.net, "name": c.name_en if lang == "en" else c.name_zh} for c in categories
         ],
         areas=areas,
-        queues=[(queue.value, queue.label(lang), queue_bit(queue)) for queue in Queue],
+        queues=[(queue.value, label_of(queue), queue_bit(queue)) for queue in Queue],
         nets=[net.value for net in Net if principal.has_net(net)],
         statuses=[s.value for s in Status],
         priorities=[p.value for p in Priority],

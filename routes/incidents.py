@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, jsonify, request
+from flask import Response, jsonify, request
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
@@ -12,7 +12,7 @@ from geo.accounts.capabilities import Capability
 from geo.accounts.principal import COUNTY_CODE
 from geo.core.audit import record
 from geo.core.clock import now_utc
-from geo.core.errors import InvalidInput
+from geo.core.errors import InvalidInput, NotFound
 from geo.core.spreadsheet import csv_document
 from geo.dispatch.actions import ACTIONS
 from geo.dispatch.attachments import add_attachment, get_attachment
@@ -34,7 +34,7 @@ from geo.dispatch.workflow import apply_action
 from geo.grid.models import Net
 from web import answers
 from web.access import current_principal, require
-from web.input_rules import ApiBlueprint, Day, Id
+from web.input_rules import ApiBlueprint, Day, Id, NotJson
 
 blp = ApiBlueprint("incidents", __name__, url_prefix="/api", description="Incidents routed through the grid")
 
@@ -122,7 +122,7 @@ def _json_bodies_only():
     if request.endpoint == "incidents.upload_attachment":
         return  # a photo arrives as multipart/form-data
     if request.method in ("POST", "PATCH") and not request.is_json:
-        abort(415, description="send the body as JSON (Content-Type: application/json)")
+        raise NotJson("send the body as JSON (Content-Type: application/json)")
 
 
 def _filters(args: dict) -> IncidentFilter:
@@ -233,7 +233,7 @@ def incident_action(body, ticket: str, action: str):
     """Apply a workflow action (register, dispatch, accept, resolve, verify, reopen, reject, duplicate,
     reassign, escalate, note); 409 with the current state if someone changed it first."""
     if action not in ACTIONS:
-        abort(404, description=f"unknown action {action[:30]!r}")
+        raise NotFound("unknown action {action!r}", action=action[:30])
     incident = apply_action(
         db.session,
         current_principal(),
@@ -329,7 +329,7 @@ def patch_category(body, code: str):
     principal.require_change(COUNTY_CODE)  # the catalogue is the county's
     category = db.session.scalar(select(IncidentCategory).where(IncidentCategory.code == code))
     if category is None or not principal.has_net(category.net):
-        abort(404, description=f"no category {code[:40]!r}")
+        raise NotFound("no category {category!r}", category=code[:40])
     before = _category_json(category)
     for key, value in body.items():
         setattr(category, key, value)

@@ -31,6 +31,7 @@ from geo.patrol.zones import (
     add_team,
     create_zone,
     get_zone,
+    neighbour_names,
     update_zone,
     zone_summary,
     zones_geojson,
@@ -43,6 +44,7 @@ from web import answers
 from web.access import current_principal, require
 from web.input_rules import ApiBlueprint, Day, Id, Moment, day_arg, whole_number_arg
 from web.maps import page_layers, page_map
+from web.page_strings import label_of
 
 blp = ApiBlueprint("patrol", __name__, url_prefix="/api/patrol", description="Seasonal zones, hotspots, patrol tasks")
 pages = PageBlueprint("patrol_pages", __name__)
@@ -140,7 +142,7 @@ def _lang() -> str:
 @require(Capability.PATROL_VIEW)
 def zone_list(args):
     """Zones with whether each is active on ``on``, their branches, teams, checkpoints and stations (GeoJSON)."""
-    return jsonify(zones_geojson(db.session, current_principal(), args["on"] or _today(), _lang()))
+    return jsonify(zones_geojson(db.session, current_principal(), args["on"] or _today()))
 
 
 @blp.route("/zones", methods=["POST"])
@@ -158,7 +160,7 @@ def zone_create(body):
         max_vertices=current_app.config["MAX_VERTICES"],
     )
     db.session.commit()
-    return jsonify(zone_summary(zone, _today(), _lang())), 201
+    return jsonify(zone_summary(zone, _today(), neighbour_names(db.session))), 201
 
 
 @blp.route("/zones/<int:zone_id>", methods=["PATCH"])
@@ -180,7 +182,7 @@ def zone_update(body, zone_id: int):
         max_vertices=current_app.config["MAX_VERTICES"],
     )
     db.session.commit()
-    return jsonify(zone_summary(zone, _today(), _lang()))
+    return jsonify(zone_summary(zone, _today(), neighbour_names(db.session)))
 
 
 @blp.route("/zones/<int:zone_id>/branches", methods=["POST"])
@@ -221,7 +223,7 @@ def hotspots(args):
     """Kernel density and Getis-Ord Gi* hot/cold spots for a date range against the same range last year."""
     principal = current_principal()
     query = HotspotQuery(args["since"], args["until"], args["net"], args["category"])
-    return jsonify(analyse(db.session, principal, query, sites=sites_of(db.session, principal, _lang()), lang=_lang()))
+    return jsonify(analyse(db.session, principal, query, sites=sites_of(db.session, principal)))
 
 
 @blp.route("/incidents", methods=["GET"])
@@ -328,7 +330,7 @@ def patrol_map():
         hotspot_range=(since, until),
         nets=sorted(principal.nets),
         categories=[{"code": c, "name": en if lang == "en" else zh} for c, zh, en in categories],
-        kinds=[{"code": k.value, "name": k.label(lang)} for k in ZoneKind],
+        kinds=[{"code": k.value, "name": label_of(k)} for k in ZoneKind],
     )
 
 
@@ -344,7 +346,7 @@ def _briefing_args() -> tuple[int, date | None, date | None]:
 def patrol_briefing():
     """A printable briefing for one zone and a date range (default: its season so far)."""
     zone_id, since, until = _briefing_args()
-    data = briefing(db.session, current_principal(), zone_id, since, until, _today(), _lang())
+    data = briefing(db.session, current_principal(), zone_id, since, until, _today())
     map_url = url_for(
         "patrol_pages.patrol_briefing_map",
         zone=zone_id,
@@ -360,7 +362,7 @@ def patrol_briefing_map():
     """The briefing's map as a PNG (prints without a network)."""
     zone_id, since, until = _briefing_args()
     principal = current_principal()
-    data = briefing(db.session, principal, zone_id, since, until, _today(), _lang())
+    data = briefing(db.session, principal, zone_id, since, until, _today())
     zone = get_zone(db.session, principal, zone_id)
     county = to_shape(db.session.scalar(select(AdminArea.geom).where(AdminArea.is_home_county)))
     demo = "演示数据：生成的区域与事件，非官方 / demo data" if zone.is_demo else ""

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from flask import Blueprint as PageBlueprint
 from flask import Response, current_app, jsonify, render_template, request
-from flask_babel import get_locale
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from werkzeug.utils import secure_filename
@@ -57,8 +56,10 @@ from layers.grids import COUNTY, NEIGHBOURS
 from layers.plan import PLAN_LAYERS
 from web import answers
 from web.access import accepts_upload, current_principal, require
+from web.errors import localized_details
 from web.input_rules import ApiBlueprint, Day, Id, whole_number_arg
 from web.maps import page_layers, page_map
+from web.page_strings import label_of
 
 blp = ApiBlueprint("plans", __name__, url_prefix="/api", description="Boundary plans, their review and activation")
 pages = PageBlueprint("plan", __name__)
@@ -132,7 +133,7 @@ def _plan_state(plan, grids=None, report=None) -> dict:
         "plan": plan_summary(plan),
         "draft": draft_geojson(grids, current_principal(), base),
         "base": draft_geojson(list(base.values()), current_principal()),
-        "validation": report.as_dict(),
+        "validation": localized_details(report.as_dict()),
         "may": {"edit": may_edit(plan, current_principal()), "review": may_review(plan, current_principal())},
     }
 
@@ -368,8 +369,7 @@ def plan_list():
         parents=parents,
         history=generation_history(db.session, principal),
         generation=current_generation(db.session),
-        can_review=principal.can(Capability.PLAN_REVIEW),
-        status_labels={s.value: s.label(str(get_locale())) for s in PlanStatus},
+        status_labels={s.value: label_of(s) for s in PlanStatus},
     )
 
 

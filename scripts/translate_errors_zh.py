@@ -40,14 +40,28 @@ ERROR_CLASSES = (
     "DatabaseUnavailable",
     "BackupError",
     "JsonBodyTooLarge",
+    "NotJson",
+    "RequestTooLarge",
+    "PlanConflict",
+    "PlanStateError",
+    "StalePlan",
+    "Problem",
 )
-KEYWORDS: dict = {name: None for name in ERROR_CLASSES} | {"term": ((1, "c"), 2), "validation": None}
+KEYWORDS: dict = {name: None for name in ERROR_CLASSES} | {
+    "TilingError": (2,),
+    "term": ((1, "c"), 2),
+    "validation": None,
+    "error_template": None,
+}
 
 
 def extracted() -> Catalog:
-    """Every error template and term in ``geo/``, ``routes/`` and ``ops/`` (f-strings cannot be translated: skipped)."""
+    """Every error template, problem and term in ``geo/``, ``routes/``, ``web/`` and ``ops/``.
+
+    f-strings cannot be translated, so they are skipped (tests/test_messages.py refuses them).
+    """
     catalogue = Catalog()
-    for folder in ("geo", "routes", "ops"):
+    for folder in ("geo", "routes", "web", "ops"):
         for _, line, message, _, context in extract_from_dir(ROOT / folder, keywords=KEYWORDS, comment_tags=()):
             catalogue.add(message, context=context, locations=[(f"{folder}/…", line)])
     return catalogue
@@ -363,6 +377,76 @@ CHINESE: dict[str | tuple[str, str], str] = {
     ),
     "{entry} does not belong to {shapefile}": "{entry} 不属于 {shapefile}",
     "the zip has no {missing} beside {shapefile}": "zip 中缺少与 {shapefile} 配套的 {missing}",
+    # Boundary and plan validation (geo/grid, geo/planning): problems and the errors that carry them.
+    "{count} problem(s): {problems}": "{count} 个问题：{problems}",
+    "{count} problem(s), the first {shown}: {problems}": "{count} 个问题，前 {shown} 个：{problems}",
+    "the file has no geometry": "文件中没有几何图形",
+    "attribute {name!r} missing; the file has {columns}": "缺少属性 {name!r}；文件中的属性有：{columns}",
+    "coordinates up to ({x:.0f}, {y:.0f}) are not degrees: projected metres without a declared CRS?": (
+        "坐标最大达 ({x:.0f}, {y:.0f})，不是经纬度：是否为未声明坐标系的投影坐标（米）？"
+    ),
+    "code {grid!r} must be {digits} digits for level {level}": "编码 {grid!r} 须为 {level} 级的 {digits} 位数字",
+    "code {grid} appears more than once": "编码 {grid} 重复",
+    "grid {grid} has no name": "网格 {grid} 没有名称",
+    "grid {grid}: parent {parent!r} is not a current {level}": "网格 {grid}：上级 {parent!r} 不是现行的 {level} 级网格",
+    "code {grid} does not start with its parent's code {parent}": "编码 {grid} 不以其上级编码 {parent} 开头",
+    "the county level holds exactly one grid, the file has {count}": "县级只能有一个网格，文件中有 {count} 个",
+    "geometry is empty": "几何为空",
+    "geometry is a {kind}, expected a Polygon or MultiPolygon": "几何为 {kind}，应为 Polygon 或 MultiPolygon",
+    "invalid geometry: {reason}": "几何无效：{reason}",
+    "grid {grid} has no children": "网格 {grid} 没有下级网格",
+    "grid {grid} overlaps or misaligns with a sibling": "网格 {grid} 与相邻网格重叠或边界未对齐",
+    "{area:.4f} km² lies outside parent grid {grid}": "{area:.4f} 平方公里超出上级网格 {grid}",
+    "a gap of {area:.4f} km² in grid {grid} is covered by no child": (
+        "网格 {grid} 内有 {area:.4f} 平方公里的缝隙不属于任何下级网格"
+    ),
+    "code {grid!r} must be {digits} digits starting with {parent}": (
+        "编码 {grid!r} 须为以 {parent} 开头的 {digits} 位数字"
+    ),
+    "grid {grid} has a sliver of {area:.0f} m² (smaller than {smallest:.0f} m²)": (
+        "网格 {grid} 有 {area:.0f} 平方米的碎片（小于 {smallest:.0f} 平方米）"
+    ),
+    "grid {grid} has no grids below it; plan them next": "网格 {grid} 还没有下级网格，请接着规划",
+    "grid {grid} has no worker for the {net} net": "网格 {grid} 没有{net}的网格员",
+    "grid {grid!r} is not in this plan": "网格 {grid!r} 不在本规划中",
+    "{field} must be a Polygon or MultiPolygon, got nothing": "{field}须为 Polygon 或 MultiPolygon，但未提交",
+    "{field} must be a Polygon or MultiPolygon, got a {kind}": "{field}须为 Polygon 或 MultiPolygon，收到的是 {kind}",
+    "the edit would leave grid {grid} empty: merge it instead": "此次编辑会使网格 {grid} 变空：请改为合并",
+    "the line does not cross grid {grid} from edge to edge": "这条线没有从一边到另一边穿过网格 {grid}",
+    "grid {grid} shares no edge with the other grids chosen": "网格 {grid} 与所选的其他网格没有公共边",
+    "the drawn area does not overlap grid {grid}": "所画区域与网格 {grid} 不重叠",
+    "the moved area does not touch grid {grid}": "划出的区域与网格 {grid} 不相邻",
+    "no grid {grid}": "没有网格 {grid}",
+    "plan {plan} changed since you read it (version {version}, now {current}); reload it": (
+        "规划 {plan} 在您读取后已被修改（版本 {version}，现为 {current}）；请重新加载"
+    ),
+    "only the plan's owner, {owner}, can change it": "只有规划的创建者 {owner} 可以修改",
+    "plan {plan} is {plan_status}; only drafts and rejected plans can be edited": (
+        "规划 {plan} 的状态为“{plan_status}”；只有草稿和已驳回的规划可以编辑"
+    ),
+    "this edit needs {missing}": "此次编辑需要提供：{missing}",
+    "unknown operation {operation!r}; use one of {choices}": "未知操作 {operation!r}；可用操作：{choices}",
+    "the edit breaks the grid: {problems}": "此次编辑会破坏网格：{problems}",
+    "no plan {plan}": "没有规划 {plan}",
+    "grids {grids} changed after this plan was started; start a new plan": (
+        "网格 {grids} 在本规划开始后已有变动；请新建规划"
+    ),
+    "plan {plan} ({owner}) also changes {grids}": "规划 {plan}（{owner}）也修改了 {grids}",
+    "the plan clashes with other changes: {conflicts}": "规划与其他修改冲突：{conflicts}",
+    "the plan cannot be submitted: {problems}": "规划不能提交：{problems}",
+    "plan {plan} is {plan_status}; only submitted plans are reviewed": (
+        "规划 {plan} 的状态为“{plan_status}”；只有待审批的规划可以审批"
+    ),
+    "effective date {date} is in the past; choose {today} or later": (
+        "生效日期 {date} 已过；请选择 {today} 或之后的日期"
+    ),
+    # Requests the web layer refuses before a view runs.
+    "the request is larger than the {megabytes} MB accepted here": "请求超过此处接受的 {megabytes} MB",
+    "send the body as JSON (Content-Type: application/json)": (
+        "请以 JSON 提交请求内容（Content-Type: application/json）"
+    ),
+    "unknown action {action!r}": "未知操作 {action!r}",
+    "no category {category!r}": "没有事件类别 {category!r}",
     ("action", "register"): "立案",
     ("action", "dispatch"): "派遣",
     ("action", "accept"): "接收",

@@ -19,10 +19,10 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from geo.accounts.models import Role
-from geo.core.errors import GridError
-from geo.dispatch.statuses import Status
+from geo.core.errors import GridError, Problem
 from geo.grid.models import Net
 from web.access import wants_json
+from web.page_strings import LABELLED, label_of
 
 ERRORS = Domain(domain="errors")
 
@@ -34,6 +34,12 @@ class DatabaseUnavailable(GridError):
     """The database does not answer (stopped, restarting, unreachable or out of connections)."""
 
     status = 503
+
+
+class RequestTooLarge(GridError):
+    """A request body over the size the app accepts (werkzeug refuses it before any view runs)."""
+
+    status = 413
 
 
 #: What SQLAlchemy raises when the database cannot be reached or lost the connection (psycopg files
@@ -188,30 +194,51 @@ TERMS = (
 )
 
 # Values named like these are codes with a name of their own in each language.
-_LABELLED = {"net": Net, "other": Net, "status": Status, "role": Role, "roles": Role}
+_LABELLED = {**LABELLED, "other": Net, "roles": Role}
 _TERM_CONTEXTS = {"field": "field", "action": "action", "allowed": "action"}
 
 
-def localized_message(error: GridError) -> str:
+def localized_message(error: GridError | Problem) -> str:
     """``error``'s message in the request's language (Chinese unless English was chosen)."""
-    lang = str(get_locale())
-    template = ERRORS.gettext(error.template) if lang != "en" else error.template
-    if template == error.template:
-        return error.message
-    if not error.params:
-        return template
+    return _localized(error.template, error.params, error.message, _lang())
+
+
+def localized_details(details: object) -> object:
+    """``details`` with the message of every problem in it (``Problem.as_dict``) in the request's language."""
+    if isinstance(details, list):
+        return [localized_details(item) for item in details]
+    if not isinstance(details, dict):
+        return details
+    if "template" in details and "params" in details and "message" in details:
+        return {**details, "message": _localized(details["template"], details["params"], details["message"], _lang())}
+    return {key: localized_details(value) for key, value in details.items()}
+
+
+def _lang() -> str:
+    return str(get_locale())
+
+
+def _localized(template: str, params: dict, english: str, lang: str) -> str:
+    translated = ERRORS.gettext(template) if lang != "en" else template
+    if translated == template:  # English, or no translation yet
+        return english
+    if not params:
+        return translated
     try:
-        return template.format(**{name: _word(name, value, lang) for name, value in error.params.items()})
+        return translated.format(**{name: _word(name, value, lang) for name, value in params.items()})
     except (KeyError, IndexError, ValueError):  # a translation naming a value the error lacks: say it in English
-        return error.message
+        return english
 
 
 def _word(name: str, value: object, lang: str) -> object:
+    if isinstance(value, Problem):
+        return _localized(value.template, value.params, value.message, lang)
     if isinstance(value, list | tuple):
-        return "、".join(str(_word(name, item, lang)) for item in value)
+        words = [str(_word(name, item, lang)) for item in value]
+        return ("；" if any(isinstance(item, Problem) for item in value) else "、").join(words)
     if name in _LABELLED and isinstance(value, str):
         try:
-            return _LABELLED[name](value).label(lang)
+            return label_of(_LABELLED[name](value))
         except ValueError:
             return value
     if name in _TERM_CONTEXTS and isinstance(value, str):

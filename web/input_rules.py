@@ -49,6 +49,12 @@ class JsonBodyTooLarge(GridError):
     status = 413
 
 
+class NotJson(GridError):
+    """A body sent as something other than JSON to a view that reads JSON."""
+
+    status = 415
+
+
 class PathValueError(BadRequest):
     """A URL value its rule matched but that no row can have; routing may raise only HTTP errors, so this
     carries the domain error the JSON error handler answers with."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
@@ -16,32 +15,20 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from geo.core.labels import Labelled, label
 from geo.core.models import Base
 from geo.grid.models import Grid, GridWorker
 
 
-class Role(StrEnum):
+class Role(Labelled):
     """What a user may do; where they may do it is their jurisdiction."""
 
-    ADMIN = "admin"  # 县级管理员: users, plan approval
-    DISPATCHER = "dispatcher"  # 调度员
-    PLANNER = "planner"  # 规划员
-    PATROL_LEADER = "patrol_leader"  # 巡逻队长
-    GRID_WORKER = "grid_worker"  # 网格员
-    VIEWER = "viewer"  # 领导查看: read-only
-
-    def label(self, lang: str = "zh") -> str:
-        return _ROLE_LABELS[self][lang == "en"]
-
-
-_ROLE_LABELS = {
-    Role.ADMIN: ("县级管理员", "Administrator"),
-    Role.DISPATCHER: ("调度员", "Dispatcher"),
-    Role.PLANNER: ("规划员", "Planner"),
-    Role.PATROL_LEADER: ("巡逻队长", "Patrol leader"),
-    Role.GRID_WORKER: ("网格员", "Grid worker"),
-    Role.VIEWER: ("领导查看", "Viewer"),
-}
+    ADMIN = "admin", label("role", "县级管理员")  # 县级管理员: users, plan approval
+    DISPATCHER = "dispatcher", label("role", "调度员")
+    PLANNER = "planner", label("role", "规划员")
+    PATROL_LEADER = "patrol_leader", label("role", "巡逻队长")
+    GRID_WORKER = "grid_worker", label("role", "网格员")
+    VIEWER = "viewer", label("role", "领导查看")  # 领导查看: read-only
 
 
 class User(Base):

@@ -22,7 +22,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from pyproj import Transformer
 
-from geo.core.errors import InvalidInput
+from geo.core.errors import InvalidInput, one_of
 
 # Krasovsky 1940 ellipsoid, as used by the GCJ-02 formula.
 _A = 6378245.0
@@ -49,11 +49,7 @@ def parse_source_crs(value: str | None) -> SourceCRS:
     normalised = value.strip().lower().replace("-", "").replace("_", "")
     aliases = {"epsg:4326": "wgs84", "4326": "wgs84", "cgcs2000": "wgs84", "epsg:4490": "wgs84"}
     normalised = aliases.get(normalised, normalised)
-    try:
-        return SourceCRS(normalised)
-    except ValueError:
-        choices = ", ".join(member.value for member in SourceCRS)
-        raise ValueError(f"unknown source CRS {value!r}; expected one of {choices}") from None
+    return one_of(SourceCRS, normalised, "crs")
 
 
 def _gcj02_offset(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> tuple[NDArray, NDArray]:

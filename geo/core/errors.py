@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 from typing import TypeVar
 
@@ -30,7 +29,16 @@ class GridError(Exception):
 
 
 def _english(value: object) -> object:
-    return ", ".join(map(str, value)) if isinstance(value, list | tuple) else value
+    if isinstance(value, Problem):
+        return value.message
+    if isinstance(value, list | tuple):
+        return ("; " if any(isinstance(item, Problem) for item in value) else ", ").join(map(str, map(_english, value)))
+    return value
+
+
+def error_template(text: str) -> str:
+    """Mark an error template that is not the first argument of a raise, for the ``errors`` catalogue."""
+    return text
 
 
 class InvalidInput(GridError):
@@ -57,16 +65,47 @@ class NotFound(GridError):
     status = 404
 
 
-@dataclass(frozen=True)
 class Problem:
-    """One problem found while validating boundaries; ``where`` is a (lon, lat) when it is a place."""
+    """One problem found while validating boundaries; ``where`` is a (lon, lat) when it is a place.
 
-    message: str
-    code: str | None = None
-    where: tuple[float, float] | None = None
+    Like a GridError, it is an English ``template`` with its values as keyword ``params``;
+    ``message`` is the English text, and the web layer says it in the page's language.
+    """
+
+    __slots__ = ("code", "params", "template", "where")
+
+    def __init__(
+        self, template: str, code: str | None = None, where: tuple[float, float] | None = None, **params: object
+    ):
+        self.template = template
+        self.code = code
+        self.where = where
+        self.params = params
+
+    @property
+    def message(self) -> str:
+        return self.template.format(**{name: _english(value) for name, value in self.params.items()})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Problem) and (self.template, self.code, self.where, self.params) == (
+            other.template,
+            other.code,
+            other.where,
+            other.params,
+        )
+
+    def __repr__(self) -> str:
+        return f"Problem({self.message!r}, code={self.code!r}, where={self.where!r})"
 
     def as_dict(self) -> dict:
-        return {"message": self.message, "code": self.code, "where": list(self.where) if self.where else None}
+        """The problem for an answer: ``message`` in English; ``template`` and ``params`` say it in another."""
+        return {
+            "message": self.message,
+            "template": self.template,
+            "params": self.params,
+            "code": self.code,
+            "where": list(self.where) if self.where else None,
+        }
 
 
 class BoundaryImportError(GridError):
@@ -75,7 +114,12 @@ class BoundaryImportError(GridError):
     status = 422
 
     def __init__(self, problems: list[Problem]):
-        summary = "; ".join(p.message for p in problems[:5])
-        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        super().__init__(f"{len(problems)} problem(s): {summary}{more}", details=[p.as_dict() for p in problems])
+        shown = problems[:5]
+        template = (
+            error_template("{count} problem(s), the first {shown}: {problems}")
+            if len(problems) > len(shown)
+            else error_template("{count} problem(s): {problems}")
+        )
+        details = [p.as_dict() for p in problems]
+        super().__init__(template, details=details, count=len(problems), shown=len(shown), problems=shown)
         self.problems = problems

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import (
     ColumnElement,
@@ -17,31 +16,20 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from geo.accounts.principal import Principal
+from geo.core.labels import Labelled, label
 from geo.dispatch.models import Incident
 from geo.dispatch.scope import visible
 from geo.dispatch.statuses import FINISHED, RUNNING, Status
 
 
-class Queue(StrEnum):
+class Queue(Labelled):
     """The dispatcher's work queues, each a condition on open incidents (``queue_condition``)."""
 
-    NEW = "new"
-    UNASSIGNED = "unassigned"
-    OVERDUE = "overdue"
-    ESCALATED = "escalated"
-    SUSPECTED_DUPLICATES = "suspected_duplicates"
-
-    def label(self, lang: str = "zh") -> str:
-        return _QUEUE_LABELS[self][lang == "en"]
-
-
-_QUEUE_LABELS = {
-    Queue.NEW: ("新案件", "New"),
-    Queue.UNASSIGNED: ("未分派", "Unassigned"),
-    Queue.OVERDUE: ("逾期", "Overdue"),
-    Queue.ESCALATED: ("已升级", "Escalated"),
-    Queue.SUSPECTED_DUPLICATES: ("疑似重复", "Possible duplicates"),
-}
+    NEW = "new", label("queue", "新案件")
+    UNASSIGNED = "unassigned", label("queue", "未分派")
+    OVERDUE = "overdue", label("queue", "逾期")
+    ESCALATED = "escalated", label("queue", "已升级")
+    SUSPECTED_DUPLICATES = "suspected_duplicates", label("queue", "疑似重复")
 
 
 def overdue_condition(now: datetime) -> ColumnElement[bool]:

@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from geo.core.labels import Labelled, label
 
 
-class Status(StrEnum):
-    REPORTED = "reported"  # 信息采集
-    REGISTERED = "registered"  # 案卷建立
-    DISPATCHED = "dispatched"  # 任务派遣
-    IN_PROGRESS = "in_progress"  # 任务处理
-    RESOLVED = "resolved"  # 处理反馈
-    CLOSED = "closed"  # 核查结案
-    REJECTED = "rejected"  # 不予受理
-    DUPLICATE = "duplicate"  # 重复案件
-
-    def label(self, lang: str = "zh") -> str:
-        return _STATUS_LABELS[self][lang == "en"]
-
-
-_STATUS_LABELS = {
-    Status.REPORTED: ("信息采集", "Reported"),
-    Status.REGISTERED: ("案卷建立", "Registered"),
-    Status.DISPATCHED: ("任务派遣", "Dispatched"),
-    Status.IN_PROGRESS: ("任务处理", "In progress"),
-    Status.RESOLVED: ("处理反馈", "Resolved"),
-    Status.CLOSED: ("核查结案", "Closed"),
-    Status.REJECTED: ("不予受理", "Rejected"),
-    Status.DUPLICATE: ("重复案件", "Duplicate"),
-}
+class Status(Labelled):
+    REPORTED = "reported", label("status", "信息采集")
+    REGISTERED = "registered", label("status", "案卷建立")
+    DISPATCHED = "dispatched", label("status", "任务派遣")
+    IN_PROGRESS = "in_progress", label("status", "任务处理")
+    RESOLVED = "resolved", label("status", "处理反馈")
+    CLOSED = "closed", label("status", "核查结案")
+    REJECTED = "rejected", label("status", "不予受理")
+    DUPLICATE = "duplicate", label("status", "重复案件")
 
 
 #: Statuses whose deadline runs.
@@ -37,20 +22,20 @@ RUNNING = (Status.DISPATCHED, Status.IN_PROGRESS)
 FINISHED = (Status.CLOSED, Status.REJECTED, Status.DUPLICATE)
 
 
-class Priority(StrEnum):
-    LOW = "low"
-    NORMAL = "normal"
-    HIGH = "high"
-    URGENT = "urgent"
+class Priority(Labelled):
+    LOW = "low", label("priority", "低")
+    NORMAL = "normal", label("priority", "一般")
+    HIGH = "high", label("priority", "高")
+    URGENT = "urgent", label("priority", "紧急")
 
 
 #: Deadline = category hours x this factor.
 PRIORITY_FACTOR = {Priority.LOW: 2.0, Priority.NORMAL: 1.0, Priority.HIGH: 0.5, Priority.URGENT: 0.25}
 
 
-class Channel(StrEnum):
-    PATROL = "patrol"  # 网格员巡查
-    PHONE = "phone"  # 群众来电
-    VISIT = "visit"  # 来访
-    ONLINE = "online"  # 网上报送
-    OTHER = "other"  # 其他
+class Channel(Labelled):
+    PATROL = "patrol", label("channel", "网格员巡查")
+    PHONE = "phone", label("channel", "群众来电")
+    VISIT = "visit", label("channel", "来访")
+    ONLINE = "online", label("channel", "网上报送")
+    OTHER = "other", label("channel", "其他")

@@ -90,7 +90,11 @@ def read_boundary_file(
     if missing:
         raise BoundaryImportError(
             [
-                Problem(f"attribute {name!r} missing; the file has {', '.join(map(str, frame.columns[:30]))}")
+                Problem(
+                    "attribute {name!r} missing; the file has {columns}",
+                    name=name,
+                    columns=[str(column) for column in frame.columns[:30]],
+                )
                 for name in missing
             ]
         )
@@ -101,8 +105,9 @@ def read_boundary_file(
         raise BoundaryImportError(
             [
                 Problem(
-                    f"coordinates up to ({xmax:.0f}, {ymax:.0f}) are not degrees: "
-                    "projected metres without a declared CRS?"
+                    "coordinates up to ({x:.0f}, {y:.0f}) are not degrees: projected metres without a declared CRS?",
+                    x=xmax,
+                    y=ymax,
                 )
             ]
         )
@@ -146,24 +151,43 @@ def validate_level(
     for feature in features:
         code = feature.code
         if not (code.isdigit() and len(code) == level.code_length):
-            problems.append(Problem(f"code {code!r} must be {level.code_length} digits for level {level}", code))
+            problems.append(
+                Problem(
+                    "code {grid!r} must be {digits} digits for level {level}",
+                    code,
+                    grid=code,
+                    digits=level.code_length,
+                    level=level.value,
+                )
+            )
         if code in seen:
-            problems.append(Problem(f"code {code} appears more than once", code))
+            problems.append(Problem("code {grid} appears more than once", code, grid=code))
         seen.add(code)
         if not feature.name_zh:
-            problems.append(Problem(f"grid {code} has no name", code))
+            problems.append(Problem("grid {grid} has no name", code, grid=code))
         problems.extend(geometry_problems(feature.geometry, code))
         if level is not GridLevel.COUNTY:
             if feature.parent_code not in parents:
                 problems.append(
-                    Problem(f"grid {code}: parent {feature.parent_code!r} is not a current {level.parent}", code)
+                    Problem(
+                        "grid {grid}: parent {parent!r} is not a current {level}",
+                        code,
+                        grid=code,
+                        parent=feature.parent_code,
+                        level=level.parent.value if level.parent else None,
+                    )
                 )
             elif not code.startswith(feature.parent_code or ""):
                 problems.append(
-                    Problem(f"code {code} does not start with its parent's code {feature.parent_code}", code)
+                    Problem(
+                        "code {grid} does not start with its parent's code {parent}",
+                        code,
+                        grid=code,
+                        parent=feature.parent_code,
+                    )
                 )
     if level is GridLevel.COUNTY and len(features) != 1:
-        problems.append(Problem(f"the county level holds exactly one grid, the file has {len(features)}"))
+        problems.append(Problem("the county level holds exactly one grid, the file has {count}", count=len(features)))
     if problems:
         return problems
 

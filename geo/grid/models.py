@@ -16,7 +16,6 @@ small pieces, so point lookups test few vertices against a tight index.
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
@@ -34,16 +33,17 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from geo.core.labels import Labelled, label
 from geo.core.models import Base
 
 
-class GridLevel(StrEnum):
+class GridLevel(Labelled):
     """The four levels of the county grid, from the top."""
 
-    COUNTY = "county"
-    TOWNSHIP = "township"
-    VILLAGE = "village"
-    GROUP = "group"
+    COUNTY = "county", label("level", "县")
+    TOWNSHIP = "township", label("level", "乡镇")
+    VILLAGE = "village", label("level", "村（社区）")
+    GROUP = "group", label("level", "村民小组")
 
     @property
     def depth(self) -> int:
@@ -68,22 +68,12 @@ def chain_codes(code: str) -> list[str]:
     return [code[: level.code_length] for level in GridLevel if level.code_length <= len(code)]
 
 
-class Net(StrEnum):
+class Net(Labelled):
     """The three nets fused on the grid (三网融合)."""
 
-    SOCIAL = "social"
-    RELIGIOUS = "religious"
-    RURAL = "rural"
-
-    def label(self, lang: str = "zh") -> str:
-        return _NET_LABELS[self][lang == "en"]
-
-
-_NET_LABELS = {
-    Net.SOCIAL: ("社会治理网", "Social governance"),
-    Net.RELIGIOUS: ("宗教事务网", "Religious affairs"),
-    Net.RURAL: ("乡村振兴网", "Rural revitalisation"),
-}
+    SOCIAL = "social", label("net", "社会治理网")
+    RELIGIOUS = "religious", label("net", "宗教事务网")
+    RURAL = "rural", label("net", "乡村振兴网")
 
 
 class Generation(Base):

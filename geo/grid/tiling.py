@@ -24,7 +24,7 @@ def geometry_problems(geometry: shapely.Geometry | None, code: str | None) -> li
     if geometry is None or shapely.is_empty(geometry):
         return [Problem("geometry is empty", code)]
     if geometry.geom_type not in ("Polygon", "MultiPolygon"):
-        return [Problem(f"geometry is a {geometry.geom_type}, expected a Polygon or MultiPolygon", code)]
+        return [Problem("geometry is a {kind}, expected a Polygon or MultiPolygon", code, kind=geometry.geom_type)]
     if not shapely.is_valid(geometry):
         reason = shapely.is_valid_reason(geometry)
         where = None
@@ -32,7 +32,7 @@ def geometry_problems(geometry: shapely.Geometry | None, code: str | None) -> li
             # GEOS reports the place as "Self-intersection[99.1 28.3]".
             x, y = reason[reason.index("[") + 1 : reason.index("]")].split()[:2]
             where = (round(float(x), 6), round(float(y), 6))
-        return [Problem(f"invalid geometry: {reason}", code, where)]
+        return [Problem("invalid geometry: {reason}", code, where, reason=reason)]
     return []
 
 
@@ -63,7 +63,7 @@ def validate_tiling(
     if len(children) != len(codes):
         raise ValueError("children and codes must have the same length")
     if not children:
-        return [Problem(f"grid {parent_code} has no children", parent_code)]
+        return [Problem("grid {grid} has no children", parent_code, grid=parent_code)]
     geoms = np.asarray(children, dtype=object)
     problems: list[Problem] = []
     is_coverage = bool(shapely.coverage_is_valid(geoms))
@@ -71,7 +71,9 @@ def validate_tiling(
         edges = shapely.coverage_invalid_edges(geoms)
         for code, edge in zip(codes, edges, strict=True):
             if edge is not None and not shapely.is_empty(edge):
-                problems.append(Problem(f"grid {code} overlaps or misaligns with a sibling", code, _where(edge)))
+                problems.append(
+                    Problem("grid {grid} overlaps or misaligns with a sibling", code, _where(edge), grid=code)
+                )
     union = shapely.coverage_union_all(geoms) if is_coverage else shapely.union_all(geoms)
     if is_coverage and _same_outline(union, parent):
         # Fast path: children built from the parent share its outline vertex for vertex,
@@ -79,11 +81,25 @@ def validate_tiling(
         return problems
     for piece in _pieces_larger_than_tolerance(shapely.difference(union, parent)):
         area = to_metric(piece).area / 1e6
-        problems.append(Problem(f"{area:.4f} km² lies outside parent grid {parent_code}", parent_code, _where(piece)))
+        problems.append(
+            Problem(
+                "{area:.4f} km² lies outside parent grid {grid}",
+                parent_code,
+                _where(piece),
+                area=area,
+                grid=parent_code,
+            )
+        )
     for piece in _pieces_larger_than_tolerance(shapely.difference(parent, union)):
         area = to_metric(piece).area / 1e6
         problems.append(
-            Problem(f"a gap of {area:.4f} km² in grid {parent_code} is covered by no child", parent_code, _where(piece))
+            Problem(
+                "a gap of {area:.4f} km² in grid {grid} is covered by no child",
+                parent_code,
+                _where(piece),
+                area=area,
+                grid=parent_code,
+            )
         )
     return problems
 

@@ -229,7 +229,7 @@ def _layer(source: str, file_format: VectorFormat, layer: str | None) -> str | N
     if file_format is VectorFormat.ZIPPED_SHAPEFILE:
         driver = pyogrio.read_info(source)["driver"]
         if driver != file_format.value:
-            raise ValueError(f"opened by {driver}")
+            raise ValueError("opened by another driver", driver)
         return None
     if layer is None and file_format is VectorFormat.GEOJSON:
         return None

@@ -101,9 +101,9 @@ def incidents_near_active_zones(session: Session, principal: Principal, day: dat
     return {"type": "FeatureCollection", "features": features}
 
 
-def sites_of(session: Session, principal: Principal, lang: str = "zh") -> list[dict]:
+def sites_of(session: Session, principal: Principal) -> list[dict]:
     """Every checkpoint and station of the zones the caller sees (for distances in hotspot lists)."""
-    return [{**site, "zone": zone.name_zh} for zone in zones(session, principal) for site in site_summaries(zone, lang)]
+    return [{**site, "zone": zone.name_zh} for zone in zones(session, principal) for site in site_summaries(zone)]
 
 
 def briefing(
@@ -113,7 +113,6 @@ def briefing(
     since: date | None,
     until: date | None,
     today: date,
-    lang: str = "zh",
     now: datetime | None = None,
 ) -> dict:
     """Everything a paper briefing for one zone holds; the range defaults to the zone's season."""
@@ -125,7 +124,7 @@ def briefing(
         since, until = since or start, until or min(end, today)
     query = HotspotQuery(since, until)
     query.check()
-    analysis = analyse(session, principal, query, sites=site_summaries(zone, lang), lang=lang)
+    analysis = analyse(session, principal, query, sites=site_summaries(zone))
     outline = to_shape(zone.geom)
     metric_outline = to_metric(outline)
     near = [
@@ -138,9 +137,9 @@ def briefing(
     now = now or datetime.now(UTC)
     zone_tasks = [task_summary(t, now) for t in tasks(session, principal) if t.zone_id == zone.id]
     return {
-        "zone": zone_summary(zone, today, lang, neighbour_names(session, lang)),
+        "zone": zone_summary(zone, today, neighbour_names(session)),
         **zone_people(zone, principal),
-        "sites": site_summaries(zone, lang),
+        "sites": site_summaries(zone),
         "since": since,
         "until": until,
         "incidents": incidents,

@@ -51,6 +51,9 @@ PERMUTATIONS = 999
 MIN_SPOT_CELLS = 2
 SEED = 533422
 ALPHA = 0.05
+#: Why an analysis has nothing to show (its ``note``); the web layer words them.
+NO_INCIDENTS = "no_incidents"
+NO_SIGNIFICANT_SPOTS = "no_significant_spots"
 #: Longest range one analysis may cover.
 MAX_RANGE_DAYS = 366
 
@@ -278,13 +281,13 @@ def analyse(
     query: HotspotQuery,
     *,
     sites: list[dict] | None = None,
-    lang: str = "zh",
     cell_m: float = CELL_M,
     permutations: int = PERMUTATIONS,
 ) -> dict:
     """Hot and cold spots of incidents in a date range against the same range a year earlier, for the map and list.
 
     ``sites`` (name, kind, lon, lat) are the checkpoints and stations the hotspot list measures distances to.
+    ``note`` is None, or a code saying why there is nothing to show: ``NO_INCIDENTS`` or ``NO_SIGNIFICANT_SPOTS``.
     """
     query.check()
     this = incident_points(session, principal, query, query.since, query.until)
@@ -301,8 +304,7 @@ def analyse(
         "alpha": ALPHA,
     }
     if len(this) == 0:
-        note = "no incidents in this range" if lang == "en" else "所选时段内没有事件"
-        return {"note": note, "stats": stats, "cells": _collection([]), "heat": [], "hotspots": []}
+        return {"note": NO_INCIDENTS, "stats": stats, "cells": _collection([]), "heat": [], "hotspots": []}
     area = to_metric(jurisdiction_area(session, principal))
     surface = hotspot_surface(area, _metric_xy(this), _metric_xy(last), cell_m=cell_m, permutations=permutations)
     stats.update(
@@ -313,16 +315,12 @@ def analyse(
     )
     centres = _lonlat(surface.grid.centres)
     return {
-        "note": None if stats["hot_cells"] or stats["cold_cells"] else _quiet_note(lang),
+        "note": None if stats["hot_cells"] or stats["cold_cells"] else NO_SIGNIFICANT_SPOTS,
         "stats": stats,
         "cells": _cells_geojson(surface),
         "heat": _heat(surface, centres),
-        "hotspots": _ranked(session, principal, query, surface, centres, sites or [], lang),
+        "hotspots": _ranked(session, principal, query, surface, centres, sites or []),
     }
-
-
-def _quiet_note(lang: str) -> str:
-    return "no significant hot or cold spots" if lang == "en" else "没有统计显著的热点或冷点"
 
 
 def _collection(features: list) -> dict:
@@ -380,7 +378,6 @@ def _ranked(
     surface: Surface,
     centres: np.ndarray,
     sites: list[dict],
-    lang: str,
 ) -> list[dict]:
     site_points = _metric_xy(np.array([[s["lon"], s["lat"]] for s in sites], dtype=float).reshape(-1, 2))
     hotspots: list[dict[str, Any]] = []

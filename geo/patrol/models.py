@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
@@ -20,27 +19,17 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from geo.core.labels import Labelled, label
 from geo.core.models import Base
 
 
-class ZoneKind(StrEnum):
+class ZoneKind(Labelled):
     """What a seasonal zone is for."""
 
-    CATERPILLAR_FUNGUS = "caterpillar_fungus"  # 虫草山
-    MATSUTAKE = "matsutake"  # 松茸林
-    SCENIC = "scenic"  # 旅游旺季景区
-    FIRE = "fire"  # 防火期林区
-
-    def label(self, lang: str = "zh") -> str:
-        return _ZONE_KIND_LABELS[self][lang == "en"]
-
-
-_ZONE_KIND_LABELS = {
-    ZoneKind.CATERPILLAR_FUNGUS: ("虫草山", "Caterpillar-fungus hill"),
-    ZoneKind.MATSUTAKE: ("松茸林", "Matsutake forest"),
-    ZoneKind.SCENIC: ("旅游旺季景区", "Scenic area (peak season)"),
-    ZoneKind.FIRE: ("防火期林区", "Fire-risk forest"),
-}
+    CATERPILLAR_FUNGUS = "caterpillar_fungus", label("zone kind", "虫草山")
+    MATSUTAKE = "matsutake", label("zone kind", "松茸林")
+    SCENIC = "scenic", label("zone kind", "旅游旺季景区")
+    FIRE = "fire", label("zone kind", "防火期林区")
 
 
 class SeasonalZone(Base):
@@ -112,12 +101,9 @@ class PatrolTeam(Base):
     zone: Mapped[SeasonalZone] = relationship(back_populates="teams")
 
 
-class SiteKind(StrEnum):
-    CHECKPOINT = "checkpoint"  # 卡点
-    STATION = "station"  # 暖心驿站
-
-    def label(self, lang: str = "zh") -> str:
-        return {"checkpoint": ("卡点", "Checkpoint"), "station": ("暖心驿站", "Warm-heart station")}[self][lang == "en"]
+class SiteKind(Labelled):
+    CHECKPOINT = "checkpoint", label("site kind", "卡点")
+    STATION = "station", label("site kind", "暖心驿站")
 
 
 class ZoneSite(Base):

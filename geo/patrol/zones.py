@@ -270,31 +270,26 @@ def zones(session: Session, principal: Principal) -> list[SeasonalZone]:
     )
 
 
-def neighbour_names(session: Session, lang: str) -> dict[str, str]:
-    """Neighbouring counties' names in ``lang``, keyed by the Chinese names zones keep (empty for Chinese)."""
-    if lang != "en":
-        return {}
+def neighbour_names(session: Session) -> dict[str, str]:
+    """Neighbouring counties' English names, keyed by the Chinese names zones keep."""
     return dict(session.execute(select(AdminArea.name_zh, AdminArea.name_en).where(~AdminArea.is_home_county)).all())
 
 
-def zone_summary(
-    zone: SeasonalZone, day: date | None = None, lang: str = "zh", names: Mapping[str, str] | None = None
-) -> dict:
-    """The zone's fields; ``names`` (from ``neighbour_names``) names the neighbours it borders in ``lang``."""
+def zone_summary(zone: SeasonalZone, day: date | None = None, names: Mapping[str, str] | None = None) -> dict:
+    """The zone's fields; the neighbours it borders by both names (English from ``neighbour_names``)."""
     window = active_range(zone.windows, zone.overrides or {}, day) if day else None
     return {
         "id": zone.id,
         "name_zh": zone.name_zh,
         "name_en": zone.name_en,
         "kind": zone.kind,
-        "kind_label": ZoneKind(zone.kind).label(lang),
         "altitude_min_m": zone.altitude_min_m,
         "altitude_max_m": zone.altitude_max_m,
         "windows": zone.windows,
         "overrides": zone.overrides,
         "area_code": zone.area_code,
         "is_border": zone.is_border,
-        "border_with": [(names or {}).get(name, name) for name in zone.border_with],
+        "border_with": [{"name_zh": name, "name_en": (names or {}).get(name) or name} for name in zone.border_with],
         "crosses_county_line": zone.crosses_county_line,
         "is_demo": zone.is_demo,
         "version": zone.version,
@@ -303,14 +298,14 @@ def zone_summary(
     }
 
 
-def zones_geojson(session: Session, principal: Principal, day: date, lang: str = "zh") -> dict:
+def zones_geojson(session: Session, principal: Principal, day: date) -> dict:
     """Zones with their state on ``day``, branches, teams and sites, as GeoJSON."""
     features = []
-    names = neighbour_names(session, lang)
+    names = neighbour_names(session)
     for zone in zones(session, principal):
-        summary = zone_summary(zone, day, lang, names)
+        summary = zone_summary(zone, day, names)
         summary.update(zone_people(zone, principal))
-        summary["sites"] = site_summaries(zone, lang)
+        summary["sites"] = site_summaries(zone)
         features.append(
             {
                 "type": "Feature",
@@ -347,7 +342,7 @@ def zone_people(zone: SeasonalZone, principal: Principal) -> dict[str, list[dict
     }
 
 
-def site_summaries(zone: SeasonalZone, lang: str = "zh") -> list[dict]:
+def site_summaries(zone: SeasonalZone) -> list[dict]:
     """A zone's checkpoints and stations with their places."""
     summaries = []
     for site in zone.sites:
@@ -355,7 +350,6 @@ def site_summaries(zone: SeasonalZone, lang: str = "zh") -> list[dict]:
         summaries.append(
             {
                 "kind": site.kind,
-                "kind_label": SiteKind(site.kind).label(lang),
                 "name": site.name,
                 "lon": round(point.x, 6),
                 "lat": round(point.y, 6),

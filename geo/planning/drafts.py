@@ -72,9 +72,8 @@ class TilingError(GridError):
 
     status = 422
 
-    def __init__(self, report: ValidationReport):
-        first = "; ".join(p.message for p in report.errors[:3])
-        super().__init__(f"the edit breaks the grid: {first}", details=report.as_dict())
+    def __init__(self, report: ValidationReport, template: str, problems: list[Problem]):
+        super().__init__(template, details=report.as_dict(), problems=problems[:3])
         self.report = report
 
 
@@ -82,17 +81,19 @@ def _by_code(grids: Sequence[DraftGrid], code: str) -> DraftGrid:
     for grid in grids:
         if grid.code == code:
             return grid
-    raise InvalidInput(f"grid {code!r} is not in this plan", field="code")
+    raise InvalidInput("grid {grid!r} is not in this plan", field="code", grid=code)
 
 
 def _require_area(geometry: shapely.Geometry | None, name: str) -> shapely.Geometry:
     if geometry is None or geometry.geom_type not in ("Polygon", "MultiPolygon"):
-        kind = "nothing" if geometry is None else f"a {geometry.geom_type}"
-        raise InvalidInput(f"{name} must be a Polygon or MultiPolygon, got {kind}", field=name)
+        if geometry is None:
+            raise InvalidInput("{field} must be a Polygon or MultiPolygon, got nothing", field=name)
+        raise InvalidInput(
+            "{field} must be a Polygon or MultiPolygon, got a {kind}", field=name, kind=geometry.geom_type
+        )
     problems = geometry_problems(geometry, None)
     if problems:
-        where = f" at {problems[0].where}" if problems[0].where else ""
-        raise InvalidInput(f"{name}: {problems[0].message}{where}", field=name)
+        raise InvalidInput("{field}: {problem}", field=name, problem=problems[0], details=problems[0].as_dict())
     return geometry
 
 
@@ -108,7 +109,7 @@ def _metric_area(geometry: shapely.Geometry) -> float:
 
 def _check_not_emptied(grid: DraftGrid, remaining: shapely.Geometry) -> None:
     if _metric_area(remaining) <= AREA_TOLERANCE_M2:
-        raise InvalidInput(f"the edit would leave grid {grid.code} empty: merge it instead", field="geometry")
+        raise InvalidInput("the edit would leave grid {grid} empty: merge it instead", field="geometry", grid=grid.code)
 
 
 def split_grid(
@@ -120,7 +121,7 @@ def split_grid(
     grid = _by_code(grids, code)
     pieces = [p for p in shapely.get_parts(split(grid.geometry, line)) if _metric_area(p) > AREA_TOLERANCE_M2]
     if len(pieces) < 2:
-        raise InvalidInput(f"the line does not cross grid {code} from edge to edge", field="geometry")
+        raise InvalidInput("the line does not cross grid {grid} from edge to edge", field="geometry", grid=code)
     pieces.sort(key=_metric_area, reverse=True)
     kept = replace(grid, geometry=as_multipolygon(pieces[0]))
     carved = DraftGrid(new_code, name_zh, name_en, as_multipolygon(shapely.union_all(pieces[1:])), grid.is_demo)
@@ -136,7 +137,7 @@ def merge_grids(grids: Sequence[DraftGrid], codes: Sequence[str]) -> list[DraftG
     for grid in chosen:
         # Boundaries meeting along a line (not just at a point) = a shared edge.
         if not any(shapely.relate_pattern(grid.geometry, o.geometry, "****1****") for o in chosen if o is not grid):
-            raise InvalidInput(f"grid {grid.code} shares no edge with the other grids chosen", field="codes")
+            raise InvalidInput("grid {grid} shares no edge with the other grids chosen", field="codes", grid=grid.code)
     merged = shapely.union_all([g.geometry for g in chosen])
     survivor = replace(
         chosen[0],
@@ -155,9 +156,9 @@ def move_area(grids: Sequence[DraftGrid], area: shapely.Geometry, source: str, t
     giver, taker = _by_code(grids, source), _by_code(grids, target)
     piece = shapely.intersection(giver.geometry, area)
     if _metric_area(piece) <= AREA_TOLERANCE_M2:
-        raise InvalidInput(f"the drawn area does not overlap grid {source}", field="geometry")
+        raise InvalidInput("the drawn area does not overlap grid {grid}", field="geometry", grid=source)
     if not shapely.intersects(taker.geometry, piece):
-        raise InvalidInput(f"the moved area does not touch grid {target}", field="target")
+        raise InvalidInput("the moved area does not touch grid {grid}", field="target", grid=target)
     remaining = shapely.difference(giver.geometry, piece)
     _check_not_emptied(giver, remaining)
     changed = {
@@ -254,13 +255,19 @@ def validate_draft(
         code = grid.code
         if not (code.isdigit() and len(code) == child_level.code_length and code.startswith(parent_code)):
             report.errors.append(
-                Problem(f"code {code!r} must be {child_level.code_length} digits starting with {parent_code}", code)
+                Problem(
+                    "code {grid!r} must be {digits} digits starting with {parent}",
+                    code,
+                    grid=code,
+                    digits=child_level.code_length,
+                    parent=parent_code,
+                )
             )
         if code in seen:
-            report.errors.append(Problem(f"code {code} appears more than once", code))
+            report.errors.append(Problem("code {grid} appears more than once", code, grid=code))
         seen.add(code)
         if not grid.name_zh.strip():
-            report.errors.append(Problem(f"grid {code} has no name", code))
+            report.errors.append(Problem("grid {grid} has no name", code, grid=code))
         report.errors.extend(geometry_problems(grid.geometry, code))
     if report.errors:
         return report
@@ -279,9 +286,12 @@ def validate_draft(
                 point = shapely.point_on_surface(part)
                 report.errors.append(
                     Problem(
-                        f"grid {grid.code} has a sliver of {area:.0f} m² (smaller than {sliver_m2:.0f} m²)",
+                        "grid {grid} has a sliver of {area:.0f} m² (smaller than {smallest:.0f} m²)",
                         grid.code,
                         (round(point.x, 6), round(point.y, 6)),
+                        grid=grid.code,
+                        area=float(area),
+                        smallest=sliver_m2,
                     )
                 )
     for grid in grids:
@@ -291,9 +301,11 @@ def validate_draft(
                 validate_tiling([g for _, g in below], [c for c, _ in below], grid.geometry, grid.code)
             )
         elif child_level is not GridLevel.GROUP:
-            report.todo.append(Problem(f"grid {grid.code} has no grids below it; plan them next", grid.code))
+            report.todo.append(Problem("grid {grid} has no grids below it; plan them next", grid.code, grid=grid.code))
         served = set((nets_served or {}).get(grid.code, set()))
         served.update(net for worker in grid.new_workers for net in worker.get("nets", ()))
         for net in sorted(set(nets_needed) - served):
-            report.todo.append(Problem(f"grid {grid.code} has no worker for the {net} net", grid.code))
+            report.todo.append(
+                Problem("grid {grid} has no worker for the {net} net", grid.code, grid=grid.code, net=net)
+            )
     return report

@@ -59,7 +59,7 @@ def create_plan(
         raise InvalidInput("give the plan a title", field="title")
     parent = session.scalar(select(Grid).where(Grid.code == parent_code))
     if parent is None or not principal.covers(parent_code):
-        raise NotFound(f"no grid {parent_code}", field="parent_code")
+        raise NotFound("no grid {grid}", field="parent_code", grid=parent_code)
     principal.require_change(parent_code)
     level = GridLevel(parent.level)
     if level is GridLevel.GROUP:
@@ -100,17 +100,24 @@ def create_plan(
 def check_version(plan: Plan, version: int) -> None:
     if plan.version != version:
         raise StalePlan(
-            f"plan {plan.id} changed since you read it (version {version}, now {plan.version}); reload it",
+            "plan {plan} changed since you read it (version {version}, now {current}); reload it",
             details=plan_summary(plan),
+            plan=plan.id,
+            version=version,
+            current=plan.version,
         )
 
 
 def require_owned_draft(plan: Plan, principal: Principal, version: int) -> None:
     principal.require_change(plan.parent_code)
     if plan.owner != principal.username:
-        raise AccessDenied(f"only the plan's owner, {plan.owner}, can change it")
+        raise AccessDenied("only the plan's owner, {owner}, can change it", owner=plan.owner)
     if plan.status not in EDITABLE:
-        raise PlanStateError(f"plan {plan.id} is {plan.status}; only drafts and rejected plans can be edited")
+        raise PlanStateError(
+            "plan {plan} is {plan_status}; only drafts and rejected plans can be edited",
+            plan=plan.id,
+            plan_status=plan.status,
+        )
     check_version(plan, version)
 
 
@@ -230,7 +237,7 @@ def validate_plan(plan: Plan, grids: list[DraftGrid], context: ValidationContext
 def _need(arguments: dict, *names: str) -> list:
     missing = [name for name in names if arguments.get(name) in (None, "", [])]
     if missing:
-        raise InvalidInput(f"this edit needs {', '.join(missing)}", field=missing[0])
+        raise InvalidInput("this edit needs {missing}", field=missing[0], missing=missing)
     return [arguments[name] for name in names]
 
 
@@ -322,7 +329,12 @@ def edit_plan(
     plan = get_plan(session, principal, plan_id)
     require_owned_draft(plan, principal, version)
     if operation not in OPERATIONS:
-        raise InvalidInput(f"unknown operation {operation[:30]!r}; use one of {', '.join(OPERATIONS)}", field="op")
+        raise InvalidInput(
+            "unknown operation {operation!r}; use one of {choices}",
+            field="op",
+            operation=operation[:30],
+            choices=list(OPERATIONS),
+        )
     if operation == "appoint":
         for net in (arguments.get("worker") or {}).get("nets", ()):
             principal.require_net(net)  # a planner appoints only to the nets they hold
@@ -348,7 +360,7 @@ def _finish_edit(
     """Keep an edit that passes validation, or only show it; ``audited`` adds to its audit event."""
     report = validate_plan(plan, grids, validation_context(session, plan), sliver_m2)
     if report.errors and not preview:
-        error = TilingError(report)
+        error = TilingError(report, "the edit breaks the grid: {problems}", report.errors)
         error.details = {**report.as_dict(), "draft": draft_geojson(grids, principal)}
         raise error
     if not preview:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
@@ -19,29 +18,18 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from geo.core.labels import Labelled, label
 from geo.core.models import Base
 
 
-class PlanStatus(StrEnum):
+class PlanStatus(Labelled):
     """Where a plan is in its review: drafts are edited, submissions reviewed, approvals activated."""
 
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    SCHEDULED = "scheduled"  # approved with an effective date still to come
-    ACTIVE = "active"
-    REJECTED = "rejected"
-
-    def label(self, lang: str = "zh") -> str:
-        return _PLAN_STATUS_LABELS[self][lang == "en"]
-
-
-_PLAN_STATUS_LABELS = {
-    PlanStatus.DRAFT: ("草稿", "Draft"),
-    PlanStatus.SUBMITTED: ("待审批", "Submitted"),
-    PlanStatus.SCHEDULED: ("已批准待生效", "Approved, scheduled"),
-    PlanStatus.ACTIVE: ("已生效", "Active"),
-    PlanStatus.REJECTED: ("已驳回", "Rejected"),
-}
+    DRAFT = "draft", label("plan status", "草稿")
+    SUBMITTED = "submitted", label("plan status", "待审批")
+    SCHEDULED = "scheduled", label("plan status", "已批准待生效")  # approved with an effective date still to come
+    ACTIVE = "active", label("plan status", "已生效")
+    REJECTED = "rejected", label("plan status", "已驳回")
 
 
 class Plan(Base):

@@ -66,7 +66,7 @@ def get_plan(session: Session, principal: Principal, plan_id: int) -> Plan:
     principal.require(Capability.PLAN_EDIT)
     plan = session.get(Plan, plan_id)
     if plan is None or not principal.covers(plan.parent_code):
-        raise NotFound(f"no plan {plan_id}")
+        raise NotFound("no plan {plan}", plan=plan_id)
     return plan
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from geo.accounts.capabilities import Capability
 from geo.accounts.principal import AccessDenied, Principal
 from geo.core.audit import record
-from geo.core.errors import GridError, InvalidInput
+from geo.core.errors import GridError, InvalidInput, Problem
 from geo.dispatch.rerouting import reroute_open_incidents
 from geo.grid.boundaries import (
     DISPLAY_TOLERANCE,
@@ -74,15 +74,24 @@ def conflicts(session: Session, plan: Plan) -> dict:
 
 def _refuse_conflicts(session: Session, plan: Plan) -> None:
     found = conflicts(session, plan)
-    messages = []
+    clashes = []
     if found["changed_since_base"]:
-        messages.append(
-            f"grids {', '.join(found['changed_since_base'])} changed after this plan was started; start a new plan"
+        clashes.append(
+            Problem(
+                "grids {grids} changed after this plan was started; start a new plan", grids=found["changed_since_base"]
+            )
         )
     for other in found["plans"]:
-        messages.append(f"plan {other['plan']} ({other['owner']}) also changes {', '.join(other['grids'])}")
-    if messages:
-        raise PlanConflict("; ".join(messages), details=found)
+        clashes.append(
+            Problem(
+                "plan {plan} ({owner}) also changes {grids}",
+                plan=other["plan"],
+                owner=other["owner"],
+                grids=other["grids"],
+            )
+        )
+    if clashes:
+        raise PlanConflict("the plan clashes with other changes: {conflicts}", details=found, conflicts=clashes)
 
 
 def submit_plan(
@@ -103,12 +112,7 @@ def submit_plan(
         raise InvalidInput("the plan changes nothing yet", field="plan")
     report = validate_plan(plan, grids, validation_context(session, plan), sliver_m2)
     if not report.ok:
-        error = TilingError(report)
-        error.message = "the plan cannot be submitted: " + "; ".join(
-            p.message for p in (report.errors + report.todo)[:3]
-        )
-        error.args = (error.message,)
-        raise error
+        raise TilingError(report, "the plan cannot be submitted: {problems}", report.errors + report.todo)
     _refuse_conflicts(session, plan)
     plan.status = PlanStatus.SUBMITTED.value
     plan.submitted_at = now
@@ -158,7 +162,9 @@ def review_plan(
     if plan.owner == principal.username:
         raise AccessDenied("a plan is reviewed by someone other than its author")
     if plan.status != PlanStatus.SUBMITTED:
-        raise PlanStateError(f"plan {plan.id} is {plan.status}; only submitted plans are reviewed")
+        raise PlanStateError(
+            "plan {plan} is {plan_status}; only submitted plans are reviewed", plan=plan.id, plan_status=plan.status
+        )
     check_version(plan, version)
     plan.reviewed_by = principal.username
     plan.reviewed_at = now
@@ -173,7 +179,10 @@ def review_plan(
         effective_from = effective_from or today
         if effective_from < today:
             raise InvalidInput(
-                f"effective date {effective_from} is in the past; choose {today} or later", field="effective_from"
+                "effective date {date} is in the past; choose {today} or later",
+                field="effective_from",
+                date=effective_from.isoformat(),
+                today=today.isoformat(),
             )
         plan.effective_from = effective_from
         plan.status = PlanStatus.SCHEDULED.value

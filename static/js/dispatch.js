@@ -4,35 +4,8 @@
 
   var esc = gridmap.escapeHtml;
   var en = gridmap.lang === "en";
-  var T = en
-    ? {
-        status: { reported: "Reported", registered: "Registered", dispatched: "Dispatched", in_progress: "In progress", resolved: "Resolved", closed: "Closed", rejected: "Rejected", duplicate: "Duplicate" },
-        priorities: { low: "Low", normal: "Normal", high: "High", urgent: "Urgent" },
-        nets: { social: "Social governance", religious: "Religious affairs", rural: "Rural revitalization" },
-        channels: { patrol: "Grid worker patrol", phone: "Phone call", visit: "Visit", online: "Online", other: "Other" },
-        action: { report: "Reported", register: "Register", dispatch: "Dispatch", accept: "Accept", resolve: "Resolve", verify: "Verify & close", reopen: "Reopen", reject: "Reject", duplicate: "Mark duplicate", reassign: "Reassign", escalate: "Escalate", note: "Add note", reroute: "Re-routed by a boundary change" },
-        total: "incidents", overdue: "overdue", escalated: "escalated", dup: "possible duplicate",
-        note: "Note / reason", worker: "Worker code (reassign)", original: "Original ticket (duplicate)",
-        assignee: "Assignee", due: "Due", chain: "Grid chain", history: "History", reporter: "Reporter",
-        category: "Category", priority: "Priority", address: "Address", created: "Created",
-        newIncident: "New incident here", title: "Title", description: "Description", channel: "Channel",
-        net: "Net", submit: "Report", cancel: "Cancel", photos: "Photos", upload: "Upload photo", conflict: "Someone changed this incident first; showing the current state.",
-        network: "The connection failed, so the report may not have arrived. Send it again: it will not be registered twice.",
-      }
-    : {
-        status: { reported: "信息采集", registered: "案卷建立", dispatched: "任务派遣", in_progress: "任务处理", resolved: "处理反馈", closed: "核查结案", rejected: "不予受理", duplicate: "重复案件" },
-        priorities: { low: "低", normal: "一般", high: "高", urgent: "紧急" },
-        nets: { social: "社会治理网", religious: "宗教事务网", rural: "乡村振兴网" },
-        channels: { patrol: "网格员巡查", phone: "群众来电", visit: "来访", online: "网上报送", other: "其他" },
-        action: { report: "上报", register: "立案", dispatch: "派遣", accept: "接收", resolve: "办结反馈", verify: "核查结案", reopen: "返工", reject: "不予受理", duplicate: "标记重复", reassign: "改派", escalate: "升级", note: "备注", reroute: "边界调整改派" },
-        total: "件", overdue: "逾期", escalated: "已升级", dup: "疑似重复",
-        note: "说明 / 理由", worker: "网格员编号（改派）", original: "原案件编号（重复）",
-        assignee: "责任网格员", due: "期限", chain: "网格链", history: "办理记录", reporter: "报告人",
-        category: "类别", priority: "优先级", address: "地址", created: "已登记",
-        newIncident: "在此登记新事件", title: "标题", description: "描述", channel: "来源渠道",
-        net: "网", submit: "登记", cancel: "取消", photos: "照片", upload: "上传照片", conflict: "该事件已被他人修改，以下为最新状态。",
-        network: "网络中断，上报可能未送达。请再次提交，不会重复登记。",
-      };
+  var T = gridmap.strings.dispatch;
+  var LABELS = gridmap.labels;
 
   var state = { map: null, options: null, filters: {}, selected: null };
 
@@ -73,7 +46,7 @@
           (i.overdue ? '<span class="badge overdue">' + T.overdue + "</span> " : "") +
           (i.escalation_level ? '<span class="badge escalated">' + T.escalated + "</span> " : "") +
           (i.suspected_duplicate ? '<span class="badge dup">' + T.dup + "</span>" : "") +
-          '<div class="meta">' + esc(i.ticket) + " · " + esc(T.status[i.status]) + " · " + esc(en ? i.category_en : i.category_zh) +
+          '<div class="meta">' + esc(i.ticket) + " · " + esc(LABELS.status[i.status]) + " · " + esc(en ? i.category_en : i.category_zh) +
           (i.assignee_name ? " · " + esc(i.assignee_name) : "") + "</div></li>"
         );
       }).join("");
@@ -100,10 +73,10 @@
       (notice ? '<p class="error">' + esc(notice) + "</p>" : "") +
       "<h3>" + esc(i.title) + "</h3>" +
       "<dl>" +
-      "<dt>" + esc(i.ticket) + '</dt><dd class="status">' + esc(T.status[i.status]) +
+      "<dt>" + esc(i.ticket) + '</dt><dd class="status">' + esc(LABELS.status[i.status]) +
       (i.overdue ? ' <span class="badge overdue">' + T.overdue + "</span>" : "") + "</dd>" +
       "<dt>" + T.category + "</dt><dd>" + esc(en ? i.category_en : i.category_zh) + "</dd>" +
-      "<dt>" + T.priority + "</dt><dd>" + esc(T.priorities[i.priority] || i.priority) + "</dd>" +
+      "<dt>" + T.priority + "</dt><dd>" + esc(LABELS.priority[i.priority] || i.priority) + "</dd>" +
       "<dt>" + T.assignee + '</dt><dd class="assignee">' + esc(i.assignee_name || "—") + " " + esc(i.assignee || "") + "</dd>" +
       "<dt>" + T.due + "</dt><dd>" + esc(gridmap.localTime(i.due_at)) + "</dd>" +
       "<dt>" + T.chain + "</dt><dd>" + i.chain.map(function (g) { return esc(g.name_zh); }).join(" › ") + "</dd>" +
@@ -184,11 +157,11 @@
     form.innerHTML =
       "<h3>" + T.newIncident + "</h3>" +
       '<p class="meta">' + latlng.lng.toFixed(5) + ", " + latlng.lat.toFixed(5) + "</p>" +
-      "<label>" + T.net + '<select name="net">' + options(nets, function (n) { return T.nets[n] || n; }) + "</select></label>" +
+      "<label>" + T.net + '<select name="net">' + options(nets, function (n) { return LABELS.net[n] || n; }) + "</select></label>" +
       "<label>" + T.category + '<select name="category"></select></label>' +
       "<label>" + T.title + '<input type="text" name="title" maxlength="200" required></label>' +
-      "<label>" + T.priority + '<select name="priority">' + options(state.options.priorities, function (p) { return T.priorities[p]; }) + "</select></label>" +
-      "<label>" + T.channel + '<select name="channel">' + options(state.options.channels, function (c) { return T.channels[c] || c; }) + "</select></label>" +
+      "<label>" + T.priority + '<select name="priority">' + options(state.options.priorities, function (p) { return LABELS.priority[p]; }) + "</select></label>" +
+      "<label>" + T.channel + '<select name="channel">' + options(state.options.channels, function (c) { return LABELS.channel[c] || c; }) + "</select></label>" +
       "<label>" + T.description + '<textarea name="description" rows="2" maxlength="5000"></textarea></label>' +
       "<label>" + T.reporter + '<input type="text" name="reporter_name" maxlength="50"></label>' +
       '<div class="actions"><button type="submit">' + T.submit + '</button> <button type="button" data-cancel>' + T.cancel + "</button></div>";

@@ -4,22 +4,19 @@
 
   var page = document.documentElement;
   var lang = page.getAttribute("lang") === "en" ? "en" : "zh";
-  var TEXT = {
-    zh: {
-      loading: "正在加载",
-      failed: "加载失败",
-      demo: "演示数据：生成的网格边界，非官方区划",
-      levels: { county: "县", township: "乡镇", village: "村（社区）", group: "村民小组" },
-      none: "—",
-    },
-    en: {
-      loading: "Loading",
-      failed: "Failed to load",
-      demo: "Demo data: generated grid boundaries, not official",
-      levels: { county: "County", township: "Township", village: "Village / community", group: "Villager group" },
-      none: "—",
-    },
-  }[lang];
+  /* The page's words in its language, from the server's catalogue (web/page_strings.py). */
+  var strings = JSON.parse(document.getElementById("page-strings").textContent);
+  var TEXT = strings.gridmap;
+
+  /* A template from the catalogue with its named values filled in: format("{n} km", { n: 3 }). */
+  function format(template, values) {
+    return template.split("{").map(function (part, i) {
+      if (i === 0) return part;
+      var close = part.indexOf("}");
+      var value = values[part.slice(0, close)];
+      return (value === undefined || value === null ? "" : String(value)) + part.slice(close + 1);
+    }).join("");
+  }
 
   function escapeHtml(value) {
     return String(value)
@@ -32,7 +29,7 @@
 
   function displayValue(prop, value) {
     if (value === null || value === undefined || value === "") return TEXT.none;
-    if (prop === "level") return TEXT.levels[value] || value;
+    if (prop === "level") return strings.labels.level[value] || value;
     return value;
   }
 
@@ -277,6 +274,9 @@
     remoteLayer: remoteLayer,
     escapeHtml: escapeHtml,
     lang: lang,
+    strings: strings,
+    labels: strings.labels,
+    format: format,
     changesSince: changesSince,
     incidentMarker: incidentMarker,
     onIncident: onIncident,

@@ -4,35 +4,8 @@
 
   var esc = gridmap.escapeHtml;
   var en = gridmap.lang === "en";
-  var T = en
-    ? {
-        window: "Open", border: "Border area with", crosses: "crosses the county line", branch: "Temporary branch",
-        team: "Patrol team", secretary: "secretary", leader: "leader", briefing: "Briefing", none: "none",
-        stats: function (s) {
-          return s.incidents + " incidents " + s.since + " – " + s.until + " (same dates last year: " + s.last_year_incidents +
-            "); " + (s.hot_cells || 0) + " hot and " + (s.cold_cells || 0) + " cold cells of " + (s.cells || 0) +
-            " (" + s.cell_m / 1000 + " km, Gi*, " + s.permutations + " permutations, FDR " + s.alpha + ")";
-        },
-        trend: { new: "new", up: "rising", down: "falling", steady: "steady" },
-        incidents: "incidents", lastYear: "last year", nearest: "nearest", worker: "worker", assign: "Assign a visit",
-        visit: "Visit", teamLabel: "Team", from: "From", to: "To", save: "Assign", cancel: "Cancel",
-        state: { visited: "visited", pending: "not yet visited", missed: "missed" }, checkins: "check-ins",
-        drawHint: "Draw the zone on the map; close it on the first point.", pickSite: "Click the map where it stands.", editZone: "Edit", saved: "Saved.", demo: "demo",
-      }
-    : {
-        window: "开放", border: "交界地区：", crosses: "跨出县界", branch: "临时党支部", team: "巡逻队",
-        secretary: "书记", leader: "队长", briefing: "巡逻简报", none: "无",
-        stats: function (s) {
-          return s.since + " 至 " + s.until + " 共 " + s.incidents + " 件事件（去年同期 " + s.last_year_incidents + " 件）；" +
-            (s.cells || 0) + " 个 " + s.cell_m / 1000 + " 公里网格中热点 " + (s.hot_cells || 0) + " 个、冷点 " +
-            (s.cold_cells || 0) + " 个（Gi*，" + s.permutations + " 次置换，FDR " + s.alpha + "）";
-        },
-        trend: { new: "新出现", up: "上升", down: "下降", steady: "持平" },
-        incidents: "件", lastYear: "去年同期", nearest: "最近", worker: "网格员", assign: "派出巡逻",
-        visit: "巡查", teamLabel: "巡逻队", from: "从", to: "到", save: "派出", cancel: "取消",
-        state: { visited: "已巡查", pending: "待巡查", missed: "逾期未巡" }, checkins: "次签到",
-        drawHint: "在地图上画出区域，点击起点闭合。", pickSite: "请在地图上点击它的位置。", editZone: "编辑", saved: "已保存。", demo: "演示",
-      };
+  var T = gridmap.strings.patrol;
+  var LABELS = gridmap.labels;
   /* The layers are declared on the server (layers/patrol.py): titles, URLs and styles arrive with the page. */
   var LAYER_IDS = { zones: "patrol-zones", sites: "patrol-sites", incidents: "patrol-incidents",
     heat: "patrol-density", cells: "patrol-cells", tasks: "patrol-tasks" };
@@ -101,9 +74,17 @@
         L.marker([site.lat, site.lon], {
           icon: L.divIcon({ className: "site-icon " + site.kind, html: symbol, iconSize: [16, 16] }),
           pmIgnore: true,
-        }).bindPopup(esc(site.kind_label) + "：" + esc(site.name)).addTo(state.layers.sites);
+        }).bindPopup(esc(gridmap.format(T.siteName, { kind: LABELS.site_kind[site.kind], name: site.name }))).addTo(state.layers.sites);
       });
       p.teams.forEach(function (team) { state.teams.push({ id: team.id, name: team.name, zone: feature.id }); });
+    });
+  }
+
+  function statsLine(s) {
+    return gridmap.format(T.stats, {
+      since: s.since, until: s.until, incidents: s.incidents, last_year_incidents: s.last_year_incidents,
+      cells: s.cells || 0, cell_km: s.cell_m / 1000, hot_cells: s.hot_cells || 0, cold_cells: s.cold_cells || 0,
+      permutations: s.permutations, alpha: s.alpha,
     });
   }
 
@@ -118,9 +99,9 @@
     })).join("");
     var windows = p.active_window ? p.active_window.join(" – ") : p.windows.map(function (w) { return w.start + "–" + w.end; }).join(", ");
     return '<li data-zone="' + feature.id + '"><b>' + esc(zoneName(p)) + "</b> " + (p.is_demo ? '<span class="tag">' + esc(T.demo) + "</span> " : "") +
-      '<span class="meta">' + esc(p.kind_label) + " · " + esc(T.window) + " " + esc(windows) +
+      '<span class="meta">' + esc(LABELS.zone_kind[p.kind]) + " · " + esc(T.window) + " " + esc(windows) +
       (p.altitude_min_m ? " · " + p.altitude_min_m + "–" + p.altitude_max_m + " m" : "") + "</span>" +
-      (p.is_border ? '<div class="badge escalated">' + esc(T.border) + " " + esc(p.border_with.join(en ? ", " : "、")) +
+      (p.is_border ? '<div class="badge escalated">' + esc(T.border) + " " + esc(p.border_with.map(function (n) { return en ? n.name_en : n.name_zh; }).join(T.listSeparator)) +
         (p.crosses_county_line ? " · " + esc(T.crosses) : "") + "</div>" : "") +
       '<div class="meta">' + people + "</div>" +
       '<a class="briefing" href="' + state.options.briefingUrl + "?zone=" + feature.id + '">' + esc(T.briefing) + "</a>" +
@@ -152,7 +133,7 @@
     gridmap.api("GET", layerOf("cells").url + "?" + params.toString()).then(function (r) {
       if (!r.ok) return message(r.data.error, true);
       var d = r.data;
-      $("hotspot-stats").textContent = T.stats(d.stats) + (d.note ? " — " + d.note : "");
+      $("hotspot-stats").textContent = statsLine(d.stats) + (d.note ? " — " + T.notes[d.note] : "");
       state.cellMetres = d.stats.cell_m;
       state.layers.heat.setLatLngs(d.heat);
       fitHeatToCells();
@@ -173,7 +154,7 @@
           (h.nearest_site ? esc(T.nearest) + " " + esc(h.nearest_site.name) + " " + h.nearest_site.distance_km + " km · " : "") +
           (h.worker ? esc(T.worker) + " " + esc(h.worker.name) + " (" + esc(h.grid.code) + ")" : "") + "</div>" +
           (state.options.canAssign ? '<button type="button" data-assign="' + i + '">' + esc(T.assign) + "</button>" : "") + "</li>";
-      }).join("") || "<li>" + esc(d.note || T.none) + "</li>";
+      }).join("") || "<li>" + esc(d.note ? T.notes[d.note] : T.none) + "</li>";
       $("hotspots").querySelectorAll("li[data-index]").forEach(function (item) {
         item.addEventListener("click", function (event) {
           var h = d.hotspots[+item.dataset.index];
@@ -216,7 +197,7 @@
   function assignForm(hotspot) {
     var form = $("task-form");
     var visit = hotspot.visit;  // the target square and hours the server proposes (geo/patrol/tasks.py)
-    form.innerHTML = "<label>" + esc(T.teamLabel) + '<select name="team_id">' + state.teams.map(function (t) {
+    form.innerHTML = "<label>" + esc(T.team) + '<select name="team_id">' + state.teams.map(function (t) {
       return '<option value="' + t.id + '">' + esc(t.name) + "</option>";
     }).join("") + "</select></label>" +
       "<label>" + esc(T.from) + '<input type="datetime-local" name="starts_at" value="' + gridmap.localInputValue(visit.starts_at) + '"></label>' +

@@ -3,87 +3,12 @@
   "use strict";
 
   var esc = gridmap.escapeHtml;
-  var en = gridmap.lang === "en";
-  var T = en
-    ? {
-        status: { draft: "Draft", submitted: "Submitted", scheduled: "Approved, scheduled", active: "Active", rejected: "Rejected" },
-        change: { new: "new", changed: "changed", unchanged: "unchanged", removed: "removed" },
-        owner: "Planner", parent: "Redraws the children of", version: "version", base: "based on generation",
-        selectHint: "Click a grid to select it; shift-click to add more (for merging).",
-        selected: "Selected", none: "none",
-        ok: "Valid: no gaps, no overlaps, every grid staffed.", errors: "Must fix", todo: "Before submitting",
-        newCode: "New code", nameZh: "Name (Chinese)", nameEn: "Name (English)", target: "Give to grid",
-        workerName: "Worker name", phone: "Phone", nets: "Nets", file: "File (GeoJSON, GeoPackage, zipped Shapefile)",
-        crs: "Coordinates", layer: "Layer (optional)", apply: "Apply", cancel: "Cancel", drawLine: "Draw a line across the selected grid on the map; finish on the last point.",
-        drawArea: "Draw the area on the map; finish by clicking the first point.", editShape: "Drag the vertices of the selected grid, then save.",
-        saveShape: "Save shape", cleanOneClick: "Close seams under 10 m and preview", cleanPreview: "Preview with gaps under (m) closed", keep: "Keep this result", discard: "Discard",
-        previewNote: "Preview — not saved yet.", saved: "Saved.", submit: "Submit for approval", submitted: "Submitted for approval.",
-        approve: "Approve", reject: "Reject", comment: "Comment", effective: "In force from",
-        approved: "Approved.", rejected: "Rejected.", activated: "Activated as generation ", rerouted: " open incidents re-routed.",
-        conflict: "Conflict: ", stale: "Someone changed this plan; reloaded.", needSelection: "Select a grid first.",
-        impactGrids: "Area per grid (km²)", before: "before", after: "after", gained: "gained", lost: "lost",
-        incidents: "Open incidents changing grid", branches: "Party branches changing grid", workers: "Workers changing grid or appointed", sites: "Checkpoints and stations changing grid", zones: "Seasonal zones over moved areas",
-        newWorker: "new", nothing: "none", review: "Review", readOnly: "This plan can no longer be edited.",
-      }
-    : {
-        status: { draft: "草稿", submitted: "待审批", scheduled: "已批准待生效", active: "已生效", rejected: "已驳回" },
-        change: { new: "新增", changed: "调整", unchanged: "未变", removed: "撤销" },
-        owner: "规划员", parent: "调整下级的网格", version: "版本", base: "基于边界版本",
-        selectHint: "点击网格选中；按住 Shift 点击可多选（用于合并）。",
-        selected: "已选", none: "无",
-        ok: "校验通过：无缝隙、无重叠，每个网格都有网格员。", errors: "必须修正", todo: "提交前需完成",
-        newCode: "新编码", nameZh: "名称", nameEn: "英文名称", target: "划给网格",
-        workerName: "网格员姓名", phone: "电话", nets: "所属网", file: "文件（GeoJSON、GeoPackage、Shapefile 压缩包）",
-        crs: "坐标系", layer: "图层（可选）", apply: "执行", cancel: "取消", drawLine: "在地图上画一条穿过所选网格的线，在最后一点再次点击结束。",
-        drawArea: "在地图上画出区域，点击起点闭合。", editShape: "拖动所选网格的顶点，然后保存。",
-        saveShape: "保存边界", cleanOneClick: "清除 10 米内的缝隙并预览", cleanPreview: "预览：清除小于（米）的缝隙", keep: "采用此结果", discard: "放弃",
-        previewNote: "预览——尚未保存。", saved: "已保存。", submit: "提交审批", submitted: "已提交审批。",
-        approve: "批准", reject: "驳回", comment: "意见", effective: "生效日期",
-        approved: "已批准。", rejected: "已驳回。", activated: "已生效为边界版本 ", rerouted: " 件开放事件已改派。",
-        conflict: "冲突：", stale: "规划已被他人修改，已重新加载。", needSelection: "请先选中网格。",
-        impactGrids: "各网格面积（平方公里）", before: "调整前", after: "调整后", gained: "增加", lost: "减少",
-        incidents: "改变网格的开放事件", branches: "改变网格的党支部", workers: "调整或新配的网格员", sites: "改变网格的卡点与驿站", zones: "涉及调整区域的季节性区域",
-        newWorker: "新配", nothing: "无", review: "审批", readOnly: "此规划已不能编辑。",
-      };
-  var NET_LABELS = en
-    ? { social: "Social governance", religious: "Religious affairs", rural: "Rural revitalisation" }
-    : { social: "社会治理网", religious: "宗教事务网", rural: "乡村振兴网" };
+  var T = gridmap.strings.plan;
+  var LABELS = gridmap.labels;
   /* The layers are declared on the server (layers/plan.py); what the caller may do comes with each answer. */
   function layerOf(id) { return state.options.layers[id]; }
 
   function $(id) { return document.getElementById(id); }
-
-  /* The API words its rules in English; on Chinese pages the planner reads them in Chinese. */
-  var ZH_PREFIXES = [["the edit breaks the grid: ", "此次编辑会破坏网格："], ["the plan cannot be submitted: ", "规划不能提交："]];
-  var ZH_RULES = [
-    [/^grid (\d+) overlaps or misaligns with a sibling$/, "网格 $1 与相邻网格重叠或边界未对齐"],
-    [/^([\d.]+) km² lies outside parent grid (\d+)$/, "$1 平方公里超出上级网格 $2"],
-    [/^a gap of ([\d.]+) km² in grid (\d+) is covered by no child$/, "网格 $2 内有 $1 平方公里的缝隙不属于任何下级网格"],
-    [/^grid (\d+) has a sliver of (\d+) m² \(smaller than (\d+) m²\)$/, "网格 $1 有 $2 平方米的碎片（小于 $3 平方米）"],
-    [/^grid (\d+) has no grids below it; plan them next$/, "网格 $1 还没有下级网格，请接着规划"],
-    [/^grid (\d+) has no worker for the (\w+) net$/, function (_, code, net) { return "网格 " + code + " 没有" + (NET_LABELS[net] || net) + "的网格员"; }],
-    [/^code '?(\w*)'? must be (\d+) digits starting with (\d+)$/, "编码 $1 须为以 $3 开头的 $2 位数字"],
-    [/^code (\d+) appears more than once$/, "编码 $1 重复"],
-    [/^grid (\d+) has no name$/, "网格 $1 没有名称"],
-    [/^geometry is empty$/, "几何为空"],
-    [/^invalid geometry: (.*)$/, "几何无效：$1"],
-    [/^grids ([\d, ]+) changed after this plan was started$/, "网格 $1 在本规划开始后已有变动"],
-    [/^start a new plan$/, "请新建规划"],
-    [/^plan (\d+) \((.+)\) also changes (.+)$/, "规划 $1（$2）也修改了 $3"],
-    [/^the plan changes nothing yet$/, "规划尚未做任何修改"],
-  ];
-
-  function say(text) {
-    if (en || !text) return text;
-    var head = "";
-    ZH_PREFIXES.forEach(function (prefix) {
-      if (text.indexOf(prefix[0]) === 0) { head = prefix[1]; text = text.slice(prefix[0].length); }
-    });
-    return head + String(text).split("; ").map(function (part) {
-      var rule = ZH_RULES.filter(function (r) { return r[0].test(part); })[0];
-      return rule ? part.replace(rule[0], rule[1]) : part;
-    }).join("；");
-  }
 
   function message(text, failed) {
     var box = $("plan-message");
@@ -184,7 +109,7 @@
         var p = feature.properties;
         layer.bindTooltip(
           esc(p.name_zh) + " " + esc(p.code) + "<br>" + p.area_km2 + " km² · " + esc(T.change[p.change] || "") +
-          '<br><span class="demo-note">' + esc(p.is_demo ? (en ? "Demo geometry" : "演示数据") : "") + "</span>",
+          '<br><span class="demo-note">' + esc(p.is_demo ? T.demoGeometry : "") + "</span>",
           { sticky: true });
         layer.on("click", function (event) {
           if (!state.drawing) select(p.code, event.originalEvent.shiftKey);  // a click while drawing places a vertex
@@ -222,7 +147,7 @@
   function renderMeta() {
     var p = state.plan;
     $("plan-meta").innerHTML =
-      esc(T.status[p.status]) + " · " + esc(T.owner) + " " + esc(p.owner) + " · " + esc(T.parent) + " <code>" +
+      esc(LABELS.plan_status[p.status]) + " · " + esc(T.owner) + " " + esc(p.owner) + " · " + esc(T.parent) + " <code>" +
       esc(p.parent_code) + "</code> · " + esc(T.version) + " " + p.version + " · " + esc(T.base) + " " + p.base_generation +
       (p.review_comment ? "<br>" + esc(T.comment) + ": " + esc(p.review_comment) : "");
     $("tools").hidden = !editable();
@@ -239,7 +164,7 @@
       if (!problems.length) return "";
       return "<p><b>" + esc(title) + "</b></p><ul class=\"problems\">" + problems.map(function (problem) {
         var where = problem.where ? ' data-lon="' + problem.where[0] + '" data-lat="' + problem.where[1] + '"' : "";
-        return "<li" + where + ">" + esc(say(problem.message)) + "</li>";
+        return "<li" + where + ">" + esc(problem.message) + "</li>";
       }).join("") + "</ul>";
     }
     box.innerHTML = list(T.errors, report.errors) + list(T.todo, report.todo);
@@ -256,7 +181,7 @@
       load(false);
       return;
     }
-    message((r.status === 409 ? T.conflict : "") + say(r.data.error), true);
+    message((r.status === 409 ? T.conflict : "") + r.data.error, true);
     if (r.data.details && r.data.details.invalid_edges) {
       // A refused edit: show what it would have drawn, with the offending edges in red.
       drawLayers({ base: state.layers.base.toGeoJSON(), draft: r.data.details.draft || state.draft, validation: r.data.details }, true);
@@ -283,7 +208,7 @@
     if (op === "appoint") {
       fields.push(field("name", T.workerName, ""), field("phone", T.phone, ""));
       fields.push("<fieldset><legend>" + esc(T.nets) + "</legend>" + state.options.nets.map(function (net) {
-        return '<label><input type="checkbox" name="nets" value="' + esc(net) + '" checked> ' + esc(NET_LABELS[net]) + "</label>";
+        return '<label><input type="checkbox" name="nets" value="' + esc(net) + '" checked> ' + esc(LABELS.net[net]) + "</label>";
       }).join(" ") + "</fieldset>");
     }
     if (op === "upload") {
@@ -426,7 +351,7 @@
 
   function loadImpact() {
     gridmap.api("GET", "/api/plans/" + state.options.planId + "/impact").then(function (r) {
-      if (!r.ok) return message(say(r.data.error), true);
+      if (!r.ok) return message(r.data.error, true);
       var d = r.data;
       var rows = d.grids.filter(function (g) { return g.status !== "unchanged"; }).map(function (g) {
         return "<tr><td>" + esc(g.code) + " " + esc(g.name_zh) + "</td><td>" + esc(T.change[g.status]) + "</td><td>" +
@@ -461,7 +386,7 @@
         '<label>' + esc(T.comment) + '<textarea id="review-comment"></textarea></label>' +
         '<div class="actions"><button type="button" id="approve">' + esc(T.approve) + '</button><button type="button" id="reject">' + esc(T.reject) + "</button></div>";
     } else {
-      html = "<p class=\"hint\">" + esc(T.status[p.status]) + (p.status === "draft" ? "" : " — " + esc(T.readOnly)) + "</p>";
+      html = "<p class=\"hint\">" + esc(LABELS.plan_status[p.status]) + (p.status === "draft" ? "" : " — " + esc(T.readOnly)) + "</p>";
     }
     box.innerHTML = html;
     if ($("submit-plan")) $("submit-plan").addEventListener("click", function () {

@@ -81,7 +81,7 @@ def test_lookup_outside_the_county_names_the_neighbour(client):
         ("lon=28.24&lat=99.29", "lon", "swapped"),
         ("lon=181&lat=28", "lon", "between -180 and 180"),
         ("lon=99&lat=95", "lat", "between -90 and 90"),
-        ("lon=99.3&lat=28.2&crs=utm", "crs", "unknown source CRS"),
+        ("lon=99.3&lat=28.2&crs=utm", "crs", "crs must be one of wgs84, gcj02, bd09"),
         ("lon=99.3&lat=28.2&generation=-1", "generation", "greater than or equal to 0"),
         ("lon=99.3%27%20OR%201=1--&lat=28.2", "lon", "must be a number"),
     ],

@@ -146,9 +146,10 @@ def test_submitting_an_unchanged_or_incomplete_plan_is_refused(client_as):
     )  # fmt: skip
     assert split.status_code == 200, split.get_json()
     todo = split.get_json()["validation"]["todo"]
-    assert any("no worker" in t["message"] for t in todo)
+    assert any("没有社会治理网的网格员" in t["message"] for t in todo)  # the problems in the page's language
     incomplete = post(client, f"/api/plans/{plan_id}/submit", {"version": split.get_json()["plan"]["version"]})
-    assert incomplete.status_code == 422 and "no worker" in incomplete.get_json()["error"]
+    assert incomplete.status_code == 422 and incomplete.get_json()["error"].startswith("规划不能提交：")
+    assert "没有社会治理网的网格员" in incomplete.get_json()["error"]
     impact = client.get(f"/api/plans/{plan_id}/impact").get_json()
     assert {row["status"] for row in impact["grids"]} >= {"new", "changed"}
 
@@ -175,7 +176,7 @@ def test_uploads_bad_files_and_huge_files_get_clear_answers(client_as):
         }
     projected = {"file": (io.BytesIO(json.dumps(metres).encode()), "m.geojson"), "version": version}
     refused = post_multipart(client, f"/api/plans/{plan_id}/upload", projected)
-    assert refused.status_code == 422 and "not degrees" in refused.get_json()["error"]
+    assert refused.status_code == 422 and "不是经纬度" in refused.get_json()["error"]  # not degrees
     huge = {"file": (io.BytesIO(b"0" * (21 * 1024 * 1024)), "huge.geojson"), "version": version}
     too_big = post_multipart(client, f"/api/plans/{plan_id}/upload", huge)
     assert too_big.status_code == 413 and "20 MB" in too_big.get_json()["error"]

@@ -13,6 +13,7 @@ from geo.core.crs import (
     to_wgs84,
     wgs84_to_gcj02,
 )
+from geo.core.errors import InvalidInput
 
 BENZILAN = (99.2991, 28.2446)
 
@@ -80,5 +81,5 @@ def test_parse_source_crs_accepts_common_spellings(text, expected):
 
 
 def test_parse_source_crs_names_the_choices():
-    with pytest.raises(ValueError, match="wgs84, gcj02, bd09"):
+    with pytest.raises(InvalidInput, match="wgs84, gcj02, bd09"):
         parse_source_crs("utm47")

@@ -12,7 +12,7 @@ from geo.accounts.principal import AccessDenied, Principal
 from geo.core.crs import from_metric, to_metric
 from geo.core.errors import InvalidInput
 from geo.patrol.briefing import briefing
-from geo.patrol.hotspots import HotspotQuery, analyse, hotspot_surface
+from geo.patrol.hotspots import NO_INCIDENTS, HotspotQuery, analyse, hotspot_surface
 from geo.patrol.models import SeasonalZone
 from geo.patrol.seasons import active_range, parse_overrides, parse_windows
 from geo.patrol.tasks import check_in, create_task
@@ -112,7 +112,8 @@ def test_a_hill_on_the_sichuan_line_is_a_border_area_named_after_its_neighbour(s
     zone = create_zone(session, LEADER, zone_input(_hill(*county)), NOW)
     assert zone.is_border and "得荣县" in zone.border_with
     assert zone.area_code.startswith("533422206")
-    assert "Derong County" in zone_summary(zone, lang="en", names=neighbour_names(session, "en"))["border_with"]
+    summary = zone_summary(zone, names=neighbour_names(session))
+    assert {"name_zh": "得荣县", "name_en": "Derong County"} in summary["border_with"]
 
 
 @pytest.mark.db
@@ -197,12 +198,8 @@ def test_gi_star_is_repeatable_with_its_seed():
 
 @pytest.mark.db
 def test_a_range_with_no_incidents_answers_with_a_note(session):
-    answer = analyse(session, LEADER, HotspotQuery(date(2001, 1, 1), date(2001, 3, 1)), lang="en")
-    assert (
-        answer["note"] == "no incidents in this range"
-        and answer["hotspots"] == []
-        and answer["stats"]["incidents"] == 0
-    )
+    answer = analyse(session, LEADER, HotspotQuery(date(2001, 1, 1), date(2001, 3, 1)))
+    assert answer["note"] == NO_INCIDENTS and answer["hotspots"] == [] and answer["stats"]["incidents"] == 0
     with pytest.raises(InvalidInput, match="before it starts"):
         analyse(session, LEADER, HotspotQuery(date(2026, 3, 1), date(2026, 1, 1)))
 

@@ -1,0 +1,253 @@
+"""What the pages' scripts say, in the page's language, from the one gettext catalogue.
+
+Every page carries its catalogue as a JSON block (``<script type="application/json"
+id="page-strings">`` in templates/base.html; the CSP allows data blocks) which
+static/js/gridmap.js reads as ``gridmap.strings``: the names of the domain's codes
+(``labels``, from the labelled enums, ``geo.core.labels``) and each script's own
+words (msgids in Chinese under the script's name as context, like the templates'
+strings). Templates use ``label_of`` through the ``label`` filter. Words with
+values are templates with named values (``{since}``) that ``gridmap.format`` fills.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from babel.support import Translations
+from flask_babel import pgettext
+
+from geo.accounts.models import Role
+from geo.core.labels import Labelled
+from geo.dispatch.queues import Queue
+from geo.dispatch.statuses import Channel, Priority, Status
+from geo.grid.models import GridLevel, Net
+from geo.patrol.hotspots import NO_INCIDENTS, NO_SIGNIFICANT_SPOTS
+from geo.patrol.models import SiteKind, ZoneKind
+from geo.planning.models import PlanStatus
+
+TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
+
+#: The labelled codes, by the name pages and error values know them by.
+LABELLED: dict[str, type[Labelled]] = {
+    "net": Net,
+    "level": GridLevel,
+    "role": Role,
+    "status": Status,
+    "priority": Priority,
+    "channel": Channel,
+    "queue": Queue,
+    "plan_status": PlanStatus,
+    "zone_kind": ZoneKind,
+    "site_kind": SiteKind,
+}
+
+
+def label_of(member: Labelled) -> str:
+    """``member``'s name in the request's language."""
+    return pgettext(member.label.context, member.label.text)
+
+
+def label_in(member: Labelled, lang: str) -> str:
+    """``member``'s name in ``lang``, outside any request (for declarations such as map layers)."""
+    return _catalogue(lang).upgettext(member.label.context, member.label.text)
+
+
+@cache
+def _catalogue(lang: str) -> Translations:
+    return Translations.load(str(TRANSLATIONS), [lang], domain="messages")
+
+
+def page_strings() -> dict:
+    """Everything the pages' scripts say, in the request's language."""
+    return {
+        "labels": {name: {member.value: label_of(member) for member in enum} for name, enum in LABELLED.items()},
+        "gridmap": _gridmap(),
+        "plan": _plan(),
+        "dispatch": _dispatch(),
+        "patrol": _patrol(),
+    }
+
+
+def _gridmap() -> dict:
+    """What static/js/gridmap.js says."""
+    return {
+        "loading": pgettext("gridmap", "正在加载"),
+        "failed": pgettext("gridmap", "加载失败"),
+        "demo": pgettext("gridmap", "演示数据：生成的网格边界，非官方区划"),
+        "none": "—",
+    }
+
+
+def _plan() -> dict:
+    """What static/js/plan.js says."""
+    return {
+        "demoGeometry": pgettext("plan", "演示数据"),
+        "change": {
+            "new": pgettext("plan", "新增"),
+            "changed": pgettext("plan", "调整"),
+            "unchanged": pgettext("plan", "未变"),
+            "removed": pgettext("plan", "撤销"),
+        },
+        "owner": pgettext("plan", "规划员"),
+        "parent": pgettext("plan", "调整下级的网格"),
+        "version": pgettext("plan", "版本"),
+        "base": pgettext("plan", "基于边界版本"),
+        "selectHint": pgettext("plan", "点击网格选中；按住 Shift 点击可多选（用于合并）。"),
+        "selected": pgettext("plan", "已选"),
+        "none": pgettext("plan", "无"),
+        "ok": pgettext("plan", "校验通过：无缝隙、无重叠，每个网格都有网格员。"),
+        "errors": pgettext("plan", "必须修正"),
+        "todo": pgettext("plan", "提交前需完成"),
+        "newCode": pgettext("plan", "新编码"),
+        "nameZh": pgettext("plan", "名称"),
+        "nameEn": pgettext("plan", "英文名称"),
+        "target": pgettext("plan", "划给网格"),
+        "workerName": pgettext("plan", "网格员姓名"),
+        "phone": pgettext("plan", "电话"),
+        "nets": pgettext("plan", "所属网"),
+        "file": pgettext("plan", "文件（GeoJSON、GeoPackage、Shapefile 压缩包）"),
+        "crs": pgettext("plan", "坐标系"),
+        "layer": pgettext("plan", "图层（可选）"),
+        "apply": pgettext("plan", "执行"),
+        "cancel": pgettext("plan", "取消"),
+        "drawLine": pgettext("plan", "在地图上画一条穿过所选网格的线，在最后一点再次点击结束。"),
+        "drawArea": pgettext("plan", "在地图上画出区域，点击起点闭合。"),
+        "editShape": pgettext("plan", "拖动所选网格的顶点，然后保存。"),
+        "saveShape": pgettext("plan", "保存边界"),
+        "cleanOneClick": pgettext("plan", "清除 10 米内的缝隙并预览"),
+        "cleanPreview": pgettext("plan", "预览：清除小于（米）的缝隙"),
+        "keep": pgettext("plan", "采用此结果"),
+        "discard": pgettext("plan", "放弃"),
+        "previewNote": pgettext("plan", "预览——尚未保存。"),
+        "saved": pgettext("plan", "已保存。"),
+        "submit": pgettext("plan", "提交审批"),
+        "submitted": pgettext("plan", "已提交审批。"),
+        "approve": pgettext("plan", "批准"),
+        "reject": pgettext("plan", "驳回"),
+        "comment": pgettext("plan", "意见"),
+        "effective": pgettext("plan", "生效日期"),
+        "approved": pgettext("plan", "已批准。"),
+        "rejected": pgettext("plan", "已驳回。"),
+        "activated": pgettext("plan", "已生效为边界版本 "),
+        "rerouted": pgettext("plan", " 件开放事件已改派。"),
+        "conflict": pgettext("plan", "冲突："),
+        "stale": pgettext("plan", "规划已被他人修改，已重新加载。"),
+        "needSelection": pgettext("plan", "请先选中网格。"),
+        "impactGrids": pgettext("plan", "各网格面积（平方公里）"),
+        "before": pgettext("plan", "调整前"),
+        "after": pgettext("plan", "调整后"),
+        "gained": pgettext("plan", "增加"),
+        "lost": pgettext("plan", "减少"),
+        "incidents": pgettext("plan", "改变网格的开放事件"),
+        "branches": pgettext("plan", "改变网格的党支部"),
+        "workers": pgettext("plan", "调整或新配的网格员"),
+        "sites": pgettext("plan", "改变网格的卡点与驿站"),
+        "zones": pgettext("plan", "涉及调整区域的季节性区域"),
+        "newWorker": pgettext("plan", "新配"),
+        "nothing": pgettext("plan", "无"),
+        "review": pgettext("plan", "审批"),
+        "readOnly": pgettext("plan", "此规划已不能编辑。"),
+    }
+
+
+def _dispatch() -> dict:
+    """What static/js/dispatch.js says."""
+    return {
+        "action": {
+            "report": pgettext("dispatch", "上报"),
+            "register": pgettext("dispatch", "立案"),
+            "dispatch": pgettext("dispatch", "派遣"),
+            "accept": pgettext("dispatch", "接收"),
+            "resolve": pgettext("dispatch", "办结反馈"),
+            "verify": pgettext("dispatch", "核查结案"),
+            "reopen": pgettext("dispatch", "返工"),
+            "reject": pgettext("dispatch", "不予受理"),
+            "duplicate": pgettext("dispatch", "标记重复"),
+            "reassign": pgettext("dispatch", "改派"),
+            "escalate": pgettext("dispatch", "升级"),
+            "note": pgettext("dispatch", "备注"),
+            "reroute": pgettext("dispatch", "边界调整改派"),
+        },
+        "total": pgettext("dispatch", "件"),
+        "overdue": pgettext("dispatch", "逾期"),
+        "escalated": pgettext("dispatch", "已升级"),
+        "dup": pgettext("dispatch", "疑似重复"),
+        "note": pgettext("dispatch", "说明 / 理由"),
+        "worker": pgettext("dispatch", "网格员编号（改派）"),
+        "original": pgettext("dispatch", "原案件编号（重复）"),
+        "assignee": pgettext("dispatch", "责任网格员"),
+        "due": pgettext("dispatch", "期限"),
+        "chain": pgettext("dispatch", "网格链"),
+        "history": pgettext("dispatch", "办理记录"),
+        "reporter": pgettext("dispatch", "报告人"),
+        "category": pgettext("dispatch", "类别"),
+        "priority": pgettext("dispatch", "优先级"),
+        "address": pgettext("dispatch", "地址"),
+        "created": pgettext("dispatch", "已登记"),
+        "newIncident": pgettext("dispatch", "在此登记新事件"),
+        "title": pgettext("dispatch", "标题"),
+        "description": pgettext("dispatch", "描述"),
+        "channel": pgettext("dispatch", "来源渠道"),
+        "net": pgettext("dispatch", "网"),
+        "submit": pgettext("dispatch", "登记"),
+        "cancel": pgettext("dispatch", "取消"),
+        "photos": pgettext("dispatch", "照片"),
+        "upload": pgettext("dispatch", "上传照片"),
+        "conflict": pgettext("dispatch", "该事件已被他人修改，以下为最新状态。"),
+        "network": pgettext("dispatch", "网络中断，上报可能未送达。请再次提交，不会重复登记。"),
+    }
+
+
+def _patrol() -> dict:
+    """What static/js/patrol.js says."""
+    return {
+        "stats": pgettext(
+            "patrol",
+            "{since} 至 {until} 共 {incidents} 件事件（去年同期 {last_year_incidents} 件）；"
+            "{cells} 个 {cell_km} 公里网格中热点 {hot_cells} 个、冷点 {cold_cells} 个"
+            "（Gi*，{permutations} 次置换，FDR {alpha}）",
+        ),
+        "siteName": pgettext("patrol", "{kind}：{name}"),
+        "listSeparator": pgettext("patrol", "、"),
+        "notes": {
+            NO_INCIDENTS: pgettext("patrol", "所选时段内没有事件"),
+            NO_SIGNIFICANT_SPOTS: pgettext("patrol", "没有统计显著的热点或冷点"),
+        },
+        "window": pgettext("patrol", "开放"),
+        "border": pgettext("patrol", "交界地区："),
+        "crosses": pgettext("patrol", "跨出县界"),
+        "branch": pgettext("patrol", "临时党支部"),
+        "team": pgettext("patrol", "巡逻队"),
+        "secretary": pgettext("patrol", "书记"),
+        "leader": pgettext("patrol", "队长"),
+        "briefing": pgettext("patrol", "巡逻简报"),
+        "none": pgettext("patrol", "无"),
+        "trend": {
+            "new": pgettext("patrol", "新出现"),
+            "up": pgettext("patrol", "上升"),
+            "down": pgettext("patrol", "下降"),
+            "steady": pgettext("patrol", "持平"),
+        },
+        "incidents": pgettext("patrol", "件"),
+        "lastYear": pgettext("patrol", "去年同期"),
+        "nearest": pgettext("patrol", "最近"),
+        "worker": pgettext("patrol", "网格员"),
+        "assign": pgettext("patrol", "派出巡逻"),
+        "visit": pgettext("patrol", "巡查"),
+        "from": pgettext("patrol", "从"),
+        "to": pgettext("patrol", "到"),
+        "save": pgettext("patrol", "派出"),
+        "cancel": pgettext("patrol", "取消"),
+        "state": {
+            "visited": pgettext("patrol", "已巡查"),
+            "pending": pgettext("patrol", "待巡查"),
+            "missed": pgettext("patrol", "逾期未巡"),
+        },
+        "checkins": pgettext("patrol", "次签到"),
+        "drawHint": pgettext("patrol", "在地图上画出区域，点击起点闭合。"),
+        "pickSite": pgettext("patrol", "请在地图上点击它的位置。"),
+        "editZone": pgettext("patrol", "编辑"),
+        "saved": pgettext("patrol", "已保存。"),
+        "demo": pgettext("patrol", "演示"),
+    }
