@@ -58,7 +58,8 @@ def register(spec: LayerSpec) -> LayerSpec:
 
 def visible_layers(ids: list[str], principal: Principal) -> list[LayerSpec]:
     """Return the layers named by ``ids``, in that order, less those of nets ``principal`` lacks."""
-    return [REGISTRY[i] for i in ids if REGISTRY[i].net is None or principal.has_net(REGISTRY[i].net)]
+    specs = [REGISTRY[i] for i in ids]
+    return [spec for spec in specs if spec.net is None or principal.has_net(spec.net)]
 
 
 from layers import grids, incidents  # noqa: E402,F401  (register their layers)

@@ -203,7 +203,8 @@ def render_map(m: folium.Map, static_url: str, nonce: str) -> MapParts:
     ``script`` is bare JavaScript for the page to wrap in a script tag with that nonce.
     """
     _vendorize(m, static_url)
-    root: Figure = m.get_root()
+    root = m.get_root()
+    assert isinstance(root, Figure)  # a Map's root is always its Figure
     root.render()
     return MapParts(
         header=_with_nonce(root.header.render(), nonce),

@@ -183,7 +183,7 @@ ENGLISH = {
 def main() -> None:
     with open(CATALOGUE, "rb") as source:
         catalogue = read_po(source)
-    missing = []
+    missing: list[str] = []
     for message in catalogue:
         if not message.id:
             continue
@@ -191,7 +191,7 @@ def main() -> None:
             message.string = ENGLISH[message.id]
             message.flags.discard("fuzzy")
         elif not message.string:
-            missing.append(message.id)
+            missing.append(str(message.id))
     with open(CATALOGUE, "wb") as target:
         write_po(target, catalogue, width=100)
     if missing:

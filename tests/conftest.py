@@ -17,7 +17,7 @@ from werkzeug.test import EnvironBuilder
 
 import localdb
 from app import create_app
-from extensions import db
+from extensions import db, db_session
 from geo.demo.load import clear_atlas, load_demo
 from geo.dispatch.statuses import FINISHED
 from geo.planning.models import Plan
@@ -47,8 +47,8 @@ def app():
         db.session.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
         db.session.commit()
         flask_migrate.upgrade(directory=str(Path(app.root_path) / "migrations"))
-        clear_atlas(db.session)
-        load_demo(db.session)
+        clear_atlas(db_session())
+        load_demo(db_session())
         db.session.commit()
         db.session.remove()
     yield app

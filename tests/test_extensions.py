@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from app import create_app
-from extensions import db
+from extensions import db, db_session
 from geo.accounts.sessions import create_token
 from tests.conftest import _test_database_url
 
@@ -28,7 +28,7 @@ def one_connection_app(app):
 
 def test_prepared_statements_survive_read_only_requests(one_connection_app):
     with one_connection_app.app_context():
-        token = create_token(db.session, "dispatcher", "prepared statements test", actor="test")
+        token = create_token(db_session(), "dispatcher", "prepared statements test", actor="test")
         db.session.commit()
     client = one_connection_app.test_client()
     headers = {"Authorization": f"Bearer {token}"}

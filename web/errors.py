@@ -188,7 +188,13 @@ TERMS = (
 )
 
 # Values named like these are codes with a name of their own in each language.
-_LABELLED = {"net": Net, "other": Net, "status": Status, "role": Role, "roles": Role}
+_LABELLED: dict[str, type[Net] | type[Status] | type[Role]] = {
+    "net": Net,
+    "other": Net,
+    "status": Status,
+    "role": Role,
+    "roles": Role,
+}
 _TERM_CONTEXTS = {"field": "field", "action": "action", "allowed": "action"}
 
 

@@ -7,7 +7,7 @@ import io
 import pytest
 from sqlalchemy import delete, func, select
 
-from extensions import db
+from extensions import db, db_session
 from geo.accounts.models import User
 from geo.accounts.users import create_user
 from geo.dispatch.models import Incident
@@ -34,7 +34,7 @@ def township_accounts(app):
     with app.app_context():
         for username, (role, jurisdiction, nets) in TOWNSHIP_ACCOUNTS.items():
             create_user(
-                db.session,
+                db_session(),
                 username=username,
                 password=f"{username}-demo-2026",
                 role=role,

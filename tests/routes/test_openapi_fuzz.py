@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import delete, func, select
 
-from extensions import db
+from extensions import db, db_session
 from geo.accounts.models import ApiToken
 from geo.accounts.sessions import create_token
 from geo.dispatch.models import Incident, IncidentCategory
@@ -44,7 +44,7 @@ TABLES = (Incident, IncidentCategory, Plan, SeasonalZone, PatrolTask)
 def tokens(app):
     """API tokens of the county admin and of 奔子栏镇's dispatcher, deleted afterwards."""
     with app.app_context():
-        made = {user: create_token(db.session, user, "schemathesis", actor="tests") for user in ("admin", "benzilan")}
+        made = {user: create_token(db_session(), user, "schemathesis", actor="tests") for user in ("admin", "benzilan")}
         db.session.commit()
     yield made
     with app.app_context():
