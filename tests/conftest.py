@@ -60,7 +60,9 @@ def app():
 def csrf_token_of(client, path: str = "/login") -> str:
     """The CSRF token a page hands out (from its meta tag or login form)."""
     html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+    found = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert found, f"{path} hands out no CSRF token"
+    return found.group(1)
 
 
 def post_multipart(client, path: str, data: dict):
@@ -70,7 +72,7 @@ def post_multipart(client, path: str, data: dict):
         method="POST",
         data=data,
         content_type="multipart/form-data",
-        headers={"X-CSRFToken": csrf_token_of(client, "/")},
+        headers=[("X-CSRFToken", csrf_token_of(client, "/"))],
     )
     environ = builder.get_environ()
     try:

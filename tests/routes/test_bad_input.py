@@ -185,12 +185,12 @@ def task_id(app, client_as):
 
 def _checkin_count(app, task: int) -> int:
     with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(CheckIn).where(CheckIn.task_id == task))
+        return db.session.scalars(select(func.count()).select_from(CheckIn).where(CheckIn.task_id == task)).one()
 
 
 def _incident_count(app) -> int:
     with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(Incident))
+        return db.session.scalars(select(func.count()).select_from(Incident)).one()
 
 
 @pytest.mark.parametrize(

@@ -65,7 +65,7 @@ def patrol_task(app, client_as):
 def audit_mark(app) -> int:
     """The newest audit event now (the trail outlives the reloads of earlier runs, so ids and tickets recur)."""
     with app.app_context():
-        return db.session.scalar(select(func.coalesce(func.max(AuditEvent.id), 0)))
+        return db.session.scalars(select(func.coalesce(func.max(AuditEvent.id), 0))).one()
 
 
 def test_the_same_check_in_sent_twice_at_once_is_kept_once(app, client_as, patrol_task):

@@ -17,7 +17,7 @@ from geo.core.errors import GridError
 from geo.core.models import AuditEvent
 from routes import _grid_error
 from tests.conftest import csrf_token_of, post_multipart
-from tests.geo.test_vector_files import SECRET, listener, vrt  # noqa: F401 (listener is a fixture)
+from tests.geo.grid.test_vector_files import SECRET, listener, vrt  # noqa: F401 (listener is a fixture)
 
 pytestmark = pytest.mark.db
 
@@ -118,6 +118,7 @@ def test_a_preview_upload_keeps_nothing_but_is_audited(app, client_as):
     assert [(e.action, e.entity_id, e.actor) for e in events] == [
         ("plan.upload_preview", str(plan["plan"]["id"]), "planner")
     ]
+    assert events[0].after is not None
     assert events[0].after["problems"] == 0 and events[0].after["file"] == "plan.geojson"
 
 

@@ -63,15 +63,15 @@ def test_point_outside_names_the_neighbour_and_nearest_grid(session):
     result = lookup_point(session, 99.35, 29.05, EVERYTHING)  # across the Jinsha, in Sichuan
     assert not result.inside_county
     assert result.chain == []
-    assert result.neighbour_county["province"] == "四川省"
-    assert result.nearest_grid.level == "group"
-    assert result.nearest_distance_m > 0
+    assert result.neighbour_county is not None and result.neighbour_county["province"] == "四川省"
+    assert result.nearest_grid is not None and result.nearest_grid.level == "group"
+    assert result.nearest_distance_m is not None and result.nearest_distance_m > 0
 
 
 def test_point_far_away_has_no_neighbour_but_a_nearest_grid(session):
     result = lookup_point(session, 116.4, 39.9, EVERYTHING)  # Beijing
     assert not result.inside_county and result.neighbour_county is None
-    assert result.nearest_distance_m > 1_000_000
+    assert result.nearest_distance_m is not None and result.nearest_distance_m > 1_000_000
 
 
 @pytest.mark.parametrize(

@@ -59,6 +59,7 @@ def test_every_incident_action_is_audited_with_actor_address_before_and_after(se
         apply_action(session, DESK, incident.ticket, action, version=incident.version, address=HERE, now=T0, **extra)
 
     village_worker = route_worker(session, "social", incident.group_code, county_day(T0), from_depth=2)
+    assert village_worker is not None
     act("register")
     act("dispatch")
     act("reassign", worker=village_worker.code, note="本组网格员请假")

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.db
 
 def outlines(session, level):
     generation = current_generation(session)
+    assert generation is not None
     rows = session.execute(
         select(Grid.code, Grid.parent_id, GridBoundary.geom)
         .join(GridBoundary, GridBoundary.grid_id == Grid.id)

@@ -182,7 +182,7 @@ def test_import_makes_a_new_generation_and_old_lookups_still_answer(session, gro
     assert lookup_point(session, probe.x, probe.y, EVERYTHING).chain[-1].code == groups.code[first]
     problems = import_levels(session, [(GridLevel.GROUP, features_of(changed))], "move a corner", commit=True)
     assert problems == []
-    assert current_generation(session) > old_generation
+    assert (current_generation(session) or 0) > (old_generation or 0)
     assert lookup_point(session, probe.x, probe.y, EVERYTHING).chain[-1].code == groups.code[second]
     assert lookup_point(session, probe.x, probe.y, EVERYTHING, old_generation).chain[-1].code == groups.code[first]
 

@@ -67,7 +67,7 @@ def test_concurrent_approvals_leave_every_generation_with_every_group(app, atlas
     now = datetime.now(UTC)
     with app.app_context():
         with Session(db.engine) as session:
-            before = session.scalar(select(func.max(Generation.id)))
+            before = session.scalars(select(func.max(Generation.id))).one()
             expected = groups_in_force(session, before)
             plan_ids = submitted_renames(session, now)
             versions = dict(session.execute(select(Plan.id, Plan.version).where(Plan.id.in_(plan_ids))).all())
