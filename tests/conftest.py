@@ -25,6 +25,26 @@ from geo.planning.models import Plan
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
+#: Every fixture that reaches the test database goes through this one.
+DATABASE_FIXTURE = "app"
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` selects by the markers added here
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test that uses the database ``db``, and refuse a ``db`` mark on one that does not."""
+    misplaced = []
+    for item in items:
+        uses_database = DATABASE_FIXTURE in getattr(item, "fixturenames", ())
+        if uses_database:
+            item.add_marker(pytest.mark.db)
+        elif item.get_closest_marker("db") is not None:
+            misplaced.append(item.nodeid)
+    if misplaced:
+        raise pytest.UsageError(
+            f"marked db but using no database fixture (the mark is added by itself): {', '.join(misplaced)}"
+        )
+
+
 def _test_database_url() -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:

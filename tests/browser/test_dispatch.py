@@ -12,7 +12,7 @@ from geo.dispatch.models import Incident
 from geo.grid.models import Grid, GridBoundary, GridWorker
 from tests.browser.conftest import sign_in, wait_until
 
-pytestmark = [pytest.mark.browser, pytest.mark.db]
+pytestmark = pytest.mark.browser
 
 WORKER_GROUP = "533422102001001"  # the demo 'worker' account's group
 

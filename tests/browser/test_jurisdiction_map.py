@@ -7,7 +7,7 @@ from extensions import db
 from geo.grid.models import Grid
 from tests.browser.conftest import sign_in, wait_until
 
-pytestmark = [pytest.mark.browser, pytest.mark.db]
+pytestmark = pytest.mark.browser
 
 PATHS = ".leaflet-overlay-pane path.leaflet-interactive"
 

@@ -7,7 +7,7 @@ from extensions import db
 from geo.patrol.models import CheckIn
 from tests.browser.conftest import sign_in, wait_until
 
-pytestmark = [pytest.mark.browser, pytest.mark.db]
+pytestmark = pytest.mark.browser
 
 
 def test_patrol_leader_in_june(offline_page, live_server, artifacts):

@@ -16,8 +16,6 @@ from geo.grid.models import Grid, GridWorker
 from tests.conftest import csrf_token_of, sign_in
 from web.access import PUBLIC_ENDPOINTS
 
-pytestmark = pytest.mark.db
-
 PUBLIC = {"static", "auth.login", "api.health", "api-docs.openapi_json"}
 SAMPLE_ARGS = {
     "code": "533422",

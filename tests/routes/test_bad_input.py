@@ -10,8 +10,6 @@ from geo.dispatch.models import Incident
 from geo.patrol.models import CheckIn, PatrolTask
 from tests.conftest import csrf_token_of
 
-pytestmark = pytest.mark.db
-
 JUNE = "2026-06-15"
 TOO_BIG = "99999999999"  # beyond PostgreSQL's integer
 

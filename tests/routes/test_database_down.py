@@ -10,8 +10,6 @@ from sqlalchemy.pool import QueuePool
 from app import create_app
 from extensions import db
 
-pytestmark = pytest.mark.db
-
 # A socket directory that does not exist: connecting fails at once, as with a stopped server.
 DOWN_URL = "postgresql+psycopg://gridmap@/gridmap?host=/nonexistent/gridmap-socket&port=1"
 UNAVAILABLE = {

@@ -10,8 +10,6 @@ from extensions import db
 from geo.dispatch.models import Incident
 from tests.conftest import csrf_token_of, post_multipart
 
-pytestmark = pytest.mark.db
-
 GOOD = {
     "net": "social",
     "category": "dispute",

@@ -16,8 +16,6 @@ from geo.patrol.models import CheckIn, PatrolTask, PatrolTeam, SeasonalZone, Tem
 from geo.planning.models import Plan
 from tests.conftest import csrf_token_of, post_multipart
 
-pytestmark = pytest.mark.db
-
 BENZILAN = "533422102"
 YANGLA = "533422206"
 #: Township accounts the demo lacks, made for these tests and removed after them.

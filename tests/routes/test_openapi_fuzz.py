@@ -32,8 +32,6 @@ from geo.dispatch.models import Incident, IncidentCategory
 from geo.patrol.models import PatrolTask, SeasonalZone
 from geo.planning.models import Plan
 
-pytestmark = pytest.mark.db
-
 #: Examples per operation and mode (about 55 of them per account): ~40 s for both accounts on 2 busy cores.
 EXAMPLES = 5
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

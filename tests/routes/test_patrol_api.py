@@ -6,8 +6,6 @@ import pytest
 
 from tests.conftest import csrf_token_of
 
-pytestmark = pytest.mark.db
-
 JUNE = "2026-06-15"
 
 

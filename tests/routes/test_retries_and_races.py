@@ -12,8 +12,6 @@ from geo.dispatch.models import Incident, IncidentCategory
 from geo.patrol.models import CheckIn, PatrolTask
 from tests.conftest import csrf_token_of
 
-pytestmark = pytest.mark.db
-
 PAIRS = 10
 REPORT = {"net": "social", "category": "dispute", "title": "重试测试", "lon": 99.2991, "lat": 28.2446}
 

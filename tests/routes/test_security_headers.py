@@ -8,8 +8,6 @@ from app import create_app
 from extensions import db
 from layers.folium_map import Basemap
 
-pytestmark = pytest.mark.db
-
 FIXED_HEADERS = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",

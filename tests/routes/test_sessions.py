@@ -8,8 +8,6 @@ from geo.core.models import AuditEvent
 from tests.conftest import csrf_token_of, sign_in
 from tests.routes.test_access import cli, create_account
 
-pytestmark = pytest.mark.db
-
 PASSWORD = "long-enough-pw"
 
 

@@ -22,8 +22,6 @@ import redis
 from tests.conftest import _test_database_url
 from tests.routes.test_access import create_account
 
-pytestmark = pytest.mark.db
-
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "long-enough-pw"
 # Serves the app on a free loopback port and prints the port (the parent reads it).

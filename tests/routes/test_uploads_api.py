@@ -7,7 +7,6 @@ import zipfile
 
 import geopandas as gpd
 import numpy as np
-import pytest
 import shapely
 from flask import json as flask_json
 from sqlalchemy import func, select
@@ -18,8 +17,6 @@ from geo.core.models import AuditEvent
 from routes import _grid_error
 from tests.conftest import csrf_token_of, post_multipart
 from tests.geo.grid.test_vector_files import SECRET, listener, vrt  # noqa: F401 (listener is a fixture)
-
-pytestmark = pytest.mark.db
 
 VILLAGE = "533422205201"  # 霞若村, as in test_plans_api: no test activates a plan here
 TEMP_MARKERS = ("gridmap-upload-", "gridmap-shapefile-", "/tmp", "/vsizip/")

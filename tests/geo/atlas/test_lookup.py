@@ -10,8 +10,6 @@ from geo.atlas.lookup import lookup_point, parse_coordinates
 from geo.core.errors import InvalidInput
 from geo.grid.models import Grid, GridBoundary
 
-pytestmark = pytest.mark.db
-
 EVERYTHING = Principal.everything()
 
 

@@ -20,8 +20,6 @@ from geo.patrol.zones import ZoneInput, add_branch, add_site, add_team, create_z
 from geo.planning.editing import create_plan, edit_plan, replace_from_file
 from geo.planning.export import export_bytes, plan_frame
 
-pytestmark = pytest.mark.db
-
 ALL = frozenset({"social", "religious", "rural"})
 DESK = Principal(0, "audit-desk", Role.DISPATCHER, "533422", ALL)
 LEADER = Principal(0, "audit-leader", Role.PATROL_LEADER, "533422206", ALL)

@@ -13,8 +13,6 @@ from geo.grid.boundaries import current_generation, valid_in
 from geo.grid.models import AdminArea, Grid, GridBoundary, GridLevel, GridWorker, PartyBranch
 from geo.grid.tiling import validate_tiling
 
-pytestmark = pytest.mark.db
-
 
 def outlines(session, level):
     generation = current_generation(session)

@@ -20,8 +20,6 @@ from geo.dispatch.views import IncidentFilter, feed, filtered, incident_detail, 
 from geo.dispatch.workflow import InvalidTransition, StaleVersion, apply_action, escalate_overdue
 from geo.grid.models import Grid, GridWorker, PartyBranch
 
-pytestmark = pytest.mark.db
-
 ALL = frozenset({"social", "religious", "rural"})
 DESK = Principal(0, "desk", Role.DISPATCHER, "533422", ALL)
 BENZILAN_DESK = Principal(0, "benzilan-desk", Role.DISPATCHER, "533422102", frozenset({"social", "rural"}))

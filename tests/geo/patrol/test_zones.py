@@ -105,7 +105,6 @@ def zone_input(geometry, windows=HARVEST, name="测试虫草山"):
     return ZoneInput(name, "caterpillar_fungus", geometry, windows, {}, altitude_min_m=4000, altitude_max_m=4800)
 
 
-@pytest.mark.db
 def test_a_hill_on_the_sichuan_line_is_a_border_area_named_after_its_neighbour(session):
     # On the Jinsha above 羊拉, where Deqin meets Derong (得荣县, Sichuan).
     county = shapely.get_coordinates(shapely.Point(99.10, 28.93))[0]
@@ -115,14 +114,12 @@ def test_a_hill_on_the_sichuan_line_is_a_border_area_named_after_its_neighbour(s
     assert "Derong County" in zone_summary(zone, lang="en", names=neighbour_names(session, "en"))["border_with"]
 
 
-@pytest.mark.db
 def test_an_inland_zone_is_not_a_border_area(session):
     seat = _hill(98.91, 28.47, 1500)
     zone = create_zone(session, COUNTY_LEADER, zone_input(seat), NOW)
     assert not zone.is_border and zone.border_with == [] and not zone.crosses_county_line
 
 
-@pytest.mark.db
 def test_zones_outside_the_county_broken_or_foreign_are_refused(session):
     with pytest.raises(InvalidInput, match="outside the county"):
         create_zone(session, COUNTY_LEADER, zone_input(_hill(100.5, 29.5)), NOW)
@@ -133,7 +130,6 @@ def test_zones_outside_the_county_broken_or_foreign_are_refused(session):
         create_zone(session, LEADER, zone_input(_hill(98.91, 28.47, 1500)), NOW)  # the county seat, not 羊拉
 
 
-@pytest.mark.db
 def test_check_ins_far_from_the_target_are_kept_and_flagged(session):
     zone = create_zone(session, LEADER, zone_input(_hill(99.10, 28.93)), NOW)
     team = add_team(session, LEADER, zone.id, {"name": "一队", "leader": "扎西", "phone": "", "members": []})
@@ -195,7 +191,6 @@ def test_gi_star_is_repeatable_with_its_seed():
     assert np.array_equal(first.this.p, again.this.p)
 
 
-@pytest.mark.db
 def test_a_range_with_no_incidents_answers_with_a_note(session):
     answer = analyse(session, LEADER, HotspotQuery(date(2001, 1, 1), date(2001, 3, 1)), lang="en")
     assert (
@@ -207,7 +202,6 @@ def test_a_range_with_no_incidents_answers_with_a_note(session):
         analyse(session, LEADER, HotspotQuery(date(2026, 3, 1), date(2026, 1, 1)))
 
 
-@pytest.mark.db
 def test_a_briefing_before_the_season_covers_last_years(session):
     hill = session.scalars(select(SeasonalZone).where(SeasonalZone.kind == "caterpillar_fungus")).first()
     early = briefing(session, COUNTY_LEADER, hill.id, None, None, today=date(2026, 2, 1))

@@ -3,7 +3,6 @@
 import threading
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -16,8 +15,6 @@ from geo.grid.models import Generation, Grid, GridBoundary, GridLevel, GridLooku
 from geo.planning.editing import create_plan, edit_plan
 from geo.planning.models import Plan
 from geo.planning.review import review_plan, submit_plan
-
-pytestmark = pytest.mark.db
 
 ALL = frozenset({"social", "religious", "rural"})
 PLANNER = Principal(0, "race-planner", Role.PLANNER, "533422", frozenset({"social", "rural"}))

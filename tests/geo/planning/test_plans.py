@@ -26,8 +26,6 @@ from geo.planning.models import Plan, PlanStatus
 from geo.planning.plans import PlanStateError, StalePlan, draft_of
 from geo.planning.review import PlanConflict, activate_due_plans, review_plan, submit_plan
 
-pytestmark = pytest.mark.db
-
 ALL = frozenset({"social", "religious", "rural"})
 PLANNER = Principal(0, "planner-a", Role.PLANNER, "533422", frozenset({"social", "rural"}))
 OTHER_PLANNER = Principal(0, "planner-b", Role.PLANNER, "533422", frozenset({"social", "rural"}))
