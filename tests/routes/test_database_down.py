@@ -10,6 +10,9 @@ from sqlalchemy.pool import QueuePool
 from app import create_app
 from extensions import db
 
+# Not rolled back: it ends the server sessions of other connections, or has no database at all.
+pytestmark = pytest.mark.outside_transaction
+
 # A socket directory that does not exist: connecting fails at once, as with a stopped server.
 DOWN_URL = "postgresql+psycopg://gridmap@/gridmap?host=/nonexistent/gridmap-socket&port=1"
 UNAVAILABLE = {

@@ -12,6 +12,9 @@ from geo.dispatch.models import Incident, IncidentCategory
 from geo.patrol.models import CheckIn, PatrolTask
 from tests.conftest import csrf_token_of
 
+# Not rolled back: threads race each other, each on its own connection.
+pytestmark = pytest.mark.outside_transaction
+
 PAIRS = 10
 REPORT = {"net": "social", "category": "dispute", "title": "重试测试", "lon": 99.2991, "lat": 28.2446}
 
