@@ -35,9 +35,8 @@ def test_chain_carries_workers_and_the_party_branch(session):
     assert len(county.workers) == 4
     assert 1 <= len(township.workers) <= 2
     assert len(village.workers) == 1
-    if group.workers:
-        assert group.party_branch is not None
-        assert group.workers[0].post == "村民小组长兼党支部书记"
+    assert len(group.workers) == 1 and group.party_branch is not None
+    assert group.workers[0].post == "村民小组长兼党支部书记"
 
 
 def test_point_on_a_shared_edge_resolves_to_the_lower_code_every_time(session):
