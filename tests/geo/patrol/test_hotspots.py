@@ -1,4 +1,4 @@
-"""The hotspot statistics on synthetic points (metres, no database): density, Gi* spots and the range rules."""
+"""The hotspot statistics on synthetic points (metres): density, Gi* spots, the range rules; an empty range."""
 
 from datetime import date
 
@@ -6,11 +6,14 @@ import numpy as np
 import pytest
 import shapely
 
+from geo.accounts.models import Role
+from geo.accounts.principal import Principal
 from geo.core.errors import InvalidInput
 from geo.patrol.hotspots import (
     CELL_M,
     MAX_RANGE_DAYS,
     HotspotQuery,
+    analyse,
     cell_grid,
     density,
     gi_star,
@@ -22,6 +25,7 @@ from geo.patrol.hotspots import (
 AREA = shapely.box(500_000, 3_100_000, 560_000, 3_160_000)
 CENTRE = np.array([530_000.0, 3_130_000.0])
 NONE = np.empty((0, 2))
+LEADER = Principal(0, "yangla-leader", Role.PATROL_LEADER, "533422206", frozenset({"social", "religious", "rural"}))
 
 
 def uniform(count: int, seed: int) -> np.ndarray:
@@ -124,3 +128,42 @@ def test_an_unknown_net_is_refused_and_a_known_one_allowed():
 def test_last_year_of_a_leap_day_is_the_28th_of_february():
     assert year_before(date(2026, 6, 15)) == date(2025, 6, 15)
     assert year_before(date(2024, 2, 29)) == date(2023, 2, 28)
+
+
+def test_gi_star_finds_a_planted_cluster_and_nothing_in_uniform_noise():
+    area = shapely.box(0, 0, 80_000, 60_000)
+    rng = np.random.default_rng(11)
+    noise = rng.uniform((0, 0), (80_000, 60_000), (4000, 2))
+    quiet = hotspot_surface(area, noise, noise[:2000], permutations=199)
+    assert quiet.this.hot.sum() == 0 and quiet.this.cold.sum() == 0 and quiet.clusters == []
+    planted = np.vstack([noise, rng.normal((30_000, 20_000), 1500, (300, 2))])
+    found = hotspot_surface(area, planted, noise[:2000], permutations=199)
+    assert len(found.clusters) == 1
+    centres = found.grid.centres[found.clusters[0]]
+    assert np.all(np.hypot(*(centres - (30_000, 20_000)).T) < 6000)
+
+
+def test_an_area_smaller_than_a_cell_gives_an_empty_surface():
+    tiny = shapely.box(100, 100, 600, 600)  # no cell centre falls inside
+    surface = hotspot_surface(tiny, np.array([[300.0, 300.0]]), np.empty((0, 2)), permutations=9)
+    assert surface.counts.size == 0 and surface.clusters == []
+
+
+def test_gi_star_is_repeatable_with_its_seed():
+    area = shapely.box(0, 0, 40_000, 40_000)
+    rng = np.random.default_rng(3)
+    points = np.vstack([rng.uniform((0, 0), (40_000, 40_000), (800, 2)), rng.normal((10_000, 10_000), 1000, (100, 2))])
+    first = hotspot_surface(area, points, points, permutations=99)
+    again = hotspot_surface(area, points, points, permutations=99)
+    assert np.array_equal(first.this.p, again.this.p)
+
+
+def test_a_range_with_no_incidents_answers_with_a_note(session):
+    answer = analyse(session, LEADER, HotspotQuery(date(2001, 1, 1), date(2001, 3, 1)), lang="en")
+    assert (
+        answer["note"] == "no incidents in this range"
+        and answer["hotspots"] == []
+        and answer["stats"]["incidents"] == 0
+    )
+    with pytest.raises(InvalidInput, match="before it starts"):
+        analyse(session, LEADER, HotspotQuery(date(2026, 3, 1), date(2026, 1, 1)))
