@@ -39,5 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.init_app(app)
     if app.config["PROXY_HOPS"]:
         # Behind N trusted proxies: take the client's address from X-Forwarded-For (audit, throttling).
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"], x_proto=app.config["PROXY_HOPS"])
+        # Flask's documented way to wrap the WSGI app; mypy sees only a method being replaced.
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app

@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from extensions import db
+from extensions import db, db_session
 from geo.accounts.models import Role, User
 from geo.accounts.sessions import create_token
 from geo.accounts.users import create_user, reset_password, revoke_tokens, set_active, update_user
@@ -69,7 +69,7 @@ def _apply(change) -> None:
 @click.option("--replace", is_flag=True, help="Replace an atlas that holds only demo data.")
 def demo_load(replace: bool) -> None:
     """Load the demonstration atlas (skipped when one is already loaded)."""
-    session = db.session
+    session = db_session()
     if is_loaded(session):
         if not replace:
             click.echo("atlas already loaded; use --replace to reload the demo")
@@ -129,7 +129,7 @@ def grids_import(
         raise click.ClickException(error.message) from None
     grid_level = GridLevel(level)
     problems = import_levels(
-        db.session, [(grid_level, features)], description or f"import {level} from {path}", commit=commit
+        db_session(), [(grid_level, features)], description or f"import {level} from {path}", commit=commit
     )
     if problems:
         for problem in problems:
@@ -157,7 +157,7 @@ def users_create(username, role, jurisdiction, nets, display_name, worker_code, 
     password = _password(password_stdin)
     _apply(
         lambda: create_user(
-            db.session,
+            db_session(),
             username=username,
             password=password,
             role=role,
@@ -180,7 +180,7 @@ def users_set(username, role, jurisdiction, nets) -> None:
     """Change an account's role, jurisdiction or nets (its sessions end, its API tokens are revoked)."""
     _apply(
         lambda: update_user(
-            db.session, username, role=role, jurisdiction=jurisdiction, nets=_nets(nets), actor=_actor()
+            db_session(), username, role=role, jurisdiction=jurisdiction, nets=_nets(nets), actor=_actor()
         )
     )
     click.echo(f"updated {username}")
@@ -192,7 +192,7 @@ def users_set(username, role, jurisdiction, nets) -> None:
 def users_reset_password(username, password_stdin) -> None:
     """Set a new password (the user's sessions end, their API tokens are revoked)."""
     password = _password(password_stdin)
-    _apply(lambda: reset_password(db.session, username, password, actor=_actor()))
+    _apply(lambda: reset_password(db_session(), username, password, actor=_actor()))
     click.echo(f"password of {username} reset")
 
 
@@ -200,7 +200,7 @@ def users_reset_password(username, password_stdin) -> None:
 @click.argument("username")
 def users_disable(username) -> None:
     """Disable an account: its sessions end and its API tokens are revoked at once."""
-    _apply(lambda: set_active(db.session, username, False, actor=_actor()))
+    _apply(lambda: set_active(db_session(), username, False, actor=_actor()))
     click.echo(f"disabled {username}")
 
 
@@ -208,7 +208,7 @@ def users_disable(username) -> None:
 @click.argument("username")
 def users_enable(username) -> None:
     """Enable a disabled account (its revoked API tokens stay revoked)."""
-    _apply(lambda: set_active(db.session, username, True, actor=_actor()))
+    _apply(lambda: set_active(db_session(), username, True, actor=_actor()))
     click.echo(f"enabled {username}")
 
 
@@ -218,7 +218,7 @@ def users_enable(username) -> None:
 def users_token(username, name) -> None:
     """Create an API token; it is shown once and stored only as a hash."""
     tokens: list[str] = []
-    _apply(lambda: tokens.append(create_token(db.session, username, name, actor=_actor())))
+    _apply(lambda: tokens.append(create_token(db_session(), username, name, actor=_actor())))
     click.echo(tokens[0])
 
 
@@ -227,7 +227,7 @@ def users_token(username, name) -> None:
 def users_revoke_tokens(username) -> None:
     """Revoke every API token of an account (its browser sessions go on)."""
     revoked: list[int] = []
-    _apply(lambda: revoked.append(revoke_tokens(db.session, username, actor=_actor())))
+    _apply(lambda: revoked.append(revoke_tokens(db_session(), username, actor=_actor())))
     click.echo(f"revoked {revoked[0]} token(s) of {username}")
 
 
@@ -243,7 +243,7 @@ def users_list() -> None:
 @incidents_cli.command("escalate")
 def incidents_escalate() -> None:
     """Escalate every overdue incident one level up the grid (run from cron, e.g. every 5 minutes)."""
-    tickets = escalate_overdue(db.session)
+    tickets = escalate_overdue(db_session())
     db.session.commit()
     click.echo(f"escalated {len(tickets)} overdue incident(s){': ' + ', '.join(tickets) if tickets else ''}")
 
@@ -251,7 +251,7 @@ def incidents_escalate() -> None:
 @incidents_cli.command("seed-categories")
 def incidents_seed_categories() -> None:
     """Add the standard incident categories that are missing."""
-    seed_categories(db.session)
+    seed_categories(db_session())
     db.session.commit()
     click.echo("categories seeded")
 
@@ -261,7 +261,7 @@ def plans_activate_due() -> None:
     """Activate approved plans whose effective date has come (run from cron once a day, after midnight)."""
     now = datetime.now(UTC)
     try:
-        done = activate_due_plans(db.session, county_day(now), now)
+        done = activate_due_plans(db_session(), county_day(now), now)
     except GridError as error:
         db.session.rollback()
         raise click.ClickException(error.message) from None

@@ -17,12 +17,27 @@ from flask_wtf.csrf import CSRFProtect
 from marshmallow import Schema, fields
 from psycopg.pq import TransactionStatus
 from sqlalchemy import event, exc, text
+from sqlalchemy.orm import Session
 
 from geo.tables import Base
 
 # Objects stay readable after commit: a view that commits and then answers needs no reload round trips.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
+
+
+def db_session() -> Session:
+    """The app context's own Session, to hand to the domain.
+
+    ``db.session`` is a ``scoped_session``: a proxy that forwards only some of a
+    Session's methods, so it is not the ``Session`` every ``geo/`` function takes
+    and a type checker rightly refuses it there. Calling the proxy returns the
+    Session it forwards to (the same object, for this app context), so the views
+    and commands pass the domain exactly what its signatures promise.
+    """
+    return db.session()
+
+
 babel = Babel()
 # Deqin's connections are slow: grid layers shrink about 4x compressed.
 compress = Compress()
@@ -52,7 +67,7 @@ LANGUAGE_COOKIE = "lang"
 def select_locale() -> str:
     """Chinese unless the user chose English (``?lang=en`` or the cookie it sets)."""
     choices = current_app.config["LANGUAGES"]
-    wanted = request.args.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
+    wanted = request.args.get("lang") or request.cookies.get(LANGUAGE_COOKIE, "")
     return wanted if wanted in choices else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
@@ -74,8 +89,8 @@ def end_read_only_transactions(app: Flask) -> None:
         if error is not None or not session.in_transaction() or session.new or session.dirty or session.deleted:
             return
         driver = session.connection().connection.driver_connection
-        if driver.info.transaction_status != TransactionStatus.INTRANS:
-            return  # idle (nothing to end) or failed (must roll back)
+        if driver is None or driver.info.transaction_status != TransactionStatus.INTRANS:
+            return  # detached, idle (nothing to end) or failed (must roll back)
         if session.execute(text("SELECT txid_current_if_assigned() IS NULL")).scalar():
             session.commit()
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from app import create_app
 from bench.report import row
-from extensions import db
+from extensions import db, db_session
 from geo.accounts.sessions import create_token
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,7 +67,7 @@ def api_token(username: str) -> str:
     """A fresh API token for a demo account."""
     app = create_app()
     with app.app_context():
-        token = create_token(db.session, username, "benchmark", actor="bench")
+        token = create_token(db_session(), username, "benchmark", actor="bench")
         db.session.commit()
         db.engine.dispose()
     return token

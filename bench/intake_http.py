@@ -27,10 +27,11 @@ POLLS = 1000
 TITLE = "基准测试事件 benchmark"
 
 
-def _remove_benchmark_incidents() -> int:
+def _remove_benchmark_incidents() -> tuple[int, int]:
     app = create_app()
     with app.app_context():
-        removed = db.session.execute(delete(Incident).where(Incident.title == TITLE)).rowcount
+        # The connection's execute returns a CursorResult, which counts the rows deleted.
+        removed = db.session.connection().execute(delete(Incident).where(Incident.title == TITLE)).rowcount
         db.session.commit()
         cursor = db.session.scalar(select(func.max(Incident.change_seq))) or 0
         db.engine.dispose()

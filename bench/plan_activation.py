@@ -22,7 +22,7 @@ from sqlalchemy import insert, select
 from app import create_app
 from bench.assign_points import random_points_in
 from bench.report import header, row, verdict
-from extensions import db
+from extensions import db, db_session
 from geo.accounts.models import Role
 from geo.accounts.principal import Principal
 from geo.atlas.lookup import lookup_point
@@ -135,7 +135,7 @@ def main() -> None:
     app = create_app()
     now = datetime.now(UTC)
     with app.app_context():
-        session = db.session
+        session = db_session()
         try:
             plan = _plan_with_split(session, now)
             carved = next(g for g in draft_of(plan) if g.code == NEW_GROUP).geometry

@@ -7,19 +7,20 @@ turns declarations into Folium elements.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from geo.accounts.principal import Principal
+from geo.core.labels import Label
 from geo.grid.models import Net
 
 
 @dataclass(frozen=True)
 class PopupField:
-    """One line of a popup: a feature property and its label in both languages."""
+    """One line of a popup: a feature property and its label (a msgid of the page catalogue)."""
 
     prop: str
-    label_zh: str
-    label_en: str
+    label: Label
 
 
 @dataclass(frozen=True)
@@ -27,8 +28,7 @@ class LayerSpec:
     """A map layer: what it is called, where its GeoJSON comes from, how it looks."""
 
     id: str
-    title_zh: str
-    title_en: str
+    title: Label  # a msgid of the page catalogue (context "layer"), said in the page's language by the web layer
     endpoint: str
     endpoint_args: dict = field(default_factory=dict)
     net: Net | None = None
@@ -47,9 +47,6 @@ class LayerSpec:
     style_by: str | None = None
     styles: dict[str, dict] = field(default_factory=dict)
 
-    def title(self, lang: str) -> str:
-        return self.title_en if lang == "en" else self.title_zh
-
 
 REGISTRY: dict[str, LayerSpec] = {}
 
@@ -62,14 +59,19 @@ def register(spec: LayerSpec) -> LayerSpec:
     return spec
 
 
-def page_layer(spec: LayerSpec, url: str, lang: str) -> dict:
+#: Says a msgid in the page's language (the web layer passes gettext's).
+Say = Callable[[Label], str]
+
+
+def page_layer(spec: LayerSpec, url: str, say: Say) -> dict:
     """The declaration a page's script draws ``spec`` from: title, URL and styles, as JSON-ready data."""
-    return {"title": spec.title(lang), "url": url, "style": spec.style, "styleBy": spec.style_by, "styles": spec.styles}
+    return {"title": say(spec.title), "url": url, "style": spec.style, "styleBy": spec.style_by, "styles": spec.styles}
 
 
 def visible_layers(ids: list[str], principal: Principal) -> list[LayerSpec]:
     """Return the layers named by ``ids``, in that order, less those of nets ``principal`` lacks."""
-    return [REGISTRY[i] for i in ids if REGISTRY[i].net is None or principal.has_net(REGISTRY[i].net)]
+    specs = [REGISTRY[i] for i in ids]
+    return [spec for spec in specs if spec.net is None or principal.has_net(spec.net)]
 
 
 from layers import grids, incidents, patrol, plan  # noqa: E402,F401  (register their layers)

@@ -11,7 +11,7 @@ from folium.elements import JSCSSMixin
 from folium.plugins import GeoMan
 from jinja2 import Template
 
-from layers import LayerSpec
+from layers import LayerSpec, Say
 
 #: Folium's asset names -> our vendored copies (paths under static/vendor/).
 VENDORED_ASSETS = {
@@ -78,14 +78,14 @@ class RemoteGeoJson(folium.map.Layer):
         """
     )
 
-    def __init__(self, spec: LayerSpec, url: str, lang: str):
-        super().__init__(name=spec.title(lang), overlay=True, control=True, show=spec.show)
+    def __init__(self, spec: LayerSpec, url: str, say: Say):
+        super().__init__(name=say(spec.title), overlay=True, control=True, show=spec.show)
         self._name = "RemoteGeoJson"
         self.config = {
             "id": spec.id,
             "url": url,
             "style": spec.style,
-            "popup": [{"prop": f.prop, "label": f.label_en if lang == "en" else f.label_zh} for f in spec.popup],
+            "popup": [{"prop": f.prop, "label": say(f.label)} for f in spec.popup],
             "labelProp": spec.label_prop,
             "permanentLabels": spec.permanent_labels,
             "demo": spec.demo,
@@ -120,15 +120,15 @@ class LiveLayer(JSCSSMixin, folium.map.Layer):
     default_js = [("Leaflet_Realtime_js", ""), ("markerclusterjs", "")]  # noqa: RUF012 (Folium's attribute)
     default_css = [("markerclustercss", ""), ("markerclusterdefaultcss", "")]  # noqa: RUF012
 
-    def __init__(self, spec: LayerSpec, url: str, lang: str):
-        super().__init__(name=spec.title(lang), overlay=True, control=True, show=spec.show)
+    def __init__(self, spec: LayerSpec, url: str, say: Say):
+        super().__init__(name=say(spec.title), overlay=True, control=True, show=spec.show)
         self._name = "LiveLayer"
         self.config = {"id": spec.id, "url": url, "interval": LIVE_POLL_MS}
 
 
 def build_map(
     layers: list[tuple[LayerSpec, str]],
-    lang: str,
+    say: Say,
     basemap: Basemap,
     bounds: tuple[float, float, float, float] | None = None,
     *,
@@ -145,7 +145,7 @@ def build_map(
     for spec, url in layers:
         if spec.drawn_by_page:
             continue
-        layer = LiveLayer(spec, url, lang) if spec.live else RemoteGeoJson(spec, url, lang)
+        layer = LiveLayer(spec, url, say) if spec.live else RemoteGeoJson(spec, url, say)
         layer.add_to(m)
     if drawing:
         GeoMan(
@@ -205,7 +205,8 @@ def render_map(m: folium.Map, static_url: str, nonce: str) -> MapParts:
     ``script`` is bare JavaScript for the page to wrap in a script tag with that nonce.
     """
     _vendorize(m, static_url)
-    root: Figure = m.get_root()
+    root = m.get_root()
+    assert isinstance(root, Figure)  # a Map's root is always its Figure
     root.render()
     return MapParts(
         header=_with_nonce(root.header.render(), nonce),

@@ -2,33 +2,32 @@
 
 from __future__ import annotations
 
+from geo.core.labels import label
 from geo.grid.models import Net
 from layers import LayerSpec, PopupField, register
-from web.page_strings import label_in
 
 GRID_POPUP = (
-    PopupField("name_zh", "名称", "Name"),
-    PopupField("name_en", "英文名", "English name"),
-    PopupField("code", "网格编码", "Grid code"),
-    PopupField("level", "层级", "Level"),
-    PopupField("area_km2", "面积（km²）", "Area (km²)"),
-    PopupField("worker", "责任网格员", "Grid worker"),
-    PopupField("party_branch", "党支部", "Party branch"),
-    PopupField("party_members", "党员人数", "Party members"),
+    PopupField("name_zh", label("layer", "名称")),
+    PopupField("name_en", label("layer", "英文名")),
+    PopupField("code", label("layer", "网格编码")),
+    PopupField("level", label("layer", "层级")),
+    PopupField("area_km2", label("layer", "面积（km²）")),
+    PopupField("worker", label("layer", "责任网格员")),
+    PopupField("party_branch", label("layer", "党支部")),
+    PopupField("party_members", label("layer", "党员人数")),
 )
 
 ADMIN_POPUP = (
-    PopupField("name_zh", "名称", "Name"),
-    PopupField("name_en", "英文名", "English name"),
-    PopupField("province", "省（区）", "Province"),
-    PopupField("code", "区划代码", "Code"),
+    PopupField("name_zh", label("layer", "名称")),
+    PopupField("name_en", label("layer", "英文名")),
+    PopupField("province", label("layer", "省（区）")),
+    PopupField("code", label("layer", "区划代码")),
 )
 
 COUNTY = register(
     LayerSpec(
         id="county-outline",
-        title_zh="县界（真实）",
-        title_en="County boundary (real)",
+        title=label("layer", "县界（真实）"),
         endpoint="api.county",
         style={"color": "#b2182b", "weight": 3, "fill": False},
         popup=ADMIN_POPUP,
@@ -37,8 +36,7 @@ COUNTY = register(
 TOWNSHIP = register(
     LayerSpec(
         id="grid-township",
-        title_zh="乡镇网格（演示）",
-        title_en="Township grids (demo)",
+        title=label("layer", "乡镇网格（演示）"),
         endpoint="api.grids",
         endpoint_args={"level": "township"},
         style={"color": "#2166ac", "weight": 2, "fillColor": "#4393c3", "fillOpacity": 0.08},
@@ -51,8 +49,7 @@ TOWNSHIP = register(
 VILLAGE = register(
     LayerSpec(
         id="grid-village",
-        title_zh="村（社区）网格（演示）",
-        title_en="Village grids (demo)",
+        title=label("layer", "村（社区）网格（演示）"),
         endpoint="api.grids",
         endpoint_args={"level": "village"},
         style={"color": "#1b7837", "weight": 1.2, "fillColor": "#5aae61", "fillOpacity": 0.06},
@@ -65,8 +62,7 @@ VILLAGE = register(
 GROUP = register(
     LayerSpec(
         id="grid-group",
-        title_zh="村民小组网格（演示）",
-        title_en="Villager group grids (demo)",
+        title=label("layer", "村民小组网格（演示）"),
         endpoint="api.grids",
         endpoint_args={"level": "group"},
         style={"color": "#762a83", "weight": 0.6, "fillColor": "#9970ab", "fillOpacity": 0.05},
@@ -79,8 +75,7 @@ GROUP = register(
 NEIGHBOURS = register(
     LayerSpec(
         id="neighbours",
-        title_zh="相邻县（交界地区）",
-        title_en="Neighbouring counties (border areas)",
+        title=label("layer", "相邻县（交界地区）"),
         endpoint="api.neighbours",
         style={"color": "#666666", "weight": 1, "dashArray": "4 4", "fillColor": "#999999", "fillOpacity": 0.15},
         popup=ADMIN_POPUP,
@@ -95,8 +90,7 @@ NET_LAYERS = [
     register(
         LayerSpec(
             id=f"net-{net.value}",
-            title_zh=f"{label_in(net, 'zh')}·网格员覆盖（演示）",
-            title_en=f"{label_in(net, 'en')} net: grids with a worker (demo)",
+            title=title,
             endpoint="api.grids",
             endpoint_args={"level": "group", "net": net.value},
             net=net,
@@ -107,7 +101,11 @@ NET_LAYERS = [
             demo=True,
         )
     )
-    for net, colour in ((Net.SOCIAL, "#d6604d"), (Net.RELIGIOUS, "#8073ac"), (Net.RURAL, "#4d9221"))
+    for net, colour, title in (
+        (Net.SOCIAL, "#d6604d", label("layer", "社会治理网·网格员覆盖（演示）")),
+        (Net.RELIGIOUS, "#8073ac", label("layer", "宗教事务网·网格员覆盖（演示）")),
+        (Net.RURAL, "#4d9221", label("layer", "乡村振兴网·网格员覆盖（演示）")),
+    )
 ]
 
 ATLAS_LAYERS = [*ATLAS_LAYERS, *(layer.id for layer in NET_LAYERS)]

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from geo.core.labels import label
 from geo.grid.models import Net
 from layers import LayerSpec, register
-from web.page_strings import label_in
+
+TITLES = {
+    Net.SOCIAL: label("layer", "事件·社会治理网"),
+    Net.RELIGIOUS: label("layer", "事件·宗教事务网"),
+    Net.RURAL: label("layer", "事件·乡村振兴网"),
+}
 
 INCIDENT_LAYERS = [
     register(
         LayerSpec(
             id=f"incidents-{net.value}",
-            title_zh=f"事件·{label_in(net, 'zh')}",
-            title_en=f"Incidents: {label_in(net, 'en')}",
+            title=TITLES[net],
             endpoint="incidents.incident_feed",
             endpoint_args={"net": net.value},
             net=net,

@@ -6,13 +6,13 @@ The patrol page's script loads these for the chosen day and filters, so they are
 
 from __future__ import annotations
 
+from geo.core.labels import label
 from layers import LayerSpec, register
 
 ZONES = register(
     LayerSpec(
         id="patrol-zones",
-        title_zh="季节性区域",
-        title_en="Seasonal zones",
+        title=label("layer", "季节性区域"),
         endpoint="patrol.zone_list",
         drawn_by_page=True,
         demo=True,
@@ -26,8 +26,7 @@ ZONES = register(
 SITES = register(
     LayerSpec(
         id="patrol-sites",
-        title_zh="卡点与暖心驿站",
-        title_en="Checkpoints & stations",
+        title=label("layer", "卡点与暖心驿站"),
         endpoint="patrol.zone_list",
         drawn_by_page=True,
         style_by="kind",
@@ -37,8 +36,7 @@ SITES = register(
 INCIDENTS = register(
     LayerSpec(
         id="patrol-incidents",
-        title_zh="开放区域附近的事件",
-        title_en="Incidents near open zones",
+        title=label("layer", "开放区域附近的事件"),
         endpoint="patrol.zone_incidents",
         drawn_by_page=True,
         style={"radius": 4, "weight": 1, "color": "#fff", "fillOpacity": 0.9},
@@ -49,8 +47,7 @@ INCIDENTS = register(
 DENSITY = register(
     LayerSpec(
         id="patrol-density",
-        title_zh="事件密度",
-        title_en="Incident density",
+        title=label("layer", "事件密度"),
         endpoint="patrol.hotspots",
         drawn_by_page=True,
         # One heat point per density cell; a max above 1 keeps overlapping cells from saturating the surface.
@@ -60,8 +57,7 @@ DENSITY = register(
 CELLS = register(
     LayerSpec(
         id="patrol-cells",
-        title_zh="热点与冷点（Gi*）",
-        title_en="Hot / cold spots (Gi*)",
+        title=label("layer", "热点与冷点（Gi*）"),
         endpoint="patrol.hotspots",
         drawn_by_page=True,
         style={"stroke": False, "fillOpacity": 0.45},
@@ -76,8 +72,7 @@ CELLS = register(
 TASKS = register(
     LayerSpec(
         id="patrol-tasks",
-        title_zh="巡逻任务",
-        title_en="Patrol tasks",
+        title=label("layer", "巡逻任务"),
         endpoint="patrol.task_list",
         drawn_by_page=True,
         style={"radius": 9, "weight": 3, "fillOpacity": 0.1},

@@ -5,13 +5,13 @@ All three come from one answer (``/api/plans/<id>``), which the editor's script 
 
 from __future__ import annotations
 
+from geo.core.labels import label
 from layers import LayerSpec, register
 
 BASE = register(
     LayerSpec(
         id="plan-base",
-        title_zh="现行网格",
-        title_en="Grids in force",
+        title=label("layer", "现行网格"),
         endpoint="plans.plan_state",
         drawn_by_page=True,
         style={
@@ -27,8 +27,7 @@ BASE = register(
 DRAFT = register(
     LayerSpec(
         id="plan-draft",
-        title_zh="规划草案",
-        title_en="Draft",
+        title=label("layer", "规划草案"),
         endpoint="plans.plan_state",
         drawn_by_page=True,
         demo=True,
@@ -40,8 +39,7 @@ DRAFT = register(
 INVALID_EDGES = register(
     LayerSpec(
         id="plan-invalid-edges",
-        title_zh="不吻合的边",
-        title_en="Edges that do not match",
+        title=label("layer", "不吻合的边"),
         endpoint="plans.plan_state",
         drawn_by_page=True,
         style={"color": "#d7191c", "weight": 5},

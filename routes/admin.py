@@ -8,7 +8,7 @@ from flask import Blueprint, render_template, request
 from flask_babel import get_locale
 from sqlalchemy import func, select
 
-from extensions import db
+from extensions import db, db_session
 from geo.accounts.capabilities import Capability
 from geo.accounts.users import accounts_in
 from geo.core.audit import audit_query
@@ -34,7 +34,7 @@ def _page_arg() -> int:
 @require(Capability.ACCOUNT_MANAGE)
 def users():
     """The accounts of the admin's jurisdiction with their role, jurisdiction and nets."""
-    accounts = accounts_in(db.session, current_principal())
+    accounts = accounts_in(db_session(), current_principal())
     return render_template("admin/users.html", users=accounts, lang=str(get_locale()))
 
 
@@ -52,7 +52,7 @@ def audit():
         since=start,
         until=end,
     )
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     events = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     return render_template(
         "admin/audit.html",

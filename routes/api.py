@@ -6,7 +6,7 @@ from flask import Response, jsonify
 from marshmallow import Schema, fields
 from sqlalchemy import text
 
-from extensions import db, limiter
+from extensions import db, db_session, limiter
 from geo.atlas.lookup import lookup_point, parse_coordinates
 from geo.atlas.outlines import (
     admin_areas_geojson,
@@ -50,7 +50,7 @@ def _generation_arg(args: dict) -> int | None:
     """The generation asked for: ``generation=<id>``, or the one in force on ``at=<YYYY-MM-DD>``."""
     day = args.get("at")
     if day:
-        generation = generation_as_of(db.session, day)
+        generation = generation_as_of(db_session(), day)
         if generation is None:
             raise InvalidInput("no grid boundaries were in force on {day}", field="at", day=day)
         return generation
@@ -79,7 +79,7 @@ def grids(args):
     level = parse_level(args["level"])
     bbox = parse_bbox(args.get("bbox"))
     net = parse_net(args.get("net"))
-    body = grid_layer_geojson(db.session, level, current_principal(), bbox, _generation_arg(args), net)
+    body = grid_layer_geojson(db_session(), level, current_principal(), bbox, _generation_arg(args), net)
     return Response(body, mimetype=GEOJSON)
 
 
@@ -87,28 +87,28 @@ def grids(args):
 @blp.response(200, answers.GridDetail)
 def grid(code: str):
     """One grid with its workers (contact data included) and party branch."""
-    return jsonify(grid_detail(db.session, code, current_principal()))
+    return jsonify(grid_detail(db_session(), code, current_principal()))
 
 
 @blp.route("/summary", methods=["GET"])
 @blp.response(200, answers.Summary)
 def summary():
     """Counts of grids, workers per net and branches in the caller's jurisdiction."""
-    return jsonify(jurisdiction_summary(db.session, current_principal()))
+    return jsonify(jurisdiction_summary(db_session(), current_principal()))
 
 
 @blp.route("/county", methods=["GET"])
 @blp.response(200, FeatureCollection, content_type=GEOJSON)
 def county():
     """The real outline of Deqin County as GeoJSON."""
-    return Response(admin_areas_geojson(db.session, home=True), mimetype=GEOJSON)
+    return Response(admin_areas_geojson(db_session(), home=True), mimetype=GEOJSON)
 
 
 @blp.route("/neighbours", methods=["GET"])
 @blp.response(200, FeatureCollection, content_type=GEOJSON)
 def neighbours():
     """Real outlines of the eight neighbouring counties as GeoJSON."""
-    return Response(admin_areas_geojson(db.session, home=False), mimetype=GEOJSON)
+    return Response(admin_areas_geojson(db_session(), home=False), mimetype=GEOJSON)
 
 
 @blp.route("/lookup", methods=["GET"])
@@ -120,5 +120,5 @@ def lookup(args):
     lon, lat = parse_coordinates(args["lon"], args["lat"])
     lon, lat = (float(v) for v in to_wgs84(lon, lat, source))
     principal = current_principal()
-    result = lookup_point(db.session, lon, lat, principal, _generation_arg(args))
+    result = lookup_point(db_session(), lon, lat, principal, _generation_arg(args))
     return jsonify(result.as_dict(principal))

@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from extensions import db, limiter
+from extensions import db, db_session, limiter
 from geo.accounts.models import Role
 from geo.accounts.sessions import (
     AccountDisabled,
@@ -66,17 +66,19 @@ def login():
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                user = authenticate(db.session, form.username.data, form.password.data, address=request.remote_addr)
+                user = authenticate(db_session(), form.username.data, form.password.data, address=request.remote_addr)
             except AuthenticationFailed:
                 error, status = _("用户名或密码错误"), 401
             except AccountDisabled:
                 error, status = _("该账户已停用"), 403
             else:
-                key = start_session(db.session, user, current_app.permanent_session_lifetime)
+                key = start_session(db_session(), user, current_app.permanent_session_lifetime)
                 db.session.commit()
                 session.clear()
                 session.permanent = True
-                login_user(SignedInUser(caller_for_session(db.session, key), key))
+                caller = caller_for_session(db_session(), key)
+                assert caller is not None  # the session started just now
+                login_user(SignedInUser(caller, key))
                 return redirect(_safe_next(request.args.get("next"), user.role))
             db.session.commit()  # keep the audit record of the failure
         else:
@@ -91,7 +93,7 @@ def logout():
     Only this browser's session ends; the user's other devices stay signed in.
     """
     if not current_user.authenticated_by_token:
-        end_session(db.session, current_user.id, actor=current_user.principal.username, address=request.remote_addr)
+        end_session(db_session(), current_user.id, actor=current_user.principal.username, address=request.remote_addr)
         db.session.commit()
     logout_user()
     session.clear()

@@ -8,7 +8,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from sqlalchemy import select
 
-from extensions import db
+from extensions import db, db_session
 from geo.accounts.capabilities import Capability
 from geo.atlas.outlines import jurisdiction_bounds
 from geo.core.clock import now_utc
@@ -42,7 +42,7 @@ def console():
     principal = current_principal()
     # Grid outlines without popups here: a popup swallows the click that reports an incident.
     specs = [spec if spec.live else replace(spec, popup=()) for spec in visible_layers(CONSOLE_LAYERS, principal)]
-    parts = page_map(specs, jurisdiction_bounds(db.session, principal))
+    parts = page_map(specs, jurisdiction_bounds(db_session(), principal))
     categories = db.session.scalars(
         select(IncidentCategory)
         .where(IncidentCategory.net.in_(sorted(principal.nets)), IncidentCategory.is_active)
@@ -91,12 +91,12 @@ def my_action(ticket: str):
     action = request.form.get("action", "")
     if action not in ("accept", "note", "resolve"):
         raise InvalidInput("action must be accept, note or resolve", field="action")
-    version = request.form.get("version", "")
-    if not version.isdigit():
+    given_version = request.form.get("version", "")
+    if not given_version.isdigit():
         raise InvalidInput("version is missing", field="version")
-    version = whole_number_arg(version, "version")
+    version = whole_number_arg(given_version, "version")
     apply_action(
-        db.session,
+        db_session(),
         current_principal(),
         ticket,
         action,
@@ -112,6 +112,6 @@ def my_action(ticket: str):
 @require(Capability.CASE_MINE)
 def my_photo(ticket: str):
     """Attach a photo from the phone's camera to one of my incidents."""
-    add_attachment(db.session, current_principal(), ticket, *uploaded_photo(), address=request.remote_addr)
+    add_attachment(db_session(), current_principal(), ticket, *uploaded_photo(), address=request.remote_addr)
     db.session.commit()
     return redirect(url_for("dispatch.my_incidents"))

@@ -7,7 +7,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
-from extensions import db
+from extensions import db, db_session
 from geo.accounts.capabilities import Capability
 from geo.accounts.principal import COUNTY_CODE
 from geo.core.audit import record
@@ -177,7 +177,7 @@ class Incidents(MethodView):
         answers 200 with the incident the first request made (422 if the report differs).
         """
         intake = create_incident(
-            db.session,
+            db_session(),
             current_principal(),
             IncidentInput(**body),
             idempotency_key=request.headers.get("Idempotency-Key"),
@@ -207,7 +207,7 @@ def incident_feed(args):
     details come from /api/incidents/<ticket> when one is opened.
     """
     now = now_utc()
-    rows, cursor = feed(db.session, current_principal(), args["since"], args["net"], now=now)
+    rows, cursor = feed(db_session(), current_principal(), args["since"], args["net"], now=now)
     features = [incident_marker(incident, now, queues) for incident, queues in rows]
     return jsonify({"type": "FeatureCollection", "cursor": cursor, "features": features})
 
@@ -216,14 +216,14 @@ def incident_feed(args):
 @blp.response(200, answers.QueueCounts)
 def incident_queue():
     """How many incidents each of the dispatcher's queues holds (``/api/incidents?queue=<name>`` lists them)."""
-    return jsonify(queue_counts(db.session, current_principal(), now_utc()))
+    return jsonify(queue_counts(db_session(), current_principal(), now_utc()))
 
 
 @blp.route("/incidents/<ticket>")
 @blp.response(200, answers.IncidentDetail)
 def incident(ticket: str):
     """One incident: fields, stage times, history, the responsible chain, the actions possible now."""
-    return jsonify(incident_detail(db.session, get_incident(db.session, current_principal(), ticket)))
+    return jsonify(incident_detail(db_session(), get_incident(db_session(), current_principal(), ticket)))
 
 
 @blp.route("/incidents/<ticket>/<action>", methods=["POST"])
@@ -235,7 +235,7 @@ def incident_action(body, ticket: str, action: str):
     if action not in ACTIONS:
         raise NotFound("unknown action {action!r}", action=action[:30])
     incident = apply_action(
-        db.session,
+        db_session(),
         current_principal(),
         ticket,
         action,
@@ -246,7 +246,7 @@ def incident_action(body, ticket: str, action: str):
         address=request.remote_addr,
     )
     db.session.commit()
-    return jsonify(incident_detail(db.session, incident))
+    return jsonify(incident_detail(db_session(), incident))
 
 
 def uploaded_photo() -> tuple[str, bytes]:
@@ -264,7 +264,9 @@ def uploaded_photo() -> tuple[str, bytes]:
 @blp.response(201, answers.Attachment)
 def upload_attachment(ticket: str):
     """Attach a photo (multipart field ``file``; JPEG, PNG or WebP, at most 5 MB)."""
-    attachment = add_attachment(db.session, current_principal(), ticket, *uploaded_photo(), address=request.remote_addr)
+    attachment = add_attachment(
+        db_session(), current_principal(), ticket, *uploaded_photo(), address=request.remote_addr
+    )
     db.session.commit()
     return jsonify({"id": attachment.id, "filename": attachment.filename, "size": attachment.size}), 201
 
@@ -273,7 +275,7 @@ def upload_attachment(ticket: str):
 @blp.doc(**answers.file_answer("image/jpeg", "image/png", "image/webp"))
 def download_attachment(ticket: str, attachment_id: int):
     """One photo of an incident you may see."""
-    attachment = get_attachment(db.session, current_principal(), ticket, attachment_id)
+    attachment = get_attachment(db_session(), current_principal(), ticket, attachment_id)
     return Response(
         attachment.data,
         mimetype=attachment.content_type,
@@ -313,7 +315,7 @@ class Categories(MethodView):
         principal = current_principal()
         principal.require_change(COUNTY_CODE)  # the catalogue is the county's
         principal.require_net(body["net"])
-        category = add_category(db.session, body)
+        category = add_category(db_session(), body)
         _audit_category(None, category)
         db.session.commit()
         return jsonify(_category_json(category)), 201
@@ -340,7 +342,7 @@ def patch_category(body, code: str):
 
 def _audit_category(before: dict | None, category: IncidentCategory) -> None:
     record(
-        db.session,
+        db_session(),
         actor=current_principal().username,
         action="category.create" if before is None else "category.update",
         entity="category",

@@ -11,7 +11,7 @@ from geoalchemy2.shape import to_shape
 from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy import select
 
-from extensions import db
+from extensions import db, db_session
 from geo.accounts.capabilities import Capability
 from geo.atlas.outlines import jurisdiction_bounds
 from geo.core.calendar import county_day
@@ -142,7 +142,7 @@ def _lang() -> str:
 @require(Capability.PATROL_VIEW)
 def zone_list(args):
     """Zones with whether each is active on ``on``, their branches, teams, checkpoints and stations (GeoJSON)."""
-    return jsonify(zones_geojson(db.session, current_principal(), args["on"] or _today()))
+    return jsonify(zones_geojson(db_session(), current_principal(), args["on"] or _today()))
 
 
 @blp.route("/zones", methods=["POST"])
@@ -152,7 +152,7 @@ def zone_create(body):
     """Draw a zone (planners, patrol leaders, admins); crossing the county line is allowed and flagged."""
     data = ZoneInput(**{**body, "geometry": parse_geometry(body["geometry"])})
     zone = create_zone(
-        db.session,
+        db_session(),
         current_principal(),
         data,
         now_utc(),
@@ -160,7 +160,7 @@ def zone_create(body):
         max_vertices=current_app.config["MAX_VERTICES"],
     )
     db.session.commit()
-    return jsonify(zone_summary(zone, _today(), neighbour_names(db.session))), 201
+    return jsonify(zone_summary(zone, _today(), neighbour_names(db_session()))), 201
 
 
 @blp.route("/zones/<int:zone_id>", methods=["PATCH"])
@@ -172,7 +172,7 @@ def zone_update(body, zone_id: int):
     if "geometry" in body:
         body["geometry"] = parse_geometry(body["geometry"])
     zone = update_zone(
-        db.session,
+        db_session(),
         current_principal(),
         zone_id,
         version,
@@ -182,7 +182,7 @@ def zone_update(body, zone_id: int):
         max_vertices=current_app.config["MAX_VERTICES"],
     )
     db.session.commit()
-    return jsonify(zone_summary(zone, _today(), neighbour_names(db.session)))
+    return jsonify(zone_summary(zone, _today(), neighbour_names(db_session())))
 
 
 @blp.route("/zones/<int:zone_id>/branches", methods=["POST"])
@@ -190,7 +190,7 @@ def zone_update(body, zone_id: int):
 @blp.response(201, answers.Named)
 def zone_branch(body, zone_id: int):
     """Set up a temporary party branch on a zone."""
-    branch = add_branch(db.session, current_principal(), zone_id, body, address=request.remote_addr)
+    branch = add_branch(db_session(), current_principal(), zone_id, body, address=request.remote_addr)
     db.session.commit()
     return jsonify({"id": branch.id, "name": branch.name}), 201
 
@@ -200,7 +200,7 @@ def zone_branch(body, zone_id: int):
 @blp.response(201, answers.Named)
 def zone_team(body, zone_id: int):
     """Add a patrol team to a zone."""
-    team = add_team(db.session, current_principal(), zone_id, body, address=request.remote_addr)
+    team = add_team(db_session(), current_principal(), zone_id, body, address=request.remote_addr)
     db.session.commit()
     return jsonify({"id": team.id, "name": team.name}), 201
 
@@ -210,7 +210,7 @@ def zone_team(body, zone_id: int):
 @blp.response(201, answers.Named)
 def zone_site(body, zone_id: int):
     """Add a checkpoint or a warm-heart station to a zone."""
-    site = add_site(db.session, current_principal(), zone_id, **body, address=request.remote_addr)
+    site = add_site(db_session(), current_principal(), zone_id, **body, address=request.remote_addr)
     db.session.commit()
     return jsonify({"id": site.id, "name": site.name}), 201
 
@@ -223,7 +223,7 @@ def hotspots(args):
     """Kernel density and Getis-Ord Gi* hot/cold spots for a date range against the same range last year."""
     principal = current_principal()
     query = HotspotQuery(args["since"], args["until"], args["net"], args["category"])
-    return jsonify(analyse(db.session, principal, query, sites=sites_of(db.session, principal)))
+    return jsonify(analyse(db_session(), principal, query, sites=sites_of(db_session(), principal)))
 
 
 @blp.route("/incidents", methods=["GET"])
@@ -232,7 +232,7 @@ def hotspots(args):
 @require(Capability.PATROL_VIEW)
 def zone_incidents(args):
     """Incidents of the current season inside or within 2 km of each zone active on ``on`` (GeoJSON)."""
-    return jsonify(incidents_near_active_zones(db.session, current_principal(), args["on"] or _today()))
+    return jsonify(incidents_near_active_zones(db_session(), current_principal(), args["on"] or _today()))
 
 
 @blp.route("/tasks", methods=["GET"])
@@ -241,7 +241,7 @@ def zone_incidents(args):
 def task_list():
     """Patrol tasks: team, target, window, check-ins, and whether the target was visited."""
     now = now_utc()
-    return jsonify([task_summary(t, now) for t in tasks(db.session, current_principal())])
+    return jsonify([task_summary(t, now) for t in tasks(db_session(), current_principal())])
 
 
 @blp.route("/tasks", methods=["POST"])
@@ -251,7 +251,7 @@ def task_create(body):
     """Send a team to a zone or a hotspot within a time window (patrol leaders, admins)."""
     target = parse_geometry(body["target"], "target") if body["target"] else None
     task = create_task(
-        db.session,
+        db_session(),
         current_principal(),
         team_id=body["team_id"],
         title=body["title"],
@@ -279,7 +279,7 @@ def task_checkin(body, task_id: int):
     check-in differs).
     """
     checkin, created = check_in(
-        db.session,
+        db_session(),
         current_principal(),
         task_id,
         body["lon"],
@@ -309,11 +309,11 @@ def patrol_map():
     """The patrol leader's map: zones active on a date, hotspots, incidents near zones, tasks."""
     principal = current_principal()
     lang = _lang()
-    day = _day_arg("date", _today())
+    day = _day_arg("date", None) or _today()
     specs = visible_layers([NEIGHBOURS.id, COUNTY.id, TOWNSHIP.id], principal)
-    since, until = default_range(db.session, principal, day)
+    since, until = default_range(db_session(), principal, day)
     can_draw = principal.can(Capability.ZONE_EDIT)
-    parts = page_map(specs, jurisdiction_bounds(db.session, principal), drawing=can_draw)
+    parts = page_map(specs, jurisdiction_bounds(db_session(), principal), drawing=can_draw)
     categories = db.session.execute(
         select(IncidentCategory.code, IncidentCategory.name_zh, IncidentCategory.name_en)
         .where(IncidentCategory.net.in_(sorted(principal.nets)), IncidentCategory.is_active)
@@ -346,7 +346,7 @@ def _briefing_args() -> tuple[int, date | None, date | None]:
 def patrol_briefing():
     """A printable briefing for one zone and a date range (default: its season so far)."""
     zone_id, since, until = _briefing_args()
-    data = briefing(db.session, current_principal(), zone_id, since, until, _today())
+    data = briefing(db_session(), current_principal(), zone_id, since, until, _today())
     map_url = url_for(
         "patrol_pages.patrol_briefing_map",
         zone=zone_id,
@@ -362,9 +362,9 @@ def patrol_briefing_map():
     """The briefing's map as a PNG (prints without a network)."""
     zone_id, since, until = _briefing_args()
     principal = current_principal()
-    data = briefing(db.session, principal, zone_id, since, until, _today())
-    zone = get_zone(db.session, principal, zone_id)
-    county = to_shape(db.session.scalar(select(AdminArea.geom).where(AdminArea.is_home_county)))
+    data = briefing(db_session(), principal, zone_id, since, until, _today())
+    zone = get_zone(db_session(), principal, zone_id)
+    county = to_shape(db.session.scalars(select(AdminArea.geom).where(AdminArea.is_home_county)).one())
     demo = "演示数据：生成的区域与事件，非官方 / demo data" if zone.is_demo else ""
     png = briefing_png(
         to_shape(zone.geom), county, data["sites"], data["incidents"], data["hotspots"],
@@ -378,7 +378,7 @@ def patrol_briefing_map():
 def patrol_tasks_phone():
     """Phone page: the visits to make, each with a check-in form (position from the phone or typed)."""
     now = now_utc()
-    current = [t for t in tasks(db.session, current_principal()) if t.ends_at >= now - timedelta(days=1)]
+    current = [t for t in tasks(db_session(), current_principal()) if t.ends_at >= now - timedelta(days=1)]
     return render_template("patrol/my.html", tasks=[task_summary(t, now) for t in current], lang=_lang())
 
 
@@ -388,7 +388,7 @@ def patrol_checkin_form(task_id: int):
     """The phone page's check-in form (plain HTML form with CSRF), checked as the API checks its JSON."""
     form = ApiBlueprint.ARGUMENTS_PARSER.parse(CheckInIn, request, location="form", unknown=EXCLUDE)
     checkin, _ = check_in(
-        db.session,
+        db_session(),
         current_principal(),
         task_id,
         form["lon"],

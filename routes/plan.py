@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from werkzeug.utils import secure_filename
 
-from extensions import db
+from extensions import db, db_session
 from geo.accounts.capabilities import Capability
 from geo.core.calendar import county_day
 from geo.core.clock import now_utc
@@ -126,9 +126,9 @@ def _sliver_m2() -> float:
 def _plan_state(plan, grids=None, report=None) -> dict:
     """The plan with its draft, the base it started from and the validation of the draft."""
     grids = grids if grids is not None else draft_of(plan)
-    base = base_grids(db.session, plan)
+    base = base_grids(db_session(), plan)
     if report is None:
-        report = validate_plan(plan, grids, validation_context(db.session, plan), _sliver_m2())
+        report = validate_plan(plan, grids, validation_context(db_session(), plan), _sliver_m2())
     return {
         "plan": plan_summary(plan),
         "draft": draft_geojson(grids, current_principal(), base),
@@ -142,7 +142,7 @@ def _plan_state(plan, grids=None, report=None) -> dict:
 @blp.response(200, answers.PlanSummary(many=True))
 def plans():
     """Plans in your jurisdiction, newest first."""
-    return jsonify([plan_summary(p) for p in list_plans(db.session, current_principal())])
+    return jsonify([plan_summary(p) for p in list_plans(db_session(), current_principal())])
 
 
 @blp.route("/plans", methods=["POST"])
@@ -151,7 +151,7 @@ def plans():
 def new_plan(body):
     """Start a plan redrawing the children of ``parent_code`` (a township or a village)."""
     plan = create_plan(
-        db.session,
+        db_session(),
         current_principal(),
         body["parent_code"],
         body["title"],
@@ -167,7 +167,7 @@ def new_plan(body):
 @blp.response(200, answers.PlanState)
 def plan_state(plan_id: int):
     """The plan, its draft (each grid marked new/changed/unchanged), its base and the draft's validation."""
-    return jsonify(_plan_state(get_plan(db.session, current_principal(), plan_id)))
+    return jsonify(_plan_state(get_plan(db_session(), current_principal(), plan_id)))
 
 
 @blp.route("/plans/<int:plan_id>", methods=["PATCH"])
@@ -177,7 +177,7 @@ def patch_plan(body, plan_id: int):
     """Change a draft's title, reason, or whether open incidents are re-routed on activation."""
     version = body.pop("version")
     plan = update_settings(
-        db.session,
+        db_session(),
         current_principal(),
         plan_id,
         version=version,
@@ -200,7 +200,7 @@ def plan_edit(body, plan_id: int):
     """
     operation, version, preview = body.pop("op"), body.pop("version"), body.pop("preview")
     result = edit_plan(
-        db.session,
+        db_session(),
         current_principal(),
         plan_id,
         version=version,
@@ -241,7 +241,7 @@ def plan_upload(plan_id: int):
         path = Path(folder) / (secure_filename(upload.filename) or "upload")
         upload.save(path)
         result = replace_from_file(
-            db.session,
+            db_session(),
             current_principal(),
             plan_id,
             version=whole_number_arg(version, "version"),
@@ -262,7 +262,7 @@ def plan_upload(plan_id: int):
 def plan_impact(plan_id: int):
     """What activation would change: areas per grid, incidents, party branches and workers changing grid."""
     principal = current_principal()
-    return jsonify(impact(db.session, principal, get_plan(db.session, principal, plan_id)))
+    return jsonify(impact(db_session(), principal, get_plan(db_session(), principal, plan_id)))
 
 
 @blp.route("/plans/<int:plan_id>/submit", methods=["POST"])
@@ -271,7 +271,7 @@ def plan_impact(plan_id: int):
 def plan_submit(body, plan_id: int):
     """Submit a valid, complete draft for approval; 409 names the grids another change also touches."""
     plan = submit_plan(
-        db.session,
+        db_session(),
         current_principal(),
         plan_id,
         version=body["version"],
@@ -290,7 +290,7 @@ def plan_review(body, plan_id: int):
     """Approve (activating today or on ``effective_from``) or reject (with a comment) a submitted plan."""
     now = now_utc()
     activation = review_plan(
-        db.session,
+        db_session(),
         current_principal(),
         plan_id,
         version=body["version"],
@@ -302,7 +302,7 @@ def plan_review(body, plan_id: int):
         address=request.remote_addr,
     )
     db.session.commit()
-    plan = get_plan(db.session, current_principal(), plan_id)
+    plan = get_plan(db_session(), current_principal(), plan_id)
     answer = {"plan": plan_summary(plan), "activation": None}
     if activation:
         answer["activation"] = {
@@ -318,7 +318,7 @@ def plan_review(body, plan_id: int):
 @blp.doc(**answers.file_answer(*(mimetype for _, mimetype in EXPORT_FORMATS.values())))
 def plan_export(args, plan_id: int):
     """The plan's draft as GeoJSON or GeoPackage."""
-    plan = get_plan(db.session, current_principal(), plan_id)
+    plan = get_plan(db_session(), current_principal(), plan_id)
     return _file(export_bytes({plan.child_level: plan_frame(plan)}, args["format"]), f"plan-{plan.id}", args["format"])
 
 
@@ -326,7 +326,7 @@ def plan_export(args, plan_id: int):
 @blp.response(200, answers.GenerationEntry(many=True))
 def generations():
     """Every activated generation: when it was activated, from when it is in force, by whom, from which plan."""
-    return jsonify(generation_history(db.session, current_principal()))
+    return jsonify(generation_history(db_session(), current_principal()))
 
 
 @blp.route("/generations/<int:generation_id>/export", methods=["GET"])
@@ -335,11 +335,11 @@ def generations():
 def generation_export(args, generation_id: int):
     """A generation's outlines: GeoPackage with one layer per level, or GeoJSON of one level (default group)."""
     principal = current_principal()
-    get_generation(db.session, principal, generation_id)
+    get_generation(db_session(), principal, generation_id)
     levels = [GridLevel(args["level"])] if args["level"] else list(GridLevel)
     if args["format"] == "geojson" and not args["level"]:
         levels = [GridLevel.GROUP]
-    frames = {level.value: generation_frame(db.session, generation_id, level, principal) for level in levels}
+    frames = {level.value: generation_frame(db_session(), generation_id, level, principal) for level in levels}
     return _file(export_bytes(frames, args["format"]), f"generation-{generation_id}", args["format"])
 
 
@@ -365,10 +365,10 @@ def plan_list():
     ).all()
     return render_template(
         "plan/list.html",
-        plans=list_plans(db.session, principal),
+        plans=list_plans(db_session(), principal),
         parents=parents,
-        history=generation_history(db.session, principal),
-        generation=current_generation(db.session),
+        history=generation_history(db_session(), principal),
+        generation=current_generation(db_session()),
         status_labels={s.value: label_of(s) for s in PlanStatus},
     )
 
@@ -378,7 +378,7 @@ def plan_list():
 def plan_editor(plan_id: int):
     """The plan editor: current and draft layers, drawing tools, validation, impact, submit and review."""
     principal = current_principal()
-    plan = get_plan(db.session, principal, plan_id)
+    plan = get_plan(db_session(), principal, plan_id)
     specs = visible_layers([NEIGHBOURS.id, COUNTY.id], principal)
     parts = page_map(specs, plan_bounds(plan), drawing=may_edit(plan, principal))
     return render_template(

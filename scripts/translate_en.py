@@ -183,6 +183,36 @@ ENGLISH = {
 # Names of the domain's codes (geo/core/labels.py) and the scripts' words (web/page_strings.py),
 # by context, so one Chinese word can have an English name per use.
 IN_CONTEXT = {
+    ("layer", "县界（真实）"): "County boundary (real)",
+    ("layer", "乡镇网格（演示）"): "Township grids (demo)",
+    ("layer", "村（社区）网格（演示）"): "Village grids (demo)",
+    ("layer", "村民小组网格（演示）"): "Villager group grids (demo)",
+    ("layer", "相邻县（交界地区）"): "Neighbouring counties (border areas)",
+    ("layer", "名称"): "Name",
+    ("layer", "英文名"): "English name",
+    ("layer", "网格编码"): "Grid code",
+    ("layer", "层级"): "Level",
+    ("layer", "面积（km²）"): "Area (km²)",
+    ("layer", "责任网格员"): "Grid worker",
+    ("layer", "党支部"): "Party branch",
+    ("layer", "党员人数"): "Party members",
+    ("layer", "省（区）"): "Province",
+    ("layer", "区划代码"): "Code",
+    ("layer", "现行网格"): "Grids in force",
+    ("layer", "规划草案"): "Draft",
+    ("layer", "不吻合的边"): "Edges that do not match",
+    ("layer", "季节性区域"): "Seasonal zones",
+    ("layer", "卡点与暖心驿站"): "Checkpoints & stations",
+    ("layer", "开放区域附近的事件"): "Incidents near open zones",
+    ("layer", "事件密度"): "Incident density",
+    ("layer", "热点与冷点（Gi*）"): "Hot / cold spots (Gi*)",
+    ("layer", "巡逻任务"): "Patrol tasks",
+    ("layer", "社会治理网·网格员覆盖（演示）"): "Social governance net: grids with a worker (demo)",
+    ("layer", "宗教事务网·网格员覆盖（演示）"): "Religious affairs net: grids with a worker (demo)",
+    ("layer", "乡村振兴网·网格员覆盖（演示）"): "Rural revitalisation net: grids with a worker (demo)",
+    ("layer", "事件·社会治理网"): "Incidents: Social governance",
+    ("layer", "事件·宗教事务网"): "Incidents: Religious affairs",
+    ("layer", "事件·乡村振兴网"): "Incidents: Rural revitalisation",
     ("net", "社会治理网"): "Social governance",
     ("net", "宗教事务网"): "Religious affairs",
     ("net", "乡村振兴网"): "Rural revitalisation",
@@ -399,16 +429,16 @@ IN_CONTEXT = {
 def main() -> None:
     with open(CATALOGUE, "rb") as source:
         catalogue = read_po(source)
-    missing = []
+    missing: list[str] = []
     for message in catalogue:
-        if not message.id:
+        if not isinstance(message.id, str) or not message.id:  # plural entries (tuples) are not used here
             continue
         english = IN_CONTEXT.get((message.context, message.id)) if message.context else ENGLISH.get(message.id)
         if english:
             message.string = english
             message.flags.discard("fuzzy")
         elif not message.string:
-            missing.append(message.id)
+            missing.append(str(message.id))
     with open(CATALOGUE, "wb") as target:
         write_po(target, catalogue, width=100)
     if missing:

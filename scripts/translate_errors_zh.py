@@ -468,7 +468,7 @@ def main() -> None:
     template = extracted()
     template.creation_date = catalogue.creation_date  # unchanged sources leave the file unchanged
     catalogue.update(template, no_fuzzy_matching=True)
-    missing = []
+    missing: list[str] = []
     for message in catalogue:
         if not message.id:
             continue
@@ -477,7 +477,7 @@ def main() -> None:
             message.string = CHINESE[key]
             message.flags.discard("fuzzy")
         elif not message.string:
-            missing.append(message.id)
+            missing.append(str(message.id))
     catalogue.fuzzy = False  # pybabel compile skips a catalogue whose header is fuzzy (as `init` leaves it)
     with open(CATALOGUE, "wb") as target:
         write_po(target, catalogue, width=100, no_location=True, ignore_obsolete=True)

@@ -6,23 +6,57 @@ import os
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import flask_migrate
 import pytest
-from sqlalchemy import delete, text
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 from werkzeug.test import EnvironBuilder
 
 import localdb
 from app import create_app
-from extensions import db
+from extensions import db, db_session
 from geo.demo.load import clear_atlas, load_demo
 from geo.dispatch.statuses import FINISHED
 from geo.planning.models import Plan
+from geo.tables import Base
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+#: Every fixture that reaches the test database goes through this one.
+DATABASE_FIXTURE = "app"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--reverse-order",
+        action="store_true",
+        help="run the tests last to first: one that needs what an earlier one left behind then fails",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` selects by the markers added here
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test that uses the database ``db``, and refuse a ``db`` mark on one that does not."""
+    if config.getoption("reverse_order"):
+        items.reverse()
+    misplaced = []
+    for item in items:
+        uses_database = DATABASE_FIXTURE in getattr(item, "fixturenames", ())
+        if uses_database:
+            item.add_marker(pytest.mark.db)
+        elif item.get_closest_marker("db") is not None:
+            misplaced.append(item.nodeid)
+    if misplaced:
+        raise pytest.UsageError(
+            f"marked db but using no database fixture (the mark is added by itself): {', '.join(misplaced)}"
+        )
 
 
 def _test_database_url() -> str:
@@ -47,20 +81,40 @@ def app():
         db.session.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
         db.session.commit()
         flask_migrate.upgrade(directory=str(Path(app.root_path) / "migrations"))
-        clear_atlas(db.session)
-        load_demo(db.session)
+        clear_atlas(db_session())
+        load_demo(db_session())
         db.session.commit()
+        loaded = _row_counts()
         db.session.remove()
     yield app
     with app.app_context():
+        left = {table: (count, now) for (table, count), now in zip(loaded.items(), _row_counts().values(), strict=True)}
+        db.session.remove()
         # Close pooled connections before exit; psycopg warns about any left open.
         db.engine.dispose()
+    changed = {table: counts for table, counts in left.items() if counts[0] != counts[1]}
+    assert not changed, f"tests left the demo data changed (table: rows after load, rows at the end): {changed}"
+
+
+#: Tables that rightly grow over a run: the append-only audit trail, and the sign-ins cached for every test.
+GROWING_TABLES = frozenset({"audit_event", "login_session"})
+
+
+def _row_counts() -> dict[str, int]:
+    """Rows per table (less ``GROWING_TABLES``): the end of the run must find what the load left."""
+    return {
+        name: db.session.scalars(select(func.count()).select_from(table)).one()
+        for name, table in sorted(Base.metadata.tables.items())
+        if name not in GROWING_TABLES
+    }
 
 
 def csrf_token_of(client, path: str = "/login") -> str:
     """The CSRF token a page hands out (from its meta tag or login form)."""
     html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+    found = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert found, f"{path} hands out no CSRF token"
+    return found.group(1)
 
 
 def post_multipart(client, path: str, data: dict):
@@ -70,7 +124,7 @@ def post_multipart(client, path: str, data: dict):
         method="POST",
         data=data,
         content_type="multipart/form-data",
-        headers={"X-CSRFToken": csrf_token_of(client, "/")},
+        headers=[("X-CSRFToken", csrf_token_of(client, "/"))],
     )
     environ = builder.get_environ()
     try:
@@ -102,7 +156,8 @@ def client_as(app, session_cookies):
     def make(username: str):
         client = app.test_client()
         if username not in session_cookies:
-            response = sign_in(client, username)
+            with outside_the_test_transaction():  # the cookie serves later tests too
+                response = sign_in(client, username)
             assert response.status_code == 302, response.get_data(as_text=True)
             session_cookies[username] = client.get_cookie("session").value
         client.set_cookie("session", session_cookies[username])
@@ -135,6 +190,50 @@ def session(app) -> Iterator[Session]:
             session.close()
             outer.rollback()
             connection.close()
+
+
+#: True while a test inside ``rolled_back`` does work that must outlive it (see ``outside_the_test_transaction``).
+_outside = ContextVar("outside_the_test_transaction", default=False)
+
+
+@contextmanager
+def outside_the_test_transaction() -> Iterator[None]:
+    """Let the app's sessions use the engine again for a moment, committing for good (e.g. a cached sign-in)."""
+    token = _outside.set(True)
+    try:
+        yield
+    finally:
+        _outside.reset(token)
+
+
+@pytest.fixture
+def rolled_back(app, monkeypatch) -> Iterator[None]:
+    """Run the test in one transaction, rolled back at its end, whatever the app committed meanwhile.
+
+    Every Flask-SQLAlchemy session (each request's, each ``app.app_context()``'s, the CLI's) is bound to
+    one connection whose outer transaction never commits; ``join_transaction_mode="create_savepoint"``
+    gives each session a SAVEPOINT of its own, so the views' commits and rollbacks behave as in
+    production. Flask-SQLAlchemy's ``get_bind`` always answers the app's engine, so it is what the
+    test replaces. Work on other connections (``Session(db.engine)``, threads, other processes)
+    does not see the test's rows: such tests are marked ``outside_transaction``.
+    """
+    with app.app_context():
+        connection = db.engine.connect()
+    outer = connection.begin()
+    engine_bind = FlaskSession.get_bind
+
+    def bind(session: FlaskSession, *args, **kwargs):
+        return engine_bind(session, *args, **kwargs) if _outside.get() else connection
+
+    monkeypatch.setattr(FlaskSession, "get_bind", bind)
+    monkeypatch.setitem(db.session.session_factory.kw, "join_transaction_mode", "create_savepoint")
+    try:
+        yield
+    finally:
+        with app.app_context():
+            db.session.remove()
+        outer.rollback()
+        connection.close()
 
 
 @pytest.fixture

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import delete, text
 
 from app import create_app
-from extensions import db
+from extensions import db, db_session
+from geo.accounts.models import ApiToken
 from geo.accounts.sessions import create_token
 from tests.conftest import _test_database_url
 
@@ -28,7 +29,7 @@ def one_connection_app(app):
 
 def test_prepared_statements_survive_read_only_requests(one_connection_app):
     with one_connection_app.app_context():
-        token = create_token(db.session, "dispatcher", "prepared statements test", actor="test")
+        token = create_token(db_session(), "dispatcher", "prepared statements test", actor="test")
         db.session.commit()
     client = one_connection_app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
@@ -37,6 +38,9 @@ def test_prepared_statements_survive_read_only_requests(one_connection_app):
     with one_connection_app.app_context():
         prepared = db.session.scalars(text("SELECT statement FROM pg_prepared_statements")).all()
     assert any("grid_lookup_part" in statement for statement in prepared)
+    with one_connection_app.app_context():
+        db.session.execute(delete(ApiToken).where(ApiToken.name == "prepared statements test"))
+        db.session.commit()
 
 
 def test_a_transaction_that_wrote_is_not_committed_by_the_request_end(one_connection_app):

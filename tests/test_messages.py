@@ -91,7 +91,11 @@ def test_a_problem_is_a_template_with_its_values():
 
 def _english_catalogue() -> dict[tuple[str | None, str], str]:
     with open(ENGLISH_CATALOGUE, "rb") as source:
-        return {(m.context, m.id): m.string for m in read_po(source) if m.id and m.string and not m.fuzzy}
+        return {
+            (m.context, m.id): m.string
+            for m in read_po(source)
+            if isinstance(m.id, str) and isinstance(m.string, str) and m.id and m.string and not m.fuzzy
+        }
 
 
 def test_every_code_has_its_name_in_the_catalogue():
@@ -110,7 +114,7 @@ def _leaves(strings: object) -> Iterator[str]:
         for value in strings.values():
             yield from _leaves(value)
     else:
-        yield strings
+        yield str(strings)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -1,14 +1,11 @@
 """The checked-in migrations build exactly the schema the models describe."""
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from geoalchemy2.alembic_helpers import include_object
 
 from extensions import db
 from geo.tables import Base
-
-pytestmark = pytest.mark.db
 
 
 def test_migrations_match_the_models(app):

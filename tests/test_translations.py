@@ -19,6 +19,7 @@ def test_english_catalogue_is_complete():
 
 def test_every_error_template_has_its_chinese():
     spec = importlib.util.spec_from_file_location("translate_errors_zh", ROOT / "scripts" / "translate_errors_zh.py")
+    assert spec is not None and spec.loader is not None
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     with open(script.CATALOGUE, "rb") as source:
@@ -33,6 +34,6 @@ def test_error_translations_use_only_the_values_their_templates_have():
         catalogue = read_po(source)
     for message in catalogue:
         if message.id and message.string:
-            names = {name for _, name, _, _ in string.Formatter().parse(message.id) if name}
-            used = {name for _, name, _, _ in string.Formatter().parse(message.string) if name}
+            names = {name for _, name, _, _ in string.Formatter().parse(str(message.id)) if name}
+            used = {name for _, name, _, _ in string.Formatter().parse(str(message.string)) if name}
             assert used <= names, (message.id, message.string)

@@ -20,7 +20,7 @@ from flask import Flask, current_app, jsonify, redirect, request, url_for
 from flask_login import UserMixin, current_user
 from flask_wtf.csrf import CSRFError
 
-from extensions import csrf, db, login_manager
+from extensions import csrf, db_session, login_manager
 from geo.accounts.capabilities import Capability
 from geo.accounts.principal import Principal
 from geo.accounts.sessions import Caller, caller_for_session, caller_for_token
@@ -74,7 +74,7 @@ def require(capability: Capability | None = None, *, net: Net | None = None) -> 
 
 
 def _load_session_user(session_key: str) -> SignedInUser | None:
-    caller = caller_for_session(db.session, session_key)
+    caller = caller_for_session(db_session(), session_key)
     return SignedInUser(caller, session_key) if caller else None
 
 
@@ -82,7 +82,7 @@ def _load_token_user(incoming) -> SignedInUser | None:
     scheme, _, token = incoming.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
-    caller = caller_for_token(db.session, token.strip())
+    caller = caller_for_token(db_session(), token.strip())
     return SignedInUser(caller, None) if caller else None
 
 
@@ -112,7 +112,7 @@ def accepts_upload(max_bytes: int) -> Callable:
 
 
 def _enforce() -> Any:
-    if request.routing_exception is not None:
+    if request.routing_exception is not None or request.endpoint is None:
         return None  # 404 or 405: let Flask answer that first
     view = current_app.view_functions.get(request.endpoint)
     # Before the CSRF check, which reads the form and so applies the size limit.

@@ -20,6 +20,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from geo.accounts.models import Role
 from geo.core.errors import GridError, Problem
+from geo.core.labels import Labelled
 from geo.grid.models import Net
 from web.access import wants_json
 from web.page_strings import LABELLED, label_of
@@ -194,7 +195,7 @@ TERMS = (
 )
 
 # Values named like these are codes with a name of their own in each language.
-_LABELLED = {**LABELLED, "other": Net, "roles": Role}
+_LABELLED: dict[str, type[Labelled]] = {**LABELLED, "other": Net, "roles": Role}
 _TERM_CONTEXTS = {"field": "field", "action": "action", "allowed": "action"}
 
 

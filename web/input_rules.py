@@ -73,8 +73,9 @@ class BoundedIntConverter(IntegerConverter):
         self.variable = "path"  # NamedConverterRule names it
 
     def to_python(self, value: str) -> Any:
-        if int(value) > self.max:
-            raise PathValueError(out_of_range(self.variable, value, 0, self.max))
+        largest = INT4_MAX if self.max is None else self.max
+        if int(value) > largest:
+            raise PathValueError(out_of_range(self.variable, value, 0, largest))
         return super().to_python(value)
 
 
@@ -82,7 +83,7 @@ class NamedConverterRule(Rule):
     """A URL rule whose converters know the variable they convert (for the errors they raise)."""
 
     def get_converter(self, variable_name: str, converter_name: str, args: Any, kwargs: Any) -> Any:
-        converter = super().get_converter(variable_name, converter_name, args, kwargs)
+        converter: Any = super().get_converter(variable_name, converter_name, args, kwargs)  # gains .variable
         converter.variable = variable_name
         return converter
 

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from flask import current_app, url_for
-from flask_babel import get_locale
+from typing import Any
 
+from flask import current_app, url_for
+from flask_babel import pgettext
+
+from geo.core.labels import Label
 from layers import LayerSpec, page_layer
 from layers.folium_map import Basemap, MapParts, build_map, render_map
 from web.security_headers import csp_nonce
+
+
+def say(text: Label) -> str:
+    """A declaration's msgid (a layer's title, a popup's label) in the page's language."""
+    return pgettext(text.context, text.text)
 
 
 def page_map(
@@ -16,14 +24,13 @@ def page_map(
     """Render ``specs`` (already filtered for the caller) as a map fitted to ``bounds``, in the page's language."""
     layers = [(spec, url_for(spec.endpoint, **spec.endpoint_args)) for spec in specs]
     basemap = Basemap.from_config(current_app.config)
-    folium_map = build_map(layers, str(get_locale()), basemap, bounds, drawing=drawing)
+    folium_map = build_map(layers, say, basemap, bounds, drawing=drawing)
     return render_map(folium_map, url_for("static", filename="vendor/"), nonce=csp_nonce())
 
 
-def page_layers(specs: tuple[LayerSpec, ...] | list[LayerSpec], **url_args: object) -> dict[str, dict]:
+def page_layers(specs: tuple[LayerSpec, ...] | list[LayerSpec], **url_args: Any) -> dict[str, dict]:
     """The declarations of layers a page's script draws itself, by id, in the page's language.
 
     ``url_args`` fill the endpoints' URL parameters (a plan's id).
     """
-    lang = str(get_locale())
-    return {spec.id: page_layer(spec, url_for(spec.endpoint, **spec.endpoint_args, **url_args), lang) for spec in specs}
+    return {spec.id: page_layer(spec, url_for(spec.endpoint, **spec.endpoint_args, **url_args), say) for spec in specs}

@@ -14,7 +14,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from babel.support import Translations
+from babel.support import NullTranslations, Translations
 from flask_babel import pgettext
 
 from geo.accounts.models import Role
@@ -54,7 +54,7 @@ def label_in(member: Labelled, lang: str) -> str:
 
 
 @cache
-def _catalogue(lang: str) -> Translations:
+def _catalogue(lang: str) -> Translations | NullTranslations:
     return Translations.load(str(TRANSLATIONS), [lang], domain="messages")
 
 

@@ -84,6 +84,6 @@ def offline_page(browser, live_server) -> Iterator[tuple[Page, PageLog]]:
 
     page.route("**/*", only_local)
     page.on("pageerror", lambda error: log.errors.append(str(error)))
-    page.on("console", lambda message: message.type == "error" and log.errors.append(message.text))
+    page.on("console", lambda message: log.errors.append(message.text) if message.type == "error" else None)
     yield page, log
     context.close()

@@ -4,7 +4,7 @@ import pytest
 
 from tests.browser.conftest import sign_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.db]
+pytestmark = pytest.mark.browser
 
 # Report each violation to the test as it happens (the page may navigate before anyone asks).
 REPORT_VIOLATIONS = """

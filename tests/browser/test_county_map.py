@@ -4,7 +4,7 @@ import pytest
 
 from tests.browser.conftest import sign_in, wait_until
 
-pytestmark = [pytest.mark.browser, pytest.mark.db]
+pytestmark = pytest.mark.browser
 
 PATHS = ".leaflet-overlay-pane path.leaflet-interactive"
 

@@ -12,7 +12,7 @@ from geo.dispatch.models import Incident
 from geo.grid.models import Grid, GridBoundary, GridWorker
 from tests.browser.conftest import sign_in, wait_until
 
-pytestmark = [pytest.mark.browser, pytest.mark.db]
+pytestmark = pytest.mark.browser
 
 WORKER_GROUP = "533422102001001"  # the demo 'worker' account's group
 
@@ -34,11 +34,11 @@ def _open_intake_form_at(page, lon: float, lat: float):
 
 def test_dispatcher_to_worker_to_closure(app, browser, offline_page, live_server, artifacts):
     with app.app_context():
-        outline = db.session.scalar(
+        outline = db.session.scalars(
             select(GridBoundary.geom)
             .join(Grid)
             .where(Grid.code == WORKER_GROUP, GridBoundary.generation_high.is_(None))
-        )
+        ).one()
         spot = shapely.point_on_surface(to_shape(outline))
         worker_code = db.session.scalar(
             select(GridWorker.code).join(Grid).where(Grid.code == WORKER_GROUP).order_by(GridWorker.code)
@@ -96,7 +96,7 @@ def test_dispatcher_to_worker_to_closure(app, browser, offline_page, live_server
     page.locator("#incident-detail button[data-action=verify]").click()
     wait_until(page, "document.querySelector('#incident-detail .status').textContent.includes('核查结案')")
     with app.app_context():
-        closed = db.session.scalar(select(Incident).where(Incident.ticket == ticket))
+        closed = db.session.scalars(select(Incident).where(Incident.ticket == ticket)).one()
         assert closed.status == "closed" and closed.resolved_at and closed.closed_at
     assert "现场.png" in page.locator("#incident-detail").inner_text()
     assert log.blocked == [] and log.errors == []

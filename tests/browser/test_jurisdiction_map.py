@@ -7,16 +7,16 @@ from extensions import db
 from geo.grid.models import Grid
 from tests.browser.conftest import sign_in, wait_until
 
-pytestmark = [pytest.mark.browser, pytest.mark.db]
+pytestmark = pytest.mark.browser
 
 PATHS = ".leaflet-overlay-pane path.leaflet-interactive"
 
 
 def test_township_dispatcher_sees_only_their_township(app, offline_page, live_server, artifacts):
     with app.app_context():
-        groups = db.session.scalar(
+        groups = db.session.scalars(
             select(func.count()).select_from(Grid).where(Grid.level == "group", Grid.code.startswith("533422102"))
-        )
+        ).one()
     page, log = offline_page
     sign_in(page, live_server, "benzilan")
     # 8 neighbours + the real county outline + 1 township.

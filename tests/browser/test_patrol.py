@@ -1,16 +1,29 @@
 """A patrol leader picks a day in June, sees the open harvest hills and the hotspot list, opens a briefing."""
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from extensions import db
-from geo.patrol.models import CheckIn
+from geo.patrol.models import CheckIn, PatrolTask
 from tests.browser.conftest import sign_in, wait_until
 
-pytestmark = [pytest.mark.browser, pytest.mark.db]
+pytestmark = pytest.mark.browser
 
 
-def test_patrol_leader_in_june(offline_page, live_server, artifacts):
+@pytest.fixture
+def tasks_removed_afterwards(app):
+    """The tasks (and their check-ins) a test assigns through the browser are gone after it."""
+    with app.app_context():
+        before = db.session.scalar(select(func.coalesce(func.max(PatrolTask.id), 0)))
+        db.session.remove()
+    yield
+    with app.app_context():
+        db.session.execute(delete(PatrolTask).where(PatrolTask.id > before))
+        db.session.commit()
+        db.session.remove()
+
+
+def test_patrol_leader_in_june(offline_page, live_server, artifacts, tasks_removed_afterwards):
     page, log = offline_page
     sign_in(page, live_server, "patrol")
     page.goto(live_server + "/patrol")
@@ -46,7 +59,9 @@ def test_patrol_leader_in_june(offline_page, live_server, artifacts):
     assert log.blocked == [] and log.errors == []
 
 
-def test_a_check_in_without_signal_is_sent_when_the_phone_is_back_online(app, offline_page, live_server, artifacts):
+def test_a_check_in_without_signal_is_sent_when_the_phone_is_back_online(
+    app, offline_page, live_server, artifacts, tasks_removed_afterwards
+):
     page, log = offline_page
     sign_in(page, live_server, "patrol")
     page.goto(live_server + "/patrol/my")

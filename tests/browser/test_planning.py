@@ -5,7 +5,7 @@ import shapely
 
 from tests.browser.conftest import sign_in, wait_until
 
-pytestmark = [pytest.mark.browser, pytest.mark.db]
+pytestmark = pytest.mark.browser
 
 VILLAGE = "533422204201"  # a village of 拖顶乡 that no other test relies on
 NEW_NAME = "浏览器测试新组"

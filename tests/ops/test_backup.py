@@ -17,8 +17,6 @@ from geo.grid.models import Grid
 from ops.backup import ARCHIVE_MAGIC, BackupError, create_backup, libpq_connection, restore_backup
 from tests.conftest import sign_in
 
-pytestmark = pytest.mark.db
-
 PASSWORD = "s3cret-pw"  # the local cluster trusts its socket, so any password connects; none may be shown
 
 

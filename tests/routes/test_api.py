@@ -2,8 +2,6 @@
 
 import pytest
 
-pytestmark = pytest.mark.db
-
 
 @pytest.mark.parametrize(("level", "count"), [("county", 1), ("township", 8), ("village", 49), ("group", 480)])
 def test_grids_per_level(client, level, count):

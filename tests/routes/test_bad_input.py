@@ -10,8 +10,6 @@ from geo.dispatch.models import Incident
 from geo.patrol.models import CheckIn, PatrolTask
 from tests.conftest import csrf_token_of
 
-pytestmark = pytest.mark.db
-
 JUNE = "2026-06-15"
 TOO_BIG = "99999999999"  # beyond PostgreSQL's integer
 
@@ -185,12 +183,12 @@ def task_id(app, client_as):
 
 def _checkin_count(app, task: int) -> int:
     with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(CheckIn).where(CheckIn.task_id == task))
+        return db.session.scalars(select(func.count()).select_from(CheckIn).where(CheckIn.task_id == task)).one()
 
 
 def _incident_count(app) -> int:
     with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(Incident))
+        return db.session.scalars(select(func.count()).select_from(Incident)).one()
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,6 @@ from extensions import db
 from geo.dispatch.models import Incident
 from tests.conftest import csrf_token_of, post_multipart
 
-pytestmark = pytest.mark.db
-
 GOOD = {
     "net": "social",
     "category": "dispute",
@@ -31,7 +29,7 @@ def post(client, path, body, **headers):
 
 def incident_count(app) -> int:
     with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(Incident))
+        return db.session.scalars(select(func.count()).select_from(Incident)).one()
 
 
 def test_intake_routes_and_answers_201(client):

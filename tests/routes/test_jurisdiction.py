@@ -7,7 +7,7 @@ import io
 import pytest
 from sqlalchemy import delete, func, select
 
-from extensions import db
+from extensions import db, db_session
 from geo.accounts.models import User
 from geo.accounts.users import create_user
 from geo.dispatch.models import Incident
@@ -15,8 +15,6 @@ from geo.grid.models import Generation, Grid, GridWorker
 from geo.patrol.models import CheckIn, PatrolTask, PatrolTeam, SeasonalZone, TemporaryBranch, ZoneSite
 from geo.planning.models import Plan
 from tests.conftest import csrf_token_of, post_multipart
-
-pytestmark = pytest.mark.db
 
 BENZILAN = "533422102"
 YANGLA = "533422206"
@@ -34,7 +32,7 @@ def township_accounts(app):
     with app.app_context():
         for username, (role, jurisdiction, nets) in TOWNSHIP_ACCOUNTS.items():
             create_user(
-                db.session,
+                db_session(),
                 username=username,
                 password=f"{username}-demo-2026",
                 role=role,
@@ -56,7 +54,7 @@ def send(client, method: str, path: str, body: dict | None = None):
 def county_zone(app) -> SeasonalZone:
     """Zone 3: a county-level hill lying in 升平镇 and 奔子栏镇, none of it in 羊拉乡."""
     with app.app_context():
-        zone = db.session.scalar(select(SeasonalZone).where(SeasonalZone.name_zh == "三号虫草山"))
+        zone = db.session.scalars(select(SeasonalZone).where(SeasonalZone.name_zh == "三号虫草山")).one()
         assert zone.area_code == "533422"
         db.session.expunge(zone)
         return zone
@@ -64,10 +62,10 @@ def county_zone(app) -> SeasonalZone:
 
 def zone_state(app, zone_id: int) -> tuple:
     with app.app_context():
-        zone = db.session.get(SeasonalZone, zone_id)
+        zone = db.session.get_one(SeasonalZone, zone_id)
 
         def count(model, column) -> int:
-            return db.session.scalar(select(func.count()).select_from(model).where(column == zone_id))
+            return db.session.scalars(select(func.count()).select_from(model).where(column == zone_id)).one()
 
         return (
             zone.name_zh,
@@ -178,18 +176,19 @@ def test_a_township_admin_lists_only_the_townships_accounts(client_as, township_
 
 def open_incident(app, prefix: str) -> Incident:
     with app.app_context():
-        incident = db.session.scalar(
+        incident = db.session.scalars(
             select(Incident)
             .where(Incident.group_code.startswith(prefix), Incident.net == "social", Incident.status == "registered")
             .order_by(Incident.id)
-        )
+            .limit(1)
+        ).one()
         db.session.expunge(incident)
         return incident
 
 
 def incident_count(app) -> int:
     with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(Incident))
+        return db.session.scalars(select(func.count()).select_from(Incident)).one()
 
 
 def test_viewers_change_nothing(app, client_as):
@@ -198,7 +197,7 @@ def test_viewers_change_nothing(app, client_as):
     zone = county_zone(app)
     before = (incident_count(app), zone_state(app, zone.id))
     report = {"net": "social", "category": "dispute", "title": "看看", "lon": 99.2991, "lat": 28.2446}
-    writes = [
+    writes: list[tuple[str, str, dict]] = [
         ("POST", "/api/incidents", report),
         ("POST", f"/api/incidents/{incident.ticket}/register", {"version": incident.version}),
         ("POST", f"/api/incidents/{incident.ticket}/note", {"version": incident.version, "note": "看过"}),

@@ -3,10 +3,6 @@
 import json
 import re
 
-import pytest
-
-pytestmark = pytest.mark.db
-
 
 def test_map_page_uses_only_local_assets(client):
     html = client.get("/").get_data(as_text=True)

@@ -6,8 +6,6 @@ import pytest
 
 from tests.conftest import csrf_token_of
 
-pytestmark = pytest.mark.db
-
 JUNE = "2026-06-15"
 
 
@@ -101,6 +99,7 @@ def test_hotspots_for_the_season_and_bad_ranges(client_as):
     client = client_as("patrol")
     answer = client.get("/api/patrol/hotspots?since=2026-04-25&until=2026-07-05").get_json()
     assert answer["stats"]["incidents"] > 0 and answer["stats"]["permutations"] == 999
+    assert answer["hotspots"], "the demo's harvest-season cluster in 羊拉 is a hot spot"
     for spot in answer["hotspots"]:
         assert spot["grid"]["code"].startswith("533422206") and spot["trend"] in ("new", "up", "down", "steady")
     empty = client.get("/api/patrol/hotspots?since=2001-01-01&until=2001-02-01").get_json()
@@ -140,7 +139,8 @@ def test_a_task_and_a_far_check_in(client_as):
     )
     assert future.status_code == 400 and future.get_json()["field"] == "at"
     listed = {t["id"]: t for t in client.get("/api/patrol/tasks").get_json()}
-    assert listed[task_id]["state"] in ("visited", "missed") and len(listed[task_id]["checkins"]) == 3
+    # The task ended long ago, but a check-in near its site makes it visited, never missed.
+    assert listed[task_id]["state"] == "visited" and len(listed[task_id]["checkins"]) == 3
     late = next(c for c in listed[task_id]["checkins"] if c["note"] == "山上无信号")
     assert datetime.fromisoformat(late["at"]) == seen and datetime.fromisoformat(late["received_at"]) > seen
     phone = client_as("worker").get("/patrol/my")

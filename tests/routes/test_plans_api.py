@@ -10,8 +10,6 @@ import pytest
 
 from tests.conftest import csrf_token_of, post_multipart
 
-pytestmark = pytest.mark.db
-
 VILLAGE = "533422205201"  # 霞若村: no other test plans here
 
 

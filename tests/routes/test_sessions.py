@@ -8,8 +8,6 @@ from geo.core.models import AuditEvent
 from tests.conftest import csrf_token_of, sign_in
 from tests.routes.test_access import cli, create_account
 
-pytestmark = pytest.mark.db
-
 PASSWORD = "long-enough-pw"
 
 
@@ -69,6 +67,7 @@ def test_access_changes_revoke_tokens_for_good(app, anonymous, username, change)
     assert anonymous.get("/api/summary", headers=headers).status_code == 401
     assert browser.get("/api/summary").status_code == 401
     event = last_event(app, "token.revoke")
+    assert event is not None
     assert event.after == {"revoked": 1} and event.actor.startswith("cli:")
     if change[0] == "disable":
         cli(app, "users", "enable", username)
@@ -85,6 +84,7 @@ def test_revoke_tokens_command(app, anonymous):
     assert anonymous.get("/api/summary", headers=script).status_code == 401
     assert browser.get("/api/summary").status_code == 200
     event = last_event(app, "token.revoke")
+    assert event is not None
     assert event.after == {"revoked": 2} and event.actor.startswith("cli:")
     unknown = app.test_cli_runner().invoke(args=["users", "revoke-tokens", "nobody-here"])
     assert unknown.exit_code != 0 and "no user 'nobody-here'" in unknown.output

@@ -7,7 +7,6 @@ import zipfile
 
 import geopandas as gpd
 import numpy as np
-import pytest
 import shapely
 from flask import json as flask_json
 from sqlalchemy import func, select
@@ -18,8 +17,6 @@ from geo.core.models import AuditEvent
 from routes import _grid_error
 from tests.conftest import csrf_token_of, post_multipart
 from tests.geo.grid.test_vector_files import SECRET, listener, vrt  # noqa: F401 (listener is a fixture)
-
-pytestmark = pytest.mark.db
 
 VILLAGE = "533422205201"  # 霞若村, as in test_plans_api: no test activates a plan here
 TEMP_MARKERS = ("gridmap-upload-", "gridmap-shapefile-", "/tmp", "/vsizip/")
@@ -118,6 +115,7 @@ def test_a_preview_upload_keeps_nothing_but_is_audited(app, client_as):
     assert [(e.action, e.entity_id, e.actor) for e in events] == [
         ("plan.upload_preview", str(plan["plan"]["id"]), "planner")
     ]
+    assert events[0].after is not None
     assert events[0].after["problems"] == 0 and events[0].after["file"] == "plan.geojson"
 
 

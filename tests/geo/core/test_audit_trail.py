@@ -20,8 +20,6 @@ from geo.patrol.zones import ZoneInput, add_branch, add_site, add_team, create_z
 from geo.planning.editing import create_plan, edit_plan, replace_from_file
 from geo.planning.export import export_bytes, plan_frame
 
-pytestmark = pytest.mark.db
-
 ALL = frozenset({"social", "religious", "rural"})
 DESK = Principal(0, "audit-desk", Role.DISPATCHER, "533422", ALL)
 LEADER = Principal(0, "audit-leader", Role.PATROL_LEADER, "533422206", ALL)
@@ -59,6 +57,7 @@ def test_every_incident_action_is_audited_with_actor_address_before_and_after(se
         apply_action(session, DESK, incident.ticket, action, version=incident.version, address=HERE, now=T0, **extra)
 
     village_worker = route_worker(session, "social", incident.group_code, county_day(T0), from_depth=2)
+    assert village_worker is not None
     act("register")
     act("dispatch")
     act("reassign", worker=village_worker.code, note="本组网格员请假")

@@ -13,11 +13,10 @@ from geo.grid.boundaries import current_generation, valid_in
 from geo.grid.models import AdminArea, Grid, GridBoundary, GridLevel, GridWorker, PartyBranch
 from geo.grid.tiling import validate_tiling
 
-pytestmark = pytest.mark.db
-
 
 def outlines(session, level):
     generation = current_generation(session)
+    assert generation is not None
     rows = session.execute(
         select(Grid.code, Grid.parent_id, GridBoundary.geom)
         .join(GridBoundary, GridBoundary.grid_id == Grid.id)

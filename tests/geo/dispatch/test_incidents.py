@@ -20,8 +20,6 @@ from geo.dispatch.views import IncidentFilter, feed, filtered, incident_detail, 
 from geo.dispatch.workflow import InvalidTransition, StaleVersion, apply_action, escalate_overdue
 from geo.grid.models import Grid, GridWorker, PartyBranch
 
-pytestmark = pytest.mark.db
-
 ALL = frozenset({"social", "religious", "rural"})
 DESK = Principal(0, "desk", Role.DISPATCHER, "533422", ALL)
 BENZILAN_DESK = Principal(0, "benzilan-desk", Role.DISPATCHER, "533422102", frozenset({"social", "rural"}))
@@ -93,8 +91,10 @@ def test_stale_version_is_refused_with_the_current_state(session):
     incident = act(session, incident, "register")
     with pytest.raises(StaleVersion) as refused:
         apply_action(session, DESK, incident.ticket, "reject", version=seen, now=T0)
-    assert refused.value.details["status"] == "registered"
-    assert refused.value.details["version"] == incident.version
+    details = refused.value.details
+    assert isinstance(details, dict)
+    assert details["status"] == "registered"
+    assert details["version"] == incident.version
 
 
 def test_grid_worker_may_only_work_their_own_incidents(session):
@@ -132,15 +132,17 @@ def test_routing_falls_back_up_the_chain(session):
     # The one group without a branch has no group worker: its village worker answers.
     orphan = session.scalar(select(Grid.code).where(Grid.level == "group", Grid.id.not_in(select(PartyBranch.grid_id))))
     worker = route_worker(session, "social", orphan, date(2026, 6, 1))
-    assert session.get(Grid, worker.grid_id).code == orphan[:12]
+    assert worker is not None and session.get_one(Grid, worker.grid_id).code == orphan[:12]
     # A worker on leave is passed over for that day only.
     group = "533422102001001"
     own = route_worker(session, "social", group, date(2026, 6, 1))
+    assert own is not None
     own.unavailable_from, own.unavailable_until = date(2026, 6, 1), date(2026, 6, 10)
     session.flush()
     stand_in = route_worker(session, "social", group, date(2026, 6, 5))
-    assert session.get(Grid, stand_in.grid_id).code == group[:12]
-    assert route_worker(session, "social", group, date(2026, 6, 11)).id == own.id
+    assert stand_in is not None and session.get_one(Grid, stand_in.grid_id).code == group[:12]
+    back = route_worker(session, "social", group, date(2026, 6, 11))
+    assert back is not None and back.id == own.id
 
 
 def test_religious_net_routes_past_workers_without_it(session):
@@ -151,7 +153,8 @@ def test_religious_net_routes_past_workers_without_it(session):
         .limit(1)
     )
     worker = route_worker(session, "religious", group, date(2026, 6, 1))
-    assert "religious" in worker.nets and session.get(Grid, worker.grid_id).code != group
+    assert worker is not None
+    assert "religious" in worker.nets and session.get_one(Grid, worker.grid_id).code != group
 
 
 def test_escalation_after_the_deadline_is_idempotent(session):

@@ -123,7 +123,6 @@ def features_of(frame):
     ]
 
 
-@pytest.mark.db
 def test_dry_run_of_the_current_outlines_passes_and_writes_nothing(session, villages):
     before = session.scalar(select(func.count()).select_from(Generation))
     problems = import_levels(session, [(GridLevel.VILLAGE, features_of(villages))], "dry", commit=False)
@@ -131,7 +130,6 @@ def test_dry_run_of_the_current_outlines_passes_and_writes_nothing(session, vill
     assert session.scalar(select(func.count()).select_from(Generation)) == before
 
 
-@pytest.mark.db
 def test_self_intersecting_outline_is_reported_with_its_place(session, groups):
     broken = groups.copy()
     bowtie = shapely.Polygon([(99.0, 28.0), (99.01, 28.01), (99.01, 28.0), (99.0, 28.01), (99.0, 28.0)])
@@ -142,7 +140,6 @@ def test_self_intersecting_outline_is_reported_with_its_place(session, groups):
     assert invalid[0].where == (99.005, 28.005)
 
 
-@pytest.mark.db
 def test_overlap_and_gap_are_reported_and_nothing_is_written(session, groups):
     changed = groups.copy()
     changed.loc[0, "geometry"] = changed.geometry[0].buffer(0.01)  # spills over its neighbours
@@ -157,7 +154,6 @@ def test_overlap_and_gap_are_reported_and_nothing_is_written(session, groups):
     assert current_generation(session) == before
 
 
-@pytest.mark.db
 def test_duplicate_code_and_unknown_parent_are_reported(session, groups):
     changed = groups.copy()
     changed.loc[1, "code"] = changed.code[0]
@@ -167,7 +163,6 @@ def test_duplicate_code_and_unknown_parent_are_reported(session, groups):
     assert any("parent '533422999999' is not a current village" in m for m in messages)
 
 
-@pytest.mark.db
 def test_import_makes_a_new_generation_and_old_lookups_still_answer(session, groups):
     first, second = _adjacent_siblings(groups)
     a, b = groups.geometry[first], groups.geometry[second]
@@ -182,7 +177,7 @@ def test_import_makes_a_new_generation_and_old_lookups_still_answer(session, gro
     assert lookup_point(session, probe.x, probe.y, EVERYTHING).chain[-1].code == groups.code[first]
     problems = import_levels(session, [(GridLevel.GROUP, features_of(changed))], "move a corner", commit=True)
     assert problems == []
-    assert current_generation(session) > old_generation
+    assert (current_generation(session) or 0) > (old_generation or 0)
     assert lookup_point(session, probe.x, probe.y, EVERYTHING).chain[-1].code == groups.code[second]
     assert lookup_point(session, probe.x, probe.y, EVERYTHING, old_generation).chain[-1].code == groups.code[first]
 

@@ -3,7 +3,6 @@
 import threading
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -16,8 +15,6 @@ from geo.grid.models import Generation, Grid, GridBoundary, GridLevel, GridLooku
 from geo.planning.editing import create_plan, edit_plan
 from geo.planning.models import Plan
 from geo.planning.review import review_plan, submit_plan
-
-pytestmark = pytest.mark.db
 
 ALL = frozenset({"social", "religious", "rural"})
 PLANNER = Principal(0, "race-planner", Role.PLANNER, "533422", frozenset({"social", "rural"}))
@@ -67,7 +64,7 @@ def test_concurrent_approvals_leave_every_generation_with_every_group(app, atlas
     now = datetime.now(UTC)
     with app.app_context():
         with Session(db.engine) as session:
-            before = session.scalar(select(func.max(Generation.id)))
+            before = session.scalars(select(func.max(Generation.id))).one()
             expected = groups_in_force(session, before)
             plan_ids = submitted_renames(session, now)
             versions = dict(session.execute(select(Plan.id, Plan.version).where(Plan.id.in_(plan_ids))).all())

@@ -26,8 +26,6 @@ from geo.planning.models import Plan, PlanStatus
 from geo.planning.plans import PlanStateError, StalePlan, draft_of
 from geo.planning.review import PlanConflict, activate_due_plans, review_plan, submit_plan
 
-pytestmark = pytest.mark.db
-
 ALL = frozenset({"social", "religious", "rural"})
 PLANNER = Principal(0, "planner-a", Role.PLANNER, "533422", frozenset({"social", "rural"}))
 OTHER_PLANNER = Principal(0, "planner-b", Role.PLANNER, "533422", frozenset({"social", "rural"}))
@@ -135,7 +133,8 @@ def test_activation_reroutes_open_incidents_with_history(session):
     activation = approve(session, plan)
     assert activation.rerouted >= 1
     session.refresh(incident)
-    assert incident.group_code == NEW_GROUP and incident.assignee.name == "测试网格员"
+    assert incident.group_code == NEW_GROUP
+    assert incident.assignee is not None and incident.assignee.name == "测试网格员"
     event = session.scalars(
         select(IncidentEvent).where(IncidentEvent.incident_id == incident.id, IncidentEvent.action == "reroute")
     ).one()
@@ -164,6 +163,7 @@ def test_a_bad_edit_is_refused_with_its_edges_and_the_plan_is_unchanged(session)
     with pytest.raises(TilingError) as refused:
         edit(session, plan, "reshape", code=GROUP, geometry=shapely.geometry.mapping(grown))
     details = refused.value.details
+    assert isinstance(details, dict)
     assert details["invalid_edges"]["features"] and details["errors"]
     assert plan.version == version
     assert shapely.equals(next(g for g in draft_of(plan) if g.code == GROUP).geometry, grid.geometry)
@@ -209,12 +209,12 @@ def test_the_second_planner_to_submit_is_told_which_grids_conflict(session):
     with pytest.raises(PlanConflict) as clash:
         submit(session, second, OTHER_PLANNER)
     assert GROUP in clash.value.message
-    assert clash.value.details["plans"][0]["plan"] == first.id
+    assert isinstance(clash.value.details, dict) and clash.value.details["plans"][0]["plan"] == first.id
     # Once the first is in force, the second is stale: its base changed under it.
     approve(session, first)
     with pytest.raises(PlanConflict) as stale:
         submit(session, second, OTHER_PLANNER)
-    assert GROUP in stale.value.details["changed_since_base"]
+    assert isinstance(stale.value.details, dict) and GROUP in stale.value.details["changed_since_base"]
 
 
 def test_review_rules(session):
@@ -256,6 +256,7 @@ def test_rejection_needs_a_reason_and_returns_the_plan_to_its_author(session):
 @pytest.mark.parametrize("file_format", ["gpkg", "geojson"])
 def test_export_then_import_gives_back_the_same_grids(session, tmp_path, file_format):
     generation = current_generation(session)
+    assert generation is not None
     frame = generation_frame(session, generation, GridLevel.GROUP, ADMIN)
     path = tmp_path / f"groups.{file_format}"
     path.write_bytes(export_bytes({"group": frame}, file_format))

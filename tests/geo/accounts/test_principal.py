@@ -1,0 +1,56 @@
+"""The access rules of a caller: jurisdiction by code prefix, nets, roles, writing."""
+
+import pytest
+
+from geo.accounts.capabilities import Capability
+from geo.accounts.models import Role
+from geo.accounts.principal import COUNTY_CODE, AccessDenied, Principal
+
+BENZILAN = "533422102"
+SOCIAL_RURAL = frozenset({"social", "rural"})
+DISPATCHER = Principal(1, "benzilan", Role.DISPATCHER, BENZILAN, SOCIAL_RURAL)
+VIEWER = Principal(2, "viewer", Role.VIEWER, COUNTY_CODE, SOCIAL_RURAL)
+
+
+def test_the_jurisdiction_is_its_grid_and_everything_below_it():
+    assert DISPATCHER.covers(BENZILAN) and DISPATCHER.covers(BENZILAN + "001001")
+    assert not DISPATCHER.covers(COUNTY_CODE)  # the county holds Benzilan, but is not inside it
+    assert not DISPATCHER.covers("533422103001")  # the neighbouring township
+
+
+def test_changing_reaches_only_inside_the_jurisdiction_and_never_for_viewers():
+    assert DISPATCHER.may_change(BENZILAN + "001") and not DISPATCHER.may_change(COUNTY_CODE)
+    assert not VIEWER.may_change(BENZILAN)
+    DISPATCHER.require_change(BENZILAN + "001")
+    with pytest.raises(AccessDenied, match="outside your jurisdiction"):
+        DISPATCHER.require_change("533422206")
+    with pytest.raises(AccessDenied, match="viewers may look"):
+        VIEWER.require_change(BENZILAN)
+    with pytest.raises(AccessDenied) as refused:
+        VIEWER.require_writer()
+    assert refused.value.status == 403
+
+
+def test_nets_decide_which_workers_and_which_of_their_nets_are_shown():
+    assert DISPATCHER.has_net("social") and not DISPATCHER.has_net("religious")
+    assert DISPATCHER.sees_worker(["religious", "rural"]) and not DISPATCHER.sees_worker(["religious"])
+    assert DISPATCHER.shown_nets(["social", "religious", "rural"]) == ["social", "rural"]
+    DISPATCHER.require_net("rural")
+    with pytest.raises(AccessDenied, match="religious"):
+        DISPATCHER.require_net("religious")
+
+
+def test_capabilities_are_required_by_name():
+    DISPATCHER.require(Capability.CASE_DESK)
+    with pytest.raises(AccessDenied, match="needs one of the roles"):
+        DISPATCHER.require(Capability.PLAN_EDIT)
+
+
+def test_phones_show_only_inside_the_jurisdiction():
+    assert DISPATCHER.sees_phones(BENZILAN + "001001") and not DISPATCHER.sees_phones("533422206001")
+
+
+def test_everything_is_county_wide_with_every_net():
+    system = Principal.everything()
+    assert system.role is Role.ADMIN and system.jurisdiction_code == COUNTY_CODE
+    assert {"social", "religious", "rural"} <= system.nets
