@@ -8,9 +8,29 @@ turns declarations into Folium elements.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from babel.support import NullTranslations, Translations
 
 from geo.accounts.principal import Principal
+from geo.core.labels import Labelled
 from geo.grid.models import Net
+
+TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
+
+
+def label_in(member: Labelled, lang: str) -> str:
+    """A code's name in ``lang`` from the page catalogue, for titles declared at import, before any request.
+
+    Pages name codes in the request's language with ``web.page_strings.label_of``.
+    """
+    return _catalogue(lang).pgettext(member.label.context, member.label.text)
+
+
+@cache
+def _catalogue(lang: str) -> NullTranslations:
+    return Translations.load(str(TRANSLATIONS), [lang], domain="messages")
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from geo.grid.models import Net
-from layers import LayerSpec, PopupField, register
-from web.page_strings import label_in
+from layers import LayerSpec, PopupField, label_in, register
 
 GRID_POPUP = (
     PopupField("name_zh", "名称", "Name"),

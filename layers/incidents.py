@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from geo.grid.models import Net
-from layers import LayerSpec, register
-from web.page_strings import label_in
+from layers import LayerSpec, label_in, register
 
 INCIDENT_LAYERS = [
     register(

@@ -11,10 +11,6 @@ values are templates with named values (``{since}``) that ``gridmap.format`` fil
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-
-from babel.support import Translations
 from flask_babel import pgettext
 
 from geo.accounts.models import Role
@@ -25,8 +21,6 @@ from geo.grid.models import GridLevel, Net
 from geo.patrol.hotspots import NO_INCIDENTS, NO_SIGNIFICANT_SPOTS
 from geo.patrol.models import SiteKind, ZoneKind
 from geo.planning.models import PlanStatus
-
-TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
 
 #: The labelled codes, by the name pages and error values know them by.
 LABELLED: dict[str, type[Labelled]] = {
@@ -46,16 +40,6 @@ LABELLED: dict[str, type[Labelled]] = {
 def label_of(member: Labelled) -> str:
     """``member``'s name in the request's language."""
     return pgettext(member.label.context, member.label.text)
-
-
-def label_in(member: Labelled, lang: str) -> str:
-    """``member``'s name in ``lang``, outside any request (for declarations such as map layers)."""
-    return _catalogue(lang).upgettext(member.label.context, member.label.text)
-
-
-@cache
-def _catalogue(lang: str) -> Translations:
-    return Translations.load(str(TRANSLATIONS), [lang], domain="messages")
 
 
 def page_strings() -> dict:
