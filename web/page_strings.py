@@ -1,8 +1,9 @@
 """What the pages' scripts say, in the page's language, from the one gettext catalogue.
 
-Every page carries its catalogue as a JSON block (``<script type="application/json"
-id="page-strings">`` in templates/base.html; the CSP allows data blocks) which
-static/js/gridmap.js reads as ``gridmap.strings``: the names of the domain's codes
+Every page with scripts carries its catalogue as a JSON block (``<script
+type="application/json" id="page-strings">``, templates/page_strings.html, before
+gridmap.js; the CSP allows data blocks) which static/js/gridmap.js reads as
+``gridmap.strings``: the names of the domain's codes
 (``labels``, from the labelled enums, ``geo.core.labels``) and each script's own
 words (msgids in Chinese under the script's name as context, like the templates'
 strings). Templates use ``label_of`` through the ``label`` filter. Words with
@@ -40,6 +41,18 @@ LABELLED: dict[str, type[Labelled]] = {
 def label_of(member: Labelled) -> str:
     """``member``'s name in the request's language."""
     return pgettext(member.label.context, member.label.text)
+
+
+def hotspot_note(code: str) -> str:
+    """Why a hotspot analysis shows nothing (its ``note``), in the request's language."""
+    return _hotspot_notes()[code]
+
+
+def _hotspot_notes() -> dict[str, str]:
+    return {
+        NO_INCIDENTS: pgettext("patrol", "所选时段内没有事件"),
+        NO_SIGNIFICANT_SPOTS: pgettext("patrol", "没有统计显著的热点或冷点"),
+    }
 
 
 def page_strings() -> dict:
@@ -194,10 +207,7 @@ def _patrol() -> dict:
         ),
         "siteName": pgettext("patrol", "{kind}：{name}"),
         "listSeparator": pgettext("patrol", "、"),
-        "notes": {
-            NO_INCIDENTS: pgettext("patrol", "所选时段内没有事件"),
-            NO_SIGNIFICANT_SPOTS: pgettext("patrol", "没有统计显著的热点或冷点"),
-        },
+        "notes": _hotspot_notes(),
         "window": pgettext("patrol", "开放"),
         "border": pgettext("patrol", "交界地区："),
         "crosses": pgettext("patrol", "跨出县界"),
