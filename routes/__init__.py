@@ -27,7 +27,7 @@ from web.errors import (
     localized_message,
     localized_problems,
 )
-from web.page_strings import LABELLED, label_of, page_strings
+from web.page_strings import LABELLED, hotspot_note, label_of, page_strings
 
 #: An error answer never echoes megabytes back: longer messages are cut, larger details left out.
 MAX_ERROR_MESSAGE_CHARS = 2000
@@ -103,6 +103,7 @@ def _template_helpers() -> dict:
         "role_label": lambda role: label_of(Role(role)),
         "status_label": lambda status: label_of(Status(status)),
         "page_strings": page_strings,
+        "hotspot_note": hotspot_note,
         "query_with": query_with,
     }
 

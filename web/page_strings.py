@@ -1,8 +1,9 @@
 """What the pages' scripts say, in the page's language, from the one gettext catalogue.
 
-Every page carries its catalogue as a JSON block (``<script type="application/json"
-id="page-strings">`` in templates/base.html; the CSP allows data blocks) which
-static/js/gridmap.js reads as ``gridmap.strings``: the names of the domain's codes
+Every page with scripts carries its catalogue as a JSON block (``<script
+type="application/json" id="page-strings">``, templates/page_strings.html, before
+gridmap.js; the CSP allows data blocks) which static/js/gridmap.js reads as
+``gridmap.strings``: the names of the domain's codes
 (``labels``, from the labelled enums, ``geo.core.labels``) and each script's own
 words (msgids in Chinese under the script's name as context, like the templates'
 strings). Templates use ``label_of`` through the ``label`` filter. Words with
@@ -11,10 +12,6 @@ values are templates with named values (``{since}``) that ``gridmap.format`` fil
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-
-from babel.support import NullTranslations, Translations
 from flask_babel import pgettext
 
 from geo.accounts.models import Role
@@ -25,8 +22,6 @@ from geo.grid.models import GridLevel, Net
 from geo.patrol.hotspots import NO_INCIDENTS, NO_SIGNIFICANT_SPOTS
 from geo.patrol.models import SiteKind, ZoneKind
 from geo.planning.models import PlanStatus
-
-TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
 
 #: The labelled codes, by the name pages and error values know them by.
 LABELLED: dict[str, type[Labelled]] = {
@@ -48,14 +43,16 @@ def label_of(member: Labelled) -> str:
     return pgettext(member.label.context, member.label.text)
 
 
-def label_in(member: Labelled, lang: str) -> str:
-    """``member``'s name in ``lang``, outside any request (for declarations such as map layers)."""
-    return _catalogue(lang).upgettext(member.label.context, member.label.text)
+def hotspot_note(code: str) -> str:
+    """Why a hotspot analysis shows nothing (its ``note``), in the request's language."""
+    return _hotspot_notes()[code]
 
 
-@cache
-def _catalogue(lang: str) -> Translations | NullTranslations:
-    return Translations.load(str(TRANSLATIONS), [lang], domain="messages")
+def _hotspot_notes() -> dict[str, str]:
+    return {
+        NO_INCIDENTS: pgettext("patrol", "所选时段内没有事件"),
+        NO_SIGNIFICANT_SPOTS: pgettext("patrol", "没有统计显著的热点或冷点"),
+    }
 
 
 def page_strings() -> dict:
@@ -131,7 +128,6 @@ def _plan() -> dict:
         "rejected": pgettext("plan", "已驳回。"),
         "activated": pgettext("plan", "已生效为边界版本 "),
         "rerouted": pgettext("plan", " 件开放事件已改派。"),
-        "conflict": pgettext("plan", "冲突："),
         "stale": pgettext("plan", "规划已被他人修改，已重新加载。"),
         "needSelection": pgettext("plan", "请先选中网格。"),
         "impactGrids": pgettext("plan", "各网格面积（平方公里）"),
@@ -210,10 +206,7 @@ def _patrol() -> dict:
         ),
         "siteName": pgettext("patrol", "{kind}：{name}"),
         "listSeparator": pgettext("patrol", "、"),
-        "notes": {
-            NO_INCIDENTS: pgettext("patrol", "所选时段内没有事件"),
-            NO_SIGNIFICANT_SPOTS: pgettext("patrol", "没有统计显著的热点或冷点"),
-        },
+        "notes": _hotspot_notes(),
         "window": pgettext("patrol", "开放"),
         "border": pgettext("patrol", "交界地区："),
         "crosses": pgettext("patrol", "跨出县界"),

@@ -23,12 +23,12 @@ from geo.grid.models import Grid, GridWorker
 class Role(Labelled):
     """What a user may do; where they may do it is their jurisdiction."""
 
-    ADMIN = "admin", label("role", "县级管理员")  # 县级管理员: users, plan approval
+    ADMIN = "admin", label("role", "县级管理员")  # users, plan approval
     DISPATCHER = "dispatcher", label("role", "调度员")
     PLANNER = "planner", label("role", "规划员")
     PATROL_LEADER = "patrol_leader", label("role", "巡逻队长")
     GRID_WORKER = "grid_worker", label("role", "网格员")
-    VIEWER = "viewer", label("role", "领导查看")  # 领导查看: read-only
+    VIEWER = "viewer", label("role", "领导查看")  # read-only
 
 
 class User(Base):

@@ -58,8 +58,7 @@ def _check_zone(data: ZoneInput) -> None:
     one_of(ZoneKind, data.kind, "kind")
     problems = geometry_problems(data.geometry, None)
     if problems:
-        where = f" at {problems[0].where}" if problems[0].where else ""
-        raise InvalidInput("{field}: {problem}", field="geometry", problem=problems[0].message + where)
+        raise InvalidInput("{field}: {problem}", field="geometry", problem=problems[0], details=problems[0].as_dict())
     low, high = data.altitude_min_m, data.altitude_max_m
     if low is not None and high is not None and low > high:
         raise InvalidInput("altitude band {low}–{high} m is upside down", field="altitude_min_m", low=low, high=high)

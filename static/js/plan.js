@@ -181,7 +181,7 @@
       load(false);
       return;
     }
-    message((r.status === 409 ? T.conflict : "") + r.data.error, true);
+    message(r.data.error, true);  // a 409 names the conflict itself
     if (r.data.details && r.data.details.invalid_edges) {
       // A refused edit: show what it would have drawn, with the offending edges in red.
       drawLayers({ base: state.layers.base.toGeoJSON(), draft: r.data.details.draft || state.draft, validation: r.data.details }, true);

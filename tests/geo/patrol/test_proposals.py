@@ -10,8 +10,6 @@ from geo.core.crs import to_metric
 from geo.patrol.hotspots import QUIET_LOOKBACK, default_range
 from geo.patrol.tasks import VISIT_HALF_SIDE_M, proposed_visit
 
-pytestmark = pytest.mark.db
-
 
 def test_the_range_starts_with_the_season_of_the_zones_open_that_day(session):
     since, until = default_range(session, Principal.everything(), date(2026, 6, 15))
