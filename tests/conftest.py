@@ -284,6 +284,26 @@ def atlas_restored_afterwards(app):
         session.remove()
 
 
+#: What the pages' users add (children before parents): reports with their events and photos, patrols.
+PAGE_WRITTEN_TABLES = ("patrol_checkin", "patrol_task", "incident_attachment", "incident_event", "incident")
+
+
+@pytest.fixture
+def page_rows_deleted_afterwards(app) -> Iterator[None]:
+    """Delete the rows a browser test added: the live server commits on its own threads, beyond any rollback."""
+    with app.app_context():
+        marks = {
+            table: db.session.scalar(text(f"SELECT coalesce(max(id), 0) FROM {table}")) for table in PAGE_WRITTEN_TABLES
+        }
+        db.session.remove()
+    yield
+    with app.app_context():
+        for table, mark in marks.items():
+            db.session.execute(text(f"DELETE FROM {table} WHERE id > :mark"), {"mark": mark})
+        db.session.commit()
+        db.session.remove()
+
+
 @pytest.fixture(scope="session")
 def live_server(app) -> Iterator[str]:
     """The app served over HTTP on a free loopback port, for the browser tests."""
