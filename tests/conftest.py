@@ -88,11 +88,11 @@ def app():
         db.session.remove()
     yield app
     with app.app_context():
-        left = {table: (count, now) for (table, count), now in zip(loaded.items(), _row_counts().values(), strict=True)}
+        at_end = _row_counts()
         db.session.remove()
         # Close pooled connections before exit; psycopg warns about any left open.
         db.engine.dispose()
-    changed = {table: counts for table, counts in left.items() if counts[0] != counts[1]}
+    changed = {table: (loaded[table], at_end[table]) for table in loaded if loaded[table] != at_end[table]}
     assert not changed, f"tests left the demo data changed (table: rows after load, rows at the end): {changed}"
 
 
