@@ -88,11 +88,11 @@ def app():
         db.session.remove()
     yield app
     with app.app_context():
-        left = {table: (count, now) for (table, count), now in zip(loaded.items(), _row_counts().values(), strict=True)}
+        at_end = _row_counts()
         db.session.remove()
         # Close pooled connections before exit; psycopg warns about any left open.
         db.engine.dispose()
-    changed = {table: counts for table, counts in left.items() if counts[0] != counts[1]}
+    changed = {table: (loaded[table], at_end[table]) for table in loaded if loaded[table] != at_end[table]}
     assert not changed, f"tests left the demo data changed (table: rows after load, rows at the end): {changed}"
 
 
@@ -282,6 +282,26 @@ def atlas_restored_afterwards(app):
         session.execute(text("DELETE FROM grid WHERE id > :m"), {"m": marks["grid"]})
         session.commit()
         session.remove()
+
+
+#: What the pages' users add (children before parents): reports with their events and photos, patrols.
+PAGE_WRITTEN_TABLES = ("patrol_checkin", "patrol_task", "incident_attachment", "incident_event", "incident")
+
+
+@pytest.fixture
+def page_rows_deleted_afterwards(app) -> Iterator[None]:
+    """Delete the rows a browser test added: the live server commits on its own threads, beyond any rollback."""
+    with app.app_context():
+        marks = {
+            table: db.session.scalar(text(f"SELECT coalesce(max(id), 0) FROM {table}")) for table in PAGE_WRITTEN_TABLES
+        }
+        db.session.remove()
+    yield
+    with app.app_context():
+        for table, mark in marks.items():
+            db.session.execute(text(f"DELETE FROM {table} WHERE id > :mark"), {"mark": mark})
+        db.session.commit()
+        db.session.remove()
 
 
 @pytest.fixture(scope="session")

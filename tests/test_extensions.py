@@ -58,3 +58,12 @@ def test_a_read_only_transaction_ends_with_commit(one_connection_app):
         db.session.execute(text("SELECT 1"))
         one_connection_app.do_teardown_request(None)
         assert not db.session().in_transaction()
+
+
+def test_the_typed_session_is_the_one_the_scoped_proxy_commits(app):
+    # Views pass db_session() to the domain and commit through db.session: both must be one Session.
+    with app.app_context():
+        session = db_session()
+        assert session is db_session() and db.session.registry() is session
+    with app.app_context():
+        assert db_session() is not session  # each app context (each request) has its own

@@ -39,6 +39,13 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def _rows_removed(request: pytest.FixtureRequest) -> None:
+    """A test on the live server leaves no reports or patrols behind (``page_rows_deleted_afterwards``)."""
+    if "live_server" in request.fixturenames:
+        request.getfixturevalue("page_rows_deleted_afterwards")
+
+
 def sign_in(page: Page, base_url: str, username: str) -> None:
     """Sign in through the login form, as a person would."""
     page.goto(base_url + "/login")
