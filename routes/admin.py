@@ -41,7 +41,8 @@ def users():
 @bp.get("/audit")
 @require(Capability.AUDIT_READ)
 def audit():
-    """The audit trail, newest first, filtered by actor, action, entity and dates."""
+    """The audit trail, newest first, filtered by actor, action, entity and dates (times in China Standard Time)."""
+    current_principal().require_county_wide()
     since, until = _date_arg("since"), _date_arg("until")
     start, end = days_between(since, until)
     page = _page_arg()

@@ -212,6 +212,7 @@ CHINESE: dict[str | tuple[str, str], str] = {
     "{field}: {problem}": "{field}：{problem}",
     "altitude band {low}–{high} m is upside down": "海拔范围 {low}–{high} 米上下颠倒",
     "viewers may look but not change anything": "查看角色只能查看，不能修改",
+    "this is kept for the whole county; only the county's staff may read it": "此记录为全县共用，仅县级人员可查看",
     "grid {code} is outside your jurisdiction {jurisdiction}: you may see it but not change it": (
         "网格 {code} 不在您的辖区 {jurisdiction} 内：您可以查看，但不能修改"
     ),

@@ -15,7 +15,7 @@ from sqlalchemy import func
 from geo.accounts.capabilities import GRANTS, Capability, roles_with
 from geo.accounts.models import Role
 from geo.core.errors import GridError
-from geo.grid.models import Net
+from geo.grid.models import GridLevel, Net
 
 COUNTY_CODE = "533422"
 
@@ -58,6 +58,11 @@ class Principal:
         """Refuse (403) any change by a viewer, before anything else is looked at."""
         if self.role is Role.VIEWER:
             raise AccessDenied("viewers may look but not change anything")
+
+    def require_county_wide(self) -> None:
+        """Refuse (403) what has no grid to scope it by (the audit trail) to anyone below the county."""
+        if GridLevel.of_code(self.jurisdiction_code) is not GridLevel.COUNTY:
+            raise AccessDenied("this is kept for the whole county; only the county's staff may read it")
 
     def require_change(self, grid_code: str) -> None:
         """Refuse (403) a change to what belongs to ``grid_code`` unless ``may_change`` allows it."""

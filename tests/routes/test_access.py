@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app import create_app
 from extensions import db
+from geo.core.calendar import COUNTY_TZ
 from geo.core.models import AuditEvent
 from geo.grid.models import Grid, GridWorker
 from tests.conftest import csrf_token_of, sign_in
@@ -374,3 +375,11 @@ def test_navigation_offers_what_the_role_may_open(client_as, username, shown, hi
     for path in hidden:
         assert f'href="{path}"' not in nav, path
         assert client_as(username).get(path).status_code == 403, path
+
+
+def test_the_audit_trail_shows_china_standard_time(app, client_as):
+    admin = client_as("admin")
+    with app.app_context():
+        latest = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one()
+    page = admin.get("/admin/audit").get_data(as_text=True)
+    assert latest.at.astimezone(COUNTY_TZ).strftime("%Y-%m-%d %H:%M") in page

@@ -54,3 +54,9 @@ def test_everything_is_county_wide_with_every_net():
     system = Principal.everything()
     assert system.role is Role.ADMIN and system.jurisdiction_code == COUNTY_CODE
     assert {"social", "religious", "rural"} <= system.nets
+
+
+def test_what_has_no_grid_is_read_county_wide_only():
+    Principal(1, "admin", Role.ADMIN, "533422", frozenset()).require_county_wide()
+    with pytest.raises(AccessDenied, match="whole county"):
+        Principal(2, "township.admin", Role.ADMIN, "533422102", frozenset()).require_county_wide()
