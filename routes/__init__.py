@@ -18,14 +18,15 @@ from geo.dispatch.statuses import Status
 from geo.grid.models import Net
 from routes import admin, api, auth, dispatch, incidents, map_page, patrol, plan
 from web import access, input_rules, security_headers
-from web.access import wants_json
 from web.errors import (
     DATABASE_DOWN,
     RequestTooLarge,
+    TooManyRequests,
     database_unavailable,
     localized_details,
     localized_message,
     localized_problems,
+    wants_json,
 )
 from web.page_strings import LABELLED, hotspot_note, label_of, page_strings
 
@@ -59,6 +60,12 @@ def _http_error(error: HTTPException):
     # The exception's own headers (Allow on a 405), less the HTML content type the JSON answer replaces.
     headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
     body: dict = {"error": error.description}
+    if error.code == 429:
+        body["error"] = localized_message(
+            TooManyRequests("too many attempts ({limit}); wait a little and try again", limit=error.description)
+        )
+        if not wants_json():
+            return body["error"], 429, headers
     if error.code == 413 and request.max_content_length:
         body["error"] = localized_message(
             RequestTooLarge(

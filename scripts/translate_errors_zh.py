@@ -42,6 +42,9 @@ ERROR_CLASSES = (
     "JsonBodyTooLarge",
     "NotJson",
     "RequestTooLarge",
+    "NotSignedIn",
+    "FormExpired",
+    "TooManyRequests",
     "PlanConflict",
     "PlanStateError",
     "StalePlan",
@@ -212,6 +215,11 @@ CHINESE: dict[str | tuple[str, str], str] = {
     "{field}: {problem}": "{field}：{problem}",
     "altitude band {low}–{high} m is upside down": "海拔范围 {low}–{high} 米上下颠倒",
     "viewers may look but not change anything": "查看角色只能查看，不能修改",
+    "sign in or send an API token (Authorization: Bearer ...)": "请先登录，或发送 API 令牌（Authorization: Bearer ...）",
+    "this form has expired or did not come from this site (CSRF token missing or invalid); reload the page and try again": (
+        "表单已过期或并非来自本站（CSRF 令牌缺失或无效），请刷新页面后重试"
+    ),
+    "too many attempts ({limit}); wait a little and try again": "尝试次数过多（{limit}），请稍后再试",
     "this is kept for the whole county; only the county's staff may read it": "此记录为全县共用，仅县级人员可查看",
     "grid {code} is outside your jurisdiction {jurisdiction}: you may see it but not change it": (
         "网格 {code} 不在您的辖区 {jurisdiction} 内：您可以查看，但不能修改"

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, current_app, jsonify, redirect, request, url_for
+from flask import Flask, current_app, redirect, request, url_for
 from flask_login import UserMixin, current_user
 from flask_wtf.csrf import CSRFError
 
@@ -24,7 +24,9 @@ from extensions import csrf, db_session, login_manager
 from geo.accounts.capabilities import Capability
 from geo.accounts.principal import Principal
 from geo.accounts.sessions import Caller, caller_for_session, caller_for_token
+from geo.core.errors import GridError
 from geo.grid.models import Net
+from web.errors import wants_json
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 #: Endpoints whose view functions cannot carry the ``@public`` mark (Flask's, flask-smorest's).
@@ -86,14 +88,21 @@ def _load_token_user(incoming) -> SignedInUser | None:
     return SignedInUser(caller, None) if caller else None
 
 
-def wants_json() -> bool:
-    """True for API paths and clients that prefer JSON."""
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+class NotSignedIn(GridError):
+    """No session and no valid API token on a request that needs a caller."""
+
+    status = 401
+
+
+class FormExpired(GridError):
+    """A state change without a valid CSRF token: an old page, or a form from another site."""
+
+    status = 400
 
 
 def _unauthorised():
     if wants_json():
-        return jsonify({"error": "sign in or send an API token (Authorization: Bearer ...)"}), 401
+        raise NotSignedIn("sign in or send an API token (Authorization: Bearer ...)")
     return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
 
 
@@ -122,15 +131,14 @@ def _enforce() -> Any:
     if not is_public and not current_user.is_authenticated:
         return _unauthorised()
     if request.method in UNSAFE_METHODS and not _authenticated_by_token():
-        csrf.protect()
+        try:
+            csrf.protect()
+        except CSRFError:
+            raise FormExpired(
+                "this form has expired or did not come from this site (CSRF token missing or invalid); "
+                "reload the page and try again"
+            ) from None
     return None
-
-
-def _csrf_error(error: CSRFError):
-    message = f"CSRF token missing or invalid: {error.description}"
-    if wants_json():
-        return jsonify({"error": message}), 400
-    return message, 400
 
 
 def init_app(app: Flask) -> None:
@@ -143,4 +151,3 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "strong"
     csrf.init_app(app)
     app.before_request(_enforce)
-    app.register_error_handler(CSRFError, _csrf_error)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import string
 
-from flask import Response, g, jsonify, render_template
+from flask import Response, g, jsonify, render_template, request
 from flask_babel import Domain, get_locale
 from flask_login import AnonymousUserMixin
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -22,7 +22,6 @@ from geo.accounts.models import Role
 from geo.core.errors import GridError, Problem
 from geo.core.labels import Labelled
 from geo.grid.models import Net
-from web.access import wants_json
 from web.page_strings import LABELLED, label_of
 
 ERRORS = Domain(domain="errors")
@@ -47,6 +46,17 @@ class RequestTooLarge(GridError):
 #: refused connections, closed sockets and admin shutdowns under OperationalError), and when every
 #: pooled connection stays busy past the pool's timeout.
 DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeoutError)
+
+
+def wants_json() -> bool:
+    """True for API paths and clients that prefer JSON."""
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+class TooManyRequests(GridError):
+    """A rate limit was reached (sign-in attempts, reports)."""
+
+    status = 429
 
 
 def database_unavailable(**extra: str) -> Response:

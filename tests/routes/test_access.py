@@ -290,10 +290,11 @@ def test_login_is_throttled(app):
     app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
     try:
         client = app.test_client()
-        statuses = [sign_in(client, "admin", "wrong-password-x").status_code for _ in range(4)]
+        answers = [sign_in(client, "admin", "wrong-password-x") for _ in range(4)]
     finally:
         app.config["LOGIN_RATE_LIMIT"] = "1000 per minute"
-    assert statuses == [401, 401, 401, 429]
+    assert [answer.status_code for answer in answers] == [401, 401, 401, 429]
+    assert "尝试次数过多" in answers[-1].get_data(as_text=True)
 
 
 @pytest.mark.parametrize("payload", ["' OR '1'='1", "1; DROP TABLE grid; --", '" OR ""="', "%' --"])
@@ -383,3 +384,14 @@ def test_the_audit_trail_shows_china_standard_time(app, client_as):
         latest = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one()
     page = admin.get("/admin/audit").get_data(as_text=True)
     assert latest.at.astimezone(COUNTY_TZ).strftime("%Y-%m-%d %H:%M") in page
+
+
+def test_refusals_at_the_door_speak_the_pages_language(anonymous, client_as):
+    """No token, an expired form: said in Chinese by default, in English when asked."""
+    assert "请先登录" in anonymous.get("/api/summary").get_json()["error"]
+    assert anonymous.get("/api/summary?lang=en").get_json()["error"].startswith("sign in or send an API token")
+    dispatcher = client_as("dispatcher")
+    refused = dispatcher.post("/api/incidents", json={})
+    assert refused.status_code == 400 and "表单已过期" in refused.get_json()["error"]
+    english = dispatcher.post("/api/incidents?lang=en", json={})
+    assert "reload the page" in english.get_json()["error"]
