@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, jsonify, request
+from datetime import timedelta
+
+from flask import Response, abort, current_app, jsonify, request
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from extensions import db
 from geo.accounts.models import Role
 from geo.accounts.principal import COUNTY_CODE
 from geo.core.audit import record
+from geo.core.calendar import county_day
 from geo.core.clock import now_utc
 from geo.core.errors import InvalidInput
 from geo.core.spreadsheet import csv_document
@@ -22,12 +25,13 @@ from geo.dispatch.models import IncidentCategory
 from geo.dispatch.queues import Queue, queue_counts
 from geo.dispatch.statuses import Channel, Priority
 from geo.dispatch.views import (
+    TOTAL_CAP,
     IncidentFilter,
     feed,
     filtered,
     get_incident,
     incident_detail,
-    incident_marker,
+    incident_page,
     incident_summary,
 )
 from geo.dispatch.workflow import apply_action
@@ -95,10 +99,15 @@ class ListArgs(Schema):
     page = Id(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+    exact_total = fields.Boolean(
+        load_default=False,
+        metadata={"description": f"count every match; otherwise the total stops at {TOTAL_CAP} (total_capped)"},
+    )
 
 
 class FeedArgs(Schema):
     since = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    closed_since = Day(load_default=None, metadata={"description": "finished cases closed on or after this day too"})
     net = fields.String(load_default=None, validate=validate.OneOf([n.value for n in Net]))
 
 
@@ -153,15 +162,23 @@ class Incidents(MethodView):
     def get(self, args):
         """List incidents in your jurisdiction and nets, newest first (``format=csv`` exports them)."""
         now = now_utc()
-        query = filtered(current_principal(), _filters(args), now)
         if args["format"] == "csv":
+            query = filtered(current_principal(), _filters(args), now)
             return _csv(db.session.scalars(query.limit(100_000)).all(), now)
-        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-        page = db.session.scalars(query.limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])).all()
+        page = incident_page(
+            db.session,
+            current_principal(),
+            _filters(args),
+            now,
+            page=args["page"],
+            per_page=args["per_page"],
+            exact_total=args["exact_total"],
+        )
         return jsonify(
             {
-                "items": [incident_summary(i, now) for i in page],
-                "total": total,
+                "items": [incident_summary(i, now) for i in page.incidents],
+                "total": page.total,
+                "total_capped": page.total_capped,
                 "page": args["page"],
                 "per_page": args["per_page"],
             }
@@ -202,14 +219,22 @@ def _csv(incidents, now) -> Response:
 def incident_feed(args):
     """GeoJSON of the incidents changed since change number ``since`` (0 = all), with the next number.
 
-    Markers carry only status (s), net (n), overdue (o), escalation level (e), category (c),
-    group (g), day (d) and queues (q, bit 1 << position in /api/incidents/queue);
-    details come from /api/incidents/<ticket> when one is opened.
+    Open incidents, and finished ones closed on or after ``closed_since`` (the answer says which
+    day; by default CONSOLE_CLOSED_DAYS days ago). Markers carry only status (s), net (n), overdue
+    (o), escalation level (e), category (c), group (g), day (d) and queues (q, bit 1 << position in
+    /api/incidents/queue); details come from /api/incidents/<ticket> when one is opened.
     """
     now = now_utc()
-    rows, cursor = feed(db.session, current_principal(), args["since"], args["net"], now=now)
-    features = [incident_marker(incident, now, queues) for incident, queues in rows]
-    return jsonify({"type": "FeatureCollection", "cursor": cursor, "features": features})
+    closed_since = args["closed_since"] or county_day(now) - timedelta(days=current_app.config["CONSOLE_CLOSED_DAYS"])
+    features, cursor = feed(
+        db.session, current_principal(), args["since"], args["net"], closed_since=closed_since, now=now
+    )
+    # The features arrive as JSON text from PostgreSQL: joined, not parsed and dumped again.
+    body = (
+        f'{{"type":"FeatureCollection","cursor":{cursor},"closed_since":"{closed_since.isoformat()}",'
+        f'"features":[{",".join(features)}]}}'
+    )
+    return Response(body, mimetype="application/json")
 
 
 @blp.route("/incidents/queue")
