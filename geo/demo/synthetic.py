@@ -28,7 +28,7 @@ _PLAN_COPIES = text(
     SELECT source.id AS source_id, n AS copy, nextval(pg_get_serial_sequence('incident', 'id')) AS id,
            hashtext(source.id || ':' || n) AS h1, hashtext(n || ':' || source.id) AS h2
     FROM incident AS source
-    CROSS JOIN generate_series(1, :copies) AS n
+    CROSS JOIN generate_series(:first, :first + :copies - 1) AS n
     WHERE source.is_demo AND source.ticket NOT LIKE :prefix || '%'
     """
 )
@@ -73,8 +73,9 @@ _COPY_HISTORY = text(
 )
 
 
-def add_synthetic_incidents(session: Session, copies: int, *, history: bool = True) -> int:
-    """Add ``copies`` copies of every demo incident (with their history unless ``history`` is false).
+def add_synthetic_incidents(session: Session, copies: int, *, first: int = 1, history: bool = True) -> int:
+    """Add copies ``first`` to ``first + copies - 1`` of every demo incident (with their history unless
+    ``history`` is false); a large set is built in batches of copies, each in its own transaction.
 
     Returns the number of incidents added. Run it in a transaction of its own: it uses a
     temporary table dropped at commit. Call ``ANALYZE incident`` afterwards so the planner
@@ -85,7 +86,7 @@ def add_synthetic_incidents(session: Session, copies: int, *, history: bool = Tr
     latest = session.execute(text("SELECT max(reported_at) FROM incident WHERE is_demo")).scalar()
     if latest is None:
         raise ValueError("no demo incidents to copy: load the demo first (flask demo load)")
-    session.execute(_PLAN_COPIES, {"copies": copies, "prefix": SYNTHETIC_PREFIX})
+    session.execute(_PLAN_COPIES, {"copies": copies, "first": first, "prefix": SYNTHETIC_PREFIX})
     added = session.execute(text("SELECT count(*) FROM synthetic_copy")).scalar_one()
     session.execute(_COPY_INCIDENTS, {"prefix": SYNTHETIC_PREFIX, "latest": latest})
     if history:

@@ -16,7 +16,7 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from geo.accounts.principal import Principal
 from geo.core.calendar import COUNTY_TZ, county_day, day_start
@@ -220,7 +220,9 @@ def incident_page(
     matching = query.with_only_columns(Incident.id)
     matching = matching.order_by(None) if exact_total else matching.limit(TOTAL_CAP + 1)
     total = session.scalar(select(func.count()).select_from(matching.subquery())) or 0
-    incidents = session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
+    # Each summary names its category and assignee: loaded with the page, not one query per row.
+    with_names = query.options(joinedload(Incident.category), joinedload(Incident.assignee))
+    incidents = session.scalars(with_names.limit(per_page).offset((page - 1) * per_page)).all()
     if total > TOTAL_CAP and not exact_total:
         return IncidentPage(incidents, TOTAL_CAP, True)
     return IncidentPage(incidents, total, False)
