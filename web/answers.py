@@ -38,6 +38,11 @@ class FeatureCollection(Answer):
     features = fields.List(fields.Nested(Feature), required=True)
 
 
+class BoundedCollection(FeatureCollection):
+    more = fields.Boolean(required=True, metadata={"description": "more matched than the limit: some were left out"})
+    limit = fields.Integer(required=True)
+
+
 class FeedCollection(FeatureCollection):
     cursor = fields.Integer(required=True, metadata={"description": "ask with since=<cursor> next time"})
     closed_since = fields.String(required=True, metadata={"description": "finished cases closed since this day"})
