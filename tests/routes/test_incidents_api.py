@@ -1,6 +1,7 @@
 """The incident API end to end: intake, retries, bad input, lists, CSV, the live feed, actions, 409."""
 
 import csv
+import gzip
 import io
 from datetime import date
 
@@ -281,3 +282,22 @@ def test_a_long_list_says_its_total_is_at_least_the_cap_unless_asked_exactly(cli
     assert exact["total"] > 100 and exact["total_capped"] is False
     few = client.get("/api/incidents?status=rejected&per_page=5").get_json()
     assert few["total"] < 100 and few["total_capped"] is False
+
+
+def test_an_export_past_the_limit_is_refused_naming_it_never_cut(client, monkeypatch):
+    monkeypatch.setattr("geo.dispatch.export.EXPORT_LIMIT", 100)
+    response = client.get("/api/incidents?format=csv&lang=en")
+    assert response.status_code == 413
+    assert "more than 100 incidents" in response.get_json()["error"] and "narrow" in response.get_json()["error"]
+    chinese = client.get("/api/incidents?format=csv&lang=zh").get_json()["error"]
+    assert "超过 100 件" in chinese
+    few = client.get("/api/incidents?format=csv&status=rejected")
+    assert few.status_code == 200 and few.get_data(as_text=True).count("\n") < 101
+
+
+def test_an_export_streams_gzip_when_the_client_accepts_it(client):
+    plain = client.get("/api/incidents?format=csv&grid=533422102").get_data()
+    response = client.get("/api/incidents?format=csv&grid=533422102", headers={"Accept-Encoding": "gzip"})
+    assert response.is_streamed and response.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(response.get_data()) == plain and len(response.get_data()) < len(plain) / 3
+    assert plain.decode().lstrip("\ufeff").count("\n") > 300
