@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -45,10 +46,10 @@ def csv_chunks(columns: Sequence[str], rows: Iterable[Sequence[object]], rows_pe
     writer = csv.writer(out)
     out.write("\ufeff")
     writer.writerow([spreadsheet_cell(column) for column in columns])
-    for count, row in enumerate(rows, start=1):
-        writer.writerow([spreadsheet_cell(value) for value in row])
-        if count % rows_per_chunk == 0:
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate()
+    rows = iter(rows)
+    while chunk := list(islice(rows, rows_per_chunk)):
+        writer.writerows([list(map(spreadsheet_cell, row)) for row in chunk])
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
     yield out.getvalue()

@@ -1,11 +1,11 @@
-"""Incident exports: every matching case as spreadsheet rows, read in batches, or a clear refusal."""
+"""Incident exports: every matching case as spreadsheet rows, or a clear refusal."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import Float, Numeric, case, cast, func, select
+from sqlalchemy import ColumnElement, Float, Numeric, case, cast, func
 from sqlalchemy.orm import Session
 
 from geo.accounts.principal import Principal
@@ -47,22 +47,14 @@ def _degrees(value):
 
 
 def export_rows(
-    session: Session, principal: Principal, filters: IncidentFilter, now: datetime, batch: int = 5000
+    session: Session, principal: Principal, filters: IncidentFilter, now: datetime
 ) -> Iterator[Sequence[object]]:
-    """The ``CSV_COLUMNS`` of every visible case matching ``filters``, newest first, read ``batch`` rows at a time.
+    """The ``CSV_COLUMNS`` of every visible case matching ``filters``, newest first.
 
-    Refuses (413, before any row is read) when more than ``EXPORT_LIMIT`` match: an export is
+    Refuses (413, before any row is sent) when more than ``EXPORT_LIMIT`` match: an export is
     never cut short silently.
     """
     query = filtered(principal, filters, now)
-    matching = session.scalar(
-        select(func.count()).select_from(query.with_only_columns(Incident.id).limit(EXPORT_LIMIT + 1).subquery())
-    )
-    if matching and matching > EXPORT_LIMIT:
-        raise ExportTooLarge(
-            "more than {limit} incidents match; narrow the export (dates since/until, a grid, a net or a status)",
-            limit=EXPORT_LIMIT,
-        )
     statement = (
         query.with_only_columns(
             Incident.ticket,
@@ -76,17 +68,26 @@ def export_rows(
             Incident.group_code,
             GridWorker.code,
             Incident.escalation_level,
-            Incident.due_at,
+            _iso_time(Incident.due_at),
             case((overdue_condition(now), True), else_=False),
-            Incident.reported_at,
+            _iso_time(Incident.reported_at),
         )
         .join(IncidentCategory, IncidentCategory.id == Incident.category_id)
         .outerjoin(GridWorker, GridWorker.id == Incident.assignee_id)
-        .execution_options(yield_per=batch)
     )
-    return _rows(session, statement)
+    # Read whole (at most EXPORT_LIMIT rows, tens of MB), not through a server-side cursor: a cursor's
+    # plan is made to start fast, and walking the date index for a township's year took ten times longer.
+    # One row past the limit tells, before any is sent, that the export would be cut.
+    rows = session.connection().execute(statement.limit(EXPORT_LIMIT + 1))
+    if rows.rowcount > EXPORT_LIMIT:
+        rows.close()
+        raise ExportTooLarge(
+            "more than {limit} incidents match; narrow the export (dates since/until, a grid, a net or a status)",
+            limit=EXPORT_LIMIT,
+        )
+    return iter(rows)
 
 
-def _rows(session: Session, statement) -> Iterator[Sequence[object]]:
-    for *head, due_at, overdue, reported_at in session.execute(statement):
-        yield (*head, due_at.isoformat() if due_at else None, overdue, reported_at.isoformat())
+def _iso_time(column) -> ColumnElement[str]:
+    """A UTC time as ISO 8601 text, made by PostgreSQL (as fast as the rows are read)."""
+    return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')

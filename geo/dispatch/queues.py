@@ -72,11 +72,11 @@ def is_overdue(incident: Incident, now: datetime) -> bool:
 def queue_counts(session: Session, principal: Principal, now: datetime) -> dict[str, int]:
     """How many visible incidents each of the dispatcher's queues holds, in one statement.
 
-    Every queue holds open cases only; saying so in the WHERE clause too lets the count read
-    the open cases' index alone instead of every case ever reported.
+    Every queue holds open cases only (``queue_condition``): said once, in the WHERE clause, the
+    count reads the open cases' index alone instead of every case ever reported.
     """
     counts = session.execute(
-        select(*(func.count().filter(queue_condition(queue, now)).label(queue.value) for queue in Queue)).where(
+        select(*(func.count().filter(_QUEUE_CONDITIONS[queue](now)).label(queue.value) for queue in Queue)).where(
             visible(principal), OPEN_INCIDENT
         )
     ).one()

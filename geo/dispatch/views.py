@@ -216,9 +216,10 @@ def incident_page(
 ) -> IncidentPage:
     """Page ``page`` of the visible incidents matching ``filters``, newest first, and their total (capped)."""
     query = filtered(principal, filters, now)
-    # Counting up to the cap walks the index the page walks, newest first, and stops there.
-    matching = query.with_only_columns(Incident.id)
-    matching = matching.order_by(None) if exact_total else matching.limit(TOTAL_CAP + 1)
+    # In no order, and up to the cap: for a jurisdiction, from ix_incident_group_code alone.
+    matching = query.with_only_columns(Incident.id).order_by(None)
+    if not exact_total:
+        matching = matching.limit(TOTAL_CAP + 1)
     total = session.scalar(select(func.count()).select_from(matching.subquery())) or 0
     # Each summary names its category and assignee: loaded with the page, not one query per row.
     with_names = query.options(joinedload(Incident.category), joinedload(Incident.assignee))

@@ -21,6 +21,9 @@ def upgrade():
     # Under the database's collation (C.UTF-8) the index on group_code served no prefix condition;
     # byte-wise, it serves the jurisdiction ranges (geo.grid.models.codes_under).
     op.alter_column('incident', 'group_code', type_=sa.String(length=15, collation='C'), existing_nullable=False)
+    # With the net alongside, a list's capped total is counted from the index alone.
+    op.drop_index('ix_incident_group_code', table_name='incident')
+    op.create_index('ix_incident_group_code', 'incident', ['group_code'], postgresql_include=['net'])
     op.create_index('ix_incident_reported_at', 'incident', [sa.text('reported_at DESC'), sa.text('id DESC')])
     op.create_index(
         'ix_incident_open_scope',
@@ -29,8 +32,15 @@ def upgrade():
         postgresql_include=['net', 'status', 'assignee_id', 'due_at', 'escalation_level', 'suspected_duplicate_id'],
         postgresql_where=OPEN,
     )
+    # Open cases near a point and within a time window, from one index: GiST over a timestamp needs btree_gist
+    # (a trusted extension: the database's owner may create it).
+    op.execute('CREATE EXTENSION IF NOT EXISTS btree_gist')
     op.create_index(
-        'ix_incident_open_location', 'incident', ['location'], postgresql_using='gist', postgresql_where=OPEN
+        'ix_incident_open_location',
+        'incident',
+        ['location', 'reported_at'],
+        postgresql_using='gist',
+        postgresql_where=OPEN,
     )
     op.create_index(
         'ix_incident_duplicate_of_id',
@@ -57,4 +67,6 @@ def downgrade():
         'ix_incident_reported_at',
     ):
         op.drop_index(name, table_name='incident')
+    op.drop_index('ix_incident_group_code', table_name='incident')
     op.alter_column('incident', 'group_code', type_=sa.String(length=15), existing_nullable=False)
+    op.create_index('ix_incident_group_code', 'incident', ['group_code'])
