@@ -17,7 +17,7 @@ from geo.core.errors import GridError
 from geo.core.models import AuditEvent
 from routes import _grid_error
 from tests.conftest import csrf_token_of, post_multipart
-from tests.geo.test_vector_files import SECRET, listener, vrt  # noqa: F401 (listener is a fixture)
+from tests.geo.grid.test_vector_files import SECRET, listener, vrt  # noqa: F401 (listener is a fixture)
 
 pytestmark = pytest.mark.db
 
