@@ -2,7 +2,8 @@
 
 List first page (with its total) and queue counts, county-wide and for one township; intake at
 the county seat, where open cases crowd the duplicate check; hotspots for a harvest season,
-cold and then cached; the seat township's yearly CSV, in rows per second. Run it on the demo
+cold and then cached; the seat township's yearly CSV, in rows per second; the console's first
+feed (open cases and recent closures); deleting one incident. Run it on the demo
 (10,000 incidents) or on ``--incidents N`` (bench/synthetic.py). Targets at a million: first
 page and queue counts <= 50 ms, intake >= 300/s with p99 <= 30 ms, hotspots <= 1.5 s cold and
 <= 0.2 s cached, CSV >= 50,000 rows/s. The incidents made here are deleted afterwards.
@@ -10,6 +11,7 @@ page and queue counts <= 50 ms, intake >= 300/s with p99 <= 30 ms, hotspots <= 1
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import time
 
@@ -39,6 +41,20 @@ def _incident_count() -> int:
         count = db.session.scalar(select(func.count()).select_from(Incident)) or 0
         db.engine.dispose()
     return count
+
+
+def _delete_one_seconds() -> float:
+    """Time deleting the newest incident (its history cascades; the cases pointing at it are looked up), undone."""
+    app = create_app()
+    with app.app_context():
+        newest = db.session.scalar(select(func.max(Incident.id)))
+        start = time.perf_counter()
+        db.session.execute(delete(Incident).where(Incident.id == newest))
+        db.session.flush()
+        elapsed = time.perf_counter() - start
+        db.session.rollback()
+        db.engine.dispose()
+    return elapsed
 
 
 def _remove_benchmark_incidents() -> None:
@@ -99,7 +115,10 @@ def main() -> None:
         cold, _ = _once(port, HOTSPOTS, token)  # a range no worker has seen yet
         cached = min(_once(port, HOTSPOTS, token)[0] for _ in range(2 * WORKERS))
         csv_seconds, csv_body = _once(port, CSV, token)
+        feed_seconds, feed_body = _once(port, "/api/incidents/feed", token)
     csv_rows = csv_body.count(b"\n") - 1
+    markers = feed_body.count(b'"type":"Feature"')
+    deleting = _delete_one_seconds()
 
     header(f"endpoints at {incidents:,} incidents, gunicorn ({WORKERS} sync workers)")
     show_rates([("baseline /api/health", baseline), *reads.items()])
@@ -115,6 +134,12 @@ def main() -> None:
     rate = csv_rows / csv_seconds
     row(f"township CSV, {csv_rows:,} rows", f"{rate:,.0f} rows/s", f"{csv_seconds:.2f} s, {len(csv_body) / 1e6:.1f} MB")
     row("township CSV", f"{rate:,.0f} rows/s", verdict(rate >= 50_000, ">= 50,000 rows/s"))
+    row(
+        f"console feed, county: {markers:,} markers",
+        f"{feed_seconds:.2f} s",
+        f"{len(feed_body) / 1e6:.1f} MB, gzip {len(gzip.compress(feed_body)) / 1e6:.1f} MB",
+    )
+    row("deleting one incident", f"{deleting * 1000:.1f} ms")
 
 
 if __name__ == "__main__":
