@@ -117,7 +117,7 @@ def main() -> None:
         csv_seconds, csv_body = _once(port, CSV, token)
         feed_seconds, feed_body = _once(port, "/api/incidents/feed", token)
     csv_rows = csv_body.count(b"\n") - 1
-    markers = feed_body.count(b'"type":"Feature"')
+    markers = feed_body.count(b'"Feature"')
     deleting = _delete_one_seconds()
 
     header(f"endpoints at {incidents:,} incidents, gunicorn ({WORKERS} sync workers)")
