@@ -19,7 +19,6 @@ from geo.accounts.users import create_user, reset_password, revoke_tokens, set_a
 from geo.core.calendar import county_day
 from geo.core.crs import SourceCRS
 from geo.core.errors import GridError
-from geo.demo.load import clear_atlas, is_loaded, load_demo
 from geo.dispatch.categories import seed_categories
 from geo.dispatch.workflow import escalate_overdue
 from geo.grid.boundaries import FieldNames, import_levels, read_boundary_file
@@ -69,6 +68,9 @@ def _apply(change) -> None:
 @click.option("--replace", is_flag=True, help="Replace an atlas that holds only demo data.")
 def demo_load(replace: bool) -> None:
     """Load the demonstration atlas (skipped when one is already loaded)."""
+    # The demo's generators (numpy, scipy) load here, not in every web worker that imports the app.
+    from geo.demo.load import clear_atlas, is_loaded, load_demo
+
     session = db_session()
     if is_loaded(session):
         if not replace:

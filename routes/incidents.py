@@ -2,58 +2,46 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify, request
+from datetime import timedelta
+
+from flask import Response, current_app, jsonify, request
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from extensions import db, db_session
 from geo.accounts.capabilities import Capability
 from geo.accounts.principal import COUNTY_CODE
 from geo.core.audit import record
+from geo.core.calendar import county_day
 from geo.core.clock import now_utc
 from geo.core.errors import InvalidInput, NotFound
-from geo.core.spreadsheet import csv_document
+from geo.core.spreadsheet import csv_chunks
 from geo.dispatch.actions import ACTIONS
 from geo.dispatch.attachments import add_attachment, get_attachment
 from geo.dispatch.categories import add_category
+from geo.dispatch.export import CSV_COLUMNS, export_rows
 from geo.dispatch.intake import LIMITS, IncidentInput, create_incident
 from geo.dispatch.models import IncidentCategory
 from geo.dispatch.queues import Queue, queue_counts
 from geo.dispatch.statuses import Channel, Priority
 from geo.dispatch.views import (
+    TOTAL_CAP,
     IncidentFilter,
     feed,
-    filtered,
     get_incident,
     incident_detail,
-    incident_marker,
+    incident_page,
     incident_summary,
 )
 from geo.dispatch.workflow import apply_action
 from geo.grid.models import Net
 from web import answers
 from web.access import current_principal, require
+from web.downloads import streamed_download
 from web.input_rules import ApiBlueprint, Day, Id, NotJson
 
 blp = ApiBlueprint("incidents", __name__, url_prefix="/api", description="Incidents routed through the grid")
-
-CSV_COLUMNS = (
-    "ticket",
-    "net",
-    "category",
-    "title",
-    "status",
-    "priority",
-    "lon",
-    "lat",
-    "group_code",
-    "assignee",
-    "escalation_level",
-    "due_at",
-    "overdue",
-    "reported_at",
-)
 
 
 class IncidentIn(Schema):
@@ -95,10 +83,15 @@ class ListArgs(Schema):
     page = Id(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+    exact_total = fields.Boolean(
+        load_default=False,
+        metadata={"description": f"count every match; otherwise the total stops at {TOTAL_CAP} (total_capped)"},
+    )
 
 
 class FeedArgs(Schema):
     since = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    closed_since = Day(load_default=None, metadata={"description": "finished cases closed on or after this day too"})
     net = fields.String(load_default=None, validate=validate.OneOf([n.value for n in Net]))
 
 
@@ -145,7 +138,7 @@ class Incidents(MethodView):
     @blp.doc(
         responses={
             "200": {
-                "description": "a page of incidents, or all of them as CSV",
+                "description": "a page of incidents, or all of them as CSV (413 past EXPORT_LIMIT rows)",
                 "content": {"application/json": {"schema": answers.IncidentPage}, "text/csv": {"schema": {}}},
             }
         }
@@ -153,15 +146,23 @@ class Incidents(MethodView):
     def get(self, args):
         """List incidents in your jurisdiction and nets, newest first (``format=csv`` exports them)."""
         now = now_utc()
-        query = filtered(current_principal(), _filters(args), now)
         if args["format"] == "csv":
-            return _csv(db.session.scalars(query.limit(100_000)).all(), now)
-        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-        page = db.session.scalars(query.limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])).all()
+            rows = export_rows(db_session(), current_principal(), _filters(args), now)
+            return streamed_download(csv_chunks(CSV_COLUMNS, rows), "text/csv", "incidents.csv")
+        page = incident_page(
+            db_session(),
+            current_principal(),
+            _filters(args),
+            now,
+            page=args["page"],
+            per_page=args["per_page"],
+            exact_total=args["exact_total"],
+        )
         return jsonify(
             {
-                "items": [incident_summary(i, now) for i in page],
-                "total": total,
+                "items": [incident_summary(i, now) for i in page.incidents],
+                "total": page.total,
+                "total_capped": page.total_capped,
                 "page": args["page"],
                 "per_page": args["per_page"],
             }
@@ -187,29 +188,28 @@ class Incidents(MethodView):
         return jsonify(intake.detail), 201 if intake.created else 200
 
 
-def _csv(incidents, now) -> Response:
-    summaries = (incident_summary(incident, now) for incident in incidents)
-    return Response(
-        csv_document(CSV_COLUMNS, ([summary[column] for column in CSV_COLUMNS] for summary in summaries)),
-        mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=incidents.csv"},
-    )
-
-
 @blp.route("/incidents/feed")
 @blp.arguments(FeedArgs, location="query")
 @blp.response(200, answers.FeedCollection)
 def incident_feed(args):
     """GeoJSON of the incidents changed since change number ``since`` (0 = all), with the next number.
 
-    Markers carry only status (s), net (n), overdue (o), escalation level (e), category (c),
-    group (g), day (d) and queues (q, bit 1 << position in /api/incidents/queue);
-    details come from /api/incidents/<ticket> when one is opened.
+    Open incidents, and finished ones closed on or after ``closed_since`` (the answer says which
+    day; by default CONSOLE_CLOSED_DAYS days ago). Markers carry only status (s), net (n), overdue
+    (o), escalation level (e), category (c), group (g), day (d) and queues (q, bit 1 << position in
+    /api/incidents/queue); details come from /api/incidents/<ticket> when one is opened.
     """
     now = now_utc()
-    rows, cursor = feed(db_session(), current_principal(), args["since"], args["net"], now=now)
-    features = [incident_marker(incident, now, queues) for incident, queues in rows]
-    return jsonify({"type": "FeatureCollection", "cursor": cursor, "features": features})
+    closed_since = args["closed_since"] or county_day(now) - timedelta(days=current_app.config["CONSOLE_CLOSED_DAYS"])
+    features, cursor = feed(
+        db_session(), current_principal(), args["since"], args["net"], closed_since=closed_since, now=now
+    )
+    # The features arrive as JSON text from PostgreSQL: joined, not parsed and dumped again.
+    body = (
+        f'{{"type":"FeatureCollection","cursor":{cursor},"closed_since":"{closed_since.isoformat()}",'
+        f'"features":[{",".join(features)}]}}'
+    )
+    return Response(body, mimetype="application/json")
 
 
 @blp.route("/incidents/queue")

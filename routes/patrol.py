@@ -228,10 +228,11 @@ def hotspots(args):
 
 @blp.route("/incidents", methods=["GET"])
 @blp.arguments(DayArgs, location="query")
-@blp.response(200, answers.FeatureCollection)
+@blp.response(200, answers.BoundedCollection)
 @require(Capability.PATROL_VIEW)
 def zone_incidents(args):
-    """Incidents of the current season inside or within 2 km of each zone active on ``on`` (GeoJSON)."""
+    """Incidents of the current season inside or within 2 km of each zone active on ``on`` (GeoJSON, at most
+    ``limit``; ``more`` says some were left out)."""
     return jsonify(incidents_near_active_zones(db_session(), current_principal(), args["on"] or _today()))
 
 

@@ -49,6 +49,7 @@ ERROR_CLASSES = (
     "PlanStateError",
     "StalePlan",
     "Problem",
+    "ExportTooLarge",
 )
 KEYWORDS: dict = {name: None for name in ERROR_CLASSES} | {
     "TilingError": (2,),
@@ -203,6 +204,9 @@ CHINESE: dict[str | tuple[str, str], str] = {
     "the atlas holds grids that are not demonstration data; refusing to replace them": "图集中有非演示网格，拒绝替换",
     "the range ends ({until}) before it starts ({since})": "时间范围的结束（{until}）早于开始（{since}）",
     "choose at most {limit} days": "最多选择 {limit} 天",
+    "more than {limit} incidents match; narrow the export (dates since/until, a grid, a net or a status)": (
+        "符合条件的事件超过 {limit} 件；请缩小导出范围（起止日期、网格、网络或状态）"
+    ),
     "unknown net {value!r}": "没有网 {value!r}",
     "{field} must be a month-day like 04-25, got {value!r}": "{field}须为“月-日”，如 04-25，收到 {value!r}",
     "{field} {value} is not a day of the year": "{field} {value} 不是一年中的日期",

@@ -38,8 +38,14 @@ class FeatureCollection(Answer):
     features = fields.List(fields.Nested(Feature), required=True)
 
 
+class BoundedCollection(FeatureCollection):
+    more = fields.Boolean(required=True, metadata={"description": "more matched than the limit: some were left out"})
+    limit = fields.Integer(required=True)
+
+
 class FeedCollection(FeatureCollection):
     cursor = fields.Integer(required=True, metadata={"description": "ask with since=<cursor> next time"})
+    closed_since = fields.String(required=True, metadata={"description": "finished cases closed since this day"})
 
 
 class IncidentSummary(Answer):
@@ -62,7 +68,8 @@ class IncidentSummary(Answer):
 
 class IncidentPage(Answer):
     items = fields.List(fields.Nested(IncidentSummary), required=True)
-    total = fields.Integer(required=True)
+    total = fields.Integer(required=True, metadata={"description": "matches, or the cap when total_capped"})
+    total_capped = fields.Boolean(required=True, metadata={"description": "more match than total"})
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)
 

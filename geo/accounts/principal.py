@@ -2,7 +2,7 @@
 
 Jurisdiction is one grid; grid codes nest (county 6 digits, township 9, village
 12, group 15), so "this grid and everything below it" is simply "codes that
-start with this code". Every query that returns grid-bound data filters with
+start with this code" (``codes_under``, one indexed range). Every query that returns grid-bound data filters with
 ``Principal.scope``; routes never decide visibility themselves.
 """
 
@@ -15,7 +15,7 @@ from sqlalchemy import func
 from geo.accounts.capabilities import GRANTS, Capability, roles_with
 from geo.accounts.models import Role
 from geo.core.errors import GridError
-from geo.grid.models import GridLevel, Net
+from geo.grid.models import GridLevel, Net, codes_under
 
 COUNTY_CODE = "533422"
 
@@ -80,7 +80,7 @@ class Principal:
 
     def scope(self, code_column):
         """SQL condition: ``code_column`` lies in this principal's jurisdiction."""
-        return code_column.startswith(self.jurisdiction_code, autoescape=True)
+        return codes_under(code_column, self.jurisdiction_code)
 
     def above(self, code_column):
         """SQL condition: ``code_column`` is a grid holding the jurisdiction (its code is a prefix of it)."""

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -31,13 +32,24 @@ def spreadsheet_cell(value: object) -> object:
 
 
 def csv_document(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """A CSV document of ``rows`` under ``columns``, every cell made safe, readable as UTF-8.
+    """A CSV document of ``rows`` under ``columns``, every cell made safe, readable as UTF-8 (``csv_chunks`` joined)."""
+    return "".join(csv_chunks(columns, rows))
+
+
+def csv_chunks(columns: Sequence[str], rows: Iterable[Sequence[object]], rows_per_chunk: int = 5000) -> Iterator[str]:
+    """A CSV document in pieces of ``rows_per_chunk`` rows, to stream: every cell made safe.
 
     It starts with a byte-order mark, without which spreadsheet programs read
     the Chinese text in the local code page.
     """
     out = io.StringIO()
     writer = csv.writer(out)
+    out.write("\ufeff")
     writer.writerow([spreadsheet_cell(column) for column in columns])
-    writer.writerows([spreadsheet_cell(value) for value in row] for row in rows)
-    return "\ufeff" + out.getvalue()
+    rows = iter(rows)
+    while chunk := list(islice(rows, rows_per_chunk)):
+        writer.writerows([list(map(spreadsheet_cell, row)) for row in chunk])
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+    yield out.getvalue()

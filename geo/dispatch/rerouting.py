@@ -8,13 +8,12 @@ from sqlalchemy import func, select, text, true
 from sqlalchemy.orm import Session
 
 from geo.core.calendar import county_day
-from geo.dispatch.models import Incident
+from geo.dispatch.models import OPEN_INCIDENT, Incident
 from geo.dispatch.routing import route_worker
-from geo.dispatch.statuses import FINISHED
 from geo.grid.boundaries import (
     valid_in,
 )
-from geo.grid.models import GridLookupPart
+from geo.grid.models import GridLookupPart, codes_under
 
 
 def reroute_open_incidents(
@@ -32,8 +31,8 @@ def reroute_open_incidents(
         select(Incident.id, Incident.net, Incident.group_code, Incident.assignee_id, hit.c.code, hit.c.grid_id)
         .join(hit, true())
         .where(
-            Incident.group_code.startswith(parent_code, autoescape=True),
-            Incident.status.not_in([s.value for s in FINISHED]),
+            codes_under(Incident.group_code, parent_code),
+            OPEN_INCIDENT,
             hit.c.code != Incident.group_code,
         )
     ).all()

@@ -28,7 +28,9 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    and_,
     func,
+    true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -61,6 +63,20 @@ class GridLevel(Labelled):
     def of_code(cls, code: str) -> GridLevel:
         """The level a grid code belongs to, told by its length."""
         return next(level for level in cls if level.code_length == len(code))
+
+
+def codes_under(code_column, code: str):
+    """SQL condition: ``code_column`` is ``code`` or a grid below it (its code starts with ``code``).
+
+    Written as a byte-wise range, ``code <= column < successor``, rather than ``LIKE 'code%'``:
+    under the database's collation (C.UTF-8 is not "C" to the planner) no index serves a LIKE,
+    while this range is served by the index on ``incident.group_code`` (byte-wise), with or without
+    the code known at planning time. Codes are digits, so the successor raises the last one.
+    """
+    if not code:
+        return true()
+    column = code_column.collate("C")
+    return and_(column >= code, column < code[:-1] + chr(ord(code[-1]) + 1))
 
 
 def chain_codes(code: str) -> list[str]:

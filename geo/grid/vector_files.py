@@ -13,6 +13,7 @@ repeat GDAL's own words (which quote paths).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import tempfile
@@ -21,30 +22,40 @@ import zlib
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
-
-import geopandas as gpd
-import pyogrio
+from typing import TYPE_CHECKING
 
 from geo.core.errors import GridError
 from geo.core.limits import DEFAULT_MAX_VERTICES, require_vertices_within, vertex_count
 
+if TYPE_CHECKING:
+    import geopandas as gpd
+
 log = logging.getLogger(__name__)
 
-# /vsicurl/ (and the cloud file systems built on it) finds no remote file at all, and HTTP that a
-# driver starts itself (a GeoJSON "crs" link) goes to a proxy on the discard port, where nothing listens.
-pyogrio.set_gdal_config_options(
-    {
-        "CPL_VSIL_CURL_ALLOWED_FILENAME": "/vsicurl/nothing-remote-is-read",
-        "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".nothing-remote-is-read",
-        "GDAL_HTTP_PROXY": "127.0.0.1:9",
-        "GDAL_HTTPS_PROXY": "127.0.0.1:9",
-        "GDAL_HTTP_MAX_RETRY": "0",
-        "GDAL_HTTP_CONNECTTIMEOUT": "1",
-        "GDAL_HTTP_TIMEOUT": "1",
-        # GeoPackage SQL functions and virtual tables that open other datasets stay off (GDAL's default).
-        "OGR_SQLITE_ALLOW_EXTERNAL_ACCESS": "NO",
-    }
-)
+
+@functools.cache
+def vector_io():
+    """pyogrio, with GDAL kept off the network: imported on first use, not by every web worker (issue #13).
+
+    /vsicurl/ (and the cloud file systems built on it) finds no remote file at all, and HTTP that a
+    driver starts itself (a GeoJSON "crs" link) goes to a proxy on the discard port, where nothing listens.
+    """
+    import pyogrio
+
+    pyogrio.set_gdal_config_options(
+        {
+            "CPL_VSIL_CURL_ALLOWED_FILENAME": "/vsicurl/nothing-remote-is-read",
+            "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".nothing-remote-is-read",
+            "GDAL_HTTP_PROXY": "127.0.0.1:9",
+            "GDAL_HTTPS_PROXY": "127.0.0.1:9",
+            "GDAL_HTTP_MAX_RETRY": "0",
+            "GDAL_HTTP_CONNECTTIMEOUT": "1",
+            "GDAL_HTTP_TIMEOUT": "1",
+            # GeoPackage SQL functions and virtual tables that open other datasets stay off (GDAL's default).
+            "OGR_SQLITE_ALLOW_EXTERNAL_ACCESS": "NO",
+        }
+    )
+    return pyogrio
 
 
 class VectorFormat(StrEnum):
@@ -208,7 +219,7 @@ def _read(source: str, file_format: VectorFormat, layer: str | None, limits: Lim
     unreadable = UnsupportedFile("cannot read {name} as {format}", field="file", name=name, format=file_format.label)
     try:
         chosen = _layer(source, file_format, layer)
-        frame = pyogrio.read_dataframe(source, layer=chosen, max_features=limits.max_features + 1)
+        frame = vector_io().read_dataframe(source, layer=chosen, max_features=limits.max_features + 1)
     except GridError:
         raise
     except Exception as error:  # pyogrio raises several DataSource errors; all mean "cannot read"
@@ -227,13 +238,13 @@ def _read(source: str, file_format: VectorFormat, layer: str | None, limits: Lim
 def _layer(source: str, file_format: VectorFormat, layer: str | None) -> str | None:
     """The layer to read: ``layer`` if the file has it, else the first; None for single-layer formats."""
     if file_format is VectorFormat.ZIPPED_SHAPEFILE:
-        driver = pyogrio.read_info(source)["driver"]
+        driver = vector_io().read_info(source)["driver"]
         if driver != file_format.value:
             raise ValueError("opened by another driver", driver)
         return None
     if layer is None and file_format is VectorFormat.GEOJSON:
         return None
-    layers = [str(found) for found, _ in pyogrio.list_layers(source)]
+    layers = [str(found) for found, _ in vector_io().list_layers(source)]
     if not layers:
         raise ValueError("no layer")
     if layer is None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,9 +18,13 @@ from geo.grid.boundaries import (
     valid_in,
 )
 from geo.grid.models import Generation, Grid, GridBoundary, GridLevel
+from geo.grid.vector_files import vector_io
 from geo.planning.drafts import DraftGrid
 from geo.planning.models import Plan
 from geo.planning.plans import draft_of
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 EXPORT_FORMATS = {"geojson": ("GeoJSON", "application/geo+json"), "gpkg": ("GPKG", "application/geopackage+sqlite3")}
 
@@ -65,6 +69,8 @@ def plan_frame(plan: Plan) -> gpd.GeoDataFrame:
 
 
 def _frame(grids: list[DraftGrid], level: GridLevel) -> gpd.GeoDataFrame:
+    import geopandas as gpd  # on first export, not in every web worker (issue #13)
+
     parent_length = level.parent.code_length if level.parent else 0
     return gpd.GeoDataFrame(
         {
@@ -83,6 +89,7 @@ def _frame(grids: list[DraftGrid], level: GridLevel) -> gpd.GeoDataFrame:
 def export_bytes(frames: dict[str, gpd.GeoDataFrame], file_format: str) -> bytes:
     """Write one layer per frame (GeoPackage) or the single frame (GeoJSON) and return the file's bytes."""
     driver, _ = EXPORT_FORMATS[file_format]
+    vector_io()  # GDAL off the network before it writes
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"export.{file_format}"
         for layer, frame in frames.items():

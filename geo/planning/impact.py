@@ -8,9 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from geo.accounts.principal import Principal
-from geo.dispatch.models import Incident
-from geo.dispatch.statuses import FINISHED
-from geo.grid.models import Grid, GridLevel, GridWorker, PartyBranch
+from geo.dispatch.models import OPEN_INCIDENT, Incident
+from geo.grid.models import Grid, GridLevel, GridWorker, PartyBranch, codes_under
 from geo.patrol.models import SeasonalZone
 from geo.patrol.zones import visible_zones
 from geo.planning.drafts import DraftGrid
@@ -80,8 +79,8 @@ def _incidents_changing_grid(session: Session, principal: Principal, plan: Plan,
             func.ST_Y(Incident.location),
         )
         .where(
-            Incident.group_code.startswith(plan.parent_code, autoescape=True),
-            Incident.status.not_in([s.value for s in FINISHED]),
+            codes_under(Incident.group_code, plan.parent_code),
+            OPEN_INCIDENT,
             Incident.net.in_(sorted(principal.nets)),
         )
         .order_by(Incident.ticket)

@@ -37,7 +37,9 @@
         list.innerHTML = '<li class="error">' + esc(r.data.error) + "</li>";
         return;
       }
-      document.getElementById("list-total").textContent = r.data.total + " " + T.total;
+      // A total past the server's cap reads "10,000+" (the exact count of a million cases is slow).
+      var total = r.data.total.toLocaleString("en") + (r.data.total_capped ? "+" : "");
+      document.getElementById("list-total").textContent = total + " " + T.total;
       document.getElementById("csv").href = "/api/incidents?" + query({ format: "csv" });
       list.innerHTML = r.data.items.map(function (i) {
         return (
@@ -237,6 +239,7 @@
       state.filters = {};
       data.forEach(function (value, key) { state.filters[key] = value; });
       loadList();
+      gridmap.reachBack(state.filters.since);
       gridmap.filterIncidents(markerFilter(state.filters));
     });
     document.getElementById("queue").addEventListener("click", function (event) {

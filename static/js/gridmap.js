@@ -115,24 +115,48 @@
     return layer;
   }
 
+  /*
+   * Finished cases reach back to this day (the server's default until the console asks for older
+   * ones): a million cases are mostly closed, and the map loads only the recent closures.
+   */
+  var closedSince = "";
+  var feedSources = [];
+
   /* A leaflet-realtime source that asks only for what changed since the last answer. */
   function changesSince(url) {
-    var cursor = 0;
+    var source = { cursor: 0, restarts: 0 };
+    feedSources.push(source);
     return function (success, error) {
       var sep = url.indexOf("?") < 0 ? "?" : "&";
-      fetch(url + sep + "since=" + cursor, { credentials: "same-origin" })
+      var restarts = source.restarts;
+      var reach = closedSince ? "&closed_since=" + closedSince : "";
+      fetch(url + sep + "since=" + source.cursor + reach, { credentials: "same-origin" })
         .then(function (response) {
           if (!response.ok) throw new Error(response.status + " " + response.statusText);
           return response.json();
         })
         .then(function (data) {
-          cursor = data.cursor;
+          if (restarts === source.restarts) source.cursor = data.cursor;
+          if (!closedSince) closedSince = data.closed_since;
           success(data);
         })
         .catch(function (failure) {
           error(failure, failure.message);
         });
     };
+  }
+
+  /* Load the cases finished since ``day`` (YYYY-MM-DD) too, when it is before what the map holds. */
+  function reachBack(day) {
+    if (!day || !closedSince || day >= closedSince) return;
+    closedSince = day;
+    feedSources.forEach(function (source) {
+      source.cursor = 0;
+      source.restarts += 1;
+    });
+    liveRealtimes.forEach(function (realtime) {
+      if (realtime.isRunning()) realtime.update();
+    });
   }
 
   var STATUS_COLOURS = {
@@ -167,6 +191,7 @@
    * one takes the browser tens of seconds.
    */
   var liveLayers = [];
+  var liveRealtimes = [];
 
   function liveLayer(config) {
     var cluster = L.markerClusterGroup({ disableClusteringAtZoom: 13, chunkedLoading: true });
@@ -202,6 +227,7 @@
       cluster.addLayers(Object.keys(shown).map(function (id) { return shown[id]; }).filter(passes));
     };
     liveLayers.push(cluster);
+    liveRealtimes.push(realtime);
     cluster.on("add", function () { realtime.start(); });
     cluster.on("remove", function () { realtime.stop(); });
     return cluster;
@@ -278,6 +304,7 @@
     labels: strings.labels,
     format: format,
     changesSince: changesSince,
+    reachBack: reachBack,
     incidentMarker: incidentMarker,
     onIncident: onIncident,
     onSelect: function (listener) { listeners.push(listener); },

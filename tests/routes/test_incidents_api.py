@@ -1,7 +1,9 @@
 """The incident API end to end: intake, retries, bad input, lists, CSV, the live feed, actions, 409."""
 
 import csv
+import gzip
 import io
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -162,13 +164,24 @@ def test_csv_export_neutralises_formulas(client):
 
 
 def test_feed_sends_only_what_changed(client):
-    everything = client.get("/api/incidents/feed?since=0").get_json()
+    everything = client.get("/api/incidents/feed?since=0&closed_since=2000-01-01").get_json()
     assert len(everything["features"]) >= 10_000
     cursor = everything["cursor"]
     assert client.get(f"/api/incidents/feed?since={cursor}").get_json()["features"] == []
     ticket = post(client, "/api/incidents", GOOD).get_json()["ticket"]
     changed = client.get(f"/api/incidents/feed?since={cursor}").get_json()
     assert [f["id"] for f in changed["features"]] == [ticket]
+
+
+def test_the_console_maps_open_cases_and_recent_closures_unless_asked_for_older(client):
+    recent = client.get("/api/incidents/feed").get_json()
+    older = client.get("/api/incidents/feed?closed_since=2000-01-01").get_json()
+    finished = {"closed", "rejected", "duplicate"}
+    assert recent["closed_since"] < date.today().isoformat() and older["closed_since"] == "2000-01-01"
+    assert {f["id"] for f in older["features"] if f["properties"]["s"] not in finished} == {
+        f["id"] for f in recent["features"] if f["properties"]["s"] not in finished
+    }
+    assert len(recent["features"]) < len(older["features"]) / 5  # most demo cases were closed long ago
 
 
 def test_feed_by_net_and_small_markers(client):
@@ -257,3 +270,32 @@ def test_bad_attachments_are_refused(client, data, status):
     response = upload(client, ticket, data)
     assert response.status_code == status
     assert client.get(f"/api/incidents/{ticket}").get_json()["attachments"] == []
+
+
+def test_a_long_list_says_its_total_is_at_least_the_cap_unless_asked_exactly(client, monkeypatch):
+    monkeypatch.setattr("geo.dispatch.views.TOTAL_CAP", 100)
+    capped = client.get("/api/incidents?per_page=5").get_json()
+    assert (capped["total"], capped["total_capped"], len(capped["items"])) == (100, True, 5)
+    exact = client.get("/api/incidents?per_page=5&exact_total=true").get_json()
+    assert exact["total"] > 100 and exact["total_capped"] is False
+    few = client.get("/api/incidents?status=rejected&per_page=5").get_json()
+    assert few["total"] < 100 and few["total_capped"] is False
+
+
+def test_an_export_past_the_limit_is_refused_naming_it_never_cut(client, monkeypatch):
+    monkeypatch.setattr("geo.dispatch.export.EXPORT_LIMIT", 100)
+    response = client.get("/api/incidents?format=csv&lang=en")
+    assert response.status_code == 413
+    assert "more than 100 incidents" in response.get_json()["error"] and "narrow" in response.get_json()["error"]
+    chinese = client.get("/api/incidents?format=csv&lang=zh").get_json()["error"]
+    assert "超过 100 件" in chinese
+    few = client.get("/api/incidents?format=csv&status=rejected")
+    assert few.status_code == 200 and few.get_data(as_text=True).count("\n") < 101
+
+
+def test_an_export_streams_gzip_when_the_client_accepts_it(client):
+    plain = client.get("/api/incidents?format=csv&grid=533422102").get_data()
+    response = client.get("/api/incidents?format=csv&grid=533422102", headers={"Accept-Encoding": "gzip"})
+    assert response.is_streamed and response.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(response.get_data()) == plain and len(response.get_data()) < len(plain) / 3
+    assert plain.decode().lstrip("\ufeff").count("\n") > 300

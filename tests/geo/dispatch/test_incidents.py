@@ -1,5 +1,6 @@
 """The incident cycle in the domain: routing, workflow, deadlines, escalation, idempotency, duplicates."""
 
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
@@ -16,7 +17,7 @@ from geo.dispatch.intake import IncidentInput, create_incident
 from geo.dispatch.models import Incident, IncidentEvent
 from geo.dispatch.queues import Queue, queue_bit, queue_counts
 from geo.dispatch.routing import route_worker
-from geo.dispatch.views import IncidentFilter, feed, filtered, incident_detail, incident_marker
+from geo.dispatch.views import IncidentFilter, feed, filtered, incident_detail
 from geo.dispatch.workflow import InvalidTransition, StaleVersion, apply_action, escalate_overdue
 from geo.grid.models import Grid, GridWorker, PartyBranch
 
@@ -114,7 +115,8 @@ def test_days_are_the_county_days(session):
     # 20:00 UTC on 15 June is 04:00 on 16 June in Deqin: the report belongs to the 16th.
     night = datetime(2026, 6, 15, 20, 0, tzinfo=UTC)
     incident, _ = report(session, now=night)
-    assert incident_marker(incident, night)["properties"]["d"] == "2026-06-16"
+    features, _ = feed(session, DESK, incident.change_seq - 1, now=night)
+    assert [json.loads(f)["properties"]["d"] for f in features] == ["2026-06-16"]
 
     def reported_on(day):
         return session.scalars(filtered(DESK, IncidentFilter(since=day, until=day), night)).all()
@@ -281,9 +283,9 @@ def test_lists_and_feeds_hold_only_the_jurisdiction_and_nets(session):
     religious, _ = report(session, net="religious", category="religious_site_safety")
     tickets = set(session.scalars(filtered(BENZILAN_DESK, IncidentFilter(), T0)).all())
     assert mine in tickets and elsewhere not in tickets and religious not in tickets
-    rows, cursor = feed(session, BENZILAN_DESK, mine.change_seq - 1)
-    fed = [incident for incident, _ in rows]
-    assert mine in fed and elsewhere not in fed and religious not in fed
+    features, cursor = feed(session, BENZILAN_DESK, mine.change_seq - 1)
+    fed = [json.loads(feature)["id"] for feature in features]
+    assert mine.ticket in fed and elsewhere.ticket not in fed and religious.ticket not in fed
     assert feed(session, BENZILAN_DESK, cursor) == ([], cursor)
     with pytest.raises(NotFound):
         apply_action(session, BENZILAN_DESK, elsewhere.ticket, "register", version=elsewhere.version)
@@ -308,8 +310,11 @@ def test_each_queue_counts_what_its_list_holds_and_marks_its_markers(session):
         Queue.SUSPECTED_DUPLICATES: {duplicate.id, unassigned.id},
     }
     counts = queue_counts(session, BENZILAN_DESK, later)
-    rows, _ = feed(session, BENZILAN_DESK, first.change_seq - 1, now=later)
-    masks = {incident.id: mask for incident, mask in rows}
+    features, _ = feed(session, BENZILAN_DESK, first.change_seq - 1, now=later)
+    markers = [json.loads(feature) for feature in features]
+    masks = {
+        session.scalar(select(Incident.id).where(Incident.ticket == m["id"])): m["properties"]["q"] for m in markers
+    }
     for queue in Queue:
         listed = set(session.scalars(filtered(BENZILAN_DESK, IncidentFilter(queue=queue.value), later)).all())
         assert counts[queue.value] == len(listed), queue

@@ -1,5 +1,6 @@
 """The dispatcher's queues: each button's count, the list it opens and the map markers it lights agree."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -53,10 +54,10 @@ def test_each_queue_count_is_the_length_of_the_list_it_opens(every_queue_filled,
 def test_each_queue_count_is_the_number_of_markers_it_lights(every_queue_filled, principal):
     session = every_queue_filled
     counts = queue_counts(session, principal, NOW)
-    rows, _ = feed(session, principal, since=0, now=NOW)
+    markers = [json.loads(feature) for feature in feed(session, principal, since=0, now=NOW)[0]]
     for queue in Queue:
-        lit = {incident.id for incident, mask in rows if mask & queue_bit(queue)}
-        listed = {i.id for i in session.scalars(filtered(principal, IncidentFilter(queue=queue.value), NOW))}
+        lit = {marker["id"] for marker in markers if marker["properties"]["q"] & queue_bit(queue)}
+        listed = {i.ticket for i in session.scalars(filtered(principal, IncidentFilter(queue=queue.value), NOW))}
         assert lit == listed and len(lit) == counts[queue.value], queue
 
 
