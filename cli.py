@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import logging
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,9 +17,10 @@ from extensions import db, db_session
 from geo.accounts.models import Role, User
 from geo.accounts.sessions import create_token
 from geo.accounts.users import create_user, reset_password, revoke_tokens, set_active, update_user
-from geo.core.calendar import county_day
+from geo.core.calendar import COUNTY_TZ, county_day
 from geo.core.crs import SourceCRS
 from geo.core.errors import GridError
+from geo.core.jobs import status
 from geo.dispatch.categories import seed_categories
 from geo.dispatch.workflow import escalate_overdue
 from geo.grid.boundaries import FieldNames, import_levels, read_boundary_file
@@ -26,6 +28,7 @@ from geo.grid.models import GridLevel
 from geo.grid.vector_files import Limits
 from geo.planning.review import activate_due_plans
 from ops.backup import BackupError, BackupReport, create_backup, restore_backup
+from ops.scheduler import JOBS, run_due, serve
 
 demo_cli = AppGroup("demo", help="Demonstration data.")
 grids_cli = AppGroup("grids", help="Grid boundaries.")
@@ -33,6 +36,7 @@ users_cli = AppGroup("users", help="Accounts: create, change, reset password, di
 incidents_cli = AppGroup("incidents", help="Incidents: deadlines and the category catalogue.")
 plans_cli = AppGroup("plans", help="Boundary plans: scheduled activation.")
 backup_cli = AppGroup("backup", help="Back up the database (pg_dump custom format) and restore it.")
+jobs_cli = AppGroup("jobs", help="Scheduled jobs: escalation every 5 minutes, plan activation after midnight.")
 
 SECRET_KEY_NOTE = (
     "note: SECRET_KEY is not in the backup. It signs session cookies: a server restored with another key "
@@ -310,6 +314,38 @@ def backup_restore(path: Path, force: bool) -> None:
     click.echo(SECRET_KEY_NOTE)
 
 
+def _new_session():
+    return db.session.session_factory()
+
+
+@jobs_cli.command("run")
+def jobs_run() -> None:
+    """Run every job that is due, once (a cron alternative to the scheduler: e.g. every minute)."""
+    for run in run_due(_new_session):
+        click.echo(f"{run.job}: {'ok' if run.ok else 'failed'} {run.result or run.error}")
+
+
+@jobs_cli.command("scheduler")
+def jobs_scheduler() -> None:
+    """Run due jobs every 30 seconds until stopped; any number may run, each job still runs once."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    serve(_new_session)
+
+
+@jobs_cli.command("status")
+def jobs_status() -> None:
+    """Each job's last run, its result and its next run (China Standard Time)."""
+    for job in status(db_session(), JOBS, datetime.now(UTC)):
+        click.echo(
+            f"{job['job']:<20} last {_local(job['last_run'])} {'ok' if job['ok'] else job['error'] or '-'}"
+            f" {job['result'] or ''} · next {_local(job['next_run'])}"
+        )
+
+
+def _local(moment: str | None) -> str:
+    return datetime.fromisoformat(moment).astimezone(COUNTY_TZ).strftime("%Y-%m-%d %H:%M") if moment else "never"
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(demo_cli)
@@ -318,3 +354,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(incidents_cli)
     app.cli.add_command(plans_cli)
     app.cli.add_command(backup_cli)
+    app.cli.add_command(jobs_cli)

@@ -76,6 +76,8 @@ def from_environment() -> dict:
         "LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get("GRIDMAP_LOGIN_ACCOUNT_RATE_LIMIT", "5 per 15 minutes"),
         # Per process by default; point it at Redis (redis://host:6379, redis+unix:///path) with several
         # workers, so they share one count. Should Redis go down, each worker counts alone until it is back.
+        # One JSON line per request on stderr (web/request_log.py); GRIDMAP_REQUEST_LOG=off silences it.
+        "REQUEST_LOG": os.environ.get("GRIDMAP_REQUEST_LOG", "on") != "off",
         "RATELIMIT_STORAGE_URI": os.environ.get("GRIDMAP_RATELIMIT_STORAGE", "memory://"),
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_ENABLED": os.environ.get("GRIDMAP_RATELIMIT", "on") != "off",

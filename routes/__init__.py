@@ -17,7 +17,7 @@ from geo.core.errors import GridError
 from geo.dispatch.statuses import Status
 from geo.grid.models import Net
 from routes import admin, api, auth, dispatch, incidents, map_page, patrol, plan
-from web import access, input_rules, security_headers
+from web import access, input_rules, request_log, security_headers
 from web.errors import (
     DATABASE_DOWN,
     RequestTooLarge,
@@ -134,6 +134,7 @@ def _label(code: str, kind: str) -> str:
 
 def init_app(app: Flask) -> None:
     """Register every blueprint, the security headers and the JSON error handlers."""
+    request_log.init_app(app)  # first, so its clock starts before any other check
     access.init_app(app)
     security_headers.init_app(app)
     input_rules.init_app(app)  # after access, which sets the body size limit before anything reads the body

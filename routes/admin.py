@@ -1,4 +1,4 @@
-"""Administration pages: accounts and the audit trail (admins only)."""
+"""Administration pages: accounts, the audit trail and the scheduled jobs (admins only)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from geo.accounts.capabilities import Capability
 from geo.accounts.users import accounts_in
 from geo.core.audit import audit_query
 from geo.core.calendar import days_between
+from geo.core.clock import now_utc
+from geo.core.jobs import status
+from ops.scheduler import JOBS
 from web.access import current_principal, require
 from web.input_rules import day_arg, whole_number_arg
 
@@ -36,6 +39,13 @@ def users():
     """The accounts of the admin's jurisdiction with their role, jurisdiction and nets."""
     accounts = accounts_in(db_session(), current_principal())
     return render_template("admin/users.html", users=accounts, lang=str(get_locale()))
+
+
+@bp.get("/jobs")
+@require(Capability.AUDIT_READ)
+def jobs():
+    """The scheduled jobs: last run (when, by which process, what it did) and next run, in China Standard Time."""
+    return render_template("admin/jobs.html", jobs=status(db_session(), JOBS, now_utc()))
 
 
 @bp.get("/audit")

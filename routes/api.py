@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Response, jsonify
 from marshmallow import Schema, fields
-from sqlalchemy import text
 
 from extensions import db, db_session, limiter
 from geo.atlas.lookup import lookup_point, parse_coordinates
@@ -17,9 +16,12 @@ from geo.atlas.outlines import (
     parse_level,
     parse_net,
 )
+from geo.core.clock import now_utc
 from geo.core.crs import parse_source_crs, to_wgs84
 from geo.core.errors import InvalidInput
+from geo.core.jobs import status
 from geo.grid.boundaries import generation_as_of
+from ops.scheduler import JOBS
 from web import answers
 from web.access import current_principal, public
 from web.answers import GEOJSON, FeatureCollection
@@ -62,13 +64,14 @@ def _generation_arg(args: dict) -> int | None:
 @public
 @limiter.limit("120 per minute")
 def health():
-    """Answer 200 when the app and its database respond, else 503 with ``status: unavailable``."""
+    """200 when the app and its database respond, with each scheduled job's last and next run; else 503."""
     try:
-        db.session.execute(text("SELECT 1"))
+        jobs = status(db_session(), JOBS, now_utc())
     except DATABASE_DOWN:
         db.session.rollback()
         return database_unavailable(status="unavailable")
-    return jsonify({"status": "ok"})
+    scheduler = [{key: job[key] for key in ("job", "last_run", "ok", "next_run")} for job in jobs]
+    return jsonify({"status": "ok", "database": "ok", "scheduler": scheduler})
 
 
 @blp.route("/grids", methods=["GET"])

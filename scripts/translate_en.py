@@ -13,6 +13,16 @@ from babel.messages.pofile import read_po, write_po
 CATALOGUE = Path(__file__).resolve().parents[1] / "translations" / "en" / "LC_MESSAGES" / "messages.po"
 
 ENGLISH = {
+    "定时任务": "Scheduled jobs",
+    "每个任务每个周期只运行一次，无论启动了几个调度进程（./dev run 会启动一个）。": "Each job runs once per period, however many schedulers run (./dev run starts one).",
+    "上次运行": "Last run",
+    "结果": "Result",
+    "运行者": "Run by",
+    "下次运行": "Next run",
+    "尚未运行": "Never run",
+    "成功": "Succeeded",
+    "失败": "Failed",
+    "任务": "Job",
     "某一年另定开放日期": "Other dates for one year",
     "当年不开放": "Closed that year",
     "保存当年安排": "Save that year's dates",

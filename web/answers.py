@@ -196,8 +196,17 @@ def file_answer(*content_types: str) -> dict:
     return {"responses": {"200": {"description": "the file", "content": dict.fromkeys(content_types, binary)}}}
 
 
+class JobState(Answer):
+    job = fields.String(required=True)
+    last_run = fields.String(allow_none=True)
+    ok = fields.Boolean(allow_none=True)
+    next_run = fields.String(required=True)
+
+
 class Health(Answer):
     status = fields.String(required=True)
+    database = fields.String()
+    scheduler = fields.List(fields.Nested(JobState))
 
 
 class Worker(Answer):

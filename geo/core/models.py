@@ -1,12 +1,14 @@
-"""The declarative base every table derives from, and the audit trail's table."""
+"""The declarative base every table derives from, the audit trail's table and the scheduled jobs' runs."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from sqlalchemy import (
+    Boolean,
     DateTime,
     String,
+    Text,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -34,3 +36,18 @@ class AuditEvent(Base):
     before: Mapped[dict | None] = mapped_column(JSONB)
     after: Mapped[dict | None] = mapped_column(JSONB)
     address: Mapped[str | None] = mapped_column(String(64))
+
+
+class JobRun(Base):
+    """One run of a scheduled job (escalation, plan activation): when, by which process, and what it did."""
+
+    __tablename__ = "job_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(50), index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    result: Mapped[dict | None] = mapped_column(JSONB)
+    error: Mapped[str | None] = mapped_column(Text)
+    runner: Mapped[str] = mapped_column(String(100))  # host:pid of the scheduler that ran it

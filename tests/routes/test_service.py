@@ -1,0 +1,40 @@
+"""Running as a service: the health check reports the scheduler, admins see the jobs, each request logs one line."""
+
+import json
+import logging
+
+import pytest
+
+from tests.conftest import sign_in
+
+
+def test_health_reports_the_database_and_every_scheduled_job(anonymous):
+    answer = anonymous.get("/api/health").get_json()
+    assert answer["status"] == "ok" and answer["database"] == "ok"
+    assert {job["job"] for job in answer["scheduler"]} == {"escalate_overdue", "activate_due_plans"}
+    assert all(job["next_run"] for job in answer["scheduler"])
+    assert all(set(job) == {"job", "last_run", "ok", "next_run"} for job in answer["scheduler"])  # no results
+
+
+@pytest.mark.parametrize(("username", "status"), [("admin", 200), ("dispatcher", 403)])
+def test_admins_see_each_jobs_last_and_next_run(client_as, username, status):
+    page = client_as(username).get("/admin/jobs")
+    assert page.status_code == status
+    if status == 200:
+        assert "escalate_overdue" in page.get_data(as_text=True) and "下次运行" in page.get_data(as_text=True)
+
+
+def test_each_request_logs_one_json_line_without_secrets(client_as, caplog):
+    with caplog.at_level(logging.INFO, logger="gridmap.requests"):
+        client_as("dispatcher").get("/api/incidents?status=reported&page=1")
+    [line] = [json.loads(r.getMessage()) for r in caplog.records if r.name == "gridmap.requests"]
+    assert line["user"] == "dispatcher" and line["route"] == "/api/incidents" and line["status"] == 200
+    assert line["query"] == ["page", "status"] and "reported" not in json.dumps(line)
+    assert line["ms"] >= 0 and line["time"].endswith("+08:00")
+
+
+def test_a_refused_sign_in_is_logged_without_its_password(anonymous, caplog):
+    with caplog.at_level(logging.INFO, logger="gridmap.requests"):
+        sign_in(anonymous, "dispatcher", "not-the-password-123")
+    text = " ".join(r.getMessage() for r in caplog.records if r.name == "gridmap.requests")
+    assert '"status": 401' in text and "not-the-password-123" not in text

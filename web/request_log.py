@@ -1,0 +1,54 @@
+"""One structured line per request (JSON on the ``gridmap.requests`` logger): time, user, route, status, duration.
+
+Lines are JSON so a log shipper can read them as they are; times are China Standard Time
+like everything a person reads. Nothing a request carries beyond its route and query keys
+is written (no bodies, no query values, no tokens).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import UTC, datetime
+
+from flask import Flask, Response, g, request
+from flask_login import current_user
+
+from geo.core.calendar import COUNTY_TZ
+
+log = logging.getLogger("gridmap.requests")
+
+
+def _started() -> None:
+    g.request_started = time.perf_counter()
+
+
+def _logged(response: Response) -> Response:
+    if not log.isEnabledFor(logging.INFO):
+        return response
+    started = g.get("request_started")
+    line = {
+        "time": datetime.now(UTC).astimezone(COUNTY_TZ).isoformat(timespec="milliseconds"),
+        "user": current_user.principal.username if current_user.is_authenticated else None,
+        "method": request.method,
+        "route": request.url_rule.rule if request.url_rule else None,
+        "path": request.path,
+        "query": sorted(request.args.keys()),
+        "status": response.status_code,
+        "ms": round((time.perf_counter() - started) * 1000, 1) if started is not None else None,
+        "address": request.remote_addr,
+    }
+    log.info(json.dumps(line, ensure_ascii=False))
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_started)
+    app.after_request(_logged)
+    # Served (gunicorn, flask run): the lines go to stderr, beside gunicorn's own. Tests read them with caplog.
+    if app.config.get("REQUEST_LOG") and not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
