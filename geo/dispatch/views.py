@@ -234,6 +234,10 @@ def incident_page(
 RECENT_CLOSURES = timedelta(days=30)
 
 
+#: Markers one feed answer holds at most; the console asks again at once for the rest.
+FEED_PAGE = 20_000
+
+
 def marker_json(now: datetime) -> ColumnElement[str]:
     """An incident's map marker as GeoJSON text, built by PostgreSQL (twenty thousand rows a poll).
 
@@ -289,7 +293,7 @@ def feed(
     net: str | None = None,
     *,
     closed_since: date | None = None,
-    limit: int = 20000,
+    limit: int = FEED_PAGE,
     now: datetime | None = None,
 ) -> tuple[list[str], int]:
     """Markers (``marker_json``) of incidents changed after change number ``since``, and the number to ask from next.
