@@ -230,7 +230,8 @@ def incident_page(
 
 
 #: Finished cases the console shows by default: those closed in the last 30 days (92 % of a million
-#: cases are closed; older ones come on demand, with ``closed_since``).
+#: cases are closed; older ones come on demand, with ``closed_since``). GRIDMAP_CONSOLE_CLOSED_DAYS
+#: sets it for the console.
 RECENT_CLOSURES = timedelta(days=30)
 
 
