@@ -8,6 +8,7 @@ from pathlib import Path
 
 import localdb
 from geo.core.limits import DEFAULT_MAX_VERTICES
+from geo.dispatch.views import RECENT_CLOSURES
 
 ROOT = Path(__file__).resolve().parent
 
@@ -50,7 +51,7 @@ def from_environment() -> dict:
         # (the duplicate check at intake spent 90-117 ms in JIT at a million incidents, issue #13).
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800, "connect_args": {"options": "-c jit=off"}},
         # Finished cases the dispatch console maps unless its date filter reaches further back.
-        "CONSOLE_CLOSED_DAYS": int(os.environ.get("GRIDMAP_CONSOLE_CLOSED_DAYS", "30")),
+        "CONSOLE_CLOSED_DAYS": int(os.environ.get("GRIDMAP_CONSOLE_CLOSED_DAYS", RECENT_CLOSURES.days)),
         "BABEL_DEFAULT_LOCALE": "zh",
         "LANGUAGES": ("zh", "en"),
         # Background tiles: "none" (default; works offline), "osm", or "tianditu" (needs TIANDITU_KEY).

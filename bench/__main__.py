@@ -10,6 +10,7 @@ import argparse
 
 from bench import (
     assign_points,
+    console_load,
     dispatch_page,
     endpoints,
     hotspots,
@@ -31,6 +32,7 @@ BENCHMARKS = {
     "hotspots": hotspots.main,
     "checkout": pool_checkout.main,
     "endpoints": endpoints.main,
+    "console": console_load.main,
 }
 
 

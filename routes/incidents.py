@@ -26,6 +26,7 @@ from geo.dispatch.models import IncidentCategory
 from geo.dispatch.queues import Queue, queue_counts
 from geo.dispatch.statuses import Channel, Priority
 from geo.dispatch.views import (
+    FEED_PAGE,
     TOTAL_CAP,
     IncidentFilter,
     feed,
@@ -194,7 +195,8 @@ class Incidents(MethodView):
 def incident_feed(args):
     """GeoJSON of the incidents changed since change number ``since`` (0 = all), with the next number.
 
-    Open incidents, and finished ones closed on or after ``closed_since`` (the answer says which
+    At most FEED_PAGE markers (``more``: ask again from ``cursor`` at once). Open incidents,
+    and finished ones closed on or after ``closed_since`` (the answer says which
     day; by default CONSOLE_CLOSED_DAYS days ago). Markers carry only status (s), net (n), overdue
     (o), escalation level (e), category (c), group (g), day (d) and queues (q, bit 1 << position in
     /api/incidents/queue); details come from /api/incidents/<ticket> when one is opened.
@@ -202,12 +204,19 @@ def incident_feed(args):
     now = now_utc()
     closed_since = args["closed_since"] or county_day(now) - timedelta(days=current_app.config["CONSOLE_CLOSED_DAYS"])
     features, cursor = feed(
-        db_session(), current_principal(), args["since"], args["net"], closed_since=closed_since, now=now
+        db_session(),
+        current_principal(),
+        args["since"],
+        args["net"],
+        closed_since=closed_since,
+        limit=FEED_PAGE,
+        now=now,
     )
     # The features arrive as JSON text from PostgreSQL: joined, not parsed and dumped again.
+    more = "true" if len(features) == FEED_PAGE else "false"
     body = (
         f'{{"type":"FeatureCollection","cursor":{cursor},"closed_since":"{closed_since.isoformat()}",'
-        f'"features":[{",".join(features)}]}}'
+        f'"more":{more},"features":[{",".join(features)}]}}'
     )
     return Response(body, mimetype="application/json")
 

@@ -46,6 +46,7 @@ class BoundedCollection(FeatureCollection):
 class FeedCollection(FeatureCollection):
     cursor = fields.Integer(required=True, metadata={"description": "ask with since=<cursor> next time"})
     closed_since = fields.String(required=True, metadata={"description": "finished cases closed since this day"})
+    more = fields.Boolean(required=True, metadata={"description": "a full page: ask again from cursor for the rest"})
 
 
 class IncidentSummary(Answer):

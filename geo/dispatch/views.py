@@ -230,8 +230,13 @@ def incident_page(
 
 
 #: Finished cases the console shows by default: those closed in the last 30 days (92 % of a million
-#: cases are closed; older ones come on demand, with ``closed_since``).
+#: cases are closed; older ones come on demand, with ``closed_since``). GRIDMAP_CONSOLE_CLOSED_DAYS
+#: sets it for the console.
 RECENT_CLOSURES = timedelta(days=30)
+
+
+#: Markers one feed answer holds at most; the console asks again at once for the rest.
+FEED_PAGE = 20_000
 
 
 def marker_json(now: datetime) -> ColumnElement[str]:
@@ -289,7 +294,7 @@ def feed(
     net: str | None = None,
     *,
     closed_since: date | None = None,
-    limit: int = 20000,
+    limit: int = FEED_PAGE,
     now: datetime | None = None,
 ) -> tuple[list[str], int]:
     """Markers (``marker_json``) of incidents changed after change number ``since``, and the number to ask from next.

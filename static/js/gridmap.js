@@ -126,7 +126,7 @@
   function changesSince(url) {
     var source = { cursor: 0, restarts: 0 };
     feedSources.push(source);
-    return function (success, error) {
+    return function poll(success, error) {
       var sep = url.indexOf("?") < 0 ? "?" : "&";
       var restarts = source.restarts;
       var reach = closedSince ? "&closed_since=" + closedSince : "";
@@ -139,6 +139,8 @@
           if (restarts === source.restarts) source.cursor = data.cursor;
           if (!closedSince) closedSince = data.closed_since;
           success(data);
+          // A full page: the rest follows at once, not one poll interval per page of markers.
+          if (data.more && restarts === source.restarts) poll(success, error);
         })
         .catch(function (failure) {
           error(failure, failure.message);

@@ -78,7 +78,8 @@ def wait_until(page: Page, expression: str, timeout: float = 10_000) -> None:
 def offline_page(browser, live_server) -> Iterator[tuple[Page, PageLog]]:
     """A fresh page that may only reach the live server; the log says what it tried beyond it."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
-    context.set_default_timeout(10_000)
+    # Generous: on a loaded 2-core machine the first page of a run has taken over 10 s to load.
+    context.set_default_timeout(30_000)
     page = context.new_page()
     log = PageLog()
 

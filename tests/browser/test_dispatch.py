@@ -227,3 +227,15 @@ def test_each_queue_button_lists_and_maps_as_many_incidents_as_its_badge_says(of
         assert page.locator("#incident-list li").count() == min(badge, 50), name
         wait_until(page, f"gridmap.visibleIncidents() === {badge}")
     assert log.blocked == [] and log.errors == []
+
+
+def test_the_console_fetches_every_page_of_markers_at_once(offline_page, live_server, monkeypatch):
+    page, log = offline_page
+    sign_in(page, live_server, "dispatcher")
+    page.goto(live_server + "/dispatch")
+    whole = mapped_at_first(page)  # in one page of FEED_PAGE
+    monkeypatch.setattr("routes.incidents.FEED_PAGE", 100)  # now the same markers come in pages of 100
+    page.reload()
+    # Pages follow one another at once: all there long before one poll interval per page would allow.
+    wait_until(page, f"gridmap.visibleIncidents() === {whole}", timeout=15_000)
+    assert log.blocked == [] and log.errors == []

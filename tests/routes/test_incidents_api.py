@@ -299,3 +299,11 @@ def test_an_export_streams_gzip_when_the_client_accepts_it(client):
     assert response.is_streamed and response.headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(response.get_data()) == plain and len(response.get_data()) < len(plain) / 3
     assert plain.decode().lstrip("\ufeff").count("\n") > 300
+
+
+def test_a_full_feed_page_says_more_and_the_cursor_brings_the_rest(client, monkeypatch):
+    monkeypatch.setattr("routes.incidents.FEED_PAGE", 100)
+    first = client.get("/api/incidents/feed").get_json()
+    assert len(first["features"]) == 100 and first["more"] is True
+    rest = client.get(f"/api/incidents/feed?since={first['cursor']}").get_json()
+    assert not {f["id"] for f in first["features"]} & {f["id"] for f in rest["features"]}

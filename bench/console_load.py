@@ -1,0 +1,68 @@
+"""The dispatch console at any size, in headless Chromium: time and bytes until every marker is drawn.
+
+Every page of the console's feed (open cases and recent closures) is drawn when the number of
+markers stops changing; beside it, as the baseline of the same run, the sign-in page's load.
+Issue #13 measured 372 s and 20.4 MB at a million incidents, when every case ever reported was
+sent. Unlike ``dispatch_page`` (whose baseline inlines every incident into one page), this one
+runs at a million: ``./dev bench --incidents 1000000 console``.
+"""
+
+from __future__ import annotations
+
+import time
+
+from playwright.sync_api import sync_playwright
+
+from bench.http import gunicorn
+from bench.report import header, row
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+STEADY_S = 2.0  # markers unchanged this long: the console has drawn them all
+DEADLINE_S = 300
+
+
+def _received(page) -> dict:
+    """A counter of the bytes the page receives (compressed, as sent), every asset counted."""
+    received = {"bytes": 0}
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    cdp.on(
+        "Network.loadingFinished", lambda e: received.__setitem__("bytes", received["bytes"] + e["encodedDataLength"])
+    )
+    return received
+
+
+def main() -> None:
+    with gunicorn() as port, sync_playwright() as playwright:
+        base = f"http://127.0.0.1:{port}"
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        received = _received(page)
+        started = time.perf_counter()
+        page.goto(base + "/login")
+        login_seconds, login_bytes = time.perf_counter() - started, received["bytes"]
+        page.fill("input[name=username]", "dispatcher")
+        page.fill("input[name=password]", "dispatcher-demo-2026")
+        page.click("button[type=submit]")
+        page.wait_for_url(base + "/")
+        received["bytes"] = 0
+        started = time.perf_counter()
+        page.goto(base + "/dispatch")
+        markers, steady_since = -1, time.perf_counter()
+        while time.perf_counter() - started < DEADLINE_S:
+            now_markers = page.evaluate("gridmap.visibleIncidents()")
+            if now_markers != markers or not markers:
+                markers, steady_since = now_markers, time.perf_counter()
+            elif time.perf_counter() - steady_since >= STEADY_S:
+                break
+            time.sleep(0.1)
+        drawn = steady_since - started
+        browser.close()
+    header("dispatch console until every marker is drawn, headless Chromium")
+    row("baseline: sign-in page", f"{login_seconds:.2f} s", f"{login_bytes / 1e6:.2f} MB")
+    row(f"/dispatch, {markers:,} markers", f"{drawn:.2f} s", f"{received['bytes'] / 1e6:.2f} MB received")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""Intake: a report checked, routed, checked for duplicates and stored once, however often it is retried."""
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from extensions import db
+from geo.accounts.principal import AccessDenied
+from geo.core.errors import InvalidInput
+from geo.dispatch.intake import IncidentInput, create_incident
+from geo.dispatch.models import Incident, IncidentEvent
+from geo.dispatch.views import incident_detail
+from geo.grid.models import Grid
+from tests.geo.dispatch.cases import BENZILAN_DESK, BENZILAN_SEAT, DESK, T0, act, report
+
+
+def test_intake_routes_to_the_group_worker_of_the_net(session):
+    incident, created = report(session)
+    assert created and incident.status == "reported"
+    assert incident.ticket == f"DQ-2026-{incident.id:06d}"
+    worker = incident.assignee
+    assert worker is not None and "social" in worker.nets
+    assert session.get(Grid, worker.grid_id).code == incident.group_code
+    assert len(incident.group_code) == 15 and incident.group_code.startswith("533422102")
+
+
+def test_idempotency_key_returns_the_first_incident(session):
+    first, created = report(session, key="phone-42-0001")
+    again, created_again = report(session, key="phone-42-0001")
+    assert created and not created_again and again.id == first.id
+
+
+def test_a_retry_racing_its_first_submission_returns_the_first_incident(app):
+    """Two submissions with one key at the same moment, on two connections: one incident, both answers name it."""
+    data = IncidentInput("social", "dispute", "同时重发", lon=BENZILAN_SEAT[0], lat=BENZILAN_SEAT[1])
+    with app.app_context():
+        first_session, second_session = Session(db.engine), Session(db.engine)
+        try:
+            first = create_incident(first_session, DESK, data, idempotency_key="race-0001", now=T0)
+            with ThreadPoolExecutor(1) as pool:
+                # The retry waits on the first one's key in the unique index until the first commits.
+                retry = pool.submit(create_incident, second_session, DESK, data, idempotency_key="race-0001", now=T0)
+                time.sleep(0.3)
+                assert not retry.done()
+                first_session.commit()
+                second = retry.result(timeout=10)
+            assert first.created and not second.created and second.incident.id == first.incident.id
+            assert second.detail["ticket"] == first.detail["ticket"]
+        finally:
+            second_session.rollback()
+            first_session.rollback()
+            first_session.execute(delete(Incident).where(Incident.idempotency_key == "race-0001"))
+            first_session.commit()
+            first_session.close()
+            second_session.close()
+
+
+def test_the_intake_answer_is_what_reading_the_incident_back_gives(session):
+    report(session)
+    intake = create_incident(
+        session,
+        DESK,
+        IncidentInput(
+            net="social", category="dispute", title="答复", lon=BENZILAN_SEAT[0] + 0.001, lat=BENZILAN_SEAT[1]
+        ),
+        now=T0 + timedelta(hours=1),
+    )
+    answer, reread = intake.detail, incident_detail(session, intake.incident, now=T0 + timedelta(hours=1))
+    assert answer["suspected_duplicate_of"] and answer["assignee"] and len(answer["chain"]) == 4
+    for detail in (answer, reread):  # the same instants, whatever time zone the database answers in
+        for event in detail["history"]:
+            event["at"] = datetime.fromisoformat(event["at"])
+    assert answer == reread
+
+
+def test_a_refused_report_writes_nothing(session):
+    before = (
+        session.scalar(select(func.count()).select_from(Incident)),
+        session.scalar(select(func.count()).select_from(IncidentEvent)),
+    )
+    with pytest.raises(InvalidInput, match="belongs to the religious net"):
+        report(session, category="religious_site_safety")
+    after = (
+        session.scalar(select(func.count()).select_from(Incident)),
+        session.scalar(select(func.count()).select_from(IncidentEvent)),
+    )
+    assert after == before
+
+
+def test_nearby_report_of_the_same_category_is_flagged(session):
+    first, _ = report(session)
+    near, _ = report(session, where=(BENZILAN_SEAT[0] + 0.002, BENZILAN_SEAT[1]), now=T0 + timedelta(hours=3))
+    far, _ = report(session, where=(BENZILAN_SEAT[0] - 0.05, BENZILAN_SEAT[1]), now=T0 + timedelta(hours=3))
+    assert near.suspected_duplicate_id == first.id
+    assert far.suspected_duplicate_id is None
+    near = act(session, near, "duplicate", duplicate_of=first.ticket)
+    assert (near.status, near.duplicate_of_id) == ("duplicate", first.id)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"where": (99.35, 29.05)}, "lon"),  # Sichuan
+        ({"category": "no_such"}, "category"),
+        ({"category": "religious_site_safety"}, "category"),  # belongs to another net
+        ({"net": "party"}, "net"),
+        ({"priority": "asap"}, "priority"),
+        ({"channel": "pigeon"}, "channel"),
+        ({"reporter_phone": "call me"}, "reporter_phone"),
+        ({"crs": "utm"}, "crs"),
+        ({"description": "x" * 5001}, "description"),
+    ],
+)
+def test_bad_intake_names_the_field(session, changes, field):
+    with pytest.raises(InvalidInput) as refused:
+        report(session, **changes)
+    assert refused.value.field == field
+
+
+def test_intake_outside_the_jurisdiction_or_net_is_refused(session):
+    with pytest.raises(InvalidInput, match="outside your jurisdiction"):
+        report(session, BENZILAN_DESK, where=(98.91, 28.49))
+    with pytest.raises(AccessDenied):
+        report(session, BENZILAN_DESK, net="religious", category="religious_site_safety")
