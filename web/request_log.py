@@ -13,7 +13,6 @@ import time
 from datetime import UTC, datetime
 
 from flask import Flask, Response, g, request
-from flask_login import current_user
 
 from geo.core.calendar import COUNTY_TZ
 
@@ -28,9 +27,11 @@ def _logged(response: Response) -> Response:
     if not log.isEnabledFor(logging.INFO):
         return response
     started = g.get("request_started")
+    # The caller as already loaded, if at all: loading one here would ask the database, which may be down.
+    caller = g.get("_login_user")
     line = {
         "time": datetime.now(UTC).astimezone(COUNTY_TZ).isoformat(timespec="milliseconds"),
-        "user": current_user.principal.username if current_user.is_authenticated else None,
+        "user": caller.principal.username if caller is not None and caller.is_authenticated else None,
         "method": request.method,
         "route": request.url_rule.rule if request.url_rule else None,
         "path": request.path,
