@@ -129,6 +129,7 @@ def _plan() -> dict:
         "activated": pgettext("plan", "已生效为边界版本 "),
         "rerouted": pgettext("plan", " 件开放事件已改派。"),
         "stale": pgettext("plan", "规划已被他人修改，已重新加载。"),
+        "refused": pgettext("plan", "这次修改未保存，原因如下（地图上红色处）："),
         "needSelection": pgettext("plan", "请先选中网格。"),
         "impactGrids": pgettext("plan", "各网格面积（平方公里）"),
         "before": pgettext("plan", "调整前"),

@@ -81,6 +81,7 @@
 
   function show(data, fit) {
     state.plan = data.plan;
+    state.validation = data.validation;
     state.may = data.may || state.may;
     state.draft = data.draft;
     drawLayers(data);
@@ -154,20 +155,18 @@
     renderSelection();
   }
 
-  function renderValidation(report) {
+  /* The plan's own validation; ``refusal`` (an edit just refused) is listed first, in red, with its places. */
+  function renderValidation(report, refusal) {
     var box = $("validation");
-    if (report.ok) {
-      box.innerHTML = '<p class="ok">' + esc(T.ok) + "</p>";
-      return;
-    }
-    function list(title, problems) {
-      if (!problems.length) return "";
-      return "<p><b>" + esc(title) + "</b></p><ul class=\"problems\">" + problems.map(function (problem) {
+    function list(title, problems, className) {
+      if (!problems || !problems.length) return "";
+      return '<p class="' + (className || "") + '"><b>' + esc(title) + "</b></p><ul class=\"problems " + (className || "") + "\">" + problems.map(function (problem) {
         var where = problem.where ? ' data-lon="' + problem.where[0] + '" data-lat="' + problem.where[1] + '"' : "";
         return "<li" + where + ">" + esc(problem.message) + "</li>";
       }).join("") + "</ul>";
     }
-    box.innerHTML = list(T.errors, report.errors) + list(T.todo, report.todo);
+    var refused = refusal ? list(T.refused, refusal.errors, "error") : "";
+    box.innerHTML = refused + (report.ok ? '<p class="ok">' + esc(T.ok) + "</p>" : list(T.errors, report.errors) + list(T.todo, report.todo));
     box.querySelectorAll("li[data-lon]").forEach(function (item) {
       item.addEventListener("click", function () {
         state.map.setView([+item.dataset.lat, +item.dataset.lon], Math.max(state.map.getZoom(), 14));
@@ -183,10 +182,12 @@
     }
     message(r.data.error, true);  // a 409 names the conflict itself
     if (r.data.details && r.data.details.invalid_edges) {
-      // A refused edit: show what it would have drawn, with the offending edges in red.
-      drawLayers({ base: state.layers.base.toGeoJSON(), draft: r.data.details.draft || state.draft, validation: r.data.details }, true);
-      renderValidation(r.data.details);
-      if (body && body.op === "reshape") offerCleaning(body);
+      // A refused edit changed nothing: the map and panels show the plan as it is, the refusal's places in red.
+      drawLayers({ base: state.layers.base.toGeoJSON(), draft: state.draft, validation: r.data.details });
+      renderValidation(state.validation, r.data.details);
+      // Slivers and seams are what cleaning closes: offer it after any edit that left them.
+      var cleanable = (r.data.details.errors || []).some(function (problem) { return /sliver|gap/.test(problem.template || ""); });
+      if (body && !body.then_clean_m && (cleanable || body.op === "reshape")) offerCleaning(body);
     }
   }
 

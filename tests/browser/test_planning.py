@@ -2,7 +2,10 @@
 
 import pytest
 import shapely
+from sqlalchemy import delete, func, select
 
+from extensions import db
+from geo.planning.models import Plan
 from tests.browser.conftest import sign_in, wait_until
 
 pytestmark = pytest.mark.browser
@@ -87,3 +90,71 @@ def test_planner_splits_a_group_admin_approves_lookup_follows(
     assert "拆分一组" in review.inner_text("#generations")
     admin.close()
     assert log.blocked == [] and log.errors == []
+
+
+@pytest.fixture
+def plans_removed_afterwards(app):
+    """Plans a test starts through the browser are gone after it."""
+    with app.app_context():
+        before = db.session.scalar(select(func.coalesce(func.max(Plan.id), 0)))
+        db.session.remove()
+    yield
+    with app.app_context():
+        db.session.execute(delete(Plan).where(Plan.id > before))
+        db.session.commit()
+        db.session.remove()
+
+
+def test_a_refused_edit_leaves_the_draft_as_it_was(offline_page, live_server, artifacts, plans_removed_afterwards):
+    """The server refuses an edit (a reshape spilling over a neighbour): nothing on the page pretends it held."""
+    page, log = offline_page
+    sign_in(page, live_server, "planner")
+    page.goto(live_server + "/plan")
+    page.select_option("#new-plan select[name=parent_code]", VILLAGE)
+    page.fill("#new-plan input[name=title]", "被拒绝的修改")
+    page.click("#new-plan button[type=submit]")
+    page.wait_for_url(lambda url: "/plan/" in url)
+    plan_id = int(page.url.rsplit("/", 1)[1])
+    page.wait_for_selector("#validation .ok")
+    code = VILLAGE + "001"
+    _, outline = draft_feature(page, plan_id, code=code)
+    before = page.evaluate(f"fetch('/api/plans/{plan_id}').then(r => r.json())")
+    swollen = shapely.geometry.mapping(outline.buffer(0.01))
+    # The UI sends the planner's reshape; the server's real answer is a 422 naming the broken edges.
+    answer = page.evaluate(
+        """async ([planId, code, geometry, version]) => {
+            const response = await fetch(`/api/plans/${planId}/edits`, {method: 'POST', credentials: 'same-origin',
+                headers: {'Content-Type': 'application/json',
+                          'X-CSRFToken': document.querySelector('meta[name=csrf-token]').content},
+                body: JSON.stringify({op: 'reshape', code, geometry, version})});
+            return {status: response.status, body: await response.json()};
+        }""",
+        [plan_id, code, swollen, before["plan"]["version"]],
+    )
+    assert answer["status"] == 422 and answer["body"]["details"]["invalid_edges"]["features"]
+    page.route(
+        f"**/api/plans/{plan_id}/edits",
+        lambda route: route.fulfill(status=422, json=answer["body"]),
+    )
+    map_click(page, *shapely.point_on_surface(outline).coords[0])
+    page.click("button[data-op=split]")
+    page.fill("#op-form input[name=name_zh]", "不该出现的组")
+    page.click("#op-form button[type=submit]")
+    west, _, east, _ = outline.bounds
+    y = outline.centroid.y
+    map_click(page, west - 0.003, y)
+    map_click(page, east + 0.003, y)
+    map_click(page, east + 0.003, y)
+    page.wait_for_selector("#validation ul.problems.error li")
+    page.screenshot(path=artifacts / "plan-refused-edit.png")
+    changes = page.evaluate(
+        "Object.values(window[document.querySelector('.folium-map').id]._layers)"
+        ".filter(l => l.feature && l.feature.properties && l.feature.properties.change)"
+        ".map(l => l.feature.properties.change)"
+    )
+    assert changes and "new" not in changes and set(changes) == {"unchanged"}
+    assert "不该出现的组" not in page.inner_text("body")
+    assert page.locator("#validation .ok").count() == 1  # the plan itself is still valid
+    after = page.evaluate(f"fetch('/api/plans/{plan_id}').then(r => r.json())")
+    assert after["plan"]["version"] == before["plan"]["version"]
+    assert [error for error in log.errors if "status of 422" not in error] == []  # the refusals themselves
