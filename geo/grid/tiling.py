@@ -36,6 +36,19 @@ def geometry_problems(geometry: shapely.Geometry | None, code: str | None) -> li
     return []
 
 
+def misaligned_edges(
+    geometries: Sequence[shapely.Geometry] | np.ndarray, codes: Sequence[str]
+) -> list[tuple[str, shapely.Geometry]]:
+    """Each grid's edges that overlap or do not match a sibling's (empty when the grids form a coverage)."""
+    geoms = np.asarray(geometries, dtype=object)
+    if shapely.coverage_is_valid(geoms):
+        return []
+    edges = shapely.coverage_invalid_edges(geoms)
+    return [
+        (code, edge) for code, edge in zip(codes, edges, strict=True) if edge is not None and not shapely.is_empty(edge)
+    ]
+
+
 def validate_tiling(
     children: Sequence[shapely.Geometry],
     codes: Sequence[str],
@@ -66,14 +79,10 @@ def validate_tiling(
         return [Problem("grid {grid} has no children", parent_code, grid=parent_code)]
     geoms = np.asarray(children, dtype=object)
     problems: list[Problem] = []
-    is_coverage = bool(shapely.coverage_is_valid(geoms))
-    if not is_coverage:
-        edges = shapely.coverage_invalid_edges(geoms)
-        for code, edge in zip(codes, edges, strict=True):
-            if edge is not None and not shapely.is_empty(edge):
-                problems.append(
-                    Problem("grid {grid} overlaps or misaligns with a sibling", code, _where(edge), grid=code)
-                )
+    misaligned = misaligned_edges(geoms, codes)
+    is_coverage = not misaligned
+    for code, edge in misaligned:
+        problems.append(Problem("grid {grid} overlaps or misaligns with a sibling", code, _where(edge), grid=code))
     union = shapely.coverage_union_all(geoms) if is_coverage else shapely.union_all(geoms)
     if is_coverage and _same_outline(union, parent):
         # Fast path: children built from the parent share its outline vertex for vertex,

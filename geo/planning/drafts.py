@@ -19,7 +19,7 @@ from shapely.ops import split
 from geo.core.crs import to_metric
 from geo.core.errors import GridError, InvalidInput, Problem
 from geo.grid.models import GridLevel
-from geo.grid.tiling import AREA_TOLERANCE_M2, as_multipolygon, geometry_problems, validate_tiling
+from geo.grid.tiling import AREA_TOLERANCE_M2, as_multipolygon, geometry_problems, misaligned_edges, validate_tiling
 
 #: Parts of a grid smaller than this are slivers (a planning error, not a grid).
 DEFAULT_SLIVER_M2 = 2_000.0
@@ -275,10 +275,7 @@ def validate_draft(
     geometries = np.array([g.geometry for g in grids], dtype=object)
     codes = [g.code for g in grids]
     report.errors.extend(validate_tiling(list(geometries), codes, parent_geometry, parent_code))
-    if not shapely.coverage_is_valid(geometries):
-        for code, edge in zip(codes, shapely.coverage_invalid_edges(geometries), strict=True):
-            if edge is not None and not edge.is_empty:
-                report.invalid_edges.append((code, edge))
+    report.invalid_edges.extend(misaligned_edges(geometries, codes))
     for grid in grids:
         parts = shapely.get_parts(grid.geometry)
         for part, area in zip(parts, shapely.area(to_metric(parts)), strict=True):
