@@ -193,6 +193,7 @@ ENGLISH = {
 # Names of the domain's codes (geo/core/labels.py) and the scripts' words (web/page_strings.py),
 # by context, so one Chinese word can have an English name per use.
 IN_CONTEXT = {
+    ("dispatch", "添加照片"): "Photo added",
     ("plan", "这次修改未保存，原因如下（地图上红色处）："): "This edit was not saved, because (in red on the map):",
     ("layer", "县界（真实）"): "County boundary (real)",
     ("layer", "乡镇网格（演示）"): "Township grids (demo)",

@@ -139,3 +139,17 @@ def test_scripts_hold_no_words_of_their_own():
         if CJK.search(line)
     ]
     assert worded == [], "take the words from gridmap.strings (web/page_strings.py)"
+
+
+def test_every_kind_of_history_row_has_a_name_on_the_page(app):
+    """The history lists what the domain records: each workflow step, intake, re-routing and photos."""
+    from geo.dispatch.actions import ACTIONS
+    from web.page_strings import page_strings
+
+    recorded = set(ACTIONS) | {"report", "reroute", "attach"}
+    for source in (ROOT / "geo" / "dispatch").glob("*.py"):
+        # record_event(session, incident, actor, "<action>", status before, ...)
+        recorded |= set(re.findall(r'record_event\([^)]*?"([a-z_]+)", (?:incident\.status|before)', source.read_text()))
+    with app.test_request_context("/?lang=en"):
+        named = set(page_strings()["dispatch"]["action"])
+    assert recorded - named == set()

@@ -165,6 +165,7 @@ def _dispatch() -> dict:
             "escalate": pgettext("dispatch", "升级"),
             "note": pgettext("dispatch", "备注"),
             "reroute": pgettext("dispatch", "边界调整改派"),
+            "attach": pgettext("dispatch", "添加照片"),
         },
         "total": pgettext("dispatch", "件"),
         "overdue": pgettext("dispatch", "逾期"),
