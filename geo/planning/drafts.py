@@ -16,7 +16,7 @@ import numpy as np
 import shapely
 from shapely.ops import split
 
-from geo.core.crs import to_metric
+from geo.core.crs import area_m2
 from geo.core.errors import GridError, InvalidInput, Problem
 from geo.grid.models import GridLevel
 from geo.grid.tiling import AREA_TOLERANCE_M2, as_multipolygon, geometry_problems, misaligned_edges, validate_tiling
@@ -99,12 +99,12 @@ def _require_area(geometry: shapely.Geometry | None, name: str) -> shapely.Geome
 
 def _node(grids: list[DraftGrid]) -> list[DraftGrid]:
     """Make shared edges identical vertex for vertex (overlay can leave them a hair apart)."""
-    cleaned = shapely.coverage_clean(np.array([g.geometry for g in grids], dtype=object), snapping_distance=0)
+    cleaned = shapely.coverage_clean(np.array([g.geometry for g in grids], dtype=object))
     return [replace(g, geometry=as_multipolygon(c)) for g, c in zip(grids, cleaned, strict=True)]
 
 
 def _metric_area(geometry: shapely.Geometry) -> float:
-    return float(shapely.area(to_metric(geometry)))
+    return float(area_m2(geometry))
 
 
 def _check_not_emptied(grid: DraftGrid, remaining: shapely.Geometry) -> None:
@@ -278,7 +278,7 @@ def validate_draft(
     report.invalid_edges.extend(misaligned_edges(geometries, codes))
     for grid in grids:
         parts = shapely.get_parts(grid.geometry)
-        for part, area in zip(parts, shapely.area(to_metric(parts)), strict=True):
+        for part, area in zip(parts, area_m2(parts), strict=True):
             if area < sliver_m2:
                 point = shapely.point_on_surface(part)
                 report.errors.append(

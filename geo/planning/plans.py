@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from geo.accounts.capabilities import Capability
 from geo.accounts.principal import Principal
-from geo.core.crs import to_metric
+from geo.core.crs import area_m2
 from geo.core.errors import GridError, NotFound
 from geo.grid.boundaries import (
     valid_in,
@@ -156,7 +156,7 @@ def plan_bounds(plan: Plan) -> tuple[float, float, float, float]:
 
 
 def km2(geometry: shapely.Geometry) -> float:
-    return float(shapely.area(to_metric(geometry))) / 1e6
+    return float(area_m2(geometry)) / 1e6
 
 
 def same_grid(before: DraftGrid, after: DraftGrid) -> bool:
