@@ -187,6 +187,7 @@ ENGLISH = {
     ),
     "签到未被接受：": "Check-in not accepted: ",
     "请重新登录；待发送的签到仍保存在手机上。": "Please sign in again; waiting check-ins stay on this phone.",
+    "北京时间": "China Standard Time",
 }
 
 
@@ -435,6 +436,35 @@ IN_CONTEXT = {
     ("patrol", "、"): ", ",
     ("patrol", "所选时段内没有事件"): "no incidents in this range",
     ("patrol", "没有统计显著的热点或冷点"): "no significant hot or cold spots",
+    # Patrol: check-ins the leader reads, hotspots in plain words.
+    ("checkin", "距目标过远"): "far from the target",
+    ("checkin", "早于时段"): "before the window",
+    ("checkin", "晚于时段"): "after the window",
+    ("checkin", "离线补传"): "sent later (no signal)",
+    (
+        "patrol",
+        "本期 {count} 起，去年同期 {last} 起：{trend}，明显多于周边。",
+    ): "{count} incidents this period, {last} in the same period last year: {trend}; clearly more than around it.",
+    ("patrol", "去年同期没有，今年新出现"): "none last year, new this year",
+    ("patrol", "比去年同期增多"): "up on last year",
+    ("patrol", "比去年同期减少"): "down on last year",
+    ("patrol", "与去年同期相近"): "about as last year",
+    (
+        "patrol",
+        "本期 {count} 起，去年同期 {last} 起",
+    ): "{count} incidents this period, {last} in the same period last year",
+    ("patrol", "统计依据"): "Statistics",
+    (
+        "patrol",
+        "Getis-Ord Gi* 最大 z = {z}；按 FDR 校正后显著（{permutations} 次置换）。",
+    ): "Getis-Ord Gi* highest z = {z}; significant after FDR correction ({permutations} permutations).",
+    ("patrol", "还没有签到"): "No check-ins yet",
+    ("patrol", "距目标"): "From target",
+    ("patrol", "提示"): "Flags",
+    ("patrol", "{m} 米"): "{m} m",
+    ("patrol", "签到时间"): "Checked in at",
+    ("patrol", "签到人"): "By",
+    ("patrol", "计为巡查"): "counts as the visit",
 }
 
 
