@@ -436,6 +436,22 @@ IN_CONTEXT = {
     ("patrol", "、"): ", ",
     ("patrol", "所选时段内没有事件"): "no incidents in this range",
     ("patrol", "没有统计显著的热点或冷点"): "no significant hot or cold spots",
+    # Review with context: the reason, the change list and a confirmation that takes the date.
+    ("plan", "调整理由："): "Reason: ",
+    ("plan", "（未填写）"): "(none given)",
+    ("plan", "确认批准"): "Confirm approval",
+    (
+        "plan",
+        "本规划调整 {grids} 个网格，涉及 {incidents} 件事件。",
+    ): "This plan changes {grids} grids and moves {incidents} incidents.",
+    (
+        "plan",
+        "生效日期为今天：批准后立即启用新边界。",
+    ): "Effective today: the new boundaries take effect as soon as you approve.",
+    (
+        "plan",
+        "新边界将于 {day}（北京时间）零点后启用。",
+    ): "The new boundaries take effect after midnight on {day} (China Standard Time).",
     # Patrol: check-ins the leader reads, hotspots in plain words.
     ("checkin", "距目标过远"): "far from the target",
     ("checkin", "早于时段"): "before the window",

@@ -89,6 +89,8 @@
     renderValidation(data.validation);
     renderWorkflow();
     $("reroute").checked = state.plan.reroute_open_incidents;
+    // A reviewer decides on what changes: the change list and its impact are shown without asking.
+    if (state.may.review && !editable()) loadImpact();
     if (fit && state.layers.draft.getBounds().isValid()) state.map.fitBounds(state.layers.draft.getBounds());
   }
 
@@ -150,6 +152,7 @@
     $("plan-meta").innerHTML =
       esc(LABELS.plan_status[p.status]) + " · " + esc(T.owner) + " " + esc(p.owner) + " · " + esc(T.parent) + " <code>" +
       esc(p.parent_code) + "</code> · " + esc(T.version) + " " + p.version + " · " + esc(T.base) + " " + p.base_generation +
+      '<div class="plan-reason"><b>' + esc(T.reason) + "</b> " + (p.reason ? esc(p.reason) : esc(T.noReason)) + "</div>" +
       (p.review_comment ? "<br>" + esc(T.comment) + ": " + esc(p.review_comment) : "");
     $("tools").hidden = !editable();
     renderSelection();
@@ -362,6 +365,7 @@
         return "<p><b>" + esc(title) + "</b> (" + items.length + ")</p>" +
           (items.length ? "<ul>" + items.map(function (i) { return "<li>" + render(i) + "</li>"; }).join("") + "</ul>" : "<p>" + esc(T.nothing) + "</p>");
       }
+      state.impact = d;
       $("impact").innerHTML =
         "<p><b>" + esc(T.impactGrids) + "</b></p><table class=\"data\"><tr><th></th><th></th><th>" + esc(T.before) + "</th><th>" +
         esc(T.after) + "</th><th>" + esc(T.gained) + "/" + esc(T.lost) + "</th></tr>" + rows + "</table>" +
@@ -383,9 +387,13 @@
       html = '<div class="actions"><button type="button" id="submit-plan">' + esc(T.submit) + "</button></div>";
     } else if (state.may.review) {
       html = "<h3>" + esc(T.review) + "</h3>" +
-        '<label>' + esc(T.effective) + '<input type="date" id="effective" value="' + esc(state.options.today) + '" min="' + esc(state.options.today) + '"></label>' +
         '<label>' + esc(T.comment) + '<textarea id="review-comment"></textarea></label>' +
-        '<div class="actions"><button type="button" id="approve">' + esc(T.approve) + '</button><button type="button" id="reject">' + esc(T.reject) + "</button></div>";
+        '<div class="actions"><button type="button" id="approve">' + esc(T.approve) + '</button><button type="button" id="reject">' + esc(T.reject) + "</button></div>" +
+        // Approval is confirmed in a dialog that also takes the effective date: approving for today activates at once.
+        '<dialog id="approve-dialog"><form method="dialog"><h3>' + esc(T.confirmApprove) + "</h3>" +
+        '<label>' + esc(T.effective) + '<input type="date" id="effective" value="' + esc(state.options.today) + '" min="' + esc(state.options.today) + '"></label>' +
+        '<p id="approve-summary"></p><p class="hint" id="approve-when"></p>' +
+        '<div class="actions"><button type="button" id="approve-confirm">' + esc(T.approve) + '</button><button value="cancel" id="approve-cancel">' + esc(T.cancel) + "</button></div></form></dialog>";
     } else {
       html = "<p class=\"hint\">" + esc(LABELS.plan_status[p.status]) + (p.status === "draft" ? "" : " — " + esc(T.readOnly)) + "</p>";
     }
@@ -397,21 +405,34 @@
         load(false);
       });
     });
-    ["approve", "reject"].forEach(function (decision) {
-      if (!$(decision)) return;
-      $(decision).addEventListener("click", function () {
-        var body = { version: p.version, approve: decision === "approve", comment: $("review-comment").value };
-        if (decision === "approve") body.effective_from = $("effective").value;
-        gridmap.api("POST", "/api/plans/" + p.id + "/review", body).then(function (r) {
-          if (!r.ok) return reportError(r);
-          var a = r.data.activation;
-          message(decision === "approve"
-            ? T.approved + (a ? " " + T.activated + a.generation + "; " + a.rerouted_incidents + T.rerouted : "")
-            : T.rejected);
-          load(false);
-        });
+    function decide(approve) {
+      var body = { version: p.version, approve: approve, comment: $("review-comment").value };
+      if (approve) body.effective_from = $("effective").value;
+      gridmap.api("POST", "/api/plans/" + p.id + "/review", body).then(function (r) {
+        if (!r.ok) return reportError(r);
+        var a = r.data.activation;
+        message(approve
+          ? T.approved + (a ? " " + T.activated + a.generation + "; " + a.rerouted_incidents + T.rerouted : "")
+          : T.rejected);
+        load(false);
       });
-    });
+    }
+    if ($("reject")) $("reject").addEventListener("click", function () { decide(false); });
+    if ($("approve")) {
+      var dialog = $("approve-dialog");
+      var describeWhen = function () {
+        $("approve-when").textContent = $("effective").value === state.options.today ? T.activatesNow : gridmap.format(T.activatesOn, { day: $("effective").value });
+      };
+      $("effective").addEventListener("input", describeWhen);
+      $("approve").addEventListener("click", function () {
+        var d = state.impact;
+        var changed = d ? d.grids.filter(function (g) { return g.status !== "unchanged"; }).length : "…";
+        $("approve-summary").textContent = gridmap.format(T.approveSummary, { grids: changed, incidents: d ? d.incidents.count : "…" });
+        describeWhen();
+        dialog.showModal();
+      });
+      $("approve-confirm").addEventListener("click", function () { dialog.close(); decide(true); });
+    }
   }
 
   /* Swipe comparison (a few lines instead of leaflet-side-by-side, which npm ships only as CommonJS):
