@@ -188,6 +188,7 @@ ENGLISH = {
     "签到未被接受：": "Check-in not accepted: ",
     "请重新登录；待发送的签到仍保存在手机上。": "Please sign in again; waiting check-ins stay on this phone.",
     "北京时间": "China Standard Time",
+    "成立党支部": "Found a party branch",
 }
 
 
@@ -452,6 +453,17 @@ IN_CONTEXT = {
         "plan",
         "新边界将于 {day}（北京时间）零点后启用。",
     ): "The new boundaries take effect after midnight on {day} (China Standard Time).",
+    # A new villager group's party branch, founded by the plan.
+    ("plan", "党支部名称"): "Branch name",
+    ("plan", "新成立"): "founded",
+    ("plan", "党支部"): " Party Branch",
+    ("plan", "党员人数"): "Party members",
+    ("plan", "书记（网格员姓名）"): "Secretary (a worker's name)",
+    (
+        "plan",
+        "留空：由本组组长（网格员）兼任书记（一肩挑）。",
+    ): "Empty: the group leader (its grid worker) is also the branch secretary.",
+    ("plan", "或：暂不成立的理由"): "Or: why it has no branch yet",
     # Patrol: check-ins the leader reads, hotspots in plain words.
     ("checkin", "距目标过远"): "far from the target",
     ("checkin", "早于时段"): "before the window",

@@ -56,7 +56,7 @@ def base_grids(session: Session, plan: Plan) -> dict[str, DraftGrid]:
 
 def draft_of(plan: Plan) -> list[DraftGrid]:
     return [
-        DraftGrid(g.code, g.name_zh, g.name_en, to_shape(g.geom), g.is_demo, tuple(g.new_workers or ()))
+        DraftGrid(g.code, g.name_zh, g.name_en, to_shape(g.geom), g.is_demo, tuple(g.new_workers or ()), g.branch)
         for g in plan.grids
     ]
 
@@ -141,6 +141,7 @@ def draft_geojson(grids: list[DraftGrid], principal: Principal, base: dict[str, 
                     "is_demo": grid.is_demo,
                     "area_km2": round(km2(grid.geometry), 4),
                     "new_workers": appointed_workers(grid, principal),
+                    "branch": grid.branch,
                     "change": change,
                 },
                 "geometry": shapely.geometry.mapping(grid.geometry),
@@ -164,6 +165,7 @@ def same_grid(before: DraftGrid, after: DraftGrid) -> bool:
         before.name_zh == after.name_zh
         and before.name_en == after.name_en
         and not after.new_workers
+        and after.branch == before.branch
         and _same_area(before.geometry, after.geometry)
     )
 

@@ -215,6 +215,12 @@
         return '<label><input type="checkbox" name="nets" value="' + esc(net) + '" checked> ' + esc(LABELS.net[net]) + "</label>";
       }).join(" ") + "</fieldset>");
     }
+    if (op === "branch") {
+      var group = state.draft.features.filter(function (f) { return f.properties.code === code; })[0].properties;
+      fields.push(field("name", T.branchName, group.name_zh + T.branchSuffix), field("members", T.branchMembers, "0"),
+        field("secretary", T.branchSecretary, ""), '<p class="hint">' + esc(T.branchSecretaryHint) + "</p>",
+        field("none_reason", T.branchNoneReason, ""));
+    }
     if (op === "upload") {
       fields.push('<label>' + esc(T.file) + '<input type="file" name="file" required></label>');
       fields.push(selectField("crs", T.crs, ["wgs84", "gcj02", "bd09"]), field("layer", T.layer, ""));
@@ -237,6 +243,10 @@
       if (op === "merge") return edit({ op: op, codes: state.selected });
       if (op === "rename") return edit(Object.assign(values, { op: op, code: code }));
       if (op === "appoint") return edit({ op: op, code: code, worker: { name: values.name, phone: values.phone, nets: values.nets || [] } });
+      if (op === "branch") {
+        return edit(values.none_reason ? { op: op, code: code, none_reason: values.none_reason }
+          : { op: op, code: code, name: values.name, members: +values.members || 0, secretary: values.secretary });
+      }
       if (op === "reshape") return saveReshape(code, values);
       if (op === "upload") return upload(form);
     };
@@ -372,7 +382,7 @@
         "<p><b>" + esc(T.incidents) + "</b>: " + d.incidents.count + "</p><ul>" + d.incidents.items.map(function (i) {
           return "<li>" + esc(i.ticket) + " " + esc(i.title) + ": " + esc(i.from) + " → " + esc(i.to || "—") + "</li>";
         }).join("") + "</ul>" +
-        moves(T.branches, d.party_branches, function (b) { return esc(b.name) + ": " + esc(b.from) + " → " + esc(b.to); }) +
+        moves(T.branches, d.party_branches, function (b) { return esc(b.name) + ": " + (b.new ? esc(T.newBranch) : esc(b.from)) + " → " + esc(b.to); }) +
         moves(T.workers, d.workers, function (w) { return esc(w.name) + ": " + (w.new ? esc(T.newWorker) : esc(w.from)) + " → " + esc(w.to); }) +
         moves(T.sites, d.sites, function (s) { return esc(s.name) + ": " + esc(s.from || "—") + " → " + esc(s.to || "—"); }) +
         moves(T.zones, d.seasonal_zones, function (z) { return esc(z.name); });

@@ -63,6 +63,12 @@ def test_planner_splits_a_group_admin_approves_lookup_follows(
     page.click("button[data-op=appoint]")
     page.fill("#op-form input[name=name]", "新网格员")
     page.click("#op-form button[type=submit]")
+    # A new villager group is asked for its party branch; founding it (secretary: the group leader) clears that.
+    wait_until(page, "document.querySelector('#validation').textContent.includes('党支部')")
+    map_click(page, moved.x, moved.y)
+    page.click("button[data-op=branch]")
+    page.fill("#op-form input[name=members]", "6")
+    page.click("#op-form button[type=submit]")
     page.wait_for_selector("#validation .ok")
 
     page.click("#impact-button")
