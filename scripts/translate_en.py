@@ -189,6 +189,20 @@ ENGLISH = {
     "请重新登录；待发送的签到仍保存在手机上。": "Please sign in again; waiting check-ins stay on this phone.",
     "北京时间": "China Standard Time",
     "成立党支部": "Found a party branch",
+    "已签到，但位置距目标约 %(m)s 米，已标注为过远。": "Checked in, but about %(m)s m from the target: flagged as far.",
+    "目标与我的位置": "Target and my position",
+    "正在获取手机位置……": "Finding the phone's position…",
+    "距目标约 {distance}，方向{direction}": "Target about {distance} away, to the {direction}",
+    "您已在目标区域内": "You are inside the target area",
+    "无法获取手机位置，请手动填写经纬度。": "No position from the phone: type the longitude and latitude.",
+    "北": "north",
+    "东北": "north-east",
+    "东": "east",
+    "东南": "south-east",
+    "南": "south",
+    "西南": "south-west",
+    "西": "west",
+    "西北": "north-west",
 }
 
 
@@ -465,6 +479,7 @@ IN_CONTEXT = {
     ): "Empty: the group leader (its grid worker) is also the branch secretary.",
     ("plan", "或：暂不成立的理由"): "Or: why it has no branch yet",
     # Patrol: check-ins the leader reads, hotspots in plain words.
+    ("patrol", "任务说明"): "Instructions",
     ("checkin", "距目标过远"): "far from the target",
     ("checkin", "早于时段"): "before the window",
     ("checkin", "晚于时段"): "after the window",

@@ -181,8 +181,11 @@ class Task(Answer):
     zone_id = fields.Integer(allow_none=True)
     starts_at = fields.String(required=True)
     ends_at = fields.String(required=True)
-    state = fields.String(required=True)
-    checkins = fields.List(fields.Dict(), required=True)
+    instructions = fields.String(required=True)
+    state = fields.String(required=True, metadata={"description": "visited, pending or missed"})
+    checkins = fields.List(
+        fields.Dict(), required=True, metadata={"description": "each with its flags: far, early, late, sent_later"}
+    )
 
 
 class CheckInAnswer(Answer):

@@ -253,6 +253,7 @@ def _patrol() -> dict:
         "to": pgettext("patrol", "到"),
         "save": pgettext("patrol", "派出"),
         "cancel": pgettext("patrol", "取消"),
+        "instructions": pgettext("patrol", "任务说明"),
         "checkins": pgettext("patrol", "次签到"),
         "noCheckins": pgettext("patrol", "还没有签到"),
         "checkinAt": pgettext("patrol", "签到时间"),

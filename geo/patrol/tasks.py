@@ -104,6 +104,7 @@ def create_task(
     ends_at: datetime,
     zone_id: int | None = None,
     target: shapely.Geometry | None = None,
+    instructions: str = "",
     now: datetime,
     address: str | None = None,
 ) -> PatrolTask:
@@ -133,6 +134,7 @@ def create_task(
         area_code=team.zone.area_code,
         starts_at=starts_at,
         ends_at=ends_at,
+        instructions=instructions.strip(),
         created_by=principal.username,
         created_at=now,
     )
@@ -180,6 +182,7 @@ def task_summary(task: PatrolTask, now: datetime) -> dict:
         "zone_id": task.zone_id,
         "starts_at": task.starts_at.isoformat(),
         "ends_at": task.ends_at.isoformat(),
+        "instructions": task.instructions,
         "state": task_state(task, now).value,
         "lon": round(centre.x, 6),
         "lat": round(centre.y, 6),

@@ -148,6 +148,8 @@
         },
       }).addTo(state.layers.cells);
       state.hotspots = d.hotspots;
+      var taskForm = $("task-form");
+      if (taskForm) { taskForm.hidden = true; $("tasks").after(taskForm); }  // out of the list before it is redrawn
       $("hotspots").innerHTML = d.hotspots.map(function (h, i) {
         return '<li data-index="' + i + '"><b>' + esc(h.grid ? h.grid.name : h.lat + ", " + h.lon) + "</b> " +
           '<div class="plain">' + esc(gridmap.format(T.plain, { count: h.incidents, last: h.last_year, trend: T.plainTrend[h.trend] })) + "</div>" +
@@ -160,7 +162,11 @@
       $("hotspots").querySelectorAll("li[data-index]").forEach(function (item) {
         item.addEventListener("click", function (event) {
           var h = d.hotspots[+item.dataset.index];
-          if (event.target.dataset.assign !== undefined) return assignForm(h);
+          if (event.target.closest("#task-form")) return;  // typing in the form opened below this hotspot
+          if (event.target.dataset.assign !== undefined) {
+            item.appendChild($("task-form"));  // next to the hotspot it is for, not at the bottom of the panel
+            return assignForm(h);
+          }
           state.map.setView([h.lat, h.lon], 12);
         });
       });
@@ -217,6 +223,7 @@
     }).join("") + "</select></label>" +
       "<label>" + esc(T.from) + '<input type="datetime-local" name="starts_at" value="' + gridmap.localInputValue(visit.starts_at) + '"></label>' +
       "<label>" + esc(T.to) + '<input type="datetime-local" name="ends_at" value="' + gridmap.localInputValue(visit.ends_at) + '"></label>' +
+      "<label>" + esc(T.instructions) + '<textarea name="instructions" maxlength="2000" rows="2"></textarea></label>' +
       '<div class="actions"><button type="submit">' + esc(T.save) + '</button><button type="button" id="task-cancel">' + esc(T.cancel) + "</button></div>";
     form.hidden = false;
     $("task-cancel").addEventListener("click", function () { form.hidden = true; });
@@ -229,6 +236,7 @@
         target: visit.target,
         starts_at: gridmap.fromLocalInput(data.get("starts_at")),
         ends_at: gridmap.fromLocalInput(data.get("ends_at")),
+        instructions: data.get("instructions") || "",
       }).then(function (r) {
         if (!r.ok) return message(r.data.error, true);
         form.hidden = true;
