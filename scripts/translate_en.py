@@ -189,6 +189,8 @@ ENGLISH = {
     "请重新登录；待发送的签到仍保存在手机上。": "Please sign in again; waiting check-ins stay on this phone.",
     "北京时间": "China Standard Time",
     "成立党支部": "Found a party branch",
+    "查找网格": "Find a grid",
+    "名称或编码": "name or code",
     "已签到，但位置距目标约 %(m)s 米，已标注为过远。": "Checked in, but about %(m)s m from the target: flagged as far.",
     "目标与我的位置": "Target and my position",
     "正在获取手机位置……": "Finding the phone's position…",
@@ -478,6 +480,7 @@ IN_CONTEXT = {
         "留空：由本组组长（网格员）兼任书记（一肩挑）。",
     ): "Empty: the group leader (its grid worker) is also the branch secretary.",
     ("plan", "或：暂不成立的理由"): "Or: why it has no branch yet",
+    ("plan", "图例"): "Legend",
     # Patrol: check-ins the leader reads, hotspots in plain words.
     ("patrol", "任务说明"): "Instructions",
     ("checkin", "距目标过远"): "far from the target",

@@ -90,6 +90,7 @@ def _plan() -> dict:
             "removed": pgettext("plan", "撤销"),
         },
         "owner": pgettext("plan", "规划员"),
+        "legend": pgettext("plan", "图例"),
         "branchName": pgettext("plan", "党支部名称"),
         "newBranch": pgettext("plan", "新成立"),
         "branchSuffix": pgettext("plan", "党支部"),

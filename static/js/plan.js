@@ -69,7 +69,42 @@
     $("swipe-toggle").addEventListener("change", setupSwipe);
     $("swipe").addEventListener("input", clipPanes);
     map.on("move zoom resize", clipPanes);
+    gridmap.legend(map, [
+      { layer: layerOf("plan-base") },
+      { layer: layerOf("plan-draft"), names: T.change },
+      { layer: layerOf("plan-invalid-edges") },
+    ], T.legend);
+    // Names and codes on the draft once the grids are big enough on screen to carry them.
+    var showLabels = function () { map.getContainer().classList.toggle("draft-labels", map.getZoom() >= 12); };
+    map.on("zoomend", showLabels);
+    showLabels();
+    $("find-grid").addEventListener("input", findGrid);
     load(true);
+  }
+
+  /* Find a draft grid by name or code as the planner types; a single match is selected and shown. */
+  function findGrid() {
+    var wanted = $("find-grid").value.trim().toLowerCase();
+    var box = $("find-results");
+    if (!wanted || !state.draft) { box.innerHTML = ""; return; }
+    var found = state.draft.features.filter(function (f) {
+      var p = f.properties;
+      return p.code.indexOf(wanted) >= 0 || p.name_zh.toLowerCase().indexOf(wanted) >= 0 || (p.name_en || "").toLowerCase().indexOf(wanted) >= 0;
+    }).slice(0, 8);
+    box.innerHTML = found.map(function (f) {
+      return '<li><button type="button" class="link-button" data-code="' + esc(f.properties.code) + '">' +
+        esc(f.properties.name_zh) + " <code>" + esc(f.properties.code) + "</code></button></li>";
+    }).join("") || "<li>" + esc(T.none) + "</li>";
+    box.querySelectorAll("button[data-code]").forEach(function (button) {
+      button.addEventListener("click", function () { showGrid(button.dataset.code); });
+    });
+  }
+
+  function showGrid(code) {
+    state.layers.draft.eachLayer(function (layer) {
+      if (layer.feature.properties.code === code) state.map.fitBounds(layer.getBounds(), { maxZoom: 14 });
+    });
+    select(code, false);
   }
 
   function load(fit) {
@@ -98,7 +133,7 @@
 
   function drawLayers(data, preview) {
     var map = state.map;
-    ["base", "draft", "edges"].forEach(function (name) {
+    ["base", "draft", "edges", "labels"].forEach(function (name) {
       if (state.layers[name]) map.removeLayer(state.layers[name]);
     });
     state.layers.base = L.geoJSON(data.base, {
@@ -119,6 +154,13 @@
         });
       },
     }).addTo(map);
+    // Names and codes on the draft (shown from zoom 12, see startEditor): one tooltip per grid at its centre.
+    state.layers.labels = L.layerGroup(state.layers.draft.getLayers().map(function (layer) {
+      var p = layer.feature.properties;
+      return L.tooltip({ permanent: true, direction: "center", className: "draft-label", interactive: false })
+        .setLatLng(layer.getBounds().getCenter())
+        .setContent(esc(p.name_zh) + "<br><code>" + esc(p.code.slice(-3)) + "</code>");
+    })).addTo(map);
     state.layers.edges = L.geoJSON(data.validation.invalid_edges, {
       pane: "edges", pmIgnore: true, interactive: false, style: layerOf("plan-invalid-edges").style,
     }).addTo(map);

@@ -71,6 +71,11 @@ def test_planner_splits_a_group_admin_approves_lookup_follows(
     page.click("#op-form button[type=submit]")
     page.wait_for_selector("#validation .ok")
 
+    # The draft's grids can be found by name; the legend names current, draft and invalid.
+    page.fill("#find-grid", NEW_NAME)
+    page.click(f"#find-results button[data-code='{feature['properties']['code']}']")
+    assert feature["properties"]["code"] in page.inner_text("#selection")
+    assert page.locator(".map-legend .legend-row").count() >= 4
     page.click("#impact-button")
     page.wait_for_selector("#impact table")
     assert feature["properties"]["code"] in page.inner_text("#impact")
