@@ -255,6 +255,17 @@ def _patrol() -> dict:
         "save": pgettext("patrol", "派出"),
         "cancel": pgettext("patrol", "取消"),
         "instructions": pgettext("patrol", "任务说明"),
+        "legend": pgettext("patrol", "图例"),
+        "legendNames": {
+            "zones": {"true": pgettext("patrol", "当日开放的区域"), "false": pgettext("patrol", "未开放的区域")},
+            "incidents": {"true": pgettext("patrol", "未结事件"), "false": pgettext("patrol", "已结事件")},
+            "density": pgettext("patrol", "事件密度（蓝低→红高）"),
+            "cells": {
+                "hot": pgettext("patrol", "热点（显著偏多）"),
+                "cold": pgettext("patrol", "冷点（显著偏少）"),
+                "was_hot": pgettext("patrol", "去年同期的热点"),
+            },
+        },
         "checkins": pgettext("patrol", "次签到"),
         "noCheckins": pgettext("patrol", "还没有签到"),
         "checkinAt": pgettext("patrol", "签到时间"),

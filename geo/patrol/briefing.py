@@ -117,7 +117,11 @@ def incidents_near_active_zones(
 
 def sites_of(session: Session, principal: Principal) -> list[dict]:
     """Every checkpoint and station of the zones the caller sees (for distances in hotspot lists)."""
-    return [{**site, "zone": zone.name_zh} for zone in zones(session, principal) for site in site_summaries(zone)]
+    return [
+        {**site, "zone": zone.name_zh, "zone_id": zone.id}
+        for zone in zones(session, principal)
+        for site in site_summaries(zone)
+    ]
 
 
 def briefing(

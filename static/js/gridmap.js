@@ -8,6 +8,22 @@
   var strings = JSON.parse(document.getElementById("page-strings").textContent);
   var TEXT = strings.gridmap;
 
+  /* One layer control per map: the page's own layers join the one Folium made (layers/folium_map.py), which we
+     find by remembering every layer control as it is added to a map. */
+  if (window.L) L.Control.Layers.addInitHook(function () {
+    var control = this, onAdd = control.onAdd;
+    // On a phone the list of layers would cover the map: folded behind its button there.
+    if (window.innerWidth < 700) control.options.collapsed = true;
+    control.onAdd = function (map) { map._gridmapLayers = control; return onAdd.call(control, map); };
+  });
+
+  function addOverlays(map, overlays) {
+    var control = map._gridmapLayers;
+    if (!control) return L.control.layers(null, overlays, { collapsed: window.innerWidth < 700 }).addTo(map);
+    Object.keys(overlays).forEach(function (title) { control.addOverlay(overlays[title], title); });
+    return control;
+  }
+
   /* A template from the catalogue with its named values filled in: format("{n} km", { n: 3 }). */
   function format(template, values) {
     return template.split("{").map(function (part, i) {
@@ -279,6 +295,8 @@
   }
 
   function swatch(style, name) {
+    if (style.symbol) return '<div class="legend-row"><span class="legend-symbol">' + escapeHtml(style.symbol) + "</span>" + escapeHtml(name) + "</div>";
+    if (style.gradient) return '<div class="legend-row"><span class="legend-swatch legend-gradient"></span>' + escapeHtml(name) + "</div>";
     var fill = style.fill === false ? "transparent" : (style.fillColor || style.color || "#999");
     var css = "background:" + fill + ";opacity:" + (style.fillOpacity != null ? Math.max(style.fillOpacity, 0.45) : 1) +
       ";border:" + Math.min(style.weight || 1, 4) + "px " + (style.dashArray ? "dashed" : "solid") + " " + (style.color || "#333");
@@ -333,6 +351,7 @@
     fromLocalInput: fromLocalInput,
     styleOf: styleOf,
     legend: legend,
+    addOverlays: addOverlays,
     liveLayer: liveLayer,
     remoteLayer: remoteLayer,
     escapeHtml: escapeHtml,

@@ -30,7 +30,15 @@
     map.on("zoomend", fitHeatToCells);
     var overlays = {};
     ["zones", "sites", "incidents", "heat", "cells", "tasks"].forEach(function (name) { overlays[layerOf(name).title] = state.layers[name]; });
-    L.control.layers(null, overlays, { collapsed: false, position: "bottomright" }).addTo(map);
+    gridmap.addOverlays(map, overlays);
+    gridmap.legend(map, [
+      { layer: layerOf("zones"), names: T.legendNames.zones },
+      { layer: layerOf("sites"), names: LABELS.site_kind },
+      { layer: layerOf("incidents"), names: T.legendNames.incidents },
+      { layer: Object.assign({}, layerOf("heat"), { style: { gradient: true }, title: T.legendNames.density }) },
+      { layer: layerOf("cells"), names: T.legendNames.cells },
+      { layer: layerOf("tasks"), names: LABELS.task_state },
+    ], T.legend);
     $("hotspot-filters").addEventListener("submit", function (event) { event.preventDefault(); loadHotspots(); });
     if (options.canDraw) setupDrawing();
     loadZones();
@@ -218,8 +226,13 @@
   function assignForm(hotspot) {
     var form = $("task-form");
     var visit = hotspot.visit;  // the target square and hours the server proposes (geo/patrol/tasks.py)
+    // The team proposed is one of the zone of the nearest checkpoint or station (the server names it), if open.
+    var near = hotspot.nearest_site ? hotspot.nearest_site.zone_id : null;
+    var open = state.zones.filter(function (z) { return z.properties.active; }).map(function (z) { return z.id; });
+    var proposed = state.teams.filter(function (t) { return t.zone === near && open.indexOf(near) >= 0; })[0] ||
+      state.teams.filter(function (t) { return open.indexOf(t.zone) >= 0; })[0];
     form.innerHTML = "<label>" + esc(T.team) + '<select name="team_id">' + state.teams.map(function (t) {
-      return '<option value="' + t.id + '">' + esc(t.name) + "</option>";
+      return '<option value="' + t.id + '"' + (proposed && proposed.id === t.id ? " selected" : "") + ">" + esc(t.name) + "</option>";
     }).join("") + "</select></label>" +
       "<label>" + esc(T.from) + '<input type="datetime-local" name="starts_at" value="' + gridmap.localInputValue(visit.starts_at) + '"></label>' +
       "<label>" + esc(T.to) + '<input type="datetime-local" name="ends_at" value="' + gridmap.localInputValue(visit.ends_at) + '"></label>' +
