@@ -21,7 +21,7 @@ from geo.core.crs import parse_geometry
 from geo.core.errors import InvalidInput
 from geo.dispatch.models import IncidentCategory
 from geo.grid.models import AdminArea, Net
-from geo.patrol.briefing import briefing, incidents_near_active_zones, sites_of
+from geo.patrol.briefing import briefing, groups_in_view, incidents_near_active_zones, sites_of
 from geo.patrol.hotspots import HotspotQuery, analyse, default_range
 from geo.patrol.models import SiteKind, ZoneKind
 from geo.patrol.tasks import check_in, create_task, task_summary, tasks
@@ -40,7 +40,7 @@ from geo.patrol.zones import (
 from layers import visible_layers
 from layers.grids import COUNTY, NEIGHBOURS, TOWNSHIP
 from layers.patrol import PATROL_LAYERS
-from layers.static_map import briefing_png
+from layers.static_map import briefing_bounds, briefing_png, reference_of
 from web import answers
 from web.access import current_principal, require
 from web.errors import localized_message, localized_problems
@@ -351,14 +351,23 @@ def _briefing_args() -> tuple[int, date | None, date | None]:
 def patrol_briefing():
     """A printable briefing for one zone and a date range (default: its season so far)."""
     zone_id, since, until = _briefing_args()
-    data = briefing(db_session(), current_principal(), zone_id, since, until, _today())
+    principal = current_principal()
+    data = briefing(db_session(), principal, zone_id, since, until, _today())
     map_url = url_for(
         "patrol_pages.patrol_briefing_map",
         zone=zone_id,
         since=data["since"].isoformat(),
         until=data["until"].isoformat(),
     )
-    return render_template("patrol/briefing.html", b=data, map_url=map_url, lang=_lang(), printed=now_utc())
+    bounds = briefing_bounds(to_shape(get_zone(db_session(), principal, zone_id).geom))
+    return render_template(
+        "patrol/briefing.html",
+        b=data,
+        map_url=map_url,
+        lang=_lang(),
+        printed=now_utc(),
+        ref=lambda lon, lat: reference_of(lon, lat, bounds),  # the map's grid reference of a place ("C3")
+    )
 
 
 @pages.get("/patrol/briefing/map.png")
@@ -371,9 +380,11 @@ def patrol_briefing_map():
     zone = get_zone(db_session(), principal, zone_id)
     county = to_shape(db.session.scalars(select(AdminArea.geom).where(AdminArea.is_home_county)).one())
     demo = "演示数据：生成的区域与事件，非官方 / demo data" if zone.is_demo else ""
+    outline = to_shape(zone.geom)
     png = briefing_png(
-        to_shape(zone.geom), county, data["sites"], data["incidents"], data["hotspots"],
+        outline, county, data["sites"], data["incidents"], data["hotspots"],
         f"{zone.name_zh} {data['since']} – {data['until']}", demo,
+        groups=groups_in_view(db_session(), briefing_bounds(outline)),
     )  # fmt: skip
     return Response(png, mimetype="image/png")
 

@@ -15,6 +15,8 @@ from geo.core.crs import to_metric
 from geo.dispatch.models import Incident, IncidentCategory
 from geo.dispatch.scope import visible
 from geo.dispatch.statuses import FINISHED
+from geo.grid.boundaries import current_generation, valid_in
+from geo.grid.models import Grid, GridBoundary, GridLevel
 from geo.patrol.hotspots import HotspotQuery, analyse, reported_between, year_before
 from geo.patrol.models import SeasonalZone
 from geo.patrol.seasons import active_range, season_of
@@ -167,3 +169,24 @@ def briefing(
         "tasks": zone_tasks,
         "bounds": outline.bounds,
     }
+
+
+def groups_in_view(session: Session, bounds: tuple[float, float, float, float]) -> list[tuple[str, shapely.Geometry]]:
+    """(name, display outline) of the villager groups in force within ``bounds``, for a briefing map.
+
+    Names only, as the grid lookup shows them to anyone; a group beside the caller's jurisdiction
+    is drawn too, since a team on a border hill walks across it.
+    """
+    generation = current_generation(session)
+    if generation is None:
+        return []
+    rows = session.execute(
+        select(Grid.name_zh, GridBoundary.geom_display)
+        .join(GridBoundary, GridBoundary.grid_id == Grid.id)
+        .where(
+            GridBoundary.level == GridLevel.GROUP.value,
+            *valid_in(GridBoundary, generation),
+            func.ST_Intersects(GridBoundary.geom_display, func.ST_MakeEnvelope(*bounds, 4326)),
+        )
+    )
+    return [(name, to_shape(geom)) for name, geom in rows]

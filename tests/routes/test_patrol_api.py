@@ -1,8 +1,12 @@
 """The patrol API and pages over HTTP: zones on a date, bad windows, hotspots, tasks, check-ins, briefings."""
 
+import io
+import re
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
+from matplotlib import image
 
 from tests.conftest import csrf_token_of
 
@@ -186,5 +190,15 @@ def test_the_briefing_prints_with_its_map(client_as):
     assert "briefing/map.png" in html
     png = client.get(f"/patrol/briefing/map.png?zone={hill['id']}&since=2026-04-25&until=2026-07-05")
     assert png.status_code == 200 and png.data[:8] == b"\x89PNG\r\n\x1a\n"
+    # Not blank: the zone's fill, outlines, symbols and labels cover a good part of the sheet, in many colours.
+    pixels = (image.imread(io.BytesIO(png.data), format="png")[:, :, :3] * 255).astype(np.uint8)
+    drawn = (pixels < 245).any(axis=2).mean()
+    colours = len(np.unique(pixels.reshape(-1, 3)[::7], axis=0))
+    assert drawn > 0.08 and colours > 50, (drawn, colours)
+    # Every checkpoint and hotspot carries its grid reference on the sheet (a letter and a number).
+    assert re.search(r"<b>[A-F][1-5]</b> ", html)
+    english = client.get(f"/patrol/briefing?zone={hill['id']}&since=2026-04-25&until=2026-07-05&lang=en")
+    text = english.get_data(as_text=True)
+    assert "China Standard Time" in text and "：" not in text.split("<main", 1)[1]
     assert client.get("/patrol/briefing?zone=x").status_code == 400
     assert client.get("/patrol/briefing?zone=99999").status_code == 404
