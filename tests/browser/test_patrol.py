@@ -169,3 +169,25 @@ def test_the_patrol_phone_page_leads_to_the_target(
     assert "米" in page.locator("main p.error").first.inner_text()
     assert errors == []
     context.close()
+
+
+def test_a_leader_in_utc_minus_12_still_assigns_in_china_standard_time(browser, live_server, tasks_removed_afterwards):
+    """The visit form shows and sends China Standard Time whatever the leader's computer clock says."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="Etc/GMT+12")
+    context.set_default_timeout(30_000)
+    context.route(
+        "**/*", lambda route: route.continue_() if route.request.url.startswith(live_server) else route.abort()
+    )
+    page = context.new_page()
+    sign_in(page, live_server, "patrol")
+    page.goto(live_server + "/patrol?date=2026-06-15")
+    page.locator("#hotspots li[data-index] button[data-assign]").first.click()
+    assert page.locator("#task-form input[name=starts_at]").input_value() == "2026-06-15T08:00"
+    page.fill("#task-form textarea[name=instructions]", "看卡点")
+    with page.expect_response(lambda r: r.url.endswith("/api/patrol/tasks") and r.request.method == "POST") as posted:
+        page.click("#task-form button[type=submit]")
+    task = posted.value.json()
+    assert task["starts_at"].startswith("2026-06-15T00:00") and task["instructions"] == "看卡点"
+    # The task list reads the window back in China Standard Time too.
+    wait_until(page, "document.querySelector('#tasks').textContent.includes('2026-06-15 08:00')")
+    context.close()
