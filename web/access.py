@@ -52,6 +52,15 @@ def public(view: Callable) -> Callable:
     return view
 
 
+def keyed(view: Callable) -> Callable:
+    """Mark a public view whose callers authenticate each request with their own key (Open311's api_key).
+
+    Such calls carry no cookies, so no CSRF token either: the key is the proof.
+    """
+    view.is_keyed = True  # type: ignore[attr-defined]
+    return public(view)
+
+
 def current_principal() -> Principal:
     """The signed-in caller (every non-public view runs only for one)."""
     return current_user.principal
@@ -130,7 +139,7 @@ def _enforce() -> Any:
     # Authentication first: a bad token alone is a 401, not a CSRF failure.
     if not is_public and not current_user.is_authenticated:
         return _unauthorised()
-    if request.method in UNSAFE_METHODS and not _authenticated_by_token():
+    if request.method in UNSAFE_METHODS and not _authenticated_by_token() and not getattr(view, "is_keyed", False):
         try:
             csrf.protect()
         except CSRFError:
