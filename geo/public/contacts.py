@@ -47,7 +47,10 @@ class GroupBoard:
 
 def published_fields(session: Session) -> dict[str, bool]:
     """Which worker fields are published (name and post by default, the phone not)."""
-    chosen = dict(session.execute(select(PublicContactField.field, PublicContactField.published)).tuples().all())
+    chosen = {
+        row.field: row.published
+        for row in session.execute(select(PublicContactField.field, PublicContactField.published))
+    }
     return {name: chosen.get(name, default) for name, default in CONTACT_FIELDS.items()}
 
 

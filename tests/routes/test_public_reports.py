@@ -35,9 +35,15 @@ def scalars(app, statement):
         return db.session.scalars(statement).all()
 
 
+def found(pattern: str, html: str) -> str:
+    match = re.search(pattern, html)
+    assert match, f"{pattern} not in {html[:1000]}"
+    return match.group(1)
+
+
 def form_of(anonymous, path="/report") -> dict:
     html = anonymous.get(path).get_data(as_text=True)
-    key = re.search(r'name="key" value="([^"]+)"', html).group(1)
+    key = found(r'name="key" value="([^"]+)"', html)
     return {"csrf_token": csrf_token_of(anonymous, path), "key": key}
 
 
@@ -62,7 +68,7 @@ def tracking_link(response) -> str:
 
 
 def ticket_of(response) -> str:
-    return re.search(r'id="ticket">([^<]+)<', response.get_data(as_text=True)).group(1)
+    return found(r'id="ticket">([^<]+)<', response.get_data(as_text=True))
 
 
 def test_the_form_is_public_lists_public_categories_only_and_speaks_english(anonymous):
@@ -84,8 +90,8 @@ def test_a_report_arrives_online_from_the_public_and_answers_a_tracking_link_and
     assert "<svg" in html and 'id="track-qr"' in html
     ticket = ticket_of(answered)
     with app.app_context():
-        incident = db.session.scalar(select(Incident).where(Incident.ticket == ticket))
-        stored = db.session.scalar(select(PublicReport).where(PublicReport.incident_id == incident.id))
+        incident = db.session.scalars(select(Incident).where(Incident.ticket == ticket)).one()
+        stored = db.session.scalars(select(PublicReport).where(PublicReport.incident_id == incident.id)).one()
     assert (incident.status, incident.channel, incident.from_public, incident.resident_reports) == (
         "reported",
         "online",
@@ -170,7 +176,7 @@ def test_a_like_report_nearby_is_offered_and_joins_the_open_case(app, anonymous,
     html = offered.get_data(as_text=True)
     assert offered.status_code == 200 and ticket in html and 'id="join-case"' in html
     assert "村口垃圾" not in html and "扎西" not in html  # nothing the first reporter wrote
-    key = re.search(r'name="key" value="([^"]+)"', html).group(1)
+    key = found(r'name="key" value="([^"]+)"', html)
     joined = report(
         anonymous,
         key=key,
