@@ -513,6 +513,7 @@ IN_CONTEXT = {
         "public",
         "网络不佳，地图未能加载；请从列表中选择",
     ): "The map could not load on this connection; choose from the lists",
+    ("public", "网格员"): "Grid worker",
 }
 
 
