@@ -1,7 +1,8 @@
 """The shared access rules, applied to every request in one place.
 
 - Every endpoint needs a signed-in user (session cookie or ``Authorization:
-  Bearer`` API token) unless its view is marked ``@public``.
+  Bearer`` API token) unless its view is marked ``@public`` (the residents'
+  pages, Open311) or ``@keyed`` (public, authenticated by its own key per call).
 - Every state-changing request must carry the CSRF token (form field or
   ``X-CSRFToken`` header) unless an API token authenticated it: such calls
   carry no cookies and so need none. Merely sending an ``Authorization`` header
