@@ -27,6 +27,7 @@ from geo.grid.boundaries import FieldNames, import_levels, read_boundary_file
 from geo.grid.models import GridLevel
 from geo.grid.vector_files import Limits
 from geo.planning.review import activate_due_plans
+from geo.public.open311 import create_key, revoke_key
 from ops.backup import BackupError, BackupReport, create_backup, restore_backup
 from ops.scheduler import JOBS, run_due, serve
 
@@ -36,6 +37,7 @@ users_cli = AppGroup("users", help="Accounts: create, change, reset password, di
 incidents_cli = AppGroup("incidents", help="Incidents: deadlines and the category catalogue.")
 plans_cli = AppGroup("plans", help="Boundary plans: scheduled activation.")
 backup_cli = AppGroup("backup", help="Back up the database (pg_dump custom format) and restore it.")
+open311_cli = AppGroup("open311", help="Open311 client applications' api_keys.")
 jobs_cli = AppGroup("jobs", help="Scheduled jobs: escalation every 5 minutes, plan activation after midnight.")
 
 SECRET_KEY_NOTE = (
@@ -254,6 +256,30 @@ def incidents_escalate() -> None:
     click.echo(f"escalated {len(tickets)} overdue incident(s){': ' + ', '.join(tickets) if tickets else ''}")
 
 
+@open311_cli.command("create-key")
+@click.argument("name")
+def open311_create_key(name: str) -> None:
+    """Make an api_key for client application NAME and print it (once: only its digest is kept)."""
+    try:
+        api_key = create_key(db_session(), name)
+    except GridError as problem:
+        raise click.ClickException(problem.message) from None
+    db.session.commit()
+    click.echo(api_key)
+
+
+@open311_cli.command("revoke-key")
+@click.argument("name")
+def open311_revoke_key(name: str) -> None:
+    """Revoke client application NAME's api_key: its posts are refused from now on."""
+    try:
+        revoke_key(db_session(), name)
+    except GridError as problem:
+        raise click.ClickException(problem.message) from None
+    db.session.commit()
+    click.echo(f"revoked the key of {name}")
+
+
 @incidents_cli.command("seed-categories")
 def incidents_seed_categories() -> None:
     """Add the standard incident categories that are missing."""
@@ -355,3 +381,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(plans_cli)
     app.cli.add_command(backup_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(open311_cli)

@@ -79,6 +79,17 @@ def from_environment() -> dict:
         # workers, so they share one count. Should Redis go down, each worker counts alone until it is back.
         # One JSON line per request on stderr (web/request_log.py); GRIDMAP_REQUEST_LOG=off silences it.
         "REQUEST_LOG": os.environ.get("GRIDMAP_REQUEST_LOG", "on") != "off",
+        # Residents' reports (/report): per address and per phone given (shared through the storage above).
+        "PUBLIC_REPORT_RATE_LIMIT": os.environ.get("GRIDMAP_PUBLIC_REPORT_RATE_LIMIT", "10 per hour"),
+        "PUBLIC_REPORT_PHONE_RATE_LIMIT": os.environ.get("GRIDMAP_PUBLIC_REPORT_PHONE_RATE_LIMIT", "5 per day"),
+        # 并单: an open case of the same category this near (metres) and recent (hours) is offered to join.
+        "PUBLIC_JOIN_RADIUS_M": float(os.environ.get("GRIDMAP_PUBLIC_JOIN_RADIUS_M", "300")),
+        "PUBLIC_JOIN_HOURS": float(os.environ.get("GRIDMAP_PUBLIC_JOIN_HOURS", "168")),
+        # Open311 discovery: who answers for the endpoint, and where a client application asks for a key.
+        "OPEN311_CONTACT": os.environ.get("GRIDMAP_OPEN311_CONTACT", "德钦县网格化服务管理中心"),
+        "OPEN311_KEY_SERVICE": os.environ.get(
+            "GRIDMAP_OPEN311_KEY_SERVICE", "ask the county's grid centre; keys are made with flask open311 create-key"
+        ),
         "RATELIMIT_STORAGE_URI": os.environ.get("GRIDMAP_RATELIMIT_STORAGE", "memory://"),
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_ENABLED": os.environ.get("GRIDMAP_RATELIMIT", "on") != "off",

@@ -12,6 +12,7 @@ from geo.dispatch import models as dispatch
 from geo.grid import models as grid
 from geo.patrol import models as patrol
 from geo.planning import models as planning
+from geo.public import models as public
 
 Base = core.Base
-PACKAGES = (core, grid, accounts, dispatch, planning, patrol)
+PACKAGES = (core, grid, accounts, dispatch, planning, patrol, public)

@@ -16,7 +16,8 @@ from geo.core.calendar import COUNTY_TZ
 from geo.core.errors import GridError
 from geo.dispatch.statuses import Status
 from geo.grid.models import Net
-from routes import admin, api, auth, dispatch, incidents, map_page, patrol, plan
+from routes import admin, api, auth, dispatch, incidents, map_page, open311, patrol, plan
+from routes import public as public_pages
 from web import access, input_rules, request_log, security_headers
 from web.errors import (
     DATABASE_DOWN,
@@ -28,6 +29,7 @@ from web.errors import (
     localized_problems,
     wants_json,
 )
+from web.maps import say
 from web.page_strings import LABELLED, hotspot_note, label_of, page_strings
 
 #: An error answer never echoes megabytes back: longer messages are cut, larger details left out.
@@ -112,6 +114,7 @@ def _template_helpers() -> dict:
         "page_strings": page_strings,
         "hotspot_note": hotspot_note,
         "query_with": query_with,
+        "say": say,
     }
 
 
@@ -149,6 +152,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(dispatch.bp)
     app.register_blueprint(plan.pages)
     app.register_blueprint(patrol.pages)
+    app.register_blueprint(public_pages.bp)
+    app.register_blueprint(open311.bp)
     # After flask-smorest's own handlers, so these answer for every blueprint alike.
     app.register_error_handler(GridError, _grid_error)
     app.register_error_handler(HTTPException, _http_error)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify
+from flask import Response, jsonify, request
 from marshmallow import Schema, fields
 
 from extensions import db, db_session, limiter
+from geo.accounts.capabilities import Capability
 from geo.atlas.lookup import lookup_point, parse_coordinates
 from geo.atlas.outlines import (
     admin_areas_geojson,
@@ -21,9 +22,10 @@ from geo.core.crs import parse_source_crs, to_wgs84
 from geo.core.errors import InvalidInput
 from geo.core.jobs import status
 from geo.grid.boundaries import generation_as_of
+from geo.public.contacts import published_fields, set_published
 from ops.scheduler import JOBS
 from web import answers
-from web.access import current_principal, public
+from web.access import current_principal, public, require
 from web.answers import GEOJSON, FeatureCollection
 from web.errors import DATABASE_DOWN, database_unavailable
 from web.input_rules import ApiBlueprint, Day, Id
@@ -40,6 +42,12 @@ class GridArgs(AsOfArgs):
     level = fields.String(required=True, metadata={"description": "county, township, village or group"})
     bbox = fields.String(metadata={"description": "minlon,minlat,maxlon,maxlat"})
     net = fields.String(metadata={"description": "social, religious or rural: only grids with that net's workers"})
+
+
+class ContactFields(Schema):
+    name = fields.Boolean(metadata={"description": "publish grid workers' names"})
+    post = fields.Boolean(metadata={"description": "publish their posts"})
+    phone = fields.Boolean(metadata={"description": "publish their phone numbers"})
 
 
 class LookupArgs(AsOfArgs):
@@ -125,3 +133,22 @@ def lookup(args):
     principal = current_principal()
     result = lookup_point(db_session(), lon, lat, principal, _generation_arg(args))
     return jsonify(result.as_dict(principal))
+
+
+@blp.route("/public/contact-fields", methods=["GET"])
+@blp.response(200, ContactFields)
+@require(Capability.PUBLIC_CONTACTS)
+def contact_fields():
+    """Which grid workers' fields the public pages (/grid, the boards) show; by default name and post."""
+    return jsonify(published_fields(db_session()))
+
+
+@blp.route("/public/contact-fields", methods=["PATCH"])
+@blp.arguments(ContactFields)
+@blp.response(200, ContactFields)
+@require(Capability.PUBLIC_CONTACTS)
+def change_contact_fields(body):
+    """Publish or withdraw grid workers' fields on the public pages (county admins); audited."""
+    chosen = set_published(db_session(), current_principal(), body, address=request.remote_addr)
+    db.session.commit()
+    return jsonify(chosen)

@@ -65,6 +65,9 @@ class ActionIn(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=LIMITS["note"]))
     worker = fields.String(load_default=None, validate=validate.Length(max=20), metadata={"description": "reassign"})
     duplicate_of = fields.String(load_default=None, validate=validate.Length(max=20))
+    public = fields.Boolean(
+        load_default=False, metadata={"description": "show the note to the residents following the case"}
+    )
 
 
 class ListArgs(Schema):
@@ -102,6 +105,9 @@ class CategoryIn(Schema):
     name_zh = fields.String(required=True, validate=validate.Length(min=1, max=50))
     name_en = fields.String(required=True, validate=validate.Length(min=1, max=80))
     sla_hours = fields.Integer(required=True, validate=validate.Range(min=1, max=24 * 90))
+    is_public = fields.Boolean(
+        metadata={"description": "offered to residents (/report, Open311); by default all but the religious net's"}
+    )
 
 
 class CategoryPatch(Schema):
@@ -109,6 +115,7 @@ class CategoryPatch(Schema):
     name_en = fields.String(validate=validate.Length(min=1, max=80))
     sla_hours = fields.Integer(validate=validate.Range(min=1, max=24 * 90))
     is_active = fields.Boolean()
+    is_public = fields.Boolean(metadata={"description": "offered to residents (/report, Open311)"})
 
 
 @blp.before_request
@@ -252,6 +259,7 @@ def incident_action(body, ticket: str, action: str):
         note=body["note"],
         worker=body["worker"],
         duplicate_of=body["duplicate_of"],
+        public=body["public"],
         address=request.remote_addr,
     )
     db.session.commit()
@@ -300,6 +308,7 @@ def _category_json(category: IncidentCategory) -> dict:
         "name_en": category.name_en,
         "sla_hours": category.sla_hours,
         "is_active": category.is_active,
+        "is_public": category.is_public,
     }
 
 
@@ -324,7 +333,7 @@ class Categories(MethodView):
         principal = current_principal()
         principal.require_change(COUNTY_CODE)  # the catalogue is the county's
         principal.require_net(body["net"])
-        category = add_category(db_session(), body)
+        category = add_category(db_session(), {"is_public": body["net"] != Net.RELIGIOUS.value, **body})
         _audit_category(None, category)
         db.session.commit()
         return jsonify(_category_json(category)), 201

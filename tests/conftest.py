@@ -286,7 +286,14 @@ def atlas_restored_afterwards(app):
 
 
 #: What the pages' users add (children before parents): reports with their events and photos, patrols.
-PAGE_WRITTEN_TABLES = ("patrol_checkin", "patrol_task", "incident_attachment", "incident_event", "incident")
+PAGE_WRITTEN_TABLES = (
+    "patrol_checkin",
+    "patrol_task",
+    "public_report",
+    "incident_attachment",
+    "incident_event",
+    "incident",
+)
 
 
 @pytest.fixture

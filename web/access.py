@@ -1,7 +1,8 @@
 """The shared access rules, applied to every request in one place.
 
 - Every endpoint needs a signed-in user (session cookie or ``Authorization:
-  Bearer`` API token) unless its view is marked ``@public``.
+  Bearer`` API token) unless its view is marked ``@public`` (the residents'
+  pages, Open311) or ``@keyed`` (public, authenticated by its own key per call).
 - Every state-changing request must carry the CSRF token (form field or
   ``X-CSRFToken`` header) unless an API token authenticated it: such calls
   carry no cookies and so need none. Merely sending an ``Authorization`` header
@@ -50,6 +51,15 @@ def public(view: Callable) -> Callable:
     """Mark a view as reachable without signing in."""
     view.is_public = True  # type: ignore[attr-defined]
     return view
+
+
+def keyed(view: Callable) -> Callable:
+    """Mark a public view whose callers authenticate each request with their own key (Open311's api_key).
+
+    Such calls carry no cookies, so no CSRF token either: the key is the proof.
+    """
+    view.is_keyed = True  # type: ignore[attr-defined]
+    return public(view)
 
 
 def current_principal() -> Principal:
@@ -130,7 +140,7 @@ def _enforce() -> Any:
     # Authentication first: a bad token alone is a 401, not a CSRF failure.
     if not is_public and not current_user.is_authenticated:
         return _unauthorised()
-    if request.method in UNSAFE_METHODS and not _authenticated_by_token():
+    if request.method in UNSAFE_METHODS and not _authenticated_by_token() and not getattr(view, "is_keyed", False):
         try:
             csrf.protect()
         except CSRFError:

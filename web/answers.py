@@ -100,6 +100,7 @@ class Category(Answer):
     name_en = fields.String(required=True)
     sla_hours = fields.Integer(required=True)
     is_active = fields.Boolean(required=True)
+    is_public = fields.Boolean(required=True)
 
 
 class PlanSummary(Answer):

@@ -66,6 +66,7 @@ def page_strings() -> dict:
         "plan": _plan(),
         "dispatch": _dispatch(),
         "patrol": _patrol(),
+        "public": _public(),
     }
 
 
@@ -183,6 +184,8 @@ def _dispatch() -> dict:
             "note": pgettext("dispatch", "备注"),
             "reroute": pgettext("dispatch", "边界调整改派"),
             "attach": pgettext("dispatch", "添加照片"),
+            "support": pgettext("dispatch", "群众附议"),
+            "rate": pgettext("dispatch", "群众评价"),
         },
         "total": pgettext("dispatch", "件"),
         "overdue": pgettext("dispatch", "逾期"),
@@ -211,6 +214,23 @@ def _dispatch() -> dict:
         "upload": pgettext("dispatch", "上传照片"),
         "conflict": pgettext("dispatch", "该事件已被他人修改，以下为最新状态。"),
         "network": pgettext("dispatch", "网络中断，上报可能未送达。请再次提交，不会重复登记。"),
+        "publicNote": pgettext("dispatch", "公开（群众可见）"),
+        "publicMark": pgettext("dispatch", "公开"),
+        "residents": pgettext("dispatch", "群众上报人数"),
+        "fromPublic": pgettext("dispatch", "群众上报"),
+    }
+
+
+def _public() -> dict:
+    """What static/js/report.js says."""
+    return {
+        "choose": pgettext("public", "请选择"),
+        "loading": pgettext("public", "正在加载…"),
+        "located": pgettext("public", "已定位"),
+        "tapped": pgettext("public", "已在地图上选定"),
+        "noGps": pgettext("public", "无法定位，请从列表中选择村民小组"),
+        "locating": pgettext("public", "正在定位…"),
+        "offline": pgettext("public", "网络不佳，地图未能加载；请从列表中选择"),
     }
 
 

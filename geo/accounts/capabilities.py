@@ -28,6 +28,7 @@ class Capability(StrEnum):
     CHECK_IN = "check_in"
     ACCOUNT_MANAGE = "account.manage"
     AUDIT_READ = "audit.read"
+    PUBLIC_CONTACTS = "public.contacts"  # which grid workers' fields /grid and the boards publish
 
 
 GRANTS: dict[Role, frozenset[Capability]] = {

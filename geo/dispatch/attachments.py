@@ -41,6 +41,20 @@ def _image_type(data: bytes) -> str | None:
     return None
 
 
+def photo_type(data: bytes, field: str = "file") -> str:
+    """The content type of a photo decided from its bytes; refused when empty, too large or not a photo."""
+    if not data:
+        raise InvalidInput("the file is empty", field=field)
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        raise AttachmentTooLarge(
+            "the file is larger than {limit} MB", field=field, limit=MAX_ATTACHMENT_BYTES // (1024 * 1024)
+        )
+    content_type = _image_type(data)
+    if content_type is None:
+        raise UnsupportedAttachment("only photos (JPEG, PNG or WebP) can be attached", field=field)
+    return content_type
+
+
 def add_attachment(
     session: Session,
     principal: Principal,
@@ -59,15 +73,7 @@ def add_attachment(
     check_allowed(principal, step, incident, "attach")
     if Status(incident.status) not in step.sources:
         raise InvalidTransition("cannot add photos to an incident that is {status}", status=incident.status)
-    if not data:
-        raise InvalidInput("the file is empty", field="file")
-    if len(data) > MAX_ATTACHMENT_BYTES:
-        raise AttachmentTooLarge(
-            "the file is larger than {limit} MB", field="file", limit=MAX_ATTACHMENT_BYTES // (1024 * 1024)
-        )
-    content_type = _image_type(data)
-    if content_type is None:
-        raise UnsupportedAttachment("only photos (JPEG, PNG or WebP) can be attached", field="file")
+    content_type = photo_type(data)
     count = session.scalar(
         select(func.count()).select_from(IncidentAttachment).where(IncidentAttachment.incident_id == incident.id)
     )

@@ -53,7 +53,16 @@ def seed_categories(session: Session) -> None:
     existing = set(session.scalars(select(IncidentCategory.code)))
     for net, code, zh, en, hours in SEED_CATEGORIES:
         if code not in existing:
-            session.add(IncidentCategory(net=net.value, code=code, name_zh=zh, name_en=en, sla_hours=hours))
+            session.add(
+                IncidentCategory(
+                    net=net.value,
+                    code=code,
+                    name_zh=zh,
+                    name_en=en,
+                    sla_hours=hours,
+                    is_public=net is not Net.RELIGIOUS,
+                )
+            )
     session.flush()
 
 

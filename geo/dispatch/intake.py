@@ -155,6 +155,8 @@ def _intake_statement():
                 "created_by",
                 "idempotency_key",
                 "request_fingerprint",
+                "from_public",
+                "resident_reports",
             )
         },
     }
@@ -168,7 +170,7 @@ def _intake_statement():
     history = (
         insert(IncidentEvent)
         .from_select(
-            ["incident_id", "at", "actor", "action", "from_status", "to_status", "note", "data"],
+            ["incident_id", "at", "actor", "action", "from_status", "to_status", "note", "data", "is_public"],
             select(
                 inserted.c.id,
                 now,
@@ -178,6 +180,7 @@ def _intake_statement():
                 literal(Status.REPORTED.value),
                 literal(""),
                 cast(bindparam("event_data", type_=Text), JSONB),
+                false(),
             ),
         )
         .returning(event.c.id)
@@ -245,9 +248,12 @@ def create_incident(
     *,
     idempotency_key: str | None = None,
     address: str | None = None,
+    from_public: bool = False,
     now: datetime | None = None,
 ) -> Intake:
     """Open an incident routed to the worker who answers for its place and net; audited from ``address``.
+
+    ``from_public`` marks a resident's report (geo.public), which counts as the first resident raising it.
 
     A repeated ``idempotency_key`` from the same caller returns the incident the
     first submission made, with ``created`` False; with a different report it is
@@ -309,6 +315,8 @@ def create_incident(
         "created_by": principal.username,
         "idempotency_key": idempotency_key,
         "request_fingerprint": key.fingerprint if key else None,
+        "from_public": from_public,
+        "resident_reports": 1 if from_public else 0,
     }
     routed = {"assignee": assignee.code if assignee else None, "group": group.code}
     reported = {
@@ -371,6 +379,7 @@ def create_incident(
         "to": Status.REPORTED.value,
         "note": "",
         "data": routed,
+        "is_public": False,
     }
     detail = detail_from_parts(
         incident,

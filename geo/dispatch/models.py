@@ -16,6 +16,7 @@ from sqlalchemy import (
     Sequence,
     String,
     Text,
+    false,
     literal_column,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -38,6 +39,8 @@ class IncidentCategory(Base):
     name_en: Mapped[str] = mapped_column(String(80))
     sla_hours: Mapped[int] = mapped_column(Integer)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Offered to residents on /report and through Open311 (religious-affairs categories are not, by default).
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 INCIDENT_CHANGE_SEQ = Sequence("incident_change_seq", metadata=Base.metadata)
@@ -81,6 +84,10 @@ class Incident(Base):
     #: Digest of the report that came with ``idempotency_key``: the same key with another report is refused.
     request_fingerprint: Mapped[str | None] = mapped_column(String(64))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Reported by a resident (/report or Open311), not by staff.
+    from_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: How many residents raised the case: its own public report and those joined to it (并单).
+    resident_reports: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     registered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -158,6 +165,8 @@ class IncidentEvent(Base):
     to_status: Mapped[str] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict | None] = mapped_column(JSONB)
+    #: The note is shown to the residents following the case; notes are internal unless marked.
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class IncidentAttachment(Base):

@@ -64,6 +64,8 @@ def _summary(incident: Incident, now: datetime, category, assignee) -> dict:
         "due_at": incident.due_at.isoformat() if incident.due_at else None,
         "overdue": is_overdue(incident, now),
         "suspected_duplicate": incident.suspected_duplicate_id is not None,
+        "from_public": incident.from_public,
+        "resident_reports": incident.resident_reports,
         "reported_at": incident.reported_at.isoformat(),
         "version": incident.version,
     }
@@ -101,6 +103,7 @@ def incident_detail(session: Session, incident: Incident, now: datetime | None =
                 "to": e.to_status,
                 "note": e.note,
                 "data": e.data,
+                "is_public": e.is_public,
             }
             for e in history
         ],

@@ -50,6 +50,8 @@ def record_event(
     now: datetime,
     note: str = "",
     data: dict | None = None,
+    *,
+    is_public: bool = False,
 ) -> None:
     session.add(
         IncidentEvent(
@@ -61,6 +63,7 @@ def record_event(
             to_status=incident.status,
             note=note,
             data=data,
+            is_public=is_public,
         )
     )
 
@@ -98,10 +101,15 @@ def apply_action(
     note: str = "",
     worker: str | None = None,
     duplicate_of: str | None = None,
+    public: bool = False,
     address: str | None = None,
     now: datetime | None = None,
 ) -> Incident:
     """Apply one workflow ``action`` to ``ticket`` as ``principal``; audited from ``address``.
+
+    ``note`` is internal unless ``public``: a public note is shown to the residents
+    following the case (/track, Open311). A refusal (reject) needs a reason, and the
+    reporter reads it, so its note is always public.
 
     Raises InvalidTransition for an action the status does not allow, StaleVersion
     when ``version`` is not the incident's current one, AccessDenied when the
@@ -145,6 +153,10 @@ def apply_action(
     if action == "reopen":
         incident.reopen_count += 1
         incident.resolved_at = incident.closed_at = None
+    if action == "reject":
+        if not note:
+            raise InvalidInput("a refusal needs a reason in note; the reporter will read it", field="note")
+        public = True
     if action == "reassign":
         if not note:
             raise InvalidInput("a reassignment needs a reason in note", field="note")
@@ -167,7 +179,7 @@ def apply_action(
         incident.duplicate_of_id = original.id
         data = {"original": original.ticket}
     touch(incident, now)
-    record_event(session, incident, principal.username, action, before, now, note, data or None)
+    record_event(session, incident, principal.username, action, before, now, note, data or None, is_public=public)
     try:
         session.flush()
     except StaleDataError:

@@ -84,10 +84,12 @@
       "<dt>" + T.chain + "</dt><dd>" + i.chain.map(function (g) { return esc(g.name_zh); }).join(" › ") + "</dd>" +
       "<dt>" + T.reporter + "</dt><dd>" + esc(i.reporter_name || "—") + " " + esc(i.reporter_phone || "") + "</dd>" +
       "<dt>" + T.address + "</dt><dd>" + esc(i.address || "—") + "</dd>" +
+      (i.from_public ? "<dt>" + T.residents + '</dt><dd class="residents">' + esc(String(i.resident_reports)) + "</dd>" : "") +
       "</dl>" +
       (i.suspected_duplicate_of ? '<p><span class="badge dup">' + T.dup + "</span> " + esc(i.suspected_duplicate_of) + "</p>" : "") +
       (actions.length
         ? '<textarea name="note" rows="2" maxlength="2000" placeholder="' + T.note + '"></textarea>' +
+          '<label class="check"><input type="checkbox" name="public"> ' + T.publicNote + "</label>" +
           (actions.indexOf("reassign") >= 0 ? '<input type="text" name="worker" maxlength="20" placeholder="' + T.worker + '">' : "") +
           (actions.indexOf("duplicate") >= 0 ? '<input type="text" name="duplicate_of" maxlength="20" placeholder="' + T.original + '" value="' + esc(i.suspected_duplicate_of || "") + '">' : "") +
           '<div class="actions">' + actions.map(function (a) {
@@ -106,7 +108,7 @@
         : "") +
       "<h4>" + T.history + '</h4><ol class="history">' + i.history.map(function (h) {
         return "<li>" + esc(gridmap.localTime(h.at)) + " " + esc(h.actor) + " · " + esc(T.action[h.action] || h.action) +
-          (h.note ? " — " + esc(h.note) : "") + "</li>";
+          (h.note ? " — " + esc(h.note) : "") + (h.is_public ? ' <span class="badge">' + T.publicMark + "</span>" : "") + "</li>";
       }).join("") + "</ol></div>";
     state.map.flyTo([i.lat, i.lon], Math.max(state.map.getZoom(), 12), { duration: 0.5 });
   }
@@ -118,7 +120,8 @@
       var input = panel.querySelector('[name="' + name + '"]');
       return input && input.value ? input.value : null;
     };
-    var body = { version: Number(panel.dataset.version), note: field("note") || "" };
+    var shown = panel.querySelector('[name="public"]');
+    var body = { version: Number(panel.dataset.version), note: field("note") || "", public: !!(shown && shown.checked) };
     if (action === "reassign") body.worker = field("worker");
     if (action === "duplicate") body.duplicate_of = field("duplicate_of");
     api("POST", "/api/incidents/" + encodeURIComponent(ticket) + "/" + action, body).then(function (r) {

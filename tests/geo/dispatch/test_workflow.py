@@ -56,7 +56,7 @@ def test_stale_version_is_refused_with_the_current_state(session):
     seen = incident.version
     incident = act(session, incident, "register")
     with pytest.raises(StaleVersion) as refused:
-        apply_action(session, DESK, incident.ticket, "reject", version=seen, now=T0)
+        apply_action(session, DESK, incident.ticket, "reject", version=seen, note="重复", now=T0)
     details = refused.value.details
     assert isinstance(details, dict)
     assert details["status"] == "registered"
