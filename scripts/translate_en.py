@@ -212,6 +212,12 @@ ENGLISH = {
 # by context, so one Chinese word can have an English name per use.
 IN_CONTEXT = {
     ("dispatch", "添加照片"): "Photo added",
+    ("dispatch", "回访评价"): "Call-back evaluation",
+    ("satisfaction", "满意"): "Satisfied",
+    ("satisfaction", "基本满意"): "Basically satisfied",
+    ("satisfaction", "不满意"): "Dissatisfied",
+    ("evaluation_source", "电话回访"): "Phone call-back",
+    ("evaluation_source", "群众评价"): "Residents' rating",
     ("plan", "这次修改未保存，原因如下（地图上红色处）："): "This edit was not saved, because (in red on the map):",
     ("layer", "县界（真实）"): "County boundary (real)",
     ("layer", "乡镇网格（演示）"): "Township grids (demo)",

@@ -462,6 +462,17 @@ CHINESE: dict[str | tuple[str, str], str] = {
     ),
     "unknown action {action!r}": "未知操作 {action!r}",
     "no category {category!r}": "没有事件类别 {category!r}",
+    "only a dissatisfied evaluation can reopen the case": "只有“不满意”的评价才能要求返工",
+    "only a closed case can be reopened; this one is {status}": "只有已结案的事件才能返工；该事件处于“{status}”状态",
+    "no incident {incident!r} in your jurisdiction": "您的辖区内没有事件 {incident!r}",
+    "only a closed case can be evaluated; {ticket} is {status}": "只有已结案的事件才能回访评价；{ticket} 处于“{status}”状态",
+    "{ticket} was evaluated already (record {id}); to change it, send a correction with replaces={id}": (
+        "{ticket} 已有回访评价（记录 {id}）；如需更改，请提交更正并注明 replaces={id}"
+    ),
+    "{ticket} has no evaluation {id}": "{ticket} 没有评价记录 {id}",
+    "evaluation {id} was corrected already; correct the current one ({current})": (
+        "评价记录 {id} 已被更正；请更正当前的记录（{current}）"
+    ),
     ("action", "register"): "立案",
     ("action", "dispatch"): "派遣",
     ("action", "accept"): "接收",

@@ -93,6 +93,18 @@ class Attachment(Answer):
     size = fields.Integer(required=True)
 
 
+class EvaluationRecord(Answer):
+    id = fields.Integer(required=True)
+    result = fields.String(required=True, metadata={"description": "satisfied, basically_satisfied, dissatisfied"})
+    note = fields.String()
+    source = fields.String(required=True, metadata={"description": "callback (电话回访) or resident (群众评价)"})
+    actor = fields.String(required=True)
+    at = fields.String(required=True)
+    replaces = fields.Integer(allow_none=True, metadata={"description": "the evaluation this one corrects"})
+    reopened = fields.Boolean(required=True, metadata={"description": "the case was sent back (返工)"})
+    incident = fields.Nested(IncidentDetail)
+
+
 class Category(Answer):
     net = fields.String(required=True)
     code = fields.String(required=True)

@@ -183,6 +183,7 @@ def _dispatch() -> dict:
             "note": pgettext("dispatch", "备注"),
             "reroute": pgettext("dispatch", "边界调整改派"),
             "attach": pgettext("dispatch", "添加照片"),
+            "evaluate": pgettext("dispatch", "回访评价"),
         },
         "total": pgettext("dispatch", "件"),
         "overdue": pgettext("dispatch", "逾期"),
