@@ -473,6 +473,10 @@ CHINESE: dict[str | tuple[str, str], str] = {
     "evaluation {id} was corrected already; correct the current one ({current})": (
         "评价记录 {id} 已被更正；请更正当前的记录（{current}）"
     ),
+    "{field} must be a day between {earliest} and {latest}": "{field} 须为 {earliest} 至 {latest} 之间的日期",
+    "until ({until}) is before since ({since})": "截止日期（{until}）早于起始日期（{since}）",
+    "no indicator {indicator!r}": "没有指标 {indicator!r}",
+    "part must be numerator or denominator": "part 须为 numerator（分子）或 denominator（分母）",
     ("action", "register"): "立案",
     ("action", "dispatch"): "派遣",
     ("action", "accept"): "接收",
