@@ -477,6 +477,10 @@ CHINESE: dict[str | tuple[str, str], str] = {
     "until ({until}) is before since ({since})": "截止日期（{until}）早于起始日期（{since}）",
     "no indicator {indicator!r}": "没有指标 {indicator!r}",
     "part must be numerator or denominator": "part 须为 numerator（分子）或 denominator（分母）",
+    "period must be a month (2026-11), a quarter (2026-Q4) or a year (2026), got {value!r}": (
+        "期间须为月份（2026-11）、季度（2026-Q4）或年份（2026），收到 {value!r}"
+    ),
+    "a period must lie between {earliest} and {latest}": "期间须在 {earliest} 至 {latest} 之间",
     ("action", "register"): "立案",
     ("action", "dispatch"): "派遣",
     ("action", "accept"): "接收",
