@@ -708,3 +708,36 @@ def _worker_condition(session: Session, indicator: str, name: str, worker_id: in
         )
         return codes_under(Incident.group_code, grid) if grid is not None else false()
     return Incident.assignee_id == worker_id
+
+
+@dataclass(frozen=True)
+class GridRow:
+    code: str
+    level: str
+    name_zh: str
+    name_en: str
+
+
+def grids_asked(session: Session, principal: Principal, *, grid: str | None, level: str | None) -> list[GridRow]:
+    """The grids a request names: ``grid`` (default: the jurisdiction), or its grids of ``level`` in force.
+
+    A grid outside the jurisdiction answers NotFound, as if it did not exist.
+    """
+    code = grid or principal.jurisdiction_code
+    root = session.execute(
+        select(Grid.code, Grid.level, Grid.name_zh, Grid.name_en).where(Grid.code == code, principal.scope(Grid.code))
+    ).one_or_none()
+    if root is None:
+        raise NotFound("no grid {code!r} in your jurisdiction", code=code[:20])
+    if level is None:
+        return [GridRow(*root)]
+    wanted = one_of(GridLevel, level, "level")
+    if wanted.depth < GridLevel(root.level).depth:
+        raise InvalidInput("level {level} lies above grid {code}", field="level", level=wanted.value, code=code)
+    codes = set(_grids_of(session, principal, wanted.value))
+    rows = session.execute(
+        select(Grid.code, Grid.level, Grid.name_zh, Grid.name_en)
+        .where(codes_under(Grid.code, code), Grid.level == wanted.value)
+        .order_by(Grid.code)
+    )
+    return [GridRow(*row) for row in rows if row.code in codes]
