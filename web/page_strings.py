@@ -186,6 +186,7 @@ def _dispatch() -> dict:
             "attach": pgettext("dispatch", "添加照片"),
             "support": pgettext("dispatch", "群众附议"),
             "rate": pgettext("dispatch", "群众评价"),
+            "evaluate": pgettext("dispatch", "回访评价"),
         },
         "total": pgettext("dispatch", "件"),
         "overdue": pgettext("dispatch", "逾期"),
