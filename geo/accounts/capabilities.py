@@ -28,15 +28,26 @@ class Capability(StrEnum):
     CHECK_IN = "check_in"
     ACCOUNT_MANAGE = "account.manage"
     AUDIT_READ = "audit.read"
+    DASHBOARD = "dashboard"  # the leaders' dashboard: indicators, scores, issued assessments of the jurisdiction
+    ASSESSMENT_ISSUE = "assessment.issue"  # issuing (freezing) a period's assessment
+    SCHEME_MANAGE = "scheme.manage"  # new weights and grade thresholds for the scores
 
 
 GRANTS: dict[Role, frozenset[Capability]] = {
     # An admin may do everything but work cases as a grid worker, which needs a worker behind the account.
     Role.ADMIN: frozenset(Capability) - {Capability.CASE_MINE},
     Role.DISPATCHER: frozenset(
-        {Capability.CASE_CONSOLE, Capability.CASE_DESK, Capability.PATROL_VIEW, Capability.TASK_LIST}
+        {
+            Capability.CASE_CONSOLE,
+            Capability.CASE_DESK,
+            Capability.PATROL_VIEW,
+            Capability.TASK_LIST,
+            Capability.DASHBOARD,
+        }
     ),
-    Role.VIEWER: frozenset({Capability.CASE_CONSOLE, Capability.PATROL_VIEW, Capability.TASK_LIST}),
+    Role.VIEWER: frozenset(
+        {Capability.CASE_CONSOLE, Capability.PATROL_VIEW, Capability.TASK_LIST, Capability.DASHBOARD}
+    ),
     Role.PLANNER: frozenset({Capability.PLAN_EDIT, Capability.PATROL_VIEW, Capability.ZONE_EDIT, Capability.TASK_LIST}),
     Role.PATROL_LEADER: frozenset(
         {
