@@ -9,9 +9,10 @@ from __future__ import annotations
 from geo.accounts import models as accounts
 from geo.core import models as core
 from geo.dispatch import models as dispatch
+from geo.evaluation import models as evaluation
 from geo.grid import models as grid
 from geo.patrol import models as patrol
 from geo.planning import models as planning
 
 Base = core.Base
-PACKAGES = (core, grid, accounts, dispatch, planning, patrol)
+PACKAGES = (core, grid, accounts, dispatch, planning, patrol, evaluation)

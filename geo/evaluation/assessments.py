@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -30,6 +30,7 @@ from geo.core.errors import InvalidInput, NotFound
 from geo.dispatch.models import Incident
 from geo.dispatch.scope import visible
 from geo.evaluation import indicators
+from geo.evaluation.periods import Period
 from geo.evaluation.models import Assessment, AssessmentFigure
 from geo.evaluation.scores import current_scheme, grid_score, worker_score
 from geo.grid.models import Grid, GridWorker, Net
@@ -85,6 +86,23 @@ def issue(session: Session, principal: Principal, *, period: str, since: date, u
         address=address,
     )
     return assessment
+
+
+def last_month_code(today: date) -> str:
+    """The month before ``today``'s, written as periods are ("2026-11")."""
+    last_month = today.replace(day=1) - timedelta(days=1)
+    return f"{last_month.year}-{last_month.month:02d}"
+
+
+def issue_month_before(session: Session, principal: Principal, today: date, *, address=None) -> Assessment:
+    """Issue the assessment of the county month before ``today`` (for the monthly job and the CLI's default)."""
+    return issue_period(session, principal, last_month_code(today), address=address)
+
+
+def issue_period(session: Session, principal: Principal, period: str, *, address=None) -> Assessment:
+    """Issue the assessment of ``period`` as written ("2026-11", "2026-Q4")."""
+    parsed = Period.parse(period)
+    return issue(session, principal, period=period, since=parsed.since, until=parsed.until, address=address)
 
 
 def _net_views(session: Session) -> list[tuple[str, ...]]:
@@ -205,12 +223,14 @@ def latest(session: Session, period: str) -> Assessment | None:
     ).first()
 
 
-def assessments(session: Session) -> list[Assessment]:
+def assessments(session: Session, principal: Principal) -> list[Assessment]:
     """Every issued assessment, newest period and version first."""
+    principal.require(Capability.DASHBOARD)
     return list(session.scalars(select(Assessment).order_by(Assessment.period.desc(), Assessment.version.desc())))
 
 
-def get(session: Session, assessment_id: int) -> Assessment:
+def get(session: Session, principal: Principal, assessment_id: int) -> Assessment:
+    principal.require(Capability.DASHBOARD)
     assessment = session.get(Assessment, assessment_id)
     if assessment is None:
         raise NotFound("there is no assessment {id}", id=assessment_id)
@@ -221,6 +241,7 @@ def figures_for(
     session: Session, principal: Principal, assessment: Assessment, *, subject: str | None = None
 ) -> list[AssessmentFigure]:
     """The frozen figures a reader sees: of their own nets, for grids and workers in their jurisdiction."""
+    principal.require(Capability.DASHBOARD)
     key = _reader_view(session, principal, assessment)
     query = (
         select(AssessmentFigure)
@@ -263,6 +284,7 @@ def cases_of(
     part: str = "numerator",
 ) -> list[Incident]:
     """The incidents frozen behind one figure of ``assessment`` (a grid's, or a worker's with ``worker_code``)."""
+    principal.require(Capability.DASHBOARD)
     if part not in PARTS:
         raise InvalidInput("part must be numerator or denominator", field="part")
     if indicator not in indicators.INDICATORS:
@@ -324,6 +346,20 @@ def _keyed(session: Session, assessment_id: int) -> dict[tuple, dict]:
             "grade": r.grade,
         }
         for r in rows
+    }
+
+
+def figure_summary(figure: AssessmentFigure) -> dict:
+    return {
+        "subject": figure.subject,
+        "code": figure.subject_code,
+        "grid_code": figure.grid_code,
+        "indicator": figure.indicator,
+        "numerator": figure.numerator,
+        "denominator": figure.denominator,
+        "value": figure.value,
+        "grade": figure.grade,
+        "cases": {"numerator": len(figure.numerator_ids), "denominator": len(figure.denominator_ids)},
     }
 
 
