@@ -12,12 +12,14 @@ from geo.atlas.outlines import parse_net
 from geo.core.calendar import county_day
 from geo.core.clock import now_utc
 from geo.core.errors import InvalidInput, one_of
+from geo.core.labels import Label
 from geo.core.spreadsheet import Sheet, csv_document, xlsx_document
 from geo.dispatch.models import IncidentCategory
 from geo.evaluation import assessments, dashboard
 from geo.evaluation.dashboard import SCORE, Filters
 from geo.evaluation.indicators import INDICATORS
 from geo.evaluation.overview import organisation
+from geo.evaluation.scores import current_scheme
 from geo.grid.models import Grid, GridLevel, chain_codes
 from layers.evaluation import CHOROPLETH
 from web.access import current_principal, require
@@ -49,7 +51,9 @@ def _level(filters: Filters) -> GridLevel:
         return dashboard.child_level(filters.focus)
     level = one_of(GridLevel, raw, "level")
     if level is GridLevel.COUNTY or level.depth < GridLevel.of_code(filters.focus).depth:
-        raise InvalidInput("level must be a level at or below the grid shown (township, village or group)", field="level")
+        raise InvalidInput(
+            "level must be a level at or below the grid shown (township, village or group)", field="level"
+        )
     return level
 
 
@@ -62,11 +66,28 @@ def _indicator() -> str:
 
 def _say(text) -> str:
     """An indicator's name or formula text (a msgid of the page catalogue, context "indicator")."""
-    return say(text) if isinstance(text, tuple) else pgettext("indicator", text)
+    return say(text) if isinstance(text, Label) else pgettext("indicator", text)
+
+
+def score_formula(components: list[dict]) -> str:
+    """A scheme's score as its formula, in the page's language: 按期处置率 × 60 + … + (1 − 返工率) × 10."""
+    terms = []
+    for component in components:
+        name = (
+            _say(INDICATORS[component["indicator"]].name)
+            if component["indicator"] in INDICATORS
+            else component["indicator"]
+        )
+        terms.append(f"{'(1 − ' + name + ')' if component['inverted'] else name} × {component['weight']:g}")
+    return " + ".join(terms)
 
 
 def indicator_texts() -> dict[str, dict]:
-    """Each indicator's name, formula and unit in the page's language, from the registry (never copied by hand)."""
+    """Each indicator's name, formula and unit in the page's language, from the registry (never copied by hand).
+
+    The score's formula is the scheme in force, written out from its weights.
+    """
+    scheme = current_scheme(db_session())
     answer = {
         indicator_id: {
             "name": _say(indicator.name),
@@ -80,7 +101,9 @@ def indicator_texts() -> dict[str, dict]:
     }
     answer[SCORE] = {
         "name": pgettext("indicator", "综合评分"),
-        "formula": pgettext("indicator", "按期处置率 × 60 + 结案率 × 30 + (1 − 返工率) × 10（网格）"),
+        "formula": score_formula(scheme.grid_components),
+        "worker_formula": score_formula(scheme.worker_components),
+        "scheme_version": scheme.version,
         "unit": "score",
         "higher_is_better": True,
     }
@@ -197,7 +220,12 @@ def export(fmt: str):
         return Response(csv_document(head, rows), mimetype=FORMATS["csv"], headers=headers)
     formulas = Sheet(
         pgettext("dashboard", "指标公式"),
-        [pgettext("dashboard", "指标"), pgettext("dashboard", "名称"), pgettext("dashboard", "公式"), pgettext("dashboard", "单位")],
+        [
+            pgettext("dashboard", "指标"),
+            pgettext("dashboard", "名称"),
+            pgettext("dashboard", "公式"),
+            pgettext("dashboard", "单位"),
+        ],
         _formula_rows(),
         widths=(24, 18, 70, 10),
     )

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from geo.accounts.capabilities import Capability
@@ -30,8 +30,8 @@ from geo.core.errors import InvalidInput, NotFound
 from geo.dispatch.models import Incident
 from geo.dispatch.scope import visible
 from geo.evaluation import indicators
-from geo.evaluation.periods import Period
 from geo.evaluation.models import Assessment, AssessmentFigure
+from geo.evaluation.periods import Period
 from geo.evaluation.scores import current_scheme, grid_score, worker_score
 from geo.grid.models import Grid, GridWorker, Net
 
@@ -66,7 +66,7 @@ def issue(session: Session, principal: Principal, *, period: str, since: date, u
     for nets in _net_views(session):
         reader = replace(Principal.everything(principal.username), nets=frozenset(nets))
         rows.extend(_frozen_figures(session, reader, nets_key(nets), since, until, scheme))
-    session.execute(AssessmentFigure.__table__.insert(), [{**row, "assessment_id": assessment.id} for row in rows])
+    session.execute(insert(AssessmentFigure), [{**row, "assessment_id": assessment.id} for row in rows])
     assessment.changes = diff(session, previous, assessment) if previous else None
     audit.record(
         session,
@@ -112,9 +112,7 @@ def _net_views(session: Session) -> list[tuple[str, ...]]:
     return sorted(views)
 
 
-def _frozen_figures(
-    session: Session, reader: Principal, nets: str, since: date, until: date, scheme
-) -> list[dict]:
+def _frozen_figures(session: Session, reader: Principal, nets: str, since: date, until: date, scheme) -> list[dict]:
     grid_figures = indicators.compute(session, reader, since=since, until=until)
     worker_figures = indicators.compute_workers(session, reader, grid_code=COUNTY_CODE, since=since, until=until)
     grid_ids = _grid_case_ids(session, reader, since, until, grid_figures)
@@ -138,7 +136,9 @@ def _frozen_figures(
                 else {}
             )
             rows.append(_row(nets, "worker", workers[worker_id], worker_grid[worker_id], indicator, figure, ids))
-        rows.append(_score_row(nets, "worker", workers[worker_id], worker_grid[worker_id], worker_score(figures, scheme)))
+        rows.append(
+            _score_row(nets, "worker", workers[worker_id], worker_grid[worker_id], worker_score(figures, scheme))
+        )
     return rows
 
 
@@ -163,7 +163,10 @@ def _grid_case_ids(session, reader, since, until, grid_figures) -> dict[tuple[st
                     by_group[group_code].append(incident_id)
             for code in codes:
                 found[(indicator, code)][part] = [
-                    incident_id for group, members in by_group.items() if group.startswith(code) for incident_id in members
+                    incident_id
+                    for group, members in by_group.items()
+                    if group.startswith(code)
+                    for incident_id in members
                 ]
     return found
 
@@ -303,7 +306,9 @@ def cases_of(
         )
     ).first()
     if figure is None:
-        raise NotFound("assessment {id} has no figure {indicator} for {code}", id=assessment.id, indicator=indicator, code=code)
+        raise NotFound(
+            "assessment {id} has no figure {indicator} for {code}", id=assessment.id, indicator=indicator, code=code
+        )
     ids = figure.numerator_ids if part == "numerator" else figure.denominator_ids
     if not ids:
         return []

@@ -83,7 +83,9 @@ def _figures(session, principal, filters: Filters, period: Period, codes: Sequen
 def tiles(session: Session, principal: Principal, filters: Filters) -> list[dict]:
     """Each indicator of the focus grid now, in the previous period and in the same period last year."""
     periods = (filters.period, filters.period.previous(), filters.period.same_last_year())
-    now, before, last_year = (_figures(session, principal, filters, p, [filters.focus]).get(filters.focus, {}) for p in periods)
+    now, before, last_year = (
+        _figures(session, principal, filters, p, [filters.focus]).get(filters.focus, {}) for p in periods
+    )
     answer = []
     for indicator_id, indicator in indicators.INDICATORS.items():
         value = display_value(indicator_id, now.get(indicator_id))
@@ -111,7 +113,7 @@ def _change(value: float | None, other: float | None) -> dict:
 
 
 def trend(session: Session, principal: Principal, filters: Filters) -> dict:
-    """The focus grid's indicators month by month, the twelve months up to the period's last one."""
+    """The focus grid's indicators and score month by month, the twelve months up to the period's last one."""
     last = filters.period.until
     months = []
     year, month = last.year, last.month
@@ -119,11 +121,13 @@ def trend(session: Session, principal: Principal, filters: Filters) -> dict:
         months.append(Period.parse(f"{year}-{month:02d}"))
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     months.reverse()
-    series: dict[str, list[float | None]] = {indicator_id: [] for indicator_id in indicators.INDICATORS}
+    scheme = current_scheme(session)
+    series: dict[str, list[float | None]] = {indicator_id: [] for indicator_id in [*indicators.INDICATORS, SCORE]}
     for period in months:
         figures = _figures(session, principal, filters, period, [filters.focus]).get(filters.focus, {})
         for indicator_id in indicators.INDICATORS:
             series[indicator_id].append(display_value(indicator_id, figures.get(indicator_id)))
+        series[SCORE].append(grid_score(figures, scheme).value)
     return {"months": [f"{p.since.year}-{p.since.month:02d}" for p in months], "series": series}
 
 
@@ -260,7 +264,13 @@ def choropleth(session: Session, principal: Principal, filters: Filters, level: 
         )
         features.append(feature)
     return json.dumps(
-        {"type": "FeatureCollection", "indicator": indicator, "breaks": breaks, "level": level.value, "features": features},
+        {
+            "type": "FeatureCollection",
+            "indicator": indicator,
+            "breaks": breaks,
+            "level": level.value,
+            "features": features,
+        },
         ensure_ascii=False,
     )
 
@@ -312,12 +322,16 @@ def report_tables(session: Session, focus: str, figures: Sequence[AssessmentFigu
             row["figures"][figure.indicator] = figure
             row["values"][figure.indicator] = display_value(figure.indicator, figure)
     grid_names = dict(
-        session.execute(select(Grid.code, Grid.name_zh).where(Grid.code.in_([c for s, c in subjects if s == "grid"])))
+        session.execute(
+            select(Grid.code, Grid.name_zh).where(Grid.code.in_([c for s, c in subjects if s == "grid"]))
+        ).all()
     )
     worker_names = dict(
         session.execute(
-            select(GridWorker.code, GridWorker.name).where(GridWorker.code.in_([c for s, c in subjects if s == "worker"]))
-        )
+            select(GridWorker.code, GridWorker.name).where(
+                GridWorker.code.in_([c for s, c in subjects if s == "worker"])
+            )
+        ).all()
     )
     tables: dict[str, list[dict]] = {"grid": [], "worker": []}
     for (subject, code), row in subjects.items():

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Protocol
 
 from sqlalchemy import func, select
@@ -109,7 +110,9 @@ def new_scheme(
     """
     current = current_scheme(session)
     grid = _checked_components(grid_components, "grid_components", known_indicators) if grid_components else None
-    worker = _checked_components(worker_components, "worker_components", known_indicators) if worker_components else None
+    worker = (
+        _checked_components(worker_components, "worker_components", known_indicators) if worker_components else None
+    )
     thresholds = _checked_thresholds(grade_thresholds) if grade_thresholds else None
     version = (session.scalar(select(func.max(ScoringScheme.version))) or 0) + 1
     scheme = ScoringScheme(
@@ -194,14 +197,16 @@ def _score(figures: Mapping[str, Ratio], components: list[dict], scheme: Scoring
 
 
 def _checked_components(components: list[dict], field: str, known: frozenset[str] | None) -> list[dict]:
-    checked = []
+    checked: list[dict] = []
     for component in components:
         indicator = component.get("indicator")
         weight = component.get("weight")
         if not isinstance(indicator, str) or (known is not None and indicator not in known):
             raise InvalidInput("{field}: unknown indicator {indicator}", field=field, indicator=str(indicator))
         if not isinstance(weight, int | float) or isinstance(weight, bool) or weight < 0:
-            raise InvalidInput("{field}: the weight of {indicator} must be a number ≥ 0", field=field, indicator=indicator)
+            raise InvalidInput(
+                "{field}: the weight of {indicator} must be a number ≥ 0", field=field, indicator=indicator
+            )
         checked.append({"indicator": indicator, "weight": weight, "inverted": bool(component.get("inverted", False))})
     if len({c["indicator"] for c in checked}) != len(checked):
         raise InvalidInput("{field}: an indicator is listed twice", field=field)
@@ -216,6 +221,6 @@ def _checked_thresholds(thresholds: Mapping[str, float]) -> dict[str, float]:
     values = [thresholds[grade] for grade in GRADES[:-1]]
     if any(not isinstance(v, int | float) or isinstance(v, bool) or not 0 <= v <= TOTAL_WEIGHT for v in values):
         raise InvalidInput("grade_thresholds: each threshold is a number from 0 to 100", field="grade_thresholds")
-    if any(higher <= lower for higher, lower in zip(values, values[1:], strict=False)):
+    if any(higher <= lower for higher, lower in pairwise(values)):
         raise InvalidInput("grade_thresholds: A > B > C > D", field="grade_thresholds")
     return {grade: thresholds[grade] for grade in GRADES[:-1]}

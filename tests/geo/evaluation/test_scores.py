@@ -116,7 +116,12 @@ def test_new_weights_make_a_new_version_the_old_one_kept_and_audited(session):
     "change",
     [
         {"grid_components": [{"indicator": "closure_rate", "weight": 90}]},
-        {"grid_components": [{"indicator": "closure_rate", "weight": -10}, {"indicator": "rework_rate", "weight": 110}]},
+        {
+            "grid_components": [
+                {"indicator": "closure_rate", "weight": -10},
+                {"indicator": "rework_rate", "weight": 110},
+            ]
+        },
         {"grid_components": [{"indicator": "no_such_rate", "weight": 100}]},
         {"grade_thresholds": {"A": 60, "B": 75, "C": 60, "D": 40}},
         {"grade_thresholds": {"A": 90, "B": 75}},
