@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from extensions import db, db_session
 from geo.accounts.models import Role, User
+from geo.accounts.principal import Principal
 from geo.accounts.sessions import create_token
 from geo.accounts.users import create_user, reset_password, revoke_tokens, set_active, update_user
 from geo.core.calendar import COUNTY_TZ, county_day
@@ -23,6 +24,7 @@ from geo.core.errors import GridError
 from geo.core.jobs import status
 from geo.dispatch.categories import seed_categories
 from geo.dispatch.workflow import escalate_overdue
+from geo.evaluation.assessments import issue_month_before, issue_period
 from geo.grid.boundaries import FieldNames, import_levels, read_boundary_file
 from geo.grid.models import GridLevel
 from geo.grid.vector_files import Limits
@@ -39,6 +41,7 @@ plans_cli = AppGroup("plans", help="Boundary plans: scheduled activation.")
 backup_cli = AppGroup("backup", help="Back up the database (pg_dump custom format) and restore it.")
 open311_cli = AppGroup("open311", help="Open311 client applications' api_keys.")
 jobs_cli = AppGroup("jobs", help="Scheduled jobs: escalation every 5 minutes, plan activation after midnight.")
+evaluation_cli = AppGroup("evaluation", help="Assessments: issue a period's (monthly or quarterly) figures, frozen.")
 
 SECRET_KEY_NOTE = (
     "note: SECRET_KEY is not in the backup. It signs session cookies: a server restored with another key "
@@ -340,6 +343,24 @@ def backup_restore(path: Path, force: bool) -> None:
     click.echo(SECRET_KEY_NOTE)
 
 
+@evaluation_cli.command("issue")
+@click.option("--period", default=None, help="2026-11 (a month) or 2026-Q4 (a quarter); default: last month.")
+def evaluation_issue(period: str | None) -> None:
+    """Issue (freeze) a period's assessment; issuing it again makes a new version (run from cron on the 1st)."""
+    principal = Principal.everything(_actor())
+    try:
+        if period:
+            assessment = issue_period(db_session(), principal, period)
+        else:
+            assessment = issue_month_before(db_session(), principal, county_day(datetime.now(UTC)))
+    except GridError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    changes = "first version" if assessment.changes is None else f"{len(assessment.changes)} figure(s) changed"
+    click.echo(f"assessment {assessment.id}: {assessment.period} version {assessment.version} ({changes})")
+
+
 def _new_session():
     return db.session.session_factory()
 
@@ -382,3 +403,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(backup_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(open311_cli)
+    app.cli.add_command(evaluation_cli)

@@ -15,10 +15,12 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
+from geo.accounts.principal import Principal
 from geo.core.calendar import county_day
 from geo.core.jobs import Job, run_if_due
 from geo.core.models import JobRun
 from geo.dispatch.workflow import escalate_overdue
+from geo.evaluation.assessments import issue_month_before
 from geo.planning.review import activate_due_plans
 
 log = logging.getLogger(__name__)
@@ -36,10 +38,17 @@ def _activate_plans(session: Session, now: datetime) -> dict:
     return {"activated": [plan_id for plan_id, _ in done]}
 
 
+def _issue_assessment(session: Session, now: datetime) -> dict:
+    assessment = issue_month_before(session, Principal.everything("scheduler"), county_day(now))
+    return {"assessment": assessment.id, "period": assessment.period, "version": assessment.version}
+
+
 JOBS = [
     Job("escalate_overdue", _escalate, every=timedelta(minutes=5)),
     # Five minutes after midnight, China Standard Time: plans approved for today take effect.
     Job("activate_due_plans", _activate_plans, daily_at=time(0, 5)),
+    # On the 1st after 01:00 China Standard Time, when last month's cases have had their night's escalation.
+    Job("issue_assessment", _issue_assessment, monthly_at=time(1, 0)),
 ]
 
 

@@ -16,7 +16,20 @@ from geo.core.calendar import COUNTY_TZ
 from geo.core.errors import GridError
 from geo.dispatch.statuses import Status
 from geo.grid.models import Net
-from routes import admin, api, auth, dispatch, evaluation, incidents, map_page, open311, patrol, plan
+from routes import (
+    admin,
+    api,
+    assessments,
+    auth,
+    dashboard,
+    dispatch,
+    evaluation,
+    incidents,
+    map_page,
+    open311,
+    patrol,
+    plan,
+)
 from routes import public as public_pages
 from web import access, input_rules, request_log, security_headers
 from web.errors import (
@@ -147,6 +160,7 @@ def init_app(app: Flask) -> None:
     openapi.register_blueprint(evaluation.blp)
     openapi.register_blueprint(patrol.blp)
     openapi.register_blueprint(api.blp)
+    openapi.register_blueprint(assessments.blp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(map_page.bp)
     app.register_blueprint(admin.bp)
@@ -155,6 +169,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(patrol.pages)
     app.register_blueprint(public_pages.bp)
     app.register_blueprint(open311.bp)
+    app.register_blueprint(dashboard.bp)
     # After flask-smorest's own handlers, so these answer for every blueprint alike.
     app.register_error_handler(GridError, _grid_error)
     app.register_error_handler(HTTPException, _http_error)

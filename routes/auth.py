@@ -32,10 +32,14 @@ class LoginForm(FlaskForm):
     password = PasswordField("password", validators=[DataRequired(), Length(max=200)])
 
 
+#: Where each role lands after signing in (others: the county map). Leaders land on the dashboard.
+HOME_PAGES = {Role.GRID_WORKER: "dispatch.my_incidents", Role.VIEWER: "dashboard.dashboard_page"}
+
+
 def _safe_next(target: str | None, role: str) -> str:
     """Only same-site paths (an open redirect would help phishing); else the role's home page."""
     if not target or not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
-        return url_for("dispatch.my_incidents" if role == Role.GRID_WORKER else "map.county_map")
+        return url_for(HOME_PAGES.get(Role(role), "map.county_map"))
     return target
 
 

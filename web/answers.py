@@ -339,3 +339,55 @@ class Lookup(Answer):
     nearest_grid = fields.Nested(ChainGrid, allow_none=True)
     nearest_distance_m = fields.Float(allow_none=True)
     neighbour_county = fields.Dict(allow_none=True)
+
+
+class SchemeComponent(Answer):
+    indicator = fields.String(required=True)
+    weight = fields.Float(required=True)
+    inverted = fields.Boolean(required=True)
+
+
+class Scheme(Answer):
+    version = fields.Integer(required=True)
+    grid_components = fields.List(fields.Nested(SchemeComponent), required=True)
+    worker_components = fields.List(fields.Nested(SchemeComponent), required=True)
+    grade_thresholds = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+    note = fields.String()
+    created_by = fields.String()
+    created_at = fields.String(allow_none=True)
+
+
+class AssessmentSummary(Answer):
+    id = fields.Integer(required=True)
+    period = fields.String(required=True)
+    version = fields.Integer(required=True)
+    since = fields.String(required=True)
+    until = fields.String(required=True)
+    scheme_version = fields.Integer(required=True)
+    issued_by = fields.String()
+    issued_at = fields.String(allow_none=True)
+    changes = fields.Integer(allow_none=True, metadata={"description": "figures changed since the previous version"})
+
+
+class FrozenFigure(Answer):
+    subject = fields.String(required=True, metadata={"description": "grid or worker"})
+    code = fields.String(required=True, metadata={"description": "grid code or grid worker's code"})
+    grid_code = fields.String(required=True)
+    indicator = fields.String(required=True, metadata={"description": "an indicator id, or score"})
+    numerator = fields.Float(required=True)
+    denominator = fields.Float(allow_none=True)
+    value = fields.Float(allow_none=True, metadata={"description": "null: empty denominator (shown as —)"})
+    grade = fields.String(allow_none=True)
+    cases = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class AssessmentDetail(AssessmentSummary):
+    figures = fields.List(fields.Nested(FrozenFigure), required=True)
+    changed = fields.List(fields.Dict(), allow_none=True, metadata={"description": "figures that changed"})
+
+
+class FrozenCases(Answer):
+    indicator = fields.String(required=True)
+    part = fields.String(required=True)
+    count = fields.Integer(required=True)
+    items = fields.List(fields.Nested(IncidentSummary), required=True)

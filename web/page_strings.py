@@ -67,6 +67,7 @@ def page_strings() -> dict:
         "dispatch": _dispatch(),
         "patrol": _patrol(),
         "public": _public(),
+        "dashboard": _dashboard(),
     }
 
 
@@ -300,4 +301,16 @@ def _patrol() -> dict:
         "editZone": pgettext("patrol", "编辑"),
         "saved": pgettext("patrol", "已保存。"),
         "demo": pgettext("patrol", "演示"),
+    }
+
+
+def _dashboard() -> dict:
+    """What static/js/dashboard.js says."""
+    return {
+        "drill": pgettext("dashboard", "下钻"),
+        "noFigure": pgettext("dashboard", "无数据（分母为空）"),
+        "legendGrade": pgettext("dashboard", "等级"),
+        "legendQuantile": pgettext("dashboard", "五分位（红：差，绿：好）"),
+        "thisYear": pgettext("dashboard", "本年"),
+        "demo": pgettext("dashboard", "演示数据"),
     }

@@ -30,6 +30,9 @@ class Capability(StrEnum):
     ACCOUNT_MANAGE = "account.manage"
     AUDIT_READ = "audit.read"
     PUBLIC_CONTACTS = "public.contacts"  # which grid workers' fields /grid and the boards publish
+    DASHBOARD = "dashboard"  # the leaders' dashboard: indicators, scores, issued assessments of the jurisdiction
+    ASSESSMENT_ISSUE = "assessment.issue"  # issuing (freezing) a period's assessment
+    SCHEME_MANAGE = "scheme.manage"  # new weights and grade thresholds for the scores
 
 
 GRANTS: dict[Role, frozenset[Capability]] = {
@@ -42,9 +45,12 @@ GRANTS: dict[Role, frozenset[Capability]] = {
             Capability.CASE_CALLBACK,
             Capability.PATROL_VIEW,
             Capability.TASK_LIST,
+            Capability.DASHBOARD,
         }
     ),
-    Role.VIEWER: frozenset({Capability.CASE_CONSOLE, Capability.PATROL_VIEW, Capability.TASK_LIST}),
+    Role.VIEWER: frozenset(
+        {Capability.CASE_CONSOLE, Capability.PATROL_VIEW, Capability.TASK_LIST, Capability.DASHBOARD}
+    ),
     Role.PLANNER: frozenset({Capability.PLAN_EDIT, Capability.PATROL_VIEW, Capability.ZONE_EDIT, Capability.TASK_LIST}),
     Role.PATROL_LEADER: frozenset(
         {

@@ -1,9 +1,9 @@
 """Scheduled jobs: when each is due, and running it exactly once however many schedulers run.
 
-A job is either periodic (every ``every``) or daily (once a county day, from ``daily_at``
-China Standard Time). A run holds a transaction-level advisory lock on the job while it
-checks the last run and does the work, so two schedulers (two servers, or a scheduler and a
-cron line) never run one job twice: the second skips while the lock is held, and afterwards
+A job is periodic (every ``every``), daily (once a county day, from ``daily_at`` China
+Standard Time) or monthly (once a county month, from ``monthly_at`` on its first day). A run
+holds a transaction-level advisory lock on the job while it checks the last run and does the
+work, so two schedulers (two servers, or a scheduler and a cron line) never run one job twice: the second skips while the lock is held, and afterwards
 finds the first's run recorded.
 """
 
@@ -34,16 +34,28 @@ class Job:
     work: Callable[[Session, datetime], dict]
     every: timedelta | None = None
     daily_at: time | None = None
+    monthly_at: time | None = None
 
     def next_run(self, last: datetime | None, now: datetime) -> datetime:
         """When the job is next due, given its last run's start (None: never ran)."""
         if self.every is not None:
             return now if last is None else last + self.every
+        if self.monthly_at is not None:
+            return self._next_monthly(last, now, self.monthly_at)
         assert self.daily_at is not None
         today = day_start(county_day(now)) + timedelta(hours=self.daily_at.hour, minutes=self.daily_at.minute)
         if last is not None and county_day(last) >= county_day(now):
             return today + timedelta(days=1)
         return today
+
+    @staticmethod
+    def _next_monthly(last: datetime | None, now: datetime, at: time) -> datetime:
+        today = county_day(now)
+        this_month = day_start(today.replace(day=1)) + timedelta(hours=at.hour, minutes=at.minute)
+        if last is not None and (county_day(last).year, county_day(last).month) >= (today.year, today.month):
+            following = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+            return day_start(following) + timedelta(hours=at.hour, minutes=at.minute)
+        return this_month
 
     def is_due(self, last: datetime | None, now: datetime) -> bool:
         return self.next_run(last, now) <= now

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import islice
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -53,3 +54,47 @@ def csv_chunks(columns: Sequence[str], rows: Iterable[Sequence[object]], rows_pe
         out.seek(0)
         out.truncate()
     yield out.getvalue()
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One worksheet of a workbook: its name, header row and rows; ``widths`` per column in characters."""
+
+    title: str
+    columns: Sequence[str]
+    rows: Sequence[Sequence[object]]
+    widths: Sequence[int] = ()
+    #: Columns (0-based) holding percentages from 0 to 100, shown with two decimals.
+    percent_columns: frozenset[int] = frozenset()
+
+
+def xlsx_document(sheets: Sequence[Sheet]) -> bytes:
+    """An .xlsx workbook of ``sheets``: a bold, frozen header, set widths, every cell made safe.
+
+    Missing values (None) stay empty cells and read back as None; numbers stay numbers.
+    """
+    from openpyxl import Workbook  # imported here: only exports need it, and it is slow to import
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    header_font = Font(bold=True)
+    header_fill = PatternFill("solid", fgColor="DDE6F0")
+    for sheet in sheets:
+        worksheet = workbook.create_sheet(str(spreadsheet_cell(sheet.title))[:31])
+        worksheet.append([spreadsheet_cell(column) for column in sheet.columns])
+        for cell in worksheet[1]:
+            cell.font = header_font
+            cell.fill = header_fill
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for row in sheet.rows:
+            worksheet.append([spreadsheet_cell(value) for value in row])
+        for index in sheet.percent_columns:
+            for (cell,) in worksheet.iter_rows(min_row=2, min_col=index + 1, max_col=index + 1):
+                cell.number_format = "0.00"
+        for index, width in enumerate(sheet.widths, 1):
+            worksheet.column_dimensions[worksheet.cell(row=1, column=index).column_letter].width = width
+        worksheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

@@ -1,7 +1,7 @@
 """residents' participation: public categories and notes, residents' reports, Open311 keys (issue #17)
 
 Revision ID: c36e0e7a3003
-Revises: e5f0a1b2c3d4
+Revises: b26e0e7a2002
 Create Date: 2026-12-02 21:20:00
 
 """
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = 'c36e0e7a3003'
-down_revision = 'e5f0a1b2c3d4'
+down_revision = 'b26e0e7a2002'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,382 @@
+"""Issued assessments (月度/季度考核): a period's figures frozen with the cases behind them.
+
+Issuing computes every indicator of every grid and grid worker of the county for
+the period, scores them under the scheme in force, and stores copies: numerator,
+denominator, value, grade and the ids of the incidents behind the numerator and
+the denominator. Nothing is recomputed when it is read, so later changes to the
+cases leave an issued assessment as it was; re-issuing the period adds the next
+version with the list of figures that changed (``changes``).
+
+Figures are frozen once per combination of nets that an active account holds (and
+for all nets), because a reader must see the figures of their own nets and no
+others (religious-net cases count only for those holding that net).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import date, timedelta
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from geo.accounts.capabilities import Capability
+from geo.accounts.models import User
+from geo.accounts.principal import COUNTY_CODE, Principal
+from geo.core import audit
+from geo.core.errors import InvalidInput, NotFound
+from geo.dispatch.models import Incident
+from geo.dispatch.scope import visible
+from geo.evaluation import indicators
+from geo.evaluation.models import Assessment, AssessmentFigure
+from geo.evaluation.periods import Period
+from geo.evaluation.scores import current_scheme, grid_score, worker_score
+from geo.grid.models import Grid, GridWorker, Net
+
+PARTS = indicators.PARTS
+SCORE = "score"
+
+
+def nets_key(nets: Iterable[str]) -> str:
+    return ",".join(sorted(nets))
+
+
+def issue(session: Session, principal: Principal, *, period: str, since: date, until: date, address=None) -> Assessment:
+    """Issue (or re-issue) the county's assessment of ``period`` (``since``–``until``, China Standard Time days)."""
+    principal.require(Capability.ASSESSMENT_ISSUE)
+    principal.require_county_wide()
+    if since > until:
+        raise InvalidInput("the period must start before it ends", field="period")
+    scheme = current_scheme(session)
+    previous = latest(session, period)
+    assessment = Assessment(
+        period=period,
+        version=(previous.version + 1) if previous else 1,
+        since=since,
+        until=until,
+        scheme_id=scheme.id,
+        jurisdiction_code=COUNTY_CODE,
+        issued_by=principal.username,
+    )
+    session.add(assessment)
+    session.flush()
+    rows: list[dict] = []
+    for nets in _net_views(session):
+        reader = replace(Principal.everything(principal.username), nets=frozenset(nets))
+        rows.extend(_frozen_figures(session, reader, nets_key(nets), since, until, scheme))
+    session.execute(insert(AssessmentFigure), [{**row, "assessment_id": assessment.id} for row in rows])
+    assessment.changes = diff(session, previous, assessment) if previous else None
+    audit.record(
+        session,
+        actor=principal.username,
+        action="assessment.issue",
+        entity="assessment",
+        entity_id=assessment.id,
+        after={
+            "period": period,
+            "version": assessment.version,
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+            "scheme_version": scheme.version,
+            "figures": len(rows),
+            "changes": len(assessment.changes or []),
+        },
+        address=address,
+    )
+    return assessment
+
+
+def last_month_code(today: date) -> str:
+    """The month before ``today``'s, written as periods are ("2026-11")."""
+    last_month = today.replace(day=1) - timedelta(days=1)
+    return f"{last_month.year}-{last_month.month:02d}"
+
+
+def issue_month_before(session: Session, principal: Principal, today: date, *, address=None) -> Assessment:
+    """Issue the assessment of the county month before ``today`` (for the monthly job and the CLI's default)."""
+    return issue_period(session, principal, last_month_code(today), address=address)
+
+
+def issue_period(session: Session, principal: Principal, period: str, *, address=None) -> Assessment:
+    """Issue the assessment of ``period`` as written ("2026-11", "2026-Q4")."""
+    parsed = Period.parse(period)
+    return issue(session, principal, period=period, since=parsed.since, until=parsed.until, address=address)
+
+
+def _net_views(session: Session) -> list[tuple[str, ...]]:
+    """Every combination of nets an active account holds, and all nets."""
+    held = session.scalars(select(User.nets).where(User.is_active).distinct())
+    views = {tuple(sorted(nets)) for nets in held if nets} | {tuple(sorted(net.value for net in Net))}
+    return sorted(views)
+
+
+def _frozen_figures(session: Session, reader: Principal, nets: str, since: date, until: date, scheme) -> list[dict]:
+    grid_figures = indicators.compute(session, reader, since=since, until=until)
+    worker_figures = indicators.compute_workers(session, reader, grid_code=COUNTY_CODE, since=since, until=until)
+    grid_ids = _grid_case_ids(session, reader, since, until, grid_figures)
+    rows = []
+    for code, figures in grid_figures.items():
+        for indicator, figure in figures.items():
+            ids = grid_ids.get((indicator, code), {})
+            rows.append(_row(nets, "grid", code, code, indicator, figure, ids))
+        score = grid_score(figures, scheme)
+        rows.append(_score_row(nets, "grid", code, code, score))
+    workers = dict(session.execute(select(GridWorker.id, GridWorker.code)).all())
+    worker_grid = dict(
+        session.execute(select(GridWorker.id, Grid.code).join(Grid, Grid.id == GridWorker.grid_id)).all()
+    )
+    scored = {component["indicator"] for component in scheme.worker_components}
+    for worker_id, figures in worker_figures.items():
+        for indicator, figure in figures.items():
+            ids = (
+                _worker_case_ids(session, reader, indicator, worker_id, since, until)
+                if indicator in scored and (figure.numerator or figure.denominator)
+                else {}
+            )
+            rows.append(_row(nets, "worker", workers[worker_id], worker_grid[worker_id], indicator, figure, ids))
+        rows.append(
+            _score_row(nets, "worker", workers[worker_id], worker_grid[worker_id], worker_score(figures, scheme))
+        )
+    return rows
+
+
+def _grid_case_ids(session, reader, since, until, grid_figures) -> dict[tuple[str, str], dict[str, list[int]]]:
+    """The ids behind every grid's figures: the county's cases of each indicator and part, split by group code.
+
+    One ``cases_behind`` call per indicator and part (not per grid): a grid's cases are those of
+    the county whose group lies under it, as codes nest by prefix.
+    """
+    codes = list(grid_figures)
+    found: dict[tuple[str, str], dict[str, list[int]]] = defaultdict(dict)
+    for indicator in indicators.INDICATORS:
+        for part in PARTS:
+            ids = indicators.cases_behind(
+                session, reader, indicator=indicator, grid_code=COUNTY_CODE, since=since, until=until, part=part
+            )
+            by_group: dict[str, list[int]] = defaultdict(list)
+            if ids:
+                for incident_id, group_code in session.execute(
+                    select(Incident.id, Incident.group_code).where(Incident.id.in_(ids)).order_by(Incident.id)
+                ):
+                    by_group[group_code].append(incident_id)
+            for code in codes:
+                found[(indicator, code)][part] = [
+                    incident_id
+                    for group, members in by_group.items()
+                    if group.startswith(code)
+                    for incident_id in members
+                ]
+    return found
+
+
+def _worker_case_ids(session, reader, indicator, worker_id, since, until) -> dict[str, list[int]]:
+    return {
+        part: indicators.cases_behind(
+            session,
+            reader,
+            indicator=indicator,
+            grid_code=COUNTY_CODE,
+            since=since,
+            until=until,
+            part=part,
+            worker_id=worker_id,
+        )
+        for part in PARTS
+    }
+
+
+def _row(nets, subject, code, grid_code, indicator, figure, ids) -> dict:
+    return {
+        "nets": nets,
+        "subject": subject,
+        "subject_code": str(code),
+        "grid_code": grid_code,
+        "indicator": indicator,
+        "numerator": figure.numerator,
+        "denominator": figure.denominator,
+        "value": figure.value,
+        "grade": None,
+        "numerator_ids": sorted(ids.get("numerator", [])),
+        "denominator_ids": sorted(ids.get("denominator", [])),
+    }
+
+
+def _score_row(nets, subject, code, grid_code, score) -> dict:
+    return {
+        "nets": nets,
+        "subject": subject,
+        "subject_code": str(code),
+        "grid_code": grid_code,
+        "indicator": SCORE,
+        "numerator": score.value or 0,
+        "denominator": None,
+        "value": score.value,
+        "grade": score.grade,
+        "numerator_ids": [],
+        "denominator_ids": [],
+    }
+
+
+def latest(session: Session, period: str) -> Assessment | None:
+    """The newest version of ``period``'s assessment, if one was issued."""
+    return session.scalars(
+        select(Assessment).where(Assessment.period == period).order_by(Assessment.version.desc()).limit(1)
+    ).first()
+
+
+def assessments(session: Session, principal: Principal) -> list[Assessment]:
+    """Every issued assessment, newest period and version first."""
+    principal.require(Capability.DASHBOARD)
+    return list(session.scalars(select(Assessment).order_by(Assessment.period.desc(), Assessment.version.desc())))
+
+
+def get(session: Session, principal: Principal, assessment_id: int) -> Assessment:
+    principal.require(Capability.DASHBOARD)
+    assessment = session.get(Assessment, assessment_id)
+    if assessment is None:
+        raise NotFound("there is no assessment {id}", id=assessment_id)
+    return assessment
+
+
+def figures_for(
+    session: Session, principal: Principal, assessment: Assessment, *, subject: str | None = None
+) -> list[AssessmentFigure]:
+    """The frozen figures a reader sees: of their own nets, for grids and workers in their jurisdiction."""
+    principal.require(Capability.DASHBOARD)
+    key = _reader_view(session, principal, assessment)
+    query = (
+        select(AssessmentFigure)
+        .where(
+            AssessmentFigure.assessment_id == assessment.id,
+            AssessmentFigure.nets == key,
+            principal.scope(AssessmentFigure.grid_code),
+        )
+        .order_by(AssessmentFigure.grid_code, AssessmentFigure.subject_code, AssessmentFigure.id)
+    )
+    if subject:
+        query = query.where(AssessmentFigure.subject == subject)
+    return list(session.scalars(query))
+
+
+def _reader_view(session: Session, principal: Principal, assessment: Assessment) -> str:
+    key = nets_key(principal.nets)
+    frozen = session.scalar(
+        select(func.count())
+        .select_from(AssessmentFigure)
+        .where(AssessmentFigure.assessment_id == assessment.id, AssessmentFigure.nets == key)
+    )
+    if not frozen:
+        raise InvalidInput(
+            "assessment {id} was issued before your account held the nets {nets}; ask an admin to re-issue it",
+            id=assessment.id,
+            nets=key,
+        )
+    return key
+
+
+def cases_of(
+    session: Session,
+    principal: Principal,
+    assessment: Assessment,
+    *,
+    indicator: str,
+    grid_code: str | None = None,
+    worker_code: str | None = None,
+    part: str = "numerator",
+) -> list[Incident]:
+    """The incidents frozen behind one figure of ``assessment`` (a grid's, or a worker's with ``worker_code``)."""
+    principal.require(Capability.DASHBOARD)
+    if part not in PARTS:
+        raise InvalidInput("part must be numerator or denominator", field="part")
+    if indicator not in indicators.INDICATORS:
+        raise InvalidInput("unknown indicator {indicator}", field="indicator", indicator=indicator[:40])
+    if (grid_code is None) == (worker_code is None):
+        raise InvalidInput("give a grid or a worker", field="grid")
+    subject, code = ("grid", grid_code) if grid_code is not None else ("worker", worker_code)
+    figure = session.scalars(
+        select(AssessmentFigure).where(
+            AssessmentFigure.assessment_id == assessment.id,
+            AssessmentFigure.nets == _reader_view(session, principal, assessment),
+            AssessmentFigure.subject == subject,
+            AssessmentFigure.subject_code == code,
+            AssessmentFigure.indicator == indicator,
+            principal.scope(AssessmentFigure.grid_code),
+        )
+    ).first()
+    if figure is None:
+        raise NotFound(
+            "assessment {id} has no figure {indicator} for {code}", id=assessment.id, indicator=indicator, code=code
+        )
+    ids = figure.numerator_ids if part == "numerator" else figure.denominator_ids
+    if not ids:
+        return []
+    return list(session.scalars(select(Incident).where(Incident.id.in_(ids), visible(principal)).order_by(Incident.id)))
+
+
+def diff(session: Session, before: Assessment, after: Assessment) -> list[dict]:
+    """The figures that differ between two issues of a period: each with its values before and after."""
+    old = _keyed(session, before.id)
+    new = _keyed(session, after.id)
+    changes = []
+    for key in sorted(old.keys() | new.keys()):
+        was, now = old.get(key), new.get(key)
+        if was != now:
+            nets, subject, code, indicator = key
+            changes.append(
+                {"nets": nets, "subject": subject, "code": code, "indicator": indicator, "before": was, "after": now}
+            )
+    return changes
+
+
+def _keyed(session: Session, assessment_id: int) -> dict[tuple, dict]:
+    rows = session.execute(
+        select(
+            AssessmentFigure.nets,
+            AssessmentFigure.subject,
+            AssessmentFigure.subject_code,
+            AssessmentFigure.indicator,
+            AssessmentFigure.numerator,
+            AssessmentFigure.denominator,
+            AssessmentFigure.value,
+            AssessmentFigure.grade,
+        ).where(AssessmentFigure.assessment_id == assessment_id)
+    )
+    return {
+        (r.nets, r.subject, r.subject_code, r.indicator): {
+            "numerator": r.numerator,
+            "denominator": r.denominator,
+            "value": r.value,
+            "grade": r.grade,
+        }
+        for r in rows
+    }
+
+
+def figure_summary(figure: AssessmentFigure) -> dict:
+    return {
+        "subject": figure.subject,
+        "code": figure.subject_code,
+        "grid_code": figure.grid_code,
+        "indicator": figure.indicator,
+        "numerator": figure.numerator,
+        "denominator": figure.denominator,
+        "value": figure.value,
+        "grade": figure.grade,
+        "cases": {"numerator": len(figure.numerator_ids), "denominator": len(figure.denominator_ids)},
+    }
+
+
+def summary(assessment: Assessment) -> dict:
+    return {
+        "id": assessment.id,
+        "period": assessment.period,
+        "version": assessment.version,
+        "since": assessment.since.isoformat(),
+        "until": assessment.until.isoformat(),
+        "scheme_version": assessment.scheme.version,
+        "issued_by": assessment.issued_by,
+        "issued_at": assessment.issued_at.isoformat() if assessment.issued_at else None,
+        "changes": len(assessment.changes) if assessment.changes is not None else None,
+    }
