@@ -3,8 +3,8 @@
 A job is periodic (every ``every``), daily (once a county day, from ``daily_at`` China
 Standard Time) or monthly (once a county month, from ``monthly_at`` on its first day). A run
 holds a transaction-level advisory lock on the job while it checks the last run and does the
-work, so two schedulers (two servers, or a scheduler and a cron line) never run one job twice: the second skips while the lock is held, and afterwards
-finds the first's run recorded.
+work, so two schedulers (two servers, or a scheduler and a cron line) never run one job twice:
+the second skips while the lock is held, and afterwards finds the first's run recorded.
 """
 
 from __future__ import annotations
