@@ -97,6 +97,12 @@ def public_case(session: Session, incident: Incident) -> PublicCase:
     ).all()
     status = Status(incident.status)
     refusal = next((note for _, action, note in reversed(notes) if action == "reject"), None)
+    if status in (Status.REJECTED, Status.DUPLICATE):
+        # A refused or merged case stops where it was stopped: no work stages it never went through.
+        reached = [(stage, getattr(incident, column)) for stage, column in STAGES[:2] if getattr(incident, column)]
+        stages = [*reached, (status, incident.closed_at)]
+    else:
+        stages = [(stage, getattr(incident, column)) for stage, column in STAGES]
     point = to_shape(incident.location)
     return PublicCase(
         id=incident.id,
@@ -110,8 +116,8 @@ def public_case(session: Session, incident: Incident) -> PublicCase:
         reported_at=incident.reported_at,
         updated_at=incident.updated_at,
         due_at=incident.due_at,
-        stages=[(stage, getattr(incident, column)) for stage, column in STAGES],
-        notes=[PublicNote(at, action, note) for at, action, note in notes],
+        stages=stages,
+        notes=[PublicNote(at, action, note) for at, action, note in notes if action != "reject"],
         refusal=refusal if status is Status.REJECTED else None,
         resident_reports=incident.resident_reports,
         reopen_count=incident.reopen_count,

@@ -108,7 +108,7 @@
         : "") +
       "<h4>" + T.history + '</h4><ol class="history">' + i.history.map(function (h) {
         return "<li>" + esc(gridmap.localTime(h.at)) + " " + esc(h.actor) + " · " + esc(T.action[h.action] || h.action) +
-          (h.note ? " — " + esc(h.note) : "") + (h.is_public ? ' <span class="badge">' + T.publicMark + "</span>" : "") + "</li>";
+          (h.note ? " — " + esc(h.note) : "") + (h.is_public ? ' <span class="badge public">' + T.publicMark + "</span>" : "") + "</li>";
       }).join("") + "</ol></div>";
     state.map.flyTo([i.lat, i.lon], Math.max(state.map.getZoom(), 12), { duration: 0.5 });
   }
