@@ -514,6 +514,7 @@ IN_CONTEXT = {
         "网络不佳，地图未能加载；请从列表中选择",
     ): "The map could not load on this connection; choose from the lists",
     ("public", "网格员"): "Grid worker",
+    ("dispatch", "同意回访"): "may be called back",
 }
 
 

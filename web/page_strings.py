@@ -201,6 +201,7 @@ def _dispatch() -> dict:
         "publicMark": pgettext("dispatch", "公开"),
         "residents": pgettext("dispatch", "群众上报人数"),
         "fromPublic": pgettext("dispatch", "群众上报"),
+        "callback": pgettext("dispatch", "同意回访"),
     }
 
 

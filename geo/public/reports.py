@@ -244,6 +244,7 @@ def submit_report(
         idempotency_key=key,
         address=address,
         from_public=True,
+        callback_consent=bool(report.callback_consent),
         now=now,
     )
     token = secrets.token_urlsafe(18) if client_id is not None else None

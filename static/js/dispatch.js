@@ -82,7 +82,8 @@
       "<dt>" + T.assignee + '</dt><dd class="assignee">' + esc(i.assignee_name || "—") + " " + esc(i.assignee || "") + "</dd>" +
       "<dt>" + T.due + "</dt><dd>" + esc(gridmap.localTime(i.due_at)) + "</dd>" +
       "<dt>" + T.chain + "</dt><dd>" + i.chain.map(function (g) { return esc(g.name_zh); }).join(" › ") + "</dd>" +
-      "<dt>" + T.reporter + "</dt><dd>" + esc(i.reporter_name || "—") + " " + esc(i.reporter_phone || "") + "</dd>" +
+      "<dt>" + T.reporter + "</dt><dd>" + esc(i.reporter_name || "—") + " " + esc(i.reporter_phone || "") +
+        (i.callback_consent ? " · " + T.callback : "") + "</dd>" +
       "<dt>" + T.address + "</dt><dd>" + esc(i.address || "—") + "</dd>" +
       (i.from_public ? "<dt>" + T.residents + '</dt><dd class="residents">' + esc(String(i.resident_reports)) + "</dd>" : "") +
       "</dl>" +

@@ -103,6 +103,7 @@ def test_a_report_arrives_online_from_the_public_and_answers_a_tracking_link_and
     assert code not in stored.code_hash and stored.callback_consent
     detail = client.get(f"/api/incidents/{ticket}").get_json()
     assert detail["reporter_phone"] == "13800000001" and detail["from_public"] and detail["attachments"]
+    assert detail["callback_consent"]
 
 
 def test_the_same_key_answers_the_same_receipt_and_writes_nothing_new(app, anonymous):
