@@ -9,10 +9,11 @@ from __future__ import annotations
 from geo.accounts import models as accounts
 from geo.core import models as core
 from geo.dispatch import models as dispatch
+from geo.evaluation import record_models as evaluation_records
 from geo.grid import models as grid
 from geo.patrol import models as patrol
 from geo.planning import models as planning
 from geo.public import models as public
 
 Base = core.Base
-PACKAGES = (core, grid, accounts, dispatch, planning, patrol, public)
+PACKAGES = (core, grid, accounts, dispatch, planning, patrol, evaluation_records, public)

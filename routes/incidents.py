@@ -36,6 +36,8 @@ from geo.dispatch.views import (
     incident_summary,
 )
 from geo.dispatch.workflow import apply_action
+from geo.evaluation.callbacks import evaluate, evaluation_summary
+from geo.evaluation.record_models import Satisfaction
 from geo.grid.models import Net
 from web import answers
 from web.access import current_principal, require
@@ -67,6 +69,17 @@ class ActionIn(Schema):
     duplicate_of = fields.String(load_default=None, validate=validate.Length(max=20))
     public = fields.Boolean(
         load_default=False, metadata={"description": "show the note to the residents following the case"}
+    )
+
+
+class EvaluationIn(Schema):
+    result = fields.String(required=True, validate=validate.OneOf([s.value for s in Satisfaction]))
+    note = fields.String(load_default="", validate=validate.Length(max=LIMITS["note"]))
+    reopen = fields.Boolean(load_default=False, metadata={"description": "send a dissatisfied case back (返工)"})
+    replaces = Id(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "the id of the current evaluation this one corrects"},
     )
 
 
@@ -264,6 +277,30 @@ def incident_action(body, ticket: str, action: str):
     )
     db.session.commit()
     return jsonify(incident_detail(db_session(), incident))
+
+
+@blp.route("/incidents/<ticket>/evaluate", methods=["POST"])
+@blp.arguments(EvaluationIn)
+@blp.response(201, answers.EvaluationRecord)
+def evaluate_incident(body, ticket: str):
+    """Record a closed case's call-back (回访): 满意, 基本满意 or 不满意, once per closure (dispatchers, admins).
+
+    A second evaluation must correct the current one (``replaces``; 409 otherwise).
+    ``reopen`` with 不满意 sends the case back to 任务派遣 (返工), counted."""
+    principal = current_principal()
+    incident = get_incident(db_session(), principal, ticket)
+    evaluation = evaluate(
+        db_session(),
+        principal,
+        incident.id,
+        body["result"],
+        body["note"],
+        reopen=body["reopen"],
+        replaces=body["replaces"],
+        address=request.remote_addr,
+    )
+    db.session.commit()
+    return jsonify(evaluation_summary(evaluation) | {"incident": incident_detail(db_session(), incident)}), 201
 
 
 def uploaded_photo() -> tuple[str, bytes]:

@@ -10,6 +10,7 @@ from flask_babel import get_locale
 from geoalchemy2.shape import to_shape
 from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
 
 from extensions import db, db_session
 from geo.accounts.capabilities import Capability
@@ -42,6 +43,7 @@ from layers.patrol import PATROL_LAYERS
 from layers.static_map import briefing_png
 from web import answers
 from web.access import current_principal, require
+from web.errors import localized_message, localized_problems
 from web.input_rules import ApiBlueprint, Day, Id, Moment, day_arg, whole_number_arg
 from web.maps import page_layers, page_map
 from web.page_strings import label_of
@@ -113,6 +115,7 @@ class TaskIn(Schema):
     target = fields.Dict(load_default=None, metadata={"description": "GeoJSON polygon of a hotspot, if no zone_id"})
     starts_at = Moment(required=True)
     ends_at = Moment(required=True)
+    instructions = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
 class CheckInIn(Schema):
@@ -260,6 +263,7 @@ def task_create(body):
         ends_at=body["ends_at"],
         zone_id=body["zone_id"],
         target=target,
+        instructions=body["instructions"],
         now=now_utc(),
         address=request.remote_addr,
     )
@@ -378,26 +382,62 @@ def patrol_briefing_map():
 @require(Capability.CHECK_IN)
 def patrol_tasks_phone():
     """Phone page: the visits to make, each with a check-in form (position from the phone or typed)."""
+    return _phone_page()
+
+
+def _phone_page(refused: dict | None = None, status: int = 200):
+    """The phone page; ``refused`` (task, message, what was typed) shows a refused check-in in place."""
     now = now_utc()
     current = [t for t in tasks(db_session(), current_principal()) if t.ends_at >= now - timedelta(days=1)]
-    return render_template("patrol/my.html", tasks=[task_summary(t, now) for t in current], lang=_lang())
+    summaries = [task_summary(t, now) for t in current]
+    page = render_template(
+        "patrol/my.html",
+        tasks=summaries,
+        targets={t["id"]: t["target"] for t in summaries},
+        lang=_lang(),
+        refused=refused or {},
+    )
+    return page, status
 
 
 @pages.post("/patrol/my/<int:task_id>")
 @require(Capability.CHECK_IN)
 def patrol_checkin_form(task_id: int):
-    """The phone page's check-in form (plain HTML form with CSRF), checked as the API checks its JSON."""
-    form = ApiBlueprint.ARGUMENTS_PARSER.parse(CheckInIn, request, location="form", unknown=EXCLUDE)
-    checkin, _ = check_in(
-        db_session(),
-        current_principal(),
-        task_id,
-        form["lon"],
-        form["lat"],
-        form["note"],
-        now_utc(),
-        at=form["at"],
-        address=request.remote_addr,
-    )
+    """The phone page's check-in form (plain HTML form with CSRF), checked as the API checks its JSON.
+
+    A refused check-in (coordinates out of range, a time in the future) is shown on the same page,
+    next to its task, with what the patrol typed kept in the form.
+    """
+    typed = {name: request.form.get(name, "")[:2000] for name in ("lon", "lat", "note")}
+    try:
+        form = ApiBlueprint.ARGUMENTS_PARSER.parse(CheckInIn, request, location="form", unknown=EXCLUDE)
+    except HTTPException as error:  # webargs refuses with 400 and the problems by field
+        problems = (getattr(error, "data", None) or {}).get("messages", {}).get("form", {})
+        if not problems:
+            raise
+        db.session.rollback()
+        return _phone_page({"task": task_id, "message": localized_problems(problems), **typed}, 400)
+    try:
+        checkin, _ = check_in(
+            db_session(),
+            current_principal(),
+            task_id,
+            form["lon"],
+            form["lat"],
+            form["note"],
+            now_utc(),
+            at=form["at"],
+            address=request.remote_addr,
+        )
+    except InvalidInput as error:
+        db.session.rollback()
+        return _phone_page({"task": task_id, "message": localized_message(error), **typed}, 400)
     db.session.commit()
-    return redirect(url_for("patrol_pages.patrol_tasks_phone", far=int(checkin.is_far), done=task_id))
+    return redirect(
+        url_for(
+            "patrol_pages.patrol_tasks_phone",
+            far=int(checkin.is_far),
+            done=task_id,
+            m=round(checkin.distance_m),
+        )
+    )

@@ -101,6 +101,13 @@ class EditIn(Schema):
     worker = fields.Nested(WorkerIn)
     gap_width_m = fields.Float(validate=validate.Range(min=0.1, max=200))
     then_clean_m = fields.Float(validate=validate.Range(min=0.1, max=200))
+    # op "branch": the party branch a new villager group gets, or why it has none.
+    name = fields.String(validate=validate.Length(max=100), metadata={"description": "branch name (op branch)"})
+    members = fields.Integer(validate=validate.Range(min=0, max=10_000))
+    secretary = fields.String(
+        validate=validate.Length(max=100), metadata={"description": "a worker's name; empty: the group's leader"}
+    )
+    none_reason = fields.String(validate=validate.Length(max=500))
 
 
 class VersionIn(Schema):

@@ -113,6 +113,7 @@ CHINESE: dict[str | tuple[str, str], str] = {
     "{field} must be text": "{field}须为文字",
     "{field} is required": "请填写{field}",
     "{field} is longer than {limit} characters": "{field}超过 {limit} 个字",
+    "{field} must be between 0 and {limit}": "{field}须在 0 到 {limit} 之间",
     "unknown category {code!r}": "没有类别 {code!r}",
     "category {code} belongs to the {net} net, not {other}": "类别 {code} 属于{net}，不属于{other}",
     "Idempotency-Key must be 1-100 characters": "Idempotency-Key 须为1至100个字符",
@@ -422,6 +423,7 @@ CHINESE: dict[str | tuple[str, str], str] = {
     ),
     "grid {grid} has no grids below it; plan them next": "网格 {grid} 还没有下级网格，请接着规划",
     "grid {grid} has no worker for the {net} net": "网格 {grid} 没有{net}的网格员",
+    "new villager group {grid} has no party branch: found one, or give the reason it has none": "新村民小组 {grid} 没有党支部：请成立党支部，或说明暂不成立的理由",
     "grid {grid!r} is not in this plan": "网格 {grid!r} 不在本规划中",
     "{field} must be a Polygon or MultiPolygon, got nothing": "{field}须为 Polygon 或 MultiPolygon，但未提交",
     "{field} must be a Polygon or MultiPolygon, got a {kind}": "{field}须为 Polygon 或 MultiPolygon，收到的是 {kind}",
@@ -494,6 +496,17 @@ CHINESE: dict[str | tuple[str, str], str] = {
     "service_code is required": "service_code 为必填项",
     "an open case like this exists": "已有类似的未办结案件",
     "this report could not be accepted": "此次上报无法受理",
+    "only a dissatisfied evaluation can reopen the case": "只有“不满意”的评价才能要求返工",
+    "only a closed case can be reopened; this one is {status}": "只有已结案的事件才能返工；该事件处于“{status}”状态",
+    "no incident {incident!r} in your jurisdiction": "您的辖区内没有事件 {incident!r}",
+    "only a closed case can be evaluated; {ticket} is {status}": "只有已结案的事件才能回访评价；{ticket} 处于“{status}”状态",
+    "{ticket} was evaluated already (record {id}); to change it, send a correction with replaces={id}": (
+        "{ticket} 已有回访评价（记录 {id}）；如需更改，请提交更正并注明 replaces={id}"
+    ),
+    "{ticket} has no evaluation {id}": "{ticket} 没有评价记录 {id}",
+    "evaluation {id} was corrected already; correct the current one ({current})": (
+        "评价记录 {id} 已被更正；请更正当前的记录（{current}）"
+    ),
     ("action", "register"): "立案",
     ("action", "dispatch"): "派遣",
     ("action", "accept"): "接收",

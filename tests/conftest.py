@@ -244,7 +244,7 @@ def atlas_restored_afterwards(app):
         session = db.session
         marks = {
             table: session.scalar(text(f"SELECT coalesce(max(id), 0) FROM {table}"))
-            for table in ("generation", "grid", "grid_worker", "incident_event", "plan")
+            for table in ("generation", "grid", "grid_worker", "party_branch", "incident_event", "plan")
         }
         incidents = session.execute(
             text("SELECT id, group_code, group_id, assignee_id, generation FROM incident WHERE status <> ALL(:done)"),
@@ -278,6 +278,7 @@ def atlas_restored_afterwards(app):
         session.execute(text("DELETE FROM incident_event WHERE id > :m"), {"m": marks["incident_event"]})
         session.execute(text("DELETE FROM plan WHERE id > :m"), {"m": marks["plan"]})
         session.execute(text("DELETE FROM generation WHERE id > :m"), {"m": g})
+        session.execute(text("DELETE FROM party_branch WHERE id > :m"), {"m": marks["party_branch"]})
         session.execute(text("DELETE FROM grid_worker WHERE id > :m"), {"m": marks["grid_worker"]})
         session.execute(text("DELETE FROM grid WHERE id > :m"), {"m": marks["grid"]})
         session.commit()

@@ -93,6 +93,18 @@ class Attachment(Answer):
     size = fields.Integer(required=True)
 
 
+class EvaluationRecord(Answer):
+    id = fields.Integer(required=True)
+    result = fields.String(required=True, metadata={"description": "satisfied, basically_satisfied, dissatisfied"})
+    note = fields.String()
+    source = fields.String(required=True, metadata={"description": "callback (电话回访) or resident (群众评价)"})
+    actor = fields.String(required=True)
+    at = fields.String(required=True)
+    replaces = fields.Integer(allow_none=True, metadata={"description": "the evaluation this one corrects"})
+    reopened = fields.Boolean(required=True, metadata={"description": "the case was sent back (返工)"})
+    incident = fields.Nested(IncidentDetail)
+
+
 class Category(Answer):
     net = fields.String(required=True)
     code = fields.String(required=True)
@@ -182,8 +194,11 @@ class Task(Answer):
     zone_id = fields.Integer(allow_none=True)
     starts_at = fields.String(required=True)
     ends_at = fields.String(required=True)
-    state = fields.String(required=True)
-    checkins = fields.List(fields.Dict(), required=True)
+    instructions = fields.String(required=True)
+    state = fields.String(required=True, metadata={"description": "visited, pending or missed"})
+    checkins = fields.List(
+        fields.Dict(), required=True, metadata={"description": "each with its flags: far, early, late, sent_later"}
+    )
 
 
 class CheckInAnswer(Answer):

@@ -21,6 +21,7 @@ from geo.dispatch.statuses import Channel, Priority, Status
 from geo.grid.models import GridLevel, Net
 from geo.patrol.hotspots import NO_INCIDENTS, NO_SIGNIFICANT_SPOTS
 from geo.patrol.models import SiteKind, ZoneKind
+from geo.patrol.tasks import CheckInFlag, TaskState
 from geo.planning.models import PlanStatus
 
 #: The labelled codes, by the name pages and error values know them by.
@@ -35,6 +36,8 @@ LABELLED: dict[str, type[Labelled]] = {
     "plan_status": PlanStatus,
     "zone_kind": ZoneKind,
     "site_kind": SiteKind,
+    "task_state": TaskState,
+    "checkin_flag": CheckInFlag,
 }
 
 
@@ -88,6 +91,20 @@ def _plan() -> dict:
             "removed": pgettext("plan", "撤销"),
         },
         "owner": pgettext("plan", "规划员"),
+        "legend": pgettext("plan", "图例"),
+        "branchName": pgettext("plan", "党支部名称"),
+        "newBranch": pgettext("plan", "新成立"),
+        "branchSuffix": pgettext("plan", "党支部"),
+        "branchMembers": pgettext("plan", "党员人数"),
+        "branchSecretary": pgettext("plan", "书记（网格员姓名）"),
+        "branchSecretaryHint": pgettext("plan", "留空：由本组组长（网格员）兼任书记（一肩挑）。"),
+        "branchNoneReason": pgettext("plan", "或：暂不成立的理由"),
+        "reason": pgettext("plan", "调整理由："),
+        "noReason": pgettext("plan", "（未填写）"),
+        "confirmApprove": pgettext("plan", "确认批准"),
+        "approveSummary": pgettext("plan", "本规划调整 {grids} 个网格，涉及 {incidents} 件事件。"),
+        "activatesNow": pgettext("plan", "生效日期为今天：批准后立即启用新边界。"),
+        "activatesOn": pgettext("plan", "新边界将于 {day}（北京时间）零点后启用。"),
         "parent": pgettext("plan", "调整下级的网格"),
         "version": pgettext("plan", "版本"),
         "base": pgettext("plan", "基于边界版本"),
@@ -168,7 +185,7 @@ def _dispatch() -> dict:
             "reroute": pgettext("dispatch", "边界调整改派"),
             "attach": pgettext("dispatch", "添加照片"),
             "support": pgettext("dispatch", "群众附议"),
-            "rate": pgettext("dispatch", "群众评价"),
+            "evaluate": pgettext("dispatch", "回访评价"),
         },
         "total": pgettext("dispatch", "件"),
         "overdue": pgettext("dispatch", "逾期"),
@@ -239,14 +256,17 @@ def _patrol() -> dict:
         "leader": pgettext("patrol", "队长"),
         "briefing": pgettext("patrol", "巡逻简报"),
         "none": pgettext("patrol", "无"),
-        "trend": {
-            "new": pgettext("patrol", "新出现"),
-            "up": pgettext("patrol", "上升"),
-            "down": pgettext("patrol", "下降"),
-            "steady": pgettext("patrol", "持平"),
+        # A hotspot in plain words first; the statistics behind it on demand.
+        "plain": pgettext("patrol", "本期 {count} 起，去年同期 {last} 起：{trend}，明显多于周边。"),
+        "plainTrend": {
+            "new": pgettext("patrol", "去年同期没有，今年新出现"),
+            "up": pgettext("patrol", "比去年同期增多"),
+            "down": pgettext("patrol", "比去年同期减少"),
+            "steady": pgettext("patrol", "与去年同期相近"),
         },
-        "incidents": pgettext("patrol", "件"),
-        "lastYear": pgettext("patrol", "去年同期"),
+        "cellPlain": pgettext("patrol", "本期 {count} 起，去年同期 {last} 起"),
+        "statistics": pgettext("patrol", "统计依据"),
+        "hotspotStats": pgettext("patrol", "Getis-Ord Gi* 最大 z = {z}；按 FDR 校正后显著（{permutations} 次置换）。"),
         "nearest": pgettext("patrol", "最近"),
         "worker": pgettext("patrol", "网格员"),
         "assign": pgettext("patrol", "派出巡逻"),
@@ -255,12 +275,15 @@ def _patrol() -> dict:
         "to": pgettext("patrol", "到"),
         "save": pgettext("patrol", "派出"),
         "cancel": pgettext("patrol", "取消"),
-        "state": {
-            "visited": pgettext("patrol", "已巡查"),
-            "pending": pgettext("patrol", "待巡查"),
-            "missed": pgettext("patrol", "逾期未巡"),
-        },
+        "instructions": pgettext("patrol", "任务说明"),
         "checkins": pgettext("patrol", "次签到"),
+        "noCheckins": pgettext("patrol", "还没有签到"),
+        "checkinAt": pgettext("patrol", "签到时间"),
+        "checkinBy": pgettext("patrol", "签到人"),
+        "distance": pgettext("patrol", "距目标"),
+        "flags": pgettext("patrol", "提示"),
+        "metres": pgettext("patrol", "{m} 米"),
+        "counts": pgettext("patrol", "计为巡查"),
         "drawHint": pgettext("patrol", "在地图上画出区域，点击起点闭合。"),
         "pickSite": pgettext("patrol", "请在地图上点击它的位置。"),
         "editZone": pgettext("patrol", "编辑"),

@@ -17,6 +17,7 @@ from geo.accounts.models import Role
 class Capability(StrEnum):
     CASE_CONSOLE = "case.console"  # the dispatch console: the jurisdiction's cases on the map and in lists
     CASE_DESK = "case.desk"  # the dispatcher's steps: register, dispatch, verify, reject, escalate…
+    CASE_CALLBACK = "case.callback"  # recording a closed case's call-back (回访) and sending it back (返工)
     CASE_MINE = "case.mine"  # a grid worker's own cases (我的事件)
     CATEGORY_MANAGE = "category.manage"
     PLAN_EDIT = "plan.edit"  # drafts, their exports and the history of generations
@@ -35,7 +36,13 @@ GRANTS: dict[Role, frozenset[Capability]] = {
     # An admin may do everything but work cases as a grid worker, which needs a worker behind the account.
     Role.ADMIN: frozenset(Capability) - {Capability.CASE_MINE},
     Role.DISPATCHER: frozenset(
-        {Capability.CASE_CONSOLE, Capability.CASE_DESK, Capability.PATROL_VIEW, Capability.TASK_LIST}
+        {
+            Capability.CASE_CONSOLE,
+            Capability.CASE_DESK,
+            Capability.CASE_CALLBACK,
+            Capability.PATROL_VIEW,
+            Capability.TASK_LIST,
+        }
     ),
     Role.VIEWER: frozenset({Capability.CASE_CONSOLE, Capability.PATROL_VIEW, Capability.TASK_LIST}),
     Role.PLANNER: frozenset({Capability.PLAN_EDIT, Capability.PATROL_VIEW, Capability.ZONE_EDIT, Capability.TASK_LIST}),

@@ -167,6 +167,23 @@ def to_metric(geometry: Any) -> Any:
     return shapely.transform(geometry, lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1])))
 
 
+#: Longest edge, in degrees (about 100 m), kept when measuring areas in metres; see ``area_m2``.
+AREA_SEGMENT_DEGREES = 0.001
+
+
+def area_m2(geometry: Any) -> Any:
+    """Area in square metres of WGS-84 geometry (or an array), as its edges lie in degrees.
+
+    Grids are stored with straight edges in degrees. Projecting only the vertices
+    bends nothing, so an edge of a few kilometres projects to a chord that misses
+    the projected edge by centimetres; a vertex added on that edge (where a
+    split line crosses it) is then measured as a sliver of some 100 m² that does
+    not exist. Cutting long edges into ~100 m pieces first makes that error
+    vanish (it falls with the cube of the edge length).
+    """
+    return shapely.area(to_metric(shapely.segmentize(geometry, AREA_SEGMENT_DEGREES)))
+
+
 def from_metric(geometry: Any) -> Any:
     """Return metric (UTM 47N) shapely geometry (or an array) back in WGS-84."""
     transformer = _transformer(METRIC_EPSG, STORAGE_EPSG)

@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from geo.core.calendar import county_day
-from geo.core.crs import SourceCRS, geometry_to_wgs84, parse_source_crs, to_metric
+from geo.core.crs import SourceCRS, area_m2, geometry_to_wgs84, parse_source_crs
 from geo.core.errors import BoundaryImportError, Problem
 from geo.grid.models import Generation, Grid, GridBoundary, GridLevel, GridLookupPart
 from geo.grid.tiling import as_multipolygon, geometry_problems, validate_tiling
@@ -382,7 +382,7 @@ def write_outlines(
     rewrote); group outlines are also cut into lookup parts.
     """
     if outlines:
-        areas = shapely.area(to_metric(np.array([o.geometry for o in outlines], dtype=object))) / 1e6
+        areas = area_m2(np.array([o.geometry for o in outlines], dtype=object)) / 1e6
         session.execute(
             insert(GridBoundary),
             [

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import shapely
 
-from geo.core.crs import to_metric
+from geo.core.crs import area_m2
 from geo.core.errors import Problem
 
 #: Gaps or overlaps smaller than this (in m²) are float noise, not planning errors.
@@ -89,7 +89,7 @@ def validate_tiling(
         # so there is no gap and nothing outside, without two overlays of the parent.
         return problems
     for piece in _pieces_larger_than_tolerance(shapely.difference(union, parent)):
-        area = to_metric(piece).area / 1e6
+        area = float(area_m2(piece)) / 1e6
         problems.append(
             Problem(
                 "{area:.4f} km² lies outside parent grid {grid}",
@@ -100,7 +100,7 @@ def validate_tiling(
             )
         )
     for piece in _pieces_larger_than_tolerance(shapely.difference(parent, union)):
-        area = to_metric(piece).area / 1e6
+        area = float(area_m2(piece)) / 1e6
         problems.append(
             Problem(
                 "a gap of {area:.4f} km² in grid {grid} is covered by no child",
@@ -129,4 +129,4 @@ def _same_outline(first: shapely.Geometry, second: shapely.Geometry) -> bool:
 
 def _pieces_larger_than_tolerance(geometry: shapely.Geometry) -> list[shapely.Geometry]:
     parts = shapely.get_parts(geometry)
-    return [part for part, area in zip(parts, shapely.area(to_metric(parts)), strict=True) if area > AREA_TOLERANCE_M2]
+    return [part for part, area in zip(parts, area_m2(parts), strict=True) if area > AREA_TOLERANCE_M2]

@@ -134,6 +134,8 @@ class PatrolTask(Base):
     area_code: Mapped[str] = mapped_column(String(15), index=True)
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: What the team is to do there, as the leader wrote it.
+    instructions: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_by: Mapped[str] = mapped_column(String(50))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

@@ -17,6 +17,7 @@ from geo.core.calendar import day_start
 from geo.core.crs import from_metric, to_metric
 from geo.core.errors import InvalidInput, NotFound
 from geo.core.idempotency import IdempotencyKey, KeyColumns, first_made
+from geo.core.labels import Labelled, label
 from geo.grid.tiling import as_multipolygon, geometry_problems
 from geo.patrol.models import (
     CheckIn,
@@ -32,6 +33,48 @@ FAR_CHECKIN_M = 2000.0
 OFFLINE_KEEP = timedelta(days=7)
 #: A phone's clock may run this much ahead of the server's.
 CLOCK_SKEW = timedelta(minutes=10)
+#: A check-in that reached the server this long after it was made was kept on a phone without signal.
+SENT_LATER = timedelta(minutes=15)
+
+
+class TaskState(Labelled):
+    VISITED = "visited", label("patrol", "已巡查")
+    PENDING = "pending", label("patrol", "待巡查")
+    MISSED = "missed", label("patrol", "逾期未巡")
+
+
+class CheckInFlag(Labelled):
+    """Why a check-in does not prove a visit (``FAR``, ``EARLY``, ``LATE``), or only how it arrived (``SENT_LATER``)."""
+
+    FAR = "far", label("checkin", "距目标过远")
+    EARLY = "early", label("checkin", "早于时段")
+    LATE = "late", label("checkin", "晚于时段")
+    SENT_LATER = "sent_later", label("checkin", "离线补传")
+
+
+#: Flags that keep a check-in from counting as the visit.
+NOT_A_VISIT = frozenset({CheckInFlag.FAR, CheckInFlag.EARLY, CheckInFlag.LATE})
+
+
+def checkin_flags(task: PatrolTask, checkin: CheckIn) -> list[CheckInFlag]:
+    """What the leader should know about a check-in: far from the target, outside the window, sent later."""
+    flags = []
+    if checkin.is_far:
+        flags.append(CheckInFlag.FAR)
+    if checkin.at < task.starts_at:
+        flags.append(CheckInFlag.EARLY)
+    if checkin.at > task.ends_at:
+        flags.append(CheckInFlag.LATE)
+    if checkin.received_at - checkin.at > SENT_LATER:
+        flags.append(CheckInFlag.SENT_LATER)
+    return flags
+
+
+def task_state(task: PatrolTask, now: datetime) -> TaskState:
+    """Visited once a check-in near the target falls inside the window; missed when the window passed without one."""
+    if any(not NOT_A_VISIT.intersection(checkin_flags(task, c)) for c in task.checkins):
+        return TaskState.VISITED
+    return TaskState.MISSED if task.ends_at < now else TaskState.PENDING
 
 
 #: A visit proposed for a hotspot covers this far around its centre, during the county's working day.
@@ -61,6 +104,7 @@ def create_task(
     ends_at: datetime,
     zone_id: int | None = None,
     target: shapely.Geometry | None = None,
+    instructions: str = "",
     now: datetime,
     address: str | None = None,
 ) -> PatrolTask:
@@ -90,6 +134,7 @@ def create_task(
         area_code=team.zone.area_code,
         starts_at=starts_at,
         ends_at=ends_at,
+        instructions=instructions.strip(),
         created_by=principal.username,
         created_at=now,
     )
@@ -127,7 +172,6 @@ def tasks(session: Session, principal: Principal) -> list[PatrolTask]:
 
 
 def task_summary(task: PatrolTask, now: datetime) -> dict:
-    visited = any(not c.is_far for c in task.checkins)
     target = to_shape(task.target)
     centre = shapely.point_on_surface(target)
     return {
@@ -138,7 +182,8 @@ def task_summary(task: PatrolTask, now: datetime) -> dict:
         "zone_id": task.zone_id,
         "starts_at": task.starts_at.isoformat(),
         "ends_at": task.ends_at.isoformat(),
-        "state": "visited" if visited else ("missed" if task.ends_at < now else "pending"),
+        "instructions": task.instructions,
+        "state": task_state(task, now).value,
         "lon": round(centre.x, 6),
         "lat": round(centre.y, 6),
         "checkins": [
@@ -149,6 +194,7 @@ def task_summary(task: PatrolTask, now: datetime) -> dict:
                 "note": c.note,
                 "distance_m": round(c.distance_m),
                 "is_far": c.is_far,
+                "flags": [flag.value for flag in checkin_flags(task, c)],
                 "lon": round(to_shape(c.location).x, 6),
                 "lat": round(to_shape(c.location).y, 6),
             }

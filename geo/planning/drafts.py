@@ -16,7 +16,7 @@ import numpy as np
 import shapely
 from shapely.ops import split
 
-from geo.core.crs import to_metric
+from geo.core.crs import area_m2
 from geo.core.errors import GridError, InvalidInput, Problem
 from geo.grid.models import GridLevel
 from geo.grid.tiling import AREA_TOLERANCE_M2, as_multipolygon, geometry_problems, misaligned_edges, validate_tiling
@@ -37,6 +37,8 @@ class DraftGrid:
     geometry: shapely.Geometry
     is_demo: bool = False
     new_workers: tuple[dict, ...] = ()
+    #: The standing party branch to found on activation, or the reason there is none (``plan_branch``).
+    branch: dict | None = None
 
 
 @dataclass
@@ -99,12 +101,12 @@ def _require_area(geometry: shapely.Geometry | None, name: str) -> shapely.Geome
 
 def _node(grids: list[DraftGrid]) -> list[DraftGrid]:
     """Make shared edges identical vertex for vertex (overlay can leave them a hair apart)."""
-    cleaned = shapely.coverage_clean(np.array([g.geometry for g in grids], dtype=object), snapping_distance=0)
+    cleaned = shapely.coverage_clean(np.array([g.geometry for g in grids], dtype=object))
     return [replace(g, geometry=as_multipolygon(c)) for g, c in zip(grids, cleaned, strict=True)]
 
 
 def _metric_area(geometry: shapely.Geometry) -> float:
-    return float(shapely.area(to_metric(geometry)))
+    return float(area_m2(geometry))
 
 
 def _check_not_emptied(grid: DraftGrid, remaining: shapely.Geometry) -> None:
@@ -218,6 +220,45 @@ def appoint_worker(grids: Sequence[DraftGrid], code: str, worker: dict) -> list[
     return [appointed if g.code == code else g for g in grids]
 
 
+#: Longest branch name, secretary name and reason a plan accepts.
+BRANCH_NAME_MAX = 100
+BRANCH_REASON_MAX = 500
+
+
+def plan_branch(
+    grids: Sequence[DraftGrid],
+    code: str,
+    *,
+    name: str = "",
+    members: int = 0,
+    secretary: str = "",
+    none_reason: str = "",
+) -> list[DraftGrid]:
+    """Found a party branch for grid ``code`` on activation, or record why it will have none.
+
+    The secretary is named by a worker's name; left empty, it is the group's
+    leader (its first worker), since a group's branch secretary leads the group
+    too (一肩挑).
+    """
+    grid = _by_code(grids, code)
+    none_reason = none_reason.strip()
+    if none_reason:
+        if len(none_reason) > BRANCH_REASON_MAX:
+            raise InvalidInput(
+                "{field} is longer than {limit} characters", field="none_reason", limit=BRANCH_REASON_MAX
+            )
+        branch: dict = {"none_reason": none_reason}
+    else:
+        name = name.strip() or f"{grid.name_zh}党支部"
+        if len(name) > BRANCH_NAME_MAX or len(secretary) > BRANCH_NAME_MAX:
+            raise InvalidInput("{field} is longer than {limit} characters", field="name", limit=BRANCH_NAME_MAX)
+        if not 0 <= members <= 10_000:
+            raise InvalidInput("{field} must be between 0 and {limit}", field="members", limit=10_000)
+        branch = {"name": name, "members": members, "secretary": secretary.strip()}
+    founded = replace(grid, branch=branch)
+    return [founded if g.code == code else g for g in grids]
+
+
 def clean_slivers(grids: Sequence[DraftGrid], gap_width_m: float) -> list[DraftGrid]:
     """Close gaps narrower than ``gap_width_m`` and resolve overlaps (GEOS coverage cleaning)."""
     cleaned = shapely.coverage_clean(
@@ -235,6 +276,7 @@ def validate_draft(
     children_below: dict[str, list[tuple[str, shapely.Geometry]]] | None = None,
     nets_needed: Iterable[str] = (),
     nets_served: dict[str, set[str]] | None = None,
+    existing_codes: Iterable[str] | None = None,
     sliver_m2: float = DEFAULT_SLIVER_M2,
 ) -> ValidationReport:
     """Check a draft against every rule; see ``ValidationReport`` for which rules block what.
@@ -247,6 +289,8 @@ def validate_draft(
     children_below : code -> [(code, outline)] of the level below, which must still tile each grid
     nets_needed : the nets every grid needs a worker for
     nets_served : code -> nets its existing workers serve (new workers are read from the draft)
+    existing_codes : the grids in force; a villager group not among them is new and needs a party
+        branch, or the reason it has none
     sliver_m2 : the smallest area a grid, or a part of one, may have
     """
     report = ValidationReport()
@@ -278,7 +322,7 @@ def validate_draft(
     report.invalid_edges.extend(misaligned_edges(geometries, codes))
     for grid in grids:
         parts = shapely.get_parts(grid.geometry)
-        for part, area in zip(parts, shapely.area(to_metric(parts)), strict=True):
+        for part, area in zip(parts, area_m2(parts), strict=True):
             if area < sliver_m2:
                 point = shapely.point_on_surface(part)
                 report.errors.append(
@@ -291,6 +335,7 @@ def validate_draft(
                         smallest=sliver_m2,
                     )
                 )
+    existing = set(existing_codes or ())
     for grid in grids:
         below = (children_below or {}).get(grid.code)
         if below is not None:
@@ -299,6 +344,15 @@ def validate_draft(
             )
         elif child_level is not GridLevel.GROUP:
             report.todo.append(Problem("grid {grid} has no grids below it; plan them next", grid.code, grid=grid.code))
+        is_new_group = existing_codes is not None and child_level is GridLevel.GROUP and grid.code not in existing
+        if is_new_group and grid.branch is None:
+            report.todo.append(
+                Problem(
+                    "new villager group {grid} has no party branch: found one, or give the reason it has none",
+                    grid.code,
+                    grid=grid.code,
+                )
+            )
         served = set((nets_served or {}).get(grid.code, set()))
         served.update(net for worker in grid.new_workers for net in worker.get("nets", ()))
         for net in sorted(set(nets_needed) - served):

@@ -133,6 +133,7 @@ def _store(session: Session, plan: Plan, grids: list[DraftGrid], now: datetime) 
                 is_demo=grid.is_demo,
                 geom=from_shape(grid.geometry, srid=4326),
                 new_workers=list(grid.new_workers),
+                branch=grid.branch,
             )
         )
     plan.status = PlanStatus.DRAFT.value
@@ -190,6 +191,8 @@ class ValidationContext:
     children_below: dict[str, list[tuple[str, shapely.Geometry]]] | None
     nets_needed: set[str]
     nets_served: dict[str, set[str]]
+    #: The codes of the plan's level in force under its parent (a draft grid not among them is new).
+    existing_codes: set[str]
 
 
 def validation_context(session: Session, plan: Plan) -> ValidationContext:
@@ -212,7 +215,15 @@ def validation_context(session: Session, plan: Plan) -> ValidationContext:
         .where(Grid.level == child_level.value, Grid.code.startswith(plan.parent_code, autoescape=True))
     ):
         served.setdefault(code, set()).update(nets)
+    existing = set(
+        session.scalars(
+            select(Grid.code).where(
+                Grid.level == child_level.value, Grid.code.startswith(plan.parent_code, autoescape=True)
+            )
+        )
+    )
     return ValidationContext(
+        existing_codes=existing,
         parent_geometry=to_shape(parent[0].geom),
         children_below=children_below,
         # The nets every sibling is served in; a net only some have (religious sites) is not required.
@@ -230,6 +241,7 @@ def validate_plan(plan: Plan, grids: list[DraftGrid], context: ValidationContext
         children_below=context.children_below,
         nets_needed=context.nets_needed,
         nets_served=context.nets_served,
+        existing_codes=context.existing_codes,
         sliver_m2=sliver_m2,
     )
 
@@ -278,6 +290,18 @@ def _appoint(grids: list[DraftGrid], a: dict) -> list[DraftGrid]:
     return planning.appoint_worker(grids, code, worker)
 
 
+def _branch(grids: list[DraftGrid], a: dict) -> list[DraftGrid]:
+    (code,) = _need(a, "code")
+    return planning.plan_branch(
+        grids,
+        code,
+        name=str(a.get("name") or ""),
+        members=int(a.get("members") or 0),
+        secretary=str(a.get("secretary") or ""),
+        none_reason=str(a.get("none_reason") or ""),
+    )
+
+
 def _clean(grids: list[DraftGrid], a: dict) -> list[DraftGrid]:
     (width,) = _need(a, "gap_width_m")
     return planning.clean_slivers(grids, width)
@@ -292,6 +316,7 @@ OPERATIONS: dict[str, Callable[[list[DraftGrid], dict], list[DraftGrid]]] = {
     "reshape": _reshape,
     "rename": _rename,
     "appoint": _appoint,
+    "branch": _branch,
     "clean": _clean,
 }
 

@@ -57,7 +57,12 @@ def impact(session: Session, principal: Principal, plan: Plan) -> dict:
         "sites": sites,
         "grids": area_rows,
         "incidents": {"count": len(moved_incidents), "items": moved_incidents[:IMPACT_LIST_LIMIT]},
-        "party_branches": _moving(session, PartyBranch, survivors, principal),
+        "party_branches": _moving(session, PartyBranch, survivors, principal)
+        + [
+            {"code": None, "name": g.branch["name"], "from": None, "to": g.code, "new": True}
+            for g in grids
+            if g.branch and "name" in g.branch
+        ],
         "workers": _moving(session, GridWorker, survivors, principal)
         + [
             {"code": None, "name": w["name"], "from": None, "to": g.code, "new": True}

@@ -82,6 +82,9 @@ class PlanGrid(Base):
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False)
     #: Workers to appoint on activation: [{"name", "phone", "nets"}].
     new_workers: Mapped[list] = mapped_column(JSONB, default=list)
+    #: The party branch a new villager group gets on activation ({"name", "members", "secretary"}),
+    #: or why it has none ({"none_reason"}); see geo.planning.drafts.plan_branch.
+    branch: Mapped[dict | None] = mapped_column(JSONB)
 
     plan: Mapped[Plan] = relationship(back_populates="grids")
 

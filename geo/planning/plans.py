@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from geo.accounts.capabilities import Capability
 from geo.accounts.principal import Principal
-from geo.core.crs import to_metric
+from geo.core.crs import area_m2
 from geo.core.errors import GridError, NotFound
 from geo.grid.boundaries import (
     valid_in,
@@ -56,7 +56,7 @@ def base_grids(session: Session, plan: Plan) -> dict[str, DraftGrid]:
 
 def draft_of(plan: Plan) -> list[DraftGrid]:
     return [
-        DraftGrid(g.code, g.name_zh, g.name_en, to_shape(g.geom), g.is_demo, tuple(g.new_workers or ()))
+        DraftGrid(g.code, g.name_zh, g.name_en, to_shape(g.geom), g.is_demo, tuple(g.new_workers or ()), g.branch)
         for g in plan.grids
     ]
 
@@ -141,6 +141,7 @@ def draft_geojson(grids: list[DraftGrid], principal: Principal, base: dict[str, 
                     "is_demo": grid.is_demo,
                     "area_km2": round(km2(grid.geometry), 4),
                     "new_workers": appointed_workers(grid, principal),
+                    "branch": grid.branch,
                     "change": change,
                 },
                 "geometry": shapely.geometry.mapping(grid.geometry),
@@ -156,7 +157,7 @@ def plan_bounds(plan: Plan) -> tuple[float, float, float, float]:
 
 
 def km2(geometry: shapely.Geometry) -> float:
-    return float(shapely.area(to_metric(geometry))) / 1e6
+    return float(area_m2(geometry)) / 1e6
 
 
 def same_grid(before: DraftGrid, after: DraftGrid) -> bool:
@@ -164,6 +165,7 @@ def same_grid(before: DraftGrid, after: DraftGrid) -> bool:
         before.name_zh == after.name_zh
         and before.name_en == after.name_en
         and not after.new_workers
+        and after.branch == before.branch
         and _same_area(before.geometry, after.geometry)
     )
 

@@ -316,4 +316,36 @@ def _move_staff(
                 )
             )
     session.flush()
+    _found_branches(session, grids, known)
     return left
+
+
+def _found_branches(session: Session, grids: list[DraftGrid], known: dict[str, Grid]) -> None:
+    """Found the party branches the plan gives its new villager groups (a group that has one keeps it).
+
+    The secretary is the worker of that name in the group, else its first worker: the group leader (一肩挑).
+    """
+    for grid in grids:
+        if not grid.branch or "name" not in grid.branch or grid.code not in known:
+            continue
+        grid_id = known[grid.code].id
+        if session.scalar(select(func.count()).where(PartyBranch.grid_id == grid_id)):
+            continue
+        workers = list(session.scalars(select(GridWorker).where(GridWorker.grid_id == grid_id).order_by(GridWorker.id)))
+        named = [w for w in workers if grid.branch.get("secretary") and w.name == grid.branch["secretary"]]
+        secretary = next(iter(named or workers), None)
+        code = f"B{grid.code}"
+        taken = set(session.scalars(select(PartyBranch.code).where(PartyBranch.code.startswith(code))))
+        # A retired grid's branch may still hold the plain code (a merged group's code reused by a split).
+        code = next(c for c in [code, *(f"{code}-{n}" for n in range(2, len(taken) + 3))] if c not in taken)
+        session.add(
+            PartyBranch(
+                code=code,
+                name=grid.branch["name"],
+                grid_id=grid_id,
+                secretary_id=secretary.id if secretary else None,
+                members=int(grid.branch.get("members", 0)),
+                is_demo=grid.is_demo,
+            )
+        )
+    session.flush()

@@ -1,7 +1,7 @@
 """residents' participation: public categories and notes, residents' reports, Open311 keys (issue #17)
 
 Revision ID: c36e0e7a3003
-Revises: 9d1e6b3f2a47
+Revises: a16e0e7a1001
 Create Date: 2026-12-02 21:20:00
 
 """
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = 'c36e0e7a3003'
-down_revision = '9d1e6b3f2a47'
+down_revision = 'a16e0e7a1001'
 branch_labels = None
 depends_on = None
 

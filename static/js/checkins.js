@@ -62,15 +62,26 @@ document.querySelectorAll("form.checkin .locate").forEach(function (button) {
           return flush();
         }
         save(without(item.key));
-        if (!response.ok) {
-          banner.hidden = false;
-          banner.textContent = T.refused + data.error;
-          return;
-        }
+        if (!response.ok) return refused(item, data.error);
         if (load().length) return flush();
-        window.location = window.location.pathname + "?done=" + item.task + "&far=" + (data.is_far ? 1 : 0);
+        window.location = window.location.pathname + "?done=" + item.task + "&far=" + (data.is_far ? 1 : 0) +
+          "&m=" + Math.round(data.distance_m || 0);
       });
     }, function () { sending = false; });
+  }
+
+  /* A refused check-in is said beside its task, and what the patrol typed goes back into the form. */
+  function refused(item, error) {
+    var form = document.querySelector('form.checkin[data-task="' + item.task + '"]');
+    if (!form) { banner.hidden = false; banner.textContent = T.refused + error; return; }
+    var box = form.parentNode.querySelector("p.refusal") || document.createElement("p");
+    box.className = "error refusal";
+    box.setAttribute("role", "alert");
+    box.textContent = T.refused + error;
+    form.parentNode.insertBefore(box, form);
+    form.elements.lon.value = item.lon;
+    form.elements.lat.value = item.lat;
+    form.elements.note.value = item.note;
   }
 
   document.querySelectorAll("form.checkin").forEach(function (form) {

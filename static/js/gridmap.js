@@ -251,6 +251,40 @@
     return Object.assign({}, layer.style, chosen || {});
   }
 
+  /* A legend drawn from layer declarations (layers/*.py), so the symbols on the map and their names live in one
+     place: each entry is a declared layer, and a layer styled by a property lists its styles, named by ``names``
+     (e.g. the labels of a labelled code). Collapsed on phones behind its title. */
+  function legend(map, entries, title) {
+    var control = L.control({ position: "bottomleft" });
+    control.onAdd = function () {
+      var box = L.DomUtil.create("details", "map-legend");
+      if (window.matchMedia("(min-width: 700px)").matches) box.open = true;
+      L.DomEvent.disableClickPropagation(box);
+      var rows = [];
+      entries.forEach(function (entry) {
+        var layer = entry.layer;
+        if (layer.styleBy && entry.names) {
+          Object.keys(layer.styles).forEach(function (key) {
+            if (entry.names[key]) rows.push(swatch(Object.assign({}, layer.style, layer.styles[key]), entry.names[key]));
+          });
+        } else {
+          rows.push(swatch(layer.style, layer.title));
+        }
+      });
+      box.innerHTML = "<summary>" + escapeHtml(title) + "</summary>" + rows.join("");
+      return box;
+    };
+    control.addTo(map);
+    return control;
+  }
+
+  function swatch(style, name) {
+    var fill = style.fill === false ? "transparent" : (style.fillColor || style.color || "#999");
+    var css = "background:" + fill + ";opacity:" + (style.fillOpacity != null ? Math.max(style.fillOpacity, 0.45) : 1) +
+      ";border:" + Math.min(style.weight || 1, 4) + "px " + (style.dashArray ? "dashed" : "solid") + " " + (style.color || "#333");
+    return '<div class="legend-row"><span class="legend-swatch" style="' + escapeHtml(css) + '"></span>' + escapeHtml(name) + "</div>";
+  }
+
   function csrfToken() {
     return document.querySelector('meta[name="csrf-token"]').content;
   }
@@ -298,6 +332,7 @@
     localInputValue: localInputValue,
     fromLocalInput: fromLocalInput,
     styleOf: styleOf,
+    legend: legend,
     liveLayer: liveLayer,
     remoteLayer: remoteLayer,
     escapeHtml: escapeHtml,

@@ -143,14 +143,18 @@
         style: function (f) { return gridmap.styleOf(layerOf("cells"), f.properties); },
         onEachFeature: function (f, layer) {
           var p = f.properties;
-          layer.bindTooltip("Gi* z=" + p.z + " p=" + p.p + " · " + p.count + " " + T.incidents + " (" + T.lastYear + " " + p.last_count + ")");
+          layer.bindTooltip(esc(gridmap.format(T.cellPlain, { count: p.count, last: p.last_count })) +
+            '<div class="meta">Gi* z = ' + p.z + ", p = " + p.p + "</div>");
         },
       }).addTo(state.layers.cells);
       state.hotspots = d.hotspots;
+      var taskForm = $("task-form");
+      if (taskForm) { taskForm.hidden = true; $("tasks").after(taskForm); }  // out of the list before it is redrawn
       $("hotspots").innerHTML = d.hotspots.map(function (h, i) {
         return '<li data-index="' + i + '"><b>' + esc(h.grid ? h.grid.name : h.lat + ", " + h.lon) + "</b> " +
-          '<span class="meta">' + h.incidents + " " + esc(T.incidents) + " · " + esc(T.lastYear) + " " + h.last_year +
-          " · " + esc(T.trend[h.trend]) + " · z " + h.max_z + "</span><div class=\"meta\">" +
+          '<div class="plain">' + esc(gridmap.format(T.plain, { count: h.incidents, last: h.last_year, trend: T.plainTrend[h.trend] })) + "</div>" +
+          '<details class="statistics"><summary>' + esc(T.statistics) + "</summary>" +
+          esc(gridmap.format(T.hotspotStats, { z: h.max_z, permutations: d.stats.permutations })) + "</details><div class=\"meta\">" +
           (h.nearest_site ? esc(T.nearest) + " " + esc(h.nearest_site.name) + " " + h.nearest_site.distance_km + " km · " : "") +
           (h.worker ? esc(T.worker) + " " + esc(h.worker.name) + " (" + esc(h.grid.code) + ")" : "") + "</div>" +
           (state.options.canAssign ? '<button type="button" data-assign="' + i + '">' + esc(T.assign) + "</button>" : "") + "</li>";
@@ -158,7 +162,11 @@
       $("hotspots").querySelectorAll("li[data-index]").forEach(function (item) {
         item.addEventListener("click", function (event) {
           var h = d.hotspots[+item.dataset.index];
-          if (event.target.dataset.assign !== undefined) return assignForm(h);
+          if (event.target.closest("#task-form")) return;  // typing in the form opened below this hotspot
+          if (event.target.dataset.assign !== undefined) {
+            item.appendChild($("task-form"));  // next to the hotspot it is for, not at the bottom of the panel
+            return assignForm(h);
+          }
           state.map.setView([h.lat, h.lon], 12);
         });
       });
@@ -186,12 +194,25 @@
       state.layers.tasks.clearLayers();
       $("tasks").innerHTML = r.data.map(function (t) {
         L.circleMarker([t.lat, t.lon], Object.assign({ pmIgnore: true }, gridmap.styleOf(layerOf("tasks"), t)))
-          .bindTooltip(esc(t.title) + " · " + esc(T.state[t.state])).addTo(state.layers.tasks);
-        return '<li class="task ' + t.state + '"><b>' + esc(t.title) + "</b> <span class=\"meta\">" + esc(t.team) + " · " +
+          .bindTooltip(esc(t.title) + " · " + esc(LABELS.task_state[t.state])).addTo(state.layers.tasks);
+        return '<li class="task ' + t.state + '"><details><summary><b>' + esc(t.title) + "</b> <span class=\"meta\">" + esc(t.team) + " · " +
           esc(gridmap.localTime(t.starts_at)) + " – " + esc(gridmap.localTime(t.ends_at)) + " · " +
-          esc(T.state[t.state]) + " · " + t.checkins.length + " " + esc(T.checkins) + "</span></li>";
+          '<span class="state">' + esc(LABELS.task_state[t.state]) + "</span> · " + t.checkins.length + " " + esc(T.checkins) +
+          "</span></summary>" + checkinTable(t) + "</details></li>";
       }).join("") || "<li>" + esc(T.none) + "</li>";
     });
+  }
+
+  /* The leader's view of what happened: each check-in's time, distance and the flags that keep it from counting. */
+  function checkinTable(task) {
+    if (!task.checkins.length) return '<p class="meta">' + esc(T.noCheckins) + "</p>";
+    return '<table class="checkins"><thead><tr><th>' + esc(T.checkinAt) + "</th><th>" + esc(T.checkinBy) + "</th><th>" +
+      esc(T.distance) + "</th><th>" + esc(T.flags) + "</th></tr></thead><tbody>" + task.checkins.map(function (c) {
+        var flags = c.flags.map(function (f) { return '<span class="flag ' + f + '">' + esc(LABELS.checkin_flag[f]) + "</span>"; });
+        return "<tr><td>" + esc(gridmap.localTime(c.at)) + "</td><td>" + esc(c.by) + "</td><td>" +
+          gridmap.format(T.metres, { m: c.distance_m }) + "</td><td>" + (flags.join(" ") || esc(T.counts)) +
+          (c.note ? '<div class="meta">' + esc(c.note) + "</div>" : "") + "</td></tr>";
+      }).join("") + "</tbody></table>";
   }
 
   function assignForm(hotspot) {
@@ -202,6 +223,7 @@
     }).join("") + "</select></label>" +
       "<label>" + esc(T.from) + '<input type="datetime-local" name="starts_at" value="' + gridmap.localInputValue(visit.starts_at) + '"></label>' +
       "<label>" + esc(T.to) + '<input type="datetime-local" name="ends_at" value="' + gridmap.localInputValue(visit.ends_at) + '"></label>' +
+      "<label>" + esc(T.instructions) + '<textarea name="instructions" maxlength="2000" rows="2"></textarea></label>' +
       '<div class="actions"><button type="submit">' + esc(T.save) + '</button><button type="button" id="task-cancel">' + esc(T.cancel) + "</button></div>";
     form.hidden = false;
     $("task-cancel").addEventListener("click", function () { form.hidden = true; });
@@ -214,6 +236,7 @@
         target: visit.target,
         starts_at: gridmap.fromLocalInput(data.get("starts_at")),
         ends_at: gridmap.fromLocalInput(data.get("ends_at")),
+        instructions: data.get("instructions") || "",
       }).then(function (r) {
         if (!r.ok) return message(r.data.error, true);
         form.hidden = true;

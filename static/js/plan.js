@@ -69,7 +69,42 @@
     $("swipe-toggle").addEventListener("change", setupSwipe);
     $("swipe").addEventListener("input", clipPanes);
     map.on("move zoom resize", clipPanes);
+    gridmap.legend(map, [
+      { layer: layerOf("plan-base") },
+      { layer: layerOf("plan-draft"), names: T.change },
+      { layer: layerOf("plan-invalid-edges") },
+    ], T.legend);
+    // Names and codes on the draft once the grids are big enough on screen to carry them.
+    var showLabels = function () { map.getContainer().classList.toggle("draft-labels", map.getZoom() >= 12); };
+    map.on("zoomend", showLabels);
+    showLabels();
+    $("find-grid").addEventListener("input", findGrid);
     load(true);
+  }
+
+  /* Find a draft grid by name or code as the planner types; a single match is selected and shown. */
+  function findGrid() {
+    var wanted = $("find-grid").value.trim().toLowerCase();
+    var box = $("find-results");
+    if (!wanted || !state.draft) { box.innerHTML = ""; return; }
+    var found = state.draft.features.filter(function (f) {
+      var p = f.properties;
+      return p.code.indexOf(wanted) >= 0 || p.name_zh.toLowerCase().indexOf(wanted) >= 0 || (p.name_en || "").toLowerCase().indexOf(wanted) >= 0;
+    }).slice(0, 8);
+    box.innerHTML = found.map(function (f) {
+      return '<li><button type="button" class="link-button" data-code="' + esc(f.properties.code) + '">' +
+        esc(f.properties.name_zh) + " <code>" + esc(f.properties.code) + "</code></button></li>";
+    }).join("") || "<li>" + esc(T.none) + "</li>";
+    box.querySelectorAll("button[data-code]").forEach(function (button) {
+      button.addEventListener("click", function () { showGrid(button.dataset.code); });
+    });
+  }
+
+  function showGrid(code) {
+    state.layers.draft.eachLayer(function (layer) {
+      if (layer.feature.properties.code === code) state.map.fitBounds(layer.getBounds(), { maxZoom: 14 });
+    });
+    select(code, false);
   }
 
   function load(fit) {
@@ -89,6 +124,8 @@
     renderValidation(data.validation);
     renderWorkflow();
     $("reroute").checked = state.plan.reroute_open_incidents;
+    // A reviewer decides on what changes: the change list and its impact are shown without asking.
+    if (state.may.review && !editable()) loadImpact();
     if (fit && state.layers.draft.getBounds().isValid()) state.map.fitBounds(state.layers.draft.getBounds());
   }
 
@@ -96,7 +133,7 @@
 
   function drawLayers(data, preview) {
     var map = state.map;
-    ["base", "draft", "edges"].forEach(function (name) {
+    ["base", "draft", "edges", "labels"].forEach(function (name) {
       if (state.layers[name]) map.removeLayer(state.layers[name]);
     });
     state.layers.base = L.geoJSON(data.base, {
@@ -117,6 +154,13 @@
         });
       },
     }).addTo(map);
+    // Names and codes on the draft (shown from zoom 12, see startEditor): one tooltip per grid at its centre.
+    state.layers.labels = L.layerGroup(state.layers.draft.getLayers().map(function (layer) {
+      var p = layer.feature.properties;
+      return L.tooltip({ permanent: true, direction: "center", className: "draft-label", interactive: false })
+        .setLatLng(layer.getBounds().getCenter())
+        .setContent(esc(p.name_zh) + "<br><code>" + esc(p.code.slice(-3)) + "</code>");
+    })).addTo(map);
     state.layers.edges = L.geoJSON(data.validation.invalid_edges, {
       pane: "edges", pmIgnore: true, interactive: false, style: layerOf("plan-invalid-edges").style,
     }).addTo(map);
@@ -150,6 +194,7 @@
     $("plan-meta").innerHTML =
       esc(LABELS.plan_status[p.status]) + " · " + esc(T.owner) + " " + esc(p.owner) + " · " + esc(T.parent) + " <code>" +
       esc(p.parent_code) + "</code> · " + esc(T.version) + " " + p.version + " · " + esc(T.base) + " " + p.base_generation +
+      '<div class="plan-reason"><b>' + esc(T.reason) + "</b> " + (p.reason ? esc(p.reason) : esc(T.noReason)) + "</div>" +
       (p.review_comment ? "<br>" + esc(T.comment) + ": " + esc(p.review_comment) : "");
     $("tools").hidden = !editable();
     renderSelection();
@@ -212,6 +257,12 @@
         return '<label><input type="checkbox" name="nets" value="' + esc(net) + '" checked> ' + esc(LABELS.net[net]) + "</label>";
       }).join(" ") + "</fieldset>");
     }
+    if (op === "branch") {
+      var group = state.draft.features.filter(function (f) { return f.properties.code === code; })[0].properties;
+      fields.push(field("name", T.branchName, group.name_zh + T.branchSuffix), field("members", T.branchMembers, "0"),
+        field("secretary", T.branchSecretary, ""), '<p class="hint">' + esc(T.branchSecretaryHint) + "</p>",
+        field("none_reason", T.branchNoneReason, ""));
+    }
     if (op === "upload") {
       fields.push('<label>' + esc(T.file) + '<input type="file" name="file" required></label>');
       fields.push(selectField("crs", T.crs, ["wgs84", "gcj02", "bd09"]), field("layer", T.layer, ""));
@@ -234,6 +285,10 @@
       if (op === "merge") return edit({ op: op, codes: state.selected });
       if (op === "rename") return edit(Object.assign(values, { op: op, code: code }));
       if (op === "appoint") return edit({ op: op, code: code, worker: { name: values.name, phone: values.phone, nets: values.nets || [] } });
+      if (op === "branch") {
+        return edit(values.none_reason ? { op: op, code: code, none_reason: values.none_reason }
+          : { op: op, code: code, name: values.name, members: +values.members || 0, secretary: values.secretary });
+      }
       if (op === "reshape") return saveReshape(code, values);
       if (op === "upload") return upload(form);
     };
@@ -362,13 +417,14 @@
         return "<p><b>" + esc(title) + "</b> (" + items.length + ")</p>" +
           (items.length ? "<ul>" + items.map(function (i) { return "<li>" + render(i) + "</li>"; }).join("") + "</ul>" : "<p>" + esc(T.nothing) + "</p>");
       }
+      state.impact = d;
       $("impact").innerHTML =
         "<p><b>" + esc(T.impactGrids) + "</b></p><table class=\"data\"><tr><th></th><th></th><th>" + esc(T.before) + "</th><th>" +
         esc(T.after) + "</th><th>" + esc(T.gained) + "/" + esc(T.lost) + "</th></tr>" + rows + "</table>" +
         "<p><b>" + esc(T.incidents) + "</b>: " + d.incidents.count + "</p><ul>" + d.incidents.items.map(function (i) {
           return "<li>" + esc(i.ticket) + " " + esc(i.title) + ": " + esc(i.from) + " → " + esc(i.to || "—") + "</li>";
         }).join("") + "</ul>" +
-        moves(T.branches, d.party_branches, function (b) { return esc(b.name) + ": " + esc(b.from) + " → " + esc(b.to); }) +
+        moves(T.branches, d.party_branches, function (b) { return esc(b.name) + ": " + (b.new ? esc(T.newBranch) : esc(b.from)) + " → " + esc(b.to); }) +
         moves(T.workers, d.workers, function (w) { return esc(w.name) + ": " + (w.new ? esc(T.newWorker) : esc(w.from)) + " → " + esc(w.to); }) +
         moves(T.sites, d.sites, function (s) { return esc(s.name) + ": " + esc(s.from || "—") + " → " + esc(s.to || "—"); }) +
         moves(T.zones, d.seasonal_zones, function (z) { return esc(z.name); });
@@ -383,9 +439,13 @@
       html = '<div class="actions"><button type="button" id="submit-plan">' + esc(T.submit) + "</button></div>";
     } else if (state.may.review) {
       html = "<h3>" + esc(T.review) + "</h3>" +
-        '<label>' + esc(T.effective) + '<input type="date" id="effective" value="' + esc(state.options.today) + '" min="' + esc(state.options.today) + '"></label>' +
         '<label>' + esc(T.comment) + '<textarea id="review-comment"></textarea></label>' +
-        '<div class="actions"><button type="button" id="approve">' + esc(T.approve) + '</button><button type="button" id="reject">' + esc(T.reject) + "</button></div>";
+        '<div class="actions"><button type="button" id="approve">' + esc(T.approve) + '</button><button type="button" id="reject">' + esc(T.reject) + "</button></div>" +
+        // Approval is confirmed in a dialog that also takes the effective date: approving for today activates at once.
+        '<dialog id="approve-dialog"><form method="dialog"><h3>' + esc(T.confirmApprove) + "</h3>" +
+        '<label>' + esc(T.effective) + '<input type="date" id="effective" value="' + esc(state.options.today) + '" min="' + esc(state.options.today) + '"></label>' +
+        '<p id="approve-summary"></p><p class="hint" id="approve-when"></p>' +
+        '<div class="actions"><button type="button" id="approve-confirm">' + esc(T.approve) + '</button><button value="cancel" id="approve-cancel">' + esc(T.cancel) + "</button></div></form></dialog>";
     } else {
       html = "<p class=\"hint\">" + esc(LABELS.plan_status[p.status]) + (p.status === "draft" ? "" : " — " + esc(T.readOnly)) + "</p>";
     }
@@ -397,21 +457,34 @@
         load(false);
       });
     });
-    ["approve", "reject"].forEach(function (decision) {
-      if (!$(decision)) return;
-      $(decision).addEventListener("click", function () {
-        var body = { version: p.version, approve: decision === "approve", comment: $("review-comment").value };
-        if (decision === "approve") body.effective_from = $("effective").value;
-        gridmap.api("POST", "/api/plans/" + p.id + "/review", body).then(function (r) {
-          if (!r.ok) return reportError(r);
-          var a = r.data.activation;
-          message(decision === "approve"
-            ? T.approved + (a ? " " + T.activated + a.generation + "; " + a.rerouted_incidents + T.rerouted : "")
-            : T.rejected);
-          load(false);
-        });
+    function decide(approve) {
+      var body = { version: p.version, approve: approve, comment: $("review-comment").value };
+      if (approve) body.effective_from = $("effective").value;
+      gridmap.api("POST", "/api/plans/" + p.id + "/review", body).then(function (r) {
+        if (!r.ok) return reportError(r);
+        var a = r.data.activation;
+        message(approve
+          ? T.approved + (a ? " " + T.activated + a.generation + "; " + a.rerouted_incidents + T.rerouted : "")
+          : T.rejected);
+        load(false);
       });
-    });
+    }
+    if ($("reject")) $("reject").addEventListener("click", function () { decide(false); });
+    if ($("approve")) {
+      var dialog = $("approve-dialog");
+      var describeWhen = function () {
+        $("approve-when").textContent = $("effective").value === state.options.today ? T.activatesNow : gridmap.format(T.activatesOn, { day: $("effective").value });
+      };
+      $("effective").addEventListener("input", describeWhen);
+      $("approve").addEventListener("click", function () {
+        var d = state.impact;
+        var changed = d ? d.grids.filter(function (g) { return g.status !== "unchanged"; }).length : "…";
+        $("approve-summary").textContent = gridmap.format(T.approveSummary, { grids: changed, incidents: d ? d.incidents.count : "…" });
+        describeWhen();
+        dialog.showModal();
+      });
+      $("approve-confirm").addEventListener("click", function () { dialog.close(); decide(true); });
+    }
   }
 
   /* Swipe comparison (a few lines instead of leaflet-side-by-side, which npm ships only as CommonJS):

@@ -100,3 +100,72 @@ def test_a_check_in_without_signal_is_sent_when_the_phone_is_back_online(
         kept = db.session.scalars(select(CheckIn).where(CheckIn.task_id == created["id"])).all()
     assert len(kept) == 1 and kept[0].note == "山顶没有信号" and kept[0].at < kept[0].received_at
     assert log.blocked == []
+
+
+@pytest.mark.parametrize("time_zone", ["UTC", "Etc/GMT+12"])
+def test_the_patrol_phone_page_leads_to_the_target(
+    browser, live_server, artifacts, tasks_removed_afterwards, time_zone
+):
+    """On a phone whose clock is in any time zone: the target on a map, distance and direction as it moves."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        timezone_id=time_zone,
+        geolocation={"latitude": 28.0, "longitude": 99.0},
+        permissions=["geolocation"],
+    )
+    context.set_default_timeout(30_000)
+    context.route(
+        "**/*", lambda route: route.continue_() if route.request.url.startswith(live_server) else route.abort()
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(page, live_server, "patrol")
+    page.goto(live_server + "/patrol/my")
+    created = page.evaluate(
+        """async () => {
+            const zones = await (await fetch('/api/patrol/zones?on=2026-06-15')).json();
+            const hill = zones.features.find(z => z.properties.kind === 'caterpillar_fungus');
+            const response = await fetch('/api/patrol/tasks', {method: 'POST', credentials: 'same-origin',
+                headers: {'Content-Type': 'application/json',
+                          'X-CSRFToken': document.querySelector('meta[name=csrf-token]').content},
+                body: JSON.stringify({team_id: hill.properties.teams[0].id, zone_id: hill.id, title: '手机巡山',
+                    starts_at: '2026-12-01T08:00:00+08:00', ends_at: '2099-12-01T18:00:00+08:00',
+                    instructions: '查看卡点帐篷是否加固'})});
+            return await response.json();
+        }"""
+    )
+    page.reload()
+    task = page.locator(f"#task-{created['id']}")
+    # The window reads China Standard Time whatever the phone's zone; the instructions are shown.
+    assert "2026-12-01 08:00" in task.inner_text() and "查看卡点帐篷是否加固" in task.inner_text()
+    bearing = task.locator(".bearing")
+    wait_until(
+        page, f"document.querySelector('.bearing[data-task=\"{created['id']}\"]').textContent.includes('距目标')"
+    )
+    far_text = bearing.inner_text()
+    assert "km" in far_text and "方向" in far_text
+    assert task.locator(".task-map path.leaflet-interactive").count() == 3  # the target, the phone, the way between
+    # Walking into the target: the page follows the phone.
+    context.set_geolocation({"latitude": created["lat"], "longitude": created["lon"]})
+    wait_until(
+        page, f"document.querySelector('.bearing[data-task=\"{created['id']}\"]').textContent.includes('目标区域内')"
+    )
+    page.screenshot(path=artifacts / f"patrol-phone-{time_zone.replace('/', '-')}.png", full_page=True)
+
+    # Coordinates that cannot be: a styled message beside the task, with what was typed kept.
+    task.locator("input[name=lon]").fill("500")
+    task.locator("input[name=lat]").fill(str(created["lat"]))
+    task.locator("input[name=note]").fill("手滑")
+    task.locator("button[type=submit]").click()
+    page.wait_for_selector(f"#task-{created['id']} .error")
+    task = page.locator(f"#task-{created['id']}")
+    assert "签到未被接受" in task.inner_text() and task.locator("input[name=note]").input_value() == "手滑"
+    # A far check-in says how far.
+    task.locator("input[name=lon]").fill("98.9")
+    task.locator("input[name=lat]").fill("28.4")
+    task.locator("button[type=submit]").click()
+    page.wait_for_url(lambda url: "far=1" in url)
+    assert "米" in page.locator("main p.error").first.inner_text()
+    assert errors == []
+    context.close()

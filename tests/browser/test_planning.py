@@ -63,8 +63,19 @@ def test_planner_splits_a_group_admin_approves_lookup_follows(
     page.click("button[data-op=appoint]")
     page.fill("#op-form input[name=name]", "新网格员")
     page.click("#op-form button[type=submit]")
+    # A new villager group is asked for its party branch; founding it (secretary: the group leader) clears that.
+    wait_until(page, "document.querySelector('#validation').textContent.includes('党支部')")
+    map_click(page, moved.x, moved.y)
+    page.click("button[data-op=branch]")
+    page.fill("#op-form input[name=members]", "6")
+    page.click("#op-form button[type=submit]")
     page.wait_for_selector("#validation .ok")
 
+    # The draft's grids can be found by name; the legend names current, draft and invalid.
+    page.fill("#find-grid", NEW_NAME)
+    page.click(f"#find-results button[data-code='{feature['properties']['code']}']")
+    assert feature["properties"]["code"] in page.inner_text("#selection")
+    assert page.locator(".map-legend .legend-row").count() >= 4
     page.click("#impact-button")
     page.wait_for_selector("#impact table")
     assert feature["properties"]["code"] in page.inner_text("#impact")
@@ -80,7 +91,20 @@ def test_planner_splits_a_group_admin_approves_lookup_follows(
     review.fill("#review-comment", "同意")
     assert review.locator(".leaflet-pm-toolbar").count() == 0  # a submitted plan offers no drawing tools
     assert review.locator("#tools").is_hidden()
+    # The reviewer sees the reason and the change list before deciding.
+    assert "理由" in review.inner_text("#plan-meta")
+    review.wait_for_selector("#impact table")
+    assert feature["properties"]["code"] in review.inner_text("#impact")
+    # Approval asks for confirmation, with the effective date in the same dialog; cancelling changes nothing.
     review.click("#approve")
+    assert review.locator("#approve-dialog").is_visible()
+    assert "立即" in review.inner_text("#approve-when")
+    review.click("#approve-cancel")
+    assert review.locator("#approve-dialog").is_hidden()
+    assert "待审批" in review.inner_text("#plan-meta")
+    review.click("#approve")
+    review.screenshot(path=artifacts / "plan-approve-dialog.png")
+    review.click("#approve-confirm")
     wait_until(review, "document.querySelector('#plan-meta').textContent.includes('已生效')")
     answer = review.evaluate(f"fetch('/api/lookup?lon={moved.x}&lat={moved.y}').then(r => r.json())")
     assert answer["chain"][-1]["code"] == feature["properties"]["code"]

@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 
-from extensions import limiter
+from extensions import db, limiter
+from geo.dispatch.models import Incident
+from geo.evaluation.record_models import IncidentEvaluation
 from tests.browser.conftest import PageLog, sign_in, wait_until
 
 pytestmark = pytest.mark.browser
@@ -91,7 +94,20 @@ def test_a_resident_reports_follows_and_rates_a_case(app, browser, offline_page,
 
     resident.goto(link)
     assert "已办结" in resident.inner_text("#plain-status")
-    assert "13800009999" not in resident.content() and "W0" not in resident.content()
+    shown = resident.content()
+    assert "13800009999" not in shown and detail["assignee"] not in shown and detail["assignee_name"] not in shown
+    resident.check("#rating input[name=result][value=satisfied]")
+    resident.fill("#rating textarea[name=comment]", "清运及时")
+    resident.screenshot(path=artifacts / "public-rating-phone.png", full_page=True)
+    resident.click("#rating button[type=submit]")
+    resident.wait_for_selector("#rated")
     resident.screenshot(path=artifacts / "public-track-phone.png", full_page=True)
+    with app.app_context():
+        incident = db.session.scalars(select(Incident).where(Incident.ticket == ticket)).one()
+        rating = db.session.scalars(
+            select(IncidentEvaluation).where(IncidentEvaluation.incident_id == incident.id)
+        ).one()
+        assert (rating.result, rating.source) == ("satisfied", "resident")
+        db.session.remove()
     assert log.blocked == [] and log.errors == []
     resident_context.close()

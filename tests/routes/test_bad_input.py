@@ -208,6 +208,8 @@ def test_the_check_in_form_is_checked_like_the_api(app, client_as, task_id, posi
     form = {"csrf_token": csrf_token_of(client, "/"), "note": "到了"}
     response = client.post(f"/patrol/my/{task_id}?lang=en", data={**form, **position})
     assert_refused(response, field)
+    # Refused on the phone page itself (this task ended long ago, so at the top of the page).
+    assert 'role="alert"' in response.get_data(as_text=True)
     assert _checkin_count(app, task_id) == 0
     assert client.post(f"/patrol/my/{task_id}", data={**form, "lon": "99.1", "lat": "28.5"}).status_code == 302
     assert _checkin_count(app, task_id) == 1

@@ -112,11 +112,12 @@ def test_a_task_and_a_far_check_in(client_as):
     client = client_as("patrol")
     hill = fungus_hills(client, JUNE)[0]
     team = hill["properties"]["teams"][0]["id"]
+    now = datetime.now(UTC).replace(microsecond=0)
     task = post(
         client,
         "/api/patrol/tasks",
-        {"team_id": team, "zone_id": hill["id"], "title": "巡山", "starts_at": "2026-06-15T08:00:00+08:00",
-         "ends_at": "2026-06-15T18:00:00+08:00"},
+        {"team_id": team, "zone_id": hill["id"], "title": "巡山", "starts_at": (now - timedelta(hours=6)).isoformat(),
+         "ends_at": (now + timedelta(hours=6)).isoformat()},
     )  # fmt: skip
     assert task.status_code == 201, task.get_json()
     task_id = task.get_json()["id"]
@@ -139,12 +140,41 @@ def test_a_task_and_a_far_check_in(client_as):
     )
     assert future.status_code == 400 and future.get_json()["field"] == "at"
     listed = {t["id"]: t for t in client.get("/api/patrol/tasks").get_json()}
-    # The task ended long ago, but a check-in near its site makes it visited, never missed.
+    # A check-in near its site inside the window makes it visited.
     assert listed[task_id]["state"] == "visited" and len(listed[task_id]["checkins"]) == 3
+    flags = {c["note"]: c["flags"] for c in listed[task_id]["checkins"]}
+    assert flags == {"到达卡点": [], "?": ["far"], "山上无信号": ["sent_later"]}
     late = next(c for c in listed[task_id]["checkins"] if c["note"] == "山上无信号")
     assert datetime.fromisoformat(late["at"]) == seen and datetime.fromisoformat(late["received_at"]) > seen
     phone = client_as("worker").get("/patrol/my")
     assert phone.status_code == 200
+
+
+def test_a_check_in_outside_the_window_is_flagged_and_does_not_count(client_as):
+    client = client_as("patrol")
+    hill = fungus_hills(client, JUNE)[0]
+    team = hill["properties"]["teams"][0]["id"]
+    site = hill["properties"]["sites"][0]
+    now = datetime.now(UTC).replace(microsecond=0)
+    windows = {
+        "ended": (now - timedelta(days=3), now - timedelta(days=2)),
+        "later": (now + timedelta(days=1), now + timedelta(days=2)),
+    }
+    ids = {}
+    for name, (start, end) in windows.items():
+        window = {"starts_at": start.isoformat(), "ends_at": end.isoformat()}
+        made = post(client, "/api/patrol/tasks", {"team_id": team, "zone_id": hill["id"], "title": name, **window})
+        ids[name] = made.get_json()["id"]
+        assert (
+            post(
+                client, f"/api/patrol/tasks/{ids[name]}/checkins", {"lon": site["lon"], "lat": site["lat"]}
+            ).status_code
+            == 201
+        )
+    listed = {t["id"]: t for t in client.get("/api/patrol/tasks").get_json()}
+    ended, later = listed[ids["ended"]], listed[ids["later"]]
+    assert (ended["state"], ended["checkins"][0]["flags"]) == ("missed", ["late"])
+    assert (later["state"], later["checkins"][0]["flags"]) == ("pending", ["early"])
 
 
 def test_the_briefing_prints_with_its_map(client_as):

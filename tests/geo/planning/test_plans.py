@@ -15,7 +15,7 @@ from geo.core.errors import BoundaryImportError, InvalidInput, NotFound
 from geo.dispatch.intake import IncidentInput, create_incident
 from geo.dispatch.models import IncidentEvent
 from geo.grid.boundaries import current_generation, generation_as_of, read_boundary_file
-from geo.grid.models import Generation, GridLevel, GridWorker
+from geo.grid.models import Generation, Grid, GridLevel, GridWorker, PartyBranch
 from geo.grid.vector_files import UnsupportedFile
 from geo.patrol.models import SeasonalZone
 from geo.planning.drafts import TilingError
@@ -64,6 +64,7 @@ def split_plan(session, principal=PLANNER, title="拆分五组"):
     edit(session, plan, "split", principal, code=GROUP, geometry=split_line(plan), new_code=NEW_GROUP, name_zh="新组")
     worker = {"name": "测试网格员", "phone": "13900000000", "nets": ["social", "rural"]}
     edit(session, plan, "appoint", principal, code=NEW_GROUP, worker=worker)
+    edit(session, plan, "branch", principal, code=NEW_GROUP, members=7)
     return plan
 
 
@@ -89,6 +90,35 @@ def approve(session, plan, effective_from=None):
 
 def submit(session, plan, principal=PLANNER):
     return submit_plan(session, principal, plan.id, version=plan.version, sliver_m2=SLIVER, now=NOW)
+
+
+def test_a_new_group_needs_a_party_branch_or_a_reason(session):
+    plan = create_plan(session, PLANNER, VILLAGE, "拆分", "", NOW)
+    edit(session, plan, "split", code=GROUP, geometry=split_line(plan), new_code=NEW_GROUP, name_zh="新组")
+    worker = {"name": "新组长", "phone": "", "nets": ["social", "rural"]}
+    result = edit(session, plan, "appoint", code=NEW_GROUP, worker=worker)
+    todo = [p.as_dict()["message"] for p in result.report.todo]
+    assert any("party branch" in m and NEW_GROUP in m for m in todo), todo
+    # Only the new group is asked: the village's other groups keep theirs.
+    assert sum("party branch" in m for m in todo) == 1
+    reason = edit(session, plan, "branch", code=NEW_GROUP, none_reason="党员不足 3 人，并入一组党支部")
+    assert not any("party branch" in p.as_dict()["message"] for p in reason.report.todo)
+    founded = edit(session, plan, "branch", code=NEW_GROUP, members=5)
+    assert founded.report.ok, founded.report.as_dict()
+    assert next(g for g in draft_of(plan) if g.code == NEW_GROUP).branch == {
+        "name": "新组党支部",
+        "members": 5,
+        "secretary": "",
+    }
+    assert any(b.get("new") for b in impact(session, PLANNER, plan)["party_branches"])
+    submit(session, plan)
+    approve(session, plan)
+    branch = session.scalar(
+        select(PartyBranch).join(Grid, Grid.id == PartyBranch.grid_id).where(Grid.code == NEW_GROUP)
+    )
+    # 一肩挑: with no secretary named, the group's leader (its worker) is the branch secretary.
+    assert branch is not None and branch.name == "新组党支部" and branch.members == 5
+    assert branch.secretary is not None and branch.secretary.name == "新组长"
 
 
 def test_a_plan_starts_as_a_copy_of_the_children(session):
