@@ -16,7 +16,7 @@ from geo.core.calendar import COUNTY_TZ
 from geo.core.errors import GridError
 from geo.dispatch.statuses import Status
 from geo.grid.models import Net
-from routes import admin, api, auth, dispatch, incidents, map_page, open311, patrol, plan
+from routes import admin, api, auth, dispatch, evaluation, incidents, map_page, open311, patrol, plan
 from routes import public as public_pages
 from web import access, input_rules, request_log, security_headers
 from web.errors import (
@@ -144,6 +144,7 @@ def init_app(app: Flask) -> None:
     openapi.init_app(app)
     openapi.register_blueprint(incidents.blp)
     openapi.register_blueprint(plan.blp)
+    openapi.register_blueprint(evaluation.blp)
     openapi.register_blueprint(patrol.blp)
     openapi.register_blueprint(api.blp)
     app.register_blueprint(auth.bp)

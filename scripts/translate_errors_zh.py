@@ -314,6 +314,10 @@ CHINESE: dict[str | tuple[str, str], str] = {
     ("field", "grid"): "网格",
     ("field", "nets"): "网",
     ("field", "level"): "层级",
+    ("field", "period"): "期间",
+    ("field", "result"): "评价结果",
+    ("field", "reopen"): "返工",
+    ("field", "replaces"): "更正的记录",
     ("field", "bbox"): "范围",
     ("field", "at"): "时间",
     ("field", "generation"): "边界版本",
@@ -507,6 +511,17 @@ CHINESE: dict[str | tuple[str, str], str] = {
     "evaluation {id} was corrected already; correct the current one ({current})": (
         "评价记录 {id} 已被更正；请更正当前的记录（{current}）"
     ),
+    "{field} must be a day between {earliest} and {latest}": "{field} 须为 {earliest} 至 {latest} 之间的日期",
+    "until ({until}) is before since ({since})": "截止日期（{until}）早于起始日期（{since}）",
+    "no indicator {indicator!r}": "没有指标 {indicator!r}",
+    "part must be numerator or denominator": "part 须为 numerator（分子）或 denominator（分母）",
+    "period must be a month (2026-11), a quarter (2026-Q4) or a year (2026), got {value!r}": (
+        "期间须为月份（2026-11）、季度（2026-Q4）或年份（2026），收到 {value!r}"
+    ),
+    "a period must lie between {earliest} and {latest}": "期间须在 {earliest} 至 {latest} 之间",
+    "level {level} lies above grid {code}": "层级“{level}”高于网格 {code}",
+    "give either period or since and until, not both": "请给出期间，或给出起止日期，不要同时给出",
+    "give since and until together ({field} is missing)": "起止日期须一并给出（缺少 {field}）",
     ("action", "register"): "立案",
     ("action", "dispatch"): "派遣",
     ("action", "accept"): "接收",

@@ -105,6 +105,68 @@ class EvaluationRecord(Answer):
     incident = fields.Nested(IncidentDetail)
 
 
+class IndicatorFigure(Answer):
+    value = fields.Float(allow_none=True, metadata={"description": "null: empty denominator (shown as —)"})
+    numerator = fields.Float(required=True)
+    denominator = fields.Float(allow_none=True, metadata={"description": "null for a count"})
+
+
+class IndicatorText(Answer):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    numerator = fields.String(required=True)
+    denominator = fields.String(allow_none=True)
+    unit = fields.String(required=True, metadata={"description": "percent (0–100), count or hours"})
+    higher_is_better = fields.Boolean(required=True)
+    headline = fields.Boolean()
+
+
+class PeriodAsked(Answer):
+    period = fields.String(required=True)
+    since = fields.String(required=True)
+    until = fields.String(required=True)
+    net = fields.String(allow_none=True)
+    category = fields.String(allow_none=True)
+    indicators = fields.List(fields.Nested(IndicatorText), required=True)
+
+
+class GridFigures(Answer):
+    code = fields.String(required=True)
+    level = fields.String(required=True)
+    name_zh = fields.String()
+    name_en = fields.String()
+    figures = fields.Dict(keys=fields.String(), values=fields.Nested(IndicatorFigure), required=True)
+
+
+class GridIndicators(PeriodAsked):
+    items = fields.List(fields.Nested(GridFigures), required=True)
+
+
+class WorkerFigures(Answer):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    grid_code = fields.String(required=True)
+    nets = fields.List(fields.String())
+    figures = fields.Dict(keys=fields.String(), values=fields.Nested(IndicatorFigure), required=True)
+
+
+class WorkerIndicators(PeriodAsked):
+    grid = fields.String(required=True)
+    items = fields.List(fields.Nested(WorkerFigures), required=True)
+
+
+class Organisation(Answer):
+    grids = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    workers = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    grids_total = fields.Integer(required=True)
+    workers_total = fields.Integer(required=True)
+    groups = fields.Integer(required=True)
+    groups_with_branch = fields.Integer(required=True)
+    groups_secretary_leads = fields.Integer(
+        required=True, metadata={"description": "groups whose branch secretary is their own grid worker (一肩挑)"}
+    )
+
+
 class Category(Answer):
     net = fields.String(required=True)
     code = fields.String(required=True)

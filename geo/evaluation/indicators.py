@@ -1,0 +1,743 @@
+"""The indicators of 考核监督: one registry with published formulas, computed in SQL for any grid, worker and period.
+
+Each indicator is a numerator over a denominator of cases, both read from the
+cases' stage times, statuses and 综合评价 records (docs/indicators.md gives every
+definition). A period is a range of China Standard Time days, both included.
+
+Every figure of every grid of a level comes from one grouped statement: the
+cases are read once and counted under each of their ancestors' codes (codes
+nest by prefix, so a group code's first 6, 9 and 12 characters name its county,
+township and village) with ``GROUPING SETS``, one set per level asked for. The
+caller's jurisdiction and nets are conditions of that statement, so a
+religious-net case counts only for callers holding that net. A figure whose
+denominator is empty has no value (None, shown as "—"), never 0 %.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    extract,
+    false,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session, aliased
+
+from geo.accounts.models import User
+from geo.accounts.principal import Principal
+from geo.core.calendar import EARLIEST_DAY, LATEST_DAY, days_between
+from geo.core.clock import now_utc
+from geo.core.errors import InvalidInput, NotFound, one_of
+from geo.core.labels import Label, label
+from geo.dispatch.models import Incident, IncidentCategory
+from geo.dispatch.scope import visible
+from geo.dispatch.statuses import RUNNING, Channel, Status
+from geo.evaluation.record_models import CONTENT, IncidentEvaluation
+from geo.grid.boundaries import generation_in_force, valid_in
+from geo.grid.models import Grid, GridBoundary, GridLevel, GridWorker, codes_under
+
+Unit = Literal["percent", "count", "hours"]
+Part = Literal["numerator", "denominator"]
+PARTS: tuple[Part, ...] = ("numerator", "denominator")
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """An indicator as published: its name and formula (msgids of the page catalogue), unit and direction.
+
+    ``numerator`` and ``denominator`` name the counts the value is made of; a count
+    indicator has no denominator (None). ``headline`` marks the few a summary shows first.
+    """
+
+    id: str
+    name: Label
+    numerator: Label
+    denominator: Label | None
+    unit: Unit
+    higher_is_better: bool
+    headline: bool = False
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One indicator of one grid or worker: ``value`` is None when ``denominator`` is 0 (shown as "—").
+
+    Percent values run from 0 to 100; an hours figure's numerator is the hours summed
+    (mean) or the statistic itself (median, 90th percentile), its denominator the cases timed.
+    """
+
+    numerator: float
+    denominator: float | None
+    value: float | None
+
+
+# In display order. The msgids are the formulas' words; docs/indicators.md defines each count exactly.
+INDICATORS: dict[str, Indicator] = {
+    indicator.id: indicator
+    for indicator in (
+        Indicator("reports", label("indicator", "上报数"), label("indicator", "上报数"), None, "count", True, True),
+        Indicator(
+            "reports_patrol",
+            label("indicator", "上报数（网格员巡查）"),
+            label("indicator", "网格员巡查上报数"),
+            None,
+            "count",
+            True,
+        ),
+        Indicator(
+            "reports_phone",
+            label("indicator", "上报数（群众来电）"),
+            label("indicator", "群众来电上报数"),
+            None,
+            "count",
+            True,
+        ),
+        Indicator(
+            "reports_visit", label("indicator", "上报数（来访）"), label("indicator", "来访上报数"), None, "count", True
+        ),
+        Indicator(
+            "reports_online",
+            label("indicator", "上报数（网上报送）"),
+            label("indicator", "网上报送上报数"),
+            None,
+            "count",
+            True,
+        ),
+        Indicator(
+            "reports_other",
+            label("indicator", "上报数（其他）"),
+            label("indicator", "其他渠道上报数"),
+            None,
+            "count",
+            True,
+        ),
+        Indicator("registered", label("indicator", "立案数"), label("indicator", "立案数"), None, "count", True),
+        Indicator("due", label("indicator", "应结案数"), label("indicator", "应结案数"), None, "count", True),
+        Indicator("closed", label("indicator", "结案数"), label("indicator", "结案数"), None, "count", True),
+        Indicator(
+            "closure_rate",
+            label("indicator", "结案率"),
+            label("indicator", "结案数"),
+            label("indicator", "应结案数"),
+            "percent",
+            True,
+            True,
+        ),
+        Indicator(
+            "on_time_closure_rate",
+            label("indicator", "按期结案率"),
+            label("indicator", "按期结案数"),
+            label("indicator", "应结案数"),
+            "percent",
+            True,
+            True,
+        ),
+        Indicator(
+            "on_time_handling_rate",
+            label("indicator", "按期处置率"),
+            label("indicator", "按期处置数"),
+            label("indicator", "应处置数"),
+            "percent",
+            True,
+            True,
+        ),
+        Indicator(
+            "rework_rate",
+            label("indicator", "返工率"),
+            label("indicator", "返工数"),
+            label("indicator", "应结案数"),
+            "percent",
+            False,
+            True,
+        ),
+        Indicator(
+            "overdue_open",
+            label("indicator", "超期未处置数（红灯）"),
+            label("indicator", "超期未处置数"),
+            None,
+            "count",
+            False,
+            True,
+        ),
+        Indicator("escalated", label("indicator", "升级数"), label("indicator", "升级数"), None, "count", False),
+        Indicator(
+            "response_hours",
+            label("indicator", "平均响应时长"),
+            label("indicator", "上报至立案小时数之和"),
+            label("indicator", "立案数"),
+            "hours",
+            False,
+        ),
+        Indicator(
+            "response_hours_median",
+            label("indicator", "响应时长中位数"),
+            label("indicator", "上报至立案小时数的中位数"),
+            None,
+            "hours",
+            False,
+        ),
+        Indicator(
+            "response_hours_p90",
+            label("indicator", "响应时长90%分位数"),
+            label("indicator", "上报至立案小时数的90%分位数"),
+            None,
+            "hours",
+            False,
+        ),
+        Indicator(
+            "dispatch_hours",
+            label("indicator", "平均派遣时长"),
+            label("indicator", "立案至派遣小时数之和"),
+            label("indicator", "派遣数"),
+            "hours",
+            False,
+        ),
+        Indicator(
+            "dispatch_hours_median",
+            label("indicator", "派遣时长中位数"),
+            label("indicator", "立案至派遣小时数的中位数"),
+            None,
+            "hours",
+            False,
+        ),
+        Indicator(
+            "dispatch_hours_p90",
+            label("indicator", "派遣时长90%分位数"),
+            label("indicator", "立案至派遣小时数的90%分位数"),
+            None,
+            "hours",
+            False,
+        ),
+        Indicator(
+            "handling_hours",
+            label("indicator", "平均处置时长"),
+            label("indicator", "派遣至处理反馈小时数之和"),
+            label("indicator", "处理反馈数"),
+            "hours",
+            False,
+            True,
+        ),
+        Indicator(
+            "handling_hours_median",
+            label("indicator", "处置时长中位数"),
+            label("indicator", "派遣至处理反馈小时数的中位数"),
+            None,
+            "hours",
+            False,
+        ),
+        Indicator(
+            "handling_hours_p90",
+            label("indicator", "处置时长90%分位数"),
+            label("indicator", "派遣至处理反馈小时数的90%分位数"),
+            None,
+            "hours",
+            False,
+        ),
+        Indicator(
+            "satisfaction_rate",
+            label("indicator", "满意率"),
+            label("indicator", "满意数＋基本满意数"),
+            label("indicator", "已回访数"),
+            "percent",
+            True,
+            True,
+        ),
+        Indicator(
+            "valid_report_rate",
+            label("indicator", "有效上报率"),
+            label("indicator", "网格员有效上报数"),
+            label("indicator", "网格员上报数"),
+            "percent",
+            True,
+            True,
+        ),
+        Indicator(
+            "proactive_rate",
+            label("indicator", "主动发现率"),
+            label("indicator", "网格员巡查发现数"),
+            label("indicator", "全部上报数"),
+            "percent",
+            True,
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class _Window:
+    """A period's [start, end) moments and the moment "overdue" is judged at."""
+
+    start: datetime
+    end: datetime
+    now: datetime
+
+    def holds(self, column) -> ColumnElement[bool]:
+        return and_(column >= self.start, column < self.end)
+
+
+def _hours(later, earlier):
+    return extract("epoch", later - earlier) / 3600.0
+
+
+#: The reporting worker of a grid worker's patrol report: the worker behind the account that sent it,
+#: else (a report the desk typed in for them, or the demo's) the worker it was routed to.
+_Reporter = aliased(User, name="reporter")
+REPORTER = func.coalesce(_Reporter.worker_id, Incident.assignee_id)
+
+
+def _conditions(window: _Window) -> dict[str, ColumnElement[bool]]:
+    """Each count of docs/indicators.md as a condition on one case: the one place the definitions live."""
+    reported = window.holds(Incident.reported_at)
+    due = window.holds(Incident.due_at)
+    closed = and_(due, Incident.status == Status.CLOSED.value)
+    patrol = and_(reported, Incident.channel == Channel.PATROL.value)
+    running = [status.value for status in RUNNING]
+    conditions: dict[str, ColumnElement[bool]] = {
+        "reported": reported,
+        **{f"reported_{channel.value}": and_(reported, Incident.channel == channel.value) for channel in Channel},
+        "registered": window.holds(Incident.registered_at),
+        "due": due,
+        "closed": closed,
+        "closed_on_time": and_(closed, Incident.closed_at <= Incident.due_at),
+        "handled_on_time": and_(due, Incident.resolved_at.is_not(None), Incident.resolved_at <= Incident.due_at),
+        "reworked": and_(due, Incident.reopen_count > 0),
+        "overdue_open": and_(due, Incident.status.in_(running), Incident.due_at < window.now),
+        "escalated": and_(reported, Incident.escalation_level > 0),
+        "responded": window.holds(Incident.registered_at),
+        "dispatched": and_(window.holds(Incident.dispatched_at), Incident.registered_at.is_not(None)),
+        "handled": and_(window.holds(Incident.resolved_at), Incident.dispatched_at.is_not(None)),
+        "patrol_reported": patrol,
+        "patrol_valid": and_(
+            patrol,
+            Incident.registered_at.is_not(None),
+            Incident.status.not_in([Status.REJECTED.value, Status.DUPLICATE.value]),
+        ),
+    }
+    return conditions
+
+
+#: Which stage's hours each timed condition measures.
+_TIMED = {
+    "responded": (Incident.registered_at, Incident.reported_at),
+    "dispatched": (Incident.dispatched_at, Incident.registered_at),
+    "handled": (Incident.resolved_at, Incident.dispatched_at),
+}
+_TIMED_INDICATOR = {"response_hours": "responded", "dispatch_hours": "dispatched", "handling_hours": "handled"}
+
+#: indicator -> (numerator condition, denominator condition or None), for the indicators counted from cases.
+_PARTS: dict[str, tuple[str, str | None]] = {
+    "reports": ("reported", None),
+    **{f"reports_{channel.value}": (f"reported_{channel.value}", None) for channel in Channel},
+    "registered": ("registered", None),
+    "due": ("due", None),
+    "closed": ("closed", None),
+    "closure_rate": ("closed", "due"),
+    "on_time_closure_rate": ("closed_on_time", "due"),
+    "on_time_handling_rate": ("handled_on_time", "due"),
+    "rework_rate": ("reworked", "due"),
+    "overdue_open": ("overdue_open", None),
+    "escalated": ("escalated", None),
+    "valid_report_rate": ("patrol_valid", "patrol_reported"),
+    "proactive_rate": ("patrol_reported", "reported"),
+    **{
+        f"{timed}{suffix}": (condition, condition)
+        for timed, condition in _TIMED_INDICATOR.items()
+        for suffix in ("", "_median", "_p90")
+    },
+}
+#: Cases counted by their reporting worker rather than their assignee, in a worker's figures.
+_BY_REPORTER = frozenset({"patrol_reported", "patrol_valid"})
+
+
+def _window(since: date, until: date, now: datetime | None) -> _Window:
+    for field, day in (("since", since), ("until", until)):
+        if not isinstance(day, date) or not EARLIEST_DAY <= day <= LATEST_DAY:
+            raise InvalidInput(
+                "{field} must be a day between {earliest} and {latest}",
+                field=field,
+                earliest=EARLIEST_DAY,
+                latest=LATEST_DAY,
+            )
+    if until < since:
+        raise InvalidInput("until ({until}) is before since ({since})", field="until", since=since, until=until)
+    start, end = days_between(since, until)
+    assert start is not None and end is not None
+    return _Window(start, end, now or now_utc())
+
+
+def _case_filter(
+    session: Session, principal: Principal, net: str | None, category: str | None
+) -> list[ColumnElement[bool]]:
+    """The caller's jurisdiction and nets, and the net and category asked for, as conditions on cases."""
+    where = [visible(principal)]
+    if net is not None:
+        principal.require_net(net)
+        where.append(Incident.net == net)
+    if category is not None:
+        category_id = session.scalar(
+            select(IncidentCategory.id).where(
+                IncidentCategory.code == category, IncidentCategory.net.in_(sorted(principal.nets))
+            )
+        )
+        if category_id is None:
+            raise InvalidInput("no category {category!r}", field="category", category=str(category)[:40])
+        where.append(Incident.category_id == category_id)
+    return where
+
+
+def _touching(window: _Window) -> ColumnElement[bool]:
+    """The cases any count of the period may hold: one of their stage times or their deadline lies in it.
+
+    Each of these columns is indexed, so a month of two years is read through a bitmap of six ranges.
+    """
+    return or_(
+        *(
+            window.holds(column)
+            for column in (
+                Incident.reported_at,
+                Incident.registered_at,
+                Incident.dispatched_at,
+                Incident.resolved_at,
+                Incident.due_at,
+            )
+        )
+    )
+
+
+def _measures(conditions: Mapping[str, ColumnElement[bool]]) -> list:
+    """The aggregates of one statement: a count per condition; sum, median and 90th percentile per stage."""
+    columns = [func.count().filter(condition).label(name) for name, condition in conditions.items()]
+    for name, (later, earlier) in _TIMED.items():
+        hours = _hours(later, earlier)
+        condition = conditions[name]
+        columns += [
+            func.coalesce(func.sum(hours).filter(condition), 0).label(f"{name}_sum"),
+            func.percentile_cont(0.5).within_group(hours).filter(condition).label(f"{name}_median"),
+            func.percentile_cont(0.9).within_group(hours).filter(condition).label(f"{name}_p90"),
+        ]
+    return columns
+
+
+def _current_evaluations(window: _Window):
+    """The cases' evaluations in force that were given in the period: none replaces them, none came later."""
+    later = aliased(IncidentEvaluation)
+    correction = aliased(IncidentEvaluation)
+    return (
+        select(IncidentEvaluation.incident_id, IncidentEvaluation.result)
+        .where(
+            window.holds(IncidentEvaluation.at),
+            ~exists().where(correction.replaces_id == IncidentEvaluation.id),
+            ~exists().where(
+                later.incident_id == IncidentEvaluation.incident_id,
+                later.at > IncidentEvaluation.at,
+            ),
+        )
+        .subquery("evaluation")
+    )
+
+
+def _figures(row: Mapping, satisfaction: tuple[int, int]) -> dict[str, Figure]:
+    """Each indicator's figure from one group's counts (``row``) and its (content, evaluated) call-backs."""
+    figures: dict[str, Figure] = {}
+    for indicator_id, (numerator, denominator) in _PARTS.items():
+        if indicator_id in _TIMED_INDICATOR:
+            timed = row[numerator]
+            total = float(row[f"{numerator}_sum"] or 0)
+            figures[indicator_id] = Figure(total, timed, total / timed if timed else None)
+        elif indicator_id.endswith(("_median", "_p90")):
+            statistic = row[f"{numerator}_{indicator_id.rsplit('_', 1)[1]}"]
+            figures[indicator_id] = Figure(float(statistic or 0), row[numerator], statistic)
+        elif denominator is None:
+            figures[indicator_id] = Figure(row[numerator], None, row[numerator])
+        else:
+            figures[indicator_id] = _rate(row[numerator], row[denominator])
+    figures["satisfaction_rate"] = _rate(*satisfaction)
+    return {indicator_id: figures[indicator_id] for indicator_id in INDICATORS}
+
+
+def _rate(numerator: int, denominator: int) -> Figure:
+    return Figure(numerator, denominator, 100.0 * numerator / denominator if denominator else None)
+
+
+def _empty_row(conditions: Iterable[str]) -> dict:
+    row: dict = dict.fromkeys(conditions, 0)
+    for name in _TIMED:
+        row |= {f"{name}_sum": 0, f"{name}_median": None, f"{name}_p90": None}
+    return row
+
+
+def _grids_of(session: Session, principal: Principal, level: str | None) -> list[str]:
+    """The codes of the grids in force in the caller's jurisdiction, of ``level`` or of every level."""
+    in_force = exists().where(
+        GridBoundary.grid_id == Grid.id, *valid_in(GridBoundary, generation_in_force().scalar_subquery())
+    )
+    query = select(Grid.code).where(principal.scope(Grid.code), in_force).order_by(Grid.code)
+    if level is not None:
+        query = query.where(Grid.level == one_of(GridLevel, level, "level").value)
+    return list(session.scalars(query))
+
+
+def _by_levels(query: Select, codes: Sequence[str]) -> tuple[Select, ColumnElement]:
+    """``query`` grouped under the ancestors' codes of the levels ``codes`` belong to, one grouping set each."""
+    lengths = sorted({len(code) for code in codes}, reverse=True)
+    prefixes = [func.substr(Incident.group_code, 1, length) for length in lengths]
+    code = func.coalesce(*prefixes) if len(prefixes) > 1 else prefixes[0]
+    grouping = func.grouping_sets(*prefixes) if len(prefixes) > 1 else prefixes[0]
+    return query.group_by(grouping), code.label("code")
+
+
+def _under_any(codes: Sequence[str]) -> ColumnElement[bool]:
+    """The cases under any of ``codes`` (the codes' common ancestors bound the range read)."""
+    tops = sorted(code for code in set(codes) if not any(code != other and code.startswith(other) for other in codes))
+    return or_(*(codes_under(Incident.group_code, code) for code in tops)) if tops else false()
+
+
+def compute(
+    session: Session,
+    principal: Principal,
+    *,
+    level: str | None = None,
+    grid_codes: Sequence[str] | None = None,
+    since: date,
+    until: date,
+    net: str | None = None,
+    category: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, dict[str, Figure]]:
+    """Every indicator of each grid, over the cases of its descendants, for the days ``since`` to ``until``.
+
+    The grids are ``grid_codes``, else those of ``level`` in the caller's
+    jurisdiction, else every grid in it. Only cases the caller may see count
+    (jurisdiction and nets); ``net`` and ``category`` (a category code) narrow
+    them further. ``now`` judges what is overdue. Keyed by grid code, in order.
+    """
+    window = _window(since, until, now)
+    where = _case_filter(session, principal, net, category)
+    codes = list(dict.fromkeys(grid_codes)) if grid_codes is not None else _grids_of(session, principal, level)
+    if not codes:
+        return {}
+    conditions = _conditions(window)
+    grouped, code = _by_levels(select(), codes)
+    counts = session.execute(
+        grouped.add_columns(code, *_measures(conditions))
+        .select_from(Incident)
+        .outerjoin(_Reporter, _Reporter.username == Incident.created_by)
+        .where(*where, _under_any(codes), _touching(window))
+    ).mappings()
+    rows = {found["code"]: found for found in counts}
+    evaluation = _current_evaluations(window)
+    grouped, code = _by_levels(select(), codes)
+    satisfaction = {
+        found.code: (found.content, found.evaluated)
+        for found in session.execute(
+            grouped.add_columns(
+                code,
+                func.count().filter(evaluation.c.result.in_([result.value for result in CONTENT])).label("content"),
+                func.count().label("evaluated"),
+            )
+            .select_from(evaluation)
+            .join(Incident, Incident.id == evaluation.c.incident_id)
+            .where(*where, _under_any(codes))
+        )
+    }
+    empty = _empty_row(conditions)
+    return {grid: _figures(rows.get(grid, empty), satisfaction.get(grid, (0, 0))) for grid in codes}
+
+
+def compute_workers(
+    session: Session,
+    principal: Principal,
+    *,
+    grid_code: str,
+    since: date,
+    until: date,
+    net: str | None = None,
+    category: str | None = None,
+    now: datetime | None = None,
+) -> dict[int, dict[str, Figure]]:
+    """Every indicator of each grid worker answering for ``grid_code`` or a grid below it, keyed by worker id.
+
+    A worker's cases are those assigned to them; their reports (有效上报率) are their
+    own patrol reports; 主动发现率 sets those against all the cases of their grid.
+    Workers serving none of the caller's nets are left out, as everywhere.
+    """
+    window = _window(since, until, now)
+    where = _case_filter(session, principal, net, category)
+    workers = {
+        worker_id: code
+        for worker_id, code, nets in session.execute(
+            select(GridWorker.id, Grid.code, GridWorker.nets)
+            .join(Grid, Grid.id == GridWorker.grid_id)
+            .where(codes_under(Grid.code, grid_code), principal.scope(Grid.code))
+            .order_by(Grid.code, GridWorker.code)
+        )
+        if principal.sees_worker(nets)
+    }
+    if not workers:
+        return {}
+    conditions = _conditions(window)
+    base = (
+        select()
+        .select_from(Incident)
+        .outerjoin(_Reporter, _Reporter.username == Incident.created_by)
+        .where(*where, _touching(window))
+    )
+    assigned = {
+        found["worker"]: found
+        for found in session.execute(
+            base.add_columns(Incident.assignee_id.label("worker"), *_measures(conditions))
+            .where(Incident.assignee_id.in_(list(workers)))
+            .group_by(Incident.assignee_id)
+        ).mappings()
+    }
+    reported = {
+        found.worker: found
+        for found in session.execute(
+            base.add_columns(
+                REPORTER.label("worker"),
+                *(func.count().filter(conditions[name]).label(name) for name in sorted(_BY_REPORTER)),
+            )
+            .where(conditions["patrol_reported"], REPORTER.in_(list(workers)))
+            .group_by(REPORTER)
+        )
+    }
+    grid_figures = compute(
+        session,
+        principal,
+        grid_codes=sorted(set(workers.values())),
+        since=since,
+        until=until,
+        net=net,
+        category=category,
+        now=window.now,
+    )
+    evaluation = _current_evaluations(window)
+    satisfaction = {
+        found.worker: (found.content, found.evaluated)
+        for found in session.execute(
+            select(
+                Incident.assignee_id.label("worker"),
+                func.count().filter(evaluation.c.result.in_([result.value for result in CONTENT])).label("content"),
+                func.count().label("evaluated"),
+            )
+            .select_from(evaluation)
+            .join(Incident, Incident.id == evaluation.c.incident_id)
+            .where(*where, Incident.assignee_id.in_(list(workers)))
+            .group_by(Incident.assignee_id)
+        )
+    }
+    empty = _empty_row(conditions)
+    figures: dict[int, dict[str, Figure]] = {}
+    for worker_id, worker_grid in workers.items():
+        row = dict(assigned.get(worker_id, empty))
+        own = reported.get(worker_id)
+        for name in _BY_REPORTER:
+            row[name] = getattr(own, name) if own is not None else 0
+        figures[worker_id] = _figures(row, satisfaction.get(worker_id, (0, 0)))
+        # Their own patrol finds against everything reported in their grid, whoever it went to.
+        grid_reports = grid_figures[worker_grid]["reports"].numerator
+        figures[worker_id]["proactive_rate"] = _rate(row["patrol_reported"], int(grid_reports))
+    return figures
+
+
+def cases_behind(
+    session: Session,
+    principal: Principal,
+    *,
+    indicator: str,
+    grid_code: str,
+    since: date,
+    until: date,
+    part: Part,
+    net: str | None = None,
+    category: str | None = None,
+    worker_id: int | None = None,
+    now: datetime | None = None,
+) -> list[int]:
+    """The ids of the cases counted in ``part`` of ``indicator`` for ``grid_code`` (or for worker ``worker_id``).
+
+    The same conditions as ``compute``: the cases behind a grid are exactly the
+    caller's cases of the period whose group lies under ``grid_code``.
+    """
+    if indicator not in INDICATORS:
+        raise NotFound("no indicator {indicator!r}", indicator=str(indicator)[:40])
+    if part not in PARTS:
+        raise InvalidInput("part must be numerator or denominator", field="part")
+    window = _window(since, until, now)
+    where = [*_case_filter(session, principal, net, category), codes_under(Incident.group_code, grid_code)]
+    if indicator == "satisfaction_rate":
+        evaluation = _current_evaluations(window)
+        query = select(Incident.id).join(evaluation, evaluation.c.incident_id == Incident.id)
+        if part == "numerator":
+            query = query.where(evaluation.c.result.in_([result.value for result in CONTENT]))
+        if worker_id is not None:
+            query = query.where(Incident.assignee_id == worker_id)
+        return list(session.scalars(query.where(*where).order_by(Incident.id)))
+    numerator, denominator = _PARTS[indicator]
+    name = numerator if part == "numerator" else denominator
+    if name is None:
+        return []
+    conditions = _conditions(window)
+    query = (
+        select(Incident.id)
+        .outerjoin(_Reporter, _Reporter.username == Incident.created_by)
+        .where(*where, conditions[name], _touching(window))
+    )
+    if worker_id is not None:
+        query = query.where(_worker_condition(session, indicator, name, worker_id))
+    return list(session.scalars(query.order_by(Incident.id)))
+
+
+def _worker_condition(session: Session, indicator: str, name: str, worker_id: int) -> ColumnElement[bool]:
+    """A worker's cases for a count: their own reports, all reports of their grid (主动发现率), else their cases."""
+    if name in _BY_REPORTER:
+        return REPORTER.in_([worker_id])
+    if indicator == "proactive_rate":
+        grid = session.scalar(
+            select(Grid.code).join(GridWorker, GridWorker.grid_id == Grid.id).where(GridWorker.id == worker_id)
+        )
+        return codes_under(Incident.group_code, grid) if grid is not None else false()
+    return Incident.assignee_id == worker_id
+
+
+@dataclass(frozen=True)
+class GridRow:
+    code: str
+    level: str
+    name_zh: str
+    name_en: str
+
+
+def grids_asked(session: Session, principal: Principal, *, grid: str | None, level: str | None) -> list[GridRow]:
+    """The grids a request names: ``grid`` (default: the jurisdiction), or its grids of ``level`` in force.
+
+    A grid outside the jurisdiction answers NotFound, as if it did not exist.
+    """
+    code = grid or principal.jurisdiction_code
+    root = session.execute(
+        select(Grid.code, Grid.level, Grid.name_zh, Grid.name_en).where(Grid.code == code, principal.scope(Grid.code))
+    ).one_or_none()
+    if root is None:
+        raise NotFound("no grid {code!r} in your jurisdiction", code=code[:20])
+    if level is None:
+        return [GridRow(*root)]
+    wanted = one_of(GridLevel, level, "level")
+    if wanted.depth < GridLevel(root.level).depth:
+        raise InvalidInput("level {level} lies above grid {code}", field="level", level=wanted.value, code=code)
+    codes = set(_grids_of(session, principal, wanted.value))
+    rows = session.execute(
+        select(Grid.code, Grid.level, Grid.name_zh, Grid.name_en)
+        .where(codes_under(Grid.code, code), Grid.level == wanted.value)
+        .order_by(Grid.code)
+    )
+    return [GridRow(*row) for row in rows if row.code in codes]
