@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from extensions import db, limiter
-from geo.dispatch.models import Incident
 from geo.accounts.principal import Principal
 from geo.core.calendar import county_day
 from geo.core.clock import now_utc
+from geo.dispatch.models import Incident
 from geo.evaluation.indicators import compute
 from geo.evaluation.record_models import IncidentEvaluation
 from tests.browser.conftest import PageLog, sign_in, wait_until
