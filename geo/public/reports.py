@@ -357,6 +357,8 @@ def _support(
             address=address,
         )
         session.flush()
+        for filename, data in report.photos:
+            add_attachment(session, residents(), ticket, filename, data, address=address, now=now)
     return Receipt(ticket, tracking_code(secret, key), True, written, token)
 
 

@@ -183,13 +183,15 @@ def test_a_like_report_nearby_is_offered_and_joins_the_open_case(app, anonymous,
         key=key,
         join=ticket,
         description="垃圾没人管",
+        photos=(io.BytesIO(PNG), "b.png"),
         reporter_name="卓玛",
         reporter_phone="13900000002",
     )
     assert ticket_of(joined) == ticket
     supporter_link = tracking_link(joined)
     assert supporter_link != tracking_link(first)
-    assert client.get(f"/api/incidents/{ticket}").get_json()["resident_reports"] == 2
+    joined_case = client.get(f"/api/incidents/{ticket}").get_json()
+    assert joined_case["resident_reports"] == 2 and [a["filename"] for a in joined_case["attachments"]] == ["b.png"]
     page = anonymous.get(supporter_link).get_data(as_text=True)
     assert ticket in page and "扎西" not in page and "卓玛" not in page and "13800000001" not in page
     separate = report(anonymous, join="new", reporter_phone="13900000003")
