@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import segno
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 
 from extensions import db, db_session, limiter
 from geo.atlas.lookup import parse_coordinates
 from geo.core.errors import GridError, InvalidInput
+from geo.evaluation.record_models import Satisfaction
 from geo.public.contacts import group_at, group_board
 from geo.public.places import chain_names, children, township_outlines_geojson
+from geo.public.rating import rate_case, rateable, rated_since_closure
 from geo.public.reports import (
     MAX_PHOTOS,
     OpenCase,
@@ -160,8 +162,48 @@ def track(code: str):
     """A case as the resident may follow it: plain status, stages, deadline, public notes, refusal reason."""
     session = db_session()
     report = report_for_code(session, code)
-    case = public_case(session, followed(session, report.incident))
-    return render_template("public/track.html", case=case, code=code, supporting=report.is_supporting, lang=_lang())
+    return _track_page(session, report, code)
+
+
+def _track_page(session, report, code: str, *, error: str | None = None, status: int = 200):
+    incident = followed(session, report.incident)
+    return (
+        render_template(
+            "public/track.html",
+            case=public_case(session, incident),
+            code=code,
+            supporting=report.is_supporting,
+            rateable=rateable(session, incident),
+            rated=rated_since_closure(session, incident),
+            satisfactions=list(Satisfaction),
+            error=error,
+            lang=_lang(),
+        ),
+        status,
+    )
+
+
+@bp.post("/track/<code>/rating")
+@public
+@limiter.limit("10 per hour")
+def rate(code: str):
+    """The resident's rating of the closed case (满意 / 基本满意 / 不满意, a comment; not solved sends it back)."""
+    session = db_session()
+    report = report_for_code(session, code)
+    try:
+        rate_case(
+            session,
+            report,
+            request.form.get("result", ""),
+            request.form.get("comment", ""),
+            not_solved=bool(request.form.get("not_solved")),
+            address=request.remote_addr,
+        )
+    except GridError as problem:
+        db.session.rollback()
+        return _track_page(session, report, code, error=localized_message(problem), status=problem.status)
+    db.session.commit()
+    return redirect(url_for("public.track", code=code, lang=_lang() if _lang() == "en" else None))
 
 
 @bp.get("/grid")

@@ -186,7 +186,6 @@ def _dispatch() -> dict:
             "reroute": pgettext("dispatch", "边界调整改派"),
             "attach": pgettext("dispatch", "添加照片"),
             "support": pgettext("dispatch", "群众附议"),
-            "rate": pgettext("dispatch", "群众评价"),
             "evaluate": pgettext("dispatch", "回访评价"),
         },
         "total": pgettext("dispatch", "件"),
@@ -220,6 +219,7 @@ def _dispatch() -> dict:
         "publicMark": pgettext("dispatch", "公开"),
         "residents": pgettext("dispatch", "群众上报人数"),
         "fromPublic": pgettext("dispatch", "群众上报"),
+        "callback": pgettext("dispatch", "同意回访"),
     }
 
 

@@ -157,6 +157,7 @@ def _intake_statement():
                 "request_fingerprint",
                 "from_public",
                 "resident_reports",
+                "callback_consent",
             )
         },
     }
@@ -249,11 +250,13 @@ def create_incident(
     idempotency_key: str | None = None,
     address: str | None = None,
     from_public: bool = False,
+    callback_consent: bool = False,
     now: datetime | None = None,
 ) -> Intake:
     """Open an incident routed to the worker who answers for its place and net; audited from ``address``.
 
-    ``from_public`` marks a resident's report (geo.public), which counts as the first resident raising it.
+    ``from_public`` marks a resident's report (geo.public), which counts as the first resident raising it;
+    ``callback_consent`` says the reporter may be called back about the result.
 
     A repeated ``idempotency_key`` from the same caller returns the incident the
     first submission made, with ``created`` False; with a different report it is
@@ -317,6 +320,7 @@ def create_incident(
         "request_fingerprint": key.fingerprint if key else None,
         "from_public": from_public,
         "resident_reports": 1 if from_public else 0,
+        "callback_consent": callback_consent,
     }
     routed = {"assignee": assignee.code if assignee else None, "group": group.code}
     reported = {

@@ -88,6 +88,8 @@ class Incident(Base):
     from_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     #: How many residents raised the case: its own public report and those joined to it (并单).
     resident_reports: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The reporter agreed to be called back (回访) about the result.
+    callback_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     registered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -139,6 +139,7 @@ def detail_from_parts(
         "channel": incident.channel,
         "reporter_name": incident.reporter_name,
         "reporter_phone": incident.reporter_phone,
+        "callback_consent": incident.callback_consent,
         "reopen_count": incident.reopen_count,
         "duplicate_of": duplicate_of,
         "suspected_duplicate_of": suspected_of,

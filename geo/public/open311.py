@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from geo.accounts.principal import COUNTY_CODE, AccessDenied
 from geo.core.calendar import COUNTY_TZ
@@ -24,7 +24,7 @@ from geo.dispatch.models import Incident, IncidentCategory
 from geo.dispatch.statuses import FINISHED
 from geo.public.models import Open311Client, PublicReport
 from geo.public.reports import public_categories
-from geo.public.tracking import PublicCase, followed, public_case
+from geo.public.tracking import PublicCase, followed, public_case, public_cases
 
 JURISDICTION_ID = COUNTY_CODE
 MAX_SPAN = timedelta(days=90)
@@ -177,11 +177,12 @@ def find_requests(session: Session, query: RequestQuery) -> list[PublicCase]:
     elif query.statuses == {"closed"}:
         statement = statement.where(Incident.status.in_(finished))
     rows = session.scalars(
-        statement.order_by(Incident.reported_at.desc(), Incident.id.desc())
+        statement.options(contains_eager(Incident.category))
+        .order_by(Incident.reported_at.desc(), Incident.id.desc())
         .limit(query.page_size)
         .offset((query.page - 1) * query.page_size)
-    )
-    return [public_case(session, incident) for incident in rows]
+    ).all()
+    return public_cases(session, rows)
 
 
 def find_request(session: Session, ticket: str) -> PublicCase:

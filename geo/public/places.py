@@ -70,13 +70,22 @@ def group_point(session: Session, group_code: str) -> tuple[float, float]:
     return float(point[0]), float(point[1])
 
 
+def chain_below_county(group_code: str) -> list[str]:
+    """The codes of the township, village and group above and at ``group_code``, township first."""
+    return [group_code[:length] for length in (9, 12, 15) if len(group_code) >= length]
+
+
+def places_by_code(session: Session, group_codes: set[str]) -> dict[str, Place]:
+    """The places of the chains of ``group_codes`` (the county left out), by code, in one query."""
+    codes = {code for group in group_codes for code in chain_below_county(group)}
+    rows = session.execute(select(Grid.code, Grid.name_zh, Grid.name_en, Grid.is_demo).where(Grid.code.in_(codes)))
+    return {row.code: Place(*row) for row in rows}
+
+
 def chain_names(session: Session, group_code: str) -> list[Place]:
-    """The township, village and group above and at ``group_code`` (the county left out), county side first."""
-    codes = [group_code[:length] for length in (9, 12, 15) if len(group_code) >= length]
-    rows = session.execute(
-        select(Grid.code, Grid.name_zh, Grid.name_en, Grid.is_demo).where(Grid.code.in_(codes)).order_by(Grid.code)
-    ).all()
-    return [Place(*row) for row in rows]
+    """The township, village and group above and at ``group_code`` (the county left out), township first."""
+    places = places_by_code(session, {group_code})
+    return [places[code] for code in chain_below_county(group_code) if code in places]
 
 
 def township_outlines_geojson(session: Session) -> str:

@@ -244,6 +244,7 @@ def submit_report(
         idempotency_key=key,
         address=address,
         from_public=True,
+        callback_consent=bool(report.callback_consent),
         now=now,
     )
     token = secrets.token_urlsafe(18) if client_id is not None else None
@@ -356,6 +357,8 @@ def _support(
             address=address,
         )
         session.flush()
+        for filename, data in report.photos:
+            add_attachment(session, residents(), ticket, filename, data, address=address, now=now)
     return Receipt(ticket, tracking_code(secret, key), True, written, token)
 
 

@@ -7,6 +7,8 @@ wrote. The responsible grid is named; the person working in it is not.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session
 from geo.core.labels import Label, label
 from geo.dispatch.models import Incident, IncidentCategory, IncidentEvent
 from geo.dispatch.statuses import FINISHED, Status
-from geo.public.places import Place, chain_names
+from geo.public.places import Place, chain_below_county, places_by_code
 
 #: What each status means to a resident, in plain words (label msgids).
 PLAIN_STATUS = {
@@ -90,13 +92,35 @@ def followed(session: Session, incident: Incident) -> Incident:
 
 def public_case(session: Session, incident: Incident) -> PublicCase:
     """The public face of ``incident``."""
-    notes = session.execute(
-        select(IncidentEvent.at, IncidentEvent.action, IncidentEvent.note)
-        .where(IncidentEvent.incident_id == incident.id, IncidentEvent.is_public, IncidentEvent.note != "")
+    return public_cases(session, [incident])[0]
+
+
+def public_cases(session: Session, incidents: Sequence[Incident]) -> list[PublicCase]:
+    """The public faces of ``incidents``, in their order: their notes and places read in one query each."""
+    notes: dict[int, list[tuple[datetime, str, str]]] = defaultdict(list)
+    for incident_id, at, action, note in session.execute(
+        select(IncidentEvent.incident_id, IncidentEvent.at, IncidentEvent.action, IncidentEvent.note)
+        .where(
+            IncidentEvent.incident_id.in_([incident.id for incident in incidents]),
+            IncidentEvent.is_public,
+            IncidentEvent.note != "",
+        )
         .order_by(IncidentEvent.id)
-    ).all()
+    ):
+        notes[incident_id].append((at, action, note))
+    places = places_by_code(session, {incident.group_code for incident in incidents})
+    return [_public_case(incident, notes[incident.id], places) for incident in incidents]
+
+
+def _public_case(incident: Incident, notes: list[tuple[datetime, str, str]], places: dict[str, Place]) -> PublicCase:
     status = Status(incident.status)
     refusal = next((note for _, action, note in reversed(notes) if action == "reject"), None)
+    if status in (Status.REJECTED, Status.DUPLICATE):
+        # A refused or merged case stops where it was stopped: no work stages it never went through.
+        reached = [(stage, getattr(incident, column)) for stage, column in STAGES[:2] if getattr(incident, column)]
+        stages = [*reached, (status, incident.closed_at)]
+    else:
+        stages = [(stage, getattr(incident, column)) for stage, column in STAGES]
     point = to_shape(incident.location)
     return PublicCase(
         id=incident.id,
@@ -106,12 +130,12 @@ def public_case(session: Session, incident: Incident) -> PublicCase:
         category=incident.category,
         lon=round(point.x, 6),
         lat=round(point.y, 6),
-        places=chain_names(session, incident.group_code),
+        places=[places[code] for code in chain_below_county(incident.group_code) if code in places],
         reported_at=incident.reported_at,
         updated_at=incident.updated_at,
         due_at=incident.due_at,
-        stages=[(stage, getattr(incident, column)) for stage, column in STAGES],
-        notes=[PublicNote(at, action, note) for at, action, note in notes],
+        stages=stages,
+        notes=[PublicNote(at, action, note) for at, action, note in notes if action != "reject"],
         refusal=refusal if status is Status.REJECTED else None,
         resident_reports=incident.resident_reports,
         reopen_count=incident.reopen_count,

@@ -20,6 +20,7 @@ def upgrade():
     op.execute("UPDATE incident_category SET is_public = true WHERE net <> 'religious'")
     op.add_column('incident', sa.Column('from_public', sa.Boolean(), server_default=sa.false(), nullable=False))
     op.add_column('incident', sa.Column('resident_reports', sa.Integer(), server_default='0', nullable=False))
+    op.add_column('incident', sa.Column('callback_consent', sa.Boolean(), server_default=sa.false(), nullable=False))
     op.add_column('incident_event', sa.Column('is_public', sa.Boolean(), server_default=sa.false(), nullable=False))
     op.create_table(
         'open311_client',
@@ -71,6 +72,7 @@ def downgrade():
     op.drop_table('public_report')
     op.drop_table('open311_client')
     op.drop_column('incident_event', 'is_public')
+    op.drop_column('incident', 'callback_consent')
     op.drop_column('incident', 'resident_reports')
     op.drop_column('incident', 'from_public')
     op.drop_column('incident_category', 'is_public')

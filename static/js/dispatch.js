@@ -82,7 +82,8 @@
       "<dt>" + T.assignee + '</dt><dd class="assignee">' + esc(i.assignee_name || "—") + " " + esc(i.assignee || "") + "</dd>" +
       "<dt>" + T.due + "</dt><dd>" + esc(gridmap.localTime(i.due_at)) + "</dd>" +
       "<dt>" + T.chain + "</dt><dd>" + i.chain.map(function (g) { return esc(g.name_zh); }).join(" › ") + "</dd>" +
-      "<dt>" + T.reporter + "</dt><dd>" + esc(i.reporter_name || "—") + " " + esc(i.reporter_phone || "") + "</dd>" +
+      "<dt>" + T.reporter + "</dt><dd>" + esc(i.reporter_name || "—") + " " + esc(i.reporter_phone || "") +
+        (i.callback_consent ? " · " + T.callback : "") + "</dd>" +
       "<dt>" + T.address + "</dt><dd>" + esc(i.address || "—") + "</dd>" +
       (i.from_public ? "<dt>" + T.residents + '</dt><dd class="residents">' + esc(String(i.resident_reports)) + "</dd>" : "") +
       "</dl>" +
@@ -108,7 +109,7 @@
         : "") +
       "<h4>" + T.history + '</h4><ol class="history">' + i.history.map(function (h) {
         return "<li>" + esc(gridmap.localTime(h.at)) + " " + esc(h.actor) + " · " + esc(T.action[h.action] || h.action) +
-          (h.note ? " — " + esc(h.note) : "") + (h.is_public ? ' <span class="badge">' + T.publicMark + "</span>" : "") + "</li>";
+          (h.note ? " — " + esc(h.note) : "") + (h.is_public ? ' <span class="badge public">' + T.publicMark + "</span>" : "") + "</li>";
       }).join("") + "</ol></div>";
     state.map.flyTo([i.lat, i.lon], Math.max(state.map.getZoom(), 12), { duration: 0.5 });
   }

@@ -5,8 +5,15 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 
-from extensions import limiter
+from extensions import db, limiter
+from geo.accounts.principal import Principal
+from geo.core.calendar import county_day
+from geo.core.clock import now_utc
+from geo.dispatch.models import Incident
+from geo.evaluation.indicators import compute
+from geo.evaluation.record_models import IncidentEvaluation
 from tests.browser.conftest import PageLog, sign_in, wait_until
 
 pytestmark = pytest.mark.browser
@@ -34,8 +41,23 @@ def phone_page(browser, live_server, log: PageLog):
     return context, page
 
 
+def satisfaction_on_today(app, group: str) -> tuple[float, float | None]:
+    """满意率's numerator and denominator for ``group`` today, as the county sees them."""
+    with app.app_context():
+        figure = compute(
+            db.session(),
+            Principal.everything(),
+            grid_codes=[group],
+            since=county_day(now_utc()),
+            until=county_day(now_utc()),
+        )[group]["satisfaction_rate"]
+        db.session.remove()
+    return figure.numerator, figure.denominator
+
+
 def test_a_resident_reports_follows_and_rates_a_case(app, browser, offline_page, live_server, artifacts):
     limiter.reset()
+    content_before, rated_before = satisfaction_on_today(app, GROUP)
     log = PageLog()
     resident_context, resident = phone_page(browser, live_server, log)
     resident.goto(live_server + "/report")
@@ -91,7 +113,21 @@ def test_a_resident_reports_follows_and_rates_a_case(app, browser, offline_page,
 
     resident.goto(link)
     assert "已办结" in resident.inner_text("#plain-status")
-    assert "13800009999" not in resident.content() and "W0" not in resident.content()
+    shown = resident.content()
+    assert "13800009999" not in shown and detail["assignee"] not in shown and detail["assignee_name"] not in shown
+    resident.check("#rating input[name=result][value=satisfied]")
+    resident.fill("#rating textarea[name=comment]", "清运及时")
+    resident.screenshot(path=artifacts / "public-rating-phone.png", full_page=True)
+    resident.click("#rating button[type=submit]")
+    resident.wait_for_selector("#rated")
     resident.screenshot(path=artifacts / "public-track-phone.png", full_page=True)
+    with app.app_context():
+        incident = db.session.scalars(select(Incident).where(Incident.ticket == ticket)).one()
+        rating = db.session.scalars(
+            select(IncidentEvaluation).where(IncidentEvaluation.incident_id == incident.id)
+        ).one()
+        assert (rating.result, rating.source) == ("satisfied", "resident")
+        db.session.remove()
+    assert satisfaction_on_today(app, GROUP) == (content_before + 1, (rated_before or 0) + 1)  # it counts in 满意率
     assert log.blocked == [] and log.errors == []
     resident_context.close()

@@ -26,6 +26,7 @@ RESIDENTS = {
     "public.track",
     "public.grid_lookup",
     "public.grid_board",
+    "public.rate",
     "open311.discovery",
     "open311.services",
     "open311.service_definition",
@@ -39,6 +40,7 @@ PUBLIC = {"static", "auth.login", "api.health", "api-docs.openapi_json", *RESIDE
 #: Public endpoints that answer an anonymous caller with the sample arguments by refusing: no such code, no key.
 PUBLIC_REFUSALS = {
     "public.track": 404,
+    "public.rate": 404,
     "public.grid_board": 404,
     "open311.one_request": 404,
     "open311.service_definition": 404,

@@ -247,3 +247,21 @@ def test_jurisdiction_is_checked_and_missing_things_are_404(anonymous, fmt):
 def test_times_are_china_standard_time(anonymous):
     services = get(anonymous, "discovery", "json")
     assert datetime.fromisoformat(services["changeset"]).utcoffset() == timedelta(hours=8)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_no_personal_data_leaves(anonymous, api_key, fmt):
+    form = {
+        "service_code": "sanitation",
+        "lat": "28.2446",
+        "long": "99.2991",
+        "description": "我家门口的垃圾",
+        "first_name": "扎西",
+        "last_name": "次仁",
+        "phone": "13812345678",
+        "email": "zx@example.org",
+    }
+    post(anonymous, fmt, api_key=api_key, **form)
+    body = anonymous.get(f"/open311/v2/requests.{fmt}", query_string={"extensions": "true"}).get_data(as_text=True)
+    for private in ("扎西", "次仁", "13812345678", "zx@example.org", "我家门口的垃圾", "W0"):
+        assert private not in body

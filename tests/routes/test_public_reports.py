@@ -103,6 +103,7 @@ def test_a_report_arrives_online_from_the_public_and_answers_a_tracking_link_and
     assert code not in stored.code_hash and stored.callback_consent
     detail = client.get(f"/api/incidents/{ticket}").get_json()
     assert detail["reporter_phone"] == "13800000001" and detail["from_public"] and detail["attachments"]
+    assert detail["callback_consent"]
 
 
 def test_the_same_key_answers_the_same_receipt_and_writes_nothing_new(app, anonymous):
@@ -182,13 +183,15 @@ def test_a_like_report_nearby_is_offered_and_joins_the_open_case(app, anonymous,
         key=key,
         join=ticket,
         description="垃圾没人管",
+        photos=(io.BytesIO(PNG), "b.png"),
         reporter_name="卓玛",
         reporter_phone="13900000002",
     )
     assert ticket_of(joined) == ticket
     supporter_link = tracking_link(joined)
     assert supporter_link != tracking_link(first)
-    assert client.get(f"/api/incidents/{ticket}").get_json()["resident_reports"] == 2
+    joined_case = client.get(f"/api/incidents/{ticket}").get_json()
+    assert joined_case["resident_reports"] == 2 and [a["filename"] for a in joined_case["attachments"]] == ["b.png"]
     page = anonymous.get(supporter_link).get_data(as_text=True)
     assert ticket in page and "扎西" not in page and "卓玛" not in page and "13800000001" not in page
     separate = report(anonymous, join="new", reporter_phone="13900000003")
@@ -220,3 +223,56 @@ def test_tracking_shows_stages_deadline_public_notes_and_the_refusal_reason(app,
 def test_an_unknown_tracking_code_is_404(anonymous):
     assert anonymous.get("/track/" + "x" * 32).status_code == 404
     assert anonymous.get("/track/short").status_code == 404
+
+
+def close_case(client, ticket):
+    token = {"X-CSRFToken": csrf_token_of(client, "/")}
+    for action in ("register", "dispatch", "resolve", "verify"):
+        version = client.get(f"/api/incidents/{ticket}").get_json()["version"]
+        done = client.post(f"/api/incidents/{ticket}/{action}", json={"version": version}, headers=token)
+        assert done.status_code == 200, done.get_json()
+
+
+def rate(anonymous, link, **form):
+    token = csrf_token_of(anonymous, link)
+    return anonymous.post(link + "/rating", data={"csrf_token": token, **form})
+
+
+def test_a_closed_case_is_rated_once_as_the_residents_evaluation(app, anonymous, client):
+    answered = report(anonymous)
+    link, ticket = tracking_link(answered), ticket_of(answered)
+    assert 'id="rating"' not in anonymous.get(link).get_data(as_text=True)  # not closed yet
+    assert rate(anonymous, link, result="satisfied").status_code == 422
+    close_case(client, ticket)
+    assert 'id="rating"' in anonymous.get(link).get_data(as_text=True)
+    assert rate(anonymous, link, result="delighted").status_code == 400
+    rated = rate(anonymous, link, result="satisfied", comment="很快就清运了")
+    assert rated.status_code == 302
+    page = anonymous.get(link).get_data(as_text=True)
+    assert 'id="rated"' in page and 'id="rating"' not in page and "很快就清运了" not in page
+    assert rate(anonymous, link, result="dissatisfied").status_code == 409
+    with app.app_context():
+        from geo.evaluation.record_models import IncidentEvaluation
+
+        incident = db.session.scalars(select(Incident).where(Incident.ticket == ticket)).one()
+        kept = db.session.scalars(select(IncidentEvaluation).where(IncidentEvaluation.incident_id == incident.id)).one()
+        assert (kept.result, kept.source, kept.actor, kept.reopened) == ("satisfied", "resident", "public", False)
+
+
+def test_dissatisfied_and_not_solved_reopens_the_case_once(app, anonymous, client):
+    answered = report(anonymous)
+    link, ticket = tracking_link(answered), ticket_of(answered)
+    close_case(client, ticket)
+    assert rate(anonymous, link, result="dissatisfied", comment="垃圾还在", not_solved="1").status_code == 302
+    detail = client.get(f"/api/incidents/{ticket}").get_json()
+    assert (detail["status"], detail["reopen_count"]) == ("dispatched", 1)
+    for action in ("resolve", "verify"):
+        version = client.get(f"/api/incidents/{ticket}").get_json()["version"]
+        client.post(
+            f"/api/incidents/{ticket}/{action}",
+            json={"version": version},
+            headers={"X-CSRFToken": csrf_token_of(client, "/")},
+        )
+    assert rate(anonymous, link, result="dissatisfied", not_solved="1").status_code == 302
+    detail = client.get(f"/api/incidents/{ticket}").get_json()
+    assert (detail["status"], detail["reopen_count"]) == ("closed", 1)  # sent back once only
