@@ -16,7 +16,7 @@ from geo.core.calendar import COUNTY_TZ
 from geo.core.errors import GridError
 from geo.dispatch.statuses import Status
 from geo.grid.models import Net
-from routes import admin, api, auth, dispatch, incidents, map_page, patrol, plan
+from routes import admin, api, auth, dispatch, incidents, map_page, ogcapi, patrol, plan
 from web import access, input_rules, request_log, security_headers
 from web.errors import (
     DATABASE_DOWN,
@@ -149,6 +149,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(dispatch.bp)
     app.register_blueprint(plan.pages)
     app.register_blueprint(patrol.pages)
+    app.register_blueprint(ogcapi.bp)
     # After flask-smorest's own handlers, so these answer for every blueprint alike.
     app.register_error_handler(GridError, _grid_error)
     app.register_error_handler(HTTPException, _http_error)
