@@ -223,6 +223,8 @@ def items_request(collection: Collection, args: Mapping[str, str]) -> ItemsReque
         raise InvalidInput(
             "collection {collection} has no time to filter by", field="datetime", collection=collection.id
         )
+    if collection.temporal == AS_OF:
+        _as_of_day(when)  # refuses an interval
     return ItemsRequest(
         limit=parse_limit(args.get("limit")),
         offset=parse_offset(args.get("offset")),
