@@ -40,7 +40,7 @@ def test_everything_else_needs_a_token(anonymous):
 
 def test_paging_through_all_groups(anonymous, bearer):
     headers = bearer("admin")
-    url = "/ogcapi/collections/groups/items?limit=50"
+    url: str | None = "/ogcapi/collections/groups/items?limit=50"
     codes: list[str] = []
     while url:
         page = anonymous.get(url, headers=headers)
