@@ -16,7 +16,7 @@ from geo.core.calendar import COUNTY_TZ
 from geo.core.errors import GridError
 from geo.dispatch.statuses import Status
 from geo.grid.models import Net
-from routes import admin, api, auth, dispatch, incidents, map_page, ogcapi, patrol, plan
+from routes import admin, api, auth, dispatch, incidents, map_page, ogcapi, patrol, plan, tiles
 from web import access, input_rules, request_log, security_headers
 from web.errors import (
     DATABASE_DOWN,
@@ -143,6 +143,7 @@ def init_app(app: Flask) -> None:
     openapi.register_blueprint(plan.blp)
     openapi.register_blueprint(patrol.blp)
     openapi.register_blueprint(api.blp)
+    openapi.register_blueprint(tiles.blp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(map_page.bp)
     app.register_blueprint(admin.bp)
