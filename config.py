@@ -57,7 +57,14 @@ def from_environment() -> dict:
         # Background tiles: "none" (default; works offline), "osm", or "tianditu" (needs TIANDITU_KEY).
         "BASEMAP": os.environ.get("GRIDMAP_BASEMAP", "none"),
         "TIANDITU_KEY": os.environ.get("TIANDITU_KEY", ""),
-        "COMPRESS_MIMETYPES": ["application/json", "application/geo+json", "text/html", "text/css", "text/javascript"],
+        "COMPRESS_MIMETYPES": [
+            "application/json",
+            "application/geo+json",
+            "application/vnd.mapbox-vector-tile",
+            "text/html",
+            "text/css",
+            "text/javascript",
+        ],
         "COMPRESS_ALGORITHM": ["gzip"],
         # Streamed responses (static files) stay as they are: compressing them leaks their file handles.
         "COMPRESS_STREAMS": False,

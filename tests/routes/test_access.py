@@ -17,7 +17,7 @@ from geo.grid.models import Grid, GridWorker
 from tests.conftest import csrf_token_of, sign_in
 from web.access import PUBLIC_ENDPOINTS
 
-PUBLIC = {"static", "auth.login", "api.health", "api-docs.openapi_json"}
+PUBLIC = {"static", "auth.login", "api.health", "api-docs.openapi_json", "ogcapi.landing", "ogcapi.conformance"}
 SAMPLE_ARGS = {
     "code": "533422",
     "filename": "css/gridmap.css",
@@ -28,6 +28,12 @@ SAMPLE_ARGS = {
     "generation_id": 1,
     "zone_id": 1,
     "task_id": 1,
+    "collection_id": "groups",
+    "feature_id": "533422102001001",
+    "layer": "groups",
+    "z": 1,
+    "x": 0,
+    "y": 0,
 }
 YANGLA_GROUP = "533422206"  # prefix of every group in 羊拉乡
 BENZILAN = "533422102"
