@@ -219,6 +219,9 @@ ENGLISH = {
     "几何类型": "Geometry type",
     "数据集列表": "Collections",
     "符合的标准": "Conformance",
+    "演示数据：本页要素为程序生成的示意数据，非官方。": "Demo data: the features on this page are generated illustrations, not official.",
+    "是": "yes",
+    "否": "no",
 }
 
 
