@@ -492,6 +492,10 @@ CHINESE: dict[str | tuple[str, str], str] = {
     "no feature {feature!r} in collection {collection} that you may see": "数据集 {collection} 中没有您可查看的要素 {feature!r}",
     "unknown parameter {names}": "未知参数 {names}",
     "{field} must be json or html, got {value!r}": "{field}须为 json 或 html，收到 {value!r}",
+    # Vector tiles (geo/publishing/tiles.py).
+    "no tile layer {layer!r}; there are {choices}": "没有瓦片图层 {layer!r}；现有 {choices}",
+    "{field} must be from 0 to {most}": "{field}须在 0 到 {most} 之间",
+    "{field} must be from 0 to {most} at zoom {z}": "缩放级别 {z} 时{field}须在 0 到 {most} 之间",
 }
 
 
