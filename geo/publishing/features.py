@@ -368,12 +368,25 @@ def _zones(session: Session, principal: Principal, when: Interval | None) -> Sou
 
     def in_season(row: dict) -> bool:
         assert when is not None
-        first = county_day(when.start) if when.start else None
-        last = county_day(when.end) if when.end else None
-        days = (first or last, last or first)
-        return any(active_range(row["windows"], row["overrides"] or {}, d) for d in days if d is not None)
+        days = _days_of(when)
+        # '../..' asks for no time at all: every zone.
+        return not days or any(active_range(row["windows"], row["overrides"] or {}, day) for day in days)
 
     return Source(query, finish=finish, keep=in_season if when is not None else None)
+
+
+#: Days of an interval tested against a zone's windows: every window recurs within a year, overrides name years.
+MAX_SEASON_DAYS = 3 * 366
+
+
+def _days_of(when: Interval) -> list[date]:
+    """The days of ``when`` to test for a season: an open end reaches a year past the other, at most three years."""
+    if when.start is None and when.end is None:
+        return []
+    first = county_day(when.start) if when.start else county_day(when.end) - timedelta(days=366)  # type: ignore[arg-type]
+    last = county_day(when.end) if when.end else first + timedelta(days=366)
+    span = min((last - first).days, MAX_SEASON_DAYS)
+    return [first + timedelta(days=offset) for offset in range(span + 1)]
 
 
 def _sites(session: Session, principal: Principal, when: Interval | None) -> Source:

@@ -84,3 +84,14 @@ def test_intervals_open_at_either_end():
     interval = parse_datetime("../2026-05-01")
     assert interval is not None and interval.start is None and interval.end is not None
     assert not interval.is_instant
+
+
+def test_zones_in_season_at_any_day_of_an_interval(session):
+    zones = COLLECTIONS["zones"]
+
+    def found(when: str) -> set:
+        return {f["id"] for f in items(session, ADMIN, zones, items_request(zones, {"datetime": when})).features}
+
+    fungus = found("2026-06-01")
+    assert fungus and fungus <= found("2026-03-01/2026-09-01")  # in season in the middle only
+    assert found("2026-01-10/2026-01-20") < found("../..")
