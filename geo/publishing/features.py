@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Numeric, Select, Text, func, literal, select
+from sqlalchemy import ColumnElement, Float, Numeric, Select, Text, func, literal, select
 from sqlalchemy.orm import Session
 
 from geo.accounts.principal import Principal
@@ -260,7 +260,7 @@ def _grid_source(level: GridLevel) -> Callable[[Session, Principal, Interval | N
                 Grid.name_zh.label("name_zh"),
                 Grid.name_en.label("name_en"),
                 parent.c.code.label("parent_code"),
-                func.round(func.cast(GridBoundary.area_km2, Numeric), 3).label("area_km2"),
+                func.cast(func.round(func.cast(GridBoundary.area_km2, Numeric), 3), Float).label("area_km2"),
                 literal(generation).label("generation"),
                 Grid.is_demo.label("demo"),
             )
@@ -270,17 +270,9 @@ def _grid_source(level: GridLevel) -> Callable[[Session, Principal, Interval | N
         )
         # Before the first generation took effect there were no outlines.
         query = query.where(*valid_in(GridBoundary, generation)) if generation else query.where(literal(False))
-        return Source(query, finish=_with_float("area_km2"))
+        return Source(query)
 
     return source
-
-
-def _with_float(name: str) -> Callable[[dict], dict]:
-    def finish(row: dict) -> dict:
-        row[name] = float(row[name]) if row[name] is not None else None
-        return row
-
-    return finish
 
 
 def _group_point():
