@@ -57,6 +57,8 @@ def from_environment() -> dict:
         # Background tiles: "none" (default; works offline), "osm", or "tianditu" (needs TIANDITU_KEY).
         "BASEMAP": os.environ.get("GRIDMAP_BASEMAP", "none"),
         "TIANDITU_KEY": os.environ.get("TIANDITU_KEY", ""),
+        # Above this many cases in the caller's view the console draws incidents from vector tiles, not markers.
+        "CONSOLE_TILES_ABOVE": int(os.environ.get("GRIDMAP_CONSOLE_TILES_ABOVE", "100000")),
         "COMPRESS_MIMETYPES": [
             "application/json",
             "application/geo+json",

@@ -231,6 +231,7 @@ IN_CONTEXT = {
     ("dispatch", "添加照片"): "Photo added",
     ("plan", "这次修改未保存，原因如下（地图上红色处）："): "This edit was not saved, because (in red on the map):",
     ("layer", "县界（真实）"): "County boundary (real)",
+    ("layer", "事件（矢量瓦片）"): "Incidents (vector tiles)",
     ("layer", "乡镇网格（演示）"): "Township grids (demo)",
     ("layer", "村（社区）网格（演示）"): "Village grids (demo)",
     ("layer", "村民小组网格（演示）"): "Villager group grids (demo)",

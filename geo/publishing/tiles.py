@@ -35,8 +35,8 @@ EXTENT = 4096
 BUFFER = 64
 #: From this zoom each incident is its own point with its fields; below, points are counted per cell.
 INCIDENT_POINTS_FROM_ZOOM = 13
-#: The counting cell below ``INCIDENT_POINTS_FROM_ZOOM``, in tile units (16 of 4096: 4 pixels of a 256-pixel tile).
-CLUSTER_CELL = 16
+#: The counting cell below ``INCIDENT_POINTS_FROM_ZOOM``, in tile units: 128 of 4096, 8 pixels of a 256-pixel tile.
+CLUSTER_CELL = 128
 #: From this zoom grid outlines are cut from the full outline, below from the display-simplified one.
 FULL_OUTLINES_FROM_ZOOM = 13
 
