@@ -67,7 +67,7 @@ def main() -> None:
             cut = f" of {matched:,}" if matched > shown else ""
             sent = f"{geojson_bytes / 1024:,.1f} KiB, {shown:,}{cut} features"
             row(f"{layer} z{z} GeoJSON (baseline)", f"{geojson_s * 1000:.0f} ms", sent)
-            ratios = f"{tile_s / geojson_s:.2f}× time, {tile_bytes / geojson_bytes:.2f}× bytes"
+            ratios = f"{tile_s / geojson_s:.2g}× time, {tile_bytes / geojson_bytes:.2g}× bytes"
             row(f"{layer} z{z} tile", f"{tile_s * 1000:.0f} ms", f"{tile_bytes / 1024:,.1f} KiB ({ratios})")
     with app.app_context():
         db.engine.dispose()
