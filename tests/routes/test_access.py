@@ -292,6 +292,16 @@ def test_api_tokens_authenticate_scripts_without_csrf(app, anonymous):
     assert token not in stored and all(len(digest) == 64 for digest in stored)
 
 
+def test_a_token_client_that_keeps_cookies_stays_signed_in_by_its_token(app, anonymous):
+    """QGIS and browsers keep cookies: a page answered to a token must not leave a session that unseats it."""
+    token = cli(app, "users", "token", "benzilan", "--name", "cookie jar").strip()
+    headers = {"Authorization": f"Bearer {token}"}
+    page = anonymous.get("/ogcapi/collections?f=html", headers=headers)  # an HTML page: it makes a CSRF token
+    assert page.status_code == 200 and "Set-Cookie" not in page.headers
+    assert anonymous.get("/ogcapi/collections?f=html", headers=headers).status_code == 200
+    assert anonymous.get("/api/summary", headers=headers).status_code == 200
+
+
 def test_login_is_throttled(app):
     app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
     try:
