@@ -57,7 +57,16 @@ def from_environment() -> dict:
         # Background tiles: "none" (default; works offline), "osm", or "tianditu" (needs TIANDITU_KEY).
         "BASEMAP": os.environ.get("GRIDMAP_BASEMAP", "none"),
         "TIANDITU_KEY": os.environ.get("TIANDITU_KEY", ""),
-        "COMPRESS_MIMETYPES": ["application/json", "application/geo+json", "text/html", "text/css", "text/javascript"],
+        # Above this many cases in the caller's view the console draws incidents from vector tiles, not markers.
+        "CONSOLE_TILES_ABOVE": int(os.environ.get("GRIDMAP_CONSOLE_TILES_ABOVE", "100000")),
+        "COMPRESS_MIMETYPES": [
+            "application/json",
+            "application/geo+json",
+            "application/vnd.mapbox-vector-tile",
+            "text/html",
+            "text/css",
+            "text/javascript",
+        ],
         "COMPRESS_ALGORITHM": ["gzip"],
         # Streamed responses (static files) stay as they are: compressing them leaks their file handles.
         "COMPRESS_STREAMS": False,

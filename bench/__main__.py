@@ -19,6 +19,7 @@ from bench import (
     plan_activation,
     plan_validation,
     pool_checkout,
+    tiles,
 )
 from bench.synthetic import ensure_incidents
 
@@ -33,6 +34,7 @@ BENCHMARKS = {
     "checkout": pool_checkout.main,
     "endpoints": endpoints.main,
     "console": console_load.main,
+    "tiles": tiles.main,
 }
 
 

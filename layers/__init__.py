@@ -40,6 +40,8 @@ class LayerSpec:
     demo: bool = False
     # Live layers poll their endpoint for what changed and cluster their markers.
     live: bool = False
+    # Tiled layers are drawn from vector tiles (``endpoint`` names one tile; the page asks for the others).
+    tiled: bool = False
     # Layers a page's script loads and redraws itself (for a chosen day, filters, editing): Folium leaves
     # them out and the page gets the declaration as data (``page_layer``), so its script styles nothing itself.
     drawn_by_page: bool = False

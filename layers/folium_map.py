@@ -11,6 +11,7 @@ from folium.elements import JSCSSMixin
 from folium.plugins import GeoMan
 from jinja2 import Template
 
+from geo.publishing.tiles import MAX_ZOOM
 from layers import LayerSpec, Say
 
 #: Folium's asset names -> our vendored copies (paths under static/vendor/).
@@ -29,6 +30,7 @@ VENDORED_ASSETS = {
     "markerclusterdefaultcss": "leaflet.markercluster/dist/MarkerCluster.Default.css",
     "leaflet_geoman_js": "leaflet-geoman-free/dist/leaflet-geoman.js",
     "leaflet_geoman_css": "leaflet-geoman-free/dist/leaflet-geoman.css",
+    "vectorgrid": "leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js",
 }
 #: Folium defaults we deliberately drop (Bootstrap 3 glyphicons, rotated-marker CSS): no page uses them.
 DROPPED_ASSETS = {"glyphicons_css", "awesome_rotate_css"}
@@ -126,6 +128,31 @@ class LiveLayer(JSCSSMixin, folium.map.Layer):
         self.config = {"id": spec.id, "url": url, "interval": LIVE_POLL_MS}
 
 
+class IncidentTiles(JSCSSMixin, folium.map.Layer):
+    """Incidents drawn from vector tiles (see gridmap.incidentTileLayer), for more cases than markers can carry."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = gridmap.incidentTileLayer({{ this.config|tojson }});
+        {% endmacro %}
+        """
+    )
+    default_js = [("vectorgrid", "")]  # noqa: RUF012 (Folium's attribute)
+
+    def __init__(self, spec: LayerSpec, url: str, say: Say):
+        super().__init__(name=say(spec.title), overlay=True, control=True, show=spec.show)
+        self._name = "IncidentTiles"
+        # ``url`` names tile 0/0/0; Leaflet fills in the others.
+        self.config = {"id": spec.id, "url": url.replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt"), "maxZoom": MAX_ZOOM}
+
+
+def _layer_of(spec: LayerSpec, url: str, say: Say) -> folium.map.Layer:
+    if spec.live:
+        return LiveLayer(spec, url, say)
+    return IncidentTiles(spec, url, say) if spec.tiled else RemoteGeoJson(spec, url, say)
+
+
 def build_map(
     layers: list[tuple[LayerSpec, str]],
     say: Say,
@@ -145,8 +172,7 @@ def build_map(
     for spec, url in layers:
         if spec.drawn_by_page:
             continue
-        layer = LiveLayer(spec, url, say) if spec.live else RemoteGeoJson(spec, url, say)
-        layer.add_to(m)
+        _layer_of(spec, url, say).add_to(m)
     if drawing:
         GeoMan(
             position="topleft",

@@ -1,4 +1,4 @@
-"""Live incident layers, one per net, for the dispatch console."""
+"""Live incident layers, one per net, for the dispatch console, and the tiled layer replacing them for many cases."""
 
 from __future__ import annotations
 
@@ -25,3 +25,13 @@ INCIDENT_LAYERS = [
     )
     for net in Net
 ]
+#: The console's incidents above ``CONSOLE_TILES_ABOVE`` cases: every net the caller holds, as vector tiles.
+INCIDENT_TILES = register(
+    LayerSpec(
+        id="incidents-tiles",
+        title=label("layer", "事件（矢量瓦片）"),
+        endpoint="tiles.tile",
+        endpoint_args={"layer": "incidents", "z": 0, "x": 0, "y": 0},
+        tiled=True,
+    )
+)

@@ -26,9 +26,11 @@ from routes import (
     evaluation,
     incidents,
     map_page,
+    ogcapi,
     open311,
     patrol,
     plan,
+    tiles,
 )
 from routes import public as public_pages
 from web import access, input_rules, request_log, security_headers
@@ -161,6 +163,7 @@ def init_app(app: Flask) -> None:
     openapi.register_blueprint(patrol.blp)
     openapi.register_blueprint(api.blp)
     openapi.register_blueprint(assessments.blp)
+    openapi.register_blueprint(tiles.blp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(map_page.bp)
     app.register_blueprint(admin.bp)
@@ -170,6 +173,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(public_pages.bp)
     app.register_blueprint(open311.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(ogcapi.bp)
     # After flask-smorest's own handlers, so these answer for every blueprint alike.
     app.register_error_handler(GridError, _grid_error)
     app.register_error_handler(HTTPException, _http_error)

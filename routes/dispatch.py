@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from sqlalchemy import select
 
@@ -17,12 +17,12 @@ from geo.dispatch.attachments import add_attachment
 from geo.dispatch.models import IncidentCategory
 from geo.dispatch.queues import Queue, queue_bit
 from geo.dispatch.statuses import Channel, Priority, Status
-from geo.dispatch.views import IncidentFilter, filtered, incident_summary
+from geo.dispatch.views import IncidentFilter, filtered, incident_summary, sees_more_than
 from geo.dispatch.workflow import apply_action
 from geo.grid.models import Grid, Net
 from layers import visible_layers
 from layers.grids import COUNTY, GROUP, NEIGHBOURS, TOWNSHIP, VILLAGE
-from layers.incidents import INCIDENT_LAYERS
+from layers.incidents import INCIDENT_LAYERS, INCIDENT_TILES
 from routes.incidents import uploaded_photo
 from web.access import current_principal, require
 from web.input_rules import whole_number_arg
@@ -31,7 +31,8 @@ from web.page_strings import label_of
 
 bp = Blueprint("dispatch", __name__)
 
-CONSOLE_LAYERS = [NEIGHBOURS.id, COUNTY.id, TOWNSHIP.id, VILLAGE.id, GROUP.id, *(layer.id for layer in INCIDENT_LAYERS)]
+GRID_LAYERS = [NEIGHBOURS.id, COUNTY.id, TOWNSHIP.id, VILLAGE.id, GROUP.id]
+CONSOLE_LAYERS = [*GRID_LAYERS, *(layer.id for layer in INCIDENT_LAYERS)]
 
 
 @bp.get("/dispatch")
@@ -41,7 +42,10 @@ def console():
     lang = str(get_locale())
     principal = current_principal()
     # Grid outlines without popups here: a popup swallows the click that reports an incident.
-    specs = [spec if spec.live else replace(spec, popup=()) for spec in visible_layers(CONSOLE_LAYERS, principal)]
+    layers = CONSOLE_LAYERS
+    if sees_more_than(db_session(), principal, current_app.config["CONSOLE_TILES_ABOVE"]):
+        layers = [*GRID_LAYERS, INCIDENT_TILES.id]
+    specs = [spec if spec.live else replace(spec, popup=()) for spec in visible_layers(layers, principal)]
     parts = page_map(specs, jurisdiction_bounds(db_session(), principal))
     categories = db.session.scalars(
         select(IncidentCategory)

@@ -261,6 +261,23 @@ ENGLISH = {
     "问题没有解决，请重新办理": "The problem is not solved: please deal with it again",
     "提交评价": "Send my rating",
     "本案已评价，感谢您的参与。": "This case has been rated. Thank you for taking part.",
+    # OGC API – Features pages (routes/ogcapi.py, templates/ogcapi/page.html).
+    "德钦县网格开放数据服务": "Deqin County open grid data",
+    "按 OGC API – Features 标准提供您辖区内的网格、季节性区域和事件": "Grids, seasonal zones and incidents of your jurisdiction as OGC API – Features",
+    "桌面 GIS（QGIS、ArcGIS Pro、GDAL）可按 OGC API – Features 标准读取本服务，请求头带上 API 令牌：Authorization: Bearer gm_…": "Desktop GIS (QGIS, ArcGIS Pro, GDAL) reads this service as OGC API – Features, sending an API token in the header: Authorization: Bearer gm_…",
+    "要素": "Feature",
+    "数据集": "Collection",
+    "浏览": "Browse",
+    "空间范围": "Extent",
+    "坐标系": "Coordinate systems",
+    "浏览要素": "Browse the features",
+    "共 %(matched)s 个，本页 %(returned)s 个": "%(matched)s in all, %(returned)s on this page",
+    "几何类型": "Geometry type",
+    "数据集列表": "Collections",
+    "符合的标准": "Conformance",
+    "演示数据：本页要素为程序生成的示意数据，非官方。": "Demo data: the features on this page are generated illustrations, not official.",
+    "是": "yes",
+    "否": "no",
 }
 
 
@@ -330,6 +347,7 @@ IN_CONTEXT = {
     ("evaluation_source", "群众评价"): "Residents' rating",
     ("plan", "这次修改未保存，原因如下（地图上红色处）："): "This edit was not saved, because (in red on the map):",
     ("layer", "县界（真实）"): "County boundary (real)",
+    ("layer", "事件（矢量瓦片）"): "Incidents (vector tiles)",
     ("layer", "乡镇网格（演示）"): "Township grids (demo)",
     ("layer", "村（社区）网格（演示）"): "Village grids (demo)",
     ("layer", "村民小组网格（演示）"): "Villager group grids (demo)",
@@ -665,6 +683,44 @@ IN_CONTEXT = {
     ("patrol", "签到时间"): "Checked in at",
     ("patrol", "签到人"): "By",
     ("patrol", "计为巡查"): "counts as the visit",
+    # OGC API collections (geo/publishing/features.py).
+    ("ogc collection", "乡镇"): "Townships",
+    (
+        "ogc collection",
+        "乡镇网格的边界，可按日期查询当时的边界",
+    ): "Township grid outlines; ask for a date to get those in force then",
+    ("ogc collection", "村（社区）"): "Villages (communities)",
+    (
+        "ogc collection",
+        "村（社区）网格的边界，可按日期查询当时的边界",
+    ): "Village grid outlines; ask for a date to get those in force then",
+    ("ogc collection", "村民小组"): "Villager groups",
+    (
+        "ogc collection",
+        "村民小组网格的边界，可按日期查询当时的边界",
+    ): "Villager group outlines; ask for a date to get those in force then",
+    ("ogc collection", "网格员"): "Grid workers",
+    (
+        "ogc collection",
+        "网格员的公开信息（姓名、岗位、所属网格），位置取所属网格内一点",
+    ): "Grid workers' public fields (name, post, grid), placed at a point inside their grid",
+    ("ogc collection", "党支部"): "Party branches",
+    (
+        "ogc collection",
+        "村民小组党支部，位置取小组网格内一点",
+    ): "Villager groups' party branches, placed at a point inside the group",
+    ("ogc collection", "季节性重点区域"): "Seasonal zones",
+    (
+        "ogc collection",
+        "虫草山、松茸林等季节性区域及其时段；按日期查询当天处于时段内的区域",
+    ): "Harvest hills, matsutake forests and other seasonal zones with their windows; ask for a date to get those in season",
+    ("ogc collection", "卡点和暖心驿站"): "Checkpoints and stations",
+    ("ogc collection", "季节性区域的卡点和暖心驿站"): "The seasonal zones' checkpoints and warm-heart stations",
+    ("ogc collection", "事件"): "Incidents",
+    (
+        "ogc collection",
+        "事件的公开字段（不含描述、地址和报告人）；按上报时间查询",
+    ): "Incidents' public fields (no description, address or reporter); ask for a time to filter by report time",
 }
 
 

@@ -534,6 +534,28 @@ CHINESE: dict[str | tuple[str, str], str] = {
     ("action", "escalate"): "升级",
     ("action", "note"): "备注",
     ("action", "attach"): "添加照片",
+    # OGC API – Features (geo/publishing/features.py, web/ogcapi.py).
+    "{field} must be a whole number from 1 to {most}": "{field}须为 1 到 {most} 之间的整数",
+    "{field} must be a whole number from 0": "{field}须为不小于 0 的整数",
+    "{field} must hold four numbers (or six with heights)": "{field}须为四个数字（含高程时为六个）",
+    "{field} must hold finite numbers": "{field}须为有限的数字",
+    "{field} must be west,south,east,north in degrees with the lower corner first": "{field}须为以度表示的 西,南,东,北，且左下角在前",
+    "{field} must be an RFC 3339 date or time, or an interval of them (start/end, '..' open), got {value!r}": "{field}须为 RFC 3339 日期或时间，或由它们组成的区间（起/止，'..' 表示不限），收到 {value!r}",
+    "{field}: give the time zone of {value!r} (Z or +08:00)": "{field}：请给出 {value!r} 的时区（Z 或 +08:00）",
+    "{field}: '..' opens an interval, it is not an instant": "{field}：'..' 用于区间的不限一端，不能单独作为时间",
+    "{field} must be an instant or one interval start/end": "{field}须为一个时间或一个 起/止 区间",
+    "{field}: the interval ends before it starts": "{field}：区间的结束早于开始",
+    "unknown parameter {names}; this collection filters on {filters}": "未知参数 {names}；此数据集可按 {filters} 筛选",
+    "collection {collection} has no time to filter by": "数据集 {collection} 没有可按时间筛选的字段",
+    "{field}: grids are shown as of one day, not over an interval": "{field}：网格按某一天的状态查询，不能用区间",
+    "no collection {collection!r}; there are {choices}": "没有数据集 {collection!r}；现有 {choices}",
+    "no feature {feature!r} in collection {collection} that you may see": "数据集 {collection} 中没有您可查看的要素 {feature!r}",
+    "unknown parameter {names}": "未知参数 {names}",
+    "{field} must be json or html, got {value!r}": "{field}须为 json 或 html，收到 {value!r}",
+    # Vector tiles (geo/publishing/tiles.py).
+    "no tile layer {layer!r}; there are {choices}": "没有瓦片图层 {layer!r}；现有 {choices}",
+    "{field} must be from 0 to {most}": "{field}须在 0 到 {most} 之间",
+    "{field} must be from 0 to {most} at zoom {z}": "缩放级别 {z} 时{field}须在 0 到 {most} 之间",
 }
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, current_app, redirect, request, url_for
+from flask import Flask, Response, current_app, redirect, request, session, url_for
 from flask_login import UserMixin, current_user
 from flask_wtf.csrf import CSRFError
 
@@ -151,6 +151,18 @@ def _enforce() -> Any:
     return None
 
 
+def _keep_no_session_for_tokens(response: Response) -> Response:
+    """Send no session cookie to a caller that a token authenticated (its HTML pages store a CSRF token).
+
+    A client keeping cookies (QGIS, a browser sending a token) would send that session back, and
+    Flask-Login's session protection then takes the caller for anonymous before it reads the token.
+    """
+    # The header first: asking who the caller is would load the account for every static file.
+    if "Authorization" in request.headers and _authenticated_by_token():
+        session.modified = False
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Install the rules: loaders, the default-deny check, CSRF and their error answers."""
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # checked in _enforce, so tokens can skip it
@@ -161,3 +173,4 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "strong"
     csrf.init_app(app)
     app.before_request(_enforce)
+    app.after_request(_keep_no_session_for_tokens)

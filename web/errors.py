@@ -48,8 +48,15 @@ class RequestTooLarge(GridError):
 DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeoutError)
 
 
+#: Paths read by GIS clients: JSON answers unless a browser asks for HTML (``f=html`` or its Accept header).
+GIS_CLIENT_PATHS = ("/ogcapi/", "/tiles/")
+
+
 def wants_json() -> bool:
     """True for API paths and clients that prefer JSON."""
+    if request.path.startswith(GIS_CLIENT_PATHS):
+        asked = request.args.get("f") or request.accept_mimetypes.best_match(["application/json", "text/html"])
+        return asked not in ("html", "text/html")
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 

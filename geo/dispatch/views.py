@@ -194,6 +194,11 @@ def filtered(principal: Principal, filters: IncidentFilter, now: datetime):
     return query
 
 
+def sees_more_than(session: Session, principal: Principal, count: int) -> bool:
+    """Whether the caller sees more than ``count`` incidents (reads ``count`` + 1 index entries at most)."""
+    return session.scalar(select(Incident.id).where(visible(principal)).offset(count).limit(1)) is not None
+
+
 #: A list's total is counted up to this and then answered as "10,000+": counting every one of a
 #: million cases cost more than reading the page (ask ``exact_total`` for the exact figure).
 TOTAL_CAP = 10_000

@@ -244,14 +244,14 @@
       data.forEach(function (value, key) { state.filters[key] = value; });
       loadList();
       gridmap.reachBack(state.filters.since);
-      gridmap.filterIncidents(markerFilter(state.filters));
+      gridmap.filterIncidents(markerFilter(state.filters), state.filters);
     });
     document.getElementById("queue").addEventListener("click", function (event) {
       var button = event.target.closest("button[data-queue]");
       if (!button) return;
       state.filters = { queue: button.dataset.queue };
       loadList();
-      gridmap.filterIncidents(markerFilter(state.filters));
+      gridmap.filterIncidents(markerFilter(state.filters), state.filters);
     });
     document.getElementById("incident-list").addEventListener("click", function (event) {
       var item = event.target.closest("li[data-ticket]");

@@ -251,6 +251,51 @@
     return cluster;
   }
 
+  /*
+   * Incidents as vector tiles, for a console with more cases than markers can carry (the server
+   * decides, CONSOLE_TILES_ABOVE): each case with its fields from z13, counts per cell below.
+   * Filters reach the server as the tiles' query, so the counts follow them too.
+   */
+  var tileLayers = [];
+  var tilesLoaded = 0;
+
+  function incidentTileStyle(p) {
+    if (p.count) {
+      // A cell is 8 pixels (CLUSTER_CELL): its dot grows with the count but stays inside it.
+      var radius = Math.min(1.5 + Math.log(p.count), 4.5);
+      return { radius: radius, fill: true, fillColor: "#7b1e1e", fillOpacity: 0.7, stroke: false };
+    }
+    var colour = STATUS_COLOURS[p.status] || "#666";
+    return { radius: 6, fill: true, fillColor: colour, fillOpacity: 0.9, color: p.overdue ? "#000" : "#fff", weight: 1.5 };
+  }
+
+  function incidentTileLayer(config) {
+    var layer = L.vectorGrid.protobuf(config.url, {
+      rendererFactory: L.canvas.tile,
+      interactive: true,
+      maxNativeZoom: config.maxZoom,
+      vectorTileLayerStyles: { incidents: incidentTileStyle },
+    });
+    layer.on("click", function (event) {
+      var p = event.layer.properties;
+      if (p.ticket) {
+        listeners.forEach(function (listener) { listener(p.ticket); });
+      } else {
+        event.target._map.setView(event.latlng, event.target._map.getZoom() + 2);
+      }
+    });
+    layer.on("tileload", function () { tilesLoaded += 1; });
+    /* Ask the server for the incidents matching ``filters`` (the console's form: net, status, ...). */
+    layer.setQuery = function (filters) {
+      var query = new URLSearchParams();
+      Object.keys(filters || {}).forEach(function (key) { if (filters[key]) query.set(key, filters[key]); });
+      var text = query.toString();
+      layer.setUrl(config.url + (text ? "?" + text : ""));
+    };
+    tileLayers.push(layer);
+    return layer;
+  }
+
   /* An ISO time as the county reads it: China Standard Time (UTC+8, no daylight saving; config LOCAL_TZ). */
   function localTime(iso) {
     if (!iso) return "—";
@@ -330,9 +375,10 @@
     return JSON.parse(document.getElementById("page-options").textContent);
   }
 
-  /* Apply one marker filter to every live incident layer; return how many markers are shown. */
-  function filterIncidents(predicate) {
+  /* Apply one marker filter to every live incident layer (tile layers ask for ``filters``); return how many markers are shown. */
+  function filterIncidents(predicate, filters) {
     liveLayers.forEach(function (layer) { layer.setFilter(predicate); });
+    tileLayers.forEach(function (layer) { layer.setQuery(filters); });
     return visibleIncidents();
   }
 
@@ -353,6 +399,8 @@
     legend: legend,
     addOverlays: addOverlays,
     liveLayer: liveLayer,
+    incidentTileLayer: incidentTileLayer,
+    tiledIncidents: function () { return { layers: tileLayers.length, loaded: tilesLoaded }; },
     remoteLayer: remoteLayer,
     escapeHtml: escapeHtml,
     lang: lang,

@@ -36,7 +36,15 @@ RESIDENTS = {
     "open311.post_request",
     "open311.unknown",
 }
-PUBLIC = {"static", "auth.login", "api.health", "api-docs.openapi_json", *RESIDENTS}
+PUBLIC = {
+    "static",
+    "auth.login",
+    "api.health",
+    "api-docs.openapi_json",
+    "ogcapi.landing",
+    "ogcapi.conformance",
+    *RESIDENTS,
+}
 #: Public endpoints that answer an anonymous caller with the sample arguments by refusing: no such code, no key.
 PUBLIC_REFUSALS = {
     "public.track": 404,
@@ -62,6 +70,12 @@ SAMPLE_ARGS = {
     "fmt": "xml",
     "token": "no-such-token",
     "anything": "nothing",
+    "collection_id": "groups",
+    "feature_id": "533422102001001",
+    "layer": "groups",
+    "z": 1,
+    "x": 0,
+    "y": 0,
 }
 YANGLA_GROUP = "533422206"  # prefix of every group in 羊拉乡
 BENZILAN = "533422102"
@@ -319,6 +333,16 @@ def test_api_tokens_authenticate_scripts_without_csrf(app, anonymous):
     with app.app_context():
         stored = db.session.execute(text("SELECT token_hash FROM api_token")).scalars().all()
     assert token not in stored and all(len(digest) == 64 for digest in stored)
+
+
+def test_a_token_client_that_keeps_cookies_stays_signed_in_by_its_token(app, anonymous):
+    """QGIS and browsers keep cookies: a page answered to a token must not leave a session that unseats it."""
+    token = cli(app, "users", "token", "benzilan", "--name", "cookie jar").strip()
+    headers = {"Authorization": f"Bearer {token}"}
+    page = anonymous.get("/ogcapi/collections?f=html", headers=headers)  # an HTML page: it makes a CSRF token
+    assert page.status_code == 200 and "Set-Cookie" not in page.headers
+    assert anonymous.get("/ogcapi/collections?f=html", headers=headers).status_code == 200
+    assert anonymous.get("/api/summary", headers=headers).status_code == 200
 
 
 def test_login_is_throttled(app):
