@@ -28,9 +28,11 @@ from geo.evaluation.periods import Period
 from geo.evaluation.record_models import IncidentEvaluation
 from geo.grid.models import GridLevel
 
-#: Every how many grids of a level, and workers, the baseline is timed on.
+#: Every how many grids of a level, and workers, the baseline is timed on (more sparsely past 100,000 cases).
 SAMPLE_EVERY = 10
+SAMPLE_EVERY_LARGE = 40
 TARGET_S = 2.0
+TARGET_INCIDENTS = 1_000_000
 
 # Raw SQL: a bulk insert with per-row pseudo-random results, plainer as SQL than as ORM calls.
 _CALL_BACKS = text(
@@ -103,7 +105,7 @@ def main() -> None:
         if newest is None:
             raise SystemExit("no incidents: run flask demo load first")
         latest = county_day(newest)
-        last_month = Period.month(latest.year, latest.month)
+        last_month = Period.month(latest.year, latest.month).previous()  # the last whole month
         first = last_month
         for _ in range(23):
             first = first.previous()
@@ -120,11 +122,12 @@ def main() -> None:
             lambda: compute(session, principal, since=last_month.since, until=last_month.until), repeat=3
         )
 
+        every = SAMPLE_EVERY if incidents <= 100_000 else SAMPLE_EVERY_LARGE
         by_level = Counter(GridLevel.of_code(code).value for code in grids)
         sample_grids = [
-            code for level in GridLevel for code in [c for c in grids if GridLevel.of_code(c) is level][::SAMPLE_EVERY]
+            code for level in GridLevel for code in [c for c in grids if GridLevel.of_code(c) is level][::every]
         ]
-        sample_workers = list(workers)[::SAMPLE_EVERY]
+        sample_workers = list(workers)[::every]
         naive_grids, grid_times = _naive(session, principal, period, [(code, None) for code in sample_grids])
         naive_workers, worker_times = _naive(session, principal, period, [(COUNTY_CODE, w) for w in sample_workers])
         grid_seconds, worker_seconds = sum(grid_times.values()), sum(worker_times.values())
@@ -150,7 +153,12 @@ def main() -> None:
         f"{queries:,} queries; timed on {len(sample_grids)} grids ({grid_seconds:.1f} s) "
         f"and {len(sample_workers)} workers ({worker_seconds:.1f} s), scaled",
     )
-    row("grouped: compute + compute_workers", f"{seconds:.2f} s", verdict(seconds <= TARGET_S, f"<= {TARGET_S:g} s"))
+    target = f"<= {TARGET_S:g} s at {TARGET_INCIDENTS:,} incidents"
+    row(
+        "grouped: compute + compute_workers",
+        f"{seconds:.2f} s",
+        verdict(seconds <= TARGET_S, target) if incidents >= TARGET_INCIDENTS else f"(target {target})",
+    )
     row("speed-up", f"{naive_total / seconds:.0f}x")
     row("one month, every grid (compute)", f"{month_seconds:.2f} s", f"{last_month.code}")
     row("baseline counts differing from the grouped", f"{wrong}", "of " + f"{len(naive_grids) + len(naive_workers):,}")
