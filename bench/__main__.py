@@ -13,6 +13,7 @@ from bench import (
     console_load,
     dispatch_page,
     endpoints,
+    evaluation,
     hotspots,
     intake_http,
     lookup_http,
@@ -34,6 +35,7 @@ BENCHMARKS = {
     "checkout": pool_checkout.main,
     "endpoints": endpoints.main,
     "console": console_load.main,
+    "evaluation": evaluation.main,
     "tiles": tiles.main,
 }
 

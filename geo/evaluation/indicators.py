@@ -22,7 +22,7 @@ from typing import Literal
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
+    Float,
     and_,
     exists,
     extract,
@@ -31,6 +31,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session, aliased
 
 from geo.accounts.models import User
@@ -292,7 +293,7 @@ def _hours(later, earlier):
 #: The reporting worker of a grid worker's patrol report: the worker behind the account that sent it,
 #: else (a report the desk typed in for them, or the demo's) the worker it was routed to.
 _Reporter = aliased(User, name="reporter")
-REPORTER = func.coalesce(_Reporter.worker_id, Incident.assignee_id)
+REPORTER = func.coalesce(_Reporter.worker_id, Incident.assignee_id).label("reporter")
 
 
 def _conditions(window: _Window) -> dict[str, ColumnElement[bool]]:
@@ -356,7 +357,9 @@ _PARTS: dict[str, tuple[str, str | None]] = {
     },
 }
 #: Cases counted by their reporting worker rather than their assignee, in a worker's figures.
-_BY_REPORTER = frozenset({"patrol_reported", "patrol_valid"})
+_BY_REPORTER = ("patrol_reported", "patrol_valid")
+#: The names of ``_conditions``' counts (the same for every window).
+_CONDITION_NAMES = tuple(_conditions(_Window(datetime.min, datetime.min, datetime.min)))
 
 
 def _window(since: date, until: date, now: datetime | None) -> _Window:
@@ -414,18 +417,83 @@ def _touching(window: _Window) -> ColumnElement[bool]:
     )
 
 
-def _measures(conditions: Mapping[str, ColumnElement[bool]]) -> list:
-    """The aggregates of one statement: a count per condition; sum, median and 90th percentile per stage."""
+def _tally(session: Session, window: _Window, where: list[ColumnElement[bool]]) -> list[dict]:
+    """The additive counts of the period's cases, per villager group, assignee and reporting worker.
+
+    Grids and workers then add these rows up (a grid's are those of its groups, as codes nest): one
+    pass over the cases serves every grid of every level and every worker. Sums of hours add up too;
+    medians and percentiles do not (``_percentiles``).
+    """
+    conditions = _conditions(window)
     columns = [func.count().filter(condition).label(name) for name, condition in conditions.items()]
-    for name, (later, earlier) in _TIMED.items():
-        hours = _hours(later, earlier)
-        condition = conditions[name]
-        columns += [
-            func.coalesce(func.sum(hours).filter(condition), 0).label(f"{name}_sum"),
-            func.percentile_cont(0.5).within_group(hours).filter(condition).label(f"{name}_median"),
-            func.percentile_cont(0.9).within_group(hours).filter(condition).label(f"{name}_p90"),
-        ]
-    return columns
+    columns += [
+        func.coalesce(func.sum(_hours(later, earlier)).filter(conditions[name]), 0).label(f"{name}_sum")
+        for name, (later, earlier) in _TIMED.items()
+    ]
+    keys = (Incident.group_code, Incident.assignee_id, REPORTER)
+    rows = session.execute(
+        select(*keys, *columns)
+        .select_from(Incident)
+        .outerjoin(_Reporter, _Reporter.username == Incident.created_by)
+        .where(*where, _touching(window))
+        .group_by(*keys)
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+def _call_backs(session: Session, window: _Window, where: list[ColumnElement[bool]]) -> list[dict]:
+    """The period's evaluations in force, (content, evaluated) per villager group and assignee."""
+    evaluation = _current_evaluations(window)
+    keys = (Incident.group_code, Incident.assignee_id)
+    rows = session.execute(
+        select(
+            *keys,
+            func.count().filter(evaluation.c.result.in_([result.value for result in CONTENT])).label("content"),
+            func.count().label("evaluated"),
+        )
+        .select_from(evaluation)
+        .join(Incident, Incident.id == evaluation.c.incident_id)
+        .where(*where)
+        .group_by(*keys)
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+def _percentiles(session: Session, window: _Window, where: list[ColumnElement[bool]], key, grouping) -> dict:
+    """key -> {"<stage>_median": hours, "<stage>_p90": hours}: one sort per stage and group for both."""
+    conditions = _conditions(window)
+    columns = [
+        func.percentile_cont(array([0.5, 0.9], type_=Float))
+        .within_group(_hours(later, earlier))
+        .filter(conditions[name])
+        .label(name)
+        for name, (later, earlier) in _TIMED.items()
+    ]
+    timed = or_(*(conditions[name] for name in _TIMED))
+    rows = session.execute(select(key.label("key"), *columns).where(*where, timed).group_by(grouping))
+    found: dict = {}
+    for row in rows:
+        if row.key is None:
+            continue  # ROLLUP's grand total
+        found[row.key] = {}
+        for name in _TIMED:
+            median, p90 = getattr(row, name) or (None, None)
+            found[row.key] |= {f"{name}_median": median, f"{name}_p90": p90}
+    return found
+
+
+def _add(into: dict, row: Mapping, names: Iterable[str]) -> None:
+    for name in names:
+        into[name] += row[name]
+
+
+def _empty_row() -> dict:
+    return {**dict.fromkeys(_CONDITION_NAMES, 0), **{f"{name}_sum": 0.0 for name in _TIMED}}
+
+
+#: What a grid adds up from its groups' rows, and a worker from the rows of their cases.
+_ADDITIVE = (*_CONDITION_NAMES, *(f"{name}_sum" for name in _TIMED))
+_ASSIGNED = tuple(name for name in _ADDITIVE if name not in _BY_REPORTER)
 
 
 def _current_evaluations(window: _Window):
@@ -446,8 +514,8 @@ def _current_evaluations(window: _Window):
     )
 
 
-def _figures(row: Mapping, satisfaction: tuple[int, int]) -> dict[str, Figure]:
-    """Each indicator's figure from one group's counts (``row``) and its (content, evaluated) call-backs."""
+def _figures(row: Mapping, satisfaction: Sequence[int]) -> dict[str, Figure]:
+    """Each indicator's figure from one grid's or worker's counts (``row``) and its [content, evaluated]."""
     figures: dict[str, Figure] = {}
     for indicator_id, (numerator, denominator) in _PARTS.items():
         if indicator_id in _TIMED_INDICATOR:
@@ -455,25 +523,18 @@ def _figures(row: Mapping, satisfaction: tuple[int, int]) -> dict[str, Figure]:
             total = float(row[f"{numerator}_sum"] or 0)
             figures[indicator_id] = Figure(total, timed, total / timed if timed else None)
         elif indicator_id.endswith(("_median", "_p90")):
-            statistic = row[f"{numerator}_{indicator_id.rsplit('_', 1)[1]}"]
+            statistic = row.get(f"{numerator}_{indicator_id.rsplit('_', 1)[1]}") if row[numerator] else None
             figures[indicator_id] = Figure(float(statistic or 0), row[numerator], statistic)
         elif denominator is None:
             figures[indicator_id] = Figure(row[numerator], None, row[numerator])
         else:
             figures[indicator_id] = _rate(row[numerator], row[denominator])
-    figures["satisfaction_rate"] = _rate(*satisfaction)
+    figures["satisfaction_rate"] = _rate(satisfaction[0], satisfaction[1])
     return {indicator_id: figures[indicator_id] for indicator_id in INDICATORS}
 
 
 def _rate(numerator: int, denominator: int) -> Figure:
     return Figure(numerator, denominator, 100.0 * numerator / denominator if denominator else None)
-
-
-def _empty_row(conditions: Iterable[str]) -> dict:
-    row: dict = dict.fromkeys(conditions, 0)
-    for name in _TIMED:
-        row |= {f"{name}_sum": 0, f"{name}_median": None, f"{name}_p90": None}
-    return row
 
 
 def _grids_of(session: Session, principal: Principal, level: str | None) -> list[str]:
@@ -487,19 +548,12 @@ def _grids_of(session: Session, principal: Principal, level: str | None) -> list
     return list(session.scalars(query))
 
 
-def _by_levels(query: Select, codes: Sequence[str]) -> tuple[Select, ColumnElement]:
-    """``query`` grouped under the ancestors' codes of the levels ``codes`` belong to, one grouping set each."""
-    lengths = sorted({len(code) for code in codes}, reverse=True)
-    prefixes = [func.substr(Incident.group_code, 1, length) for length in lengths]
-    code = func.coalesce(*prefixes) if len(prefixes) > 1 else prefixes[0]
-    grouping = func.grouping_sets(*prefixes) if len(prefixes) > 1 else prefixes[0]
-    return query.group_by(grouping), code.label("code")
-
-
-def _under_any(codes: Sequence[str]) -> ColumnElement[bool]:
-    """The cases under any of ``codes`` (the codes' common ancestors bound the range read)."""
-    tops = sorted(code for code in set(codes) if not any(code != other and code.startswith(other) for other in codes))
-    return or_(*(codes_under(Incident.group_code, code) for code in tops)) if tops else false()
+def _common_ancestor(codes: Sequence[str]) -> str:
+    """The nearest grid holding every one of ``codes`` (codes nest by prefix): it bounds the cases read."""
+    first, last = min(codes), max(codes)  # the common prefix of the extremes is everyone's
+    same = next((i for i, (a, b) in enumerate(zip(first, last, strict=False)) if a != b), min(len(first), len(last)))
+    shared = first[:same]
+    return next((shared[: level.code_length] for level in reversed(GridLevel) if level.code_length <= len(shared)), "")
 
 
 def compute(
@@ -526,32 +580,22 @@ def compute(
     codes = list(dict.fromkeys(grid_codes)) if grid_codes is not None else _grids_of(session, principal, level)
     if not codes:
         return {}
-    conditions = _conditions(window)
-    grouped, code = _by_levels(select(), codes)
-    counts = session.execute(
-        grouped.add_columns(code, *_measures(conditions))
-        .select_from(Incident)
-        .outerjoin(_Reporter, _Reporter.username == Incident.created_by)
-        .where(*where, _under_any(codes), _touching(window))
-    ).mappings()
-    rows = {found["code"]: found for found in counts}
-    evaluation = _current_evaluations(window)
-    grouped, code = _by_levels(select(), codes)
-    satisfaction = {
-        found.code: (found.content, found.evaluated)
-        for found in session.execute(
-            grouped.add_columns(
-                code,
-                func.count().filter(evaluation.c.result.in_([result.value for result in CONTENT])).label("content"),
-                func.count().label("evaluated"),
-            )
-            .select_from(evaluation)
-            .join(Incident, Incident.id == evaluation.c.incident_id)
-            .where(*where, _under_any(codes))
-        )
-    }
-    empty = _empty_row(conditions)
-    return {grid: _figures(rows.get(grid, empty), satisfaction.get(grid, (0, 0))) for grid in codes}
+    where.append(codes_under(Incident.group_code, _common_ancestor(codes)))
+    lengths = sorted({len(code) for code in codes})
+    totals = {code: _empty_row() for code in codes}
+    content = {code: [0, 0] for code in codes}
+    for row in _tally(session, window, where):
+        for grid in {row["group_code"][:length] for length in lengths} & totals.keys():
+            _add(totals[grid], row, _ADDITIVE)
+    for row in _call_backs(session, window, where):
+        for grid in {row["group_code"][:length] for length in lengths} & content.keys():
+            content[grid][0] += row["content"]
+            content[grid][1] += row["evaluated"]
+    # The levels' prefixes nest, so one sort by (county, township, village, group) serves them all.
+    prefixes = [func.substr(Incident.group_code, 1, length) for length in range(6, lengths[-1] + 1, 3)]
+    key = func.coalesce(*reversed(prefixes)) if len(prefixes) > 1 else prefixes[0]
+    statistics = _percentiles(session, window, where, key, func.rollup(*prefixes))
+    return {code: _figures(totals[code] | statistics.get(code, {}), content[code]) for code in codes}
 
 
 def compute_workers(
@@ -585,68 +629,30 @@ def compute_workers(
     }
     if not workers:
         return {}
-    conditions = _conditions(window)
-    base = (
-        select()
-        .select_from(Incident)
-        .outerjoin(_Reporter, _Reporter.username == Incident.created_by)
-        .where(*where, _touching(window))
-    )
-    assigned = {
-        found["worker"]: found
-        for found in session.execute(
-            base.add_columns(Incident.assignee_id.label("worker"), *_measures(conditions))
-            .where(Incident.assignee_id.in_(list(workers)))
-            .group_by(Incident.assignee_id)
-        ).mappings()
-    }
-    reported = {
-        found.worker: found
-        for found in session.execute(
-            base.add_columns(
-                REPORTER.label("worker"),
-                *(func.count().filter(conditions[name]).label(name) for name in sorted(_BY_REPORTER)),
-            )
-            .where(conditions["patrol_reported"], REPORTER.in_(list(workers)))
-            .group_by(REPORTER)
-        )
-    }
-    grid_figures = compute(
-        session,
-        principal,
-        grid_codes=sorted(set(workers.values())),
-        since=since,
-        until=until,
-        net=net,
-        category=category,
-        now=window.now,
-    )
-    evaluation = _current_evaluations(window)
-    satisfaction = {
-        found.worker: (found.content, found.evaluated)
-        for found in session.execute(
-            select(
-                Incident.assignee_id.label("worker"),
-                func.count().filter(evaluation.c.result.in_([result.value for result in CONTENT])).label("content"),
-                func.count().label("evaluated"),
-            )
-            .select_from(evaluation)
-            .join(Incident, Incident.id == evaluation.c.incident_id)
-            .where(*where, Incident.assignee_id.in_(list(workers)))
-            .group_by(Incident.assignee_id)
-        )
-    }
-    empty = _empty_row(conditions)
+    # A worker's cases lie in their grid (routing and reassignment keep them there), so under grid_code.
+    where.append(codes_under(Incident.group_code, grid_code))
+    totals = {worker_id: _empty_row() for worker_id in workers}
+    content = {worker_id: [0, 0] for worker_id in workers}
+    grid_reports = dict.fromkeys(set(workers.values()), 0)
+    lengths = sorted({len(code) for code in grid_reports})
+    for row in _tally(session, window, where):
+        if row["assignee_id"] in totals:
+            _add(totals[row["assignee_id"]], row, _ASSIGNED)
+        if row["reporter"] in totals:
+            _add(totals[row["reporter"]], row, _BY_REPORTER)
+        for grid in {row["group_code"][:length] for length in lengths} & grid_reports.keys():
+            grid_reports[grid] += row["reported"]
+    for row in _call_backs(session, window, where):
+        if row["assignee_id"] in content:
+            content[row["assignee_id"]][0] += row["content"]
+            content[row["assignee_id"]][1] += row["evaluated"]
+    statistics = _percentiles(session, window, where, Incident.assignee_id, Incident.assignee_id)
     figures: dict[int, dict[str, Figure]] = {}
     for worker_id, worker_grid in workers.items():
-        row = dict(assigned.get(worker_id, empty))
-        own = reported.get(worker_id)
-        for name in _BY_REPORTER:
-            row[name] = getattr(own, name) if own is not None else 0
-        figures[worker_id] = _figures(row, satisfaction.get(worker_id, (0, 0)))
+        row = totals[worker_id] | statistics.get(worker_id, {})
+        figures[worker_id] = _figures(row, content[worker_id])
         # Their own patrol finds against everything reported in their grid, whoever it went to.
-        grid_reports = grid_figures[worker_grid]["reports"].numerator
-        figures[worker_id]["proactive_rate"] = _rate(row["patrol_reported"], int(grid_reports))
+        figures[worker_id]["proactive_rate"] = _rate(row["patrol_reported"], grid_reports[worker_grid])
     return figures
 
 
