@@ -24,7 +24,7 @@ from geo.grid.models import AdminArea, Net
 from geo.patrol.briefing import briefing, groups_in_view, incidents_near_active_zones, sites_of
 from geo.patrol.hotspots import HotspotQuery, analyse, default_range
 from geo.patrol.models import SiteKind, ZoneKind
-from geo.patrol.tasks import check_in, create_task, task_summary, tasks
+from geo.patrol.tasks import check_in, create_task, task_summary, tasks, visit_window
 from geo.patrol.zones import (
     ZoneInput,
     add_branch,
@@ -145,7 +145,9 @@ def _lang() -> str:
 @require(Capability.PATROL_VIEW)
 def zone_list(args):
     """Zones with whether each is active on ``on``, their branches, teams, checkpoints and stations (GeoJSON)."""
-    return jsonify(zones_geojson(db_session(), current_principal(), args["on"] or _today()))
+    day = args["on"] or _today()
+    # With the hours a visit to a zone that day is proposed for (the leader's "派出巡逻" on a zone).
+    return jsonify({**zones_geojson(db_session(), current_principal(), day), "visit": visit_window(day)})
 
 
 @blp.route("/zones", methods=["POST"])

@@ -82,16 +82,20 @@ VISIT_HALF_SIDE_M = 1000.0
 VISIT_HOURS = (8, 18)
 
 
+def visit_window(day: date) -> dict:
+    """The hours a visit on ``day`` is proposed for: the county's working day, as UTC times."""
+    start = day_start(day).astimezone(UTC)
+    return {
+        "starts_at": (start + timedelta(hours=VISIT_HOURS[0])).isoformat(),
+        "ends_at": (start + timedelta(hours=VISIT_HOURS[1])).isoformat(),
+    }
+
+
 def proposed_visit(lon: float, lat: float, day: date) -> dict:
     """The patrol task a leader is offered for a hotspot: its target square and ``day``'s working hours (UTC)."""
     centre = to_metric(shapely.Point(lon, lat))
     square = from_metric(shapely.box(*centre.buffer(VISIT_HALF_SIDE_M).bounds))
-    start = day_start(day).astimezone(UTC)
-    return {
-        "target": shapely.geometry.mapping(shapely.set_precision(square, 1e-6)),
-        "starts_at": (start + timedelta(hours=VISIT_HOURS[0])).isoformat(),
-        "ends_at": (start + timedelta(hours=VISIT_HOURS[1])).isoformat(),
-    }
+    return {"target": shapely.geometry.mapping(shapely.set_precision(square, 1e-6)), **visit_window(day)}
 
 
 def create_task(

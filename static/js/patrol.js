@@ -57,6 +57,7 @@
     gridmap.api("GET", layerOf("zones").url + "?on=" + state.options.day).then(function (r) {
       if (!r.ok) return message(r.data.error, true);
       state.zones = r.data.features;
+      state.zoneVisit = r.data.visit;
       drawZones();
       listZones();
       loadHotspots();
@@ -113,19 +114,26 @@
         (p.crosses_county_line ? " · " + esc(T.crosses) : "") + "</div>" : "") +
       '<div class="meta">' + people + "</div>" +
       '<a class="briefing" href="' + state.options.briefingUrl + "?zone=" + feature.id + '">' + esc(T.briefing) + "</a>" +
+      (state.options.canAssign && p.active && p.teams.length ? ' <button type="button" class="link-button" data-assign-zone>' + esc(T.assign) + "</button>" : "") +
       (state.options.canDraw ? ' <button type="button" class="link-button" data-edit-zone>' + esc(T.editZone) + "</button>" : "") + "</li>";
   }
 
   function listZones() {
+    var taskForm = $("task-form");
+    if (taskForm) { taskForm.hidden = true; $("tasks").after(taskForm); }  // out of the lists before they are redrawn
     var active = state.zones.filter(function (f) { return f.properties.active; });
     var inactive = state.zones.filter(function (f) { return !f.properties.active; });
     $("active-zones").innerHTML = active.map(zoneItem).join("") || "<li>" + esc(T.none) + "</li>";
     $("inactive-zones").innerHTML = inactive.map(zoneItem).join("") || "<li>" + esc(T.none) + "</li>";
     document.querySelectorAll(".zone-list li[data-zone]").forEach(function (item) {
       item.addEventListener("click", function (event) {
-        if (event.target.closest("a")) return;
+        if (event.target.closest("a") || event.target.closest("#task-form")) return;
         var feature = state.zones.filter(function (f) { return String(f.id) === item.dataset.zone; })[0];
         state.map.fitBounds(L.geoJSON(feature).getBounds(), { maxZoom: 12 });
+        if (event.target.closest("[data-assign-zone]")) {
+          item.appendChild($("task-form"));  // next to the zone it is for
+          return assignForm({ zone: feature, visit: state.zoneVisit, title: T.visit + " " + zoneName(feature.properties) });
+        }
         if (event.target.closest("[data-edit-zone]")) {
           selectZone(feature, state.outlines[feature.id]);
           $("zone-edit").scrollIntoView();
@@ -223,11 +231,11 @@
       }).join("") + "</tbody></table>";
   }
 
-  function assignForm(hotspot) {
+  function assignForm(place) {
     var form = $("task-form");
-    var visit = hotspot.visit;  // the target square and hours the server proposes (geo/patrol/tasks.py)
-    // The team proposed is one of the zone of the nearest checkpoint or station (the server names it), if open.
-    var near = hotspot.nearest_site ? hotspot.nearest_site.zone_id : null;
+    var visit = place.visit;  // a hotspot (its target square) or a zone, with the hours the server proposes (geo/patrol/tasks.py)
+    // The team proposed: one of the zone clicked, or of the zone of the hotspot's nearest checkpoint or station, if open.
+    var near = place.zone ? place.zone.id : (place.nearest_site ? place.nearest_site.zone_id : null);
     var open = state.zones.filter(function (z) { return z.properties.active; }).map(function (z) { return z.id; });
     var proposed = state.teams.filter(function (t) { return t.zone === near && open.indexOf(near) >= 0; })[0] ||
       state.teams.filter(function (t) { return open.indexOf(t.zone) >= 0; })[0];
@@ -245,8 +253,9 @@
       var data = new FormData(form);
       gridmap.api("POST", "/api/patrol/tasks", {
         team_id: +data.get("team_id"),
-        title: T.visit + " " + (hotspot.grid ? hotspot.grid.name : "#" + hotspot.rank),
-        target: visit.target,
+        title: place.title || T.visit + " " + (place.grid ? place.grid.name : "#" + place.rank),
+        zone_id: place.zone ? place.zone.id : undefined,
+        target: place.zone ? undefined : visit.target,
         starts_at: gridmap.fromLocalInput(data.get("starts_at")),
         ends_at: gridmap.fromLocalInput(data.get("ends_at")),
         instructions: data.get("instructions") || "",

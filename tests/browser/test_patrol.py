@@ -50,6 +50,13 @@ def test_patrol_leader_in_june(offline_page, live_server, artifacts, tasks_remov
     assert posted.value.status == 201, task
     assert task["starts_at"].startswith("2026-06-15T00:00") and task["ends_at"].startswith("2026-06-15T10:00")
 
+    # A visit to a zone, from the zone itself: the form opens beside it with one of its teams.
+    active.first.locator("[data-assign-zone]").click()
+    assert active.first.locator("#task-form").is_visible()
+    with page.expect_response(lambda r: r.url.endswith("/api/patrol/tasks") and r.request.method == "POST") as posted:
+        page.click("#task-form button[type=submit]")
+    assert posted.value.status == 201 and posted.value.json()["zone_id"] == int(active.first.get_attribute("data-zone"))
+
     with page.expect_navigation():
         active.first.locator("a.briefing").click()
     assert "巡逻简报" in page.locator("h2").inner_text()
