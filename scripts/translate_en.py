@@ -644,6 +644,11 @@ IN_CONTEXT = {
     ): "Empty: the group leader (its grid worker) is also the branch secretary.",
     ("plan", "或：暂不成立的理由"): "Or: why it has no branch yet",
     ("plan", "图例"): "Legend",
+    ("dispatch", "关闭"): "Close",
+    ("dispatch", "{n} 天"): "{n} days",
+    ("dispatch", "{n} 小时"): "{n} h",
+    ("dispatch", "剩余 {amount}"): "{amount} left",
+    ("dispatch", "已逾期 {amount}"): "overdue by {amount}",
     # Patrol: check-ins the leader reads, hotspots in plain words.
     ("patrol", "图例"): "Legend",
     ("patrol", "当日开放的区域"): "Zone open that day",

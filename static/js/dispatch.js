@@ -67,20 +67,36 @@
     });
   }
 
+  /* Time left until the deadline (or past it), in whole hours or days, beside the deadline itself. */
+  function countdown(i) {
+    if (!i.due_at || ["closed", "rejected", "duplicate"].indexOf(i.status) >= 0) return "";
+    var hours = (new Date(i.due_at) - Date.now()) / 3600e3;
+    var amount = Math.abs(hours) >= 48 ? gridmap.format(T.days, { n: Math.round(Math.abs(hours) / 24) })
+      : gridmap.format(T.hours, { n: Math.max(1, Math.round(Math.abs(hours))) });
+    return ' <span class="countdown ' + (hours < 0 ? "late" : "") + '">' + esc(gridmap.format(hours < 0 ? T.overdueBy : T.left, { amount: amount })) + "</span>";
+  }
+
   function renderDetail(i, notice) {
     var box = document.getElementById("detail");
     var actions = state.options.canAct ? i.actions : [];
     box.innerHTML =
       '<div class="panel" id="incident-detail" data-ticket="' + esc(i.ticket) + '" data-version="' + i.version + '">' +
+      '<button type="button" class="close" data-close aria-label="' + T.close + '">×</button>' +
       (notice ? '<p class="error">' + esc(notice) + "</p>" : "") +
-      "<h3>" + esc(i.title) + "</h3>" +
+      '<h3 class="case-title">' + esc(i.title) + "</h3>" +
+      (i.description ? '<p class="description">' + esc(i.description) + "</p>" : "") +
+      (i.attachments.length ? '<div class="thumbs">' + i.attachments.map(function (a) {
+        var url = "/api/incidents/" + encodeURIComponent(i.ticket) + "/attachments/" + a.id;
+        return '<a href="' + url + '" target="_blank"><img src="' + url + '" alt="' + esc(a.filename) + '"></a>';
+      }).join("") + "</div>" : "") +
       "<dl>" +
       "<dt>" + esc(i.ticket) + '</dt><dd class="status">' + esc(LABELS.status[i.status]) +
       (i.overdue ? ' <span class="badge overdue">' + T.overdue + "</span>" : "") + "</dd>" +
       "<dt>" + T.category + "</dt><dd>" + esc(en ? i.category_en : i.category_zh) + "</dd>" +
       "<dt>" + T.priority + "</dt><dd>" + esc(LABELS.priority[i.priority] || i.priority) + "</dd>" +
       "<dt>" + T.assignee + '</dt><dd class="assignee">' + esc(i.assignee_name || "—") + " " + esc(i.assignee || "") + "</dd>" +
-      "<dt>" + T.due + "</dt><dd>" + esc(gridmap.localTime(i.due_at)) + "</dd>" +
+      "<dt>" + T.channel + "</dt><dd>" + esc(LABELS.channel[i.channel] || i.channel || "—") + "</dd>" +
+      "<dt>" + T.due + "</dt><dd>" + esc(gridmap.localTime(i.due_at)) + countdown(i) + "</dd>" +
       "<dt>" + T.chain + "</dt><dd>" + i.chain.map(function (g) { return esc(g.name_zh); }).join(" › ") + "</dd>" +
       "<dt>" + T.reporter + "</dt><dd>" + esc(i.reporter_name || "—") + " " + esc(i.reporter_phone || "") +
         (i.callback_consent ? " · " + T.callback : "") + "</dd>" +
@@ -261,6 +277,7 @@
       var button = event.target.closest("button[data-action]");
       if (button) runAction(button.dataset.action);
       if (event.target.closest("button[data-upload]")) uploadPhoto();
+      if (event.target.closest("button[data-close]")) document.getElementById("detail").innerHTML = "";  // back to the list
     });
     if (options.canAct) {
       map.on("click", function (event) { intakeForm(event.latlng); });

@@ -1,5 +1,6 @@
 """A case from a click on the map to closure, across the dispatcher's console and a worker's phone page."""
 
+import base64
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -36,6 +37,12 @@ def _open_intake_form_at(page, lon: float, lat: float):
     box = page.locator(".folium-map").bounding_box()
     page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
     return page.locator("#intake")
+
+
+#: A real 1x1 PNG, so the page can show it inline.
+ONE_PIXEL_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
 
 
 def test_dispatcher_to_worker_to_closure(app, browser, offline_page, live_server, artifacts):
@@ -83,7 +90,7 @@ def test_dispatcher_to_worker_to_closure(app, browser, offline_page, live_server
     local_due = due.astimezone(timezone(timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
     assert local_due in case.inner_text() and local_due in page.locator("#incident-detail").inner_text()
     case.locator("button[value=accept]").click()
-    photo = {"name": "现场.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\n" + bytes(64)}
+    photo = {"name": "现场.png", "mimeType": "image/png", "buffer": ONE_PIXEL_PNG}
     worker_page.locator(f"li#{ticket} input[type=file]").set_input_files(files=[photo])
     worker_page.locator(f"li#{ticket} button", has_text="上传照片").click()
     case = worker_page.locator(f"li#{ticket}")
@@ -105,6 +112,10 @@ def test_dispatcher_to_worker_to_closure(app, browser, offline_page, live_server
         closed = db.session.scalars(select(Incident).where(Incident.ticket == ticket)).one()
         assert closed.status == "closed" and closed.resolved_at and closed.closed_at
     assert "现场.png" in page.locator("#incident-detail").inner_text()
+    # The photo shows inline; the drawer closes back to the list.
+    wait_until(page, "document.querySelector('#incident-detail .thumbs img').naturalWidth > 0")
+    page.locator("#incident-detail button[data-close]").click()
+    assert page.locator("#incident-detail").count() == 0 and page.locator("#incident-list li").count() > 0
     assert log.blocked == [] and log.errors == []
 
 
