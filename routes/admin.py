@@ -15,6 +15,7 @@ from geo.core.audit import audit_query
 from geo.core.calendar import days_between
 from geo.core.clock import now_utc
 from geo.core.jobs import status
+from geo.dispatch.categories import catalogue
 from ops.scheduler import JOBS
 from web.access import current_principal, require
 from web.input_rules import day_arg, whole_number_arg
@@ -39,6 +40,13 @@ def users():
     """The accounts of the admin's jurisdiction with their role, jurisdiction and nets."""
     accounts = accounts_in(db_session(), current_principal())
     return render_template("admin/users.html", users=accounts, lang=str(get_locale()))
+
+
+@bp.get("/categories")
+@require(Capability.CATEGORY_MANAGE)
+def categories():
+    """The incident categories of the admin's nets: names, deadline, offered to dispatchers, offered to residents."""
+    return render_template("admin/categories.html", categories=catalogue(db_session(), current_principal()))
 
 
 @bp.get("/jobs")

@@ -19,7 +19,7 @@ from geo.core.errors import InvalidInput, NotFound
 from geo.core.spreadsheet import csv_chunks
 from geo.dispatch.actions import ACTIONS
 from geo.dispatch.attachments import add_attachment, get_attachment
-from geo.dispatch.categories import add_category
+from geo.dispatch.categories import add_category, catalogue
 from geo.dispatch.export import CSV_COLUMNS, export_rows
 from geo.dispatch.intake import LIMITS, IncidentInput, create_incident
 from geo.dispatch.models import IncidentCategory
@@ -354,13 +354,7 @@ class Categories(MethodView):
     @blp.response(200, answers.Category(many=True))
     def get(self):
         """The incident category catalogue (of the nets you hold)."""
-        principal = current_principal()
-        rows = db.session.scalars(
-            select(IncidentCategory)
-            .where(IncidentCategory.net.in_(sorted(principal.nets)))
-            .order_by(IncidentCategory.net, IncidentCategory.id)
-        )
-        return jsonify([_category_json(c) for c in rows])
+        return jsonify([_category_json(c) for c in catalogue(db_session(), current_principal())])
 
     @blp.arguments(CategoryIn)
     @blp.response(201, answers.Category)

@@ -8,6 +8,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from geo.accounts.principal import Principal
 from geo.core.errors import GridError, InvalidInput
 from geo.dispatch.models import IncidentCategory
 from geo.grid.models import Net
@@ -79,3 +80,14 @@ def category_for(session: Session, code: str, net: str) -> IncidentCategory:
             other=net,
         )
     return category
+
+
+def catalogue(session: Session, principal: Principal) -> list[IncidentCategory]:
+    """The categories of the nets ``principal`` holds, by net and in the order they were added."""
+    return list(
+        session.scalars(
+            select(IncidentCategory)
+            .where(IncidentCategory.net.in_(sorted(principal.nets)))
+            .order_by(IncidentCategory.net, IncidentCategory.id)
+        )
+    )
