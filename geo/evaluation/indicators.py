@@ -4,13 +4,14 @@ Each indicator is a numerator over a denominator of cases, both read from the
 cases' stage times, statuses and 综合评价 records (docs/indicators.md gives every
 definition). A period is a range of China Standard Time days, both included.
 
-Every figure of every grid of a level comes from one grouped statement: the
-cases are read once and counted under each of their ancestors' codes (codes
-nest by prefix, so a group code's first 6, 9 and 12 characters name its county,
-township and village) with ``GROUPING SETS``, one set per level asked for. The
-caller's jurisdiction and nets are conditions of that statement, so a
-religious-net case counts only for callers holding that net. A figure whose
-denominator is empty has no value (None, shown as "—"), never 0 %.
+The period's cases are read once, counted per villager group, assignee and
+reporting worker; every grid of every level then adds up the rows of its groups
+(codes nest by prefix, so a group code's first 6, 9 and 12 characters name its
+county, township and village) and every worker those of their cases. Medians and
+90th percentiles, which do not add up, come from one sorted ``ROLLUP`` over the
+same prefixes. The caller's jurisdiction and nets are conditions of each
+statement, so a religious-net case counts only for callers holding that net. A
+figure whose denominator is empty has no value (None, shown as "—"), never 0 %.
 """
 
 from __future__ import annotations
@@ -401,7 +402,7 @@ def _case_filter(
 def _touching(window: _Window) -> ColumnElement[bool]:
     """The cases any count of the period may hold: one of their stage times or their deadline lies in it.
 
-    Each of these columns is indexed, so a month of two years is read through a bitmap of six ranges.
+    Each of these columns is indexed, so a month of two years is read through a bitmap of five ranges.
     """
     return or_(
         *(

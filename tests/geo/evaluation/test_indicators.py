@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from geo.accounts.models import Role
+from geo.accounts.models import Role, User
 from geo.accounts.principal import AccessDenied, Principal
 from geo.core.errors import InvalidInput
 from geo.evaluation import indicators
@@ -167,3 +167,15 @@ def test_workers_figures_their_cases_and_their_own_reports(session):
     assert len(ids) == 4
     county_wide = compute_workers(session, COUNTY, grid_code="533422", **JANUARY)
     assert len(county_wide) == 545
+
+
+def test_a_report_sent_from_a_workers_account_is_theirs_wherever_it_was_routed(session):
+    account = session.scalar(select(User).where(User.username == "worker"))
+    grid_id = session.scalar(select(Grid.id).where(Grid.code == GROUP))
+    other = session.scalar(
+        select(GridWorker.id).where(GridWorker.grid_id != grid_id, GridWorker.id != account.worker_id).limit(1)
+    )
+    make_cases(session, 2, channel="patrol", created_by="worker", assignee_id=other, status="reported")
+    found = compute_workers(session, COUNTY, grid_code="533422", **JANUARY)
+    assert found[account.worker_id]["valid_report_rate"] == Figure(0, 2, 0.0)
+    assert found[other]["valid_report_rate"].denominator == 0
