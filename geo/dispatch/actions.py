@@ -17,13 +17,20 @@ class Action:
     stamp: str | None = None
     assignee_may: bool = False  # the assigned grid worker may do it too
     needs: Capability = Capability.CASE_DESK
+    #: The worker's own step (接收, 办结反馈): offered on the worker's phone page, not at the dispatcher's desk.
+    workers_step: bool = False
+
+    def offered_at_desk(self, status: Status) -> bool:
+        return status in self.sources and not self.workers_step
 
 
 ACTIONS: dict[str, Action] = {
     "register": Action((Status.REPORTED,), Status.REGISTERED, "registered_at"),
     "dispatch": Action((Status.REGISTERED,), Status.DISPATCHED, "dispatched_at"),
-    "accept": Action((Status.DISPATCHED,), Status.IN_PROGRESS, "started_at", assignee_may=True),
-    "resolve": Action((Status.DISPATCHED, Status.IN_PROGRESS), Status.RESOLVED, "resolved_at", True),
+    "accept": Action((Status.DISPATCHED,), Status.IN_PROGRESS, "started_at", assignee_may=True, workers_step=True),
+    "resolve": Action(
+        (Status.DISPATCHED, Status.IN_PROGRESS), Status.RESOLVED, "resolved_at", assignee_may=True, workers_step=True
+    ),
     "verify": Action((Status.RESOLVED,), Status.CLOSED, "closed_at"),
     "reopen": Action((Status.RESOLVED, Status.CLOSED), Status.DISPATCHED),
     "reject": Action((Status.REPORTED, Status.REGISTERED), Status.REJECTED, "closed_at"),

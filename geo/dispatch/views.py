@@ -146,7 +146,8 @@ def detail_from_parts(
         "stages": {name: getattr(incident, name).isoformat() if getattr(incident, name) else None for name in _STAGES},
         "chain": [{"code": code, "name_zh": name, "level": level} for code, name, level in chain],
         "history": history,
-        "actions": [name for name, a in ACTIONS.items() if Status(incident.status) in a.sources],
+        # What the console offers: the desk's steps from this status (the worker's own are on their phone page).
+        "actions": [name for name, a in ACTIONS.items() if a.offered_at_desk(Status(incident.status))],
         "attachments": attachments,
     }
 

@@ -44,6 +44,19 @@ def test_intake_routes_and_answers_201(client):
     assert body["actions"] == ["register", "reject", "duplicate", "reassign", "note"]
 
 
+def test_the_desk_is_not_offered_the_workers_own_steps(client):
+    case = post(client, "/api/incidents", GOOD).get_json()
+    ticket, version = case["ticket"], case["version"]
+    for action in ("register", "dispatch"):
+        answer = post(client, f"/api/incidents/{ticket}/{action}", {"version": version})
+        assert answer.status_code == 200, answer.get_json()
+        version = answer.get_json()["version"]
+    detail = client.get(f"/api/incidents/{ticket}").get_json()
+    # 接收 and 办结反馈 are the grid worker's, on their phone page; the desk escalates, reassigns, notes.
+    assert detail["status"] == "dispatched" and not {"accept", "resolve"} & set(detail["actions"])
+    assert {"reassign", "escalate", "note"} <= set(detail["actions"])
+
+
 def test_retry_with_the_same_idempotency_key_creates_nothing_new(app, client):
     first = post(client, "/api/incidents", GOOD, **{"Idempotency-Key": "retry-test-1"})
     before = incident_count(app)
