@@ -22,6 +22,7 @@ from geo.accounts.sessions import (
     end_session,
     start_session,
 )
+from geo.accounts.users import demo_accounts_exist
 from web.access import SignedInUser, public
 
 bp = Blueprint("auth", __name__)
@@ -33,7 +34,14 @@ class LoginForm(FlaskForm):
 
 
 #: Where each role lands after signing in (others: the county map). Leaders land on the dashboard.
-HOME_PAGES = {Role.GRID_WORKER: "dispatch.my_incidents", Role.VIEWER: "dashboard.dashboard_page"}
+#: Where each role lands after signing in: the page of its working day (the county map for admins).
+HOME_PAGES = {
+    Role.DISPATCHER: "dispatch.console",
+    Role.GRID_WORKER: "dispatch.my_incidents",
+    Role.PATROL_LEADER: "patrol_pages.patrol_map",
+    Role.PLANNER: "plan.plan_list",
+    Role.VIEWER: "dashboard.dashboard_page",
+}
 
 
 def _safe_next(target: str | None, role: str) -> str:
@@ -87,7 +95,10 @@ def login():
             db.session.commit()  # keep the audit record of the failure
         else:
             error, status = _("请填写用户名和密码"), 400
-    return render_template("auth/login.html", form=form, error=error, lang=str(get_locale())), status
+    page = render_template(
+        "auth/login.html", form=form, error=error, lang=str(get_locale()), demo=demo_accounts_exist(db_session())
+    )
+    return page, status
 
 
 @bp.post("/logout")

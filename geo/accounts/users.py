@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
@@ -224,3 +224,8 @@ def _end_access(session: Session, user: User, *, actor: str, address: str | None
 def revoke_tokens(session: Session, username: str, *, actor: str, address: str | None = None) -> int:
     """Revoke every API token of ``username`` (a lost phone, a leaked script); return how many."""
     return _revoke_all_tokens(session, get_user(session, username), actor=actor, address=address)
+
+
+def demo_accounts_exist(session: Session) -> bool:
+    """Whether the demonstration accounts are loaded (the sign-in page then says how to use them)."""
+    return bool(session.scalar(select(exists().where(User.is_demo, User.is_active))))

@@ -31,6 +31,7 @@ def test_county_map_draws_grids_and_layer_control_offline(offline_page, live_ser
 def test_popup_names_the_grid_and_flags_demo_data(offline_page, live_server):
     page, log = offline_page
     sign_in(page, live_server, "dispatcher")
+    page.goto(live_server + "/")  # the county map (a dispatcher lands on the console)
     wait_until(page, f"document.querySelectorAll('{PATHS}').length >= 17")
     # The map centre lies inside a township; clicking there opens its popup.
     page.mouse.click(640, 470)
