@@ -76,6 +76,7 @@ SAMPLE_ARGS = {
     "z": 1,
     "x": 0,
     "y": 0,
+    "assessment_id": 1,
 }
 YANGLA_GROUP = "533422206"  # prefix of every group in 羊拉乡
 BENZILAN = "533422102"
