@@ -706,6 +706,7 @@ IN_CONTEXT = {
     ("dashboard", "无数据（分母为空）"): "No data (empty denominator)",
     ("dashboard", "五分位（红：差，绿：好）"): "Quintiles (red: worse, green: better)",
     ("dashboard", "本年"): "This year",
+    ("dashboard", "演示数据"): "Demo data",
     # Patrol: check-ins the leader reads, hotspots in plain words.
     ("patrol", "图例"): "Legend",
     ("patrol", "当日开放的区域"): "Zone open that day",
