@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from extensions import db_session
 from geo.accounts.capabilities import Capability
+from geo.accounts.users import demo_accounts_exist
 from geo.atlas.outlines import parse_net
 from geo.core.calendar import county_day
 from geo.core.clock import now_utc
@@ -144,6 +145,8 @@ def dashboard_page():
         map=parts,
         filters=filters,
         focus=focus,
+        # The county's outline is real, but its grids below and the cases counted are generated.
+        demo=focus.is_demo or demo_accounts_exist(session),
         level=level,
         levels=[lv for lv in GridLevel if lv.depth > 0 and lv.depth >= GridLevel.of_code(filters.focus).depth],
         indicator=_indicator(),

@@ -190,6 +190,7 @@ ENGLISH = {
     "北京时间": "China Standard Time",
     "成立党支部": "Found a party branch",
     "查找网格": "Find a grid",
+    "其他指标": "Other indicators",
     "所属网": "Net",
     "编码": "Code",
     "英文名称": "Name (English)",

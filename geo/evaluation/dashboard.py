@@ -92,6 +92,7 @@ def tiles(session: Session, principal: Principal, filters: Filters) -> list[dict
         answer.append(
             {
                 "indicator": indicator_id,
+                "headline": indicator.headline,
                 "unit": indicator.unit,
                 "higher_is_better": indicator.higher_is_better,
                 "figure": now.get(indicator_id),

@@ -29,7 +29,11 @@ def test_the_dashboard_shows_tiles_formulas_rankings_and_the_organisation(client
     page = client_as("viewer").get(f"/dashboard?period={PERIOD}").get_data(as_text=True)
     assert 'class="tile"' in page and "÷" in page  # formulas from the registry, on hover
     assert 'id="grid-ranking"' in page and 'id="worker-ranking"' in page
-    assert "演示数据" in page
+    assert "演示数据" in page and 'class="demo-banner"' in page  # generated cases, even under the real county
+    # The registry's headline indicators lead; the rest wait behind 其他指标.
+    leading, rest = page.split('class="more-tiles"', 1)
+    assert 'data-indicator="closure_rate"' in leading and 'data-indicator="reports_phone"' not in leading
+    assert 'data-indicator="reports_phone"' in rest
     assert "chart.umd.min.js" in page and "cdn" not in page.lower()
 
 
