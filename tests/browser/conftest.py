@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from playwright.sync_api import Browser, Error, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Error, Page, sync_playwright
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # The flags Chromium needs on a closed network (no background calls home) and as root.
@@ -74,14 +74,13 @@ def wait_until(page: Page, expression: str, timeout: float = 10_000) -> None:
         page.wait_for_timeout(50)
 
 
-@pytest.fixture
-def offline_page(browser, live_server) -> Iterator[tuple[Page, PageLog]]:
-    """A fresh page that may only reach the live server; the log says what it tried beyond it."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+def offline_context(browser, live_server: str, log: PageLog, **options) -> tuple[BrowserContext, Page]:
+    """A new browser context (``options``: viewport, time zone, geolocation...) whose page may only reach the
+    live server; ``log`` collects what it tried beyond it and the page's script errors."""
+    context = browser.new_context(**options)
     # Generous: on a loaded 2-core machine the first page of a run has taken over 10 s to load.
     context.set_default_timeout(30_000)
     page = context.new_page()
-    log = PageLog()
 
     def only_local(route):
         if route.request.url.startswith(live_server):
@@ -92,6 +91,14 @@ def offline_page(browser, live_server) -> Iterator[tuple[Page, PageLog]]:
 
     page.route("**/*", only_local)
     page.on("pageerror", lambda error: log.errors.append(str(error)))
+    return context, page
+
+
+@pytest.fixture
+def offline_page(browser, live_server) -> Iterator[tuple[Page, PageLog]]:
+    """A fresh page that may only reach the live server; the log says what it tried beyond it."""
+    log = PageLog()
+    context, page = offline_context(browser, live_server, log, viewport={"width": 1280, "height": 900}, locale="en-US")
     page.on("console", lambda message: log.errors.append(message.text) if message.type == "error" else None)
     yield page, log
     context.close()

@@ -5,7 +5,7 @@ from sqlalchemy import delete, func, select
 
 from extensions import db
 from geo.patrol.models import CheckIn, PatrolTask
-from tests.browser.conftest import sign_in, wait_until
+from tests.browser.conftest import PageLog, offline_context, sign_in, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -114,19 +114,16 @@ def test_the_patrol_phone_page_leads_to_the_target(
     browser, live_server, artifacts, tasks_removed_afterwards, time_zone
 ):
     """On a phone whose clock is in any time zone: the target on a map, distance and direction as it moves."""
-    context = browser.new_context(
+    log = PageLog()
+    context, page = offline_context(
+        browser,
+        live_server,
+        log,
         viewport={"width": 390, "height": 844},
         timezone_id=time_zone,
         geolocation={"latitude": 28.0, "longitude": 99.0},
         permissions=["geolocation"],
     )
-    context.set_default_timeout(30_000)
-    context.route(
-        "**/*", lambda route: route.continue_() if route.request.url.startswith(live_server) else route.abort()
-    )
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
     sign_in(page, live_server, "patrol")
     page.goto(live_server + "/patrol/my")
     created = page.evaluate(
@@ -174,18 +171,16 @@ def test_the_patrol_phone_page_leads_to_the_target(
     task.locator("button[type=submit]").click()
     page.wait_for_url(lambda url: "far=1" in url)
     assert "米" in page.locator("main p.error").first.inner_text()
-    assert errors == []
+    assert log.blocked == [] and log.errors == []
     context.close()
 
 
 def test_a_leader_in_utc_minus_12_still_assigns_in_china_standard_time(browser, live_server, tasks_removed_afterwards):
     """The visit form shows and sends China Standard Time whatever the leader's computer clock says."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="Etc/GMT+12")
-    context.set_default_timeout(30_000)
-    context.route(
-        "**/*", lambda route: route.continue_() if route.request.url.startswith(live_server) else route.abort()
+    log = PageLog()
+    context, page = offline_context(
+        browser, live_server, log, viewport={"width": 1280, "height": 900}, timezone_id="Etc/GMT+12"
     )
-    page = context.new_page()
     sign_in(page, live_server, "patrol")
     page.goto(live_server + "/patrol?date=2026-06-15")
     page.locator("#hotspots li[data-index] button[data-assign]").first.click()
@@ -197,4 +192,5 @@ def test_a_leader_in_utc_minus_12_still_assigns_in_china_standard_time(browser, 
     assert task["starts_at"].startswith("2026-06-15T00:00") and task["instructions"] == "看卡点"
     # The task list reads the window back in China Standard Time too.
     wait_until(page, "document.querySelector('#tasks').textContent.includes('2026-06-15 08:00')")
+    assert log.blocked == [] and log.errors == []
     context.close()

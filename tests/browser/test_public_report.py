@@ -14,7 +14,7 @@ from geo.core.clock import now_utc
 from geo.dispatch.models import Incident
 from geo.evaluation.indicators import compute
 from geo.evaluation.record_models import IncidentEvaluation
-from tests.browser.conftest import PageLog, sign_in, wait_until
+from tests.browser.conftest import PageLog, offline_context, sign_in, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -25,20 +25,9 @@ POST = """([path, body]) => fetch(path, {method: 'POST', credentials: 'same-orig
 
 
 def phone_page(browser, live_server, log: PageLog):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, locale="zh-CN")
-    context.set_default_timeout(30_000)
-    page = context.new_page()
-
-    def only_local(route):
-        if route.request.url.startswith(live_server):
-            route.continue_()
-        else:
-            log.blocked.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", only_local)
-    page.on("pageerror", lambda error: log.errors.append(str(error)))
-    return context, page
+    return offline_context(
+        browser, live_server, log, viewport={"width": 390, "height": 844}, is_mobile=True, locale="zh-CN"
+    )
 
 
 def satisfaction_on_today(app, group: str) -> tuple[float, float | None]:
