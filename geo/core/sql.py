@@ -30,3 +30,19 @@ class CompiledQuery:
             self._compiled = (str(compiled), dict(compiled.params))
         sql, defaults = self._compiled
         return connection.exec_driver_sql(sql, {**defaults, **values})
+
+
+def copy_rows(connection: Connection, table, rows: list[dict[str, Any]]) -> None:
+    """Insert many ``rows`` into ``table`` with PostgreSQL's COPY: several times faster than INSERTs.
+
+    Used where one action writes tens of thousands of rows (an issued assessment's
+    figures); the rows go through the driver's own adapters (lists become arrays).
+    """
+    if not rows:
+        return
+    columns = list(rows[0])
+    names = ", ".join(f'"{table.c[name].name}"' for name in columns)
+    driver = connection.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:  # type: ignore[union-attr]
+        for row in rows:
+            copy.write_row([row[name] for name in columns])

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from geo.accounts.capabilities import Capability
@@ -27,6 +27,7 @@ from geo.accounts.models import User
 from geo.accounts.principal import COUNTY_CODE, Principal
 from geo.core import audit
 from geo.core.errors import InvalidInput, NotFound
+from geo.core.sql import copy_rows
 from geo.dispatch.models import Incident
 from geo.dispatch.scope import visible
 from geo.evaluation import indicators
@@ -66,7 +67,10 @@ def issue(session: Session, principal: Principal, *, period: str, since: date, u
     for nets in _net_views(session):
         reader = replace(Principal.everything(principal.username), nets=frozenset(nets))
         rows.extend(_frozen_figures(session, reader, nets_key(nets), since, until, scheme))
-    session.execute(insert(AssessmentFigure), [{**row, "assessment_id": assessment.id} for row in rows])
+    # Tens of thousands of rows: COPY, not INSERTs (5.4 s of a demo month's 16 s before).
+    copy_rows(
+        session.connection(), AssessmentFigure.__table__, [{**row, "assessment_id": assessment.id} for row in rows]
+    )
     assessment.changes = diff(session, previous, assessment) if previous else None
     audit.record(
         session,
@@ -128,10 +132,18 @@ def _frozen_figures(session: Session, reader: Principal, nets: str, since: date,
         session.execute(select(GridWorker.id, Grid.code).join(Grid, Grid.id == GridWorker.grid_id)).all()
     )
     scored = {component["indicator"] for component in scheme.worker_components}
+    # The cases behind the scored figures, for every worker at once (one query per indicator and part).
+    worker_ids = {
+        (indicator, part): indicators.cases_behind_workers(
+            session, reader, indicator=indicator, grid_code=COUNTY_CODE, since=since, until=until, part=part
+        )
+        for indicator in sorted(scored)
+        for part in PARTS
+    }
     for worker_id, figures in worker_figures.items():
         for indicator, figure in figures.items():
             ids = (
-                _worker_case_ids(session, reader, indicator, worker_id, since, until)
+                {part: worker_ids[(indicator, part)].get(worker_id, []) for part in PARTS}
                 if indicator in scored and (figure.numerator or figure.denominator)
                 else {}
             )
@@ -149,42 +161,24 @@ def _grid_case_ids(session, reader, since, until, grid_figures) -> dict[tuple[st
     the county whose group lies under it, as codes nest by prefix.
     """
     codes = list(grid_figures)
+    lengths = sorted({len(code) for code in codes})
     found: dict[tuple[str, str], dict[str, list[int]]] = defaultdict(dict)
     for indicator in indicators.INDICATORS:
         for part in PARTS:
             ids = indicators.cases_behind(
                 session, reader, indicator=indicator, grid_code=COUNTY_CODE, since=since, until=until, part=part
             )
-            by_group: dict[str, list[int]] = defaultdict(list)
+            by_grid: dict[str, list[int]] = defaultdict(list)
             if ids:
                 for incident_id, group_code in session.execute(
                     select(Incident.id, Incident.group_code).where(Incident.id.in_(ids)).order_by(Incident.id)
                 ):
-                    by_group[group_code].append(incident_id)
+                    # A group's case counts for the group and each grid above it (codes nest by prefix).
+                    for length in lengths:
+                        by_grid[group_code[:length]].append(incident_id)
             for code in codes:
-                found[(indicator, code)][part] = [
-                    incident_id
-                    for group, members in by_group.items()
-                    if group.startswith(code)
-                    for incident_id in members
-                ]
+                found[(indicator, code)][part] = by_grid.get(code, [])
     return found
-
-
-def _worker_case_ids(session, reader, indicator, worker_id, since, until) -> dict[str, list[int]]:
-    return {
-        part: indicators.cases_behind(
-            session,
-            reader,
-            indicator=indicator,
-            grid_code=COUNTY_CODE,
-            since=since,
-            until=until,
-            part=part,
-            worker_id=worker_id,
-        )
-        for part in PARTS
-    }
 
 
 def _row(nets, subject, code, grid_code, indicator, figure, ids) -> dict:

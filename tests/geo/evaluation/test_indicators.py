@@ -11,7 +11,14 @@ from geo.accounts.principal import AccessDenied, Principal
 from geo.core.errors import InvalidInput
 from geo.evaluation import indicators
 from geo.evaluation.callbacks import evaluate
-from geo.evaluation.indicators import INDICATORS, Figure, cases_behind, compute, compute_workers
+from geo.evaluation.indicators import (
+    INDICATORS,
+    Figure,
+    cases_behind,
+    cases_behind_workers,
+    compute,
+    compute_workers,
+)
 from geo.grid.models import Grid, GridWorker
 from tests.geo.evaluation.cases import GROUP, JAN, closed_on, make_cases
 
@@ -167,6 +174,32 @@ def test_workers_figures_their_cases_and_their_own_reports(session):
     assert len(ids) == 4
     county_wide = compute_workers(session, COUNTY, grid_code="533422", **JANUARY)
     assert len(county_wide) == 545
+
+
+def test_the_cases_behind_all_workers_at_once_are_each_workers_own(session):
+    # The group's own worker and its village's: 主动发现率 counts each against their own grid.
+    first, second = (
+        session.scalar(
+            select(GridWorker.id).join(Grid, Grid.id == GridWorker.grid_id).where(Grid.code == code).limit(1)
+        )
+        for code in (GROUP, CHAIN[2])
+    )
+    make_cases(session, 3, channel="patrol", assignee_id=first, **closed_on(DUE, DUE))
+    make_cases(session, 2, channel="patrol", assignee_id=second, status="duplicate", closed_at=JAN)
+    make_cases(session, 4, channel="phone", assignee_id=second, **closed_on(DUE, DUE + timedelta(days=1)))
+    found = compute_workers(session, COUNTY, grid_code=CHAIN[2], **JANUARY)
+    for indicator_id in ("valid_report_rate", "closure_rate", "on_time_handling_rate", "proactive_rate"):
+        for part in indicators.PARTS:
+            every = cases_behind_workers(
+                session, COUNTY, indicator=indicator_id, grid_code="533422", part=part, **JANUARY
+            )
+            for worker in (first, second):
+                one = cases_behind(
+                    session, COUNTY, indicator=indicator_id, grid_code="533422", part=part, worker_id=worker, **JANUARY
+                )
+                assert every.get(worker, []) == one, (indicator_id, part, worker)
+                figure = found[worker][indicator_id]
+                assert len(one) == ((figure.numerator if part == "numerator" else figure.denominator) or 0)
 
 
 def test_a_report_sent_from_a_workers_account_is_theirs_wherever_it_was_routed(session):
