@@ -90,7 +90,8 @@ def test_re_issuing_makes_a_new_version_and_names_what_changed(session, march):
     }
     closure = changed[(assessments.nets_key(ALL), GROUP, "closure_rate")]
     assert closure["before"]["numerator"] == 3 and closure["after"]["numerator"] == 4
-    assert assessments.latest(session, PERIOD).id == second.id
+    newest = assessments.latest(session, PERIOD)
+    assert newest is not None and newest.id == second.id
     # The first version is kept, unchanged, beside the second.
     assert [a.version for a in assessments.assessments(session, LEADER) if a.period == PERIOD][:2] == [2, 1]
 
