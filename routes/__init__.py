@@ -19,6 +19,7 @@ from geo.grid.models import Net
 from routes import (
     admin,
     api,
+    assessment_pages,
     assessments,
     auth,
     dashboard,
@@ -173,6 +174,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(public_pages.bp)
     app.register_blueprint(open311.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(assessment_pages.bp)
     app.register_blueprint(ogcapi.bp)
     # After flask-smorest's own handlers, so these answer for every blueprint alike.
     app.register_error_handler(GridError, _grid_error)

@@ -577,6 +577,10 @@ CHINESE: dict[str | tuple[str, str], str] = {
     "no tile layer {layer!r}; there are {choices}": "没有瓦片图层 {layer!r}；现有 {choices}",
     "{field} must be from 0 to {most}": "{field}须在 0 到 {most} 之间",
     "{field} must be from 0 to {most} at zoom {z}": "缩放级别 {z} 时{field}须在 0 到 {most} 之间",
+    "subject must be grid or worker": "对象须为网格（grid）或网格员（worker）",
+    "a grid code of 6, 9, 12 or 15 digits": "网格编码须为 6、9、12 或 15 位数字",
+    "grid {code} is outside your jurisdiction": "网格 {code} 不在您的辖区内",
+    "{field} must be a number": "{field} 须为数字",
 }
 
 

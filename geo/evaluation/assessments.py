@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
@@ -34,7 +34,7 @@ from geo.evaluation import indicators
 from geo.evaluation.models import Assessment, AssessmentFigure
 from geo.evaluation.periods import Period
 from geo.evaluation.scores import current_scheme, grid_score, worker_score
-from geo.grid.models import Grid, GridWorker, Net
+from geo.grid.models import Grid, GridWorker, Net, codes_under
 
 PARTS = indicators.PARTS
 SCORE = "score"
@@ -252,6 +252,66 @@ def figures_for(
     if subject:
         query = query.where(AssessmentFigure.subject == subject)
     return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class FrozenRow:
+    """One grid's or worker's frozen figures as a table row: indicator id → figure, and the score."""
+
+    subject: str
+    code: str
+    grid_code: str
+    figures: dict[str, FrozenFigure]
+
+
+@dataclass(frozen=True)
+class FrozenFigure:
+    numerator: float
+    denominator: float | None
+    value: float | None
+    grade: str | None
+    #: How many cases are frozen behind each part (the ids stay in the database until asked for).
+    numerator_cases: int
+    denominator_cases: int
+
+
+def table(
+    session: Session, principal: Principal, assessment: Assessment, *, subject: str, under: str, code_length: int | None
+) -> list[FrozenRow]:
+    """The frozen figures of the grids (of one code length) or workers under ``under``, one row each.
+
+    For the assessment's pages: counts of the cases behind each figure, not the ids themselves.
+    """
+    principal.require(Capability.DASHBOARD)
+    if subject not in ("grid", "worker"):
+        raise InvalidInput("subject must be grid or worker", field="subject")
+    key = _reader_view(session, principal, assessment)
+    query = select(
+        AssessmentFigure.subject_code,
+        AssessmentFigure.grid_code,
+        AssessmentFigure.indicator,
+        AssessmentFigure.numerator,
+        AssessmentFigure.denominator,
+        AssessmentFigure.value,
+        AssessmentFigure.grade,
+        func.cardinality(AssessmentFigure.numerator_ids),
+        func.cardinality(AssessmentFigure.denominator_ids),
+    ).where(
+        AssessmentFigure.assessment_id == assessment.id,
+        AssessmentFigure.nets == key,
+        AssessmentFigure.subject == subject,
+        principal.scope(AssessmentFigure.grid_code),
+        codes_under(AssessmentFigure.grid_code, under),
+    )
+    if code_length is not None:
+        query = query.where(func.length(AssessmentFigure.subject_code) == code_length)
+    rows: dict[str, FrozenRow] = {}
+    for code, grid_code, indicator, numerator, denominator, value, grade, n_cases, d_cases in session.execute(
+        query.order_by(AssessmentFigure.subject_code)
+    ):
+        row = rows.setdefault(code, FrozenRow(subject, code, grid_code, {}))
+        row.figures[indicator] = FrozenFigure(numerator, denominator, value, grade, n_cases or 0, d_cases or 0)
+    return list(rows.values())
 
 
 def _reader_view(session: Session, principal: Principal, assessment: Assessment) -> str:
