@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import Response, current_app, jsonify, request
 from flask.views import MethodView
+from flask_babel import get_locale
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
@@ -19,14 +20,17 @@ from geo.core.errors import InvalidInput, NotFound
 from geo.core.spreadsheet import csv_chunks
 from geo.dispatch.actions import ACTIONS
 from geo.dispatch.attachments import add_attachment, get_attachment
+from geo.dispatch.candidates import candidates
 from geo.dispatch.categories import add_category, catalogue
 from geo.dispatch.export import CSV_COLUMNS, export_rows
-from geo.dispatch.intake import LIMITS, IncidentInput, create_incident
+from geo.dispatch.intake import LIMITS, IncidentInput, create_incident, routing_preview
 from geo.dispatch.models import IncidentCategory
 from geo.dispatch.queues import Queue, queue_counts
+from geo.dispatch.search import MAX_QUERY, search
 from geo.dispatch.statuses import Channel, Priority
 from geo.dispatch.views import (
     FEED_PAGE,
+    SORTS,
     TOTAL_CAP,
     IncidentFilter,
     feed,
@@ -100,6 +104,11 @@ class ListArgs(Schema):
     page = Id(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+    sort = fields.String(
+        load_default="reported",
+        validate=validate.OneOf(list(SORTS)),
+        metadata={"description": "reported: newest first; due: soonest deadline first; age: longest waiting first"},
+    )
     exact_total = fields.Boolean(
         load_default=False,
         metadata={"description": f"count every match; otherwise the total stops at {TOTAL_CAP} (total_capped)"},
@@ -178,6 +187,7 @@ class Incidents(MethodView):
             page=args["page"],
             per_page=args["per_page"],
             exact_total=args["exact_total"],
+            sort=args["sort"],
         )
         return jsonify(
             {
@@ -239,6 +249,51 @@ def incident_feed(args):
         f'"more":{more},"features":[{",".join(features)}]}}'
     )
     return Response(body, mimetype="application/json")
+
+
+class SearchArgs(Schema):
+    q = fields.String(required=True, validate=validate.Length(max=MAX_QUERY))
+    crs = fields.String(load_default="wgs84", validate=validate.OneOf(["wgs84", "gcj02", "bd09"]))
+
+
+@blp.route("/search")
+@blp.arguments(SearchArgs, location="query")
+@blp.response(200, answers.SearchResults)
+def place_search(args):
+    """Find a place for the maps' search box: grid names and codes, ticket numbers, or coordinates
+    (``crs`` says how coordinates pasted from a phone map are meant: gcj02 for AMap/Tencent, bd09 for Baidu)."""
+    english = str(get_locale()) == "en"
+    found = search(db_session(), current_principal(), args["q"], args["crs"], english=english)
+    return jsonify({"results": [f.as_dict() for f in found]})
+
+
+class RoutingArgs(Schema):
+    lon = fields.String(required=True, validate=validate.Length(max=30))
+    lat = fields.String(required=True, validate=validate.Length(max=30))
+    crs = fields.String(load_default="wgs84", validate=validate.OneOf(["wgs84", "gcj02", "bd09"]))
+    net = fields.String(required=True, validate=validate.OneOf([n.value for n in Net]))
+
+
+@blp.route("/incidents/routing")
+@blp.arguments(RoutingArgs, location="query")
+@blp.response(200, answers.RoutingPreview)
+def incident_routing(args):
+    """Where a report at a point would go (its villager group and grid worker), before it is sent: the same
+    rules as ``POST /api/incidents``, and the same refusals (outside the county or the jurisdiction)."""
+    principal = current_principal()
+    routing = routing_preview(db_session(), principal, args["lon"], args["lat"], args["crs"], args["net"])
+    return jsonify(routing.as_dict(principal))
+
+
+@blp.route("/incidents/<ticket>/candidates")
+@blp.response(200, answers.Candidates)
+def incident_candidates(ticket: str):
+    """The grid workers this case may be dispatched or reassigned to (its net, its chain of grids), with
+    their open cases, leave and distance: the console's picker."""
+    principal = current_principal()
+    principal.require(Capability.CASE_DESK)
+    found = candidates(db_session(), principal, ticket, now_utc())
+    return jsonify({"ticket": ticket, "workers": [c.as_dict() for c in found]})
 
 
 @blp.route("/incidents/queue")

@@ -581,6 +581,9 @@ CHINESE: dict[str | tuple[str, str], str] = {
     "a grid code of 6, 9, 12 or 15 digits": "网格编码须为 6、9、12 或 15 位数字",
     "grid {code} is outside your jurisdiction": "网格 {code} 不在您的辖区内",
     "{field} must be a number": "{field} 须为数字",
+    "sort must be one of {sorts}": "排序方式须为 {sorts} 之一",
+    "a search is at most {n} characters": "搜索内容最多 {n} 个字符",
+    "{query} are not coordinates in China (longitude, latitude)": "{query} 不是中国境内的坐标（经度, 纬度）",
 }
 
 

@@ -84,6 +84,29 @@ class IncidentDetail(Answer):
 
 
 # One count per queue the domain defines, so the document cannot drift from the queues.
+Candidates = Answer.from_dict(
+    {
+        "ticket": fields.String(required=True),
+        "workers": fields.List(
+            fields.Dict(),
+            required=True,
+            metadata={"description": "code, name, grid, open_cases, available, away_until, distance_m, assigned"},
+        ),
+    },
+    name="Candidates",
+)
+SearchResults = Answer.from_dict(
+    {"results": fields.List(fields.Dict(), required=True, metadata={"description": "kind, label, detail, lon, lat…"})},
+    name="SearchResults",
+)
+RoutingPreview = Answer.from_dict(
+    {
+        "group": fields.Dict(required=True, metadata={"description": "code, name_zh, name_en"}),
+        "chain": fields.List(fields.Dict(), required=True),
+        "assignee": fields.Dict(allow_none=True, metadata={"description": "code, name, grid_code; null: nobody"}),
+    },
+    name="RoutingPreview",
+)
 QueueCounts = Answer.from_dict({queue.value: fields.Integer(required=True) for queue in Queue}, name="QueueCounts")
 
 

@@ -78,6 +78,19 @@ def _gridmap() -> dict:
         "failed": pgettext("gridmap", "加载失败"),
         "demo": pgettext("gridmap", "演示数据：生成的网格边界，非官方区划"),
         "none": "—",
+        "legend": pgettext("gridmap", "图例"),
+        "legendOverdue": pgettext("gridmap", "红圈：逾期"),
+        "legendEscalated": pgettext("gridmap", "虚线圈：已升级"),
+        "search": {
+            "placeholder": pgettext("gridmap", "搜索地名、网格编码、事件编号或坐标"),
+            "crs": pgettext("gridmap", "坐标来源"),
+            "gcj02": pgettext("gridmap", "高德/腾讯 GCJ-02"),
+            "bd09": pgettext("gridmap", "百度 BD-09"),
+            "go": pgettext("gridmap", "搜索"),
+            "incident": pgettext("gridmap", "事件"),
+            "point": pgettext("gridmap", "坐标"),
+            "none": pgettext("gridmap", "没有找到"),
+        },
     }
 
 
@@ -225,6 +238,22 @@ def _dispatch() -> dict:
         "residents": pgettext("dispatch", "群众上报人数"),
         "fromPublic": pgettext("dispatch", "群众上报"),
         "callback": pgettext("dispatch", "同意回访"),
+        "page": pgettext("dispatch", "第 {n} / {of} 页"),
+        "waited": pgettext("dispatch", "已等 {amount}"),
+        "newCases": pgettext("dispatch", "新事件 {n} 件："),
+        "soundOn": pgettext("dispatch", "提示音：开"),
+        "soundOff": pgettext("dispatch", "提示音：关"),
+        "savedFilters": pgettext("dispatch", "已保存的筛选…"),
+        "pickWorker": pgettext("dispatch", "改派给（本网、本网格链的网格员）："),
+        "loadingWorkers": pgettext("dispatch", "正在加载可选网格员…"),
+        "openCases": pgettext("dispatch", "在办 {n} 件"),
+        "current": pgettext("dispatch", "当前"),
+        "away": pgettext("dispatch", "请假至 {until}"),
+        "noWorkers": pgettext("dispatch", "本网格链上没有该网的网格员。"),
+        "phone": pgettext("dispatch", "报告人电话"),
+        "routingLoading": pgettext("dispatch", "正在查询归属网格…"),
+        "routesTo": pgettext("dispatch", "将分派至"),
+        "nobody": pgettext("dispatch", "暂无可分派的网格员（将待人工派遣）"),
     }
 
 

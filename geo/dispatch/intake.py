@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from geo.accounts.principal import AccessDenied, Principal
-from geo.atlas.lookup import lookup_point, parse_coordinates
+from geo.atlas.lookup import ChainLink, LookupResult, WorkerSummary, lookup_point, parse_coordinates
 from geo.core.calendar import county_day
 from geo.core.clock import now_utc
 from geo.core.crs import SourceCRS, to_wgs84
@@ -242,6 +242,70 @@ def _replayed(session: Session, key: IdempotencyKey) -> Intake | None:
     return Intake(earlier, False, incident_detail(session, earlier)) if earlier is not None else None
 
 
+@dataclass(frozen=True)
+class Routing:
+    """Where a report at a point would go: its villager group, the chain above it, and the worker."""
+
+    place: LookupResult
+    group: ChainLink
+    assignee: WorkerSummary | None
+
+    def as_dict(self, principal: Principal) -> dict:
+        return {
+            "group": {"code": self.group.code, "name_zh": self.group.name_zh, "name_en": self.group.name_en},
+            "chain": [{"code": link.code, "name_zh": link.name_zh} for link in self.place.chain],
+            "assignee": (
+                {"code": self.assignee.code, "name": self.assignee.name, "grid_code": self.assignee_grid}
+                if self.assignee is not None
+                else None
+            ),
+        }
+
+    @property
+    def assignee_grid(self) -> str | None:
+        for link in self.place.chain:
+            if self.assignee is not None and any(w.id == self.assignee.id for w in link.workers):
+                return link.code
+        return None
+
+
+def routing_preview(
+    session: Session, principal: Principal, lon: object, lat: object, crs: object, net: str, now: datetime | None = None
+) -> Routing:
+    """Where a report at (``lon``, ``lat``) in ``net`` would go, by the same rules as ``create_incident``."""
+    principal.require_writer()
+    return Routing(*_routed(session, principal, lon, lat, crs, _held_net(principal, net), now or now_utc()))
+
+
+def _held_net(principal: Principal, net: object) -> str:
+    value = one_of(Net, net, "net").value
+    if not principal.has_net(value):
+        raise AccessDenied("you do not hold the {net} net", net=value)
+    return value
+
+
+def _routed(session: Session, principal: Principal, lon_in, lat_in, crs, net: str, now: datetime):
+    """The point's place, its villager group and the worker a case of ``net`` goes to; refusals by name."""
+    source = one_of(SourceCRS, str(crs).lower(), "crs")
+    lon, lat = parse_coordinates(str(lon_in), str(lat_in))
+    lon, lat = (float(v) for v in to_wgs84(lon, lat, source))
+    try:
+        place = lookup_point(session, lon, lat, principal)
+    except NotFound:
+        raise InvalidInput("the point lies outside your jurisdiction", field="lon") from None
+    if not place.inside_county:
+        if place.neighbour_county:
+            raise InvalidInput(
+                "the point lies outside Deqin County (it is in {county})",
+                field="lon",
+                county=place.neighbour_county["name_zh"],
+            )
+        raise InvalidInput("the point lies outside Deqin County", field="lon")
+    group = place.chain[-1]
+    principal.require_change(group.code)
+    return place, group, route_in_chain(place.chain, net, county_day(now))
+
+
 def create_incident(
     session: Session,
     principal: Principal,
@@ -268,9 +332,7 @@ def create_incident(
     # rare, and a first report should not pay a round trip for them.
     principal.require_writer()
     key = IdempotencyKey.of(principal.username, idempotency_key, asdict(data))
-    net = one_of(Net, data.net, "net").value
-    if not principal.has_net(net):
-        raise AccessDenied("you do not hold the {net} net", net=net)
+    net = _held_net(principal, data.net)
     if not isinstance(data.category, str) or len(data.category) > 40:
         raise InvalidInput("unknown category {code!r}", field="category", code=str(data.category)[:40])
     title = clean_text(data.title, "title", required=True)
@@ -284,24 +346,7 @@ def create_incident(
         )
     channel = one_of(Channel, data.channel, "channel").value
     priority = one_of(Priority, data.priority, "priority").value
-    source = one_of(SourceCRS, str(data.crs).lower(), "crs")
-    lon, lat = parse_coordinates(str(data.lon), str(data.lat))
-    lon, lat = (float(v) for v in to_wgs84(lon, lat, source))
-    try:
-        place = lookup_point(session, lon, lat, principal)
-    except NotFound:
-        raise InvalidInput("the point lies outside your jurisdiction", field="lon") from None
-    if not place.inside_county:
-        if place.neighbour_county:
-            raise InvalidInput(
-                "the point lies outside Deqin County (it is in {county})",
-                field="lon",
-                county=place.neighbour_county["name_zh"],
-            )
-        raise InvalidInput("the point lies outside Deqin County", field="lon")
-    group = place.chain[-1]
-    principal.require_change(group.code)
-    assignee = route_in_chain(place.chain, net, county_day(now))
+    place, group, assignee = _routed(session, principal, data.lon, data.lat, data.crs, net, now)
     values = {
         "net": net,
         "title": title,
@@ -336,8 +381,8 @@ def create_incident(
         session.connection(),
         **values,
         category=data.category,
-        lon=lon,
-        lat=lat,
+        lon=place.lon,
+        lat=place.lat,
         now=now,
         ticket_prefix=f"DQ-{now.year}-",
         event_data=json.dumps(routed),
@@ -354,7 +399,7 @@ def create_incident(
         id=written.id,
         ticket=written.ticket,
         category_id=written.category_id,
-        location=WKTElement(f"POINT({lon} {lat})", srid=4326),
+        location=WKTElement(f"POINT({place.lon} {place.lat})", srid=4326),
         status=Status.REPORTED.value,
         escalation_level=0,
         due_at=None,

@@ -12,6 +12,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    true,
 )
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,7 @@ from geo.dispatch.statuses import RUNNING, Status
 class Queue(Labelled):
     """The dispatcher's work queues, each a condition on open incidents (``queue_condition``)."""
 
+    OPEN = "open", label("queue", "在办")
     NEW = "new", label("queue", "新案件")
     UNASSIGNED = "unassigned", label("queue", "未分派")
     OVERDUE = "overdue", label("queue", "逾期")
@@ -38,6 +40,7 @@ def overdue_condition(now: datetime) -> ColumnElement[bool]:
 
 # The one definition of each queue: its counts, the list it opens and its map markers all use it.
 _QUEUE_CONDITIONS: dict[Queue, Callable[[datetime], ColumnElement[bool]]] = {
+    Queue.OPEN: lambda now: true(),  # every open case: the console's default list, soonest deadline first
     Queue.NEW: lambda now: Incident.status == Status.REPORTED.value,
     Queue.UNASSIGNED: lambda now: Incident.assignee_id.is_(None),
     Queue.OVERDUE: overdue_condition,

@@ -214,6 +214,15 @@ class IncidentPage:
     total_capped: bool
 
 
+#: The orders a list can be read in: newest reports first, soonest deadline first (those without
+#: one last), or the longest-waiting first.
+SORTS = {
+    "reported": (Incident.reported_at.desc(), Incident.id.desc()),
+    "due": (Incident.due_at.asc().nulls_last(), Incident.reported_at.asc(), Incident.id.asc()),
+    "age": (Incident.reported_at.asc(), Incident.id.asc()),
+}
+
+
 def incident_page(
     session: Session,
     principal: Principal,
@@ -223,9 +232,12 @@ def incident_page(
     page: int = 1,
     per_page: int = 50,
     exact_total: bool = False,
+    sort: str = "reported",
 ) -> IncidentPage:
-    """Page ``page`` of the visible incidents matching ``filters``, newest first, and their total (capped)."""
-    query = filtered(principal, filters, now)
+    """Page ``page`` of the visible incidents matching ``filters`` in the order ``sort``, and their total (capped)."""
+    if sort not in SORTS:
+        raise InvalidInput("sort must be one of {sorts}", field="sort", sorts=", ".join(SORTS))
+    query = filtered(principal, filters, now).order_by(None).order_by(*SORTS[sort])
     # In no order, and up to the cap: for a jurisdiction, from ix_incident_group_code alone.
     matching = query.with_only_columns(Incident.id).order_by(None)
     if not exact_total:

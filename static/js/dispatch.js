@@ -7,7 +7,10 @@
   var T = gridmap.strings.dispatch;
   var LABELS = gridmap.labels;
 
-  var state = { map: null, options: null, filters: {}, selected: null };
+  // The default list: every open case, soonest deadline first (the queue "open", geo/dispatch/queues.py).
+  var state = { map: null, options: null, filters: { queue: "open" }, selected: null, sort: "due", page: 1, pin: null };
+  var PER_PAGE = 50;
+  var OPEN = ["reported", "registered", "dispatched", "in_progress", "resolved"];
 
   var api = gridmap.api;
 
@@ -26,12 +29,23 @@
       if (!r.ok) return;
       document.querySelectorAll("#queue button[data-queue]").forEach(function (button) {
         button.querySelector("b").textContent = r.data[button.dataset.queue];
+        button.setAttribute("aria-pressed", state.filters.queue === button.dataset.queue ? "true" : "false");
       });
     });
   }
 
+  /* How long a case has waited since it was reported, in hours or days. */
+  function age(i) {
+    var hours = (Date.now() - new Date(i.reported_at)) / 3600e3;
+    return hours >= 48 ? gridmap.format(T.days, { n: Math.round(hours / 24) }) : gridmap.format(T.hours, { n: Math.max(1, Math.round(hours)) });
+  }
+
+  var listAsked = 0;  // only the answer to the latest question is shown (an earlier one may arrive later)
   function loadList() {
-    api("GET", "/api/incidents?" + query({ per_page: 50 })).then(function (r) {
+    var asked = query({ per_page: PER_PAGE, page: state.page, sort: state.sort });
+    var mine = ++listAsked;
+    api("GET", "/api/incidents?" + asked).then(function (r) {
+      if (mine !== listAsked) return;
       var list = document.getElementById("incident-list");
       if (!r.ok) {
         list.innerHTML = '<li class="error">' + esc(r.data.error) + "</li>";
@@ -40,6 +54,10 @@
       // A total past the server's cap reads "10,000+" (the exact count of a million cases is slow).
       var total = r.data.total.toLocaleString("en") + (r.data.total_capped ? "+" : "");
       document.getElementById("list-total").textContent = total + " " + T.total;
+      var pages = Math.max(1, Math.ceil(r.data.total / PER_PAGE));
+      document.getElementById("page-no").textContent = gridmap.format(T.page, { n: state.page, of: pages + (r.data.total_capped ? "+" : "") });
+      document.getElementById("page-prev").disabled = state.page <= 1;
+      document.getElementById("page-next").disabled = state.page >= pages && !r.data.total_capped;
       document.getElementById("csv").href = "/api/incidents?" + query({ format: "csv" });
       list.innerHTML = r.data.items.map(function (i) {
         return (
@@ -49,10 +67,56 @@
           (i.escalation_level ? '<span class="badge escalated">' + T.escalated + "</span> " : "") +
           (i.suspected_duplicate ? '<span class="badge dup">' + T.dup + "</span>" : "") +
           '<div class="meta">' + esc(i.ticket) + " · " + esc(LABELS.status[i.status]) + " · " + esc(en ? i.category_en : i.category_zh) +
-          (i.assignee_name ? " · " + esc(i.assignee_name) : "") + "</div></li>"
+          (i.assignee_name ? " · " + esc(i.assignee_name) : "") + "</div>" +
+          '<div class="meta times"><span class="due">' + T.due + " " + esc(i.due_at ? gridmap.localTime(i.due_at) : "—") + countdown(i) + "</span>" +
+          ' <span class="age">' + esc(gridmap.format(T.waited, { amount: age(i) })) + "</span></div></li>"
         );
       }).join("");
     });
+  }
+
+  /* Queue counts and the list again, when the map's feed says something changed (at most every 2 s). */
+  var refreshTimer = null;
+  function refreshSoon() {
+    if (refreshTimer) return;
+    refreshTimer = setTimeout(function () { refreshTimer = null; loadQueue(); loadList(); }, 2000);
+  }
+
+  /* A new case in the jurisdiction: a banner to open it, and a short tone unless muted (kept per browser). */
+  var MUTE_KEY = "gridmap.dispatch.muted";
+  function muted() { try { return localStorage.getItem(MUTE_KEY) === "1"; } catch (e) { return false; } }
+  function showMute() {
+    var button = document.getElementById("mute");
+    button.setAttribute("aria-pressed", muted() ? "true" : "false");
+    button.textContent = muted() ? T.soundOff : T.soundOn;
+  }
+  function tone() {
+    if (muted() || !(window.AudioContext || window.webkitAudioContext)) return;
+    try {
+      var audio = new (window.AudioContext || window.webkitAudioContext)();
+      var beep = audio.createOscillator();
+      var gain = audio.createGain();
+      beep.frequency.value = 880;
+      gain.gain.value = 0.08;
+      beep.connect(gain).connect(audio.destination);
+      beep.start();
+      beep.stop(audio.currentTime + 0.25);
+    } catch (e) { /* no sound on this browser: the banner still shows */ }
+  }
+  function alertNew(features) {
+    // New to this console and open: reported since the last poll (perhaps already registered or dispatched
+    // by a colleague in the seconds between), or an old case reopened.
+    var fresh = features.filter(function (f) { return f.properties && OPEN.indexOf(f.properties.s) >= 0; });
+    if (!fresh.length) return;
+    var box = document.getElementById("new-alert");
+    var first = fresh[0];
+    var category = state.options.categories.filter(function (c) { return c.code === first.properties.c; })[0];
+    box.querySelector("span").textContent = gridmap.format(T.newCases, { n: fresh.length }) + " " + first.id +
+      (category ? " · " + category.name : "");
+    box.dataset.ticket = first.id;
+    box.hidden = false;
+    document.body.dataset.newAlerts = String(Number(document.body.dataset.newAlerts || 0) + fresh.length);
+    tone();
   }
 
   function showDetail(ticket, notice) {
@@ -69,7 +133,8 @@
 
   /* Time left until the deadline (or past it), in whole hours or days, beside the deadline itself. */
   function countdown(i) {
-    if (!i.due_at || ["closed", "rejected", "duplicate"].indexOf(i.status) >= 0) return "";
+    // Only while the case is being handled: a resolved one awaits verification, its deadline met or missed.
+    if (!i.due_at || ["resolved", "closed", "rejected", "duplicate"].indexOf(i.status) >= 0) return "";
     var hours = (new Date(i.due_at) - Date.now()) / 3600e3;
     var amount = Math.abs(hours) >= 48 ? gridmap.format(T.days, { n: Math.round(Math.abs(hours) / 24) })
       : gridmap.format(T.hours, { n: Math.max(1, Math.round(Math.abs(hours))) });
@@ -107,7 +172,7 @@
       (actions.length
         ? '<textarea name="note" rows="2" maxlength="2000" placeholder="' + T.note + '"></textarea>' +
           '<label class="check"><input type="checkbox" name="public"> ' + T.publicNote + "</label>" +
-          (actions.indexOf("reassign") >= 0 ? '<input type="text" name="worker" maxlength="20" placeholder="' + T.worker + '">' : "") +
+          (actions.indexOf("reassign") >= 0 ? '<div class="picker" id="picker" aria-live="polite">' + T.loadingWorkers + "</div>" : "") +
           (actions.indexOf("duplicate") >= 0 ? '<input type="text" name="duplicate_of" maxlength="20" placeholder="' + T.original + '" value="' + esc(i.suspected_duplicate_of || "") + '">' : "") +
           '<div class="actions">' + actions.map(function (a) {
             return '<button type="button" data-action="' + a + '">' + esc(T.action[a]) + "</button>";
@@ -128,13 +193,40 @@
           (h.note ? " — " + esc(h.note) : "") + (h.is_public ? ' <span class="badge public">' + T.publicMark + "</span>" : "") + "</li>";
       }).join("") + "</ol></div>";
     state.map.flyTo([i.lat, i.lon], Math.max(state.map.getZoom(), 12), { duration: 0.5 });
+    highlight(i);
+    if (actions.indexOf("reassign") >= 0) loadPicker(i.ticket);
+  }
+
+  /* The selected case ringed on the map, above its marker (the cluster may hide the marker itself). */
+  var ring = null;
+  function highlight(i) {
+    if (ring) state.map.removeLayer(ring);
+    ring = L.circleMarker([i.lat, i.lon], { radius: 14, color: "#c2185b", weight: 3, fill: false, interactive: false, className: "selected-ring" })
+      .addTo(state.map);
+  }
+
+  /* The workers this case may go to (GET /api/incidents/<ticket>/candidates): one to choose, none typed. */
+  function loadPicker(ticket) {
+    api("GET", "/api/incidents/" + encodeURIComponent(ticket) + "/candidates").then(function (r) {
+      var box = document.getElementById("picker");
+      if (!box) return;
+      if (!r.ok) { box.innerHTML = '<p class="error">' + esc(r.data.error) + "</p>"; return; }
+      box.innerHTML = "<b>" + T.pickWorker + "</b>" + (r.data.workers.length ? r.data.workers.map(function (w) {
+        var distance = w.distance_m === null ? "" : " · " + (w.distance_m >= 1000 ? (w.distance_m / 1000).toFixed(1) + " km" : w.distance_m + " m");
+        return '<label class="candidate' + (w.available ? "" : " away") + '"><input type="radio" name="worker" value="' + esc(w.code) + '"' +
+          (w.assigned ? " disabled" : "") + "> " + esc(w.name) + " <span class=\"meta\">" + esc(w.code) + " · " +
+          esc(LABELS.level[w.level] || w.level) + " " + esc(w.grid_name) + " · " + esc(gridmap.format(T.openCases, { n: w.open_cases })) + distance +
+          (w.assigned ? " · " + T.current : "") + (w.available ? "" : " · " + esc(gridmap.format(T.away, { until: w.away_until || "—" }))) +
+          "</span></label>";
+      }).join("") : "<p>" + T.noWorkers + "</p>");
+    });
   }
 
   function runAction(action) {
     var panel = document.getElementById("incident-detail");
     var ticket = panel.dataset.ticket;
     var field = function (name) {
-      var input = panel.querySelector('[name="' + name + '"]');
+      var input = panel.querySelector('[name="' + name + '"]:checked') || panel.querySelector('[name="' + name + '"]:not([type=radio])');
       return input && input.value ? input.value : null;
     };
     var shown = panel.querySelector('[name="public"]');
@@ -186,6 +278,9 @@
       "<label>" + T.channel + '<select name="channel">' + options(state.options.channels, function (c) { return LABELS.channel[c] || c; }) + "</select></label>" +
       "<label>" + T.description + '<textarea name="description" rows="2" maxlength="5000"></textarea></label>' +
       "<label>" + T.reporter + '<input type="text" name="reporter_name" maxlength="50"></label>' +
+      "<label>" + T.phone + '<input type="tel" name="reporter_phone" maxlength="30"></label>' +
+      "<label>" + T.address + '<input type="text" name="address" maxlength="200"></label>' +
+      '<p class="routing" id="routing" aria-live="polite">' + T.routingLoading + "</p>" +
       '<div class="actions"><button type="submit">' + T.submit + '</button> <button type="button" data-cancel>' + T.cancel + "</button></div>";
     form.elements.priority.value = "normal";
     var fillCategories = function () {
@@ -194,8 +289,21 @@
         function (code) { return cats.filter(function (c) { return c.code === code; })[0].name; }
       );
     };
-    form.elements.net.addEventListener("change", fillCategories);
+    /* Before sending: which villager group and which worker the case will go to, by the server's own rules. */
+    var preview = function () {
+      var box = form.querySelector("#routing");
+      var asked = new URLSearchParams({ lon: latlng.lng, lat: latlng.lat, net: form.elements.net.value });
+      api("GET", "/api/incidents/routing?" + asked).then(function (r) {
+        if (!r.ok) { box.className = "routing error"; box.textContent = r.data.error; return; }
+        box.className = "routing";
+        var group = en ? (r.data.group.name_en || r.data.group.name_zh) : r.data.group.name_zh;
+        box.innerHTML = T.routesTo + " <b>" + esc(group) + "</b> " + esc(r.data.group.code) + " → " +
+          (r.data.assignee ? "<b>" + esc(r.data.assignee.name) + "</b> " + esc(r.data.assignee.code) : esc(T.nobody));
+      });
+    };
+    form.elements.net.addEventListener("change", function () { fillCategories(); preview(); });
     fillCategories();
+    preview();
     // One key per form: sending again after a lost answer returns the first incident instead of a second one.
     var idempotencyKey = "console-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
     var showError = function (message) {
@@ -206,7 +314,7 @@
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var body = { lon: latlng.lng, lat: latlng.lat };
-      ["net", "category", "title", "priority", "channel", "description", "reporter_name"].forEach(function (name) {
+      ["net", "category", "title", "priority", "channel", "description", "reporter_name", "reporter_phone", "address"].forEach(function (name) {
         body[name] = form.elements[name].value;
       });
       api("POST", "/api/incidents", body, { "Idempotency-Key": idempotencyKey }).then(function (r) {
@@ -214,19 +322,26 @@
           showError(r.data.error);
           return;
         }
-        form.remove();
+        closeIntake();
         state.selected = r.data.ticket;
         renderDetail(r.data, null);
         loadQueue();
         loadList();
       }, function () { showError(T.network); });
     });
-    form.querySelector("[data-cancel]").addEventListener("click", function () { form.remove(); });
+    form.querySelector("[data-cancel]").addEventListener("click", closeIntake);
     var detail = document.getElementById("detail");
-    var old = document.getElementById("intake");
-    if (old) old.remove();
+    closeIntake();  // a form left from another point (and its error) goes, with its pin
+    state.pin = L.marker(latlng, { title: T.newIncident, icon: L.divIcon({ className: "", html: '<span class="intake-pin"></span>', iconSize: [18, 18], iconAnchor: [9, 18] }) })
+      .addTo(state.map);
     detail.parentNode.insertBefore(form, detail);
     form.elements.title.focus();
+  }
+
+  function closeIntake() {
+    var old = document.getElementById("intake");
+    if (old) old.remove();
+    if (state.pin) { state.map.removeLayer(state.pin); state.pin = null; }
   }
 
   /* The side panel's filters as a test on marker properties (status s, net n, overdue o, category c, group g,
@@ -249,6 +364,33 @@
     };
   }
 
+  /* Saved filters, kept in this browser under a name the dispatcher gives. */
+  var SAVED_KEY = "gridmap.dispatch.filters";
+  function savedFilters() { try { return JSON.parse(localStorage.getItem(SAVED_KEY) || "{}"); } catch (e) { return {}; } }
+  function showSaved() {
+    var saved = savedFilters();
+    var select = document.getElementById("saved-filters");
+    select.innerHTML = '<option value="">' + esc(T.savedFilters) + "</option>" + Object.keys(saved).sort().map(function (name) {
+      return '<option value="' + esc(name) + '">' + esc(name) + "</option>";
+    }).join("");
+  }
+
+  function applyFilters(filters) {
+    state.filters = filters;
+    state.page = 1;
+    var form = document.getElementById("filters");
+    Array.prototype.forEach.call(form.elements, function (input) {
+      if (!input.name) return;
+      if (input.type === "checkbox") input.checked = filters[input.name] === input.value;
+      else input.value = filters[input.name] || "";
+    });
+    form.classList.toggle("active", Object.keys(filters).some(function (key) { return key !== "queue" && filters[key]; }));
+    loadQueue();
+    loadList();
+    gridmap.reachBack(filters.since);
+    gridmap.filterIncidents(markerFilter(filters), filters);
+  }
+
   function start(map, options) {
     state.map = map;
     state.options = options;
@@ -256,18 +398,36 @@
     document.getElementById("filters").addEventListener("submit", function (event) {
       event.preventDefault();
       var data = new FormData(event.target);
-      state.filters = {};
-      data.forEach(function (value, key) { state.filters[key] = value; });
-      loadList();
-      gridmap.reachBack(state.filters.since);
-      gridmap.filterIncidents(markerFilter(state.filters), state.filters);
+      var filters = {};
+      data.forEach(function (value, key) { if (value) filters[key] = value; });
+      applyFilters(filters);
+    });
+    document.getElementById("filters").addEventListener("reset", function () {
+      setTimeout(function () { applyFilters({ queue: "open" }); }, 0);
     });
     document.getElementById("queue").addEventListener("click", function (event) {
       var button = event.target.closest("button[data-queue]");
-      if (!button) return;
-      state.filters = { queue: button.dataset.queue };
+      if (button) applyFilters({ queue: button.dataset.queue });
+    });
+    document.getElementById("list-sort").addEventListener("change", function (event) {
+      state.sort = event.target.value;
+      state.page = 1;
       loadList();
-      gridmap.filterIncidents(markerFilter(state.filters), state.filters);
+    });
+    document.getElementById("page-prev").addEventListener("click", function () { state.page = Math.max(1, state.page - 1); loadList(); });
+    document.getElementById("page-next").addEventListener("click", function () { state.page += 1; loadList(); });
+    document.getElementById("save-filter").addEventListener("click", function () {
+      var name = document.getElementById("filter-name").value.trim();
+      if (!name) { document.getElementById("filter-name").focus(); return; }
+      var saved = savedFilters();
+      saved[name.slice(0, 40)] = state.filters;
+      try { localStorage.setItem(SAVED_KEY, JSON.stringify(saved)); } catch (e) { /* private window: not kept */ }
+      document.getElementById("filter-name").value = "";
+      showSaved();
+    });
+    document.getElementById("saved-filters").addEventListener("change", function (event) {
+      var chosen = savedFilters()[event.target.value];
+      if (chosen) applyFilters(chosen);
     });
     document.getElementById("incident-list").addEventListener("click", function (event) {
       var item = event.target.closest("li[data-ticket]");
@@ -277,11 +437,30 @@
       var button = event.target.closest("button[data-action]");
       if (button) runAction(button.dataset.action);
       if (event.target.closest("button[data-upload]")) uploadPhoto();
-      if (event.target.closest("button[data-close]")) document.getElementById("detail").innerHTML = "";  // back to the list
+      if (event.target.closest("button[data-close]")) {  // back to the list
+        document.getElementById("detail").innerHTML = "";
+        if (ring) { state.map.removeLayer(ring); ring = null; }
+      }
     });
+    var alertBox = document.getElementById("new-alert");
+    alertBox.querySelector("button[data-open]").addEventListener("click", function () {
+      alertBox.hidden = true;
+      showDetail(alertBox.dataset.ticket);
+    });
+    alertBox.querySelector("button[data-dismiss]").addEventListener("click", function () { alertBox.hidden = true; });
+    document.getElementById("mute").addEventListener("click", function () {
+      try { localStorage.setItem(MUTE_KEY, muted() ? "0" : "1"); } catch (e) { /* not kept */ }
+      showMute();
+    });
+    // The list and counts follow the map's feed; with tiles (no feed) they are asked for every 30 s.
+    gridmap.onFeedChange(function (news) { refreshSoon(); alertNew(news.added); });
+    if (!gridmap.visibleIncidents() && gridmap.tiledIncidents().layers) setInterval(function () { loadQueue(); loadList(); }, 30000);
     if (options.canAct) {
       map.on("click", function (event) { intakeForm(event.latlng); });
     }
+    gridmap.incidentLegend(map);
+    showMute();
+    showSaved();
     loadQueue();
     loadList();
   }

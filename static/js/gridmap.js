@@ -17,6 +17,72 @@
     control.onAdd = function (map) { map._gridmapLayers = control; return onAdd.call(control, map); };
   });
 
+  /*
+   * The search box of every map a signed-in user sees (small maps inside a page are left alone):
+   * grid names and codes, ticket numbers, coordinates in WGS-84 or pasted from a phone map (GCJ-02,
+   * BD-09). The server reads what was typed (/api/search, geo/dispatch/search.py).
+   */
+  var SearchControl = window.L && L.Control.extend({
+    options: { position: "topleft" },
+    onAdd: function (map) {
+      var S = TEXT.search;
+      var box = L.DomUtil.create("div", "leaflet-control gridmap-search");
+      box.innerHTML =
+        '<form role="search"><input type="search" name="q" maxlength="60" autocomplete="off" placeholder="' + escapeHtml(S.placeholder) +
+        '" aria-label="' + escapeHtml(S.placeholder) + '"><select name="crs" aria-label="' + escapeHtml(S.crs) + '" title="' + escapeHtml(S.crs) + '">' +
+        '<option value="wgs84">WGS-84</option><option value="gcj02">' + escapeHtml(S.gcj02) + '</option><option value="bd09">' + escapeHtml(S.bd09) + "</option></select>" +
+        '<button type="submit">' + escapeHtml(S.go) + '</button></form><ul class="results" role="listbox"></ul>';
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      var form = box.querySelector("form");
+      var list = box.querySelector(".results");
+      var found = [];
+      var pin = null;
+      function go(result) {
+        list.innerHTML = "";
+        if (pin) map.removeLayer(pin);
+        if (result.bounds) {
+          map.fitBounds([[result.bounds[1], result.bounds[0]], [result.bounds[3], result.bounds[2]]], { maxZoom: 15 });
+        } else {
+          map.setView([result.lat, result.lon], Math.max(map.getZoom(), 15));
+        }
+        pin = L.circleMarker([result.lat, result.lon], { radius: 9, color: "#c2185b", weight: 3, fillOpacity: 0.1 })
+          .bindTooltip(escapeHtml(result.label), { permanent: true, direction: "right", className: "search-label" }).addTo(map);
+        if (result.kind === "incident") listeners.forEach(function (listener) { listener(result.code); });
+      }
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var q = form.elements.q.value.trim();
+        if (!q) return;
+        api("GET", "/api/search?" + new URLSearchParams({ q: q, crs: form.elements.crs.value })).then(function (r) {
+          if (!r.ok) { list.innerHTML = '<li class="error">' + escapeHtml(r.data.error) + "</li>"; return; }
+          found = r.data.results;
+          if (found.length === 1) { go(found[0]); return; }
+          list.innerHTML = found.length ? found.map(function (f, k) {
+            var what = f.kind === "grid" ? (strings.labels.level[f.level] || f.level) : f.kind === "incident" ? S.incident : S.point;
+            return '<li role="option" tabindex="0" data-k="' + k + '"><b>' + escapeHtml(f.label) + "</b> <span>" + escapeHtml(what) +
+              (f.detail ? " · " + escapeHtml(f.detail) : "") + (f.code && f.kind === "grid" ? " · " + escapeHtml(f.code) : "") + "</span></li>";
+          }).join("") : "<li>" + escapeHtml(S.none) + "</li>";
+        });
+      });
+      list.addEventListener("click", function (event) {
+        var item = event.target.closest("li[data-k]");
+        if (item) go(found[Number(item.dataset.k)]);
+      });
+      list.addEventListener("keydown", function (event) {
+        var item = event.target.closest("li[data-k]");
+        if (item && event.key === "Enter") go(found[Number(item.dataset.k)]);
+      });
+      return box;
+    },
+  });
+  if (window.L) L.Map.addInitHook(function () {
+    var map = this;
+    var size = map.getSize();
+    if (document.body.dataset.search !== "on" || size.x < 320 || size.y < 300) return;
+    map.whenReady(function () { map.addControl(new SearchControl()); });
+  });
+
   function addOverlays(map, overlays) {
     var control = map._gridmapLayers;
     if (!control) return L.control.layers(null, overlays, { collapsed: window.innerWidth < 700 }).addTo(map);
@@ -140,9 +206,10 @@
 
   /* A leaflet-realtime source that asks only for what changed since the last answer. */
   function changesSince(url) {
-    var source = { cursor: 0, restarts: 0 };
+    // ready: the first full load is in, so what arrives from now on is news (see onFeedChange).
+    var source = { cursor: 0, restarts: 0, ready: false };
     feedSources.push(source);
-    return function poll(success, error) {
+    function poll(success, error) {
       var sep = url.indexOf("?") < 0 ? "?" : "&";
       var restarts = source.restarts;
       var reach = closedSince ? "&closed_since=" + closedSince : "";
@@ -155,14 +222,21 @@
           if (restarts === source.restarts) source.cursor = data.cursor;
           if (!closedSince) closedSince = data.closed_since;
           success(data);
+          if (!data.more) source.ready = true;
           // A full page: the rest follows at once, not one poll interval per page of markers.
           if (data.more && restarts === source.restarts) poll(success, error);
         })
         .catch(function (failure) {
           error(failure, failure.message);
         });
-    };
+    }
+    poll.source = source;
+    return poll;
   }
+
+  /* Listeners told of each change the feed brings after its first load: listener({ added, changed }),
+     ``added`` the features new to the map (a case just reported in the caller's jurisdiction). */
+  var feedListeners = [];
 
   /* Load the cases finished since ``day`` (YYYY-MM-DD) too, when it is before what the map holds. */
   function reachBack(day) {
@@ -185,7 +259,8 @@
   /* One incident marker: a dot coloured by status, ringed red when overdue. */
   function incidentMarker(feature, latlng) {
     var p = feature.properties;
-    var classes = "incident-dot" + (p.o ? " overdue" : "") + (p.e ? " escalated" : "");
+    // The shape tells the net (circle, square, diamond), the colour the status: three nets stay apart on one map.
+    var classes = "incident-dot net-" + p.n + (p.o ? " overdue" : "") + (p.e ? " escalated" : "");
     var icon = L.divIcon({
       className: "",
       html: '<span class="' + classes + '" style="background:' + (STATUS_COLOURS[p.s] || "#666") + '"></span>',
@@ -210,10 +285,50 @@
    */
   var liveLayers = [];
   var liveRealtimes = [];
+  var CLUSTER_ANCHORS = { social: [36, 20], religious: [4, 20], rural: [20, 2] };
+  var NET_SHAPES = ["social", "religious", "rural"];
+
+  /* The console's key: what each colour (status), ring (overdue, escalated) and shape (net) of a marker means. */
+  function incidentLegend(map) {
+    var control = L.control({ position: "bottomleft" });
+    control.onAdd = function () {
+      var box = L.DomUtil.create("details", "map-legend incident-legend");
+      if (window.matchMedia("(min-width: 700px)").matches) box.open = true;
+      L.DomEvent.disableClickPropagation(box);
+      var row = function (classes, style, name) {
+        return '<div class="legend-row"><span class="' + classes + '" style="' + style + '"></span>' + escapeHtml(name) + "</div>";
+      };
+      var rows = Object.keys(STATUS_COLOURS).filter(function (s) { return s !== "duplicate"; }).map(function (status) {
+        return row("incident-dot", "background:" + STATUS_COLOURS[status], strings.labels.status[status]);
+      });
+      rows.push(row("incident-dot overdue", "background:#2166ac", TEXT.legendOverdue));
+      rows.push(row("incident-dot escalated", "background:#2166ac", TEXT.legendEscalated));
+      NET_SHAPES.forEach(function (n) { rows.push(row("incident-dot net-" + n, "background:#777", strings.labels.net[n])); });
+      box.innerHTML = "<summary>" + escapeHtml(TEXT.legend) + "</summary>" + rows.join("");
+      return box;
+    };
+    return control.addTo(map);
+  }
 
   function liveLayer(config) {
-    var cluster = L.markerClusterGroup({ disableClusteringAtZoom: 13, chunkedLoading: true });
-    var realtime = L.realtime(changesSince(config.url), {
+    var net = config.id.replace("incidents-", "");
+    var cluster = L.markerClusterGroup({
+      disableClusteringAtZoom: 13,
+      chunkedLoading: true,
+      // Each net's clusters in its colour and set off to one side, so one net's count never hides another's.
+      iconCreateFunction: function (group) {
+        var count = group.getChildCount();
+        var size = count < 10 ? "small" : count < 100 ? "medium" : "large";
+        return L.divIcon({
+          html: "<div><span>" + count + "</span></div>",
+          className: "marker-cluster marker-cluster-" + size + " net-" + net,
+          iconSize: L.point(40, 40),
+          iconAnchor: CLUSTER_ANCHORS[net] || [20, 20],
+        });
+      },
+    });
+    var poll = changesSince(config.url);
+    var realtime = L.realtime(poll, {
       start: false,
       interval: config.interval,
       container: L.layerGroup(),
@@ -237,6 +352,12 @@
       if (removed.length) cluster.removeLayers(removed);
       if (added.length) cluster.addLayers(added);
       cluster.fire("gridmap:loaded", { count: Object.keys(shown).length });
+      var entered = Object.keys(event.enter);
+      var changed = entered.length + Object.keys(event.update).length;
+      if (poll.source.ready && changed) {
+        var news = { added: entered.map(function (id) { return event.enter[id].feature || event.enter[id]; }), changed: changed };
+        feedListeners.forEach(function (listener) { listener(news); });
+      }
     });
     /* Show only the markers for which predicate(properties) is true (null: all). */
     cluster.setFilter = function (predicate) {
@@ -399,6 +520,7 @@
     legend: legend,
     addOverlays: addOverlays,
     liveLayer: liveLayer,
+    incidentLegend: incidentLegend,
     incidentTileLayer: incidentTileLayer,
     tiledIncidents: function () { return { layers: tileLayers.length, loaded: tilesLoaded }; },
     remoteLayer: remoteLayer,
@@ -412,6 +534,7 @@
     incidentMarker: incidentMarker,
     onIncident: onIncident,
     onSelect: function (listener) { listeners.push(listener); },
+    onFeedChange: function (listener) { feedListeners.push(listener); },
     statusColours: STATUS_COLOURS,
   };
 })();

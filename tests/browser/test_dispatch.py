@@ -105,6 +105,7 @@ def test_dispatcher_to_worker_to_closure(app, browser, offline_page, live_server
     page.wait_for_selector("#incident-list li")
     page.locator("select[name=status]").select_option("resolved")
     page.locator("#filters button[type=submit]").click()
+    page.locator("#list-sort").select_option("reported")  # the newest first (the default is the nearest deadline)
     page.locator("#incident-list li", has_text=ticket).click()
     page.locator("#incident-detail button[data-action=verify]").click()
     wait_until(page, "document.querySelector('#incident-detail .status').textContent.includes('核查结案')")
@@ -154,6 +155,7 @@ def test_a_second_dispatcher_sees_the_conflict_and_the_current_state(offline_pag
     created = page.evaluate(post, ["/api/incidents", report])
     page.locator("#filters select[name=status]").select_option("reported")
     page.locator("#filters button[type=submit]").click()
+    page.locator("#list-sort").select_option("reported")  # newest first
     page.locator("#incident-list li", has_text=created["ticket"]).click()
     page.locator("#incident-detail button[data-action=register]").wait_for()
     # Someone else registers it first, from another desk.
@@ -214,6 +216,7 @@ def test_a_refused_action_is_explained_in_the_page_language(offline_page, live_s
     )
     page.locator("#filters select[name=status]").select_option("reported")
     page.locator("#filters button[type=submit]").click()
+    page.locator("#list-sort").select_option("reported")  # newest first
     page.locator("#incident-list li", has_text=created["ticket"]).click()
     page.locator("#incident-detail button[data-action=reassign]").click()  # with no reason given
     page.locator("#detail", has_text="改派须在说明中写明理由").wait_for()
@@ -229,7 +232,7 @@ def test_each_queue_button_lists_and_maps_as_many_incidents_as_its_badge_says(of
     buttons = page.locator("#queue button[data-queue]")
     wait_until(page, "[...document.querySelectorAll('#queue button b')].every(b => b.textContent !== '')")
     wait_until(page, f"gridmap.visibleIncidents() === {mapped_at_first(page)}", timeout=20_000)
-    assert buttons.count() == 5 and "未分派" in page.locator("#queue").inner_text()  # labels from the server
+    assert buttons.count() == 6 and "未分派" in page.locator("#queue").inner_text()  # labels from the server
     for button in buttons.all():
         name = button.get_attribute("data-queue")
         badge = int(button.locator("b").inner_text())

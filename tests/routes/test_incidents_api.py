@@ -207,7 +207,7 @@ def test_feed_by_net_and_small_markers(client):
 def test_each_queue_count_is_the_total_of_the_list_it_opens(client_as, username):
     client = client_as(username)
     queue = client.get("/api/incidents/queue").get_json()
-    assert list(queue) == ["new", "unassigned", "overdue", "escalated", "suspected_duplicates"]
+    assert list(queue) == ["open", "new", "unassigned", "overdue", "escalated", "suspected_duplicates"]
     assert queue["new"] > 0
     for name, count in queue.items():
         listed = client.get(f"/api/incidents?queue={name}&per_page=500").get_json()

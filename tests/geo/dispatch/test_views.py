@@ -59,6 +59,7 @@ def test_each_queue_counts_what_its_list_holds_and_marks_its_markers(session):
     session.flush()
     mine = {first.id, duplicate.id, unassigned.id, late.id}
     expected = {
+        Queue.OPEN: mine,
         Queue.NEW: {first.id, duplicate.id, unassigned.id},
         Queue.UNASSIGNED: {unassigned.id},
         Queue.OVERDUE: {late.id},
