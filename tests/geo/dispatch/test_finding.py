@@ -29,6 +29,7 @@ def test_a_grid_is_found_by_its_name_or_code_with_where_it_lies(session):
     assert village.detail == "奔子栏镇"  # the grid above it
     by_code = search(session, DESK, "533422102001")
     assert by_code[0].code == "533422102001" and all(f.code.startswith("533422102001") for f in by_code)
+    assert by_code[0].bounds is not None
     west, south, east, north = by_code[0].bounds
     assert west < by_code[0].lon < east and south < by_code[0].lat < north
 
