@@ -51,7 +51,7 @@ class ProjectStatus(Labelled):
 
 
 class PartyMember(Base):
-    """A member of a standing branch: post, party duty, contact (protected) and the households they keep in touch with."""
+    """A member of a standing branch: post, party duty, contact (protected), the households they keep in touch with."""
 
     __tablename__ = "party_member"
 
