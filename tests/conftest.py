@@ -287,6 +287,8 @@ def atlas_restored_afterwards(app):
 
 #: What the pages' users add (children before parents): reports with their events and photos, patrols.
 PAGE_WRITTEN_TABLES = (
+    "party_activity_photo",
+    "party_activity",
     "patrol_checkin",
     "patrol_task",
     "public_report",
