@@ -34,9 +34,8 @@ def require_version(kind: str, record_id: int, version: int, current: int) -> No
     """Refuse (409) a change made against ``version`` when the record is at ``current``."""
     if version != current:
         raise StaleRecord(
-            "{kind} {record} changed since you read it (version {version}, now {current})",
-            kind=kind,
-            record=record_id,
+            "{record} changed since you read it (version {version}, now {current}); read it again",
+            record=f"{kind} {record_id}",
             version=version,
             current=current,
         )
