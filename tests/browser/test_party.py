@@ -4,9 +4,10 @@ import struct
 import zlib
 
 import pytest
+from playwright.sync_api import FilePayload
 from sqlalchemy import delete, select
 
-from extensions import db
+from extensions import db, db_session
 from geo.accounts.models import LoginSession, Role, User
 from geo.accounts.users import create_user
 from geo.party.models import PartyActivity
@@ -33,7 +34,7 @@ def township_admin(app):
     """An admin account of 奔子栏镇 on the live server (committed), removed afterwards."""
     with app.app_context():
         create_user(
-            db.session, username="benzilan-admin", password="benzilan-admin-demo-2026", role=Role.ADMIN,
+            db_session(), username="benzilan-admin", password="benzilan-admin-demo-2026", role=Role.ADMIN,
             jurisdiction="533422102", nets=["social", "rural"], actor="test",
         )  # fmt: skip
         db.session.commit()
@@ -64,9 +65,8 @@ def test_a_township_admin_records_a_theme_day_from_a_phone_and_sees_it_on_the_ma
     page.fill("input[name=topic]", "主题党日：学习民族团结进步条例")
     page.fill("input[name=attendance]", "17")
     page.fill("input[name=place_name]", "奔子栏镇党群服务中心")
-    page.set_input_files(
-        "input[name=file]", files=[{"name": "dang-ri.png", "mimeType": "image/png", "buffer": red_png()}]
-    )
+    photo: FilePayload = {"name": "dang-ri.png", "mimeType": "image/png", "buffer": red_png()}
+    page.set_input_files("input[name=file]", files=[photo])
     page.screenshot(path=artifacts / "party-record-phone.png", full_page=True)
     page.click("form.party-record button[type=submit]")
     page.wait_for_url(lambda url: "recorded=" in url)

@@ -1,4 +1,4 @@
-"""The party API: branches, members, activities and projects, scoped to the caller's jurisdiction, versioned, audited."""
+"""The party API: branches, members, activities and projects, scoped to the jurisdiction, versioned, audited."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from extensions import db
+from extensions import db, db_session
 from geo.accounts.models import Role
 from geo.accounts.users import create_user
 from geo.core.models import AuditEvent
@@ -26,7 +26,7 @@ def township_admin(app):
     """An admin of 奔子栏镇 (a township account), signed in; rolled back with the test."""
     with app.app_context():
         create_user(
-            db.session, username="benzilan-admin", password="benzilan-admin-pass-2026", role=Role.ADMIN,
+            db_session(), username="benzilan-admin", password="benzilan-admin-pass-2026", role=Role.ADMIN,
             jurisdiction=BENZILAN, nets=["social", "rural"], actor="test",
         )  # fmt: skip
         db.session.commit()
@@ -38,13 +38,13 @@ def township_admin(app):
 
 def branch_in(app, township: str) -> int:
     with app.app_context():
-        return db.session.scalar(
+        return db.session.scalars(
             select(PartyBranch.id)
             .join(Grid, Grid.id == PartyBranch.grid_id)
             .where(Grid.code.startswith(township))
             .order_by(PartyBranch.id)
             .limit(1)
-        )
+        ).one()
 
 
 def audited(app, action: str) -> int:
