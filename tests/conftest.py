@@ -358,6 +358,9 @@ def every_page(app, client_as) -> Iterator[list[tuple[str | None, str]]]:
         ("patrol", f"/patrol/briefing?zone={zone_id}"),
         ("admin", "/admin/audit"),
         ("admin", "/admin/users"),
+        ("viewer", "/party"),
+        ("viewer", "/party/branches/1"),
+        ("admin", "/party/record"),
     ]
     with app.app_context():
         db.session.execute(delete(Plan).where(Plan.id == plan_id))

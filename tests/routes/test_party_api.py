@@ -12,6 +12,7 @@ from geo.accounts.models import Role
 from geo.accounts.users import create_user
 from geo.core.models import AuditEvent
 from geo.grid.models import Grid, PartyBranch
+from geo.party.models import PartyActivity
 from tests.conftest import csrf_token_of, post_multipart, sign_in
 
 BENZILAN = "533422102"
@@ -216,3 +217,25 @@ def test_the_api_is_in_the_openapi_document(anonymous):
     for path in ("/api/party/branches", "/api/party/branches/{branch_id}/members", "/api/party/activities",
                  "/api/party/projects", "/api/party/indicators", "/api/party/activities.geojson"):  # fmt: skip
         assert path in paths
+
+
+def test_the_phone_form_saves_the_activity_and_its_photo_together_or_not_at_all(app, township_admin):
+    own = branch_in(app, BENZILAN)
+    form = {key: str(value) for key, value in activity(own).items()} | {"key": "form-1"}
+    with app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(PartyActivity))
+    refused = post_multipart(township_admin, "/party/record", form | {"file": (io.BytesIO(b"GIF89a"), "x.gif")})
+    assert refused.status_code == 415 and "照片" in refused.get_data(as_text=True)
+    # What was typed stays in the form; nothing was written.
+    assert "学习民族团结政策" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(PartyActivity)) == before
+    future = post_multipart(township_admin, "/party/record", form | {"held_on": "2099-01-01"})
+    assert future.status_code == 400
+    saved = post_multipart(township_admin, "/party/record", form | {"file": (io.BytesIO(PNG), "day.png")})
+    assert saved.status_code == 302 and "recorded=" in saved.headers["Location"]
+    again = post_multipart(township_admin, "/party/record", form | {"file": (io.BytesIO(PNG), "day.png")})
+    assert again.status_code == 302 and again.headers["Location"] == saved.headers["Location"]
+    with app.app_context():
+        kept = db.session.scalars(select(PartyActivity).where(PartyActivity.client_key == "form-1")).one()
+        assert len(kept.photos) == 1
