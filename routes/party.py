@@ -31,7 +31,7 @@ from geo.party.activities import (
     remove_activity,
     update_activity,
 )
-from geo.party.branches import branch_detail, list_branches, update_branch
+from geo.party.branches import branch_detail, list_branches, list_temporary_branches, update_branch
 from geo.party.indicators import party_indicators
 from geo.party.members import Household, MemberInput, add_member, branch_members, member_dict, remove_member
 from geo.party.members import update_member as change_member
@@ -529,6 +529,7 @@ def party_page():
         "party/index.html",
         map=page_map(specs, jurisdiction_bounds(db_session(), principal)),
         branches=rows,
+        temporary=list_temporary_branches(db_session(), principal),
         total=total,
         page=page,
         pages=(total + 99) // 100,
@@ -564,6 +565,7 @@ def _record_page(refused: str | None = None, typed: dict | None = None, status: 
     page = render_template(
         "party/record.html",
         branches=rows,
+        temporary=list_temporary_branches(db_session(), principal),
         kinds=[(k.value, label_of(k)) for k in ActivityKind],
         today=_today(),
         key=uuid.uuid4().hex,
@@ -582,7 +584,11 @@ def record_page():
 
 
 class RecordForm(ActivityFields):
-    branch_id = Id(required=True)
+    branch = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[bt]:[0-9]{1,9}$"),
+        metadata={"description": "b:<id> a standing branch, t:<id> a temporary one"},
+    )
     key = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
 
 
@@ -591,7 +597,7 @@ class RecordForm(ActivityFields):
 @require(Capability.PARTY_EDIT)
 def record_form():
     """The phone page's form (multipart with CSRF): the activity and its photo are saved together or not at all."""
-    names = ("branch_id", "kind", "held_on", "lon", "lat", "topic", "attendance", "place_name", "minutes")
+    names = ("branch", "kind", "held_on", "lon", "lat", "topic", "attendance", "place_name", "minutes")
     typed = {name: request.form.get(name, "")[:2000] for name in names}
     try:
         form = ApiBlueprint.ARGUMENTS_PARSER.parse(RecordForm, request, location="form", unknown=EXCLUDE)
@@ -601,6 +607,8 @@ def record_form():
             raise
         return _record_page(localized_problems(problems), typed, 400)
     key = form.pop("key")
+    kind, branch_id = form.pop("branch").split(":")
+    form["branch_id" if kind == "b" else "temporary_branch_id"] = int(branch_id)
     upload = request.files.get("file")
     try:
         activity, created = record_activity(

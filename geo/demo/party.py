@@ -115,13 +115,13 @@ def load_demo_party(session: Session, now: datetime) -> int:
             SeasonalZone, SeasonalZone.id == TemporaryBranch.zone_id
         )
     ).all()
+    season = today.year if date(today.year, 6, 12) <= today else today.year - 1  # the last harvest
     for temporary_id, code, zone, lon, lat in zones:
-        for day in (date(today.year - 1, 5, 8), date(today.year - 1, 6, 12)):
-            if today - day <= timedelta(days=365):
-                activities.append(
-                    _activity(rng, ActivityKind.THEME_DAY, day, lon, lat, code, now,
-                              temporary_branch_id=temporary_id, place=zone)
-                )  # fmt: skip
+        for day in (date(season, 5, 8), date(season, 6, 12)):
+            activities.append(
+                _activity(rng, ActivityKind.THEME_DAY, day, lon, lat, code, now, temporary_branch_id=temporary_id,
+                          place=zone)
+            )  # fmt: skip
     inserted = session.scalars(insert(PartyMember).returning(PartyMember.id, sort_by_parameter_order=True), members)
     households = [
         {"member_id": member_id, "name": _name(rng), "address": f"{row['area_code'][-3:]}组{rng.randrange(1, 80)}号"}

@@ -130,6 +130,36 @@ def list_branches(
     return [branch_summary(b, code, secretary, n, held, today) for b, code, secretary, n, held in rows], total or 0
 
 
+def list_temporary_branches(session: Session, principal: Principal) -> list[dict]:
+    """The harvest hills' temporary branches of the jurisdiction, with their zone and their last activity."""
+    principal.require(Capability.PARTY_VIEW)
+    last = (
+        select(func.max(PartyActivity.held_on))
+        .where(PartyActivity.temporary_branch_id == TemporaryBranch.id)
+        .correlate(TemporaryBranch)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(TemporaryBranch, SeasonalZone.name_zh, SeasonalZone.area_code, last)
+        .join(SeasonalZone, SeasonalZone.id == TemporaryBranch.zone_id)
+        .where(principal.scope(SeasonalZone.area_code))
+        .order_by(SeasonalZone.area_code, TemporaryBranch.id)
+    ).all()
+    return [
+        {
+            "id": branch.id,
+            "name": branch.name,
+            "zone": zone,
+            "area_code": code,
+            "secretary": branch.secretary,
+            "starts": branch.starts.isoformat() if branch.starts else None,
+            "ends": branch.ends.isoformat() if branch.ends else None,
+            "last_activity": held.isoformat() if held else None,
+        }
+        for branch, zone, code, held in rows
+    ]
+
+
 def branch_detail(session: Session, principal: Principal, branch_id: int, today: date) -> dict:
     """One branch as its list row shows it."""
     branch, code = get_branch(session, principal, branch_id)

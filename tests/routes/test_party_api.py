@@ -13,6 +13,7 @@ from geo.accounts.users import create_user
 from geo.core.models import AuditEvent
 from geo.grid.models import Grid, PartyBranch
 from geo.party.models import PartyActivity
+from geo.patrol.models import SeasonalZone, TemporaryBranch
 from tests.conftest import csrf_token_of, post_multipart, sign_in
 
 BENZILAN = "533422102"
@@ -221,7 +222,8 @@ def test_the_api_is_in_the_openapi_document(anonymous):
 
 def test_the_phone_form_saves_the_activity_and_its_photo_together_or_not_at_all(app, township_admin):
     own = branch_in(app, BENZILAN)
-    form = {key: str(value) for key, value in activity(own).items()} | {"key": "form-1"}
+    form = {key: str(value) for key, value in activity(own).items() if key != "branch_id"}
+    form |= {"branch": f"b:{own}", "key": "form-1"}
     with app.app_context():
         before = db.session.scalar(select(func.count()).select_from(PartyActivity))
     refused = post_multipart(township_admin, "/party/record", form | {"file": (io.BytesIO(b"GIF89a"), "x.gif")})
@@ -239,3 +241,26 @@ def test_the_phone_form_saves_the_activity_and_its_photo_together_or_not_at_all(
     with app.app_context():
         kept = db.session.scalars(select(PartyActivity).where(PartyActivity.client_key == "form-1")).one()
         assert len(kept.photos) == 1
+
+
+def test_a_harvest_hills_temporary_branch_records_its_theme_day(app, township_admin, client_as):
+    with app.app_context():
+        hill, code, lon, lat = db.session.execute(
+            select(TemporaryBranch.id, SeasonalZone.area_code, func.ST_X(func.ST_PointOnSurface(SeasonalZone.geom)),
+                   func.ST_Y(func.ST_PointOnSurface(SeasonalZone.geom)))
+            .join(SeasonalZone, SeasonalZone.id == TemporaryBranch.zone_id)
+            .where(SeasonalZone.area_code.startswith(YANGLA))
+            .limit(1)
+        ).one()  # fmt: skip
+    on_the_hill = activity(0, lon=lon, lat=lat) | {"branch_id": None, "temporary_branch_id": hill}
+    # Not for Benzilan's admin: the hill lies in Yangla.
+    assert township_admin.post("/api/party/activities", json=on_the_hill).status_code == 404
+    admin = client_as("admin")
+    token = {"X-CSRFToken": csrf_token_of(admin, "/")}
+    created = admin.post("/api/party/activities", json=on_the_hill, headers=token)
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["area_code"] == code
+    listed = admin.get(f"/api/party/temporary-branches/{hill}/activities").get_json()
+    assert created.get_json()["id"] in [a["id"] for a in listed]
+    assert township_admin.get(f"/api/party/temporary-branches/{hill}/activities").status_code == 404
+    assert "临时党支部" in admin.get("/party/record").get_data(as_text=True)
