@@ -552,7 +552,11 @@ def branch_page(branch_id: int):
         branch=detail,
         members=[member_dict(m, principal) for m in branch_members(db_session(), principal, branch_id)],
         activities=[activity_dict(a) for a in branch_activities(db_session(), principal, branch_id=branch_id)],
-        projects=list_projects(db_session(), principal, branch_id=branch_id),
+        projects=[
+            {**p, "url": url_for("party.project_update", project_id=p["id"])}
+            for p in list_projects(db_session(), principal, branch_id=branch_id)
+        ],
+        statuses=[(s.value, label_of(s)) for s in ProjectStatus],
         indicators=party_indicators(db_session(), principal, detail["grid_code"], _today()),
         can_edit=principal.can(Capability.PARTY_EDIT),
         lang=str(get_locale()),

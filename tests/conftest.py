@@ -289,6 +289,9 @@ def atlas_restored_afterwards(app):
 PAGE_WRITTEN_TABLES = (
     "party_activity_photo",
     "party_activity",
+    "party_linked_household",
+    "party_member",
+    "party_project",
     "patrol_checkin",
     "patrol_task",
     "public_report",

@@ -99,5 +99,14 @@ def test_the_party_pages_at_desktop_size(offline_page, live_server, artifacts):
     page.click("table.party-branches tbody tr:first-child a")
     page.wait_for_url(lambda url: "/party/branches/" in url)
     assert page.locator("h3").first.inner_text() in ("指标", "Indicators")
+    # An admin enters a member with a household from the console.
+    page.click("#member-add summary")
+    page.fill("#member-form input[name=name]", "测试党员格桑")
+    page.fill("#member-form input[name=phone]", "17000000009")
+    page.fill("#member-form input[name=household_count]", "2")
+    page.fill("#member-form textarea[name=households]", "次仁，一组 8 号")
+    page.click("#member-form button[type=submit]")
+    wait_until(page, "document.body.innerText.includes('测试党员格桑')")
+    assert "次仁（一组 8 号）" in page.locator("main").inner_text()
     page.screenshot(path=artifacts / "party-branch-desktop.png", full_page=True)
     assert log.blocked == [] and log.errors == []
