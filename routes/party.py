@@ -27,6 +27,7 @@ from geo.party.activities import (
     branch_activities,
     get_activity,
     get_photo,
+    month_range,
     record_activity,
     remove_activity,
     update_activity,
@@ -512,8 +513,12 @@ def indicators(args):
 
 
 def _month_arg() -> str:
-    raw = request.args.get("month", "")[:7]
-    return raw if len(raw) == 7 and raw[4] == "-" and raw.replace("-", "").isdigit() else _today().isoformat()[:7]
+    """The month asked for (``YYYY-MM``, refused with 400 if malformed), else this month in the county."""
+    raw = request.args.get("month", "")
+    if not raw:
+        return _today().isoformat()[:7]
+    month_range(raw)
+    return raw
 
 
 @pages.get("/party")

@@ -175,6 +175,8 @@ def test_another_townships_branch_gets_no_activity_and_no_project(app, township_
     assert township_admin.post("/api/party/projects", json={"branch_id": foreign, "title": "越权"}).status_code == 404
     assert township_admin.get("/api/party/indicators?code=533422206").status_code == 404
     assert township_admin.get("/api/party/activities.geojson?month=2026-13").status_code == 400
+    bad_month = township_admin.get("/party?month=2026-1x")
+    assert bad_month.status_code == 400 and "YYYY-MM" in bad_month.get_data(as_text=True)
 
 
 def test_a_state_change_needs_the_csrf_token(app, township_admin):
