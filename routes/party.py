@@ -120,6 +120,13 @@ class ActivityIn(ActivityFields):
     temporary_branch_id = Id(load_default=None, metadata={"description": "a harvest hill's temporary branch"})
 
 
+class RecordForm(ActivityFields):
+    """The phone page's form: the branch as ``b:<id>`` (a group's) or ``t:<id>`` (a harvest hill's), its own key."""
+
+    branch = fields.String(required=True, validate=validate.Regexp(r"^[bt]:[0-9]{1,9}$"))
+    key = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+
+
 class ActivityPatch(Schema):
     version = Id(required=True)
     kind = fields.String(validate=validate.OneOf([k.value for k in ActivityKind]))
@@ -590,15 +597,6 @@ def _record_page(refused: str | None = None, typed: dict | None = None, status: 
 def record_page():
     """Phone page: record an activity (主题党日 …) with a photo, the place taken from the phone's position."""
     return _record_page()
-
-
-class RecordForm(ActivityFields):
-    branch = fields.String(
-        required=True,
-        validate=validate.Regexp(r"^[bt]:[0-9]{1,9}$"),
-        metadata={"description": "b:<id> a standing branch, t:<id> a temporary one"},
-    )
-    key = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
 
 
 @pages.post("/party/record")
