@@ -12,9 +12,10 @@ from geo.dispatch import models as dispatch
 from geo.evaluation import models as evaluation
 from geo.evaluation import record_models as evaluation_records
 from geo.grid import models as grid
+from geo.party import models as party
 from geo.patrol import models as patrol
 from geo.planning import models as planning
 from geo.public import models as public
 
 Base = core.Base
-PACKAGES = (core, grid, accounts, dispatch, planning, patrol, evaluation_records, evaluation, public)
+PACKAGES = (core, grid, accounts, dispatch, planning, patrol, evaluation_records, evaluation, public, party)

@@ -29,6 +29,7 @@ from routes import (
     map_page,
     ogcapi,
     open311,
+    party,
     patrol,
     plan,
     tiles,
@@ -165,6 +166,7 @@ def init_app(app: Flask) -> None:
     openapi.register_blueprint(api.blp)
     openapi.register_blueprint(assessments.blp)
     openapi.register_blueprint(tiles.blp)
+    openapi.register_blueprint(party.blp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(map_page.bp)
     app.register_blueprint(admin.bp)
@@ -176,6 +178,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(assessment_pages.bp)
     app.register_blueprint(ogcapi.bp)
+    app.register_blueprint(party.pages)
     # After flask-smorest's own handlers, so these answer for every blueprint alike.
     app.register_error_handler(GridError, _grid_error)
     app.register_error_handler(HTTPException, _http_error)

@@ -287,6 +287,11 @@ def atlas_restored_afterwards(app):
 
 #: What the pages' users add (children before parents): reports with their events and photos, patrols.
 PAGE_WRITTEN_TABLES = (
+    "party_activity_photo",
+    "party_activity",
+    "party_linked_household",
+    "party_member",
+    "party_project",
     "patrol_checkin",
     "patrol_task",
     "public_report",
@@ -356,6 +361,9 @@ def every_page(app, client_as) -> Iterator[list[tuple[str | None, str]]]:
         ("patrol", f"/patrol/briefing?zone={zone_id}"),
         ("admin", "/admin/audit"),
         ("admin", "/admin/users"),
+        ("viewer", "/party"),
+        ("viewer", "/party/branches/1"),
+        ("admin", "/party/record"),
     ]
     with app.app_context():
         db.session.execute(delete(Plan).where(Plan.id == plan_id))

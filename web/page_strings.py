@@ -19,6 +19,7 @@ from geo.core.labels import Labelled
 from geo.dispatch.queues import Queue
 from geo.dispatch.statuses import Channel, Priority, Status
 from geo.grid.models import GridLevel, Net
+from geo.party.models import ActivityKind, ProjectStatus
 from geo.patrol.hotspots import NO_INCIDENTS, NO_SIGNIFICANT_SPOTS
 from geo.patrol.models import SiteKind, ZoneKind
 from geo.patrol.tasks import CheckInFlag, TaskState
@@ -38,6 +39,8 @@ LABELLED: dict[str, type[Labelled]] = {
     "site_kind": SiteKind,
     "task_state": TaskState,
     "checkin_flag": CheckInFlag,
+    "activity_kind": ActivityKind,
+    "project_status": ProjectStatus,
 }
 
 
@@ -68,6 +71,7 @@ def page_strings() -> dict:
         "patrol": _patrol(),
         "public": _public(),
         "dashboard": _dashboard(),
+        "party": _party(),
     }
 
 
@@ -347,4 +351,18 @@ def _dashboard() -> dict:
         "legendQuantile": pgettext("dashboard", "五分位（红：差，绿：好）"),
         "thisYear": pgettext("dashboard", "本年"),
         "demo": pgettext("dashboard", "演示数据"),
+    }
+
+
+def _party() -> dict:
+    """What static/js/party.js and party_phone.js say."""
+    return {
+        "activity": pgettext("party", "{kind}：{topic}"),
+        "held": pgettext("party", "{day} · {place} · {attendance} 人参加 · {photos} 张照片"),
+        "project": pgettext("party", "{title}（{status}，进度 {progress}%）"),
+        "count": pgettext("party", "本月活动 {count} 次"),
+        "legend": pgettext("party", "图例"),
+        "position": pgettext("party", "已取得手机位置（±{metres} 米）"),
+        "noPosition": pgettext("party", "无法取得手机位置：请手动填写经纬度"),
+        "demo": pgettext("party", "演示数据：程序生成，非真实活动"),
     }

@@ -33,6 +33,8 @@ class Capability(StrEnum):
     DASHBOARD = "dashboard"  # the leaders' dashboard: indicators, scores, issued assessments of the jurisdiction
     ASSESSMENT_ISSUE = "assessment.issue"  # issuing (freezing) a period's assessment
     SCHEME_MANAGE = "scheme.manage"  # new weights and grade thresholds for the scores
+    PARTY_VIEW = "party.view"  # branches, their members (phones inside the jurisdiction), activities, projects
+    PARTY_EDIT = "party.edit"  # recording members, activities and 书记领航 projects of the jurisdiction's branches
 
 
 GRANTS: dict[Role, frozenset[Capability]] = {
@@ -46,10 +48,17 @@ GRANTS: dict[Role, frozenset[Capability]] = {
             Capability.PATROL_VIEW,
             Capability.TASK_LIST,
             Capability.DASHBOARD,
+            Capability.PARTY_VIEW,
         }
     ),
     Role.VIEWER: frozenset(
-        {Capability.CASE_CONSOLE, Capability.PATROL_VIEW, Capability.TASK_LIST, Capability.DASHBOARD}
+        {
+            Capability.CASE_CONSOLE,
+            Capability.PATROL_VIEW,
+            Capability.TASK_LIST,
+            Capability.DASHBOARD,
+            Capability.PARTY_VIEW,
+        }
     ),
     Role.PLANNER: frozenset({Capability.PLAN_EDIT, Capability.PATROL_VIEW, Capability.ZONE_EDIT, Capability.TASK_LIST}),
     Role.PATROL_LEADER: frozenset(

@@ -17,6 +17,7 @@ from geo.accounts.models import ApiToken, LoginSession, Role, User
 from geo.accounts.users import create_user
 from geo.core.errors import BoundaryImportError, GridError
 from geo.demo.incidents import generate_incidents
+from geo.demo.party import load_demo_party
 from geo.demo.zones import load_demo_zones
 from geo.dispatch.categories import seed_categories
 from geo.dispatch.models import Incident, IncidentCategory, IncidentEvent
@@ -214,6 +215,7 @@ def load_demo(session: Session, data_dir: Path = DATA_DIR) -> DemoSummary:
     seed_categories(session)
     incidents = generate_incidents(session)
     zones = load_demo_zones(session, datetime.now(UTC))
+    load_demo_party(session, datetime.now(UTC))
     return DemoSummary(
         grids={level.value: len(features) for level, features in levels},
         workers=len(workers),

@@ -215,5 +215,8 @@ class PartyBranch(Base):
     secretary_id: Mapped[int | None] = mapped_column(ForeignKey("grid_worker.id"))
     members: Mapped[int] = mapped_column(Integer)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     secretary: Mapped[GridWorker | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012  (SQLAlchemy reads it at class creation)

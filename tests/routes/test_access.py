@@ -77,6 +77,11 @@ SAMPLE_ARGS = {
     "x": 0,
     "y": 0,
     "assessment_id": 1,
+    "branch_id": 1,
+    "member_id": 1,
+    "activity_id": 1,
+    "photo_id": 1,
+    "project_id": 1,
 }
 YANGLA_GROUP = "533422206"  # prefix of every group in 羊拉乡
 BENZILAN = "533422102"

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select
 from extensions import db
 from geo.core.models import AuditEvent
 from geo.dispatch.models import Incident, IncidentCategory
+from geo.party.models import PartyActivity
 from geo.patrol.models import CheckIn, PatrolTask
 from tests.conftest import csrf_token_of
 
@@ -155,4 +156,29 @@ def test_changes_over_http_are_audited_from_the_client_address(app, client):
     finally:
         with app.app_context():
             db.session.execute(delete(Incident).where(Incident.ticket == ticket))
+            db.session.commit()
+
+
+def test_the_same_party_activity_sent_twice_at_once_is_recorded_once(app, client_as):
+    """Two copies of a phone's activity (the same ``Idempotency-Key``) racing each other: one record, one audit."""
+    mark = audit_mark(app)
+    phones = [client_as("admin"), client_as("admin")]
+    branch = client_as("admin").get("/api/party/branches?limit=1").get_json()["branches"][0]["id"]
+    body = {"branch_id": branch, "kind": "theme_day", "held_on": "2026-11-05", "topic": "同时重发",
+            "attendance": 9, "lon": 99.2991, "lat": 28.2446}  # fmt: skip
+    try:
+        for pair in range(PAIRS):
+            headers = {"Idempotency-Key": f"race-party-{pair}"}
+            answers = posted_at_once(phones, "/api/party/activities", body, headers)
+            assert sorted(a.status_code for a in answers) == [200, 201], [a.get_data(as_text=True) for a in answers]
+            assert answers[0].get_json()["id"] == answers[1].get_json()["id"]
+        with app.app_context():
+            kept = db.session.scalars(select(func.count()).where(PartyActivity.topic == "同时重发")).one()
+            audited = db.session.scalars(
+                select(func.count()).where(AuditEvent.id > mark, AuditEvent.action == "party.activity.create")
+            ).one()
+        assert kept == audited == PAIRS
+    finally:
+        with app.app_context():
+            db.session.execute(delete(PartyActivity).where(PartyActivity.topic == "同时重发"))
             db.session.commit()
