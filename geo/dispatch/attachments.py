@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import (
@@ -14,11 +15,12 @@ from geo.accounts.principal import Principal
 from geo.core.audit import record
 from geo.core.clock import now_utc
 from geo.core.errors import GridError, InvalidInput, NotFound
+from geo.core.idempotency import IdempotencyKey
 from geo.dispatch.actions import ACTIONS
 from geo.dispatch.models import IncidentAttachment
 from geo.dispatch.statuses import Status
 from geo.dispatch.views import get_incident
-from geo.dispatch.workflow import InvalidTransition, check_allowed, record_event, touch
+from geo.dispatch.workflow import InvalidTransition, check_allowed, keyed, record_event, replayed_step, touch
 
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
 MAX_ATTACHMENTS = 10
@@ -62,13 +64,23 @@ def add_attachment(
     filename: str,
     data: bytes,
     *,
+    idempotency_key: str | None = None,
     address: str | None = None,
     now: datetime | None = None,
 ) -> IncidentAttachment:
-    """Attach a photo (JPEG, PNG or WebP, at most 5 MB, ten per incident) to an incident; audited from ``address``."""
+    """Attach a photo (JPEG, PNG or WebP, at most 5 MB, ten per incident) to an incident; audited from ``address``.
+
+    The same photo sent again under the same ``idempotency_key`` answers with the first copy.
+    """
     now = now or now_utc()
     incident = get_incident(session, principal, ticket)
     principal.require_change(incident.group_code)
+    key = IdempotencyKey.of(
+        principal.username, idempotency_key, {"filename": filename, "sha256": hashlib.sha256(data).hexdigest()}
+    )
+    earlier = replayed_step(session, incident, key)
+    if earlier is not None:
+        return session.get_one(IncidentAttachment, earlier["attachment"])
     step = ACTIONS["note"]  # who may add a note may add a photo, in the same statuses
     check_allowed(principal, step, incident, "attach")
     if Status(incident.status) not in step.sources:
@@ -90,8 +102,17 @@ def add_attachment(
         at=now,
     )
     session.add(attachment)
+    session.flush()  # its id, for the history row a retry finds it by
     touch(incident, now)
-    record_event(session, incident, principal.username, "attach", incident.status, now, data={"file": name})
+    record_event(
+        session,
+        incident,
+        principal.username,
+        "attach",
+        incident.status,
+        now,
+        data=keyed({"file": name, "attachment": attachment.id}, key),
+    )
     session.flush()
     record(
         session,
