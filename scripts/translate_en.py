@@ -332,6 +332,39 @@ ENGLISH = {
     "演示数据：本页要素为程序生成的示意数据，非官方。": "Demo data: the features on this page are generated illustrations, not official.",
     "是": "yes",
     "否": "no",
+    # Error pages (templates/errors/error.html, routes/__init__.py)
+    "请求的内容不完整或格式不对，请返回修改后再试。": "The request was incomplete or malformed; go back, correct it and try again.",
+    "请先登录再访问此页面。": "Please sign in to open this page.",
+    "您的账号无权进行此操作；如有需要，请联系管理员。": "Your account may not do this; ask an administrator if you need it.",
+    "您要找的页面或记录不存在，或不在您的管辖范围内。": "The page or record does not exist, or is outside your jurisdiction.",
+    "此页面不支持该操作。": "This page does not support that.",
+    "内容已被他人修改，请刷新后再试。": "Someone else changed this meanwhile; reload and try again.",
+    "出了点问题，请稍后再试。": "Something went wrong; please try again later.",
+    "回到首页": "Home page",
+    "返回上一页": "Back",
+    "请求有误": "Bad request",
+    "无权访问": "Not allowed",
+    "找不到该页面": "Not found",
+    "不支持该操作": "Not supported",
+    "内容已被他人修改": "Changed by someone else",
+    "内容过大": "Too large",
+    "文件类型不受支持": "File type not supported",
+    "无法完成该操作": "This cannot be done",
+    "操作过于频繁": "Too many requests",
+    "服务暂时不可用": "Service unavailable",
+    # The grid worker's phone page (dispatch/my.html, my_conflict.html) and the category admin page
+    "办结须附照片": "Photo on resolving",
+    "用地图应用导航": "Navigate with a map app",
+    "办结反馈须填写处理说明。": "Resolving needs a note on what was done.",
+    "此类事件办结前须上传处置前后照片。": "Cases of this category need a photo of the handling before they are resolved.",
+    "已发送。": "Sent.",
+    "已上报：{ticket}": "Reported: {ticket}",
+    "此事件已被他人修改（现为“{status}”，最近一步：{last}）。您的说明仍在下方，请核对后重新提交。": (
+        "Someone else changed this case (now “{status}”, last step: {last}). Your note is kept below: "
+        "check it and send it again."
+    ),
+    "已用手机定位（精度约 {m} 米）": "Position from the phone (accurate to about {m} m)",
+    "您填写的说明（未发送）": "Your note (not sent)",
 }
 
 

@@ -61,7 +61,11 @@ def replayed_step(session: Session, incident: Incident, key: IdempotencyKey | No
     if earlier is None:
         return None
     if earlier.get("fingerprint") != key.fingerprint:
-        raise KeyReused("this Idempotency-Key was used for a different request", field="Idempotency-Key")
+        raise KeyReused(
+            "Idempotency-Key {key} was already used for a different request; send a new key for a new request",
+            field="Idempotency-Key",
+            key=key.key,
+        )
     return earlier
 
 
