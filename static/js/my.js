@@ -20,7 +20,7 @@
     message.textContent = text;
   }
 
-  function caseOf(ticket) { return document.getElementById(ticket); }
+  function caseOf(ticket) { return document.querySelector('li.case[data-ticket="' + CSS.escape(ticket) + '"]'); }
 
   /* Time left until the deadline (or past it), in whole hours or days. */
   function countdowns() {

@@ -8,7 +8,7 @@ from datetime import timedelta, timezone
 import pytest
 from sqlalchemy import func, select, update
 
-from extensions import db
+from extensions import db, db_session
 from geo.accounts.principal import Principal
 from geo.dispatch.attachments import add_attachment
 from geo.dispatch.intake import IncidentInput, create_incident
@@ -30,9 +30,9 @@ PHOTO = {"name": "处置后.png", "mimeType": "image/png", "buffer": PNG}
 def dispatched_case(app, title: str, category: str = "safety_hazard") -> tuple[str, float, float]:
     """A case in the worker's group, with a resident's photo, registered and dispatched to the worker."""
     with app.app_context():
-        lon, lat = group_point(db.session, WORKER_GROUP)
+        lon, lat = group_point(db_session(), WORKER_GROUP)
         incident = create_incident(
-            db.session,
+            db_session(),
             DESK,
             IncidentInput(
                 net="social",
@@ -46,9 +46,9 @@ def dispatched_case(app, title: str, category: str = "safety_hazard") -> tuple[s
                 reporter_phone="13800001111",
             ),
         ).incident
-        add_attachment(db.session, DESK, incident.ticket, "群众拍摄.png", PNG)
+        add_attachment(db_session(), DESK, incident.ticket, "群众拍摄.png", PNG)
         for step in ("register", "dispatch"):
-            incident = apply_action(db.session, DESK, incident.ticket, step, version=incident.version)
+            incident = apply_action(db_session(), DESK, incident.ticket, step, version=incident.version)
         db.session.commit()
         return incident.ticket, lon, lat
 
@@ -128,7 +128,8 @@ def test_a_worker_reports_from_gps_opens_a_case_and_resolves_it_with_note_and_ph
     text = case.inner_text()
     assert "村民来电：电线杆倾斜" in text and "扎西" in text and "13800001111" in text
     with app.app_context():
-        due = db.session.scalar(select(Incident.due_at).where(Incident.ticket == ticket))
+        due = db.session.scalars(select(Incident.due_at).where(Incident.ticket == ticket)).one()
+    assert due is not None
     assert due.astimezone(timezone(timedelta(hours=8))).strftime("%Y-%m-%d %H:%M") in text
     assert "剩余" in case.locator(".countdown").inner_text()
     wait_until(page, f"document.querySelector('li#{ticket} .thumbs img').naturalWidth > 0")
@@ -178,8 +179,8 @@ def test_steps_without_signal_are_sent_once_and_a_conflict_keeps_the_note(app, b
 
     # Meanwhile the dispatcher changes the case: the worker's next step meets a 409, shown with the note kept.
     with app.app_context():
-        version = db.session.scalar(select(Incident.version).where(Incident.ticket == ticket))
-        apply_action(db.session, DESK, ticket, "note", version=version, note="请同时联系村委会")
+        version = db.session.scalars(select(Incident.version).where(Incident.ticket == ticket)).one()
+        apply_action(db_session(), DESK, ticket, "note", version=version, note="请同时联系村委会")
         db.session.commit()
     case.locator("[name=note]").fill("双方已同意划界")
     case.locator("button[value=note]").click()
@@ -202,8 +203,8 @@ def test_a_stale_second_tab_gets_a_styled_409_that_keeps_the_note(app, browser, 
     context, page = phone_page(browser, live_server, log, lon, lat, java_script_enabled=False)
     page.goto(live_server + "/my")
     with app.app_context():
-        version = db.session.scalar(select(Incident.version).where(Incident.ticket == ticket))
-        apply_action(db.session, DESK, ticket, "note", version=version, note="另一标签页的修改")
+        version = db.session.scalars(select(Incident.version).where(Incident.ticket == ticket)).one()
+        apply_action(db_session(), DESK, ticket, "note", version=version, note="另一标签页的修改")
         db.session.commit()
     case = page.locator(f"li#{ticket}")
     case.locator("[name=note]").fill("已更换灯泡")

@@ -7,7 +7,7 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from extensions import db
+from extensions import db, db_session
 from geo.dispatch.models import Incident, IncidentEvent
 from geo.public.places import group_point
 from tests.conftest import csrf_token_of, post_multipart
@@ -24,7 +24,7 @@ def post(client, path, body, **headers):
 def case(app, client):
     """A case in the worker's group, reported by phone, registered and dispatched to the worker."""
     with app.app_context():
-        lon, lat = group_point(db.session, WORKER_GROUP)
+        lon, lat = group_point(db_session(), WORKER_GROUP)
     body = {
         "net": "social",
         "category": "dispute",
@@ -45,12 +45,12 @@ def case(app, client):
 
 def events(app, ticket: str, action: str) -> int:
     with app.app_context():
-        return db.session.scalar(
+        return db.session.scalars(
             select(func.count())
             .select_from(IncidentEvent)
             .join(Incident)
             .where(Incident.ticket == ticket, IncidentEvent.action == action)
-        )
+        ).one()
 
 
 def test_each_caller_is_offered_their_own_steps(client, client_as, case):
