@@ -365,6 +365,35 @@ ENGLISH = {
     ),
     "已用手机定位（精度约 {m} 米）": "Position from the phone (accurate to about {m} m)",
     "您填写的说明（未发送）": "Your note (not sent)",
+    "“启用”的类别供调度员登记；“群众可报”的类别出现在群众上报页面和 Open311；“办结须附照片”的类别须先上传处置前后照片才能办结。每次修改都记入审计日志。": (
+        "Active categories are offered to dispatchers; public ones also to residents (/report and Open311); "
+        "cases of a category marked “photo on resolving” are resolved only with a photo of the handling. "
+        "Every change is audited."
+    ),
+    "上报事件": "Report a case",
+    "网格员巡查上报": "Report from patrol",
+    "上报": "Report",
+    "取消": "Cancel",
+    "优先级": "Priority",
+    "来源": "Channel",
+    "上报人": "Reporter",
+    "网格链": "Grid chain",
+    "事件位置与我的位置": "The case and my position",
+    "处理记录": "History",
+    "关闭": "Close",
+    "没有信号：以下操作已保存在手机上，有信号时自动发送。待发送：{n}": (
+        "No signal: these steps are kept on this phone and sent when it is back online. Waiting: {n}"
+    ),
+    "未被接受：": "Not accepted: ",
+    "请重新登录；待发送的操作仍保存在手机上。": "Please sign in again; the waiting steps stay on this phone.",
+    "请填写处理说明。": "Please write a note on what was done.",
+    "距事件约 {distance}，方向{direction}": "The case is about {distance} away, to the {direction}",
+    "剩余 {amount}": "{amount} left",
+    "已逾期 {amount}": "overdue by {amount}",
+    "{n} 小时": "{n} h",
+    "{n} 天": "{n} days",
+    "最近一步": "Last step",
+    "请先登录": "Please sign in",
 }
 
 
