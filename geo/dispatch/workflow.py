@@ -241,6 +241,10 @@ def apply_action(
         session.flush()
     except StaleDataError:
         session.rollback()
+        if key is not None:  # two copies of one retried step racing: the other copy took it
+            winner = get_incident(session, principal, ticket)
+            if replayed_step(session, winner, key) is not None:
+                return winner
         raise StaleVersion(
             "incident {ticket} was changed at the same moment; reload and try again", ticket=ticket
         ) from None

@@ -135,15 +135,20 @@
     return gridmap.api("POST", "/api/incidents", item.body, headers);
   }
 
-  /* Send the oldest kept request, then the next; stop at the first failure of the network or the server. */
+  /* Send the oldest kept request, then the next; stop at the first failure of the network or the server.
+     One tab at a time (a Web Lock): two tabs sending the same step at once would meet each other as a conflict. */
   function flush() {
     if (sending) return Promise.resolve();
     sending = true;
-    return box.all().then(function (items) {
-      if (!items.length) return null;
-      var item = items[0];
-      return send(item).then(function (answer) { return settle(item, items, answer); }, function () { return "later"; });
-    }).then(function (next) {
+    var sendOne = function () {
+      return box.all().then(function (items) {
+        if (!items.length) return null;
+        var item = items[0];
+        return send(item).then(function (answer) { return settle(item, items, answer); }, function () { return "later"; });
+      });
+    };
+    var once = navigator.locks ? navigator.locks.request("gridmap.my.outbox." + options.username, sendOne) : sendOne();
+    return once.then(function (next) {
       sending = false;
       showCount();
       if (next === "again") return flush();

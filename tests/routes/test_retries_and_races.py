@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import delete, func, select
 
-from extensions import db
+from extensions import db, db_session
 from geo.core.models import AuditEvent
-from geo.dispatch.models import Incident, IncidentCategory
+from geo.dispatch.models import Incident, IncidentCategory, IncidentEvent
 from geo.patrol.models import CheckIn, PatrolTask
+from geo.public.places import group_point
 from tests.conftest import csrf_token_of
 
 # Not rolled back: threads race each other, each on its own connection.
@@ -152,6 +153,42 @@ def test_changes_over_http_are_audited_from_the_client_address(app, client):
             ("incident.report", "dispatcher", "127.0.0.1"),
             ("incident.register", "dispatcher", "127.0.0.1"),
         ]
+    finally:
+        with app.app_context():
+            db.session.execute(delete(Incident).where(Incident.ticket == ticket))
+            db.session.commit()
+
+
+def test_the_same_step_sent_twice_at_once_from_the_phone_is_taken_once(app, client_as):
+    desk, phones = client_as("dispatcher"), [client_as("worker"), client_as("worker")]
+    with app.app_context():
+        lon, lat = group_point(db_session(), "533422102001001")  # the demo worker's group
+    detail = desk.post(
+        "/api/incidents", json={**REPORT, "lon": lon, "lat": lat}, headers={"X-CSRFToken": csrf_token_of(desk, "/")}
+    ).get_json()
+    ticket = detail["ticket"]
+    try:
+        for step in ("register", "dispatch"):
+            detail = desk.post(
+                f"/api/incidents/{ticket}/{step}",
+                json={"version": detail["version"]},
+                headers={"X-CSRFToken": csrf_token_of(desk, "/")},
+            ).get_json()
+        for pair in range(PAIRS):
+            body = {"version": detail["version"], "note": f"同时重发 {pair}"}
+            answers = posted_at_once(
+                phones, f"/api/incidents/{ticket}/note", body, {"Idempotency-Key": f"race-note-{ticket}-{pair}"}
+            )
+            assert [a.status_code for a in answers] == [200, 200], [a.get_data(as_text=True) for a in answers]
+            detail = answers[0].get_json()
+        with app.app_context():
+            notes = db.session.scalars(
+                select(func.count())
+                .select_from(IncidentEvent)
+                .join(Incident)
+                .where(Incident.ticket == ticket, IncidentEvent.action == "note")
+            ).one()
+        assert notes == PAIRS
     finally:
         with app.app_context():
             db.session.execute(delete(Incident).where(Incident.ticket == ticket))
