@@ -10,6 +10,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from geo.accounts.principal import Principal
 from geo.core.audit import record
@@ -20,7 +21,15 @@ from geo.dispatch.actions import ACTIONS
 from geo.dispatch.models import IncidentAttachment
 from geo.dispatch.statuses import Status
 from geo.dispatch.views import get_incident
-from geo.dispatch.workflow import InvalidTransition, check_allowed, keyed, record_event, replayed_step, touch
+from geo.dispatch.workflow import (
+    InvalidTransition,
+    StaleVersion,
+    check_allowed,
+    keyed,
+    record_event,
+    replayed_step,
+    touch,
+)
 
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
 MAX_ATTACHMENTS = 10
@@ -113,7 +122,16 @@ def add_attachment(
         now,
         data=keyed({"file": name, "attachment": attachment.id}, key),
     )
-    session.flush()
+    try:
+        session.flush()
+    except StaleDataError:  # another change of the case at this moment (a second copy of this upload?)
+        session.rollback()
+        earlier = replayed_step(session, get_incident(session, principal, ticket), key)
+        if earlier is not None:
+            return session.get_one(IncidentAttachment, earlier["attachment"])
+        raise StaleVersion(
+            "incident {ticket} was changed at the same moment; reload and try again", ticket=ticket
+        ) from None
     record(
         session,
         actor=principal.username,

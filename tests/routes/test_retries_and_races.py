@@ -1,5 +1,6 @@
 """Retries and races over HTTP: the same key at the same moment, a key reused for another body, a code taken twice."""
 
+import io
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +18,7 @@ from tests.conftest import csrf_token_of
 pytestmark = pytest.mark.outside_transaction
 
 PAIRS = 10
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 REPORT = {"net": "social", "category": "dispute", "title": "重试测试", "lon": 99.2991, "lat": 28.2446}
 
 
@@ -189,6 +191,26 @@ def test_the_same_step_sent_twice_at_once_from_the_phone_is_taken_once(app, clie
                 .where(Incident.ticket == ticket, IncidentEvent.action == "note")
             ).one()
         assert notes == PAIRS
+        # A photo sent twice at once under one key (the outbox of two tabs, a retried upload) is kept once.
+        start = threading.Barrier(2)
+        uploads = [None, None]
+
+        def upload(index, client):
+            token = csrf_token_of(client, "/")
+            start.wait(timeout=30)
+            uploads[index] = client.post(
+                f"/api/incidents/{ticket}/attachments",
+                data={"file": (io.BytesIO(PNG), "同时.png")},
+                headers={"X-CSRFToken": token, "Idempotency-Key": f"race-photo-{ticket}"},
+            )
+
+        threads = [threading.Thread(target=upload, args=pair) for pair in enumerate(phones)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert [u.status_code for u in uploads] == [201, 201], [u.get_data(as_text=True) for u in uploads]
+        assert uploads[0].get_json() == uploads[1].get_json()
     finally:
         with app.app_context():
             db.session.execute(delete(Incident).where(Incident.ticket == ticket))
