@@ -150,13 +150,15 @@
     var once = navigator.locks ? navigator.locks.request("gridmap.my.outbox." + options.username, sendOne) : sendOne();
     return once.then(function (next) {
       sending = false;
-      showCount();
+      if (next !== "later") showCount();  // "later" may carry a message on the banner: leave it
       if (next === "again") return flush();
     }, function () { sending = false; });
   }
 
   function settle(item, items, answer) {
-    if (answer.status === 401) { banner.textContent = T.signIn; return "later"; }
+    // Signed out, or a form token older than the session (signed in again elsewhere): kept until the page is fresh.
+    var expired = answer.status === 401 || (answer.status === 400 && !answer.data.field);
+    if (expired) { banner.textContent = T.signIn; return "later"; }
     if (answer.status >= 500 || answer.status === 429) return "later";
     if (!answer.ok && item.ticket) {
       // Refused, or the case changed on the server since the worker acted (409): take this step and their later

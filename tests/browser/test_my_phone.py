@@ -78,6 +78,12 @@ def phone_page(browser, live_server, log: PageLog, lon: float, lat: float, **opt
     return context, page
 
 
+def open_my_page(page, live_server: str) -> None:
+    """/my, once its script has taken the forms over (before, a click would post the plain form)."""
+    page.goto(live_server + "/my")
+    wait_until(page, "document.querySelector('.my-cases.scripted') !== null")
+
+
 @pytest.fixture
 def photo_on_resolve(app):
     """安全隐患 cases need a photo on resolving, for this test."""
@@ -100,7 +106,7 @@ def test_a_worker_reports_from_gps_opens_a_case_and_resolves_it_with_note_and_ph
     ticket, lon, lat = dispatched_case(app, "电线杆倾斜")
     log = PageLog()
     context, page = phone_page(browser, live_server, log, lon, lat)
-    page.goto(live_server + "/my")
+    open_my_page(page, live_server)
 
     # Reporting what the patrol found: the position comes from the phone's GPS.
     page.click("#open-report")
@@ -153,6 +159,10 @@ def test_a_worker_reports_from_gps_opens_a_case_and_resolves_it_with_note_and_ph
     case.locator(".status", has_text="处理反馈").wait_for()
     page.screenshot(path=artifacts / "my-case-phone.png", full_page=True)
     assert steps_of(app, ticket)[-3:] == ["accept", "attach", "resolve"]
+    # A link to a case opens it.
+    open_my_page(page, live_server)
+    page.goto(live_server + f"/my#{ticket}")
+    wait_until(page, f"document.getElementById('{ticket}').classList.contains('open')")
     context.close()
     assert log.blocked == [] and log.errors == []
 
@@ -161,8 +171,9 @@ def test_steps_without_signal_are_sent_once_and_a_conflict_keeps_the_note(app, b
     ticket, lon, lat = dispatched_case(app, "草场边界争执", category="dispute")
     log = PageLog()
     context, page = phone_page(browser, live_server, log, lon, lat)
-    page.goto(live_server + f"/my#{ticket}")
+    open_my_page(page, live_server)
     case = page.locator(f"li#{ticket}")
+    case.locator(".case-head").click()
 
     context.set_offline(True)
     case.locator("button[value=accept]").click()
