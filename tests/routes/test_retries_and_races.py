@@ -193,7 +193,7 @@ def test_the_same_step_sent_twice_at_once_from_the_phone_is_taken_once(app, clie
         assert notes == PAIRS
         # A photo sent twice at once under one key (the outbox of two tabs, a retried upload) is kept once.
         start = threading.Barrier(2)
-        uploads = [None, None]
+        uploads: list = [None, None]
 
         def upload(index, client):
             token = csrf_token_of(client, "/")
