@@ -7,7 +7,7 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, jsonify, request
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from werkzeug.exceptions import HTTPException
 
 from extensions import LANGUAGE_COOKIE, db, openapi
@@ -41,6 +41,7 @@ from web.errors import (
     RequestTooLarge,
     TooManyRequests,
     database_unavailable,
+    error_page,
     localized_details,
     localized_message,
     localized_problems,
@@ -57,7 +58,7 @@ MAX_ERROR_DETAILS_CHARS = 2_000_000
 def _grid_error(error: GridError):
     message = localized_message(error)[:MAX_ERROR_MESSAGE_CHARS]
     if not wants_json():
-        return message, error.status
+        return error_page(error.status, message)
     body: dict = {"error": message}
     if error.field:
         body["field"] = error.field
@@ -84,7 +85,7 @@ def _http_error(error: HTTPException):
             TooManyRequests("too many attempts ({limit}); wait a little and try again", limit=error.description)
         )
         if not wants_json():
-            return body["error"], 429, headers
+            return _with_headers(error_page(429, body["error"]), headers)
     if error.code == 413 and request.max_content_length:
         body["error"] = localized_message(
             RequestTooLarge(
@@ -104,8 +105,28 @@ def _http_error(error: HTTPException):
         body["field"] = next(iter(problems))
         body["details"] = problems
     if not wants_json():
-        return (body["error"], error.code, headers) if messages else error
+        message = body["error"] if messages or error.code == 413 else _http_message(error.code or 500)
+        return _with_headers(error_page(error.code or 500, message), headers)
     return jsonify(body), error.code, headers
+
+
+def _with_headers(response: Response, headers: list[tuple[str, str]]) -> Response:
+    for name, value in headers:
+        response.headers[name] = value
+    return response
+
+
+def _http_message(code: int) -> str:
+    """What a page says of an HTTP error werkzeug raised (its own descriptions are English only)."""
+    messages = {
+        400: gettext("请求的内容不完整或格式不对，请返回修改后再试。"),
+        401: gettext("请先登录再访问此页面。"),
+        403: gettext("您的账号无权进行此操作；如有需要，请联系管理员。"),
+        404: gettext("您要找的页面或记录不存在，或不在您的管辖范围内。"),
+        405: gettext("此页面不支持该操作。"),
+        409: gettext("内容已被他人修改，请刷新后再试。"),
+    }
+    return messages.get(code, gettext("出了点问题，请稍后再试。"))
 
 
 def _remember_language(response: Response) -> Response:

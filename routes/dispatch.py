@@ -14,20 +14,22 @@ from geo.atlas.outlines import jurisdiction_bounds
 from geo.core.clock import now_utc
 from geo.core.errors import InvalidInput
 from geo.dispatch.attachments import add_attachment
+from geo.dispatch.categories import catalogue
 from geo.dispatch.models import IncidentCategory
 from geo.dispatch.queues import Queue, queue_bit
 from geo.dispatch.statuses import Channel, Priority, Status
-from geo.dispatch.views import IncidentFilter, filtered, incident_summary, sees_more_than
-from geo.dispatch.workflow import apply_action
+from geo.dispatch.views import IncidentFilter, filtered, incident_detail, sees_more_than
+from geo.dispatch.workflow import StaleVersion, apply_action
 from geo.grid.models import Grid, Net
 from layers import visible_layers
 from layers.grids import COUNTY, GROUP, NEIGHBOURS, TOWNSHIP, VILLAGE
 from layers.incidents import INCIDENT_LAYERS, INCIDENT_TILES
 from routes.incidents import uploaded_photo
 from web.access import current_principal, require
+from web.errors import error_page, localized_message
 from web.input_rules import whole_number_arg
 from web.maps import page_map
-from web.page_strings import label_of
+from web.page_strings import action_names, label_of
 
 bp = Blueprint("dispatch", __name__)
 
@@ -74,24 +76,45 @@ def console():
     )
 
 
+#: Cases the phone page carries in full (each with its history), so they open without signal.
+MY_PAGE_CASES = 100
+
+
 @bp.get("/my")
 @require(Capability.CASE_MINE)
 def my_incidents():
-    """A grid worker's open incidents, nearest deadline first: small enough for a slow phone link."""
+    """A grid worker's cases in full, open ones first by deadline, and the form to report one from the phone."""
     principal = current_principal()
     now = now_utc()
     query = filtered(
         principal, IncidentFilter(status="dispatched,in_progress,resolved", assignee=principal.worker_code), now
     )
-    incidents = [incident_summary(i, now) for i in db.session.scalars(query.limit(200))]
-    incidents.sort(key=lambda i: (i["status"] == "resolved", i["due_at"] or "9999"))
-    return render_template("dispatch/my.html", incidents=incidents, lang=str(get_locale()))
+    cases = [incident_detail(db_session(), i, principal, now) for i in db.session.scalars(query.limit(MY_PAGE_CASES))]
+    cases.sort(key=lambda i: (i["status"] == "resolved", i["due_at"] or "9999"))
+    lang = str(get_locale())
+    return render_template(
+        "dispatch/my.html",
+        cases=cases,
+        lang=lang,
+        categories=[
+            {"code": c.code, "net": c.net, "name": c.name_en if lang == "en" else c.name_zh}
+            for c in catalogue(db_session(), principal)
+            if c.is_active
+        ],
+        action_names=action_names(),
+        channel=Channel.PATROL.value,
+    )
 
 
 @bp.post("/my/<ticket>")
 @require(Capability.CASE_MINE)
 def my_action(ticket: str):
-    """Accept, note or resolve one of my incidents from a plain form (works without JavaScript)."""
+    """Accept, note or resolve one of my incidents from a plain form (works without JavaScript).
+
+    A photo chosen in the form is attached first, in the same transaction. A case changed
+    meanwhile (a second tab, the dispatcher) answers 409 with a page that keeps the note
+    typed, beside the case as it is now, to send again.
+    """
     action = request.form.get("action", "")
     if action not in ("accept", "note", "resolve"):
         raise InvalidInput("action must be accept, note or resolve", field="action")
@@ -99,23 +122,23 @@ def my_action(ticket: str):
     if not given_version.isdigit():
         raise InvalidInput("version is missing", field="version")
     version = whole_number_arg(given_version, "version")
-    apply_action(
-        db_session(),
-        current_principal(),
-        ticket,
-        action,
-        version=version,
-        note=request.form.get("note", ""),
-        address=request.remote_addr,
-    )
+    note = request.form.get("note", "")
+    principal = current_principal()
+    try:
+        upload = request.files.get("file")
+        if upload is not None and upload.filename:
+            add_attachment(db_session(), principal, ticket, *uploaded_photo(), address=request.remote_addr)
+            version += 1  # attaching the photo was a change of its own
+        apply_action(db_session(), principal, ticket, action, version=version, note=note, address=request.remote_addr)
+    except StaleVersion as stale:
+        db.session.rollback()
+        return error_page(
+            409,
+            localized_message(stale),
+            template="dispatch/my_conflict.html",
+            case=stale.details,
+            note=note[:2000],
+            action_names=action_names(),
+        )
     db.session.commit()
-    return redirect(url_for("dispatch.my_incidents"))
-
-
-@bp.post("/my/<ticket>/photo")
-@require(Capability.CASE_MINE)
-def my_photo(ticket: str):
-    """Attach a photo from the phone's camera to one of my incidents."""
-    add_attachment(db_session(), current_principal(), ticket, *uploaded_photo(), address=request.remote_addr)
-    db.session.commit()
-    return redirect(url_for("dispatch.my_incidents"))
+    return redirect(url_for("dispatch.my_incidents", _anchor=ticket))

@@ -130,6 +130,9 @@ class CategoryIn(Schema):
     is_public = fields.Boolean(
         metadata={"description": "offered to residents (/report, Open311); by default all but the religious net's"}
     )
+    photo_on_resolve = fields.Boolean(
+        load_default=False, metadata={"description": "resolving a case needs a photo of the handling (处置前后照片)"}
+    )
 
 
 class CategoryPatch(Schema):
@@ -138,6 +141,7 @@ class CategoryPatch(Schema):
     sla_hours = fields.Integer(validate=validate.Range(min=1, max=24 * 90))
     is_active = fields.Boolean()
     is_public = fields.Boolean(metadata={"description": "offered to residents (/report, Open311)"})
+    photo_on_resolve = fields.Boolean(metadata={"description": "resolving a case needs a photo of the handling"})
 
 
 @blp.before_request
@@ -307,7 +311,8 @@ def incident_queue():
 @blp.response(200, answers.IncidentDetail)
 def incident(ticket: str):
     """One incident: fields, stage times, history, the responsible chain, the actions possible now."""
-    return jsonify(incident_detail(db_session(), get_incident(db_session(), current_principal(), ticket)))
+    principal = current_principal()
+    return jsonify(incident_detail(db_session(), get_incident(db_session(), principal, ticket), principal))
 
 
 @blp.route("/incidents/<ticket>/<action>", methods=["POST"])
@@ -315,7 +320,12 @@ def incident(ticket: str):
 @blp.response(200, answers.IncidentDetail)
 def incident_action(body, ticket: str, action: str):
     """Apply a workflow action (register, dispatch, accept, resolve, verify, reopen, reject, duplicate,
-    reassign, escalate, note); 409 with the current state if someone changed it first."""
+    reassign, escalate, note); 409 with the current state if someone changed it first.
+
+    Reject, escalate, reassign and resolve need a ``note``; resolving a case whose category has
+    ``photo_on_resolve`` needs a photo attached first (422). The detail's ``actions`` are the steps
+    open to you. Send an ``Idempotency-Key`` header to make retries safe: a step already taken
+    under that key is not taken again (the answer is the case as it is)."""
     if action not in ACTIONS:
         raise NotFound("unknown action {action!r}", action=action[:30])
     incident = apply_action(
@@ -328,10 +338,11 @@ def incident_action(body, ticket: str, action: str):
         worker=body["worker"],
         duplicate_of=body["duplicate_of"],
         public=body["public"],
+        idempotency_key=request.headers.get("Idempotency-Key"),
         address=request.remote_addr,
     )
     db.session.commit()
-    return jsonify(incident_detail(db_session(), incident))
+    return jsonify(incident_detail(db_session(), incident, current_principal()))
 
 
 @blp.route("/incidents/<ticket>/evaluate", methods=["POST"])
@@ -355,7 +366,8 @@ def evaluate_incident(body, ticket: str):
         address=request.remote_addr,
     )
     db.session.commit()
-    return jsonify(evaluation_summary(evaluation) | {"incident": incident_detail(db_session(), incident)}), 201
+    detail = incident_detail(db_session(), incident, principal)
+    return jsonify(evaluation_summary(evaluation) | {"incident": detail}), 201
 
 
 def uploaded_photo() -> tuple[str, bytes]:
@@ -372,9 +384,16 @@ def uploaded_photo() -> tuple[str, bytes]:
 @blp.route("/incidents/<ticket>/attachments", methods=["POST"])
 @blp.response(201, answers.Attachment)
 def upload_attachment(ticket: str):
-    """Attach a photo (multipart field ``file``; JPEG, PNG or WebP, at most 5 MB)."""
+    """Attach a photo (multipart field ``file``; JPEG, PNG or WebP, at most 5 MB).
+
+    Send an ``Idempotency-Key`` header to make retries safe: the same photo under the same key is kept once."""
     attachment = add_attachment(
-        db_session(), current_principal(), ticket, *uploaded_photo(), address=request.remote_addr
+        db_session(),
+        current_principal(),
+        ticket,
+        *uploaded_photo(),
+        idempotency_key=request.headers.get("Idempotency-Key"),
+        address=request.remote_addr,
     )
     db.session.commit()
     return jsonify({"id": attachment.id, "filename": attachment.filename, "size": attachment.size}), 201
@@ -401,6 +420,7 @@ def _category_json(category: IncidentCategory) -> dict:
         "sla_hours": category.sla_hours,
         "is_active": category.is_active,
         "is_public": category.is_public,
+        "photo_on_resolve": category.photo_on_resolve,
     }
 
 
@@ -430,7 +450,9 @@ class Categories(MethodView):
 @blp.response(200, answers.Category)
 @require(Capability.CATEGORY_MANAGE)
 def patch_category(body, code: str):
-    """Change a category's names, deadline or whether it is offered (county admins holding its net)."""
+    """Change a category's names, deadline, whether it is offered or needs a photo on resolving.
+
+    For county admins holding its net."""
     principal = current_principal()
     principal.require_change(COUNTY_CODE)  # the catalogue is the county's
     category = db.session.scalar(select(IncidentCategory).where(IncidentCategory.code == code))

@@ -432,6 +432,67 @@ ENGLISH = {
     "虫草山临时党支部": "Harvest hills' temporary branches",
     "季节性区域": "Seasonal zone",
     "照片": "Photos",
+    # Error pages (templates/errors/error.html, routes/__init__.py)
+    "请求的内容不完整或格式不对，请返回修改后再试。": "The request was incomplete or malformed; go back, correct it and try again.",
+    "请先登录再访问此页面。": "Please sign in to open this page.",
+    "您的账号无权进行此操作；如有需要，请联系管理员。": "Your account may not do this; ask an administrator if you need it.",
+    "您要找的页面或记录不存在，或不在您的管辖范围内。": "The page or record does not exist, or is outside your jurisdiction.",
+    "此页面不支持该操作。": "This page does not support that.",
+    "内容已被他人修改，请刷新后再试。": "Someone else changed this meanwhile; reload and try again.",
+    "出了点问题，请稍后再试。": "Something went wrong; please try again later.",
+    "回到首页": "Home page",
+    "返回上一页": "Back",
+    "请求有误": "Bad request",
+    "无权访问": "Not allowed",
+    "找不到该页面": "Not found",
+    "不支持该操作": "Not supported",
+    "内容已被他人修改": "Changed by someone else",
+    "内容过大": "Too large",
+    "文件类型不受支持": "File type not supported",
+    "无法完成该操作": "This cannot be done",
+    "操作过于频繁": "Too many requests",
+    "服务暂时不可用": "Service unavailable",
+    # The grid worker's phone page (dispatch/my.html, my_conflict.html) and the category admin page
+    "办结须附照片": "Photo on resolving",
+    "用地图应用导航": "Navigate with a map app",
+    "办结反馈须填写处理说明。": "Resolving needs a note on what was done.",
+    "此类事件办结前须上传处置前后照片。": "Cases of this category need a photo of the handling before they are resolved.",
+    "已发送。": "Sent.",
+    "已上报：{ticket}": "Reported: {ticket}",
+    "此事件已被他人修改（现为“{status}”，最近一步：{last}）。您的说明仍在下方，请核对后重新提交。": (
+        "Someone else changed this case (now “{status}”, last step: {last}). Your note is kept below: "
+        "check it and send it again."
+    ),
+    "已用手机定位（精度约 {m} 米）": "Position from the phone (accurate to about {m} m)",
+    "您填写的说明（未发送）": "Your note (not sent)",
+    "“启用”的类别供调度员登记；“群众可报”的类别出现在群众上报页面和 Open311；“办结须附照片”的类别须先上传处置前后照片才能办结。每次修改都记入审计日志。": (
+        "Active categories are offered to dispatchers; public ones also to residents (/report and Open311); "
+        "cases of a category marked “photo on resolving” are resolved only with a photo of the handling. "
+        "Every change is audited."
+    ),
+    "上报事件": "Report a case",
+    "网格员巡查上报": "Report from patrol",
+    "上报": "Report",
+    "取消": "Cancel",
+    "优先级": "Priority",
+    "来源": "Channel",
+    "上报人": "Reporter",
+    "网格链": "Grid chain",
+    "事件位置与我的位置": "The case and my position",
+    "处理记录": "History",
+    "没有信号：以下操作已保存在手机上，有信号时自动发送。待发送：{n}": (
+        "No signal: these steps are kept on this phone and sent when it is back online. Waiting: {n}"
+    ),
+    "未被接受：": "Not accepted: ",
+    "请重新登录；待发送的操作仍保存在手机上。": "Please sign in again; the waiting steps stay on this phone.",
+    "请填写处理说明。": "Please write a note on what was done.",
+    "距事件约 {distance}，方向{direction}": "The case is about {distance} away, to the {direction}",
+    "剩余 {amount}": "{amount} left",
+    "已逾期 {amount}": "overdue by {amount}",
+    "{n} 小时": "{n} h",
+    "{n} 天": "{n} days",
+    "最近一步": "Last step",
+    "请先登录": "Please sign in",
 }
 
 

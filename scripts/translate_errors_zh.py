@@ -52,6 +52,7 @@ ERROR_CLASSES = (
     "StalePlan",
     "Problem",
     "ExportTooLarge",
+    "PhotoRequired",
 )
 KEYWORDS: dict = {name: None for name in ERROR_CLASSES} | {
     "TilingError": (2,),
@@ -140,7 +141,6 @@ CHINESE: dict[str | tuple[str, str], str] = {
     "cannot {action} an incident that is {status}; possible now: {allowed}": (
         "事件处于“{status}”状态，不能“{action}”；现在可以：{allowed}"
     ),
-    "a reassignment needs a reason in note": "改派须在说明中写明理由",
     "worker {code} does not serve the {net} net": "网格员 {code} 不负责{net}",
     "worker {code} does not answer for this place": "网格员 {code} 不负责该地点",
     "an incident cannot duplicate itself": "事件不能与自身重复",
@@ -489,7 +489,10 @@ CHINESE: dict[str | tuple[str, str], str] = {
     ),
     "unknown action {action!r}": "未知操作 {action!r}",
     "no category {category!r}": "没有事件类别 {category!r}",
-    "a refusal needs a reason in note; the reporter will read it": "不予受理须在说明中写明理由，上报群众会看到",
+    "{action} needs a note saying why or what was done": "{action}须填写说明：原因或处理情况",
+    "a {category} case needs a photo of the handling before it is resolved; attach one first": (
+        "{category}类事件办结前须上传处置前后照片，请先添加照片"
+    ),
     "unknown field {field}; one of {choices}": "未知字段 {field}；可选：{choices}",
     "no villager group of Deqin County lies here": "此处不在德钦县任何村民小组内",
     "no villager group {code}": "没有村民小组 {code}",

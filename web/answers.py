@@ -80,7 +80,9 @@ class IncidentDetail(Answer):
     status = fields.String(required=True)
     version = fields.Integer(required=True)
     history = fields.List(fields.Dict())
-    actions = fields.Raw()
+    actions = fields.Raw(metadata={"description": "the steps open to you now"})
+    note_required = fields.List(fields.String(), metadata={"description": "steps that need a note"})
+    photo_on_resolve = fields.Boolean(metadata={"description": "resolving needs a photo attached first"})
 
 
 # One count per queue the domain defines, so the document cannot drift from the queues.
@@ -198,6 +200,7 @@ class Category(Answer):
     sla_hours = fields.Integer(required=True)
     is_active = fields.Boolean(required=True)
     is_public = fields.Boolean(required=True)
+    photo_on_resolve = fields.Boolean(required=True)
 
 
 class PlanSummary(Answer):

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 import string
+from urllib.parse import urlsplit
 
-from flask import Response, g, jsonify, render_template, request
-from flask_babel import Domain, get_locale
-from flask_login import AnonymousUserMixin
+from flask import Response, g, jsonify, render_template, request, url_for
+from flask_babel import Domain, get_locale, gettext
+from flask_login import AnonymousUserMixin, current_user
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -79,10 +80,47 @@ def database_unavailable(**extra: str) -> Response:
         # base.html asks for current_user; loading one needs the database, so a caller not yet
         # loaded (the failure may have been that load) is shown the page as anonymous.
         g.setdefault("_login_user", AnonymousUserMixin())
-        response = Response(render_template("errors/unavailable.html", message=message))
+        response = error_page(503, message, template="errors/unavailable.html")
     response.status_code = 503
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+def _headings() -> dict[int, str]:
+    return {
+        400: gettext("请求有误"),
+        401: gettext("请先登录"),
+        403: gettext("无权访问"),
+        404: gettext("找不到该页面"),
+        405: gettext("不支持该操作"),
+        409: gettext("内容已被他人修改"),
+        413: gettext("内容过大"),
+        415: gettext("文件类型不受支持"),
+        422: gettext("无法完成该操作"),
+        429: gettext("操作过于频繁"),
+        503: gettext("服务暂时不可用"),
+    }
+
+
+def _same_site_referrer() -> str | None:
+    """The page the caller came from, when it is one of ours (never an open redirect elsewhere)."""
+    referrer = request.referrer
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    if parts.netloc != request.host or (parts.path == request.path and request.method == "GET"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def error_page(status: int, message: str, template: str = "errors/error.html", **values: object) -> Response:
+    """A styled HTML error page in the page's language, scaled for phones, with a way back."""
+    heading = _headings().get(status) or (gettext("请求有误") if status < 500 else gettext("服务暂时不可用"))
+    home = "/" if current_user.is_authenticated else url_for("public.report_form")
+    body = render_template(
+        template, status=status, heading=heading, message=message, back=_same_site_referrer(), home=home, **values
+    )
+    return Response(body, status=status, mimetype="text/html")
 
 
 def validation(message: str) -> str:

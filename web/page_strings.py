@@ -184,27 +184,32 @@ def _plan() -> dict:
     }
 
 
+def action_names() -> dict[str, str]:
+    """The work cycle's steps as people read them (history rows, buttons), in the request's language."""
+    return {
+        "report": pgettext("dispatch", "上报"),
+        "register": pgettext("dispatch", "立案"),
+        "dispatch": pgettext("dispatch", "派遣"),
+        "accept": pgettext("dispatch", "接收"),
+        "resolve": pgettext("dispatch", "办结反馈"),
+        "verify": pgettext("dispatch", "核查结案"),
+        "reopen": pgettext("dispatch", "返工"),
+        "reject": pgettext("dispatch", "不予受理"),
+        "duplicate": pgettext("dispatch", "标记重复"),
+        "reassign": pgettext("dispatch", "改派"),
+        "escalate": pgettext("dispatch", "升级"),
+        "note": pgettext("dispatch", "备注"),
+        "reroute": pgettext("dispatch", "边界调整改派"),
+        "attach": pgettext("dispatch", "添加照片"),
+        "support": pgettext("dispatch", "群众附议"),
+        "evaluate": pgettext("dispatch", "回访评价"),
+    }
+
+
 def _dispatch() -> dict:
     """What static/js/dispatch.js says."""
     return {
-        "action": {
-            "report": pgettext("dispatch", "上报"),
-            "register": pgettext("dispatch", "立案"),
-            "dispatch": pgettext("dispatch", "派遣"),
-            "accept": pgettext("dispatch", "接收"),
-            "resolve": pgettext("dispatch", "办结反馈"),
-            "verify": pgettext("dispatch", "核查结案"),
-            "reopen": pgettext("dispatch", "返工"),
-            "reject": pgettext("dispatch", "不予受理"),
-            "duplicate": pgettext("dispatch", "标记重复"),
-            "reassign": pgettext("dispatch", "改派"),
-            "escalate": pgettext("dispatch", "升级"),
-            "note": pgettext("dispatch", "备注"),
-            "reroute": pgettext("dispatch", "边界调整改派"),
-            "attach": pgettext("dispatch", "添加照片"),
-            "support": pgettext("dispatch", "群众附议"),
-            "evaluate": pgettext("dispatch", "回访评价"),
-        },
+        "action": action_names(),
         "total": pgettext("dispatch", "件"),
         "overdue": pgettext("dispatch", "逾期"),
         "escalated": pgettext("dispatch", "已升级"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import (
@@ -9,16 +10,26 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from geo.accounts.principal import Principal
 from geo.core.audit import record
 from geo.core.clock import now_utc
 from geo.core.errors import GridError, InvalidInput, NotFound
+from geo.core.idempotency import IdempotencyKey
 from geo.dispatch.actions import ACTIONS
 from geo.dispatch.models import IncidentAttachment
 from geo.dispatch.statuses import Status
 from geo.dispatch.views import get_incident
-from geo.dispatch.workflow import InvalidTransition, check_allowed, record_event, touch
+from geo.dispatch.workflow import (
+    InvalidTransition,
+    StaleVersion,
+    check_allowed,
+    keyed,
+    record_event,
+    replayed_step,
+    touch,
+)
 
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
 MAX_ATTACHMENTS = 10
@@ -62,13 +73,23 @@ def add_attachment(
     filename: str,
     data: bytes,
     *,
+    idempotency_key: str | None = None,
     address: str | None = None,
     now: datetime | None = None,
 ) -> IncidentAttachment:
-    """Attach a photo (JPEG, PNG or WebP, at most 5 MB, ten per incident) to an incident; audited from ``address``."""
+    """Attach a photo (JPEG, PNG or WebP, at most 5 MB, ten per incident) to an incident; audited from ``address``.
+
+    The same photo sent again under the same ``idempotency_key`` answers with the first copy.
+    """
     now = now or now_utc()
     incident = get_incident(session, principal, ticket)
     principal.require_change(incident.group_code)
+    key = IdempotencyKey.of(
+        principal.username, idempotency_key, {"filename": filename, "sha256": hashlib.sha256(data).hexdigest()}
+    )
+    earlier = replayed_step(session, incident, key)
+    if earlier is not None:
+        return session.get_one(IncidentAttachment, earlier["attachment"])
     step = ACTIONS["note"]  # who may add a note may add a photo, in the same statuses
     check_allowed(principal, step, incident, "attach")
     if Status(incident.status) not in step.sources:
@@ -90,9 +111,27 @@ def add_attachment(
         at=now,
     )
     session.add(attachment)
+    session.flush()  # its id, for the history row a retry finds it by
     touch(incident, now)
-    record_event(session, incident, principal.username, "attach", incident.status, now, data={"file": name})
-    session.flush()
+    record_event(
+        session,
+        incident,
+        principal.username,
+        "attach",
+        incident.status,
+        now,
+        data=keyed({"file": name, "attachment": attachment.id}, key),
+    )
+    try:
+        session.flush()
+    except StaleDataError:  # another change of the case at this moment (a second copy of this upload?)
+        session.rollback()
+        earlier = replayed_step(session, get_incident(session, principal, ticket), key)
+        if earlier is not None:
+            return session.get_one(IncidentAttachment, earlier["attachment"])
+        raise StaleVersion(
+            "incident {ticket} was changed at the same moment; reload and try again", ticket=ticket
+        ) from None
     record(
         session,
         actor=principal.username,

@@ -96,7 +96,7 @@ def _intake_statement():
     now = bindparam("now", type_=DateTime(timezone=True))
     here = func.ST_SetSRID(func.ST_MakePoint(bindparam("lon", type_=Float), bindparam("lat", type_=Float)), 4326)
     chosen = (
-        select(category.c.id, category.c.name_zh, category.c.name_en)
+        select(category.c.id, category.c.name_zh, category.c.name_en, category.c.photo_on_resolve)
         .where(
             category.c.code == bindparam("category", type_=String),
             category.c.net == bindparam("net", type_=String),
@@ -210,6 +210,7 @@ def _intake_statement():
         chosen.c.id.label("category_id"),
         chosen.c.name_zh,
         chosen.c.name_en,
+        chosen.c.photo_on_resolve,
         select(suspect.c.id).scalar_subquery().label("suspected_id"),
         select(suspect.c.ticket).scalar_subquery().label("suspected_ticket"),
     ).select_from(inserted.join(chosen, true()).join(history, true()).join(audited, true()))
@@ -232,14 +233,15 @@ class _CategoryNames:
     code: str
     name_zh: str
     name_en: str
+    photo_on_resolve: bool
 
 
 _INTAKE_KEYS = KeyColumns(Incident.created_by, Incident.idempotency_key, Incident.request_fingerprint)
 
 
-def _replayed(session: Session, key: IdempotencyKey) -> Intake | None:
+def _replayed(session: Session, principal: Principal, key: IdempotencyKey) -> Intake | None:
     earlier = first_made(session, Incident, _INTAKE_KEYS, key)
-    return Intake(earlier, False, incident_detail(session, earlier)) if earlier is not None else None
+    return Intake(earlier, False, incident_detail(session, earlier, principal)) if earlier is not None else None
 
 
 @dataclass(frozen=True)
@@ -390,7 +392,7 @@ def create_incident(
         client_address=address,
     ).first()
     if written is None:
-        if key is not None and (replay := _replayed(session, key)):
+        if key is not None and (replay := _replayed(session, principal, key)):
             return replay  # a retry of a report already made (or being made at this moment)
         category_for(session, data.category, net)  # names what is wrong with the category
         raise InvalidInput("category {code!r} cannot be reported", field="category", code=data.category)
@@ -433,7 +435,8 @@ def create_incident(
     detail = detail_from_parts(
         incident,
         now,
-        category=_CategoryNames(data.category, written.name_zh, written.name_en),
+        principal=principal,
+        category=_CategoryNames(data.category, written.name_zh, written.name_en, written.photo_on_resolve),
         assignee=assignee,
         chain=[(link.code, link.name_zh, link.level) for link in place.chain],
         history=[history],

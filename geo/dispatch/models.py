@@ -41,6 +41,8 @@ class IncidentCategory(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Offered to residents on /report and through Open311 (religious-affairs categories are not, by default).
     is_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: Resolving a case of this category needs a photo taken while handling it (处置前后照片).
+    photo_on_resolve: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 INCIDENT_CHANGE_SEQ = Sequence("incident_change_seq", metadata=Base.metadata)

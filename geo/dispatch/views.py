@@ -18,11 +18,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, joinedload
 
+from geo.accounts.capabilities import Capability
 from geo.accounts.principal import Principal
 from geo.core.calendar import COUNTY_TZ, county_day, day_start
 from geo.core.clock import now_utc
 from geo.core.errors import InvalidInput, NotFound, one_of
-from geo.dispatch.actions import ACTIONS
+from geo.dispatch.actions import ACTIONS, offered_actions
 from geo.dispatch.models import OPEN_INCIDENT, Incident, IncidentAttachment, IncidentCategory, IncidentEvent
 from geo.dispatch.queues import Queue, is_overdue, overdue_condition, queue_condition, queue_mask
 from geo.dispatch.scope import visible
@@ -71,8 +72,8 @@ def _summary(incident: Incident, now: datetime, category, assignee) -> dict:
     }
 
 
-def incident_detail(session: Session, incident: Incident, now: datetime | None = None) -> dict:
-    """Everything about one incident: fields, stage times, history, the responsible chain."""
+def incident_detail(session: Session, incident: Incident, principal: Principal, now: datetime | None = None) -> dict:
+    """One incident as ``principal`` may read it: fields, stage times, history, the chain, their steps."""
     history = session.scalars(
         select(IncidentEvent).where(IncidentEvent.incident_id == incident.id).order_by(IncidentEvent.id)
     ).all()
@@ -91,6 +92,7 @@ def incident_detail(session: Session, incident: Incident, now: datetime | None =
     return detail_from_parts(
         incident,
         now or now_utc(),
+        principal=principal,
         category=incident.category,
         assignee=incident.assignee,
         chain=sorted(chain, key=lambda row: len(row[0])),
@@ -123,6 +125,7 @@ def detail_from_parts(
     incident: Incident,
     now: datetime,
     *,
+    principal: Principal,
     category,
     assignee,
     chain: Sequence[tuple[str, str, str]],
@@ -132,13 +135,16 @@ def detail_from_parts(
     suspected_of: str | None,
 ) -> dict:
     """``incident_detail`` from parts already at hand; ``chain`` holds (code, name_zh, level), county first."""
+    is_assignee = principal.worker_code is not None and assignee is not None and assignee.code == principal.worker_code
+    # Reporters' phone numbers only inside the caller's jurisdiction (a case is visible only there too).
+    sees_reporter = principal.sees_phones(incident.group_code)
     return {
         **_summary(incident, now, category, assignee),
         "description": incident.description,
         "address": incident.address,
         "channel": incident.channel,
-        "reporter_name": incident.reporter_name,
-        "reporter_phone": incident.reporter_phone,
+        "reporter_name": incident.reporter_name if sees_reporter else None,
+        "reporter_phone": incident.reporter_phone if sees_reporter else None,
         "callback_consent": incident.callback_consent,
         "reopen_count": incident.reopen_count,
         "duplicate_of": duplicate_of,
@@ -146,8 +152,12 @@ def detail_from_parts(
         "stages": {name: getattr(incident, name).isoformat() if getattr(incident, name) else None for name in _STAGES},
         "chain": [{"code": code, "name_zh": name, "level": level} for code, name, level in chain],
         "history": history,
-        # What the console offers: the desk's steps from this status (the worker's own are on their phone page).
-        "actions": [name for name, a in ACTIONS.items() if a.offered_at_desk(Status(incident.status))],
+        # The caller's steps from this status: the desk's at the console, the assigned worker's on their phone page.
+        "actions": offered_actions(
+            Status(incident.status), at_desk=principal.can(Capability.CASE_DESK), assignee=is_assignee
+        ),
+        "note_required": [name for name, a in ACTIONS.items() if a.needs_note],
+        "photo_on_resolve": category.photo_on_resolve,
         "attachments": attachments,
     }
 

@@ -15,9 +15,10 @@ from geo.core.audit import record
 from geo.core.calendar import county_day
 from geo.core.clock import now_utc
 from geo.core.errors import GridError, InvalidInput
+from geo.core.idempotency import IdempotencyKey, KeyReused
 from geo.dispatch.actions import ACTIONS, Action
 from geo.dispatch.intake import clean_text
-from geo.dispatch.models import INCIDENT_CHANGE_SEQ, Incident, IncidentEvent
+from geo.dispatch.models import INCIDENT_CHANGE_SEQ, Incident, IncidentAttachment, IncidentEvent
 from geo.dispatch.routing import deadline, depth_of, route_worker
 from geo.dispatch.statuses import RUNNING, Status
 from geo.dispatch.views import get_incident, incident_detail
@@ -34,6 +35,43 @@ class StaleVersion(GridError):
     """Someone changed the incident since the caller read it; ``details`` holds the current state."""
 
     status = 409
+
+
+class PhotoRequired(GridError):
+    """The case's category asks for a photo of the handling (处置前后照片) before it is resolved."""
+
+    status = 422
+
+
+def replayed_step(session: Session, incident: Incident, key: IdempotencyKey | None) -> dict | None:
+    """The history ``data`` of the step sent under ``key`` if it was already taken on ``incident`` (a retry).
+
+    The key and the fingerprint of the request are kept in the step's history row;
+    KeyReused when the key was used for another request.
+    """
+    if key is None:
+        return None
+    earlier = session.scalar(
+        select(IncidentEvent.data).where(
+            IncidentEvent.incident_id == incident.id,
+            IncidentEvent.actor == key.owner,
+            IncidentEvent.data["key"].astext == key.key,
+        )
+    )
+    if earlier is None:
+        return None
+    if earlier.get("fingerprint") != key.fingerprint:
+        raise KeyReused(
+            "Idempotency-Key {key} was already used for a different request; send a new key for a new request",
+            field="Idempotency-Key",
+            key=key.key,
+        )
+    return earlier
+
+
+def keyed(data: dict, key: IdempotencyKey | None) -> dict:
+    """A history row's ``data`` with the caller's key and fingerprint, so a retry is recognised."""
+    return data | {"key": key.key, "fingerprint": key.fingerprint} if key else data
 
 
 def touch(incident: Incident, now: datetime) -> None:
@@ -102,18 +140,25 @@ def apply_action(
     worker: str | None = None,
     duplicate_of: str | None = None,
     public: bool = False,
+    idempotency_key: str | None = None,
     address: str | None = None,
     now: datetime | None = None,
 ) -> Incident:
     """Apply one workflow ``action`` to ``ticket`` as ``principal``; audited from ``address``.
 
     ``note`` is internal unless ``public``: a public note is shown to the residents
-    following the case (/track, Open311). A refusal (reject) needs a reason, and the
-    reporter reads it, so its note is always public.
+    following the case (/track, Open311). Refusing, escalating, reassigning and
+    resolving need a note (``Action.needs_note``); a refusal's is always public, as
+    the reporter reads it. Resolving a case whose category asks for it
+    (``photo_on_resolve``) needs a photo attached since it was dispatched.
+
+    A step sent again with the same ``idempotency_key`` (a phone replaying its
+    outbox after a lost answer) is not taken twice: the incident is returned as it is.
 
     Raises InvalidTransition for an action the status does not allow, StaleVersion
     when ``version`` is not the incident's current one, AccessDenied when the
-    caller's role (or, for a grid worker, assignment) does not allow it.
+    caller's role (or, for a grid worker, assignment) does not allow it,
+    InvalidInput for a missing note and PhotoRequired for a missing photo.
     """
     now = now or now_utc()
     step = ACTIONS.get(action)
@@ -123,10 +168,17 @@ def apply_action(
         )
     incident = get_incident(session, principal, ticket)
     principal.require_change(incident.group_code)
+    key = IdempotencyKey.of(
+        principal.username,
+        idempotency_key,
+        {"action": action, "version": version, "note": note, "worker": worker, "duplicate_of": duplicate_of},
+    )
+    if replayed_step(session, incident, key) is not None:
+        return incident
     if incident.version != version:
         raise StaleVersion(
             "incident {ticket} changed since you read it (version {version}, now {current})",
-            details=incident_detail(session, incident),
+            details=incident_detail(session, incident, principal),
             ticket=ticket,
             version=version,
             current=incident.version,
@@ -142,6 +194,14 @@ def apply_action(
             allowed=allowed,
         )
     note = clean_text(note, "note")
+    if step.needs_note and not note.strip():
+        raise InvalidInput("{action} needs a note saying why or what was done", field="note", action=action)
+    if action == "resolve" and incident.category.photo_on_resolve and not _photo_since_dispatch(session, incident):
+        raise PhotoRequired(
+            "a {category} case needs a photo of the handling before it is resolved; attach one first",
+            field="file",
+            category=incident.category.name_zh,
+        )
     data: dict = {}
     audited_before = _audited_state(incident)
     if step.target is not None:
@@ -154,12 +214,8 @@ def apply_action(
         incident.reopen_count += 1
         incident.resolved_at = incident.closed_at = None
     if action == "reject":
-        if not note:
-            raise InvalidInput("a refusal needs a reason in note; the reporter will read it", field="note")
-        public = True
+        public = True  # the reporter reads the reason
     if action == "reassign":
-        if not note:
-            raise InvalidInput("a reassignment needs a reason in note", field="note")
         target = _worker_by_code(session, principal, worker or "")
         if incident.net not in target.nets:
             raise InvalidInput(
@@ -179,16 +235,34 @@ def apply_action(
         incident.duplicate_of_id = original.id
         data = {"original": original.ticket}
     touch(incident, now)
+    data = keyed(data, key)
     record_event(session, incident, principal.username, action, before, now, note, data or None, is_public=public)
     try:
         session.flush()
     except StaleDataError:
         session.rollback()
+        if key is not None:  # two copies of one retried step racing: the other copy took it
+            winner = get_incident(session, principal, ticket)
+            if replayed_step(session, winner, key) is not None:
+                return winner
         raise StaleVersion(
             "incident {ticket} was changed at the same moment; reload and try again", ticket=ticket
         ) from None
     _audit(session, principal.username, action, incident, audited_before, note, address)
     return incident
+
+
+def _photo_since_dispatch(session: Session, incident: Incident) -> bool:
+    """Whether a photo was attached to ``incident`` since it was dispatched (a photo of the handling)."""
+    since = incident.dispatched_at or incident.reported_at
+    return (
+        session.scalar(
+            select(IncidentAttachment.id)
+            .where(IncidentAttachment.incident_id == incident.id, IncidentAttachment.at >= since)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _audited_state(incident: Incident) -> dict:

@@ -12,6 +12,7 @@
         sla_hours: +field("sla_hours").value,
         is_active: field("is_active").checked,
         is_public: field("is_public").checked,
+        photo_on_resolve: field("photo_on_resolve").checked,
       }).then(function (r) {
         box.className = r.ok ? "ok" : "error";
         box.textContent = r.ok ? gridmap.format(options.saved, { code: row.dataset.code }) : r.data.error;

@@ -92,7 +92,7 @@ document.querySelectorAll("form.checkin .locate").forEach(function (button) {
       save(load().concat([{
         task: form.dataset.task, lon: lon, lat: lat, note: form.elements.note.value,
         at: new Date().toISOString(),
-        key: "checkin-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2),
+        key: phone.newKey("checkin"),
       }]));
       form.reset();
       flush();

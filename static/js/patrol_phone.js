@@ -6,18 +6,6 @@
   var T = options.text;
   var maps = {};
 
-  function format(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (all, name) { return name in values ? values[name] : all; });
-  }
-
-  /* Great-circle distance in metres and initial bearing in degrees from a to b ([lat, lng]). */
-  function distanceAndBearing(a, b) {
-    var rad = Math.PI / 180, lat1 = a[0] * rad, lat2 = b[0] * rad, dLat = lat2 - lat1, dLng = (b[1] - a[1]) * rad;
-    var h = Math.sin(dLat / 2) * Math.sin(dLat / 2) + Math.cos(lat1) * Math.cos(lat2) * Math.sin(dLng / 2) * Math.sin(dLng / 2);
-    var y = Math.sin(dLng) * Math.cos(lat2), x = Math.cos(lat1) * Math.sin(lat2) - Math.sin(lat1) * Math.cos(lat2) * Math.cos(dLng);
-    return { metres: 2 * 6371008.8 * Math.asin(Math.sqrt(h)), degrees: (Math.atan2(y, x) / rad + 360) % 360 };
-  }
-
   /* Whether a point ([lat, lng]) lies in a GeoJSON (Multi)Polygon: ray casting over every ring (holes flip it). */
   function contains(geometry, point) {
     var polygons = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
@@ -31,10 +19,6 @@
       });
     });
     return inside;
-  }
-
-  function describe(metres) {
-    return metres >= 1000 ? (metres / 1000).toFixed(1) + " km" : Math.round(metres) + " m";
   }
 
   document.querySelectorAll(".task-map").forEach(function (box) {
@@ -59,11 +43,8 @@
       m.me.setLatLng(here);
       m.line.setLatLngs([here, m.centre]);
       var inside = contains(options.targets[id], here);
-      var way = distanceAndBearing(here, [m.centre.lat, m.centre.lng]);
       var text = document.querySelector('.bearing[data-task="' + id + '"]');
-      text.textContent = inside ? T.inside : format(T.bearing, {
-        distance: describe(way.metres), direction: T.directions[Math.round(way.degrees / 45) % 8],
-      });
+      text.textContent = inside ? T.inside : phone.describeWay(here, [m.centre.lat, m.centre.lng], T.bearing, T.directions);
       var form = document.querySelector('form.checkin[data-task="' + id + '"]');
       if (form && !form.dataset.typed) {  // follow the phone until the patrol types a position
         form.elements.lon.value = here[1].toFixed(6);

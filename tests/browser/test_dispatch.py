@@ -83,6 +83,7 @@ def test_dispatcher_to_worker_to_closure(app, browser, offline_page, live_server
     sign_in(worker_page, live_server, "worker")
     worker_page.goto(live_server + "/my")
     case = worker_page.locator(f"li#{ticket}")
+    case.locator(".case-head").click()
     # The deadline reads in China Standard Time, as on the console.
     due = datetime.fromisoformat(
         page.evaluate(f"fetch('/api/incidents/{ticket}').then(r => r.json()).then(i => i.due_at)")
@@ -90,13 +91,12 @@ def test_dispatcher_to_worker_to_closure(app, browser, offline_page, live_server
     local_due = due.astimezone(timezone(timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
     assert local_due in case.inner_text() and local_due in page.locator("#incident-detail").inner_text()
     case.locator("button[value=accept]").click()
+    case.locator(".status", has_text="任务处理").wait_for()
     photo = {"name": "现场.png", "mimeType": "image/png", "buffer": ONE_PIXEL_PNG}
-    worker_page.locator(f"li#{ticket} input[type=file]").set_input_files(files=[photo])
-    worker_page.locator(f"li#{ticket} button", has_text="上传照片").click()
-    case = worker_page.locator(f"li#{ticket}")
-    case.locator("input[name=note]").fill("已调解，双方签字")
+    case.locator("input[type=file]").set_input_files(files=[photo])
+    case.locator("[name=note]").fill("已调解，双方签字")
     case.locator("button[value=resolve]").click()
-    assert "处理反馈" in worker_page.locator(f"li#{ticket}").inner_text()
+    case.locator(".status", has_text="处理反馈").wait_for()
     worker_page.screenshot(path=artifacts / "worker-my.png")
     phone.close()
 
@@ -219,7 +219,7 @@ def test_a_refused_action_is_explained_in_the_page_language(offline_page, live_s
     page.locator("#list-sort").select_option("reported")  # newest first
     page.locator("#incident-list li", has_text=created["ticket"]).click()
     page.locator("#incident-detail button[data-action=reassign]").click()  # with no reason given
-    page.locator("#detail", has_text="改派须在说明中写明理由").wait_for()
+    page.locator("#detail", has_text="改派须填写说明").wait_for()
     page.screenshot(path=artifacts / "dispatch-refused-action.png")
     assert log.blocked == []
 

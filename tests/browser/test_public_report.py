@@ -91,9 +91,10 @@ def test_a_resident_reports_follows_and_rates_a_case(app, browser, offline_page,
     sign_in(worker, live_server, "worker")
     worker.goto(live_server + "/my")
     case = worker.locator(f"li#{ticket}")
-    case.locator("input[name=note]").fill("已清运")
+    case.locator(".case-head").click()
+    case.locator("[name=note]").fill("已清运")
     case.locator("button[value=resolve]").click()
-    assert "处理反馈" in worker.locator(f"li#{ticket}").inner_text()
+    case.locator(".status", has_text="处理反馈").wait_for()
     worker_context.close()
 
     detail = desk.evaluate(f"fetch('/api/incidents/{ticket}').then(r => r.json())")

@@ -229,7 +229,8 @@ def close_case(client, ticket):
     token = {"X-CSRFToken": csrf_token_of(client, "/")}
     for action in ("register", "dispatch", "resolve", "verify"):
         version = client.get(f"/api/incidents/{ticket}").get_json()["version"]
-        done = client.post(f"/api/incidents/{ticket}/{action}", json={"version": version}, headers=token)
+        body = {"version": version, "note": "垃圾已清运" if action == "resolve" else ""}
+        done = client.post(f"/api/incidents/{ticket}/{action}", json=body, headers=token)
         assert done.status_code == 200, done.get_json()
 
 
@@ -270,7 +271,7 @@ def test_dissatisfied_and_not_solved_reopens_the_case_once(app, anonymous, clien
         version = client.get(f"/api/incidents/{ticket}").get_json()["version"]
         client.post(
             f"/api/incidents/{ticket}/{action}",
-            json={"version": version},
+            json={"version": version, "note": "再次清运" if action == "resolve" else ""},
             headers={"X-CSRFToken": csrf_token_of(client, "/")},
         )
     assert rate(anonymous, link, result="dissatisfied", not_solved="1").status_code == 302

@@ -1,22 +1,25 @@
 """Retries and races over HTTP: the same key at the same moment, a key reused for another body, a code taken twice."""
 
+import io
 import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, func, select
 
-from extensions import db
+from extensions import db, db_session
 from geo.core.models import AuditEvent
-from geo.dispatch.models import Incident, IncidentCategory
+from geo.dispatch.models import Incident, IncidentCategory, IncidentEvent
 from geo.party.models import PartyActivity
 from geo.patrol.models import CheckIn, PatrolTask
+from geo.public.places import group_point
 from tests.conftest import csrf_token_of
 
 # Not rolled back: threads race each other, each on its own connection.
 pytestmark = pytest.mark.outside_transaction
 
 PAIRS = 10
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 REPORT = {"net": "social", "category": "dispute", "title": "重试测试", "lon": 99.2991, "lat": 28.2446}
 
 
@@ -181,4 +184,59 @@ def test_the_same_party_activity_sent_twice_at_once_is_recorded_once(app, client
     finally:
         with app.app_context():
             db.session.execute(delete(PartyActivity).where(PartyActivity.topic == "同时重发"))
+
+
+def test_the_same_step_sent_twice_at_once_from_the_phone_is_taken_once(app, client_as):
+    desk, phones = client_as("dispatcher"), [client_as("worker"), client_as("worker")]
+    with app.app_context():
+        lon, lat = group_point(db_session(), "533422102001001")  # the demo worker's group
+    detail = desk.post(
+        "/api/incidents", json={**REPORT, "lon": lon, "lat": lat}, headers={"X-CSRFToken": csrf_token_of(desk, "/")}
+    ).get_json()
+    ticket = detail["ticket"]
+    try:
+        for step in ("register", "dispatch"):
+            detail = desk.post(
+                f"/api/incidents/{ticket}/{step}",
+                json={"version": detail["version"]},
+                headers={"X-CSRFToken": csrf_token_of(desk, "/")},
+            ).get_json()
+        for pair in range(PAIRS):
+            body = {"version": detail["version"], "note": f"同时重发 {pair}"}
+            answers = posted_at_once(
+                phones, f"/api/incidents/{ticket}/note", body, {"Idempotency-Key": f"race-note-{ticket}-{pair}"}
+            )
+            assert [a.status_code for a in answers] == [200, 200], [a.get_data(as_text=True) for a in answers]
+            detail = answers[0].get_json()
+        with app.app_context():
+            notes = db.session.scalars(
+                select(func.count())
+                .select_from(IncidentEvent)
+                .join(Incident)
+                .where(Incident.ticket == ticket, IncidentEvent.action == "note")
+            ).one()
+        assert notes == PAIRS
+        # A photo sent twice at once under one key (the outbox of two tabs, a retried upload) is kept once.
+        start = threading.Barrier(2)
+        uploads: list = [None, None]
+
+        def upload(index, client):
+            token = csrf_token_of(client, "/")
+            start.wait(timeout=30)
+            uploads[index] = client.post(
+                f"/api/incidents/{ticket}/attachments",
+                data={"file": (io.BytesIO(PNG), "同时.png")},
+                headers={"X-CSRFToken": token, "Idempotency-Key": f"race-photo-{ticket}"},
+            )
+
+        threads = [threading.Thread(target=upload, args=pair) for pair in enumerate(phones)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert [u.status_code for u in uploads] == [201, 201], [u.get_data(as_text=True) for u in uploads]
+        assert uploads[0].get_json() == uploads[1].get_json()
+    finally:
+        with app.app_context():
+            db.session.execute(delete(Incident).where(Incident.ticket == ticket))
             db.session.commit()

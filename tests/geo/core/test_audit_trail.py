@@ -61,7 +61,7 @@ def test_every_incident_action_is_audited_with_actor_address_before_and_after(se
     act("register")
     act("dispatch")
     act("reassign", worker=village_worker.code, note="本组网格员请假")
-    act("escalate")
+    act("escalate", note="须村级协调")
     act("resolve", note="已调解")
     act("verify")
     act("reopen")

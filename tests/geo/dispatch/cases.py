@@ -21,4 +21,15 @@ def report(session, principal=DESK, where=BENZILAN_SEAT, category="dispute", net
 
 
 def act(session, incident, action, principal=DESK, now=T0, **extra):
+    """Take ``action``; steps that need a note (reject, escalate, reassign, resolve) get one unless given."""
+    extra.setdefault("note", NOTES.get(action, ""))
     return apply_action(session, principal, incident.ticket, action, version=incident.version, now=now, **extra)
+
+
+#: A note for each step that needs one (``Action.needs_note``).
+NOTES = {
+    "reject": "不属于受理范围",
+    "escalate": "超出本级处置能力",
+    "reassign": "本组网格员请假",
+    "resolve": "已到现场处理完毕",
+}

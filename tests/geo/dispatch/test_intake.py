@@ -69,7 +69,7 @@ def test_the_intake_answer_is_what_reading_the_incident_back_gives(session):
         ),
         now=T0 + timedelta(hours=1),
     )
-    answer, reread = intake.detail, incident_detail(session, intake.incident, now=T0 + timedelta(hours=1))
+    answer, reread = intake.detail, incident_detail(session, intake.incident, DESK, now=T0 + timedelta(hours=1))
     assert answer["suspected_duplicate_of"] and answer["assignee"] and len(answer["chain"]) == 4
     for detail in (answer, reread):  # the same instants, whatever time zone the database answers in
         for event in detail["history"]:

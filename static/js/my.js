@@ -1,0 +1,321 @@
+/* The grid worker's phone page (dispatch/my.html): each case opens with its map, the phone's position, the
+   distance and a countdown; accept, note, resolve and reports from the phone go through an outbox (phone.js) that
+   keeps them, photos included, while there is no signal, and sends them in order, each with its own
+   Idempotency-Key. A case someone changed meanwhile (409) is shown to the worker with their note kept: never
+   sent again over the other change. Whether a step is allowed, needs a note or a photo is the server's rule. */
+(function () {
+  "use strict";
+
+  var options = gridmap.pageOptions();
+  var T = options.text;
+  var box = phone.outbox("my." + options.username);
+  var banner = document.getElementById("outbox");
+  var message = document.getElementById("my-message");
+  var maps = {};
+  var here = null;
+  var sending = false;
+
+  function say(text, ok) {
+    message.className = ok ? "ok" : "error";
+    message.textContent = text;
+  }
+
+  function caseOf(ticket) { return document.querySelector('li.case[data-ticket="' + CSS.escape(ticket) + '"]'); }
+
+  /* Time left until the deadline (or past it), in whole hours or days. */
+  function countdowns() {
+    document.querySelectorAll(".countdown[data-due]").forEach(function (span) {
+      var hours = (new Date(span.dataset.due) - Date.now()) / 3600e3, size = Math.abs(hours);
+      var amount = size >= 48 ? gridmap.format(T.days, { n: Math.round(size / 24) })
+        : gridmap.format(T.hours, { n: Math.max(1, Math.round(size)) });
+      span.textContent = gridmap.format(hours < 0 ? T.overdueBy : T.left, { amount: amount });
+      span.classList.toggle("late", hours < 0);
+    });
+  }
+
+  /* A case's small map, drawn when it is first opened (Leaflet needs a visible box). */
+  function drawMap(li) {
+    var ticket = li.dataset.ticket;
+    if (maps[ticket]) return;
+    var place = [Number(li.dataset.lat), Number(li.dataset.lon)];
+    var map = L.map(li.querySelector(".case-map"), { attributionControl: false }).setView(place, 15);
+    L.circleMarker(place, { radius: 9, color: "#d7191c", fillColor: "#d7191c", fillOpacity: 0.8 }).addTo(map);
+    L.control.scale({ imperial: false }).addTo(map);
+    maps[ticket] = { map: map, place: place, me: null, line: null };
+    if (here) showWay(ticket);
+  }
+
+  function showWay(ticket) {
+    var m = maps[ticket];
+    if (!m.me) {
+      m.me = L.circleMarker(here, { radius: 7, color: "#2166ac", fillColor: "#2166ac", fillOpacity: 0.9 }).addTo(m.map);
+      m.line = L.polyline([here, m.place], { color: "#2166ac", dashArray: "4 6", weight: 2 }).addTo(m.map);
+      m.map.fitBounds(L.latLngBounds([here, m.place]), { padding: [20, 20], maxZoom: 16 });
+    }
+    m.me.setLatLng(here);
+    m.line.setLatLngs([here, m.place]);
+  }
+
+  function located(position) {
+    here = [position.coords.latitude, position.coords.longitude];
+    document.querySelectorAll("li.case").forEach(function (li) {
+      li.querySelector(".distance").textContent =
+        phone.describeWay(here, [Number(li.dataset.lat), Number(li.dataset.lon)], T.distance, T.directions);
+    });
+    Object.keys(maps).forEach(showWay);
+    var form = document.getElementById("report-form");
+    if (!form.dataset.typed) {  // follow the phone until the worker types a position
+      form.elements.lon.value = here[1].toFixed(6);
+      form.elements.lat.value = here[0].toFixed(6);
+      form.querySelector(".position-note").textContent = gridmap.format(T.located, { m: Math.round(position.coords.accuracy) });
+    }
+  }
+
+  function notLocated() {
+    document.querySelectorAll(".distance, .position-note").forEach(function (p) { p.textContent = T.noPosition; });
+  }
+
+  function open(li, opened) {
+    li.classList.toggle("open", opened);
+    li.querySelector(".case-head").setAttribute("aria-expanded", opened ? "true" : "false");
+    if (opened) {
+      drawMap(li);
+      maps[li.dataset.ticket].map.invalidateSize();
+    }
+  }
+
+  document.querySelector(".my-cases").classList.add("scripted");
+  document.querySelectorAll("li.case").forEach(function (li) {
+    li.querySelector(".case-head").addEventListener("click", function () { open(li, !li.classList.contains("open")); });
+  });
+  /* A link to a case (/my#DQ-…) opens it. */
+  function openLinked() {
+    var li = location.hash && caseOf(decodeURIComponent(location.hash.slice(1)));
+    if (li) open(li, true);
+  }
+  window.addEventListener("hashchange", openLinked);
+  openLinked();
+
+  /* Photos: a thumbnail opens full size over the page. */
+  var viewer = document.getElementById("photo-view");
+  document.querySelectorAll(".thumbs a[data-full]").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      if (!viewer.showModal) return;
+      event.preventDefault();
+      viewer.querySelector("img").src = link.dataset.full;
+      viewer.showModal();
+    });
+  });
+  viewer.addEventListener("click", function (event) { if (event.target === viewer) viewer.close(); });
+
+  /* ---- the outbox ---- */
+
+  function showCount() {
+    return box.all().then(function (items) {
+      banner.hidden = !items.length;
+      banner.textContent = items.length ? gridmap.format(T.waiting, { n: items.length }) : "";
+      document.querySelectorAll("li.case").forEach(function (li) {
+        li.classList.toggle("waiting", items.some(function (item) { return item.ticket === li.dataset.ticket; }));
+      });
+      return items;
+    });
+  }
+
+  function send(item) {
+    var headers = { "Idempotency-Key": item.key };
+    if (item.kind === "photo") {
+      var form = new FormData();
+      form.append("file", item.blob, item.filename);
+      return gridmap.api("POST", "/api/incidents/" + encodeURIComponent(item.ticket) + "/attachments", form, headers);
+    }
+    if (item.kind === "action") {
+      return gridmap.api("POST", "/api/incidents/" + encodeURIComponent(item.ticket) + "/" + item.action,
+        { version: item.version, note: item.note }, headers);
+    }
+    return gridmap.api("POST", "/api/incidents", item.body, headers);
+  }
+
+  /* Send the oldest kept request, then the next; stop at the first failure of the network or the server.
+     One tab at a time (a Web Lock): two tabs sending the same step at once would meet each other as a conflict. */
+  function flush() {
+    if (sending) return Promise.resolve();
+    sending = true;
+    var sendOne = function () {
+      return box.all().then(function (items) {
+        if (!items.length) return null;
+        var item = items[0];
+        return send(item).then(function (answer) { return settle(item, items, answer); }, function () { return "later"; });
+      });
+    };
+    var once = navigator.locks ? navigator.locks.request("gridmap.my.outbox." + options.username, sendOne) : sendOne();
+    return once.then(function (next) {
+      sending = false;
+      if (next !== "later") showCount();  // "later" may carry a message on the banner: leave it
+      if (next === "again") return flush();
+    }, function () { sending = false; });
+  }
+
+  function settle(item, items, answer) {
+    // Signed out, or a form token older than the session (signed in again elsewhere): kept until the page is fresh.
+    var expired = answer.status === 401 || (answer.status === 400 && !answer.data.field);
+    if (expired) { banner.textContent = T.signIn; return "later"; }
+    if (answer.status >= 500 || answer.status === 429) return "later";
+    if (!answer.ok && item.ticket) {
+      // Refused, or the case changed on the server since the worker acted (409): take this step and their later
+      // steps on the case off the outbox (they followed it) and give them back beside the case, to decide again.
+      var taken = items.filter(function (other) { return other.ticket === item.ticket && other.seq >= item.seq; });
+      return Promise.all(taken.map(function (x) { return box.remove(x.key); })).then(function () {
+        givenBack(item, taken, answer);
+        return "again";
+      });
+    }
+    if (!answer.ok) {
+      return box.remove(item.key).then(function () {
+        say(T.refused + answer.data.error);
+        restoreReport(item);
+        return "again";
+      });
+    }
+    if (item.kind === "report") {
+      var photos = (item.photos || []).map(function (p) {
+        return { key: p.key, kind: "photo", ticket: answer.data.ticket, blob: p.blob, filename: p.filename };
+      });
+      return box.add(photos).then(function () { return box.remove(item.key); }).then(function () {
+        say(gridmap.format(T.reported, { ticket: answer.data.ticket }), true);
+        return "again";
+      });
+    }
+    return box.remove(item.key).then(function () {
+      if (item.kind === "action") applied(answer.data);
+      return "again";
+    });
+  }
+
+  /* The case as the server answered it after a step: status, version, history and the steps still open. */
+  function applied(detail) {
+    var li = caseOf(detail.ticket);
+    if (!li) return;
+    li.querySelector(".status").textContent = T.status[detail.status] || detail.status;
+    li.className = li.className.replace(/\b(dispatched|in_progress|resolved)\b/, detail.status);
+    var last = detail.history[detail.history.length - 1];
+    var row = document.createElement("li");
+    row.textContent = gridmap.localTime(last.at) + " · " + last.actor + " · " + (T.action[last.action] || last.action) +
+      (last.note ? " — " + last.note : "");
+    li.querySelector(".history").appendChild(row);
+    li.querySelectorAll(".case-action button[name=action]").forEach(function (button) {
+      button.hidden = detail.actions.indexOf(button.value) < 0;
+    });
+    say(T.sent, true);
+  }
+
+  function givenBack(item, taken, answer) {
+    var li = caseOf(item.ticket), form = li && li.querySelector("form.case-action");
+    var notes = taken.map(function (x) { return x.note; }).filter(Boolean).join("\n");
+    if (!form) { say(T.refused + answer.data.error + (notes ? " — " + notes : "")); return; }
+    var alert = form.querySelector(".refusal"), current = answer.status === 409 && answer.data.details;
+    alert.hidden = false;
+    if (current) {
+      var last = current.history[current.history.length - 1];
+      alert.textContent = gridmap.format(T.conflict, {
+        status: T.status[current.status] || current.status,
+        last: gridmap.localTime(last.at) + " " + last.actor + " " + (T.action[last.action] || last.action),
+      });
+      form.elements.version.value = current.version;  // what the worker now sends over, knowingly
+      form.querySelectorAll("button[name=action]").forEach(function (button) {
+        button.hidden = current.actions.indexOf(button.value) < 0;
+      });
+    } else {
+      alert.textContent = T.refused + answer.data.error;
+      form.elements.version.value = item.version;  // nothing of it was taken
+    }
+    if (notes) form.elements.note.value = notes;
+    open(li, true);
+  }
+
+  function restoreReport(item) {
+    var form = document.getElementById("report-form");
+    ["category", "title", "description", "lon", "lat"].forEach(function (name) { form.elements[name].value = item.body[name]; });
+    form.dataset.typed = "1";
+    document.getElementById("report").hidden = false;
+  }
+
+  /* ---- what the worker does ---- */
+
+  document.querySelectorAll("form.case-action").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var action = event.submitter && event.submitter.value;
+      var li = form.closest("li.case"), ticket = li.dataset.ticket;
+      var note = form.elements.note.value.trim();
+      if (action !== "accept" && !note) {  // an empty note says nothing; the server also asks for one
+        form.querySelector(".refusal").hidden = false;
+        form.querySelector(".refusal").textContent = T.noteNeeded;
+        return;
+      }
+      var version = Number(form.elements.version.value), items = [];
+      var file = form.elements.file.files[0];
+      if (file) {
+        items.push({ key: phone.newKey("photo"), kind: "photo", ticket: ticket, version: version, blob: file, filename: file.name });
+        version += 1;  // attaching a photo is a change of the case too
+      }
+      items.push({ key: phone.newKey(action), kind: "action", ticket: ticket, action: action, version: version, note: note });
+      form.elements.version.value = version + 1;  // a next step made before this one is sent follows it
+      form.querySelector(".refusal").hidden = true;
+      box.add(items).then(function () {
+        form.elements.note.value = "";
+        form.elements.file.value = "";
+        return showCount();
+      }).then(flush);
+    });
+  });
+
+  var reportForm = document.getElementById("report-form");
+  document.getElementById("open-report").addEventListener("click", function (event) {
+    event.preventDefault();
+    document.getElementById("report").hidden = false;
+    reportForm.elements.title.focus();
+  });
+  reportForm.querySelector("[data-close-report]").addEventListener("click", function () {
+    document.getElementById("report").hidden = true;
+  });
+  ["lon", "lat"].forEach(function (name) {
+    reportForm.elements[name].addEventListener("input", function () { reportForm.dataset.typed = "1"; });
+  });
+  reportForm.querySelector(".locate").addEventListener("click", function () {
+    delete reportForm.dataset.typed;
+    navigator.geolocation.getCurrentPosition(located, notLocated, { enableHighAccuracy: true });
+  });
+  reportForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var f = reportForm.elements, chosen = f.category.selectedOptions[0];
+    var item = {
+      key: phone.newKey("report"),
+      kind: "report",
+      body: {
+        net: chosen.dataset.net, category: f.category.value, title: f.title.value, description: f.description.value,
+        lon: Number(f.lon.value), lat: Number(f.lat.value), channel: options.channel,
+      },
+      photos: Array.prototype.map.call(f.photos.files, function (file) {
+        return { key: phone.newKey("photo"), blob: file, filename: file.name };
+      }),
+    };
+    box.add(item).then(function () {
+      reportForm.reset();
+      delete reportForm.dataset.typed;
+      document.getElementById("report").hidden = true;
+      if (here) located({ coords: { latitude: here[0], longitude: here[1], accuracy: 0 } });
+      return showCount();
+    }).then(flush);
+  });
+
+  countdowns();
+  setInterval(countdowns, 60000);
+  if (navigator.geolocation) {
+    navigator.geolocation.watchPosition(located, notLocated, { enableHighAccuracy: true, maximumAge: 10000 });
+  } else {
+    notLocated();
+  }
+  window.addEventListener("online", flush);
+  setInterval(flush, 30000);
+  showCount().then(flush);
+})();
