@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import get_locale
 from sqlalchemy import func, select
+from werkzeug.routing import BuildError
 
 from extensions import db, db_session
 from geo.accounts.capabilities import Capability
+from geo.accounts.models import User
 from geo.accounts.users import accounts_in
-from geo.core.audit import audit_query
+from geo.core.audit import audit_query, changes
 from geo.core.calendar import days_between
 from geo.core.clock import now_utc
 from geo.core.jobs import status
@@ -23,6 +26,30 @@ from web.input_rules import day_arg, whole_number_arg
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PAGE_SIZE = 50
+
+#: What the audit trail records changes to, and the page each record opens on (by its entity id).
+AUDIT_LINKS: dict[str, Callable[[str], str]] = {
+    "incident": lambda ticket: url_for("dispatch.console", ticket=ticket),
+    "plan": lambda plan_id: url_for("plan.plan_editor", plan_id=int(plan_id)),
+    "assessment": lambda assessment_id: url_for("assessment_pages.assessment_page", assessment_id=int(assessment_id)),
+    "scoring_scheme": lambda _: url_for("assessment_pages.scheme_page"),
+    "party_branch": lambda branch_id: url_for("party_pages.branch_page", branch_id=int(branch_id)),
+    "user": lambda _: url_for("admin.users"),
+    "category": lambda _: url_for("admin.categories"),
+    "zone": lambda _: url_for("patrol_pages.patrol_map"),
+    "patrol_task": lambda _: url_for("patrol_pages.patrol_map"),
+}
+AUDIT_ENTITIES = sorted({*AUDIT_LINKS, "party_activity", "party_member", "party_project", "public_contact_field"})
+
+
+def _record_link(entity: str, entity_id: str | None) -> str | None:
+    link = AUDIT_LINKS.get(entity)
+    if link is None or not entity_id:
+        return None
+    try:
+        return link(entity_id)
+    except (ValueError, BuildError):  # an id the page cannot take (a removed record, an old format)
+        return None
 
 
 def _date_arg(name: str) -> date | None:
@@ -68,6 +95,7 @@ def audit():
         actor=request.args.get("actor", "").strip() or None,
         action=request.args.get("action", "").strip() or None,
         entity=request.args.get("entity", "").strip() or None,
+        entity_id=request.args.get("entity_id", "").strip()[:50] or None,
         since=start,
         until=end,
     )
@@ -75,7 +103,11 @@ def audit():
     events = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     return render_template(
         "admin/audit.html",
-        events=events,
+        events=[
+            (event, changes(event.before, event.after), _record_link(event.entity, event.entity_id)) for event in events
+        ],
+        entities=AUDIT_ENTITIES,
+        actors=db.session.scalars(select(User.username).order_by(User.username)).all(),
         total=total,
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),

@@ -493,6 +493,10 @@ ENGLISH = {
     "{n} 天": "{n} days",
     "最近一步": "Last step",
     "请先登录": "Please sign in",
+    "变更（前 → 后）": "Change (before → after)",
+    "此记录的全部变更": "Every change of this record",
+    "记录编号": "Record",
+    "时间均为北京时间": "All times China Standard Time",
 }
 
 

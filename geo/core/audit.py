@@ -35,11 +35,36 @@ def record(
     )
 
 
+def changes(before: dict | None, after: dict | None) -> list[tuple[str, object, object]]:
+    """The fields an event changed, each with its value before and after (nested records by dotted name).
+
+    A field that only one side holds is listed with None on the other (created or removed).
+    """
+    old, new = _flat(before or {}), _flat(after or {})
+    return [
+        (name, old.get(name), new.get(name))
+        for name in sorted(old.keys() | new.keys())
+        if old.get(name) != new.get(name)
+    ]
+
+
+def _flat(record: dict, prefix: str = "") -> dict[str, object]:
+    flat: dict[str, object] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat |= _flat(value, name + ".")
+        else:
+            flat[name] = value
+    return flat
+
+
 def audit_query(
     *,
     actor: str | None = None,
     action: str | None = None,
     entity: str | None = None,
+    entity_id: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> Select:
@@ -51,6 +76,8 @@ def audit_query(
         query = query.where(AuditEvent.action == action)
     if entity:
         query = query.where(AuditEvent.entity == entity)
+    if entity_id:
+        query = query.where(AuditEvent.entity_id == entity_id)
     if since:
         query = query.where(AuditEvent.at >= since)
     if until:

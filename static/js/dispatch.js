@@ -459,6 +459,9 @@
       map.on("click", function (event) { intakeForm(event.latlng); });
     }
     gridmap.incidentLegend(map);
+    // /dispatch?ticket=… (a link from the audit trail or elsewhere) opens that case.
+    var asked = new URLSearchParams(window.location.search).get("ticket");
+    if (asked) showDetail(asked);
     showMute();
     showSaved();
     loadQueue();
