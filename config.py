@@ -57,6 +57,8 @@ def from_environment() -> dict:
         # Background tiles: "none" (default; works offline), "osm", or "tianditu" (needs TIANDITU_KEY).
         "BASEMAP": os.environ.get("GRIDMAP_BASEMAP", "none"),
         "TIANDITU_KEY": os.environ.get("TIANDITU_KEY", ""),
+        # A folder of raster tile packs (*.mbtiles) every map offers as base layers, served by the app itself.
+        "TILE_PACKS": os.environ.get("GRIDMAP_TILE_PACKS", str(Path(__file__).parent / "var" / "tiles")),
         # Above this many cases in the caller's view the console draws incidents from vector tiles, not markers.
         "CONSOLE_TILES_ABOVE": int(os.environ.get("GRIDMAP_CONSOLE_TILES_ABOVE", "100000")),
         "COMPRESS_MIMETYPES": [

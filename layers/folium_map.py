@@ -54,6 +54,9 @@ class Basemap:
 
     kind: str = "none"
     tianditu_key: str = ""
+    #: Tile packs served by the app itself (geo/publishing/tile_packs.py): (title, URL template, attribution,
+    #: min zoom, max zoom), each a base layer; they work without internet.
+    packs: tuple[tuple[str, str, str, int, int], ...] = ()
 
     @classmethod
     def from_config(cls, config: Mapping) -> Basemap:
@@ -95,6 +98,16 @@ class RemoteGeoJson(folium.map.Layer):
 
 
 def _add_basemap(m: folium.Map, basemap: Basemap) -> None:
+    for n, (title, url, attribution, min_zoom, max_zoom) in enumerate(basemap.packs):
+        folium.TileLayer(
+            tiles=url,
+            name=title,
+            attr=attribution or title,
+            overlay=False,
+            show=n == 0,  # one base layer at a time; the others wait in the layer control
+            min_zoom=min_zoom,
+            max_native_zoom=max_zoom,
+        ).add_to(m)
     if basemap.kind == "osm":
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap", overlay=False).add_to(m)
     elif basemap.kind == "tianditu" and basemap.tianditu_key:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Response, request
+from flask import Response, current_app, request
 
 from extensions import db_session
 from geo.core.clock import now_utc
+from geo.core.errors import NotFound
 from geo.dispatch.views import IncidentFilter
+from geo.publishing import tile_packs
 from geo.publishing.tiles import check_tile, grid_tile, incident_tile
 from routes.incidents import ListArgs
 from web.access import current_principal
@@ -25,7 +27,7 @@ class TileArgs(ListArgs):
     """The console's incident filters, and for the grid layers the day whose outlines to show."""
 
     class Meta:
-        exclude = ("page", "per_page", "format", "exact_total")
+        exclude = ("page", "per_page", "format", "exact_total", "sort")
 
     date = Day(load_default=None, metadata={"description": "grid layers: the outlines in force on this day"})
 
@@ -47,4 +49,20 @@ def tile(args, layer: str, z: int, x: int, y: int):
     response.cache_control.private = True
     response.cache_control.max_age = CACHE_SECONDS["incidents" if layer == "incidents" else "grids"]
     response.vary.update(("Authorization", "Cookie"))
+    return response.make_conditional(request)
+
+
+@blp.route("/<pack>/<int:z>/<int:x>/<int:y>", methods=["GET"])
+@blp.response(200, content_type="image/png")
+def pack_tile(pack: str, z: int, x: int, y: int):
+    """One raster tile of a base-map pack the operator put in GRIDMAP_TILE_PACKS (MBTiles), for signed-in users."""
+    current_principal()  # signed in: the county's licensed tiles are not for anyone on the internet
+    found = tile_packs.tile(current_app.config["TILE_PACKS"], pack, z, x, y)
+    if found is None:
+        raise NotFound("no tile {z}/{x}/{y} in base map {pack}", z=z, x=x, y=y, pack=pack[:40])
+    body, mimetype = found
+    response = Response(body, mimetype=mimetype)
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    response.cache_control.private = True
+    response.cache_control.max_age = 86400  # a pack changes when the operator replaces the file
     return response.make_conditional(request)

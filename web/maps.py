@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import current_app, url_for
 from flask_babel import pgettext
 
 from geo.core.labels import Label
+from geo.publishing import tile_packs
 from layers import LayerSpec, page_layer
 from layers.folium_map import Basemap, MapParts, build_map, render_map
 from web.security_headers import csp_nonce
@@ -23,9 +25,23 @@ def page_map(
 ) -> MapParts:
     """Render ``specs`` (already filtered for the caller) as a map fitted to ``bounds``, in the page's language."""
     layers = [(spec, url_for(spec.endpoint, **spec.endpoint_args)) for spec in specs]
-    basemap = Basemap.from_config(current_app.config)
+    basemap = replace(Basemap.from_config(current_app.config), packs=_tile_packs())
     folium_map = build_map(layers, say, basemap, bounds, drawing=drawing)
     return render_map(folium_map, url_for("static", filename="vendor/"), nonce=csp_nonce())
+
+
+def _tile_packs() -> tuple[tuple[str, str, str, int, int], ...]:
+    """The operator's tile packs as base layers, each at its URL on this app."""
+    return tuple(
+        (
+            pack.title,
+            url_for("tiles.pack_tile", pack=pack.name, z=0, x=0, y=0).replace("/0/0/0", "/{z}/{x}/{y}"),
+            pack.attribution,
+            pack.min_zoom,
+            pack.max_zoom,
+        )
+        for pack in tile_packs.packs(current_app.config["TILE_PACKS"])
+    )
 
 
 def page_layers(specs: tuple[LayerSpec, ...] | list[LayerSpec], **url_args: Any) -> dict[str, dict]:

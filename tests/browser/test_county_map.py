@@ -1,5 +1,7 @@
 """The county map as a user sees it, in a real headless Chromium with no internet."""
 
+import math
+
 import pytest
 
 from tests.browser.conftest import sign_in, wait_until
@@ -51,4 +53,31 @@ def test_english_page(offline_page, live_server, artifacts):
     assert "Township grids (demo)" in page.locator(".leaflet-control-layers").inner_text()
     assert page.get_by_role("note").inner_text().startswith("Demonstration data")
     page.screenshot(path=artifacts / "county-map-en.png")
+    assert log.blocked == [] and log.errors == []
+
+
+def test_a_tile_pack_in_the_folder_is_the_maps_base_layer_offline(
+    app, offline_page, live_server, tmp_path, monkeypatch
+):
+    from tests.routes.test_tile_packs import PNG, make_pack
+
+    def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+        n = 2**z
+        y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+        return int((lon + 180) / 360 * n), int(y)
+
+    tiles = {}
+    for z in range(7, 12):
+        (west, north), (east, south) = tile_of(96.0, 31.5, z), tile_of(102.0, 25.0, z)
+        tiles |= {(z, x, y): PNG for x in range(west, east + 1) for y in range(north, south + 1)}
+    make_pack(tmp_path / "county.mbtiles", tiles, name="县影像（测试）")
+    monkeypatch.setitem(app.config, "TILE_PACKS", str(tmp_path))
+    page, log = offline_page
+    sign_in(page, live_server, "dispatcher")
+    page.goto(live_server + "/")
+    wait_until(
+        page,
+        "[...document.querySelectorAll('img.leaflet-tile')].some(i => i.src.includes('/tiles/county/') && i.complete && i.naturalWidth > 0)",
+    )
+    assert "县影像（测试）" in page.locator(".leaflet-control-layers").inner_text()
     assert log.blocked == [] and log.errors == []
