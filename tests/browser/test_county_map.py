@@ -66,7 +66,7 @@ def test_a_tile_pack_in_the_folder_is_the_maps_base_layer_offline(
         y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
         return int((lon + 180) / 360 * n), int(y)
 
-    tiles = {}
+    tiles: dict[tuple[int, int, int], bytes] = {}
     for z in range(7, 12):
         (west, north), (east, south) = tile_of(96.0, 31.5, z), tile_of(102.0, 25.0, z)
         tiles |= {(z, x, y): PNG for x in range(west, east + 1) for y in range(north, south + 1)}
