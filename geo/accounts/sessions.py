@@ -11,6 +11,7 @@ from sqlalchemy import String, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from geo.accounts.callers import cache_for, forget_on_commit
 from geo.accounts.models import ApiToken, LoginSession, Role, User
 from geo.accounts.principal import Principal
 from geo.accounts.users import get_user
@@ -111,6 +112,7 @@ def _caller_query():
 _CALLER_BY_SESSION = CompiledQuery(
     lambda: (
         _caller_query()
+        .add_columns(LoginSession.expires_at)
         .join(
             LoginSession,
             (LoginSession.user_id == User.id) & (LoginSession.session_version == User.session_version),
@@ -127,9 +129,7 @@ _CALLER_BY_TOKEN = CompiledQuery(
 )
 
 
-def _caller(row) -> Caller | None:
-    if row is None:
-        return None
+def _caller(row) -> Caller:
     user_id, username, role, code, nets, display_name, worker_code = row
     principal = Principal(user_id, username, Role(role), code, frozenset(nets), worker_code)
     return Caller(principal, display_name)
@@ -137,15 +137,26 @@ def _caller(row) -> Caller | None:
 
 def caller_for_session(session: Session, session_key: str) -> Caller | None:
     """Return the active account behind a login session that has not ended, expired or been outdated."""
-    result = _CALLER_BY_SESSION.execute(session.connection(), digest=_digest(session_key))
-    return _caller(result.first())
+    digest = _digest(session_key)
+
+    def load() -> tuple[Caller, datetime] | None:
+        row = _CALLER_BY_SESSION.execute(session.connection(), digest=digest).first()
+        return None if row is None else (_caller(row[:-1]), row[-1])
+
+    return cache_for(session.get_bind().engine).get("session", digest, load)
 
 
 def caller_for_token(session: Session, token: str) -> Caller | None:
     """Return the active account owning ``token`` (an unrevoked one), or None."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    return _caller(_CALLER_BY_TOKEN.execute(session.connection(), digest=_digest(token)).first())
+    digest = _digest(token)
+
+    def load() -> tuple[Caller, None] | None:
+        row = _CALLER_BY_TOKEN.execute(session.connection(), digest=digest).first()
+        return None if row is None else (_caller(row), None)
+
+    return cache_for(session.get_bind().engine).get("token", digest, load)
 
 
 def start_session(session: Session, user: User, lifetime: timedelta) -> str:
@@ -173,5 +184,6 @@ def end_session(session: Session, session_key: str, *, actor: str, address: str 
     ended = session.scalar(
         delete(LoginSession).where(LoginSession.key_hash == _digest(session_key)).returning(LoginSession.user_id)
     )
+    forget_on_commit(session)
     if ended is not None:
         record(session, actor=actor, action="logout", entity="user", entity_id=ended, address=address)
