@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from geo.accounts.principal import COUNTY_CODE, Principal
 from geo.atlas.lookup import lookup_point
 from geo.core.calendar import day_start
-from geo.core.crs import from_metric, to_metric
+from geo.core.crs import coordinates_from_metric, coordinates_to_metric, from_metric, to_metric
 from geo.core.errors import InvalidInput, NotFound
 from geo.dispatch.models import Incident, IncidentCategory
 from geo.dispatch.routing import route_worker
@@ -271,13 +271,11 @@ def jurisdiction_area(session: Session, principal: Principal) -> shapely.Geometr
 
 
 def _metric_xy(lonlat: np.ndarray) -> np.ndarray:
-    if len(lonlat) == 0:
-        return lonlat
-    return shapely.get_coordinates(to_metric(shapely.points(lonlat)))
+    return coordinates_to_metric(lonlat) if len(lonlat) else lonlat
 
 
 def _lonlat(xy: np.ndarray) -> np.ndarray:
-    return shapely.get_coordinates(from_metric(shapely.points(xy)))
+    return coordinates_from_metric(xy) if len(xy) else xy
 
 
 def analyse(
