@@ -28,7 +28,7 @@ import numpy as np
 import shapely
 from geoalchemy2.shape import to_shape
 from scipy import ndimage
-from sqlalchemy import func, select
+from sqlalchemy import LargeBinary, func, literal, select
 from sqlalchemy.orm import Session
 
 from geo.accounts.principal import COUNTY_CODE, Principal
@@ -236,23 +236,30 @@ def reported_between(since: date, until: date) -> tuple:
     return (Incident.reported_at >= day_start(since), Incident.reported_at < day_start(until + timedelta(days=1)))
 
 
+#: One point in little-endian well-known binary (PostGIS ``ST_AsBinary``'s default): order, type, x, y.
+_WKB_POINT = np.dtype([("order", "u1"), ("type", "<u4"), ("x", "<f8"), ("y", "<f8")])
+
+
 def incident_points(
     session: Session, principal: Principal, query: HotspotQuery, since: date, until: date
 ) -> np.ndarray:
     """(lon, lat) of visible incidents reported from ``since`` to ``until`` (inclusive)."""
-    statement = select(func.ST_AsBinary(func.ST_Collect(Incident.location))).where(
-        visible(principal), *reported_between(since, until)
-    )
+    # Each point's 21 bytes of WKB, end to end, read straight into an array: a season at a million
+    # cases is 129,000 points; building a MULTIPOINT of them (ST_Collect) cost PostgreSQL 4x as much.
+    statement = select(
+        func.string_agg(func.ST_AsBinary(Incident.location), literal(b"", LargeBinary)).label("points")
+    ).where(visible(principal), *reported_between(since, until))
     if query.net:
         statement = statement.where(Incident.net == query.net)
     if query.category:
         statement = statement.where(Incident.category.has(IncidentCategory.code == query.category))
-    # One MULTIPOINT in well-known binary straight into an array: a season at a million cases is
-    # 100,000 points, and turning each row into Python floats took half of the analysis.
-    collected = session.scalar(statement)
-    if collected is None:
+    packed = session.scalar(statement)
+    if packed is None:
         return np.empty((0, 2))
-    return shapely.get_coordinates(shapely.from_wkb(collected))
+    points = np.frombuffer(packed, dtype=_WKB_POINT)
+    if not (np.all(points["order"] == 1) and np.all(points["type"] == 1)):
+        raise ValueError("incident locations are expected to be plain 2D points")
+    return np.column_stack([points["x"], points["y"]])
 
 
 def jurisdiction_area(session: Session, principal: Principal) -> shapely.Geometry:

@@ -1,4 +1,4 @@
-"""notices of changed accounts, tokens and sessions, so workers forget the callers they keep (issue #13)
+"""notices of changed accounts, tokens and sessions, so workers forget the callers they keep; hotspots' points from an index (issue #13)
 
 Revision ID: d46e0e7a4004
 Revises: c36e0e7a3003
@@ -6,6 +6,7 @@ Create Date: 2026-12-03 06:00:00
 
 """
 from alembic import op
+import sqlalchemy as sa
 
 revision = 'd46e0e7a4004'
 down_revision = 'c36e0e7a3003'
@@ -38,9 +39,19 @@ def upgrade():
             f"CREATE TRIGGER {table}_caller_change AFTER {events} ON {table} "
             "FOR EACH STATEMENT EXECUTE FUNCTION notify_caller_change()"
         )
+    # Hotspots read a season's points (jurisdiction, net, category, location) from the index alone.
+    op.drop_index('ix_incident_reported_at', table_name='incident')
+    op.create_index(
+        'ix_incident_reported_at',
+        'incident',
+        [sa.text('reported_at DESC'), sa.text('id DESC')],
+        postgresql_include=['group_code', 'net', 'category_id', 'location'],
+    )
 
 
 def downgrade():
+    op.drop_index('ix_incident_reported_at', table_name='incident')
+    op.create_index('ix_incident_reported_at', 'incident', [sa.text('reported_at DESC'), sa.text('id DESC')])
     for table in WATCHED:
         op.execute(f"DROP TRIGGER {table}_caller_change ON {table}")
     op.execute("DROP FUNCTION notify_caller_change()")
