@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from sqlalchemy import String, bindparam, delete, func, select
 from sqlalchemy.orm import Session
@@ -35,8 +36,13 @@ class AccountDisabled(GridError):
     status = 403
 
 
-# A fixed hash to check against when the user is unknown, so both failures take the same time.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+@cache
+def _dummy_hash() -> str:
+    """A fixed hash to check against when the user is unknown, so both failures take the same time.
+
+    Made on first use: hashing costs 0.3 s, which every worker and command paid at import.
+    """
+    return generate_password_hash("not-a-real-password")
 
 
 def authenticate(session: Session, username: str, password: str, *, address: str | None = None) -> User:
@@ -44,7 +50,7 @@ def authenticate(session: Session, username: str, password: str, *, address: str
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not check_password_hash(user.password_hash, password):
         if user is None:
-            check_password_hash(_DUMMY_HASH, password)
+            check_password_hash(_dummy_hash(), password)
         record(
             session,
             actor=username[:50],

@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 import shapely
 from geoalchemy2.shape import to_shape
-from scipy import ndimage
 from sqlalchemy import LargeBinary, func, literal, select
 from sqlalchemy.orm import Session
 
@@ -134,6 +133,8 @@ def gi_star(counts: np.ndarray, centres: np.ndarray, cell_m: float, permutations
 
 def density(grid: CellGrid, xy: np.ndarray, bandwidth_m: float) -> np.ndarray:
     """Incidents per km² per cell: binned counts smoothed by a Gaussian kernel of ``bandwidth_m``."""
+    from scipy import ndimage  # on first analysis: 0.5 s that no other page of a web worker needs
+
     smoothed = ndimage.gaussian_filter(grid.raster_counts(xy), sigma=bandwidth_m / grid.cell, mode="constant")
     return smoothed[grid.inside] / (grid.cell / 1000) ** 2
 
@@ -183,6 +184,8 @@ def _in_spots(grid: CellGrid, significant: np.ndarray) -> np.ndarray:
 
 def _spots(grid: CellGrid, significant: np.ndarray) -> list[np.ndarray]:
     """Groups of at least ``MIN_SPOT_CELLS`` touching cells (indices of kept cells)."""
+    from scipy import ndimage
+
     raster = np.zeros(grid.inside.shape, dtype=bool)
     raster[grid.inside] = significant
     labels, found = ndimage.label(raster, structure=np.ones((3, 3)))
