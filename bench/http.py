@@ -74,10 +74,10 @@ def api_token(username: str) -> str:
 
 
 @contextmanager
-def gunicorn() -> Iterator[int]:
-    """Serve the app with gunicorn on a free loopback port; yield the port."""
+def gunicorn(application: str = "app:create_app()", ready_path: str = "/api/health") -> Iterator[int]:
+    """Serve ``application`` (the app by default) with gunicorn on a free loopback port; yield the port."""
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}", "app:create_app()"]
+    command = [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}", application]
     # The benchmarks measure the work, not the per-address limit on the public health check.
     environment = {**os.environ, "GRIDMAP_RATELIMIT": "off"}
     server = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -85,7 +85,7 @@ def gunicorn() -> Iterator[int]:
         for _ in range(100):
             try:
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                connection.request("GET", "/api/health")
+                connection.request("GET", ready_path)
                 if connection.getresponse().status == 200:
                     break
             except OSError:
