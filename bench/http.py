@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -140,3 +140,23 @@ def load(port: int, requests: list[Request], clients: int, headers: dict[str, st
     elapsed = time.perf_counter() - started
     done = latencies[latencies > 0]
     return Result(len(done) / elapsed, done)
+
+
+def interleaved(runs: dict[str, Callable[[list[Request]], Result]], requests: dict[str, list[Request]], rounds: int):
+    """Run each labelled load in turn, ``rounds`` times over slices of its requests; one Result per label.
+
+    On a machine shared with other work the load drifts over minutes: taking turns in small
+    slices lets a measure and its baseline meet the same load, so their ratio holds.
+    """
+    elapsed = dict.fromkeys(runs, 0.0)
+    latencies: dict[str, list[np.ndarray]] = {label: [] for label in runs}
+    for turn in range(rounds):
+        for label, run in runs.items():
+            part = requests[label][turn::rounds]
+            result = run(part)
+            elapsed[label] += len(result.latencies_ms) / result.rate
+            latencies[label].append(result.latencies_ms)
+    return {
+        label: Result(sum(len(x) for x in latencies[label]) / elapsed[label], np.concatenate(latencies[label]))
+        for label in runs
+    }
