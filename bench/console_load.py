@@ -20,7 +20,7 @@ from bench.http import gunicorn
 from bench.report import header, row, verdict
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
-STEADY_S = 2.0  # markers unchanged this long: the console has drawn them all
+STEADY_S = 5.0  # markers unchanged this long: the console has drawn them all (a loaded machine pauses 2 s)
 DEADLINE_S = 300
 FILTERED_STATUS = "dispatched"
 
@@ -60,7 +60,8 @@ def main() -> None:
         page.fill("input[name=username]", "dispatcher")
         page.fill("input[name=password]", "dispatcher-demo-2026")
         page.click("button[type=submit]")
-        page.wait_for_url(base + "/")
+        # Wherever the sign-in leads (the landing page may be slow at a million: it counts).
+        page.wait_for_url(lambda url: "/login" not in url, timeout=120_000)
         received["bytes"] = 0
         started = time.perf_counter()
         page.goto(base + "/dispatch")
@@ -79,7 +80,7 @@ def main() -> None:
     header("dispatch console until every marker is drawn, headless Chromium")
     row("baseline: sign-in page", f"{login_seconds:.2f} s", f"{login_bytes / 1e6:.2f} MB")
     row(f"/dispatch, {markers:,} markers", f"{drawn:.2f} s", f"{received['bytes'] / 1e6:.2f} MB received")
-    row("baseline: filter submitted, nothing chosen", f"{unfiltered_ms:.0f} ms")
+    row("baseline: filter submitted, nothing chosen", f"{unfiltered_ms:.0f} ms", "every marker redrawn")
     row(
         f"status filter click ({FILTERED_STATUS}: {shown:,} markers left)",
         f"{filtered_ms:.0f} ms",

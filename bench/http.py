@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -142,7 +142,7 @@ def load(port: int, requests: list[Request], clients: int, headers: dict[str, st
     return Result(len(done) / elapsed, done)
 
 
-def interleaved(runs: dict[str, Callable[[list[Request]], Result]], requests: dict[str, list[Request]], rounds: int):
+def interleaved(runs: Mapping[str, Callable[..., Result]], requests: Mapping[str, list[Request]], rounds: int):
     """Run each labelled load in turn, ``rounds`` times over slices of its requests; one Result per label.
 
     On a machine shared with other work the load drifts over minutes: taking turns in small
