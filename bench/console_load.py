@@ -13,6 +13,8 @@ runs at a million: ``./dev bench --incidents 1000000 console``.
 from __future__ import annotations
 
 import time
+from collections import Counter
+from urllib.parse import urlsplit
 
 from playwright.sync_api import sync_playwright
 
@@ -37,14 +39,21 @@ _TIMED_FILTER = """status => new Promise(resolve => {
 
 
 def _received(page) -> dict:
-    """A counter of the bytes the page receives (compressed, as sent), every asset counted."""
-    received = {"bytes": 0}
+    """A counter of the bytes the page receives (compressed, as sent), every asset counted, and per path."""
+    received: dict = {"bytes": 0, "paths": {}, "by_path": Counter()}
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
     cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
-    cdp.on(
-        "Network.loadingFinished", lambda e: received.__setitem__("bytes", received["bytes"] + e["encodedDataLength"])
-    )
+
+    def sent(event: dict) -> None:
+        received["paths"][event["requestId"]] = urlsplit(event["request"]["url"]).path
+
+    def finished(event: dict) -> None:
+        received["bytes"] += event["encodedDataLength"]
+        received["by_path"][received["paths"].get(event["requestId"], "?")] += event["encodedDataLength"]
+
+    cdp.on("Network.requestWillBeSent", sent)
+    cdp.on("Network.loadingFinished", finished)
     return received
 
 
@@ -63,6 +72,7 @@ def main() -> None:
         # Wherever the sign-in leads (the landing page may be slow at a million: it counts).
         page.wait_for_url(lambda url: "/login" not in url, timeout=120_000)
         received["bytes"] = 0
+        received["by_path"].clear()
         started = time.perf_counter()
         page.goto(base + "/dispatch")
         markers, steady_since = -1, time.perf_counter()
@@ -80,6 +90,8 @@ def main() -> None:
     header("dispatch console until every marker is drawn, headless Chromium")
     row("baseline: sign-in page", f"{login_seconds:.2f} s", f"{login_bytes / 1e6:.2f} MB")
     row(f"/dispatch, {markers:,} markers", f"{drawn:.2f} s", f"{received['bytes'] / 1e6:.2f} MB received")
+    for path, size in received["by_path"].most_common(6):  # where the bytes went
+        row(f"  {path}", f"{size / 1e6:.2f} MB")
     row("baseline: filter submitted, nothing chosen", f"{unfiltered_ms:.0f} ms", "every marker redrawn")
     row(
         f"status filter click ({FILTERED_STATUS}: {shown:,} markers left)",
