@@ -16,7 +16,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from marshmallow import Schema, fields
 from psycopg.pq import TransactionStatus
-from sqlalchemy import event, exc, text
+from sqlalchemy import event, exc
 from sqlalchemy.orm import Session
 
 from geo.tables import Base
@@ -71,6 +71,29 @@ def select_locale() -> str:
     return wanted if wanted in choices else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+#: Command tags of statements that change no rows: a transaction of only these is safe to commit.
+READ_ONLY_TAGS = frozenset(
+    {"SELECT", "SHOW", "SET", "FETCH", "MOVE", "DECLARE", "CLOSE", "EXPLAIN", "SAVEPOINT", "RELEASE"}
+)
+_WROTE = "wrote"
+
+
+def _note_writes(conn, cursor, statement, parameters, context, executemany) -> None:
+    """Engine ``after_cursor_execute`` hook: remember on the connection that its transaction wrote.
+
+    PostgreSQL names each statement's effect in its command tag ("SELECT 1",
+    "INSERT 0 1", "UPDATE 3"), which psycopg already holds: no round trip. A
+    statement with no tag, or any tag but a reading one, counts as a write.
+    """
+    tag = (cursor.statusmessage or "").partition(" ")[0]
+    if tag not in READ_ONLY_TAGS:
+        conn.info[_WROTE] = True
+
+
+def _forget_writes(conn) -> None:
+    conn.info.pop(_WROTE, None)
+
+
 def end_read_only_transactions(app: Flask) -> None:
     """End a request's transaction with COMMIT when it wrote nothing, so prepared statements survive.
 
@@ -80,18 +103,26 @@ def end_read_only_transactions(app: Flask) -> None:
     statement stays prepared past one request, so PostgreSQL plans each hot query
     afresh every time (measured: 0.3-0.45 ms of planning for the lookup and the
     caller's token, per request). A transaction that wrote, or that failed, still
-    rolls back; PostgreSQL says which wrote (no transaction id assigned = no writes).
+    rolls back. Which wrote is told by the statements' command tags (``_note_writes``),
+    not by asking the server (``txid_current_if_assigned()`` cost a round trip on
+    every read; issue #13). A SELECT of a function that writes would be committed;
+    none of ours do (sequences' ``nextval`` is not undone by a rollback anyway).
     """
+    with app.app_context():
+        event.listen(db.engine, "after_cursor_execute", _note_writes)
+        for ended in ("begin", "commit", "rollback"):
+            event.listen(db.engine, ended, _forget_writes)
 
     @app.teardown_request
     def _commit_if_read_only(error: BaseException | None) -> None:
         session = db.session()  # the request's own Session (scoped_session proxies only some methods)
         if error is not None or not session.in_transaction() or session.new or session.dirty or session.deleted:
             return
-        driver = session.connection().connection.driver_connection
+        connection = session.connection()
+        driver = connection.connection.driver_connection
         if driver is None or driver.info.transaction_status != TransactionStatus.INTRANS:
             return  # detached, idle (nothing to end) or failed (must roll back)
-        if session.execute(text("SELECT txid_current_if_assigned() IS NULL")).scalar():
+        if not connection.info.get(_WROTE):
             session.commit()
 
 

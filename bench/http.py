@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -74,10 +74,10 @@ def api_token(username: str) -> str:
 
 
 @contextmanager
-def gunicorn() -> Iterator[int]:
-    """Serve the app with gunicorn on a free loopback port; yield the port."""
+def gunicorn(application: str = "app:create_app()", ready_path: str = "/api/health") -> Iterator[int]:
+    """Serve ``application`` (the app by default) with gunicorn on a free loopback port; yield the port."""
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}", "app:create_app()"]
+    command = [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}", application]
     # The benchmarks measure the work, not the per-address limit on the public health check.
     environment = {**os.environ, "GRIDMAP_RATELIMIT": "off"}
     server = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -85,7 +85,7 @@ def gunicorn() -> Iterator[int]:
         for _ in range(100):
             try:
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                connection.request("GET", "/api/health")
+                connection.request("GET", ready_path)
                 if connection.getresponse().status == 200:
                     break
             except OSError:
@@ -140,3 +140,23 @@ def load(port: int, requests: list[Request], clients: int, headers: dict[str, st
     elapsed = time.perf_counter() - started
     done = latencies[latencies > 0]
     return Result(len(done) / elapsed, done)
+
+
+def interleaved(runs: Mapping[str, Callable[..., Result]], requests: Mapping[str, list[Request]], rounds: int):
+    """Run each labelled load in turn, ``rounds`` times over slices of its requests; one Result per label.
+
+    On a machine shared with other work the load drifts over minutes: taking turns in small
+    slices lets a measure and its baseline meet the same load, so their ratio holds.
+    """
+    elapsed = dict.fromkeys(runs, 0.0)
+    latencies: dict[str, list[np.ndarray]] = {label: [] for label in runs}
+    for turn in range(rounds):
+        for label, run in runs.items():
+            part = requests[label][turn::rounds]
+            result = run(part)
+            elapsed[label] += len(result.latencies_ms) / result.rate
+            latencies[label].append(result.latencies_ms)
+    return {
+        label: Result(sum(len(x) for x in latencies[label]) / elapsed[label], np.concatenate(latencies[label]))
+        for label in runs
+    }

@@ -1,10 +1,13 @@
 """/api/lookup under gunicorn with a concurrent loopback client.
 
-Baseline in the same run: /api/health (one ``SELECT 1``) on the same server and
+Baselines in the same run: /api/health (one ``SELECT 1``) on the same server and
 client, i.e. the cost of Flask + gunicorn + a database round trip with no
-geometry. Lookups are authenticated with an API token (one more query each, to
-find its user); the health check is public. Targets: >= 500 requests/s and
-p99 <= 20 ms on 2 cores (MapIt's published point lookup: 27.9 ms).
+geometry; and a minimal WSGI app running the lookup's own query
+(bench/minimal_lookup.py) under the same gunicorn, i.e. the query with nothing
+around it. Lookups are authenticated with an API token (its user is remembered
+between requests, geo/accounts/callers.py); the health check is public. Targets:
+>= 500 requests/s and p99 <= 20 ms on 2 cores (MapIt's published point lookup:
+27.9 ms), and >= 0.6x the minimal app's throughput (issue #13).
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ import geopandas as gpd
 import shapely
 
 from bench.assign_points import random_points_in
-from bench.http import ROOT, WORKERS, Request, api_token, gunicorn, load, show_rates
+from bench.http import ROOT, WORKERS, Request, api_token, gunicorn, interleaved, load, show_rates
 from bench.report import header, row, verdict
 
 CLIENT_COUNTS = (4, 16)  # about as many clients as workers, then many more (queueing)
 REQUESTS = 6000
+ROUNDS = 6  # the three loads take turns in slices of 1,000 requests (bench.http.interleaved)
 
 
 def main() -> None:
@@ -26,18 +30,34 @@ def main() -> None:
     lookups = [Request("GET", f"/api/lookup?lon={lon:.6f}&lat={lat:.6f}") for lon, lat in zip(x, y, strict=True)]
     health = [Request("GET", "/api/health")] * REQUESTS
     headers = {"Authorization": f"Bearer {api_token('viewer')}"}
+    requests = {"health": health, "minimal": lookups, "lookup": lookups}
     results = []
-    with gunicorn() as port:
-        load(port, lookups[:500], CLIENT_COUNTS[0], headers)  # warm up every worker's connection pool
+    with gunicorn("bench.minimal_lookup:app", ready_path=lookups[0].path) as minimal_port, gunicorn() as port:
+        load(minimal_port, lookups[:500], CLIENT_COUNTS[0], {})  # warm up every worker's connection
+        load(port, lookups[:500], CLIENT_COUNTS[0], headers)
         for clients in CLIENT_COUNTS:
-            results.append((clients, load(port, health, clients, headers), load(port, lookups, clients, headers)))
+            runs = {
+                "health": lambda part, c=clients: load(port, part, c, headers),
+                "minimal": lambda part, c=clients: load(minimal_port, part, c, {}),
+                "lookup": lambda part, c=clients: load(port, part, c, headers),
+            }
+            measured = interleaved(runs, requests, ROUNDS)
+            results.append((clients, measured["health"], measured["minimal"], measured["lookup"]))
 
     header(f"/api/lookup under gunicorn ({WORKERS} sync workers), loopback clients, {REQUESTS} requests each")
-    for clients, baseline, lookup in results:
+    for clients, baseline, minimal, lookup in results:
         print(f"  -- {clients} concurrent clients")
-        show_rates([("baseline /api/health (SELECT 1)", baseline), ("/api/lookup", lookup)])
+        show_rates(
+            [
+                ("baseline /api/health (SELECT 1)", baseline),
+                ("baseline: minimal WSGI app, same query", minimal),
+                ("/api/lookup", lookup),
+            ]
+        )
         p99 = lookup.percentiles()[1]
-        row("lookup throughput / baseline", f"{lookup.rate / baseline.rate:.2f}x")
+        row("lookup throughput / health", f"{lookup.rate / baseline.rate:.2f}x")
+        ratio = lookup.rate / minimal.rate
+        row("lookup throughput / minimal app", f"{ratio:.2f}x", verdict(ratio >= 0.6, ">= 0.6x"))
         row("lookup", f"{lookup.rate:.0f} req/s", verdict(lookup.rate >= 500, ">= 500 req/s"))
         row("lookup p99", f"{p99:.1f} ms", verdict(p99 <= 20, "<= 20 ms") + " (MapIt: 27.9 ms)")
 

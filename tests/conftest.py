@@ -21,6 +21,7 @@ from werkzeug.test import EnvironBuilder
 import localdb
 from app import create_app
 from extensions import db, db_session
+from geo.accounts.callers import forget_all
 from geo.demo.load import clear_atlas, load_demo
 from geo.dispatch.statuses import FINISHED
 from geo.planning.models import Plan
@@ -190,6 +191,7 @@ def session(app) -> Iterator[Session]:
             session.close()
             outer.rollback()
             connection.close()
+            forget_all()  # callers kept from rows the rollback removed
 
 
 #: True while a test inside ``rolled_back`` does work that must outlive it (see ``outside_the_test_transaction``).
@@ -234,6 +236,7 @@ def rolled_back(app, monkeypatch) -> Iterator[None]:
             db.session.remove()
         outer.rollback()
         connection.close()
+        forget_all()  # callers kept from rows the rollback removed
 
 
 @pytest.fixture

@@ -67,3 +67,22 @@ def test_the_typed_session_is_the_one_the_scoped_proxy_commits(app):
         assert session is db_session() and db.session.registry() is session
     with app.app_context():
         assert db_session() is not session  # each app context (each request) has its own
+
+
+def test_a_write_is_told_by_its_command_tag_even_when_it_changed_no_row(one_connection_app):
+    # No transaction id is assigned by an UPDATE of no rows, but it is a write: never commit it blindly.
+    with one_connection_app.test_request_context():
+        db.session.execute(text("UPDATE app_user SET display_name = display_name WHERE false"))
+        one_connection_app.do_teardown_request(None)
+        assert db.session().in_transaction()  # left for the session's rollback
+        db.session.remove()
+
+
+def test_reads_after_a_commit_end_with_commit_again(one_connection_app):
+    with one_connection_app.test_request_context():
+        db.session.execute(text("CREATE TEMP TABLE committed_then_read (x int)"))
+        db.session.commit()
+        db.session.execute(text("SELECT count(*) FROM committed_then_read"))  # a new transaction, read-only
+        one_connection_app.do_teardown_request(None)
+        assert not db.session().in_transaction()
+        db.session.remove()

@@ -6,11 +6,13 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from sqlalchemy import String, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from geo.accounts.callers import cache_for, forget_on_commit
 from geo.accounts.models import ApiToken, LoginSession, Role, User
 from geo.accounts.principal import Principal
 from geo.accounts.users import get_user
@@ -34,8 +36,13 @@ class AccountDisabled(GridError):
     status = 403
 
 
-# A fixed hash to check against when the user is unknown, so both failures take the same time.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+@cache
+def _dummy_hash() -> str:
+    """A fixed hash to check against when the user is unknown, so both failures take the same time.
+
+    Made on first use: hashing costs 0.3 s, which every worker and command paid at import.
+    """
+    return generate_password_hash("not-a-real-password")
 
 
 def authenticate(session: Session, username: str, password: str, *, address: str | None = None) -> User:
@@ -43,7 +50,7 @@ def authenticate(session: Session, username: str, password: str, *, address: str
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not check_password_hash(user.password_hash, password):
         if user is None:
-            check_password_hash(_DUMMY_HASH, password)
+            check_password_hash(_dummy_hash(), password)
         record(
             session,
             actor=username[:50],
@@ -111,6 +118,7 @@ def _caller_query():
 _CALLER_BY_SESSION = CompiledQuery(
     lambda: (
         _caller_query()
+        .add_columns(LoginSession.expires_at)
         .join(
             LoginSession,
             (LoginSession.user_id == User.id) & (LoginSession.session_version == User.session_version),
@@ -127,9 +135,7 @@ _CALLER_BY_TOKEN = CompiledQuery(
 )
 
 
-def _caller(row) -> Caller | None:
-    if row is None:
-        return None
+def _caller(row) -> Caller:
     user_id, username, role, code, nets, display_name, worker_code = row
     principal = Principal(user_id, username, Role(role), code, frozenset(nets), worker_code)
     return Caller(principal, display_name)
@@ -137,15 +143,26 @@ def _caller(row) -> Caller | None:
 
 def caller_for_session(session: Session, session_key: str) -> Caller | None:
     """Return the active account behind a login session that has not ended, expired or been outdated."""
-    result = _CALLER_BY_SESSION.execute(session.connection(), digest=_digest(session_key))
-    return _caller(result.first())
+    digest = _digest(session_key)
+
+    def load() -> tuple[Caller, datetime] | None:
+        row = _CALLER_BY_SESSION.execute(session.connection(), digest=digest).first()
+        return None if row is None else (_caller(row[:-1]), row[-1])
+
+    return cache_for(session.get_bind().engine).get("session", digest, load)
 
 
 def caller_for_token(session: Session, token: str) -> Caller | None:
     """Return the active account owning ``token`` (an unrevoked one), or None."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    return _caller(_CALLER_BY_TOKEN.execute(session.connection(), digest=_digest(token)).first())
+    digest = _digest(token)
+
+    def load() -> tuple[Caller, None] | None:
+        row = _CALLER_BY_TOKEN.execute(session.connection(), digest=digest).first()
+        return None if row is None else (_caller(row), None)
+
+    return cache_for(session.get_bind().engine).get("token", digest, load)
 
 
 def start_session(session: Session, user: User, lifetime: timedelta) -> str:
@@ -173,5 +190,6 @@ def end_session(session: Session, session_key: str, *, actor: str, address: str 
     ended = session.scalar(
         delete(LoginSession).where(LoginSession.key_hash == _digest(session_key)).returning(LoginSession.user_id)
     )
+    forget_on_commit(session)
     if ended is not None:
         record(session, actor=actor, action="logout", entity="user", entity_id=ended, address=address)

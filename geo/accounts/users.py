@@ -9,6 +9,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from geo.accounts.callers import forget_on_commit
 from geo.accounts.models import ApiToken, Role, User
 from geo.accounts.principal import Principal
 from geo.core.audit import record
@@ -181,6 +182,7 @@ def set_active(session: Session, username: str, active: bool, *, actor: str, add
     user = get_user(session, username)
     before = _snapshot(user)
     user.is_active = active
+    forget_on_commit(session)
     if not active:
         _end_access(session, user, actor=actor, address=address)
     record(
@@ -196,6 +198,7 @@ def set_active(session: Session, username: str, active: bool, *, actor: str, add
 
 
 def _revoke_all_tokens(session: Session, user: User, *, actor: str, address: str | None) -> int:
+    forget_on_commit(session)
     tokens = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))).all()
     for token in tokens:
         token.revoked_at = datetime.now(UTC)

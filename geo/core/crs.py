@@ -167,6 +167,22 @@ def to_metric(geometry: Any) -> Any:
     return shapely.transform(geometry, lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1])))
 
 
+def coordinates_to_metric(lonlat: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Return (n, 2) WGS-84 (lon, lat) coordinates projected to the metric CRS, as an (n, 2) array.
+
+    For many points at once: projecting the array itself skips making a shapely point of each
+    (129,000 points: 16 ms, against 0.37 s through ``to_metric(shapely.points(...))``).
+    """
+    x, y = _transformer(STORAGE_EPSG, METRIC_EPSG).transform(lonlat[:, 0], lonlat[:, 1])
+    return np.column_stack([x, y])
+
+
+def coordinates_from_metric(xy: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Return (n, 2) metric coordinates back in WGS-84 (lon, lat), as an (n, 2) array."""
+    lon, lat = _transformer(METRIC_EPSG, STORAGE_EPSG).transform(xy[:, 0], xy[:, 1])
+    return np.column_stack([lon, lat])
+
+
 #: Longest edge, in degrees (about 100 m), kept when measuring areas in metres; see ``area_m2``.
 AREA_SEGMENT_DEGREES = 0.001
 

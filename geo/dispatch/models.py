@@ -116,8 +116,14 @@ class Incident(Base):
 OPEN_INCIDENT = Incident.status.not_in([literal_column(f"'{status.value}'") for status in FINISHED])
 
 # Measured on a million incidents (issue #13), each index names the query it serves.
-# Lists and exports page newest first.
-Index("ix_incident_reported_at", Incident.reported_at.desc(), Incident.id.desc())
+# Lists and exports page newest first. Hotspots read a season's points from this index alone
+# (jurisdiction, net, category and location included): 129,000 points in 0.05 s, not 0.4 s from the table.
+Index(
+    "ix_incident_reported_at",
+    Incident.reported_at.desc(),
+    Incident.id.desc(),
+    postgresql_include=["group_code", "net", "category_id", "location"],
+)
 # Jurisdiction ranges (geo.grid.models.codes_under); with the net, a list's capped total is counted
 # from this index alone.
 Index("ix_incident_group_code", Incident.group_code, postgresql_include=["net"])

@@ -5,6 +5,8 @@ import shapely
 from geo.core.crs import (
     SourceCRS,
     bd09_to_gcj02,
+    coordinates_from_metric,
+    coordinates_to_metric,
     gcj02_to_bd09,
     gcj02_to_wgs84,
     geometry_to_wgs84,
@@ -83,3 +85,10 @@ def test_parse_source_crs_accepts_common_spellings(text, expected):
 def test_parse_source_crs_names_the_choices():
     with pytest.raises(InvalidInput, match="wgs84, gcj02, bd09"):
         parse_source_crs("utm47")
+
+
+def test_coordinate_arrays_project_as_their_points_do():
+    lonlat = np.array([[98.9146, 28.4840], [99.3, 27.9], [98.6, 28.9]])
+    through_points = shapely.get_coordinates(to_metric(shapely.points(lonlat)))
+    np.testing.assert_allclose(coordinates_to_metric(lonlat), through_points)
+    np.testing.assert_allclose(coordinates_from_metric(through_points), lonlat, atol=1e-9)
