@@ -1,7 +1,7 @@
 """notices of changed accounts, tokens and sessions, so workers forget the callers they keep; hotspots' points from an index (issue #13)
 
 Revision ID: d46e0e7a4004
-Revises: c36e0e7a3003
+Revises: e56e0e7a5005
 Create Date: 2026-12-03 06:00:00
 
 """
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = 'd46e0e7a4004'
-down_revision = 'c36e0e7a3003'
+down_revision = 'e56e0e7a5005'
 branch_labels = None
 depends_on = None
 
