@@ -624,6 +624,7 @@ CHINESE: dict[str | tuple[str, str], str] = {
     ("field", "name"): "姓名",
     ("field", "phone"): "联系电话",
     ("field", "under"): "网格",
+    "no tile {z}/{x}/{y} in base map {pack}": "底图 {pack} 中没有瓦片 {z}/{x}/{y}",
 }
 
 

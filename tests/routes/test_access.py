@@ -73,6 +73,7 @@ SAMPLE_ARGS = {
     "collection_id": "groups",
     "feature_id": "533422102001001",
     "layer": "groups",
+    "pack": "imagery",
     "z": 1,
     "x": 0,
     "y": 0,
