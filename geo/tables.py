@@ -15,6 +15,7 @@ from geo.grid import models as grid
 from geo.patrol import models as patrol
 from geo.planning import models as planning
 from geo.public import models as public
+from geo.workforce import models as workforce
 
 Base = core.Base
-PACKAGES = (core, grid, accounts, dispatch, planning, patrol, evaluation_records, evaluation, public)
+PACKAGES = (core, grid, accounts, dispatch, planning, patrol, evaluation_records, evaluation, public, workforce)

@@ -37,7 +37,14 @@ from geo.core.idempotency import IdempotencyKey, KeyColumns, first_made
 from geo.core.models import AuditEvent
 from geo.core.sql import CompiledQuery
 from geo.dispatch.categories import category_for
-from geo.dispatch.models import INCIDENT_CHANGE_SEQ, OPEN_INCIDENT, Incident, IncidentCategory, IncidentEvent
+from geo.dispatch.models import (
+    INCIDENT_CHANGE_SEQ,
+    OPEN_INCIDENT,
+    CategoryDuty,
+    Incident,
+    IncidentCategory,
+    IncidentEvent,
+)
 from geo.dispatch.routing import route_in_chain
 from geo.dispatch.statuses import Channel, Priority, Status
 from geo.dispatch.views import detail_from_parts, incident_detail
@@ -242,6 +249,16 @@ def _replayed(session: Session, key: IdempotencyKey) -> Intake | None:
     return Intake(earlier, False, incident_detail(session, earlier)) if earlier is not None else None
 
 
+def _lead_post(session: Session, category: str, net: str) -> str:
+    """The post leading ``category`` in the duty list (责任清单), or "" when the list names none."""
+    lead = session.scalar(
+        select(CategoryDuty.lead_post)
+        .join(IncidentCategory, IncidentCategory.id == CategoryDuty.category_id)
+        .where(IncidentCategory.code == category, IncidentCategory.net == net)
+    )
+    return lead or ""
+
+
 def create_incident(
     session: Session,
     principal: Principal,
@@ -301,7 +318,7 @@ def create_incident(
         raise InvalidInput("the point lies outside Deqin County", field="lon")
     group = place.chain[-1]
     principal.require_change(group.code)
-    assignee = route_in_chain(place.chain, net, county_day(now))
+    assignee = route_in_chain(place.chain, net, county_day(now), _lead_post(session, data.category, net))
     values = {
         "net": net,
         "title": title,
