@@ -97,7 +97,7 @@ def demo_load(replace: bool) -> None:
     click.echo(
         f"demo loaded: {summary.grids} grids, {summary.workers} grid workers, "
         f"{summary.branches} party branches, {summary.neighbours} neighbouring counties, "
-        f"{summary.incidents} incidents, {summary.zones} seasonal zones"
+        f"{summary.incidents} incidents, {summary.zones} seasonal zones, {summary.forces} force members"
     )
     click.echo("demo accounts (they exist only with the demo data):")
     for account in summary.users:

@@ -18,11 +18,12 @@ from geo.accounts.models import Role
 from geo.core.labels import Labelled
 from geo.dispatch.queues import Queue
 from geo.dispatch.statuses import Channel, Priority, Status
-from geo.grid.models import GridLevel, Net
+from geo.grid.models import ForceKind, GridLevel, Net
 from geo.patrol.hotspots import NO_INCIDENTS, NO_SIGNIFICANT_SPOTS
 from geo.patrol.models import SiteKind, ZoneKind
 from geo.patrol.tasks import CheckInFlag, TaskState
 from geo.planning.models import PlanStatus
+from geo.workforce.models import Employment, RecognitionKind
 
 #: The labelled codes, by the name pages and error values know them by.
 LABELLED: dict[str, type[Labelled]] = {
@@ -38,6 +39,9 @@ LABELLED: dict[str, type[Labelled]] = {
     "site_kind": SiteKind,
     "task_state": TaskState,
     "checkin_flag": CheckInFlag,
+    "force": ForceKind,
+    "employment": Employment,
+    "recognition": RecognitionKind,
 }
 
 

@@ -43,7 +43,6 @@ class IncidentCategory(Base):
     is_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
-
 class CategoryDuty(Base):
     """The duty list (责任清单) of one category: the post that leads it in its net, and who supports.
 
