@@ -77,6 +77,9 @@ SAMPLE_ARGS = {
     "x": 0,
     "y": 0,
     "assessment_id": 1,
+    "training_id": 1,
+    "category": "dispute",
+    "member": "F00001",
 }
 YANGLA_GROUP = "533422206"  # prefix of every group in 羊拉乡
 BENZILAN = "533422102"
