@@ -14,6 +14,7 @@ import random
 from datetime import date, timedelta
 from decimal import Decimal
 
+from geoalchemy2 import WKTElement
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
@@ -95,7 +96,7 @@ def _forces(session: Session, rng: random.Random) -> list[ForceMember]:
                 organisation=organisation,
                 phone=_phone(rng),
                 grid_id=grid_ids[grid],
-                location=f"SRID=4326;POINT({spot[1]:.6f} {spot[2]:.6f})",
+                location=WKTElement(f"POINT({spot[1]:.6f} {spot[2]:.6f})", srid=4326),
                 is_active=True,
                 is_demo=True,
             )

@@ -10,6 +10,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from geoalchemy2 import WKTElement
 from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -66,7 +67,7 @@ def _checked(session: Session, principal: Principal, data: ForceInput) -> dict:
         raise InvalidInput("give both lon and lat, or neither", field="lon")
     if data.lon is not None and data.lat is not None:
         lon, lat = parse_coordinates(str(data.lon), str(data.lat))
-        location = f"SRID=4326;POINT({lon} {lat})"
+        location = WKTElement(f"POINT({lon} {lat})", srid=4326)
     return {
         "kind": kind,
         "name": name,
