@@ -369,6 +369,15 @@ ENGLISH = {
 # by context, so one Chinese word can have an English name per use.
 IN_CONTEXT = {
     ("dispatch", "添加照片"): "Photo added",
+    ("dispatch", "添加协办"): "Add co-handler",
+    ("dispatch", "移除协办"): "Co-handler removed",
+    ("dispatch", "跨网合并"): "Cross-net merge",
+    ("dispatch", "责任清单与协办"): "Duty list and co-handlers",
+    ("dispatch", "牵头"): "Lead",
+    ("dispatch", "配合"): "Supporting",
+    ("dispatch", "协办人员"): "Co-handlers",
+    ("dispatch", "跨网重复：同一问题多网上报"): "Cross-net duplicate: one problem reported in two nets",
+    ("dispatch", "合并到本案"): "Merge into this case",
     ("dispatch", "回访评价"): "Call-back evaluation",
     ("indicator", "上报数"): "Reports",
     ("indicator", "上报数（网格员巡查）"): "Reports (grid workers' patrols)",

@@ -191,6 +191,9 @@ def _dispatch() -> dict:
             "attach": pgettext("dispatch", "添加照片"),
             "support": pgettext("dispatch", "群众附议"),
             "evaluate": pgettext("dispatch", "回访评价"),
+            "co_handler_add": pgettext("dispatch", "添加协办"),
+            "co_handler_remove": pgettext("dispatch", "移除协办"),
+            "merge": pgettext("dispatch", "跨网合并"),
         },
         "total": pgettext("dispatch", "件"),
         "overdue": pgettext("dispatch", "逾期"),
@@ -229,6 +232,13 @@ def _dispatch() -> dict:
         "residents": pgettext("dispatch", "群众上报人数"),
         "fromPublic": pgettext("dispatch", "群众上报"),
         "callback": pgettext("dispatch", "同意回访"),
+        "dutyTitle": pgettext("dispatch", "责任清单与协办"),
+        "lead": pgettext("dispatch", "牵头"),
+        "supporting": pgettext("dispatch", "配合"),
+        "coHandlers": pgettext("dispatch", "协办人员"),
+        "addCoHandler": pgettext("dispatch", "添加协办"),
+        "crossNet": pgettext("dispatch", "跨网重复：同一问题多网上报"),
+        "merge": pgettext("dispatch", "合并到本案"),
     }
 
 

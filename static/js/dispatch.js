@@ -126,8 +126,63 @@
       "<h4>" + T.history + '</h4><ol class="history">' + i.history.map(function (h) {
         return "<li>" + esc(gridmap.localTime(h.at)) + " " + esc(h.actor) + " · " + esc(T.action[h.action] || h.action) +
           (h.note ? " — " + esc(h.note) : "") + (h.is_public ? ' <span class="badge public">' + T.publicMark + "</span>" : "") + "</li>";
-      }).join("") + "</ol></div>";
+      }).join("") + "</ol>" + '<section class="support" id="support"></section></div>';
     state.map.flyTo([i.lat, i.lon], Math.max(state.map.getZoom(), 12), { duration: 0.5 });
+    showSupport(i);
+  }
+
+  /* Who leads and supports the case (the duty list), its co-handlers (协办) and any cross-net duplicate. */
+  function showSupport(i) {
+    api("GET", "/api/workforce/incidents/" + encodeURIComponent(i.ticket) + "/support").then(function (r) {
+      var box = document.getElementById("support");
+      if (!r.ok || !box || document.getElementById("incident-detail").dataset.ticket !== i.ticket) return;
+      var s = r.data;
+      var supporting = s.supporting_nets.map(function (n) { return LABELS.net[n] || n; })
+        .concat(s.supporting_forces.map(function (k) { return LABELS.force[k] || k; }));
+      var choices = s.forces.filter(function (f) {
+        return !s.co_handlers.some(function (c) { return c.code === f.code; });
+      });
+      box.innerHTML = "<h4>" + T.dutyTitle + "</h4><dl>" +
+        "<dt>" + T.lead + "</dt><dd>" + esc(LABELS.net[s.lead_net] || s.lead_net) + (s.lead_post ? " · " + esc(s.lead_post) : "") + "</dd>" +
+        "<dt>" + T.supporting + '</dt><dd class="supporting">' + esc(supporting.join("、") || "—") + "</dd>" +
+        "<dt>" + T.coHandlers + '</dt><dd class="co-handlers">' + (s.co_handlers.map(function (c) {
+          return esc((LABELS.force[c.kind] || c.kind) + " " + c.name);
+        }).join("、") || "—") + "</dd></dl>" +
+        (state.options.canAct && choices.length
+          ? '<div class="actions"><select name="co_handler">' + choices.map(function (f) {
+              return '<option value="' + esc(f.code) + '">' + (f.supports ? "★ " : "") + esc((LABELS.force[f.kind] || f.kind) + " " + f.name) + "</option>";
+            }).join("") + '</select><button type="button" data-co-handler>' + T.addCoHandler + "</button></div>"
+          : "") +
+        (s.cross_net_duplicates.length
+          ? '<p class="cross-net"><span class="badge dup">' + T.crossNet + "</span> " + s.cross_net_duplicates.map(function (t) {
+              return esc(t) + (state.options.canAct ? ' <button type="button" data-merge="' + esc(t) + '">' + T.merge + "</button>" : "");
+            }).join(" ") + "</p>"
+          : "");
+    });
+  }
+
+  function addCoHandler() {
+    var panel = document.getElementById("incident-detail");
+    var member = panel.querySelector('select[name="co_handler"]').value;
+    var ticket = panel.dataset.ticket;
+    api("POST", "/api/workforce/incidents/" + encodeURIComponent(ticket) + "/co-handlers", { member: member }).then(function (r) {
+      if (r.ok) renderDetail(r.data); else showDetail(ticket, r.data.error);
+    });
+  }
+
+  /* Merge the other net's report of the same problem into this case (both at the versions read now). */
+  function mergeInto(other) {
+    var panel = document.getElementById("incident-detail");
+    var ticket = panel.dataset.ticket;
+    api("GET", "/api/incidents/" + encodeURIComponent(other)).then(function (found) {
+      if (!found.ok) return showDetail(ticket, found.data.error);
+      var body = { keep: ticket, merged: other, keep_version: Number(panel.dataset.version), merged_version: found.data.version };
+      api("POST", "/api/workforce/duplicates/merge", body).then(function (r) {
+        if (r.ok) renderDetail(r.data); else showDetail(ticket, r.data.error);
+        loadQueue();
+        loadList();
+      });
+    });
   }
 
   function runAction(action) {
@@ -277,6 +332,9 @@
       var button = event.target.closest("button[data-action]");
       if (button) runAction(button.dataset.action);
       if (event.target.closest("button[data-upload]")) uploadPhoto();
+      if (event.target.closest("button[data-co-handler]")) addCoHandler();
+      var merge = event.target.closest("button[data-merge]");
+      if (merge) mergeInto(merge.dataset.merge);
       if (event.target.closest("button[data-close]")) document.getElementById("detail").innerHTML = "";  // back to the list
     });
     if (options.canAct) {
