@@ -11,6 +11,7 @@ from marshmallow import Schema, fields, validate
 
 from extensions import db, db_session
 from geo.accounts.capabilities import Capability
+from geo.atlas.outlines import jurisdiction_bounds
 from geo.core.calendar import county_day
 from geo.core.clock import now_utc
 from geo.core.errors import InvalidInput
@@ -35,11 +36,15 @@ from geo.workforce.training import (
     update_training,
 )
 from geo.workforce.transfer import MAX_FILE_BYTES, check_sheet, export_document, import_sheet
+from layers import visible_layers
+from layers.grids import COUNTY, TOWNSHIP
+from layers.workforce import FORCES
 from web import answers
 from web.access import accepts_upload, current_principal, require
 from web.answers import GEOJSON, Answer, FeatureCollection
 from web.errors import localized_details
 from web.input_rules import ApiBlueprint, Day, Id, NotJson, whole_number_arg
+from web.maps import page_map
 
 blp = ApiBlueprint(
     "workforce",
@@ -610,7 +615,9 @@ def workforce_page():
         ranking=ranking(db_session(), principal, period),
         duty=duty_list(db_session(), principal),
         forces=[member_summary(m, principal) for m in forces(db_session(), principal)],
-        can_edit=principal.can(Capability.WORKFORCE_EDIT),
+        map=page_map(
+            visible_layers([COUNTY.id, TOWNSHIP.id, FORCES.id], principal), jurisdiction_bounds(db_session(), principal)
+        ),
         lang=str(get_locale()),
     )
 

@@ -369,6 +369,8 @@ ENGLISH = {
 # by context, so one Chinese word can have an English name per use.
 IN_CONTEXT = {
     ("dispatch", "添加照片"): "Photo added",
+    ("layer", "多元治理力量（演示）"): "Other forces (demo)",
+    ("layer", "单位"): "Organisation",
     ("dispatch", "添加协办"): "Add co-handler",
     ("dispatch", "移除协办"): "Co-handler removed",
     ("dispatch", "跨网合并"): "Cross-net merge",

@@ -65,6 +65,8 @@ def test_the_workforce_page_at_desktop_and_phone_sizes(browser, live_server, art
     assert page.locator("#coverage-total").inner_text().endswith("%")
     assert page.locator("#duty tbody tr").count() > 0 and page.locator("#forces tbody tr").count() > 0
     assert page.locator(".demo-banner").count() == 1
-    page.screenshot(path=artifacts / f"workforce-{name}.png", full_page=False)
+    page.locator("#forces .map-wrap").scroll_into_view_if_needed()
+    wait_until(page, "document.querySelectorAll('#forces path.leaflet-interactive').length > 100")
+    page.screenshot(path=artifacts / f"workforce-{name}.png", full_page=True)
     context.close()
     assert log.blocked == [] and log.errors == []

@@ -83,9 +83,7 @@ def test_training_crud_through_the_api_within_the_jurisdiction(app, anonymous, b
         f"/api/workforce/trainings/{record['id']}", json=training(worker, version=record["version"]), headers=admin
     )
     assert stale.status_code == 409
-    gone = anonymous.delete(
-        f"/api/workforce/trainings/{record['id']}?version={changed.json['version']}", headers=admin
-    )
+    gone = anonymous.delete(f"/api/workforce/trainings/{record['id']}?version={changed.json['version']}", headers=admin)
     assert gone.status_code == 204
     with app.app_context():
         actions = db.session.scalars(
