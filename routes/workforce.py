@@ -62,7 +62,7 @@ class TrainingIn(Schema):
     worker = fields.String(required=True, validate=_CODE, metadata={"description": "grid worker code"})
     course = fields.String(required=True, validate=validate.Length(min=1, max=100))
     topic = fields.String(required=True, validate=validate.Length(min=1, max=50), metadata={"description": "code"})
-    hours = fields.Decimal(required=True, places=1, as_string=True, validate=validate.Range(min=0.1, max=200))
+    hours = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=0.1, max=200))
     held_on = Day(required=True)
     certificate = fields.String(load_default="", validate=validate.Length(max=60))
 
@@ -606,8 +606,27 @@ def merge(body):
 @require(Capability.WORKFORCE_VIEW)
 def workforce_page():
     """Training coverage, the points ranking, the duty list and the forces of the jurisdiction."""
+    return _workforce_page(_period(request.args.get("period")))
+
+
+@pages.post("/workforce/import")
+@accepts_upload(MAX_FILE_BYTES)
+@require(Capability.WORKFORCE_EDIT)
+def workforce_import():
+    """The training sheet from the page's form: checked (the dry run) or imported, with each bad row named."""
     principal = current_principal()
-    period = _period(request.args.get("period"))
+    data = uploaded_file()
+    check = check_sheet(db_session(), principal, data)
+    imported = None
+    if request.form.get("commit") == "1" and not check.problems:
+        imported = import_sheet(db_session(), principal, data, address=request.remote_addr)
+        db.session.commit()
+    result = localized_details(check.as_dict()) | {"imported": imported}
+    return _workforce_page(_period(None), result)
+
+
+def _workforce_page(period: Period, imported: dict | None = None) -> str:
+    principal = current_principal()
     return render_template(
         "workforce/index.html",
         period=period.code,
@@ -615,6 +634,8 @@ def workforce_page():
         ranking=ranking(db_session(), principal, period),
         duty=duty_list(db_session(), principal),
         forces=[member_summary(m, principal) for m in forces(db_session(), principal)],
+        can_import=principal.can(Capability.WORKFORCE_EDIT),
+        imported=imported,
         map=page_map(
             visible_layers([COUNTY.id, TOWNSHIP.id, FORCES.id], principal), jurisdiction_bounds(db_session(), principal)
         ),

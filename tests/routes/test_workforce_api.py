@@ -14,7 +14,7 @@ from geo.accounts.users import create_user
 from geo.core.models import AuditEvent
 from geo.grid.models import Grid, GridWorker
 from geo.workforce.models import TrainingRecord
-from tests.conftest import csrf_token_of
+from tests.conftest import csrf_token_of, post_multipart
 
 YANGLA_VILLAGE = "533422206001"
 BENZILAN = "533422102"
@@ -150,7 +150,7 @@ def test_the_import_endpoint_dry_runs_by_default_and_imports_all_or_nothing(app,
         )
 
     with app.app_context():
-        before = db.session.scalar(select(func.count()).select_from(TrainingRecord))
+        before = db.session.scalars(select(func.count()).select_from(TrainingRecord)).one()
     checked = send(bad, dry_run=True)
     assert checked.status_code == 200
     assert (checked.json["rows"], checked.json["valid"]) == (2, 1)
@@ -160,7 +160,7 @@ def test_the_import_endpoint_dry_runs_by_default_and_imports_all_or_nothing(app,
     assert refused.status_code == 422 and refused.json["details"][0]["row"] == 3
     assert send(good, dry_run=False).json["imported"] == 1
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(TrainingRecord)) == before + 1
+        assert db.session.scalars(select(func.count()).select_from(TrainingRecord)).one() == before + 1
     exported = anonymous.get("/api/workforce/trainings?format=xlsx&since=2001-01-01&until=2001-12-31", headers=admin)
     assert exported.status_code == 200 and exported.data.startswith(b"PK\x03\x04")
 
@@ -327,3 +327,19 @@ def test_cross_net_duplicates_are_listed_and_merged_through_the_api(client):
     )
     assert merged.status_code == 200, merged.json
     assert client.get(f"/api/incidents/{rural['ticket']}").json["status"] == "duplicate"
+
+
+def test_the_pages_import_form_names_bad_rows_in_chinese_and_imports_good_sheets(app, client_as):
+    admin = client_as("admin")
+    worker = worker_in(app, YANGLA_VILLAGE)
+    header = "网格员编号,姓名,课程,主题,学时,日期,证书编号\n"
+    bad = header + f"{worker},,法律政策培训,法律政策,-2,2001-03-01,\n"
+    page = post_multipart(admin, "/workforce/import", {"file": (io.BytesIO(bad.encode()), "培训.csv"), "commit": "1"})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'id="import-problems"' in html and "学时须大于 0" in html
+    good = header + f"{worker},,法律政策培训,法律政策,2,2001-03-01,\n"
+    page = post_multipart(admin, "/workforce/import", {"file": (io.BytesIO(good.encode()), "培训.csv"), "commit": "1"})
+    assert "已导入 1 条" in page.get_data(as_text=True)
+    assert client_as("dispatcher").get("/workforce").status_code == 200
+    assert client_as("worker").get("/workforce").status_code == 403
