@@ -621,8 +621,9 @@ def workforce_import():
     if request.form.get("commit") == "1" and not check.problems:
         imported = import_sheet(db_session(), principal, data, address=request.remote_addr)
         db.session.commit()
-    result = localized_details(check.as_dict()) | {"imported": imported}
-    return _workforce_page(_period(None), result)
+    result = localized_details(check.as_dict())
+    assert isinstance(result, dict)  # a dict's details are a dict
+    return _workforce_page(_period(None), result | {"imported": imported})
 
 
 def _workforce_page(period: Period, imported: dict | None = None) -> str:

@@ -57,6 +57,7 @@ ERROR_CLASSES = (
     "TrainingConflict",
     "UnreadableFile",
     "TrainingImportError",
+    "StaleRules",
 )
 KEYWORDS: dict = {name: None for name in ERROR_CLASSES} | {
     "TilingError": (2,),
@@ -608,6 +609,7 @@ CHINESE: dict[str | tuple[str, str], str] = {
     "force member {code} exists already": "力量成员 {code} 已存在",
     "force member {code} changed since you read it (version {version}, now {current})": "力量成员 {code} 在您读取后已被修改（您的版本 {version}，当前 {current}）",
     "force member {code} was changed at the same moment; reload and try again": "力量成员 {code} 在同一时刻被修改，请刷新后重试",
+    "the points rules changed at the same moment; reload and try again": "积分规则在同一时刻被修改，请刷新后重试",
     "no points rules exist; run the database migrations": "尚无积分规则，请运行数据库迁移",
     "{field} must be a number from 0 to {limit}": "{field}须为 0 至 {limit} 之间的数字",
     "per_grade must give points for each grade {grades}": "per_grade 须为每个等次 {grades} 给出分值",

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from dataclasses import dataclass
 
 from geoalchemy2 import WKTElement
 from geoalchemy2.shape import to_shape
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -138,12 +140,17 @@ def add_force(
     values = _checked(session, principal, data)
     if code is not None and not _CODE.match(code):
         raise InvalidInput("code must be 2-20 capital letters, digits or '-'", field="code")
-    number = (session.scalar(select(func.max(ForceMember.id))) or 0) + 1
-    member = ForceMember(code=code or f"F{number:05d}", is_active=True, is_demo=False, **values)
-    if session.scalar(select(ForceMember.id).where(ForceMember.code == member.code)):
-        raise StaleForce("force member {code} exists already", code=member.code)
-    session.add(member)
-    session.flush()
+    # Without a code of its own, a member is numbered by its id (F00042), known once it is inserted.
+    member = ForceMember(code=code or f"new-{secrets.token_hex(8)}", is_active=True, is_demo=False, **values)
+    try:
+        with session.begin_nested():
+            session.add(member)
+            session.flush()
+            if code is None:
+                member.code = f"F{member.id:05d}"
+                session.flush()
+    except IntegrityError:
+        raise StaleForce("force member {code} exists already", code=code or "F?") from None
     _audit(session, principal, "force.create", member, None, address)
     return member
 

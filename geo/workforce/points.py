@@ -23,12 +23,13 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from geo.accounts.capabilities import Capability
 from geo.accounts.principal import COUNTY_CODE, Principal
 from geo.core.audit import record
-from geo.core.errors import InvalidInput
+from geo.core.errors import GridError, InvalidInput
 from geo.evaluation.assessments import latest, nets_key
 from geo.evaluation.models import AssessmentFigure
 from geo.evaluation.periods import Period
@@ -40,6 +41,12 @@ from geo.workforce.workers import seen_workers
 #: No rule may give or take more than this many points at once.
 MAX_RULE_POINTS = 100.0
 OFFICIAL_VIEW = nets_key(net.value for net in Net)
+
+
+class StaleRules(GridError):
+    """Another version of the rules was added at the same moment."""
+
+    status = 409
 
 
 def current_rules(session: Session) -> PointsRules:
@@ -105,8 +112,12 @@ def new_rules(
         note=(note or "").strip(),
         created_by=principal.username,
     )
-    session.add(rules)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(rules)
+            session.flush()
+    except IntegrityError:  # another admin's version took the number first
+        raise StaleRules("the points rules changed at the same moment; reload and try again") from None
     record(
         session,
         actor=principal.username,
