@@ -3,7 +3,10 @@
 import pytest
 from sqlalchemy import select
 
+from geo.accounts.models import Role
 from geo.accounts.principal import AccessDenied
+from geo.accounts.sessions import caller_for_token, create_token
+from geo.accounts.users import create_user
 from geo.core.errors import InvalidInput, NotFound
 from geo.core.models import AuditEvent
 from geo.dispatch.views import IncidentFilter, filtered, get_incident, incident_detail
@@ -87,3 +90,32 @@ def test_a_co_handler_takes_no_desk_step_and_adds_no_co_handlers(session, two_ca
         apply_action(session, co, first.ticket, "register", version=incident.version)
     with pytest.raises(AccessDenied):
         add_co_handler(session, co, first.ticket, ranger.code)
+
+
+def test_a_co_handler_account_is_its_force_members_and_its_principal_carries_the_member(session, two_cases):
+    first, _ = two_cases
+    ranger = ranger_in(session, village_of(first.group_code))
+    with pytest.raises(InvalidInput, match="must name its force member"):
+        create_user(
+            session,
+            username="no-member",
+            password="x" * 12,
+            role="co_handler",
+            jurisdiction="533422",
+            nets=["social"],
+            actor="test",
+        )
+    user = create_user(
+        session,
+        username="ranger-two",
+        password="x" * 12,
+        role="co_handler",
+        jurisdiction="533422",
+        nets=["social", "rural"],
+        force_member_code=ranger.code,
+        actor="test",
+    )
+    assert user.jurisdiction.code == ranger.grid.code  # the member's grid, whatever was asked
+    caller = caller_for_token(session, create_token(session, "ranger-two", "phone", actor="test"))
+    assert caller is not None
+    assert caller.principal.role is Role.CO_HANDLER and caller.principal.force_member_id == ranger.id
