@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from geoalchemy2 import WKTElement
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from geo.accounts.models import Role
@@ -24,6 +24,7 @@ from geo.accounts.users import create_user
 from geo.core.calendar import county_day
 from geo.core.clock import now_utc
 from geo.dispatch.models import OPEN_INCIDENT, Incident, IncidentCategory
+from geo.dispatch.statuses import RUNNING
 from geo.grid.models import ForceKind, ForceMember, Grid, GridLevel, GridWorker
 from geo.workforce.cohandling import add_co_handler
 from geo.workforce.duty import set_duty
@@ -213,7 +214,8 @@ def load_demo_workforce(session: Session, co_handler) -> int:
             Incident.net.in_(list(co_handler.nets)),
             OPEN_INCIDENT,
         )
-        .order_by(func.coalesce(Incident.due_at, Incident.reported_at))
+        # Cases being worked first (dispatched, in progress), then those waiting for verification.
+        .order_by(Incident.status.in_([status.value for status in RUNNING]).desc(), Incident.reported_at.desc())
         .limit(2)
     ).all()
     for ticket in open_cases:
