@@ -392,6 +392,7 @@ IN_CONTEXT = {
     ("dispatch", "协办人员"): "Co-handlers",
     ("dispatch", "跨网重复：同一问题多网上报"): "Cross-net duplicate: one problem reported in two nets",
     ("dispatch", "合并到本案"): "Merge into this case",
+    ("dispatch", "、"): ", ",
     ("dispatch", "回访评价"): "Call-back evaluation",
     ("indicator", "上报数"): "Reports",
     ("indicator", "上报数（网格员巡查）"): "Reports (grid workers' patrols)",

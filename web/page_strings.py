@@ -239,6 +239,7 @@ def _dispatch() -> dict:
         "addCoHandler": pgettext("dispatch", "添加协办"),
         "crossNet": pgettext("dispatch", "跨网重复：同一问题多网上报"),
         "merge": pgettext("dispatch", "合并到本案"),
+        "separator": pgettext("dispatch", "、"),
     }
 
 

@@ -131,7 +131,7 @@
     showSupport(i);
   }
 
-  /* Who leads and supports the case (the duty list), its co-handlers (协办) and any cross-net duplicate. */
+  /* Who leads and supports the case (the duty list), its co-handlers and any cross-net duplicate. */
   function showSupport(i) {
     api("GET", "/api/workforce/incidents/" + encodeURIComponent(i.ticket) + "/support").then(function (r) {
       var box = document.getElementById("support");
@@ -144,10 +144,10 @@
       });
       box.innerHTML = "<h4>" + T.dutyTitle + "</h4><dl>" +
         "<dt>" + T.lead + "</dt><dd>" + esc(LABELS.net[s.lead_net] || s.lead_net) + (s.lead_post ? " · " + esc(s.lead_post) : "") + "</dd>" +
-        "<dt>" + T.supporting + '</dt><dd class="supporting">' + esc(supporting.join("、") || "—") + "</dd>" +
+        "<dt>" + T.supporting + '</dt><dd class="supporting">' + esc(supporting.join(T.separator) || "—") + "</dd>" +
         "<dt>" + T.coHandlers + '</dt><dd class="co-handlers">' + (s.co_handlers.map(function (c) {
           return esc((LABELS.force[c.kind] || c.kind) + " " + c.name);
-        }).join("、") || "—") + "</dd></dl>" +
+        }).join(T.separator) || "—") + "</dd></dl>" +
         (state.options.canAct && choices.length
           ? '<div class="actions"><select name="co_handler">' + choices.map(function (f) {
               return '<option value="' + esc(f.code) + '">' + (f.supports ? "★ " : "") + esc((LABELS.force[f.kind] || f.kind) + " " + f.name) + "</option>";

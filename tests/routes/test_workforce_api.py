@@ -87,9 +87,9 @@ def test_training_crud_through_the_api_within_the_jurisdiction(app, anonymous, b
     assert gone.status_code == 204
     with app.app_context():
         actions = db.session.scalars(
-            select(AuditEvent.action).where(
-                AuditEvent.entity == "training_record", AuditEvent.entity_id == str(record["id"])
-            )
+            select(AuditEvent.action)
+            .where(AuditEvent.entity == "training_record", AuditEvent.entity_id == str(record["id"]))
+            .order_by(AuditEvent.id)
         ).all()
     assert actions == ["training.create", "training.update", "training.delete"]
 
