@@ -97,7 +97,7 @@ def demo_load(replace: bool) -> None:
     click.echo(
         f"demo loaded: {summary.grids} grids, {summary.workers} grid workers, "
         f"{summary.branches} party branches, {summary.neighbours} neighbouring counties, "
-        f"{summary.incidents} incidents, {summary.zones} seasonal zones"
+        f"{summary.incidents} incidents, {summary.zones} seasonal zones, {summary.forces} force members"
     )
     click.echo("demo accounts (they exist only with the demo data):")
     for account in summary.users:
@@ -162,8 +162,11 @@ def grids_import(
 @click.option("--nets", required=True, help="Comma-separated: social,religious,rural.")
 @click.option("--name", "display_name", default="", help="Display name.")
 @click.option("--worker", "worker_code", help="Grid worker record (required for the grid_worker role).")
+@click.option("--force-member", "force_member_code", help="Force member code (required for the co_handler role).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def users_create(username, role, jurisdiction, nets, display_name, worker_code, password_stdin) -> None:
+def users_create(
+    username, role, jurisdiction, nets, display_name, worker_code, force_member_code, password_stdin
+) -> None:
     """Create an account."""
     password = _password(password_stdin)
     _apply(
@@ -176,6 +179,7 @@ def users_create(username, role, jurisdiction, nets, display_name, worker_code, 
             nets=_nets(nets) or [],
             display_name=display_name,
             worker_code=worker_code,
+            force_member_code=force_member_code,
             actor=_actor(),
         )
     )

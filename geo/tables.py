@@ -16,6 +16,7 @@ from geo.party import models as party
 from geo.patrol import models as patrol
 from geo.planning import models as planning
 from geo.public import models as public
+from geo.workforce import models as workforce
 
 Base = core.Base
-PACKAGES = (core, grid, accounts, dispatch, planning, patrol, evaluation_records, evaluation, public, party)
+PACKAGES = (core, grid, accounts, dispatch, planning, patrol, evaluation_records, evaluation, public, party, workforce)

@@ -76,4 +76,4 @@ def visible_layers(ids: list[str], principal: Principal) -> list[LayerSpec]:
     return [spec for spec in specs if spec.net is None or principal.has_net(spec.net)]
 
 
-from layers import evaluation, grids, incidents, party, patrol, plan  # noqa: E402,F401  (register their layers)
+from layers import evaluation, grids, incidents, party, patrol, plan, workforce  # noqa: E402,F401  (register their layers)

@@ -33,6 +33,7 @@ from routes import (
     patrol,
     plan,
     tiles,
+    workforce,
 )
 from routes import public as public_pages
 from web import access, input_rules, request_log, security_headers
@@ -188,6 +189,7 @@ def init_app(app: Flask) -> None:
     openapi.register_blueprint(assessments.blp)
     openapi.register_blueprint(tiles.blp)
     openapi.register_blueprint(party.blp)
+    openapi.register_blueprint(workforce.blp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(map_page.bp)
     app.register_blueprint(admin.bp)
@@ -200,6 +202,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(assessment_pages.bp)
     app.register_blueprint(ogcapi.bp)
     app.register_blueprint(party.pages)
+    app.register_blueprint(workforce.pages)
     # After flask-smorest's own handlers, so these answer for every blueprint alike.
     app.register_error_handler(GridError, _grid_error)
     app.register_error_handler(HTTPException, _http_error)

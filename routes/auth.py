@@ -41,6 +41,7 @@ HOME_PAGES = {
     Role.PATROL_LEADER: "patrol_pages.patrol_map",
     Role.PLANNER: "plan.plan_list",
     Role.VIEWER: "dashboard.dashboard_page",
+    Role.CO_HANDLER: "workforce_pages.co_handler_page",
 }
 
 

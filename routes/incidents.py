@@ -276,6 +276,7 @@ class RoutingArgs(Schema):
     lat = fields.String(required=True, validate=validate.Length(max=30))
     crs = fields.String(load_default="wgs84", validate=validate.OneOf(["wgs84", "gcj02", "bd09"]))
     net = fields.String(required=True, validate=validate.OneOf([n.value for n in Net]))
+    category = fields.String(load_default=None, validate=validate.Length(max=40))
 
 
 @blp.route("/incidents/routing")
@@ -285,7 +286,9 @@ def incident_routing(args):
     """Where a report at a point would go (its villager group and grid worker), before it is sent: the same
     rules as ``POST /api/incidents``, and the same refusals (outside the county or the jurisdiction)."""
     principal = current_principal()
-    routing = routing_preview(db_session(), principal, args["lon"], args["lat"], args["crs"], args["net"])
+    routing = routing_preview(
+        db_session(), principal, args["lon"], args["lat"], args["crs"], args["net"], category=args["category"]
+    )
     return jsonify(routing.as_dict(principal))
 
 

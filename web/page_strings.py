@@ -18,12 +18,13 @@ from geo.accounts.models import Role
 from geo.core.labels import Labelled
 from geo.dispatch.queues import Queue
 from geo.dispatch.statuses import Channel, Priority, Status
-from geo.grid.models import GridLevel, Net
+from geo.grid.models import ForceKind, GridLevel, Net
 from geo.party.models import ActivityKind, ProjectStatus
 from geo.patrol.hotspots import NO_INCIDENTS, NO_SIGNIFICANT_SPOTS
 from geo.patrol.models import SiteKind, ZoneKind
 from geo.patrol.tasks import CheckInFlag, TaskState
 from geo.planning.models import PlanStatus
+from geo.workforce.models import Employment, RecognitionKind
 
 #: The labelled codes, by the name pages and error values know them by.
 LABELLED: dict[str, type[Labelled]] = {
@@ -41,6 +42,9 @@ LABELLED: dict[str, type[Labelled]] = {
     "checkin_flag": CheckInFlag,
     "activity_kind": ActivityKind,
     "project_status": ProjectStatus,
+    "force": ForceKind,
+    "employment": Employment,
+    "recognition": RecognitionKind,
 }
 
 
@@ -203,6 +207,9 @@ def action_names() -> dict[str, str]:
         "attach": pgettext("dispatch", "添加照片"),
         "support": pgettext("dispatch", "群众附议"),
         "evaluate": pgettext("dispatch", "回访评价"),
+        "co_handler_add": pgettext("dispatch", "添加协办"),
+        "co_handler_remove": pgettext("dispatch", "移除协办"),
+        "merge": pgettext("dispatch", "跨网合并"),
     }
 
 
@@ -263,6 +270,14 @@ def _dispatch() -> dict:
         "routingLoading": pgettext("dispatch", "正在查询归属网格…"),
         "routesTo": pgettext("dispatch", "将分派至"),
         "nobody": pgettext("dispatch", "暂无可分派的网格员（将待人工派遣）"),
+        "dutyTitle": pgettext("dispatch", "责任清单与协办"),
+        "lead": pgettext("dispatch", "牵头"),
+        "supporting": pgettext("dispatch", "配合"),
+        "coHandlers": pgettext("dispatch", "协办人员"),
+        "addCoHandler": pgettext("dispatch", "添加协办"),
+        "crossNet": pgettext("dispatch", "跨网重复：同一问题多网上报"),
+        "merge": pgettext("dispatch", "合并到本案"),
+        "separator": pgettext("dispatch", "、"),
     }
 
 

@@ -35,11 +35,16 @@ class Capability(StrEnum):
     SCHEME_MANAGE = "scheme.manage"  # new weights and grade thresholds for the scores
     PARTY_VIEW = "party.view"  # branches, their members (phones inside the jurisdiction), activities, projects
     PARTY_EDIT = "party.edit"  # recording members, activities and 书记领航 projects of the jurisdiction's branches
+    CASE_CO_HANDLE = "case.co_handle"  # a co-handler's (协办) cases: only those it was added to
+    WORKFORCE_VIEW = "workforce.view"  # grid workers' profiles, training, points; the forces registry; duty list
+    WORKFORCE_EDIT = "workforce.edit"  # training records and their import, commendations, profiles, forces
+    POINTS_MANAGE = "points.manage"  # new points rules (积分) and duty list (责任清单) entries
 
 
 GRANTS: dict[Role, frozenset[Capability]] = {
     # An admin may do everything but work cases as a grid worker, which needs a worker behind the account.
-    Role.ADMIN: frozenset(Capability) - {Capability.CASE_MINE},
+    # Co-handling needs a force member behind the account.
+    Role.ADMIN: frozenset(Capability) - {Capability.CASE_MINE, Capability.CASE_CO_HANDLE},
     Role.DISPATCHER: frozenset(
         {
             Capability.CASE_CONSOLE,
@@ -49,6 +54,7 @@ GRANTS: dict[Role, frozenset[Capability]] = {
             Capability.TASK_LIST,
             Capability.DASHBOARD,
             Capability.PARTY_VIEW,
+            Capability.WORKFORCE_VIEW,
         }
     ),
     Role.VIEWER: frozenset(
@@ -58,6 +64,7 @@ GRANTS: dict[Role, frozenset[Capability]] = {
             Capability.TASK_LIST,
             Capability.DASHBOARD,
             Capability.PARTY_VIEW,
+            Capability.WORKFORCE_VIEW,
         }
     ),
     Role.PLANNER: frozenset({Capability.PLAN_EDIT, Capability.PATROL_VIEW, Capability.ZONE_EDIT, Capability.TASK_LIST}),
@@ -71,6 +78,7 @@ GRANTS: dict[Role, frozenset[Capability]] = {
         }
     ),
     Role.GRID_WORKER: frozenset({Capability.CASE_MINE, Capability.TASK_LIST, Capability.CHECK_IN}),
+    Role.CO_HANDLER: frozenset({Capability.CASE_CO_HANDLE}),
 }
 
 

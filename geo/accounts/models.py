@@ -29,6 +29,7 @@ class Role(Labelled):
     PATROL_LEADER = "patrol_leader", label("role", "巡逻队长")
     GRID_WORKER = "grid_worker", label("role", "网格员")
     VIEWER = "viewer", label("role", "领导查看")  # read-only
+    CO_HANDLER = "co_handler", label("role", "协办人员")  # a member of another force: only the cases it co-handles
 
 
 class User(Base):
@@ -44,6 +45,8 @@ class User(Base):
     jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("grid.id"))
     nets: Mapped[list[str]] = mapped_column(ARRAY(String(10)))
     worker_id: Mapped[int | None] = mapped_column(ForeignKey("grid_worker.id"))
+    #: The force member (police, ranger, mediator…) behind a co-handler's account.
+    force_member_id: Mapped[int | None] = mapped_column(ForeignKey("force_member.id"))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped on password reset, disabling or a change of scope: sessions begun under an older value end.
     session_version: Mapped[int] = mapped_column(Integer, default=1)

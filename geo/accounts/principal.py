@@ -36,6 +36,7 @@ class Principal:
     jurisdiction_code: str
     nets: frozenset[str]
     worker_code: str | None = None  # the grid-worker record of a grid worker's account
+    force_member_id: int | None = None  # the force member behind a co-handler's account
 
     @classmethod
     def everything(cls, username: str = "system") -> Principal:

@@ -108,6 +108,7 @@ def _caller_query():
             User.nets,
             User.display_name,
             GridWorker.code,
+            User.force_member_id,
         )
         .join(Grid, Grid.id == User.jurisdiction_id)
         .outerjoin(GridWorker, GridWorker.id == User.worker_id)
@@ -136,8 +137,8 @@ _CALLER_BY_TOKEN = CompiledQuery(
 
 
 def _caller(row) -> Caller:
-    user_id, username, role, code, nets, display_name, worker_code = row
-    principal = Principal(user_id, username, Role(role), code, frozenset(nets), worker_code)
+    user_id, username, role, code, nets, display_name, worker_code, force_member_id = row
+    principal = Principal(user_id, username, Role(role), code, frozenset(nets), worker_code, force_member_id)
     return Caller(principal, display_name)
 
 

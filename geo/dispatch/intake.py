@@ -37,7 +37,14 @@ from geo.core.idempotency import IdempotencyKey, KeyColumns, first_made
 from geo.core.models import AuditEvent
 from geo.core.sql import CompiledQuery
 from geo.dispatch.categories import category_for
-from geo.dispatch.models import INCIDENT_CHANGE_SEQ, OPEN_INCIDENT, Incident, IncidentCategory, IncidentEvent
+from geo.dispatch.models import (
+    INCIDENT_CHANGE_SEQ,
+    OPEN_INCIDENT,
+    CategoryDuty,
+    Incident,
+    IncidentCategory,
+    IncidentEvent,
+)
 from geo.dispatch.routing import route_in_chain
 from geo.dispatch.statuses import Channel, Priority, Status
 from geo.dispatch.views import detail_from_parts, incident_detail
@@ -272,11 +279,20 @@ class Routing:
 
 
 def routing_preview(
-    session: Session, principal: Principal, lon: object, lat: object, crs: object, net: str, now: datetime | None = None
+    session: Session,
+    principal: Principal,
+    lon: object,
+    lat: object,
+    crs: object,
+    net: str,
+    now: datetime | None = None,
+    category: str | None = None,
 ) -> Routing:
-    """Where a report at (``lon``, ``lat``) in ``net`` would go, by the same rules as ``create_incident``."""
+    """Where a report at (``lon``, ``lat``) in ``net`` (and ``category``) would go, by ``create_incident``'s rules."""
     principal.require_writer()
-    return Routing(*_routed(session, principal, lon, lat, crs, _held_net(principal, net), now or now_utc()))
+    held = _held_net(principal, net)
+    lead = _lead_post(session, category, held) if category else ""
+    return Routing(*_routed(session, principal, lon, lat, crs, held, now or now_utc(), lead))
 
 
 def _held_net(principal: Principal, net: object) -> str:
@@ -286,8 +302,9 @@ def _held_net(principal: Principal, net: object) -> str:
     return value
 
 
-def _routed(session: Session, principal: Principal, lon_in, lat_in, crs, net: str, now: datetime):
-    """The point's place, its villager group and the worker a case of ``net`` goes to; refusals by name."""
+def _routed(session: Session, principal: Principal, lon_in, lat_in, crs, net: str, now: datetime, lead_post: str = ""):
+    """The point's place, its villager group and the worker a case of ``net`` goes to (the holder of
+    ``lead_post``, the duty list's lead for its category, when there is one); refusals by name."""
     source = one_of(SourceCRS, str(crs).lower(), "crs")
     lon, lat = parse_coordinates(str(lon_in), str(lat_in))
     lon, lat = (float(v) for v in to_wgs84(lon, lat, source))
@@ -305,7 +322,17 @@ def _routed(session: Session, principal: Principal, lon_in, lat_in, crs, net: st
         raise InvalidInput("the point lies outside Deqin County", field="lon")
     group = place.chain[-1]
     principal.require_change(group.code)
-    return place, group, route_in_chain(place.chain, net, county_day(now))
+    return place, group, route_in_chain(place.chain, net, county_day(now), lead_post)
+
+
+def _lead_post(session: Session, category: str, net: str) -> str:
+    """The post leading ``category`` in the duty list (责任清单), or "" when the list names none."""
+    lead = session.scalar(
+        select(CategoryDuty.lead_post)
+        .join(IncidentCategory, IncidentCategory.id == CategoryDuty.category_id)
+        .where(IncidentCategory.code == category, IncidentCategory.net == net)
+    )
+    return lead or ""
 
 
 def create_incident(
@@ -348,7 +375,9 @@ def create_incident(
         )
     channel = one_of(Channel, data.channel, "channel").value
     priority = one_of(Priority, data.priority, "priority").value
-    place, group, assignee = _routed(session, principal, data.lon, data.lat, data.crs, net, now)
+    place, group, assignee = _routed(
+        session, principal, data.lon, data.lat, data.crs, net, now, _lead_post(session, data.category, net)
+    )
     values = {
         "net": net,
         "title": title,

@@ -19,12 +19,12 @@ from sqlalchemy import (
     false,
     literal_column,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from geo.core.models import Base
 from geo.dispatch.statuses import FINISHED
-from geo.grid.models import Grid, GridWorker
+from geo.grid.models import ForceMember, Grid, GridWorker
 
 
 class IncidentCategory(Base):
@@ -43,6 +43,30 @@ class IncidentCategory(Base):
     is_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     #: Resolving a case of this category needs a photo taken while handling it (处置前后照片).
     photo_on_resolve: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class CategoryDuty(Base):
+    """The duty list (责任清单) of one category: the post that leads it in its net, and who supports.
+
+    Intake routes a case to the nearest worker of the category's net holding the lead post (else as
+    before, the nearest worker of the net); the supporting nets and forces are shown with the case.
+    """
+
+    __tablename__ = "category_duty"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("incident_category.id"), unique=True)
+    lead_post: Mapped[str] = mapped_column(String(50), default="")
+    supporting_nets: Mapped[list[str]] = mapped_column(ARRAY(String(10)), default=list)
+    supporting_forces: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=list)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    updated_by: Mapped[str] = mapped_column(String(50))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    category: Mapped[IncidentCategory] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it at class creation)
 
 
 INCIDENT_CHANGE_SEQ = Sequence("incident_change_seq", metadata=Base.metadata)
@@ -197,3 +221,19 @@ class IncidentAttachment(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_by: Mapped[str] = mapped_column(String(50))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class IncidentCoHandler(Base):
+    """A force member co-handling (协办) an incident; a co-handler's account sees only these incidents."""
+
+    __tablename__ = "incident_co_handler"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("force_member.id"), index=True)
+    added_by: Mapped[str] = mapped_column(String(50))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    member: Mapped[ForceMember] = relationship()
+
+    __table_args__ = (Index("ix_incident_co_handler_pair", "incident_id", "member_id", unique=True),)

@@ -37,11 +37,23 @@ def route_worker(session: Session, net: str, group_code: str, on: date, from_dep
     return next((w for w in workers if w.available_on(on)), None)
 
 
-def route_in_chain(chain: list[ChainLink], net: str, on: date) -> WorkerSummary | None:
-    """``route_worker`` on a lookup's chain, which already holds each level's workers: no second query."""
+def route_in_chain(chain: list[ChainLink], net: str, on: date, lead_post: str = "") -> WorkerSummary | None:
+    """``route_worker`` on a lookup's chain, which already holds each level's workers: no second query.
+
+    With a ``lead_post`` (the category's duty list), the nearest worker of the net holding that post
+    answers first; only when the chain has none on duty does the nearest worker of the net.
+    """
+    if lead_post:
+        lead = _first_on_duty(chain, net, on, lead_post)
+        if lead is not None:
+            return lead
+    return _first_on_duty(chain, net, on, None)
+
+
+def _first_on_duty(chain: list[ChainLink], net: str, on: date, post: str | None) -> WorkerSummary | None:
     for link in reversed(chain):
         for worker in link.workers:  # ordered by code, as route_worker orders them
-            if net in worker.nets and worker.available_on(on):
+            if net in worker.nets and worker.available_on(on) and post in (None, worker.post):
                 return worker
     return None
 

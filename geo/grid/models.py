@@ -220,3 +220,43 @@ class PartyBranch(Base):
     secretary: Mapped[GridWorker | None] = relationship()
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012  (SQLAlchemy reads it at class creation)
+
+
+class ForceKind(Labelled):
+    """The forces beside the grid workers (多元治理合力), registered per grid."""
+
+    POLICE_STATION = "police_station", label("force", "派出所")
+    POLICE_POST = "police_post", label("force", "警务室")
+    POLICE_OFFICER = "police_officer", label("force", "民警")
+    FOREST_RANGER = "forest_ranger", label("force", "护林员")
+    RURAL_OFFICER = "rural_officer", label("force", "乡村振兴综合治理员")
+    MEDIATOR = "mediator", label("force", "人民调解员")
+    VOLUNTEER = "volunteer", label("force", "志愿者")
+    PARTY_VOLUNTEERS = "party_volunteers", label("force", "党员志愿服务队")
+
+
+class ForceMember(Base):
+    """A member of another force (a police post, a forest ranger, a mediator, a volunteer team) in one grid.
+
+    Kept beside the grid workers because incidents are co-handled (协办) by them and accounts link to
+    them, both of which lie below the capability that registers them (geo.workforce). The phone is
+    protected: shown only inside the caller's jurisdiction.
+    """
+
+    __tablename__ = "force_member"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(100))
+    organisation: Mapped[str] = mapped_column(String(100), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id"), index=True)
+    location = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    grid: Mapped[Grid] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it at class creation)

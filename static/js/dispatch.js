@@ -191,10 +191,11 @@
       "<h4>" + T.history + '</h4><ol class="history">' + i.history.map(function (h) {
         return "<li>" + esc(gridmap.localTime(h.at)) + " " + esc(h.actor) + " · " + esc(T.action[h.action] || h.action) +
           (h.note ? " — " + esc(h.note) : "") + (h.is_public ? ' <span class="badge public">' + T.publicMark + "</span>" : "") + "</li>";
-      }).join("") + "</ol></div>";
+      }).join("") + "</ol>" + '<section class="support" id="support"></section></div>';
     state.map.flyTo([i.lat, i.lon], Math.max(state.map.getZoom(), 12), { duration: 0.5 });
     highlight(i);
     if (actions.indexOf("reassign") >= 0) loadPicker(i.ticket);
+    showSupport(i);
   }
 
   /* The selected case ringed on the map, above its marker (the cluster may hide the marker itself). */
@@ -219,6 +220,60 @@
           (w.assigned ? " · " + T.current : "") + (w.available ? "" : " · " + esc(gridmap.format(T.away, { until: w.away_until || "—" }))) +
           "</span></label>";
       }).join("") : "<p>" + T.noWorkers + "</p>");
+    });
+  }
+
+  /* Who leads and supports the case (the duty list), its co-handlers and any cross-net duplicate. */
+  function showSupport(i) {
+    api("GET", "/api/workforce/incidents/" + encodeURIComponent(i.ticket) + "/support").then(function (r) {
+      var box = document.getElementById("support");
+      if (!r.ok || !box || document.getElementById("incident-detail").dataset.ticket !== i.ticket) return;
+      var s = r.data;
+      var supporting = s.supporting_nets.map(function (n) { return LABELS.net[n] || n; })
+        .concat(s.supporting_forces.map(function (k) { return LABELS.force[k] || k; }));
+      var choices = s.forces.filter(function (f) {
+        return !s.co_handlers.some(function (c) { return c.code === f.code; });
+      });
+      box.innerHTML = "<h4>" + T.dutyTitle + "</h4><dl>" +
+        "<dt>" + T.lead + "</dt><dd>" + esc(LABELS.net[s.lead_net] || s.lead_net) + (s.lead_post ? " · " + esc(s.lead_post) : "") + "</dd>" +
+        "<dt>" + T.supporting + '</dt><dd class="supporting">' + esc(supporting.join(T.separator) || "—") + "</dd>" +
+        "<dt>" + T.coHandlers + '</dt><dd class="co-handlers">' + (s.co_handlers.map(function (c) {
+          return esc((LABELS.force[c.kind] || c.kind) + " " + c.name);
+        }).join(T.separator) || "—") + "</dd></dl>" +
+        (state.options.canAct && choices.length
+          ? '<div class="actions"><select name="co_handler">' + choices.map(function (f) {
+              return '<option value="' + esc(f.code) + '">' + (f.supports ? "★ " : "") + esc((LABELS.force[f.kind] || f.kind) + " " + f.name) + "</option>";
+            }).join("") + '</select><button type="button" data-co-handler>' + T.addCoHandler + "</button></div>"
+          : "") +
+        (s.cross_net_duplicates.length
+          ? '<p class="cross-net"><span class="badge dup">' + T.crossNet + "</span> " + s.cross_net_duplicates.map(function (t) {
+              return esc(t) + (state.options.canAct ? ' <button type="button" data-merge="' + esc(t) + '">' + T.merge + "</button>" : "");
+            }).join(" ") + "</p>"
+          : "");
+    });
+  }
+
+  function addCoHandler() {
+    var panel = document.getElementById("incident-detail");
+    var member = panel.querySelector('select[name="co_handler"]').value;
+    var ticket = panel.dataset.ticket;
+    api("POST", "/api/workforce/incidents/" + encodeURIComponent(ticket) + "/co-handlers", { member: member }).then(function (r) {
+      if (r.ok) renderDetail(r.data); else showDetail(ticket, r.data.error);
+    });
+  }
+
+  /* Merge the other net's report of the same problem into this case (both at the versions read now). */
+  function mergeInto(other) {
+    var panel = document.getElementById("incident-detail");
+    var ticket = panel.dataset.ticket;
+    api("GET", "/api/incidents/" + encodeURIComponent(other)).then(function (found) {
+      if (!found.ok) return showDetail(ticket, found.data.error);
+      var body = { keep: ticket, merged: other, keep_version: Number(panel.dataset.version), merged_version: found.data.version };
+      api("POST", "/api/workforce/duplicates/merge", body).then(function (r) {
+        if (r.ok) renderDetail(r.data); else showDetail(ticket, r.data.error);
+        loadQueue();
+        loadList();
+      });
     });
   }
 
@@ -292,7 +347,7 @@
     /* Before sending: which villager group and which worker the case will go to, by the server's own rules. */
     var preview = function () {
       var box = form.querySelector("#routing");
-      var asked = new URLSearchParams({ lon: latlng.lng, lat: latlng.lat, net: form.elements.net.value });
+      var asked = new URLSearchParams({ lon: latlng.lng, lat: latlng.lat, net: form.elements.net.value, category: form.elements.category.value });
       api("GET", "/api/incidents/routing?" + asked).then(function (r) {
         if (!r.ok) { box.className = "routing error"; box.textContent = r.data.error; return; }
         box.className = "routing";
@@ -302,6 +357,7 @@
       });
     };
     form.elements.net.addEventListener("change", function () { fillCategories(); preview(); });
+    form.elements.category.addEventListener("change", preview);  // the duty list may name another lead post
     fillCategories();
     preview();
     // One key per form: sending again after a lost answer returns the first incident instead of a second one.
@@ -437,6 +493,9 @@
       var button = event.target.closest("button[data-action]");
       if (button) runAction(button.dataset.action);
       if (event.target.closest("button[data-upload]")) uploadPhoto();
+      if (event.target.closest("button[data-co-handler]")) addCoHandler();
+      var merge = event.target.closest("button[data-merge]");
+      if (merge) mergeInto(merge.dataset.merge);
       if (event.target.closest("button[data-close]")) {  // back to the list
         document.getElementById("detail").innerHTML = "";
         if (ring) { state.map.removeLayer(ring); ring = null; }

@@ -158,6 +158,9 @@
       style: function () {
         return config.style;
       },
+      pointToLayer: function (feature, latlng) {
+        return L.circleMarker(latlng, config.style);  // point layers (the forces): no marker images to fetch
+      },
       onEachFeature: function (feature, featureLayer) {
         if (config.popup.length) {
           featureLayer.bindPopup(popupHtml(feature, config.popup, config.demo), { maxWidth: 360 });

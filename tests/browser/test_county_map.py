@@ -75,9 +75,7 @@ def test_a_tile_pack_in_the_folder_is_the_maps_base_layer_offline(
     page, log = offline_page
     sign_in(page, live_server, "dispatcher")
     page.goto(live_server + "/")
-    wait_until(
-        page,
-        "[...document.querySelectorAll('img.leaflet-tile')].some(i => i.src.includes('/tiles/county/') && i.complete && i.naturalWidth > 0)",
-    )
+    drawn = "i => i.src.includes('/tiles/county/') && i.complete && i.naturalWidth > 0"
+    wait_until(page, f"[...document.querySelectorAll('img.leaflet-tile')].some({drawn})")
     assert "县影像（测试）" in page.locator(".leaflet-control-layers").inner_text()
     assert log.blocked == [] and log.errors == []

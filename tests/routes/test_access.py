@@ -83,6 +83,9 @@ SAMPLE_ARGS = {
     "activity_id": 1,
     "photo_id": 1,
     "project_id": 1,
+    "training_id": 1,
+    "category": "dispute",
+    "member": "F00001",
 }
 YANGLA_GROUP = "533422206"  # prefix of every group in 羊拉乡
 BENZILAN = "533422102"

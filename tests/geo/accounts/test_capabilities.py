@@ -13,6 +13,8 @@ CHANGING = {
     Capability.TASK_ASSIGN,
     Capability.CHECK_IN,
     Capability.ACCOUNT_MANAGE,
+    Capability.WORKFORCE_EDIT,
+    Capability.POINTS_MANAGE,
 }
 
 
@@ -30,8 +32,12 @@ def test_a_viewer_reads_but_changes_nothing():
     assert principal(Role.VIEWER).can(Capability.CASE_CONSOLE)
 
 
-def test_an_admin_does_everything_but_a_grid_workers_own_cases():
-    assert GRANTS[Role.ADMIN] == frozenset(Capability) - {Capability.CASE_MINE}
+def test_an_admin_does_everything_but_a_grid_workers_or_co_handlers_own_cases():
+    assert GRANTS[Role.ADMIN] == frozenset(Capability) - {Capability.CASE_MINE, Capability.CASE_CO_HANDLE}
+
+
+def test_a_co_handler_only_works_its_co_handled_cases():
+    assert GRANTS[Role.CO_HANDLER] == {Capability.CASE_CO_HANDLE}
 
 
 @pytest.mark.parametrize(

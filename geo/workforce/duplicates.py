@@ -1,0 +1,182 @@
+"""Cross-net duplicates: one problem reported twice, in two nets, at the same place and time.
+
+Intake flags a suspected duplicate only within one category. The paper's "tasks
+done twice" are cases of different nets: a landslide reported by the social net's
+worker and by the rural net's. Two open cases of different nets within intake's
+duplicate distance and time (``geo.dispatch.intake``) are offered to the
+dispatcher as one problem, with a merge that closes one as the other's duplicate.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.exc import StaleDataError
+
+from geo.accounts.capabilities import Capability
+from geo.accounts.principal import Principal
+from geo.core.audit import record
+from geo.core.clock import now_utc
+from geo.core.errors import InvalidInput
+from geo.dispatch.intake import DUPLICATE_RADIUS_DEGREES, DUPLICATE_RADIUS_M, DUPLICATE_WINDOW, clean_text
+from geo.dispatch.models import OPEN_INCIDENT, Incident
+from geo.dispatch.scope import visible
+from geo.dispatch.statuses import Status
+from geo.dispatch.views import get_incident, incident_detail
+from geo.dispatch.workflow import InvalidTransition, StaleVersion, record_event, touch
+from geo.grid.models import codes_under
+
+#: Pairs one answer lists at most.
+PAIR_LIMIT = 200
+
+
+def _near(first, second):
+    """SQL condition: two incidents were reported within the duplicate distance and time of each other."""
+    return and_(
+        func.abs(func.extract("epoch", first.reported_at - second.reported_at)) <= DUPLICATE_WINDOW.total_seconds(),
+        func.ST_DWithin(first.location, second.location, DUPLICATE_RADIUS_DEGREES),
+        func.ST_DWithin(func.Geography(first.location), func.Geography(second.location), DUPLICATE_RADIUS_M),
+    )
+
+
+def cross_net_pairs(session: Session, principal: Principal, *, grid: str | None = None) -> list[dict]:
+    """Open cases of different nets reported at the same place and time, both visible to the caller.
+
+    Each pair names the earlier case first (the one a merge keeps by default) and their distance in metres.
+    """
+    principal.require(Capability.CASE_CONSOLE)
+    other = aliased(Incident)
+    query = (
+        select(
+            Incident.ticket,
+            Incident.net,
+            Incident.title,
+            Incident.version,
+            other.ticket,
+            other.net,
+            other.title,
+            other.version,
+            func.ST_Distance(func.Geography(Incident.location), func.Geography(other.location)),
+        )
+        .join(other, and_(other.net != Incident.net, _near(Incident, other)))
+        .where(
+            visible(principal),
+            OPEN_INCIDENT,
+            other.status.not_in([Status.CLOSED.value, Status.REJECTED.value, Status.DUPLICATE.value]),
+            # The earlier one first, so each pair is listed once.
+            (Incident.reported_at < other.reported_at)
+            | ((Incident.reported_at == other.reported_at) & (Incident.id < other.id)),
+            other.id.in_(select(Incident.id).where(visible(principal))),
+        )
+        .order_by(other.reported_at.desc())
+        .limit(PAIR_LIMIT)
+    )
+    if grid:
+        if not grid.isdigit() or len(grid) > 15:
+            raise InvalidInput("grid must be a grid code (digits)", field="grid")
+        query = query.where(codes_under(Incident.group_code, grid))
+    return [
+        {
+            "first": {"ticket": a, "net": a_net, "title": a_title, "version": a_version},
+            "second": {"ticket": b, "net": b_net, "title": b_title, "version": b_version},
+            "distance_m": round(distance, 1),
+        }
+        for a, a_net, a_title, a_version, b, b_net, b_title, b_version, distance in session.execute(query)
+    ]
+
+
+def cross_net_partners(session: Session, principal: Principal, incident: Incident) -> list[str]:
+    """The tickets of visible open cases of other nets reported at the same place and time as ``incident``."""
+    other = aliased(Incident)
+    return list(
+        session.scalars(
+            select(other.ticket)
+            .where(
+                Incident.id == incident.id,
+                other.net != Incident.net,
+                other.status.not_in([Status.CLOSED.value, Status.REJECTED.value, Status.DUPLICATE.value]),
+                _near(Incident, other),
+                other.id.in_(select(Incident.id).where(visible(principal))),
+            )
+            .order_by(other.reported_at)
+            .limit(20)
+        )
+    )
+
+
+def merge_cross_net(
+    session: Session,
+    principal: Principal,
+    keep: str,
+    merged: str,
+    *,
+    keep_version: int,
+    merged_version: int,
+    note: str = "",
+    address: str | None = None,
+    now: datetime | None = None,
+) -> Incident:
+    """Merge ``merged`` into ``keep``: one problem reported in two nets; ``merged`` closes as a duplicate.
+
+    Both must be open, in different nets and within the duplicate distance and time; both versions
+    must be those the dispatcher read (409 otherwise). The residents who raised ``merged`` count on
+    ``keep``. Both histories and the audit trail record it.
+    """
+    now = now or now_utc()
+    principal.require(Capability.CASE_DESK)
+    kept, gone = get_incident(session, principal, keep), get_incident(session, principal, merged)
+    for incident, version in ((kept, keep_version), (gone, merged_version)):
+        principal.require_change(incident.group_code)
+        if incident.version != version:
+            raise StaleVersion(
+                "incident {ticket} changed since you read it (version {version}, now {current})",
+                details=incident_detail(session, incident, principal),
+                ticket=incident.ticket,
+                version=version,
+                current=incident.version,
+            )
+        if incident.status in {Status.CLOSED.value, Status.REJECTED.value, Status.DUPLICATE.value}:
+            raise InvalidTransition("cannot merge an incident that is {status}", status=incident.status)
+    if kept.net == gone.net:
+        raise InvalidInput(
+            "both incidents are in the {net} net: mark one a duplicate instead", field="merged", net=kept.net
+        )
+    if gone.ticket not in cross_net_partners(session, principal, kept):
+        raise InvalidInput(
+            "{first} and {second} were not reported at the same place and time",
+            field="merged",
+            first=keep,
+            second=merged,
+        )
+    text = clean_text(note, "note")
+    before = {"status": gone.status, "version": gone.version, "duplicate_of": None}
+    gone_status = gone.status
+    gone.status = Status.DUPLICATE.value
+    gone.duplicate_of_id = kept.id
+    gone.closed_at = now
+    kept.resident_reports += gone.resident_reports
+    touch(gone, now)
+    touch(kept, now)
+    record_event(session, gone, principal.username, "merge", gone_status, now, text, {"into": kept.ticket})
+    record_event(
+        session, kept, principal.username, "merge", kept.status, now, text, {"from": gone.ticket, "net": gone.net}
+    )
+    try:
+        session.flush()
+    except StaleDataError:
+        session.rollback()
+        raise StaleVersion("an incident was changed at the same moment; reload and try again") from None
+    record(
+        session,
+        actor=principal.username,
+        action="incident.merge",
+        entity="incident",
+        entity_id=gone.ticket,
+        before=before,
+        after={"status": gone.status, "duplicate_of": kept.ticket, "net": gone.net, "into_net": kept.net}
+        | ({"note": text} if text else {}),
+        address=address,
+    )
+    return kept
