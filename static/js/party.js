@@ -1,4 +1,4 @@
-/* The party page's map: the chosen month's branch activities and the 书记领航 projects, from their declarations
+/* The party page's map: the chosen month's branch activities and the secretary-led projects, from their declarations
    (layers/party.py); a just-recorded activity opens its popup. */
 (function () {
   "use strict";

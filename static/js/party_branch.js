@@ -1,4 +1,4 @@
-/* The branch page's forms (admins of the jurisdiction): enter a member with their households, start a 书记领航
+/* The branch page's forms (admins of the jurisdiction): enter a member with their households, start a secretary-led
    project, tick its milestones and move its status. Every rule is the API's; this only sends and shows its answer. */
 (function () {
   "use strict";
@@ -15,7 +15,7 @@
   /* "name, address" lines (a comma or the full-width one). */
   function lines(text) {
     return text.split("\n").map(function (line) { return line.trim(); }).filter(Boolean).map(function (line) {
-      var parts = line.split(/[,，]/);
+      var parts = line.split(/[,\uff0c]/);
       return [parts[0].trim(), parts.slice(1).join(",").trim()];
     });
   }
