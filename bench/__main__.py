@@ -11,6 +11,7 @@ import argparse
 from bench import (
     assign_points,
     console_load,
+    dashboard,
     dispatch_page,
     endpoints,
     evaluation,
@@ -36,6 +37,7 @@ BENCHMARKS = {
     "endpoints": endpoints.main,
     "console": console_load.main,
     "evaluation": evaluation.main,
+    "dashboard": dashboard.main,
     "tiles": tiles.main,
 }
 
