@@ -76,8 +76,9 @@ class Principal:
             )
 
     def sees_phones(self, grid_code: str) -> bool:
-        """Phone numbers of people answering for ``grid_code`` are shown only inside the jurisdiction."""
-        return self.covers(grid_code)
+        """Phone numbers of people answering for ``grid_code`` are shown only inside the jurisdiction, and
+        never to a co-handler (协办): an outside force working a few cases is not the grid's staff."""
+        return self.role is not Role.CO_HANDLER and self.covers(grid_code)
 
     def scope(self, code_column):
         """SQL condition: ``code_column`` lies in this principal's jurisdiction."""

@@ -343,3 +343,13 @@ def test_the_pages_import_form_names_bad_rows_in_chinese_and_imports_good_sheets
     assert "已导入 1 条" in page.get_data(as_text=True)
     assert client_as("dispatcher").get("/workforce").status_code == 200
     assert client_as("worker").get("/workforce").status_code == 403
+
+
+def test_a_co_handler_reads_no_phone_numbers_of_the_grid(client_as):
+    ranger = client_as("ranger")
+    grid = ranger.get("/api/grids/533422102001001")
+    assert grid.status_code == 200
+    workers = grid.get_json()["workers"]
+    assert workers and all(not w.get("phone") for w in workers)
+    admin_view = client_as("admin").get("/api/grids/533422102001001").get_json()
+    assert all(w["phone"] for w in admin_view["workers"])
