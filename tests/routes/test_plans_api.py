@@ -5,9 +5,11 @@ Nothing here activates a plan: activation changes the shared test atlas (the bro
 
 import io
 import json
+from datetime import datetime
 
 import pytest
 
+from geo.core.calendar import COUNTY_TZ
 from tests.conftest import csrf_token_of, post_multipart
 
 VILLAGE = "533422205201"  # 霞若村: no other test plans here
@@ -43,7 +45,11 @@ def test_a_plan_answers_with_its_draft_base_and_validation(client_as):
     assert {f["properties"]["change"] for f in state["draft"]["features"]} == {"unchanged"}
     again = client.get(f"/api/plans/{state['plan']['id']}").get_json()
     assert again["plan"]["version"] == state["plan"]["version"]
-    assert client.get("/plan").status_code == 200
+    listing = client.get("/plan")
+    assert listing.status_code == 200
+    # 更新时间 in China Standard Time, like every time shown.
+    updated = datetime.fromisoformat(state["plan"]["updated_at"]).astimezone(COUNTY_TZ).strftime("%Y-%m-%d %H:%M")
+    assert updated in listing.get_data(as_text=True)
     page = client.get(f"/plan/{state['plan']['id']}")
     assert page.status_code == 200 and "leaflet-geoman" in page.get_data(as_text=True)
     english = client.get(f"/plan/{state['plan']['id']}?lang=en").get_data(as_text=True)
