@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from app import create_app
 from bench.http import WORKERS, Request, api_token, gunicorn, load, show_rates
 from bench.report import header, row, verdict
-from extensions import db
+from extensions import db, db_session
 from geo.accounts.principal import Principal
 from geo.core.calendar import county_day
 from geo.core.clock import now_utc
@@ -32,10 +32,13 @@ def _issue_seconds() -> tuple[float, int]:
     app = create_app()
     with app.app_context():
         start = time.perf_counter()
-        issued = assessments.issue_month_before(db.session, Principal.everything("bench"), county_day(now_utc()))
+        issued = assessments.issue_month_before(db_session(), Principal.everything("bench"), county_day(now_utc()))
         elapsed = time.perf_counter() - start
-        figures = db.session.scalar(
-            select(func.count()).select_from(AssessmentFigure).where(AssessmentFigure.assessment_id == issued.id)
+        figures = (
+            db.session.scalar(
+                select(func.count()).select_from(AssessmentFigure).where(AssessmentFigure.assessment_id == issued.id)
+            )
+            or 0
         )
         db.session.rollback()  # nothing of it stays
         db.engine.dispose()
