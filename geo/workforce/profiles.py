@@ -18,6 +18,7 @@ from geo.core.clock import now_utc
 from geo.core.errors import GridError, InvalidInput, one_of
 from geo.evaluation.assessments import nets_key
 from geo.evaluation.periods import Period
+from geo.grid.models import GridWorker
 from geo.workforce.models import Employment, Recognition, RecognitionKind, WorkerProfile
 from geo.workforce.points import monthly_grades
 from geo.workforce.training import EARLIEST, training_summary, trainings
@@ -160,9 +161,15 @@ def _audited(profile: WorkerProfile) -> dict:
 def add_recognition(
     session: Session, principal: Principal, code: str, data: RecognitionInput, *, address: str | None = None
 ) -> Recognition:
-    """Record a commendation (表彰) or a sanction (问责) of a worker; audited."""
+    """Record a commendation (表彰) or a sanction (问责) of a worker; audited.
+
+    The same record sent again (a retry after a lost answer, a second tab) is the same fact: the one
+    already kept is returned and nothing is added. The worker's row is locked while looking, so two
+    copies arriving at once cannot both pass.
+    """
     principal.require(Capability.WORKFORCE_EDIT)
     worker = changeable_worker(session, principal, code)
+    session.execute(select(GridWorker.id).where(GridWorker.id == worker.id).with_for_update())
     kind = one_of(RecognitionKind, data.kind, "kind").value
     title = (data.title or "").strip()
     if not title or len(title) > 100:
@@ -171,6 +178,17 @@ def add_recognition(
     if len(body) > 100:
         raise InvalidInput("{field} must have 1 to {limit} characters", field="body", limit=100)
     awarded_on = _day_in_range(data.awarded_on, "awarded_on", county_day(now_utc()))
+    kept = session.scalar(
+        select(Recognition).where(
+            Recognition.worker_id == worker.id,
+            Recognition.kind == kind,
+            Recognition.title == title,
+            Recognition.awarded_on == awarded_on,
+            Recognition.body == body,
+        )
+    )
+    if kept is not None:
+        return kept
     recognition = Recognition(
         worker_id=worker.id,
         kind=kind,

@@ -353,3 +353,28 @@ def test_a_co_handler_reads_no_phone_numbers_of_the_grid(client_as):
     assert workers and all(not w.get("phone") for w in workers)
     admin_view = client_as("admin").get("/api/grids/533422102001001").get_json()
     assert all(w["phone"] for w in admin_view["workers"])
+
+
+def test_a_commendation_sent_twice_is_kept_once_and_others_jurisdictions_are_refused(app, bearer):
+    worker = worker_in(app, BENZILAN)
+    admin = bearer("admin")
+    commendation = {"kind": "commendation", "title": "调解能手", "awarded_on": "2026-11-20", "body": "县委政法委"}
+    first = app.test_client().post(f"/api/workforce/workers/{worker}/recognitions", json=commendation, headers=admin)
+    again = app.test_client().post(f"/api/workforce/workers/{worker}/recognitions", json=commendation, headers=admin)
+    assert first.status_code == again.status_code == 201
+    kept = [r for r in again.get_json()["recognitions"] if r["title"] == "调解能手"]
+    assert len(kept) == 1
+    with app.app_context():
+        audited = db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "worker.commendation", AuditEvent.entity_id == worker)
+        )
+    assert audited == 1
+    bad = app.test_client().post(
+        f"/api/workforce/workers/{worker}/recognitions", json={**commendation, "kind": "medal"}, headers=admin
+    )
+    assert bad.status_code in (400, 422) and bad.get_json()["field"] == "kind"
+    yangla = bearer("yangla-hr", role="admin", jurisdiction="533422206")
+    outside = app.test_client().post(f"/api/workforce/workers/{worker}/recognitions", json=commendation, headers=yangla)
+    assert outside.status_code == 404
