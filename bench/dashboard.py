@@ -9,6 +9,7 @@ The assessment issued here is rolled back.
 
 from __future__ import annotations
 
+import http.client
 import time
 
 from sqlalchemy import func, select
@@ -24,7 +25,7 @@ from geo.dispatch.models import Incident
 from geo.evaluation import assessments
 from geo.evaluation.models import AssessmentFigure
 
-ROUNDS = 5
+ROUNDS = 3
 
 
 def _issue_seconds() -> tuple[float, int]:
@@ -46,13 +47,28 @@ def _issue_seconds() -> tuple[float, int]:
     return elapsed, figures
 
 
+def _once(port: int, path: str, token: str) -> float:
+    """Seconds until the whole answer to one GET has arrived."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    start = time.perf_counter()
+    connection.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+    response = connection.getresponse()
+    body = response.read()
+    elapsed = time.perf_counter() - start
+    connection.close()
+    if response.status >= 400:
+        raise RuntimeError(f"{path} answered {response.status}: {body[:200]!r}")
+    return elapsed
+
+
 def main() -> None:
     app = create_app()
     with app.app_context():
         incidents = db.session.scalar(select(func.count()).select_from(Incident)) or 0
         db.engine.dispose()
     period = assessments.last_month_code(county_day(now_utc()))
-    leader = {"Authorization": f"Bearer {api_token('viewer')}"}
+    token = api_token("viewer")
+    leader = {"Authorization": f"Bearer {token}"}
     pages = {
         "/dashboard (the whole page)": f"/dashboard?period={period}",
         "choropleth GeoJSON": f"/dashboard/choropleth.json?period={period}&indicator=score",
@@ -60,17 +76,19 @@ def main() -> None:
     }
     with gunicorn() as port:
         load(port, [Request("GET", "/api/health")] * 50, 2, leader)  # warm up
-        load(port, [Request("GET", pages["/dashboard (the whole page)"])], 1, leader)
         baseline = load(port, [Request("GET", "/api/health")] * 100, 1, leader)
-        timed = [(label, load(port, [Request("GET", path)] * ROUNDS, 1, leader)) for label, path in pages.items()]
+        # One at a time, with a long timeout: at a million incidents a page takes seconds (the load client's
+        # 10 s would cut it off).
+        timed = {label: sorted(_once(port, path, token) for _ in range(ROUNDS)) for label, path in pages.items()}
     issue_s, figures = _issue_seconds()
 
     header(f"dashboard at {incidents:,} incidents, period {period}, gunicorn ({WORKERS} sync workers)")
-    show_rates([("baseline /api/health", baseline), *timed])
+    show_rates([("baseline /api/health", baseline)])
     base_p50 = baseline.percentiles()[0]
-    for label, result in timed:
-        row(f"{label} ÷ health", f"{result.percentiles()[0] / base_p50:.0f}×")
-    page_p50 = timed[0][1].percentiles()[0]
+    for label, seconds in timed.items():
+        p50 = seconds[len(seconds) // 2] * 1000
+        row(label, f"p50 {p50:.0f} ms", f"{p50 / base_p50:.0f}× health; best {seconds[0] * 1000:.0f} ms")
+    page_p50 = timed["/dashboard (the whole page)"][ROUNDS // 2] * 1000
     row("/dashboard p50", f"{page_p50:.0f} ms", verdict(page_p50 <= 1000, "≤ 1 s at a million incidents"))
     row("issuing last month's assessment (in process)", f"{issue_s:.1f} s", f"{figures:,} figures frozen")
 

@@ -184,6 +184,7 @@ def test_the_same_party_activity_sent_twice_at_once_is_recorded_once(app, client
     finally:
         with app.app_context():
             db.session.execute(delete(PartyActivity).where(PartyActivity.topic == "同时重发"))
+            db.session.commit()
 
 
 def test_the_same_step_sent_twice_at_once_from_the_phone_is_taken_once(app, client_as):
