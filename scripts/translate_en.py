@@ -538,6 +538,7 @@ ENGLISH = {
     "多元治理力量": "Other forces",
     "单位": "Organisation",
     "演示数据：培训记录、表彰问责与各方力量均为程序生成的示意数据。": "Demo data: training records, commendations and sanctions and the forces are generated illustrations.",
+    "已发布考核的月份显示发布时冻结的数字（未按类别或网筛选时）；其余月份为实时计算。": "Months with an issued assessment show its frozen figures (unless filtered by net or category); the others are computed now.",
 }
 
 

@@ -18,10 +18,12 @@ from sqlalchemy.orm import Session
 from geo.accounts.capabilities import Capability
 from geo.accounts.principal import Principal
 from geo.atlas.outlines import grid_layer_geojson
+from geo.core.calendar import county_day
+from geo.core.clock import now_utc
 from geo.core.errors import InvalidInput
 from geo.evaluation import indicators
-from geo.evaluation.assessments import last_month_code
-from geo.evaluation.models import AssessmentFigure
+from geo.evaluation.assessments import last_month_code, nets_key
+from geo.evaluation.models import Assessment, AssessmentFigure
 from geo.evaluation.periods import Period
 from geo.evaluation.scores import current_scheme, grid_score, rate, worker_score
 from geo.grid.boundaries import current_generation, valid_in
@@ -80,12 +82,61 @@ def _figures(session, principal, filters: Filters, period: Period, codes: Sequen
     )
 
 
-def tiles(session: Session, principal: Principal, filters: Filters) -> list[dict]:
+def _issued(session: Session, principal: Principal, filters: Filters, periods: Sequence[Period]) -> dict[str, dict]:
+    """The focus grid's frozen figures of those ``periods`` whose assessment was issued, by period code.
+
+    An issued month is read as it was issued (可追溯: the official figures, and one query instead of
+    computing the month again, which costs most at a million cases). Only for the reader's own nets
+    and without a category: an issued assessment holds no other cut. The newest version counts.
+    """
+    if filters.net or filters.category:
+        return {}
+    codes = [p.code for p in periods]
+    newest = (
+        select(Assessment.period, func.max(Assessment.version).label("version"))
+        .where(Assessment.period.in_(codes))
+        .group_by(Assessment.period)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            Assessment.period,
+            AssessmentFigure.indicator,
+            AssessmentFigure.numerator,
+            AssessmentFigure.denominator,
+            AssessmentFigure.value,
+        )
+        .join(newest, (newest.c.period == Assessment.period) & (newest.c.version == Assessment.version))
+        .join(AssessmentFigure, AssessmentFigure.assessment_id == Assessment.id)
+        .where(
+            AssessmentFigure.nets == nets_key(principal.nets),
+            AssessmentFigure.subject == "grid",
+            AssessmentFigure.subject_code == filters.focus,
+        )
+    ).all()
+    found: dict[str, dict] = {}
+    for period, indicator, numerator, denominator, value in rows:
+        found.setdefault(period, {})[indicator] = indicators.Figure(numerator, denominator, value)
+    return found
+
+
+def _focus_figures(session, principal, filters: Filters, periods: Sequence[Period], today: date | None) -> list[dict]:
+    """The focus grid's figures in each of ``periods``: those ended and issued frozen, the others computed now."""
+    issued = _issued(session, principal, filters, periods)
+    today = today or county_day(now_utc())
+    return [
+        issued[p.code]
+        if p.code in issued and p.until < today
+        else _figures(session, principal, filters, p, [filters.focus]).get(filters.focus, {})
+        for p in periods
+    ]
+
+
+def tiles(session: Session, principal: Principal, filters: Filters, today: date | None = None) -> list[dict]:
     """Each indicator of the focus grid now, in the previous period and in the same period last year."""
     periods = (filters.period, filters.period.previous(), filters.period.same_last_year())
-    now, before, last_year = (
-        _figures(session, principal, filters, p, [filters.focus]).get(filters.focus, {}) for p in periods
-    )
+    now = _figures(session, principal, filters, filters.period, [filters.focus]).get(filters.focus, {})
+    before, last_year = _focus_figures(session, principal, filters, periods[1:], today)
     answer = []
     for indicator_id, indicator in indicators.INDICATORS.items():
         value = display_value(indicator_id, now.get(indicator_id))
@@ -113,7 +164,7 @@ def _change(value: float | None, other: float | None) -> dict:
     return {"value": other, "difference": difference, "direction": direction}
 
 
-def trend(session: Session, principal: Principal, filters: Filters) -> dict:
+def trend(session: Session, principal: Principal, filters: Filters, today: date | None = None) -> dict:
     """The focus grid's indicators and score month by month, the twelve months up to the period's last one."""
     last = filters.period.until
     months = []
@@ -124,11 +175,12 @@ def trend(session: Session, principal: Principal, filters: Filters) -> dict:
     months.reverse()
     scheme = current_scheme(session)
     series: dict[str, list[float | None]] = {indicator_id: [] for indicator_id in [*indicators.INDICATORS, SCORE]}
-    for period in months:
-        figures = _figures(session, principal, filters, period, [filters.focus]).get(filters.focus, {})
+    for figures in _focus_figures(session, principal, filters, months, today):
         for indicator_id in indicators.INDICATORS:
             series[indicator_id].append(display_value(indicator_id, figures.get(indicator_id)))
-        series[SCORE].append(grid_score(figures, scheme).value)
+        # An issued month keeps the score it was issued with (its scheme); a live one is scored now.
+        frozen = figures.get(SCORE)
+        series[SCORE].append(frozen.value if frozen is not None else grid_score(figures, scheme).value)
     return {"months": [f"{p.since.year}-{p.since.month:02d}" for p in months], "series": series}
 
 

@@ -143,3 +143,27 @@ def test_only_the_county_issues_and_bad_requests_are_refused_by_name(session):
 def test_the_monthly_job_issues_the_month_before(session, march):
     issued = assessments.issue_month_before(session, ADMIN, date(2031, 4, 1))
     assert (issued.period, issued.since, issued.until) == (PERIOD, date(2031, 3, 1), date(2031, 3, 31))
+
+
+def test_the_dashboards_trend_reads_an_issued_month_as_it_was_issued(session, march):
+    from geo.evaluation.dashboard import Filters, tiles, trend
+    from geo.evaluation.periods import Period
+
+    issued = _issue(session)
+    frozen = _figure(session, issued).value
+    # The running case closes after issuing: live figures change, the issued month does not.
+    session.execute(
+        update(Incident).where(Incident.id.in_(march["running"])).values(**closed_on(DUE, DUE - timedelta(hours=1)))
+    )
+    april = Filters(focus=GROUP, period=Period.parse("2031-04"), period_code="2031-04")
+    may = date(2031, 5, 1)  # the hand-made cases lie in 2031: read the dashboard as if it were then
+    series = trend(session, LEADER, april, today=may)
+    march_at = series["months"].index(PERIOD)
+    assert series["series"]["closure_rate"][march_at] == round(frozen, 2) == 75.0
+    previous = next(t for t in tiles(session, LEADER, april, today=may) if t["indicator"] == "closure_rate")["previous"]
+    assert previous["value"] == 75.0
+    # With a category (no issued cut holds it) the month is computed: all four closed now.
+    by_category = Filters(focus=GROUP, period=Period.parse("2031-04"), period_code="2031-04", category="dispute")
+    assert trend(session, LEADER, by_category, today=may)["series"]["closure_rate"][march_at] == 100.0
+    # Before March has ended it is computed too, issued or not.
+    assert trend(session, LEADER, april, today=date(2031, 3, 20))["series"]["closure_rate"][march_at] == 100.0
