@@ -17,7 +17,7 @@ from geo.dispatch.attachments import add_attachment
 from geo.dispatch.categories import catalogue
 from geo.dispatch.models import IncidentCategory
 from geo.dispatch.queues import Queue, queue_bit
-from geo.dispatch.statuses import Channel, Priority, Status
+from geo.dispatch.statuses import FINISHED, RUNNING, Channel, Priority, Status
 from geo.dispatch.views import IncidentFilter, filtered, incident_detail, sees_more_than
 from geo.dispatch.workflow import StaleVersion, apply_action
 from geo.grid.models import Grid, Net
@@ -72,6 +72,9 @@ def console():
         statuses=[s.value for s in Status],
         priorities=[p.value for p in Priority],
         channels=[c.value for c in Channel],
+        # The statuses the console treats apart, from the one definition (geo/dispatch/statuses.py).
+        running=[s.value for s in RUNNING],
+        finished=[s.value for s in FINISHED],
         can_act=principal.can(Capability.CASE_DESK),
     )
 

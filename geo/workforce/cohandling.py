@@ -23,7 +23,7 @@ from geo.core.errors import InvalidInput, NotFound
 from geo.dispatch.actions import ACTIONS
 from geo.dispatch.intake import clean_text
 from geo.dispatch.models import OPEN_INCIDENT, Incident, IncidentCoHandler
-from geo.dispatch.statuses import Status
+from geo.dispatch.statuses import FINISHED, Status
 from geo.dispatch.views import IncidentFilter, filtered, get_incident, incident_detail, incident_summary
 from geo.dispatch.workflow import InvalidTransition, StaleVersion, record_event, touch
 from geo.grid.models import ForceMember, Grid
@@ -75,7 +75,7 @@ def add_co_handler(
     principal.require(Capability.CASE_DESK)
     incident = get_incident(session, principal, ticket)
     principal.require_change(incident.group_code)
-    if incident.status in {Status.CLOSED.value, Status.REJECTED.value, Status.DUPLICATE.value}:
+    if incident.status in {s.value for s in FINISHED}:
         raise InvalidTransition("cannot add a co-handler to an incident that is {status}", status=incident.status)
     member = _member_for(session, incident, member_code)
     added = session.execute(

@@ -23,7 +23,7 @@ from geo.core.errors import InvalidInput
 from geo.dispatch.intake import DUPLICATE_RADIUS_DEGREES, DUPLICATE_RADIUS_M, DUPLICATE_WINDOW, clean_text
 from geo.dispatch.models import OPEN_INCIDENT, Incident
 from geo.dispatch.scope import visible
-from geo.dispatch.statuses import Status
+from geo.dispatch.statuses import FINISHED, Status
 from geo.dispatch.views import get_incident, incident_detail
 from geo.dispatch.workflow import InvalidTransition, StaleVersion, record_event, touch
 from geo.grid.models import codes_under
@@ -64,7 +64,7 @@ def cross_net_pairs(session: Session, principal: Principal, *, grid: str | None 
         .where(
             visible(principal),
             OPEN_INCIDENT,
-            other.status.not_in([Status.CLOSED.value, Status.REJECTED.value, Status.DUPLICATE.value]),
+            other.status.not_in([s.value for s in FINISHED]),
             # The earlier one first, so each pair is listed once.
             (Incident.reported_at < other.reported_at)
             | ((Incident.reported_at == other.reported_at) & (Incident.id < other.id)),
@@ -96,7 +96,7 @@ def cross_net_partners(session: Session, principal: Principal, incident: Inciden
             .where(
                 Incident.id == incident.id,
                 other.net != Incident.net,
-                other.status.not_in([Status.CLOSED.value, Status.REJECTED.value, Status.DUPLICATE.value]),
+                other.status.not_in([s.value for s in FINISHED]),
                 _near(Incident, other),
                 other.id.in_(select(Incident.id).where(visible(principal))),
             )
@@ -137,7 +137,7 @@ def merge_cross_net(
                 version=version,
                 current=incident.version,
             )
-        if incident.status in {Status.CLOSED.value, Status.REJECTED.value, Status.DUPLICATE.value}:
+        if incident.status in {s.value for s in FINISHED}:
             raise InvalidTransition("cannot merge an incident that is {status}", status=incident.status)
     if kept.net == gone.net:
         raise InvalidInput(

@@ -10,7 +10,6 @@
   // The default list: every open case, soonest deadline first (the queue "open", geo/dispatch/queues.py).
   var state = { map: null, options: null, filters: { queue: "open" }, selected: null, sort: "due", page: 1, pin: null };
   var PER_PAGE = 50;
-  var OPEN = ["reported", "registered", "dispatched", "in_progress", "resolved"];
 
   var api = gridmap.api;
 
@@ -106,7 +105,7 @@
   function alertNew(features) {
     // New to this console and open: reported since the last poll (perhaps already registered or dispatched
     // by a colleague in the seconds between), or an old case reopened.
-    var fresh = features.filter(function (f) { return f.properties && OPEN.indexOf(f.properties.s) >= 0; });
+    var fresh = features.filter(function (f) { return f.properties && state.options.finished.indexOf(f.properties.s) < 0; });
     if (!fresh.length) return;
     var box = document.getElementById("new-alert");
     var first = fresh[0];
@@ -134,7 +133,7 @@
   /* Time left until the deadline (or past it), in whole hours or days, beside the deadline itself. */
   function countdown(i) {
     // Only while the case is being handled: a resolved one awaits verification, its deadline met or missed.
-    if (!i.due_at || ["resolved", "closed", "rejected", "duplicate"].indexOf(i.status) >= 0) return "";
+    if (!i.due_at || state.options.running.indexOf(i.status) < 0) return "";
     var hours = (new Date(i.due_at) - Date.now()) / 3600e3;
     var amount = Math.abs(hours) >= 48 ? gridmap.format(T.days, { n: Math.round(Math.abs(hours) / 24) })
       : gridmap.format(T.hours, { n: Math.max(1, Math.round(Math.abs(hours))) });
