@@ -110,8 +110,13 @@
 
   /* ---- the outbox ---- */
 
+  /* The banner from the latest reading of the outbox only: readings run in parallel (read-only IndexedDB
+     transactions) and may finish out of order, so an older, smaller count must not overwrite a newer one. */
+  var countsAsked = 0;
   function showCount() {
+    var asked = ++countsAsked;
     return box.all().then(function (items) {
+      if (asked !== countsAsked) return items;
       banner.hidden = !items.length;
       banner.textContent = items.length ? gridmap.format(T.waiting, { n: items.length }) : "";
       document.querySelectorAll("li.case").forEach(function (li) {

@@ -176,6 +176,7 @@ def test_steps_without_signal_are_sent_once_and_a_conflict_keeps_the_note(app, b
     case.locator(".case-head").click()
 
     context.set_offline(True)
+    wait_until(page, "navigator.onLine === false")
     case.locator("button[value=accept]").click()
     case.locator("[name=note]").fill("山上没有信号，已到场调解")
     case.locator("[name=file]").set_input_files(files=[PHOTO])
