@@ -13,7 +13,7 @@
   var message = document.getElementById("my-message");
   var maps = {};
   var here = null;
-  var sending = false;
+  var sending = false, askedAgain = false;
 
   function say(text, ok) {
     message.className = ok ? "ok" : "error";
@@ -143,8 +143,11 @@
   /* Send the oldest kept request, then the next; stop at the first failure of the network or the server.
      One tab at a time (a Web Lock): two tabs sending the same step at once would meet each other as a conflict. */
   function flush() {
-    if (sending) return Promise.resolve();
+    // Asked again while sending (the browser came back online while a send was failing): go once more after it,
+    // rather than wait for the next half-minute's try.
+    if (sending) { askedAgain = true; return Promise.resolve(); }
     sending = true;
+    askedAgain = false;
     var sendOne = function () {
       return box.all().then(function (items) {
         if (!items.length) return null;
@@ -156,7 +159,7 @@
     return once.then(function (next) {
       sending = false;
       if (next !== "later") showCount();  // "later" may carry a message on the banner: leave it
-      if (next === "again") return flush();
+      if (next === "again" || askedAgain) return flush();
     }, function () { sending = false; });
   }
 
