@@ -140,6 +140,7 @@ def dashboard_page():
     specs = [CHOROPLETH]
     parts = page_map([], dashboard.bounds_of(session, filters.focus))
     issued = assessments.latest(session, filters.period_code)
+    tiles, trend = dashboard.summary(session, principal, filters)
     return render_template(
         "dashboard/index.html",
         map=parts,
@@ -151,8 +152,8 @@ def dashboard_page():
         levels=[lv for lv in GridLevel if lv.depth > 0 and lv.depth >= GridLevel.of_code(filters.focus).depth],
         indicator=_indicator(),
         texts=indicator_texts(),
-        tiles=dashboard.tiles(session, principal, filters),
-        trend=dashboard.trend(session, principal, filters),
+        tiles=tiles,
+        trend=trend,
         grids=dashboard.grid_ranking(session, principal, filters, level),
         workers=workers,
         overview=organisation(session, principal),
