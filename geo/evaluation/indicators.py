@@ -8,8 +8,8 @@ The period's cases are read once, counted per villager group, assignee and
 reporting worker; every grid of every level then adds up the rows of its groups
 (codes nest by prefix, so a group code's first 6, 9 and 12 characters name its
 county, township and village) and every worker those of their cases. Medians and
-90th percentiles, which do not add up, come from one sorted ``ROLLUP`` over the
-same prefixes. The caller's jurisdiction and nets are conditions of each
+90th percentiles, which do not add up, come from one sort's nested grouping sets
+over the prefixes of the levels asked for. The caller's jurisdiction and nets are conditions of each
 statement, so a religious-net case counts only for callers holding that net. A
 figure whose denominator is empty has no value (None, shown as "—"), never 0 %.
 """
@@ -34,6 +34,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    tuple_,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import INTERVAL, array
@@ -497,8 +498,6 @@ def _percentiles(session: Session, window: _Window, where: list[ColumnElement[bo
     rows = session.execute(select(key.label("key"), *columns).where(*where, timed).group_by(grouping))
     found: dict = {}
     for row in rows:
-        if row.key is None:
-            continue  # ROLLUP's grand total
         found[row.key] = {}
         for name in _TIMED:
             median, p90 = getattr(row, name) or (None, None)
@@ -615,10 +614,13 @@ def compute(
         for grid in {row["group_code"][:length] for length in lengths} & content.keys():
             content[grid][0] += row["content"]
             content[grid][1] += row["evaluated"]
-    # The levels' prefixes nest, so one sort by (county, township, village, group) serves them all.
-    prefixes = [func.substr(Incident.group_code, 1, length) for length in range(6, lengths[-1] + 1, 3)]
+    # The levels' prefixes nest, so one sort by (county, township, village, group) serves them all; only
+    # the levels asked for are grouped (a ROLLUP would sort every case again for each level above and for
+    # its grand total, which is nobody's).
+    prefixes = [func.substr(Incident.group_code, 1, length) for length in lengths]
     key = func.coalesce(*reversed(prefixes)) if len(prefixes) > 1 else prefixes[0]
-    statistics = _percentiles(session, window, where, key, func.rollup(*prefixes))
+    sets = func.grouping_sets(*(tuple_(*prefixes[:n]) for n in range(len(prefixes), 0, -1)))
+    statistics = _percentiles(session, window, where, key, sets)
     return {code: _figures(totals[code] | statistics.get(code, {}), content[code]) for code in codes}
 
 
