@@ -156,16 +156,22 @@ def _consecutive(firsts: Sequence[date]) -> list[list[date]]:
     return runs
 
 
-def summary(session: Session, principal: Principal, filters: Filters, today: date | None = None) -> tuple[list, dict]:
-    """The tiles and the trend together, their months read in one pass (``tiles`` and ``trend`` each give one)."""
+def summary(
+    session: Session, principal: Principal, filters: Filters, today: date | None = None, now: Mapping | None = None
+) -> tuple[list, dict]:
+    """The tiles and the trend together, their months read in one pass (``tiles`` and ``trend`` each give one).
+
+    ``now`` is the focus grid's figures of the period as they stand, if the caller has computed them.
+    """
     months = _trend_months(filters)
     comparisons = (filters.period.previous(), filters.period.same_last_year())
     found = _focus_figures(
         session, principal, filters, list(dict.fromkeys([filters.period, *comparisons, *months])), today
     )
-    now, frozen = found[filters.period.code]
-    if frozen:  # the tiles show the period as it stands now, issued or not
-        now = _figures(session, principal, filters, filters.period, [filters.focus]).get(filters.focus, {})
+    if now is None:
+        now, frozen = found[filters.period.code]
+        if frozen:  # the tiles show the period as it stands now, issued or not
+            now = _figures(session, principal, filters, filters.period, [filters.focus]).get(filters.focus, {})
     tiles = _tiles(now, found[comparisons[0].code][0], found[comparisons[1].code][0])
     scheme = current_scheme(session)
     series: dict[str, list[float | None]] = {indicator_id: [] for indicator_id in [*indicators.INDICATORS, SCORE]}
@@ -233,27 +239,40 @@ def child_level(code: str) -> GridLevel:
     return list(GridLevel)[min(level.depth + 1, len(GridLevel) - 1)]
 
 
+def page(session: Session, principal: Principal, filters: Filters, level: GridLevel, today: date | None = None) -> dict:
+    """What ``/dashboard`` shows of the indicators: the tiles, the trend and both rankings.
+
+    The focus grid's figures for the tiles are computed in the same statement as the grids ranked
+    below it, rather than once more on their own.
+    """
+    codes = _ranked_codes(session, principal, filters, level)
+    figures = _figures(session, principal, filters, filters.period, list(dict.fromkeys([filters.focus, *codes])))
+    tiles, trend = summary(session, principal, filters, today, now=figures.get(filters.focus, {}))
+    return {
+        "tiles": tiles,
+        "trend": trend,
+        "grids": _grid_rows(session, {code: figures[code] for code in codes}),
+        "workers": worker_ranking(session, principal, filters),
+    }
+
+
+def _ranked_codes(session: Session, principal: Principal, filters: Filters, level: GridLevel) -> list[str]:
+    """The codes of the grids of ``level`` in force under the focus, in the caller's jurisdiction."""
+    return [row.code for row in indicators.grids_asked(session, principal, grid=filters.focus, level=level.value)]
+
+
 def grid_ranking(session: Session, principal: Principal, filters: Filters, level: GridLevel) -> list[dict]:
     """The grids of ``level`` under the focus, best score first (unscored last), with every figure."""
+    codes = _ranked_codes(session, principal, filters, level)
+    return _grid_rows(session, _figures(session, principal, filters, filters.period, codes))
+
+
+def _grid_rows(session: Session, figures: Mapping[str, dict]) -> list[dict]:
+    """The ranking's rows of grids with their figures: score, grade, every value."""
     scheme = current_scheme(session)
-    figures = indicators.compute(
-        session,
-        principal,
-        level=level.value,
-        since=filters.period.since,
-        until=filters.period.until,
-        net=filters.net,
-        category=filters.category,
-    )
-    names = dict(
-        session.execute(
-            select(Grid.code, Grid.name_zh).where(Grid.code.in_([c for c in figures if c.startswith(filters.focus)]))
-        ).all()
-    )
+    names = dict(session.execute(select(Grid.code, Grid.name_zh).where(Grid.code.in_(list(figures)))).all())
     rows = []
     for code, found in figures.items():
-        if not code.startswith(filters.focus):
-            continue
         score = grid_score(found, scheme)
         rows.append(
             {
