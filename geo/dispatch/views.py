@@ -319,6 +319,11 @@ def _rounded(degrees) -> ColumnElement:
     return func.round(cast(degrees, Numeric), 5)
 
 
+def latest_change(session: Session) -> int:
+    """The highest change number of any incident (0 with none): what a map has seen when it asks from here."""
+    return session.scalar(select(func.max(Incident.change_seq))) or 0
+
+
 def feed(
     session: Session,
     principal: Principal,
@@ -336,7 +341,7 @@ def feed(
     change number) and no rows.
     """
     now = now or now_utc()
-    current = session.scalar(select(func.max(Incident.change_seq))) or 0
+    current = latest_change(session)
     if since >= current:
         return [], since
     reach = day_start(closed_since) if closed_since else day_start(county_day(now - RECENT_CLOSURES))

@@ -510,9 +510,11 @@
       try { localStorage.setItem(MUTE_KEY, muted() ? "0" : "1"); } catch (e) { /* not kept */ }
       showMute();
     });
-    // The list and counts follow the map's feed; with tiles (no feed) they are asked for every 30 s.
+    // The list and counts follow the map's feed, on tiles too (the tiles ask it what changed).
     gridmap.onFeedChange(function (news) { refreshSoon(); alertNew(news.added); });
-    if (!gridmap.visibleIncidents() && gridmap.tiledIncidents().layers) setInterval(function () { loadQueue(); loadList(); }, 30000);
+    if (options.tilesFollow) {
+      gridmap.followTiledIncidents(options.tilesFollow.feed, options.tilesFollow.since, options.tilesFollow.interval);
+    }
     if (options.canAct) {
       map.on("click", function (event) { intakeForm(event.latlng); });
     }
