@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, Response, current_app, request
-from itsdangerous import BadSignature, TimestampSigner
+from itsdangerous import BadSignature, Signer
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 
@@ -142,7 +142,7 @@ class Replica:
         before = self.state
         self.state = state
         if state.usable and not before.usable:
-            log.warning("read replica in use again (replay lag %s s)", state.lag_s)
+            log.warning("reads go to the read replica (replay lag %s s)", state.lag_s)
         elif not state.usable and (before.usable or before.problem == "not asked yet"):
             log.warning("read replica not used, reads go to the primary: %s", state.problem)
 
@@ -173,19 +173,20 @@ def replica_of(app: Flask) -> Replica | None:
     return app.extensions.get(REPLICA_EXTENSION)
 
 
-def _signer() -> TimestampSigner:
-    return TimestampSigner(current_app.secret_key or "", salt="gridmap.read-your-writes")
+def _signer() -> Signer:
+    return Signer(current_app.secret_key or "", salt="gridmap.read-your-writes")
 
 
 def _wrote_recently(window_s: float) -> bool:
+    """Whether this browser's last write (the signed time in its cookie) is less than ``window_s`` old."""
     value = request.cookies.get(COOKIE)
-    if not value:
+    if not value or len(value) > 100:
         return False
     try:
-        _signer().unsign(value, max_age=math.ceil(window_s))
-    except BadSignature:  # forged, or older than the window (SignatureExpired is one)
+        wrote_at = float(_signer().unsign(value))
+    except (BadSignature, ValueError):  # forged or mangled: read like anyone else
         return False
-    return True
+    return 0 <= time.time() - wrote_at < window_s
 
 
 def _choose_database() -> None:
@@ -206,7 +207,7 @@ def _stick_to_primary(response: Response) -> Response:
         window = current_app.config["READ_REPLICA_STICKY_S"]
         response.set_cookie(
             COOKIE,
-            _signer().sign("1").decode(),
+            _signer().sign(f"{time.time():.3f}").decode(),
             max_age=math.ceil(window),
             httponly=True,
             samesite="Lax",
