@@ -243,7 +243,8 @@ def make_standby(primary: Path, primary_port: int, directory: Path, port: int) -
         ],
         capture_output=True,  # it warns of each socket file it skips; a failure still raises with its stderr
     )
-    _append_conf(directory, _conf(directory, port, "hot standby") + "hot_standby = on\n")
+    # Feedback: the primary's vacuum waits for the standby's long reads (exports) instead of cancelling them.
+    _append_conf(directory, _conf(directory, port, "hot standby") + "hot_standby = on\nhot_standby_feedback = on\n")
     _pg_ctl_start(directory)
 
 

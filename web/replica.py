@@ -57,10 +57,12 @@ CONNECT_TIMEOUT_S = 2
 
 # Replay lag as PostgreSQL's documentation measures it on a standby: none when all received WAL is replayed
 # (an idle primary sends nothing, and the last replayed commit only looks old), else the age of that commit.
+# The WAL receiver's status is shown only to roles with pg_read_all_stats (pg_monitor); to others a running
+# receiver shows its pid alone, and counts as streaming.
 _STATE = text(
     """
     SELECT pg_is_in_recovery(),
-           EXISTS (SELECT FROM pg_stat_wal_receiver WHERE status = 'streaming'),
+           EXISTS (SELECT FROM pg_stat_wal_receiver WHERE coalesce(status, 'streaming') = 'streaming'),
            CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0.0
                 ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END
     """
