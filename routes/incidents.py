@@ -69,7 +69,14 @@ class IncidentIn(Schema):
 class ActionIn(Schema):
     version = Id(required=True, metadata={"description": "the version you read (optimistic locking)"})
     note = fields.String(load_default="", validate=validate.Length(max=LIMITS["note"]))
-    worker = fields.String(load_default=None, validate=validate.Length(max=20), metadata={"description": "reassign"})
+    worker = fields.String(
+        load_default=None,
+        validate=validate.Length(max=20),
+        metadata={
+            "description": "dispatch (else the routed worker), reassign: a worker code from the picker; "
+            "one off the case's chain needs a note saying why"
+        },
+    )
     duplicate_of = fields.String(load_default=None, validate=validate.Length(max=20))
     public = fields.Boolean(
         load_default=False, metadata={"description": "show the note to the residents following the case"}

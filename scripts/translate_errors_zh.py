@@ -149,7 +149,9 @@ CHINESE: dict[str | tuple[str, str], str] = {
         "事件处于“{status}”状态，不能“{action}”；现在可以：{allowed}"
     ),
     "worker {code} does not serve the {net} net": "网格员 {code} 不负责{net}",
-    "worker {code} does not answer for this place": "网格员 {code} 不负责该地点",
+    "worker {code} does not answer for this place: say in the note why the case goes to them": (
+        "网格员 {code} 不负责该地点：请在备注中说明为何交由其办理"
+    ),
     "an incident cannot duplicate itself": "事件不能与自身重复",
     "incident {ticket} was changed at the same moment; reload and try again": (
         "事件 {ticket} 同时被他人修改，请刷新后重试"

@@ -136,7 +136,8 @@ def detail_from_parts(
 ) -> dict:
     """``incident_detail`` from parts already at hand; ``chain`` holds (code, name_zh, level), county first."""
     is_assignee = principal.worker_code is not None and assignee is not None and assignee.code == principal.worker_code
-    # Reporters' phone numbers only inside the caller's jurisdiction (a case is visible only there too).
+    # Reporters' phone numbers only inside the caller's jurisdiction: not to a worker the case was sent to off its
+    # chain (scope.visible), who answers for another place.
     sees_reporter = principal.sees_phones(incident.group_code)
     return {
         **_summary(incident, now, category, assignee),
