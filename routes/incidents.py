@@ -64,6 +64,13 @@ class IncidentIn(Schema):
     priority = fields.String(load_default="normal", validate=validate.OneOf([p.value for p in Priority]))
     reporter_name = fields.String(load_default="", validate=validate.Length(max=LIMITS["reporter_name"]))
     reporter_phone = fields.String(load_default="", validate=validate.Length(max=30))
+    observed_at = fields.AwareDateTime(
+        load_default=None,
+        metadata={
+            "description": "when the report was made, if before now (a phone's outbox sending later): "
+            "at most 5 minutes ahead of the server's clock and 7 days old; kept as reported_at"
+        },
+    )
 
 
 class ActionIn(Schema):

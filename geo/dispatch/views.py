@@ -151,6 +151,8 @@ def detail_from_parts(
         "duplicate_of": duplicate_of,
         "suspected_duplicate_of": suspected_of,
         "stages": {name: getattr(incident, name).isoformat() if getattr(incident, name) else None for name in _STAGES},
+        # A report made offline arrives later than it was made (reported_at): when it reached the server.
+        "received_at": incident.received_at.isoformat() if incident.received_at else None,
         "chain": [{"code": code, "name_zh": name, "level": level} for code, name, level in chain],
         "history": history,
         # The caller's steps from this status: the desk's at the console, the assigned worker's on their phone page.

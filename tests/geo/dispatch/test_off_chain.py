@@ -83,9 +83,12 @@ def test_dispatching_off_the_chain_needs_a_reason_and_is_marked_and_audited(sess
     assert incident.status == "dispatched" and incident.assignee.code == worker.code
     step = incident_detail(session, incident, BENZILAN_DESK)["history"][-1]
     assert step["action"] == "dispatch" and step["data"]["off_chain"] is True and step["data"]["to"] == worker.code
-    audited = session.scalars(
-        select(AuditEvent).where(AuditEvent.entity_id == incident.ticket, AuditEvent.action == "incident.dispatch")
-    ).one()
+    audited = session.scalar(
+        select(AuditEvent)
+        .where(AuditEvent.entity_id == incident.ticket, AuditEvent.action == "incident.dispatch")
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
     assert audited.after["off_chain"] is True and audited.after["assignee"] == worker.code
     assert "本组网格员请假" in audited.after["note"]
 
