@@ -1050,7 +1050,11 @@ IN_CONTEXT = {
     ("dispatch", "提示音：开"): "Sound: on",
     ("dispatch", "提示音：关"): "Sound: off",
     ("dispatch", "已保存的筛选…"): "Saved filters…",
-    ("dispatch", "改派给（本网、本网格链的网格员）："): "Reassign to (this net's workers of this chain of grids):",
+    ("dispatch", "派遣或改派给（本网、本网格链的网格员）："): (
+        "Dispatch or reassign to (this net's workers of this chain of grids):"
+    ),
+    ("dispatch", "其他网格员（需说明理由）："): "Other grid workers (say why in the note):",
+    ("dispatch", "网格链外"): "off the chain",
     ("dispatch", "正在加载可选网格员…"): "Loading the workers to choose from…",
     ("dispatch", "在办 {n} 件"): "{n} open",
     ("dispatch", "当前"): "current",

@@ -83,6 +83,9 @@ class IncidentDetail(Answer):
     actions = fields.Raw(metadata={"description": "the steps open to you now"})
     note_required = fields.List(fields.String(), metadata={"description": "steps that need a note"})
     photo_on_resolve = fields.Boolean(metadata={"description": "resolving needs a photo attached first"})
+    received_at = fields.String(
+        allow_none=True, metadata={"description": "when the report reached the server (after reported_at if offline)"}
+    )
 
 
 # One count per queue the domain defines, so the document cannot drift from the queues.

@@ -136,7 +136,8 @@ def detail_from_parts(
 ) -> dict:
     """``incident_detail`` from parts already at hand; ``chain`` holds (code, name_zh, level), county first."""
     is_assignee = principal.worker_code is not None and assignee is not None and assignee.code == principal.worker_code
-    # Reporters' phone numbers only inside the caller's jurisdiction (a case is visible only there too).
+    # Reporters' phone numbers only inside the caller's jurisdiction: not to a worker the case was sent to off its
+    # chain (scope.visible), who answers for another place.
     sees_reporter = principal.sees_phones(incident.group_code)
     return {
         **_summary(incident, now, category, assignee),
@@ -150,6 +151,8 @@ def detail_from_parts(
         "duplicate_of": duplicate_of,
         "suspected_duplicate_of": suspected_of,
         "stages": {name: getattr(incident, name).isoformat() if getattr(incident, name) else None for name in _STAGES},
+        # A report made offline arrives later than it was made (reported_at): when it reached the server.
+        "received_at": incident.received_at.isoformat() if incident.received_at else None,
         "chain": [{"code": code, "name_zh": name, "level": level} for code, name, level in chain],
         "history": history,
         # The caller's steps from this status: the desk's at the console, the assigned worker's on their phone page.

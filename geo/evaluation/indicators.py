@@ -759,8 +759,8 @@ def compute_workers(
     }
     if not workers:
         return {}
-    # A worker's cases lie in their grid (routing and reassignment keep them there), so under grid_code.
-    where.append(codes_under(Incident.group_code, grid_code))
+    # A worker's cases lie in their grid, or were sent to them off its chain with a reason (workflow): theirs too.
+    where.append(_under_or_assigned(grid_code))
     totals = {worker_id: _empty_row() for worker_id in workers}
     content = {worker_id: [0, 0] for worker_id in workers}
     grid_reports = dict.fromkeys(set(workers.values()), 0)
@@ -803,9 +803,11 @@ def cases_behind(
     """The ids of the cases counted in ``part`` of ``indicator`` for ``grid_code`` (or for worker ``worker_id``).
 
     The same conditions as ``compute``: the cases behind a grid are exactly the
-    caller's cases of the period whose group lies under ``grid_code``.
+    caller's cases of the period whose group lies under ``grid_code``; a worker's, as in
+    ``compute_workers``, hold too the cases sent to them off their chain.
     """
-    found = _behind(session, principal, indicator, grid_code, since, until, part, net, category, now)
+    of_worker = worker_id is not None
+    found = _behind(session, principal, indicator, grid_code, since, until, part, net, category, now, of_worker)
     if found is None:
         return []
     query, name = found
@@ -831,7 +833,7 @@ def cases_behind_workers(
     their own reports, its assignee otherwise; 主动发现率 counts against the worker's
     grid, so its cases are those of each worker's grid.
     """
-    found = _behind(session, principal, indicator, grid_code, since, until, part, None, None, now)
+    found = _behind(session, principal, indicator, grid_code, since, until, part, None, None, now, of_workers=True)
     if found is None:
         return {}
     query, name = found
@@ -856,14 +858,32 @@ def cases_behind_workers(
     return dict(by_worker)
 
 
-def _behind(session, principal, indicator, grid_code, since, until, part, net, category, now):
-    """The cases of ``part`` of ``indicator`` as a query with no columns yet, and the count's name; None if none."""
+def _under_or_assigned(grid_code: str) -> ColumnElement[bool]:
+    """Cases of groups under ``grid_code``, and those of its workers wherever they lie (sent off the chain).
+
+    Under the county every case lies there already: the plain prefix condition, which the index answers.
+    """
+    under = codes_under(Incident.group_code, grid_code)
+    if GridLevel.of_code(grid_code) is GridLevel.COUNTY:
+        return under
+    its_workers = (
+        select(GridWorker.id).join(Grid, Grid.id == GridWorker.grid_id).where(codes_under(Grid.code, grid_code))
+    )
+    return or_(under, Incident.assignee_id.in_(its_workers))
+
+
+def _behind(session, principal, indicator, grid_code, since, until, part, net, category, now, of_workers=False):
+    """The cases of ``part`` of ``indicator`` as a query with no columns yet, and the count's name; None if none.
+
+    ``of_workers``: with the cases of ``grid_code``'s workers wherever they lie, as in ``compute_workers``.
+    """
     if indicator not in INDICATORS:
         raise NotFound("no indicator {indicator!r}", indicator=str(indicator)[:40])
     if part not in PARTS:
         raise InvalidInput("part must be numerator or denominator", field="part")
     window = _window(since, until, now)
-    where = [*_case_filter(session, principal, net, category), codes_under(Incident.group_code, grid_code)]
+    cases = _under_or_assigned(grid_code) if of_workers else codes_under(Incident.group_code, grid_code)
+    where = [*_case_filter(session, principal, net, category), cases]
     if indicator == "satisfaction_rate":
         evaluation = _current_evaluations(window)
         query = select().select_from(Incident).join(evaluation, evaluation.c.incident_id == Incident.id)

@@ -180,7 +180,7 @@
     if (!answer.ok) {
       return box.remove(item.key).then(function () {
         say(T.refused + answer.data.error);
-        restoreReport(item);
+        restoreReport(item, answer.data.field !== "observed_at");  // a time refused is not kept
         return "again";
       });
     }
@@ -240,10 +240,11 @@
     open(li, true);
   }
 
-  function restoreReport(item) {
+  function restoreReport(item, keepTime) {
     var form = document.getElementById("report-form");
     ["category", "title", "description", "lon", "lat"].forEach(function (name) { form.elements[name].value = item.body[name]; });
     form.dataset.typed = "1";
+    if (keepTime && item.body.observed_at) form.dataset.observedAt = item.body.observed_at;
     document.getElementById("report").hidden = false;
   }
 
@@ -302,6 +303,9 @@
       body: {
         net: chosen.dataset.net, category: f.category.value, title: f.title.value, description: f.description.value,
         lon: Number(f.lon.value), lat: Number(f.lat.value), channel: options.channel,
+        // The time it was made, kept as the report's time however late the outbox sends it (a report given back
+        // to correct keeps its first time).
+        observed_at: reportForm.dataset.observedAt || new Date().toISOString(),
       },
       photos: Array.prototype.map.call(f.photos.files, function (file) {
         return { key: phone.newKey("photo"), blob: file, filename: file.name };
@@ -310,6 +314,7 @@
     box.add(item).then(function () {
       reportForm.reset();
       delete reportForm.dataset.typed;
+      delete reportForm.dataset.observedAt;
       document.getElementById("report").hidden = true;
       if (here) located({ coords: { latitude: here[0], longitude: here[1], accuracy: 0 } });
       return showCount();
