@@ -562,7 +562,10 @@ def branch_page(branch_id: int):
     return render_template(
         "party/branch.html",
         branch=detail,
-        members=[member_dict(m, principal) for m in branch_members(db_session(), principal, branch_id)],
+        members=[
+            {**member_dict(m, principal), "url": url_for("party.member_update", member_id=m.id)}
+            for m in branch_members(db_session(), principal, branch_id)
+        ],
         activities=[activity_dict(a) for a in branch_activities(db_session(), principal, branch_id=branch_id)],
         projects=[
             {**p, "url": url_for("party.project_update", project_id=p["id"])}

@@ -9,8 +9,14 @@ from sqlalchemy import delete, select
 
 from extensions import db, db_session
 from geo.accounts.models import LoginSession, Role, User
+from geo.accounts.principal import Principal
 from geo.accounts.users import create_user
-from geo.party.models import PartyActivity
+from geo.core.clock import now_utc
+from geo.core.models import AuditEvent
+from geo.grid.models import PartyBranch
+from geo.party.members import MemberInput, add_member
+from geo.party.members import update_member as change_member
+from geo.party.models import PartyActivity, PartyMember
 from tests.browser.conftest import PageLog, offline_context, sign_in, wait_until
 
 pytestmark = pytest.mark.browser
@@ -110,3 +116,65 @@ def test_the_party_pages_at_desktop_size(offline_page, live_server, artifacts):
     assert "次仁（一组 8 号）" in page.locator("main").inner_text()
     page.screenshot(path=artifacts / "party-branch-desktop.png", full_page=True)
     assert log.blocked == [] and log.errors == []
+
+
+def test_an_admin_corrects_and_removes_a_member_on_the_branch_page_and_a_stale_edit_is_refused(
+    app, offline_page, live_server, artifacts
+):
+    page, log = offline_page
+    with app.app_context():
+        branch = db.session.scalars(select(PartyBranch).order_by(PartyBranch.id)).first()
+        member = add_member(
+            db_session(), Principal.everything("test"), branch.id, MemberInput("测试党员卓玛", phone="17000000010"),
+            now_utc(),
+        )  # fmt: skip
+        branch_id, member_id = branch.id, member.id
+        db.session.commit()
+        db.session.remove()
+    sign_in(page, live_server, "admin")
+    page.goto(f"{live_server}/party/branches/{branch_id}?lang=zh")
+    row = f'tr[data-member="{member_id}"]'
+
+    page.click(f"{row} .member-edit")
+    assert page.input_value("#member-form input[name=name]") == "测试党员卓玛"
+    page.fill("#member-form input[name=duty]", "组织委员")
+    page.fill("#member-form input[name=household_count]", "1")
+    page.fill("#member-form textarea[name=households]", "格桑，二组 3 号")
+    page.click("#member-form button[type=submit]")
+    wait_until(page, f"(document.querySelector('{row}') || {{}}).innerText?.includes('组织委员')")
+    assert "格桑（二组 3 号）" in page.locator(row).inner_text()
+
+    # Someone else changes the member after the page was read: the edit is refused, nothing overwritten.
+    page.click(f"{row} .member-edit")
+    with app.app_context():
+        current = db.session.get(PartyMember, member_id)
+        change_member(
+            db_session(), Principal.everything("test"), member_id, current.version,
+            MemberInput("测试党员卓玛", duty="宣传委员"), now_utc(),
+        )  # fmt: skip
+        db.session.commit()
+        db.session.remove()
+    page.fill("#member-form input[name=post]", "村民小组长")
+    page.click("#member-form button[type=submit]")
+    wait_until(page, "document.querySelector('#party-message').textContent !== ''")
+    message = page.locator("#party-message").inner_text()
+    assert "已被修改" in message or "changed since you read it" in message
+    page.screenshot(path=artifacts / "party-member-stale.png", full_page=True)
+    with app.app_context():
+        kept = db.session.get(PartyMember, member_id)
+        assert (kept.duty, kept.post) == ("宣传委员", "")
+        db.session.remove()
+
+    page.reload()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click(f"{row} .member-remove")
+    wait_until(page, f"document.querySelector('{row}') === null")
+    with app.app_context():
+        assert db.session.get(PartyMember, member_id) is None
+        actions = db.session.scalars(
+            select(AuditEvent.action).where(AuditEvent.entity == "party_member", AuditEvent.entity_id == str(member_id))
+        ).all()
+        assert {"party.member.update", "party.member.delete"} <= set(actions)
+        db.session.remove()
+    # The browser logs the refused edit's 409 itself; nothing else went wrong.
+    assert log.blocked == [] and [e for e in log.errors if "409" not in e] == []
