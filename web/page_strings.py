@@ -386,4 +386,8 @@ def _party() -> dict:
         "noPosition": pgettext("party", "无法取得手机位置：请手动填写经纬度"),
         "demo": pgettext("party", "演示数据：程序生成，非真实活动"),
         "removeMember": pgettext("party", "从本支部移除党员 {name}？"),
+        "waiting": pgettext("party", "没有信号：活动已保存在手机上，有信号时自动发送。待发送：{n}"),
+        "signIn": pgettext("party", "请重新登录；待发送的活动仍保存在手机上。"),
+        "refused": pgettext("party", "活动未被接受："),
+        "sent": pgettext("party", "已发送的活动已记录，可在党建地图上查看。"),
     }

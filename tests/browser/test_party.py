@@ -178,3 +178,65 @@ def test_an_admin_corrects_and_removes_a_member_on_the_branch_page_and_a_stale_e
         db.session.remove()
     # The browser logs the refused edit's 409 itself; nothing else went wrong.
     assert log.blocked == [] and [e for e in log.errors if "409" not in e] == []
+
+
+def test_an_activity_recorded_without_signal_is_kept_on_the_phone_and_sent_once(
+    app, browser, live_server, artifacts, township_admin
+):
+    log = PageLog()
+    context, page = offline_context(
+        browser, live_server, log, viewport={"width": 390, "height": 844}, is_mobile=True, locale="zh-CN",
+        timezone_id="Asia/Shanghai", geolocation=SEAT, permissions=["geolocation"],
+    )  # fmt: skip
+    sign_in(page, live_server, township_admin)
+    page.goto(live_server + "/party/record")
+    wait_until(page, "document.querySelector('input[name=lon]').value !== ''")
+
+    context.set_offline(True)
+    wait_until(page, "navigator.onLine === false")
+    page.fill("input[name=topic]", "山上无信号的主题党日")
+    page.fill("input[name=attendance]", "9")
+    photo: FilePayload = {"name": "shan-shang.png", "mimeType": "image/png", "buffer": red_png(6, 6)}
+    page.set_input_files("input[name=file]", files=[photo])
+    page.click("form.party-record button[type=submit]")
+    page.locator("#outbox", has_text="待发送：1").wait_for()
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=artifacts / "party-record-offline-phone.png")
+
+    def kept() -> list[PartyActivity]:
+        with app.app_context():
+            found = db.session.scalars(select(PartyActivity).where(PartyActivity.topic == "山上无信号的主题党日")).all()
+            photos = [len(a.photos) for a in found]
+            db.session.remove()
+        return photos
+
+    assert kept() == []
+
+    # The signal returns, but the answer to the first sending is lost on the way back: the server recorded it,
+    # the phone does not know, and sends it again with the same key.
+    lost = []
+
+    def answer_lost(route):
+        if route.request.method == "POST" and not lost:
+            route.fetch()
+            lost.append(route.request.headers.get("idempotency-key"))
+            route.abort()
+        else:
+            route.fallback()
+
+    page.route("**/api/party/activities", answer_lost)
+    context.set_offline(False)
+    wait_until(page, "navigator.onLine === true")
+    for _ in range(200):  # the route handler runs while the page is waited on
+        if lost:
+            break
+        page.wait_for_timeout(100)
+    assert lost and lost[0] and kept() == [0]
+    assert "待发送：1" in page.locator("#outbox").inner_text()  # still kept: the phone heard nothing back
+    page.evaluate("window.dispatchEvent(new Event('online'))")  # the connection comes back once more
+    page.wait_for_url(lambda url: "recorded=" in url, timeout=20_000)
+    assert kept() == [1]  # one activity, its photo once
+    wait_until(page, "document.querySelector('.leaflet-popup-content') !== null")
+    assert "山上无信号的主题党日" in page.locator(".leaflet-popup-content").inner_text()
+    context.close()
+    assert log.blocked == [] and log.errors == []
