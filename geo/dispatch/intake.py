@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from geoalchemy2 import WKTElement
 from sqlalchemy import (
@@ -45,15 +45,12 @@ from geo.dispatch.models import (
     IncidentCategory,
     IncidentEvent,
 )
+from geo.dispatch.nearness import DUPLICATE_RADIUS_DEGREES, DUPLICATE_RADIUS_M, DUPLICATE_WINDOW
 from geo.dispatch.routing import route_in_chain
 from geo.dispatch.statuses import Channel, Priority, Status
 from geo.dispatch.views import detail_from_parts, incident_detail
 from geo.grid.models import Net
 
-DUPLICATE_RADIUS_M = 500
-# Wider than 500 m in every direction at Deqin's latitude (1° of longitude ≈ 98 km there).
-DUPLICATE_RADIUS_DEGREES = 0.006
-DUPLICATE_WINDOW = timedelta(hours=48)
 #: How far ahead of the server a phone's clock may run, and how long a report may wait on a phone without signal.
 CLOCK_SKEW = timedelta(minutes=5)
 OFFLINE_AGE = timedelta(days=7)

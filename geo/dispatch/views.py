@@ -202,7 +202,7 @@ def filtered(principal: Principal, filters: IncidentFilter, now: datetime):
     if filters.overdue:
         query = query.where(overdue_condition(now))
     if filters.queue:
-        query = query.where(queue_condition(one_of(Queue, filters.queue, "queue"), now))
+        query = query.where(queue_condition(one_of(Queue, filters.queue, "queue"), now, principal))
     if filters.assignee:
         query = query.where(Incident.assignee.has(GridWorker.code == filters.assignee))
     return query
@@ -274,7 +274,7 @@ RECENT_CLOSURES = timedelta(days=30)
 FEED_PAGE = 20_000
 
 
-def marker_json(now: datetime) -> ColumnElement[str]:
+def marker_json(now: datetime, principal: Principal) -> ColumnElement[str]:
     """An incident's map marker as GeoJSON text, built by PostgreSQL (twenty thousand rows a poll).
 
     Status (s), net (n), overdue (o) and escalation (e) draw the marker; category (c), group (g),
@@ -311,7 +311,7 @@ def marker_json(now: datetime) -> ColumnElement[str]:
                 "d",
                 func.to_char(func.timezone(COUNTY_TZ.utcoffset(None), Incident.reported_at), "YYYY-MM-DD"),
                 "q",
-                queue_mask(now),
+                queue_mask(now, principal),
             ),
         ),
         Text,
@@ -349,7 +349,7 @@ def feed(
         return [], since
     reach = day_start(closed_since) if closed_since else day_start(county_day(now - RECENT_CLOSURES))
     query = (
-        select(Incident.change_seq, marker_json(now))
+        select(Incident.change_seq, marker_json(now, principal))
         .join(IncidentCategory, IncidentCategory.id == Incident.category_id)
         .where(visible(principal), Incident.change_seq > since, OPEN_INCIDENT | (Incident.closed_at >= reach))
     )

@@ -506,18 +506,18 @@
     return document.querySelector('meta[name="csrf-token"]').content;
   }
 
-  /* A JSON call to our API with the session cookie and, when sending a body, the CSRF token. */
+  /* A JSON call to our API with the session cookie and, when it changes something, the CSRF token. */
   function api(method, url, body, headers) {
     var init = { method: method, credentials: "same-origin", headers: Object.assign({ Accept: "application/json" }, headers) };
+    if (method !== "GET") init.headers["X-CSRFToken"] = csrfToken();
     if (body instanceof FormData) {
-      init.headers["X-CSRFToken"] = csrfToken();
       init.body = body;
     } else if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
-      init.headers["X-CSRFToken"] = csrfToken();
       init.body = JSON.stringify(body);
     }
     return fetch(url, init).then(function (response) {
+      if (response.status === 204) return { ok: true, status: 204, data: {} };  // a DELETE's empty answer
       return response.json().then(function (data) {
         return { ok: response.ok, status: response.status, data: data };
       });
