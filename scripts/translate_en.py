@@ -1095,10 +1095,19 @@ IN_CONTEXT = {
     ("party", "无法取得手机位置：请手动填写经纬度"): "No position from the phone: type the longitude and latitude",
     ("party", "演示数据：程序生成，非真实活动"): "Demo data: generated, not a real activity",
     ("party", "从本支部移除党员 {name}？"): "Remove the member {name} from this branch?",
-    ("party", "没有信号：活动已保存在手机上，有信号时自动发送。待发送：{n}"): "No signal: the activity is kept on the phone and sent when there is signal. Waiting: {n}",
-    ("party", "请重新登录；待发送的活动仍保存在手机上。"): "Please sign in again; the activities waiting are still kept on the phone.",
+    (
+        "party",
+        "没有信号：活动已保存在手机上，有信号时自动发送。待发送：{n}",
+    ): "No signal: the activity is kept on the phone and sent when there is signal. Waiting: {n}",
+    (
+        "party",
+        "请重新登录；待发送的活动仍保存在手机上。",
+    ): "Please sign in again; the activities waiting are still kept on the phone.",
     ("party", "活动未被接受："): "Activity not accepted: ",
-    ("party", "已发送的活动已记录，可在党建地图上查看。"): "The activities sent are recorded; see them on the party map.",
+    (
+        "party",
+        "已发送的活动已记录，可在党建地图上查看。",
+    ): "The activities sent are recorded; see them on the party map.",
 }
 
 

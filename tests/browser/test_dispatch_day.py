@@ -127,9 +127,7 @@ def test_a_ticket_typed_in_the_search_box_opens_the_case(offline_page, live_serv
 
 
 @pytest.mark.parametrize("viewport", [{"width": 1280, "height": 800}, {"width": 390, "height": 844}])
-def test_a_case_sent_to_a_worker_off_its_chain_needs_a_reason_and_is_marked(
-    browser, live_server, artifacts, viewport
-):
+def test_a_case_sent_to_a_worker_off_its_chain_needs_a_reason_and_is_marked(browser, live_server, artifacts, viewport):
     log = PageLog()
     context, page = offline_context(browser, live_server, log, viewport=viewport)
     sign_in(page, live_server, "benzilan")
