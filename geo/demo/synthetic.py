@@ -116,4 +116,5 @@ def add_stacked_incidents(session: Session, copies: int) -> int:
     """
     if not isinstance(copies, int) or copies < 1:
         raise ValueError("copies must be a positive whole number", copies)
-    return session.execute(_STACK_COPIES, {"copies": copies, "prefix": SYNTHETIC_PREFIX}).rowcount
+    result = session.execute(_STACK_COPIES, {"copies": copies, "prefix": SYNTHETIC_PREFIX})
+    return result.rowcount  # type: ignore[attr-defined]  # a CursorResult for an INSERT

@@ -124,6 +124,7 @@ def test_an_admin_corrects_and_removes_a_member_on_the_branch_page_and_a_stale_e
     page, log = offline_page
     with app.app_context():
         branch = db.session.scalars(select(PartyBranch).order_by(PartyBranch.id)).first()
+        assert branch is not None
         member = add_member(
             db_session(), Principal.everything("test"), branch.id, MemberInput("测试党员卓玛", phone="17000000010"),
             now_utc(),
@@ -148,6 +149,7 @@ def test_an_admin_corrects_and_removes_a_member_on_the_branch_page_and_a_stale_e
     page.click(f"{row} .member-edit")
     with app.app_context():
         current = db.session.get(PartyMember, member_id)
+        assert current is not None
         change_member(
             db_session(), Principal.everything("test"), member_id, current.version,
             MemberInput("测试党员卓玛", duty="宣传委员"), now_utc(),
@@ -162,6 +164,7 @@ def test_an_admin_corrects_and_removes_a_member_on_the_branch_page_and_a_stale_e
     page.screenshot(path=artifacts / "party-member-stale.png", full_page=True)
     with app.app_context():
         kept = db.session.get(PartyMember, member_id)
+        assert kept is not None
         assert (kept.duty, kept.post) == ("宣传委员", "")
         db.session.remove()
 
@@ -203,7 +206,7 @@ def test_an_activity_recorded_without_signal_is_kept_on_the_phone_and_sent_once(
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=artifacts / "party-record-offline-phone.png")
 
-    def kept() -> list[PartyActivity]:
+    def kept() -> list[int]:
         with app.app_context():
             found = db.session.scalars(select(PartyActivity).where(PartyActivity.topic == "山上无信号的主题党日")).all()
             photos = [len(a.photos) for a in found]
@@ -214,7 +217,7 @@ def test_an_activity_recorded_without_signal_is_kept_on_the_phone_and_sent_once(
 
     # The signal returns, but the answer to the first sending is lost on the way back: the server recorded it,
     # the phone does not know, and sends it again with the same key.
-    lost = []
+    lost: list[str] = []
 
     def answer_lost(route):
         if route.request.method == "POST" and not lost:

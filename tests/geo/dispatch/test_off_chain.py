@@ -56,7 +56,8 @@ def test_the_picker_shows_the_other_workers_of_the_jurisdiction_after_the_chain_
     serving = {code: nets for code, nets in session.execute(select(GridWorker.code, GridWorker.nets))}
     assert all("social" in serving[c.code] for c in found)
     at_work = [c.distance_m for c in others if c.available]
-    assert at_work == sorted(at_work) and all(d is not None for d in at_work)
+    assert all(d is not None for d in at_work)
+    assert at_work == sorted(d for d in at_work if d is not None)
     assert all(c.as_dict()["on_chain"] is c.on_chain for c in found)
 
 
@@ -144,8 +145,8 @@ def test_the_case_counts_for_the_worker_who_handled_it(session):
     act(session, incident, "dispatch", BENZILAN_DESK, worker=worker.code, note="就近")
     act(session, incident, "resolve", as_worker(worker, grid_code))
     act(session, incident, "verify", BENZILAN_DESK)
-    day = {"since": date(2026, 6, 1), "until": date(2026, 6, 30), "now": T0 + timedelta(hours=1)}
-    figures = compute_workers(session, DESK, grid_code=grid_code, **day)[worker.id]
+    since, until, now = date(2026, 6, 1), date(2026, 6, 30), T0 + timedelta(hours=1)
+    figures = compute_workers(session, DESK, grid_code=grid_code, since=since, until=until, now=now)[worker.id]
     assert figures["closure_rate"].numerator == 1
     behind = cases_behind(
         session,
@@ -154,7 +155,9 @@ def test_the_case_counts_for_the_worker_who_handled_it(session):
         grid_code=grid_code,
         part="numerator",
         worker_id=worker.id,
-        **day,
+        since=since,
+        until=until,
+        now=now,
     )
     assert behind == [incident.id]
 
