@@ -64,7 +64,8 @@ _STATE = text(
     SELECT pg_is_in_recovery(),
            EXISTS (SELECT FROM pg_stat_wal_receiver WHERE coalesce(status, 'streaming') = 'streaming'),
            CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0.0
-                ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END
+                -- nothing replayed yet since the standby started (fresh from pg_basebackup): no lag
+                ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8, 0.0) END
     """
 )
 

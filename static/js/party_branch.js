@@ -22,7 +22,7 @@
     });
   }
 
-  /* One form enters a member or, after 修改 on a row, replaces that member whole with the version read:
+  /* One form enters a member or, after "edit" on a row, replaces that member whole with the version read:
      someone's change in between answers 409, shown here, and nothing is overwritten. */
   var member = document.getElementById("member-form");
   var editing = null;
