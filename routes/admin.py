@@ -112,7 +112,9 @@ def users():
 @require(Capability.ACCOUNT_MANAGE)
 def user_create():
     """Create an account in the admin's jurisdiction and nets (form with CSRF); audited as the admin."""
-    typed = {name: request.form.get(name, "")[:200] for name in ("username", "display_name", "role", "jurisdiction")}
+    typed: dict[str, object] = {
+        name: request.form.get(name, "")[:200] for name in ("username", "display_name", "role", "jurisdiction")
+    }
     typed |= {name: request.form.get(name, "")[:20] for name in ("worker", "force_member")}
     typed["nets"] = request.form.getlist("nets")[:5]
     try:
