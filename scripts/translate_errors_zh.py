@@ -600,6 +600,8 @@ CHINESE: dict[str | tuple[str, str], str] = {
     "subject must be grid or worker": "对象须为网格（grid）或网格员（worker）",
     "a grid code of 6, 9, 12 or 15 digits": "网格编码须为 6、9、12 或 15 位数字",
     "grid {code} is outside your jurisdiction": "网格 {code} 不在您的辖区内",
+    "grid {code} is outside your jurisdiction {jurisdiction}": "网格 {code} 不在您的辖区 {jurisdiction} 内",
+    "you do not hold the {nets} net: you cannot give it": "您不负责{nets}，不能为账户授予此网",
     "{field} must be a number": "{field} 须为数字",
     "sort must be one of {sorts}": "排序方式须为 {sorts} 之一",
     "a search is at most {n} characters": "搜索内容最多 {n} 个字符",
