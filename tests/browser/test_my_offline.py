@@ -162,7 +162,7 @@ def test_after_signing_out_the_next_person_finds_none_of_the_workers_cases(
 
 @pytest.mark.parametrize("size", [(390, 844), (1280, 800)])
 def test_the_offline_copy_at_phone_and_desktop_size(app, browser, live_server, artifacts, size):
-    ticket, lon, lat = dispatched_case(app, "灌溉水管破裂")
+    ticket, *_ = dispatched_case(app, "灌溉水管破裂")
     log = PageLog()
     context, page = offline_context(
         browser, live_server, log, viewport={"width": size[0], "height": size[1]}, locale="zh-CN"
