@@ -13,6 +13,7 @@ from geo.dispatch.models import Incident
 from geo.grid.models import Grid, GridWorker
 from tests.browser.conftest import PageLog, offline_context, sign_in, wait_until
 from tests.browser.test_my_phone import dispatched_case, open_my_page, phone_page, steps_of
+from web.offline import deployment_version
 
 pytestmark = pytest.mark.browser
 
@@ -175,3 +176,29 @@ def test_the_offline_copy_at_phone_and_desktop_size(app, browser, live_server, a
     assert page.locator("#offline-copy").is_visible()
     context.close()
     assert log.blocked == [] and log.errors == []
+
+
+def test_a_new_deployment_replaces_the_old_copies(app, browser, live_server):
+    ticket, lon, lat = dispatched_case(app, "村口路灯损坏")
+    log = PageLog()
+    context, page = phone_page(browser, live_server, log, lon, lat)
+    open_and_copy(page, live_server)
+    before = page.evaluate("caches.keys()")
+    assert before and all(name.endswith(deployment_version_of(app)) for name in before)
+    app.extensions["gridmap.deployment_version"] = "next-deployment"
+    try:
+        open_my_page(page, live_server)  # the page names the new version's worker, which takes over
+        wait_until(page, "navigator.serviceWorker.controller.scriptURL.endsWith('v=next-deployment')")
+        wait_until(page, "caches.keys().then(names => names.every(name => name.endsWith('.next-deployment')))")
+        wait_until(page, COPIED)  # the new worker copied the page it took over
+        reload_offline(context, page)
+        assert page.evaluate(IS_COPY) and ticket in page.content()
+    finally:
+        del app.extensions["gridmap.deployment_version"]
+    context.close()
+    assert log.blocked == [] and log.errors == []
+
+
+def deployment_version_of(app) -> str:
+    with app.test_request_context():
+        return deployment_version()
