@@ -46,7 +46,8 @@ def second_worker(app):
             .join(Grid, Grid.id == GridWorker.grid_id)
             .where(GridWorker.id.not_in(taken), Grid.level == "group")
             .order_by(GridWorker.code)
-        ).first()
+            .limit(1)
+        ).one()
         create_user(
             db_session(), username="worker-two", password="worker-two-demo-2026", role=Role.GRID_WORKER,
             jurisdiction=group, nets=["social"], worker_code=worker, actor="test",
