@@ -329,6 +329,6 @@
       return navigator.serviceWorker.ready;
     }).then(function (registration) {
       if (!navigator.serviceWorker.controller) askForCopy(registration.active);
-    });
+    }, function () {});  // no worker (the browser refused it): the page works as before, with signal only
   }
 })();

@@ -51,9 +51,12 @@ function keep(request, response) {
 
 /* The page as it was last read, marked as a copy for the page's script. */
 function markedCopy(response) {
+  var headers = new Headers(response.headers);
+  headers.delete("Content-Length");  // the body is decoded, and a little longer now
+  headers.delete("Content-Encoding");
   return response.text().then(function (html) {
     return new Response(html.replace("<html", "<html data-offline-copy"), {
-      status: response.status, statusText: response.statusText, headers: response.headers,
+      status: response.status, statusText: response.statusText, headers: headers,
     });
   });
 }
