@@ -26,10 +26,11 @@ from layers.folium_map import LIVE_POLL_MS
 from layers.grids import COUNTY, GROUP, NEIGHBOURS, TOWNSHIP, VILLAGE
 from layers.incidents import INCIDENT_LAYERS, INCIDENT_TILES
 from routes.incidents import uploaded_photo
-from web.access import current_principal, require
+from web.access import current_principal, public, require
 from web.errors import error_page, localized_message
 from web.input_rules import whole_number_arg
 from web.maps import page_map
+from web.offline import deployment_version
 from web.page_strings import action_names, label_of
 
 bp = Blueprint("dispatch", __name__)
@@ -115,7 +116,24 @@ def my_incidents():
         ],
         action_names=action_names(),
         channel=Channel.PATROL.value,
+        read_at=now.isoformat(),
+        service_worker=url_for("dispatch.my_service_worker", v=deployment_version()),
     )
+
+
+@bp.get("/my/sw.js")
+@public
+def my_service_worker():
+    """The service worker that opens /my without signal (static/js/my_sw.js), for /my alone.
+
+    Served under /my/ with ``Service-Worker-Allowed: /my``: a script's scope may not reach above its own folder,
+    so this one can answer for /my and nothing else of the site. Public, as every script is; what it keeps is only
+    what the signed-in worker's own requests were answered.
+    """
+    response = current_app.send_static_file("js/my_sw.js")
+    response.headers["Service-Worker-Allowed"] = url_for("dispatch.my_incidents")
+    response.cache_control.no_cache = True
+    return response
 
 
 @bp.post("/my/<ticket>")

@@ -498,6 +498,7 @@ ENGLISH = {
     ),
     "未被接受：": "Not accepted: ",
     "请重新登录；待发送的操作仍保存在手机上。": "Please sign in again; the waiting steps stay on this phone.",
+    "没有信号：这是 {time} 读取的副本，情况可能已有变化。": "No signal: this is the copy read at {time}; things may have changed since.",
     "请填写处理说明。": "Please write a note on what was done.",
     "距事件约 {distance}，方向{direction}": "The case is about {distance} away, to the {direction}",
     "剩余 {amount}": "{amount} left",

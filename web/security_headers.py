@@ -39,6 +39,8 @@ def content_security_policy(nonce: str | None, tile_origins: tuple[str, ...]) ->
         # data: for Bootstrap's inline SVG icons and the empty favicon; blob: for images built in the browser.
         "img-src": " ".join(("'self'", "data:", "blob:", *tile_origins)),
         "connect-src": "'self'",
+        # The grid worker's phone page registers its service worker from our origin (static/js/my_sw.js).
+        "worker-src": "'self'",
         "font-src": "'self'",
         "object-src": "'none'",
         "base-uri": "'self'",

@@ -2,18 +2,17 @@
    distance and a countdown; accept, note, resolve and reports from the phone go through an outbox (phone.js) that
    keeps them, photos included, while there is no signal, and sends them in order, each with its own
    Idempotency-Key. A case someone changed meanwhile (409) is shown to the worker with their note kept: never
-   sent again over the other change. Whether a step is allowed, needs a note or a photo is the server's rule. */
+   sent again over the other change. Whether a step is allowed, needs a note or a photo is the server's rule.
+   The page itself opens without signal from the copy its service worker (my_sw.js) keeps, marked as a copy. */
 (function () {
   "use strict";
 
   var options = gridmap.pageOptions();
   var T = options.text;
   var box = phone.outbox("my." + options.username);
-  var banner = document.getElementById("outbox");
   var message = document.getElementById("my-message");
   var maps = {};
   var here = null;
-  var sending = false, askedAgain = false;
 
   function say(text, ok) {
     message.className = ok ? "ok" : "error";
@@ -110,64 +109,31 @@
 
   /* ---- the outbox ---- */
 
-  /* The banner from the latest reading of the outbox only: readings run in parallel (read-only IndexedDB
-     transactions) and may finish out of order, so an older, smaller count must not overwrite a newer one. */
-  var countsAsked = 0;
-  function showCount() {
-    var asked = ++countsAsked;
-    return box.all().then(function (items) {
-      if (asked !== countsAsked) return items;
-      banner.hidden = !items.length;
-      banner.textContent = items.length ? gridmap.format(T.waiting, { n: items.length }) : "";
-      document.querySelectorAll("li.case").forEach(function (li) {
-        li.classList.toggle("waiting", items.some(function (item) { return item.ticket === li.dataset.ticket; }));
-      });
-      return items;
-    });
-  }
-
   function send(item) {
     var headers = { "Idempotency-Key": item.key };
-    if (item.kind === "photo") {
-      var form = new FormData();
-      form.append("file", item.blob, item.filename);
-      return gridmap.api("POST", "/api/incidents/" + encodeURIComponent(item.ticket) + "/attachments", form, headers);
-    }
+    var incident = "/api/incidents/" + encodeURIComponent(item.ticket);
+    if (item.kind === "photo") return phone.sendPhoto(incident + "/attachments", item);
     if (item.kind === "action") {
-      return gridmap.api("POST", "/api/incidents/" + encodeURIComponent(item.ticket) + "/" + item.action,
-        { version: item.version, note: item.note }, headers);
+      return gridmap.api("POST", incident + "/" + item.action, { version: item.version, note: item.note }, headers);
     }
     return gridmap.api("POST", "/api/incidents", item.body, headers);
   }
 
-  /* Send the oldest kept request, then the next; stop at the first failure of the network or the server.
-     One tab at a time (a Web Lock): two tabs sending the same step at once would meet each other as a conflict. */
-  function flush() {
-    // Asked again while sending (the browser came back online while a send was failing): go once more after it,
-    // rather than wait for the next half-minute's try.
-    if (sending) { askedAgain = true; return Promise.resolve(); }
-    sending = true;
-    askedAgain = false;
-    var sendOne = function () {
-      return box.all().then(function (items) {
-        if (!items.length) return null;
-        var item = items[0];
-        return send(item).then(function (answer) { return settle(item, items, answer); }, function () { return "later"; });
+  var courier = phone.courier({
+    box: box,
+    banner: document.getElementById("outbox"),
+    lock: "gridmap.my.outbox." + options.username,
+    text: T,
+    send: send,
+    settle: settle,
+    counted: function (items) {
+      document.querySelectorAll("li.case").forEach(function (li) {
+        li.classList.toggle("waiting", items.some(function (item) { return item.ticket === li.dataset.ticket; }));
       });
-    };
-    var once = navigator.locks ? navigator.locks.request("gridmap.my.outbox." + options.username, sendOne) : sendOne();
-    return once.then(function (next) {
-      sending = false;
-      if (next !== "later") showCount();  // "later" may carry a message on the banner: leave it
-      if (next === "again" || askedAgain) return flush();
-    }, function () { sending = false; });
-  }
+    },
+  });
 
   function settle(item, items, answer) {
-    // Signed out, or a form token older than the session (signed in again elsewhere): kept until the page is fresh.
-    var expired = answer.status === 401 || (answer.status === 400 && !answer.data.field);
-    if (expired) { banner.textContent = T.signIn; return "later"; }
-    if (answer.status >= 500 || answer.status === 429) return "later";
     if (!answer.ok && item.ticket) {
       // Refused, or the case changed on the server since the worker acted (409): take this step and their later
       // steps on the case off the outbox (they followed it) and give them back beside the case, to decide again.
@@ -273,8 +239,8 @@
       box.add(items).then(function () {
         form.elements.note.value = "";
         form.elements.file.value = "";
-        return showCount();
-      }).then(flush);
+        return courier.showCount();
+      }).then(courier.flush);
     });
   });
 
@@ -317,8 +283,8 @@
       delete reportForm.dataset.observedAt;
       document.getElementById("report").hidden = true;
       if (here) located({ coords: { latitude: here[0], longitude: here[1], accuracy: 0 } });
-      return showCount();
-    }).then(flush);
+      return courier.showCount();
+    }).then(courier.flush);
   });
 
   countdowns();
@@ -328,7 +294,41 @@
   } else {
     notLocated();
   }
-  window.addEventListener("online", flush);
-  setInterval(flush, 30000);
-  showCount().then(flush);
+  courier.start();
+
+  /* ---- without signal ---- */
+
+  /* A page opened from the copy its service worker (my_sw.js) kept says so, with the time the copy was read. */
+  if (document.documentElement.hasAttribute("data-offline-copy")) {
+    var copy = document.getElementById("offline-copy");
+    copy.hidden = false;
+    copy.textContent = gridmap.format(T.offlineCopy, { time: gridmap.localTime(options.readAt) });
+  }
+
+  /* What the page loaded that it needs again without signal (not the requests its script sent). */
+  var LOADED_BY = ["link", "script", "css", "img"];
+  function loaded() {
+    return [location.href.split("#")[0]].concat(performance.getEntriesByType("resource")
+      .filter(function (entry) { return LOADED_BY.indexOf(entry.initiatorType) >= 0; })
+      .map(function (entry) { return entry.name; }));
+  }
+
+  /* A worker that did not answer for the page as it loaded (the first visit, a new deployment taking over) has
+     not seen it: it copies it now, once. Pages it answers from then on are copied on the way. */
+  var copiedBy = null;
+  function askForCopy(worker) {
+    if (!worker || worker === copiedBy) return;
+    copiedBy = worker;
+    worker.postMessage({ copy: loaded() });
+  }
+  if (navigator.serviceWorker) {
+    navigator.serviceWorker.addEventListener("controllerchange", function () {
+      askForCopy(navigator.serviceWorker.controller);
+    });
+    navigator.serviceWorker.register(options.serviceWorker, { scope: options.scope }).then(function () {
+      return navigator.serviceWorker.ready;
+    }).then(function (registration) {
+      if (!navigator.serviceWorker.controller) askForCopy(registration.active);
+    }, function () {});  // no worker (the browser refused it): the page works as before, with signal only
+  }
 })();

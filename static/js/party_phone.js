@@ -11,10 +11,8 @@
   var box = phone.outbox("party." + options.username);
   var form = document.querySelector("form.party-record");
   var status = document.getElementById("position");
-  var banner = document.getElementById("outbox");
   var message = document.getElementById("record-message");
   var typed = false;
-  var sending = false;
   var recorded = null;  // the last activity sent from this page: where the map opens once all is sent
 
   ["lon", "lat"].forEach(function (name) {
@@ -44,56 +42,12 @@
 
   /* ---- the outbox ---- */
 
-  /* The banner from the latest reading only: readings may finish out of order (as on the worker's phone page). */
-  var countsAsked = 0;
-  function showCount() {
-    var asked = ++countsAsked;
-    return box.all().then(function (items) {
-      if (asked !== countsAsked) return items;
-      banner.hidden = !items.length;
-      banner.textContent = items.length ? gridmap.format(T.waiting, { n: items.length }) : "";
-      return items;
-    });
-  }
-
   function send(item) {
-    var headers = { "Idempotency-Key": item.key };
-    if (item.kind === "photo") {
-      var data = new FormData();
-      data.append("file", item.blob, item.filename);
-      return gridmap.api("POST", options.activitiesUrl + "/" + item.activity + "/photos", data, headers);
-    }
-    return gridmap.api("POST", options.activitiesUrl, item.body, headers);
+    if (item.kind === "photo") return phone.sendPhoto(options.activitiesUrl + "/" + item.activity + "/photos", item);
+    return gridmap.api("POST", options.activitiesUrl, item.body, { "Idempotency-Key": item.key });
   }
 
-  /* Send the oldest kept item, then the next; stop at the first failure of the network or the server. One tab at
-     a time (a Web Lock), so two tabs never send the same item at once. */
-  function flush() {
-    if (sending) return Promise.resolve();
-    sending = true;
-    var sendOne = function () {
-      return box.all().then(function (items) {
-        if (!items.length) return null;
-        var item = items[0];
-        return send(item).then(function (answer) { return settle(item, answer); }, function () { return "later"; });
-      });
-    };
-    var once = navigator.locks ? navigator.locks.request("gridmap.party.outbox." + options.username, sendOne) : sendOne();
-    return once.then(function (next) {
-      sending = false;
-      if (next === "again") return flush();
-      if (next !== "later") return showCount().then(allSent);
-    }, function () { sending = false; });
-  }
-
-  function settle(item, answer) {
-    // Signed out, or a form token older than the session: kept until the page is fresh.
-    if (answer.status === 401 || (answer.status === 400 && !answer.data.field)) {
-      banner.hidden = false;
-      banner.textContent = T.signIn;
-      return "later";
-    }
-    if (answer.status >= 500 || answer.status === 429) return "later";
+  function settle(item, items, answer) {
     if (!answer.ok) {
       return box.remove(item.key).then(function () {
         say(T.refused + answer.data.error);
@@ -111,6 +65,16 @@
       return "again";
     });
   }
+
+  var courier = phone.courier({
+    box: box,
+    banner: document.getElementById("outbox"),
+    lock: "gridmap.party.outbox." + options.username,
+    text: T,
+    send: send,
+    settle: settle,
+    idle: allSent,
+  });
 
   /* Everything sent: open the map on the activity, as the plain form does, unless another one is being typed. */
   function allSent(items) {
@@ -145,13 +109,11 @@
       ["topic", "attendance", "place_name", "minutes", "file"].forEach(function (name) { f[name].value = ""; });
       f.key.value = phone.newKey("activity");  // the next activity is another record
       say("");
-      return showCount();
-    }).then(flush);
+      return courier.showCount();
+    }).then(courier.flush);
   });
 
   document.getElementById("locate").addEventListener("click", locate);
   if (!form.elements.lon.value) locate();
-  window.addEventListener("online", flush);
-  setInterval(flush, 30000);
-  showCount().then(flush);
+  courier.start();
 })();

@@ -1,5 +1,6 @@
-/* What the phone pages share (patrol/my.html, dispatch/my.html): the way from the phone to a place, and an outbox
-   that keeps requests made without signal on the phone (IndexedDB, so photos stay as blobs) until they are sent. */
+/* What the phone pages share (patrol/my.html, dispatch/my.html, party/record.html): the way from the phone to a
+   place, an outbox that keeps requests made without signal on the phone (IndexedDB, so photos stay as blobs) until
+   they are sent, and the courier that shows how many wait and sends them. */
 (function () {
   "use strict";
 
@@ -64,11 +65,91 @@
     };
   }
 
+  /* A photo kept in an outbox, sent to ``url`` as the form's ``file`` under the photo's own key. */
+  function sendPhoto(url, item) {
+    var form = new FormData();
+    form.append("file", item.blob, item.filename);
+    return gridmap.api("POST", url, form, { "Idempotency-Key": item.key });
+  }
+
+  /* What sends a page's outbox: the banner with how many wait, and the items sent oldest first, one at a time.
+     ``page``: box (an outbox), banner (an element), lock (a Web Lock name: one tab at a time, since two tabs
+     sending the same item at once would meet each other as a conflict), text ({waiting} with {n}, and signIn),
+     send(item) (a promise of gridmap.api's answer), settle(item, items, answer) (a promise of "again" to send the
+     next, "later" to stop until the next try, or null), and optionally counted(items) (after each count) and
+     idle(items) (when all that could be sent was). Answers that say to try later are the courier's rule: signed
+     out or a form token older than the session (kept until the page is fresh), the server failing, or too busy. */
+  function courier(page) {
+    var sending = false, askedAgain = false;
+
+    /* The banner from the latest reading of the outbox only: readings run in parallel (read-only IndexedDB
+       transactions) and may finish out of order, so an older, smaller count must not overwrite a newer one. */
+    var countsAsked = 0;
+    function showCount() {
+      var asked = ++countsAsked;
+      return page.box.all().then(function (items) {
+        if (asked !== countsAsked) return items;
+        page.banner.hidden = !items.length;
+        page.banner.textContent = items.length ? gridmap.format(page.text.waiting, { n: items.length }) : "";
+        if (page.counted) page.counted(items);
+        return items;
+      });
+    }
+
+    function settle(item, items, answer) {
+      if (answer.status === 401 || (answer.status === 400 && !answer.data.field)) {
+        page.banner.hidden = false;
+        page.banner.textContent = page.text.signIn;
+        return "later";
+      }
+      if (answer.status >= 500 || answer.status === 429) return "later";
+      return page.settle(item, items, answer);
+    }
+
+    /* Send the oldest kept item, then the next; stop at the first failure of the network or the server. */
+    function flush() {
+      // Asked again while sending (the browser came back online while a send was failing): go once more after it,
+      // rather than wait for the next half-minute's try.
+      if (sending) { askedAgain = true; return Promise.resolve(); }
+      sending = true;
+      askedAgain = false;
+      var sendOne = function () {
+        return page.box.all().then(function (items) {
+          if (!items.length) return null;
+          var item = items[0];
+          return page.send(item).then(function (answer) { return settle(item, items, answer); },
+            function () { return "later"; });
+        });
+      };
+      var once = navigator.locks ? navigator.locks.request(page.lock, sendOne) : sendOne();
+      return once.then(function (next) {
+        sending = false;
+        if (next === "again" || askedAgain) {
+          if (next !== "later") showCount();
+          return flush();
+        }
+        // "later" may carry a message on the banner: leave it
+        if (next !== "later") return showCount().then(function (items) { if (page.idle) page.idle(items); });
+      }, function () { sending = false; });
+    }
+
+    /* Send now, whenever the browser is back online, and every half minute. */
+    function start() {
+      window.addEventListener("online", flush);
+      setInterval(flush, 30000);
+      return showCount().then(flush);
+    }
+
+    return { showCount: showCount, flush: flush, start: start };
+  }
+
   window.phone = {
     distanceAndBearing: distanceAndBearing,
     describeDistance: describeDistance,
     describeWay: describeWay,
     newKey: newKey,
     outbox: outbox,
+    sendPhoto: sendPhoto,
+    courier: courier,
   };
 })();

@@ -143,7 +143,7 @@ def test_a_worker_reports_from_gps_opens_a_case_and_resolves_it_with_note_and_ph
     assert "距事件约" in case.locator(".distance").inner_text()
     assert case.locator("a.navigate").get_attribute("href").startswith(f"geo:{lat:.6f}"[:10])
     case.locator(".thumbs a").first.click()
-    assert page.locator("#photo-view").is_visible()
+    page.locator("#photo-view img").wait_for()  # open at once, visible once its photo has come (the page's worker)
     page.keyboard.press("Escape")
     assert "派遣" in case.locator(".history").inner_text()  # readable steps, not codes
 

@@ -39,6 +39,7 @@ RESIDENTS = {
 PUBLIC = {
     "static",
     "auth.login",
+    "dispatch.my_service_worker",
     "api.health",
     "api-docs.openapi_json",
     "ogcapi.landing",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +14,7 @@ from extensions import db, db_session
 from geo.dispatch.models import Incident, IncidentEvent
 from geo.public.places import group_point
 from tests.conftest import csrf_token_of, post_multipart
+from web.offline import content_version, deployment_version
 
 WORKER_GROUP = "533422102001001"  # the demo 'worker' account's group
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -209,3 +212,40 @@ def test_a_report_sent_late_by_the_outbox_keeps_the_time_the_phone_made_it(app, 
     assert "未来" in refused.get_json()["error"]  # in the page's language
     no_zone = post(worker, "/api/incidents", body | {"observed_at": "2026-06-01T08:00:00"})
     assert 400 <= no_zone.status_code < 500 and "observed_at" in str(no_zone.get_json())
+
+
+def test_the_service_worker_is_public_and_may_answer_for_my_alone(anonymous, client_as):
+    page = client_as("worker").get("/my").get_data(as_text=True)
+    options = json.loads(page.split('id="page-options">')[1].split("</script>")[0])
+    assert options["scope"] == "/my" and options["serviceWorker"].startswith("/my/sw.js?v=")
+    assert datetime.fromisoformat(options["readAt"]).utcoffset() == timedelta(0)
+    script = anonymous.get(options["serviceWorker"])
+    assert script.status_code == 200 and script.mimetype == "text/javascript"
+    # Its folder is /my/, so its scope may not reach above /my (not /, not /dispatch): the header allows just /my.
+    assert script.headers["Service-Worker-Allowed"] == "/my"
+    assert script.headers["Cache-Control"] == "no-cache"  # a new deployment is seen at the next visit
+    assert "self.skipWaiting" in script.get_data(as_text=True)
+    assert "worker-src 'self'" in script.headers["Content-Security-Policy"]
+    script.close()
+
+
+def test_the_version_changes_with_what_the_app_serves(tmp_path):
+    static, templates = tmp_path / "static", tmp_path / "templates"
+    (static / "js").mkdir(parents=True)
+    templates.mkdir()
+    (static / "js" / "my.js").write_text("one")
+    (templates / "my.html").write_text("page")
+    first = content_version(static, templates)
+    assert content_version(static, templates) == first  # the same files, the same version on every process
+    (static / "js" / "my.js").write_text("two")
+    assert content_version(static, templates) != first
+    (static / "js" / "my.js").write_text("one")
+    (static / "js" / "phone.js").write_text("")
+    assert content_version(static, templates) != first
+
+
+def test_the_app_names_its_version_from_its_files(app):
+    with app.app_context():
+        version = deployment_version()
+        assert version == deployment_version() and len(version) == 16
+        assert version == content_version(Path(app.static_folder), Path(app.root_path) / "templates")

@@ -41,6 +41,7 @@ def assert_security_headers(response) -> None:
     policy = directives(response)
     assert policy["default-src"] == "'self'"
     assert policy["connect-src"] == "'self'"
+    assert policy["worker-src"] == "'self'"
     assert policy["object-src"] == "'none'"
     assert policy["base-uri"] == "'self'"
     assert policy["form-action"] == "'self'"

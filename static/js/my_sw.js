@@ -1,0 +1,103 @@
+/* The grid worker's phone page without signal: a service worker over /my only (served at /my/sw.js with
+   Service-Worker-Allowed: /my, so it can never answer for any other page of the site).
+
+   Every GET the page makes goes to the network first; only when the network does not answer at all is the copy
+   kept from the last good answer given instead, and a page given that way is marked as a copy (data-offline-copy on
+   <html>, which my.js shows with the time it was read). POST and other changes are never touched: the page's outbox
+   (phone.js) keeps them. Copies live in caches named after the deployment (?v=, a digest of what the app serves):
+   a new deployment's worker deletes every other version's caches when it takes over.
+
+   Copies of the pages and the case photos (personal data) are kept apart from the static files. They are
+   deleted when an answer says nobody, or someone not allowed /my, is signed in; the sign-in page (signin.js)
+   deletes every cache before anyone signs in, so one worker's cases never reach the next person on the phone. */
+"use strict";
+
+var VERSION = new URL(self.location.href).searchParams.get("v") || "unversioned";
+var DATA = "gridmap.my.data." + VERSION;      // the pages and photos: one signed-in worker's
+var ASSETS = "gridmap.my.assets." + VERSION;  // scripts, styles, fonts from static/: the same for everyone
+var STATIC_PATH = "/static/";
+
+self.addEventListener("install", function () {
+  self.skipWaiting();  // a new deployment takes over at once: the old version's copies go with it
+});
+
+self.addEventListener("activate", function (event) {
+  event.waitUntil(caches.keys().then(function (names) {
+    return Promise.all(names.filter(function (name) {
+      return name.indexOf("gridmap.my.") === 0 && name !== DATA && name !== ASSETS;
+    }).map(function (name) { return caches.delete(name); }));
+  }).then(function () { return self.clients.claim(); }));
+});
+
+function cacheFor(url) {
+  return new URL(url).pathname.indexOf(STATIC_PATH) === 0 ? ASSETS : DATA;
+}
+
+function forgetData() {
+  return caches.delete(DATA);
+}
+
+/* Keep ``response`` to ``request`` if it is a good answer; an answer that says the caller is signed out (a
+   redirect to the sign-in page, 401) or may not see /my (403) deletes the copies of personal data. */
+function keep(request, response) {
+  if (response.ok && response.type === "basic" && !response.redirected) {
+    var copy = response.clone();
+    return caches.open(cacheFor(request.url)).then(function (cache) { return cache.put(request, copy); });
+  }
+  var signedOut = response.type === "opaqueredirect" || response.redirected || response.status === 401 ||
+    response.status === 403;
+  return signedOut ? forgetData() : Promise.resolve();
+}
+
+/* The page as it was last read, marked as a copy for the page's script. */
+function markedCopy(response) {
+  var headers = new Headers(response.headers);
+  headers.delete("Content-Length");  // the body is decoded, and a little longer now
+  headers.delete("Content-Encoding");
+  return response.text().then(function (html) {
+    return new Response(html.replace("<html", "<html data-offline-copy"), {
+      status: response.status, statusText: response.statusText, headers: headers,
+    });
+  });
+}
+
+function fromCopy(request) {
+  var navigation = request.mode === "navigate";
+  // A page read with another query (?lang=en) is still the worker's page.
+  // Vary: Cookie on the answers means nothing here: the copies are cleared whenever the signed-in worker changes.
+  return caches.match(request, { ignoreVary: true }).then(function (found) {
+    return found || (navigation ? caches.match(request, { ignoreSearch: true, ignoreVary: true }) : undefined);
+  }).then(function (found) {
+    if (!found) return Response.error();
+    return navigation ? markedCopy(found) : found;
+  });
+}
+
+self.addEventListener("fetch", function (event) {
+  var request = event.request;
+  if (request.method !== "GET" || new URL(request.url).origin !== self.location.origin) return;
+  event.respondWith(fetch(request).then(function (response) {
+    event.waitUntil(keep(request, response));
+    return response;
+  }, function () {
+    return fromCopy(request);
+  }));
+});
+
+/* The page was opened before this worker answered for it (the first visit, or a new deployment): copy the page
+   and everything it loaded, so that it opens without signal from now on, and answer for it from now on. */
+self.addEventListener("message", function (event) {
+  if (!event.data || event.data.copy === undefined) return;
+  var urls = [].concat(event.data.copy).filter(function (url) {
+    return new URL(url, self.location.href).origin === self.location.origin;
+  });
+  event.waitUntil(self.clients.claim().then(function () {
+    return Promise.all(urls.map(copy));
+  }));
+});
+
+function copy(url) {
+  var request = new Request(url, { credentials: "same-origin" });
+  return fetch(request).then(function (response) { return keep(request, response); }, function () {});
+}
+
