@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import select
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
 from flask import Flask, current_app, request
 from flask_babel import Babel
@@ -166,6 +169,7 @@ def end_read_only_transactions(app: Flask) -> None:
     """
     for engine in engines(app):
         event.listen(engine, "after_cursor_execute", _note_writes)
+        event.listen(engine, "before_cursor_execute", _refuse_writes)
         for ended in ("begin", "commit", "rollback"):
             event.listen(engine, ended, _forget_writes)
 
@@ -186,6 +190,49 @@ def end_read_only_transactions(app: Flask) -> None:
                 return  # detached or failed (must roll back)
         if begun:
             session.commit()
+
+
+#: Execution option of a connection a ``reads_outside_transaction`` view runs on; ``_refuse_writes`` reads it.
+_READS_ONLY = "gridmap_reads_only"
+_AUTOCOMMIT_READS = {"isolation_level": "AUTOCOMMIT", _READS_ONLY: True}
+_READING_STATEMENTS = ("SELECT", "WITH", "SHOW")
+
+
+class WriteOutsideTransaction(RuntimeError):
+    """A view marked ``reads_outside_transaction`` tried to change something (a bug, never the caller's fault)."""
+
+
+def reads_outside_transaction(view: Callable) -> Callable:
+    """Run a view that only reads without BEGIN and COMMIT: its statements go to the server in autocommit.
+
+    A read-only request wrapped in a transaction costs two round trips beside its one
+    statement (BEGIN before it, COMMIT at the end, ``end_read_only_transactions``);
+    PostgreSQL gives a lone statement its own snapshot anyway, so for a view whose
+    work is one reading statement (the point lookup) the transaction adds nothing but
+    latency (issue #13: /api/lookup at 0.4-0.5x of a minimal WSGI app). The
+    statements' prepared forms survive as before: nothing is rolled back. Where the
+    request has already begun a transaction (its caller was not yet remembered and
+    was looked up), or its Session is bound to a connection rather than an engine,
+    the view runs inside that transaction as any other. A statement that is not a
+    SELECT on such a connection is refused before it reaches the server
+    (``_refuse_writes``), so nothing can be half-written outside a transaction.
+    """
+
+    @wraps(view)
+    def outside_transaction(*args: Any, **kwargs: Any):
+        session = db.session()
+        # A bind that is a Connection already holds a transaction (the tests' rolled-back one).
+        if not session.in_transaction() and isinstance(session.get_bind(), Engine):
+            session.connection(execution_options=_AUTOCOMMIT_READS)
+        return view(*args, **kwargs)
+
+    return outside_transaction
+
+
+def _refuse_writes(conn, cursor, statement, parameters, context, executemany) -> None:
+    """Engine ``before_cursor_execute`` hook: only reading statements on a ``reads_outside_transaction`` connection."""
+    if conn.get_execution_options().get(_READS_ONLY) and not statement.lstrip().upper().startswith(_READING_STATEMENTS):
+        raise WriteOutsideTransaction(f"a view marked reads_outside_transaction tried to run {statement[:60]!r}")
 
 
 def reconnect_if_dropped(dbapi_connection, connection_record, connection_proxy) -> None:
