@@ -24,6 +24,7 @@ from sqlalchemy import Connection, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, SessionTransaction
 
+from geo.core.sql import is_reading
 from geo.tables import Base
 
 #: ``Session.info`` key: the engine of the hot standby this request reads from (set by web/replica.py).
@@ -169,7 +170,7 @@ def end_read_only_transactions(app: Flask) -> None:
     """
     for engine in engines(app):
         event.listen(engine, "after_cursor_execute", _note_writes)
-        event.listen(engine, "before_cursor_execute", _refuse_writes)
+        event.listen(engine, "before_cursor_execute", _count_writes)
         for ended in ("begin", "commit", "rollback"):
             event.listen(engine, ended, _forget_writes)
 
@@ -192,47 +193,68 @@ def end_read_only_transactions(app: Flask) -> None:
             session.commit()
 
 
-#: Execution option of a connection a ``reads_outside_transaction`` view runs on; ``_refuse_writes`` reads it.
-_READS_ONLY = "gridmap_reads_only"
-_AUTOCOMMIT_READS = {"isolation_level": "AUTOCOMMIT", _READS_ONLY: True}
-_READING_STATEMENTS = ("SELECT", "WITH", "SHOW")
+#: Execution option of a connection a view runs on outside a transaction: how many writing statements it may
+#: run (0: ``reads_outside_transaction``, 1: ``one_statement_outside_transaction``); ``_count_writes`` reads it.
+_WRITES_ALLOWED = "gridmap_writes_allowed"
+_WRITES_RUN = "gridmap_writes_run"
 
 
 class WriteOutsideTransaction(RuntimeError):
-    """A view marked ``reads_outside_transaction`` tried to change something (a bug, never the caller's fault)."""
+    """A view outside a transaction ran more writing statements than it may (a bug, never the caller's fault)."""
 
 
-def reads_outside_transaction(view: Callable) -> Callable:
-    """Run a view that only reads without BEGIN and COMMIT: its statements go to the server in autocommit.
+def _outside_transaction(writes: int) -> Callable[[Callable], Callable]:
+    options = {"isolation_level": "AUTOCOMMIT", _WRITES_ALLOWED: writes}
 
-    A read-only request wrapped in a transaction costs two round trips beside its one
-    statement (BEGIN before it, COMMIT at the end, ``end_read_only_transactions``);
-    PostgreSQL gives a lone statement its own snapshot anyway, so for a view whose
-    work is one reading statement (the point lookup) the transaction adds nothing but
-    latency (issue #13: /api/lookup at 0.4-0.5x of a minimal WSGI app). The
-    statements' prepared forms survive as before: nothing is rolled back. Where the
-    request has already begun a transaction (its caller was not yet remembered and
-    was looked up), or its Session is bound to a connection rather than an engine,
-    the view runs inside that transaction as any other. A statement that is not a
-    SELECT on such a connection is refused before it reaches the server
-    (``_refuse_writes``), so nothing can be half-written outside a transaction.
-    """
+    def mark(view: Callable) -> Callable:
+        @wraps(view)
+        def outside_transaction(*args: Any, **kwargs: Any):
+            session = db.session()
+            # A bind that is a Connection already holds a transaction (the tests' rolled-back one).
+            if not session.in_transaction() and isinstance(session.get_bind(), Engine):
+                session.connection(execution_options=options).info[_WRITES_RUN] = 0
+            return view(*args, **kwargs)
 
-    @wraps(view)
-    def outside_transaction(*args: Any, **kwargs: Any):
-        session = db.session()
-        # A bind that is a Connection already holds a transaction (the tests' rolled-back one).
-        if not session.in_transaction() and isinstance(session.get_bind(), Engine):
-            session.connection(execution_options=_AUTOCOMMIT_READS)
-        return view(*args, **kwargs)
+        return outside_transaction
 
-    return outside_transaction
+    return mark
 
 
-def _refuse_writes(conn, cursor, statement, parameters, context, executemany) -> None:
-    """Engine ``before_cursor_execute`` hook: only reading statements on a ``reads_outside_transaction`` connection."""
-    if conn.get_execution_options().get(_READS_ONLY) and not statement.lstrip().upper().startswith(_READING_STATEMENTS):
-        raise WriteOutsideTransaction(f"a view marked reads_outside_transaction tried to run {statement[:60]!r}")
+#: Run a view that only reads without BEGIN and COMMIT: its statements go to the server in autocommit.
+#:
+#: A read-only request wrapped in a transaction costs two round trips beside its one
+#: statement (BEGIN before it, COMMIT at the end, ``end_read_only_transactions``);
+#: PostgreSQL gives each statement its own snapshot under READ COMMITTED anyway, so for
+#: a view whose work is one reading statement (the point lookup) the transaction adds
+#: nothing but latency (issue #13: /api/lookup at 0.3-0.5x of a minimal WSGI app).
+#: Prepared statements survive as before: nothing is rolled back. Where the request
+#: has already begun a transaction (its caller was not yet remembered and was looked
+#: up), or its Session is bound to a connection rather than an engine, the view runs
+#: inside that transaction as any other. A writing statement on such a connection is
+#: refused before it reaches the server (``_count_writes``).
+reads_outside_transaction = _outside_transaction(writes=0)
+
+#: Run a view whose only write is one statement (reads before it, none after) in autocommit.
+#:
+#: One statement is atomic on its own: the report's single INSERT of incident, history
+#: and audit (geo/dispatch/intake.py) commits as it ends, with the same WAL flush
+#: (synchronous_commit stays on: a report acknowledged is kept), and the transaction
+#: around it added BEGIN and COMMIT, two of a report's five round trips. Its reads
+#: (routing) saw their own snapshots inside the transaction too (READ COMMITTED). A
+#: second writing statement is refused before it reaches the server, so nothing can
+#: be half-written; as above, a transaction already begun is kept.
+one_statement_outside_transaction = _outside_transaction(writes=1)
+
+
+def _count_writes(conn, cursor, statement, parameters, context, executemany) -> None:
+    """Engine ``before_cursor_execute`` hook: refuse a write beyond what a view outside a transaction may run."""
+    allowed = conn.get_execution_options().get(_WRITES_ALLOWED)
+    if allowed is None or is_reading(statement):
+        return
+    run = conn.info.get(_WRITES_RUN, 0) + 1
+    if run > allowed:
+        raise WriteOutsideTransaction(f"a view outside a transaction may run {allowed} writes; not {statement[:60]!r}")
+    conn.info[_WRITES_RUN] = run
 
 
 def reconnect_if_dropped(dbapi_connection, connection_record, connection_proxy) -> None:

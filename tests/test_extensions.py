@@ -139,6 +139,11 @@ def test_a_view_that_reads_outside_a_transaction_cannot_write(one_connection_app
     seen = _autocommit_of_each_statement(one_connection_app)
     with one_connection_app.test_request_context(), pytest.raises(WriteOutsideTransaction):
         writes()
+    writes_in_a_cte = reads_outside_transaction(
+        lambda: db.session.execute(text("WITH gone AS (DELETE FROM api_token WHERE false RETURNING id) SELECT 1"))
+    )
+    with one_connection_app.test_request_context(), pytest.raises(WriteOutsideTransaction):
+        writes_in_a_cte()
     assert seen == []  # refused before it reached the server
     with one_connection_app.app_context():
         assert db.session.scalar(text("SELECT to_regclass('written_outside_a_transaction')")) is None
