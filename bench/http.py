@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -101,7 +102,11 @@ def gunicorn(
         yield port
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # a worker still busy with a request the client gave up (tiles)
+            server.send_signal(signal.SIGINT)  # gunicorn's quick shutdown
+            server.wait(timeout=10)
 
 
 def baseline_code() -> Path | None:
