@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import select
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
 from flask import Flask, current_app, request
 from flask_babel import Babel
@@ -21,6 +24,7 @@ from sqlalchemy import Connection, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, SessionTransaction
 
+from geo.core.sql import is_reading
 from geo.tables import Base
 
 #: ``Session.info`` key: the engine of the hot standby this request reads from (set by web/replica.py).
@@ -166,6 +170,7 @@ def end_read_only_transactions(app: Flask) -> None:
     """
     for engine in engines(app):
         event.listen(engine, "after_cursor_execute", _note_writes)
+        event.listen(engine, "before_cursor_execute", _count_writes)
         for ended in ("begin", "commit", "rollback"):
             event.listen(engine, ended, _forget_writes)
 
@@ -186,6 +191,70 @@ def end_read_only_transactions(app: Flask) -> None:
                 return  # detached or failed (must roll back)
         if begun:
             session.commit()
+
+
+#: Execution option of a connection a view runs on outside a transaction: how many writing statements it may
+#: run (0: ``reads_outside_transaction``, 1: ``one_statement_outside_transaction``); ``_count_writes`` reads it.
+_WRITES_ALLOWED = "gridmap_writes_allowed"
+_WRITES_RUN = "gridmap_writes_run"
+
+
+class WriteOutsideTransaction(RuntimeError):
+    """A view outside a transaction ran more writing statements than it may (a bug, never the caller's fault)."""
+
+
+def _outside_transaction(writes: int) -> Callable[[Callable], Callable]:
+    options = {"isolation_level": "AUTOCOMMIT", _WRITES_ALLOWED: writes}
+
+    def mark(view: Callable) -> Callable:
+        @wraps(view)
+        def outside_transaction(*args: Any, **kwargs: Any):
+            session = db.session()
+            # A bind that is a Connection already holds a transaction (the tests' rolled-back one).
+            if not session.in_transaction() and isinstance(session.get_bind(), Engine):
+                session.connection(execution_options=options).info[_WRITES_RUN] = 0
+            return view(*args, **kwargs)
+
+        return outside_transaction
+
+    return mark
+
+
+#: Run a view that only reads without BEGIN and COMMIT: its statements go to the server in autocommit.
+#:
+#: A read-only request wrapped in a transaction costs two round trips beside its one
+#: statement (BEGIN before it, COMMIT at the end, ``end_read_only_transactions``);
+#: PostgreSQL gives each statement its own snapshot under READ COMMITTED anyway, so for
+#: a view whose work is one reading statement (the point lookup) the transaction adds
+#: nothing but latency (issue #13: /api/lookup at 0.3-0.5x of a minimal WSGI app).
+#: Prepared statements survive as before: nothing is rolled back. Where the request
+#: has already begun a transaction (its caller was not yet remembered and was looked
+#: up), or its Session is bound to a connection rather than an engine, the view runs
+#: inside that transaction as any other. A writing statement on such a connection is
+#: refused before it reaches the server (``_count_writes``).
+reads_outside_transaction = _outside_transaction(writes=0)
+
+#: Run a view whose only write is one statement (reads before it, none after) in autocommit.
+#:
+#: One statement is atomic on its own: the report's single INSERT of incident, history
+#: and audit (geo/dispatch/intake.py) commits as it ends, with the same WAL flush
+#: (synchronous_commit stays on: a report acknowledged is kept), and the transaction
+#: around it added BEGIN and COMMIT, two of a report's five round trips. Its reads
+#: (routing) saw their own snapshots inside the transaction too (READ COMMITTED). A
+#: second writing statement is refused before it reaches the server, so nothing can
+#: be half-written; as above, a transaction already begun is kept.
+one_statement_outside_transaction = _outside_transaction(writes=1)
+
+
+def _count_writes(conn, cursor, statement, parameters, context, executemany) -> None:
+    """Engine ``before_cursor_execute`` hook: refuse a write beyond what a view outside a transaction may run."""
+    allowed = conn.get_execution_options().get(_WRITES_ALLOWED)
+    if allowed is None or is_reading(statement):
+        return
+    run = conn.info.get(_WRITES_RUN, 0) + 1
+    if run > allowed:
+        raise WriteOutsideTransaction(f"a view outside a transaction may run {allowed} writes; not {statement[:60]!r}")
+    conn.info[_WRITES_RUN] = run
 
 
 def reconnect_if_dropped(dbapi_connection, connection_record, connection_proxy) -> None:

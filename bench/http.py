@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -74,13 +75,19 @@ def api_token(username: str) -> str:
 
 
 @contextmanager
-def gunicorn(application: str = "app:create_app()", ready_path: str = "/api/health") -> Iterator[int]:
-    """Serve ``application`` (the app by default) with gunicorn on a free loopback port; yield the port."""
+def gunicorn(
+    application: str = "app:create_app()", ready_path: str = "/api/health", root: Path = ROOT
+) -> Iterator[int]:
+    """Serve ``application`` (the app by default) from the code in ``root`` with gunicorn on a free loopback port.
+
+    Yields the port. ``root`` may hold an older checkout of the code (``baseline_code``), so a
+    benchmark can set the code before a change beside it, on the same database and load.
+    """
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}", application]
     # The benchmarks measure the work, not the per-address limit on the public health check.
     environment = {**os.environ, "GRIDMAP_RATELIMIT": "off"}
-    server = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(command, cwd=root, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(100):
             try:
@@ -95,7 +102,26 @@ def gunicorn(application: str = "app:create_app()", ready_path: str = "/api/heal
         yield port
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # a worker still busy with a request the client gave up (tiles)
+            server.send_signal(signal.SIGINT)  # gunicorn's quick shutdown
+            server.wait(timeout=10)
+
+
+def baseline_code() -> Path | None:
+    """An older checkout of the code to serve beside this one (``BENCH_BASELINE_CODE``), if given.
+
+    For example ``git archive COMMIT | tar -x -C /tmp/before`` and compile its catalogues
+    (``pybabel compile -d translations -D "messages errors"``); it runs on this venv.
+    """
+    given = os.environ.get("BENCH_BASELINE_CODE")
+    if not given:
+        return None
+    root = Path(given)
+    if not (root / "app.py").is_file():
+        raise SystemExit(f"BENCH_BASELINE_CODE={given} holds no app.py")
+    return root
 
 
 def _send(connection: http.client.HTTPConnection, request: Request, headers: dict[str, str]):

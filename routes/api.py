@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, current_app, jsonify, request
 from marshmallow import Schema, fields
 
-from extensions import db, db_session, limiter
+from extensions import db, db_session, limiter, reads_outside_transaction
 from geo.accounts.capabilities import Capability
 from geo.atlas.lookup import lookup_point, parse_coordinates
 from geo.atlas.outlines import (
@@ -55,6 +55,10 @@ class LookupArgs(AsOfArgs):
     lon = fields.String(required=True, metadata={"description": "longitude, decimal degrees"})
     lat = fields.String(required=True, metadata={"description": "latitude, decimal degrees"})
     crs = fields.String(metadata={"description": "wgs84 (default), gcj02 or bd09"})
+
+
+#: One instance for every lookup: given the class, webargs builds a schema per request (0.05 ms of 1).
+LOOKUP_ARGS = LookupArgs()
 
 
 def _generation_arg(args: dict) -> int | None:
@@ -134,8 +138,9 @@ def neighbours():
 
 
 @blp.route("/lookup", methods=["GET"])
-@blp.arguments(LookupArgs, location="query")
+@blp.arguments(LOOKUP_ARGS, location="query")
 @blp.response(200, answers.Lookup)
+@reads_outside_transaction
 def lookup(args):
     """The grid chain covering a point (``lon``, ``lat``; ``crs`` = wgs84|gcj02|bd09; ``at`` or ``generation``)."""
     source = parse_source_crs(args.get("crs"))

@@ -10,7 +10,7 @@ from flask_babel import get_locale
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from extensions import db, db_session
+from extensions import db, db_session, one_statement_outside_transaction
 from geo.accounts.capabilities import Capability
 from geo.accounts.principal import COUNTY_CODE
 from geo.core.audit import record
@@ -71,6 +71,10 @@ class IncidentIn(Schema):
             "at most 5 minutes ahead of the server's clock and 7 days old; kept as reported_at"
         },
     )
+
+
+#: One instance for every report: given the class, webargs builds a schema per request (a twentieth of a report).
+INCIDENT_IN = IncidentIn()
 
 
 class ActionIn(Schema):
@@ -217,9 +221,10 @@ class Incidents(MethodView):
             }
         )
 
-    @blp.arguments(IncidentIn)
+    @blp.arguments(INCIDENT_IN)
     @blp.response(201, answers.IncidentDetail)
     @blp.alt_response(200, schema=answers.IncidentDetail, description="a repeated Idempotency-Key: the first")
+    @one_statement_outside_transaction  # the report is one INSERT (create_incident): no BEGIN/COMMIT around it
     def post(self, body):
         """Report an incident; it is routed to the worker answering for its place and net.
 

@@ -1,14 +1,16 @@
-"""How a request's database transaction ends (``extensions.end_read_only_transactions``)."""
+"""How a request's database transaction ends (``extensions.end_read_only_transactions``), or is never begun."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import delete, text
+from sqlalchemy import delete, event, exc, func, literal, select, text
 
 from app import create_app
-from extensions import db, db_session
+from extensions import WriteOutsideTransaction, db, db_session, reads_outside_transaction
 from geo.accounts.models import ApiToken
 from geo.accounts.sessions import create_token
+from geo.atlas import lookup
+from geo.core.sql import CompiledQuery
 from tests.conftest import _test_database_url
 
 
@@ -86,3 +88,81 @@ def test_reads_after_a_commit_end_with_commit_again(one_connection_app):
         one_connection_app.do_teardown_request(None)
         assert not db.session().in_transaction()
         db.session.remove()
+
+
+def _autocommit_of_each_statement(application) -> list[tuple[str, bool]]:
+    """Record, for each statement the app's engine runs from now on, whether its connection was in autocommit."""
+    seen: list[tuple[str, bool]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, cursor.connection.autocommit))
+
+    with application.app_context():
+        event.listen(db.engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_a_lookup_runs_outside_any_transaction_and_the_connection_returns_to_transactions(
+    one_connection_app, monkeypatch
+):
+    chain_at_point = lookup._CHAIN_AT_POINT
+    autocommit: list[bool] = []
+
+    def rows(connection, **values):
+        autocommit.append(connection.connection.driver_connection.autocommit)
+        return CompiledQuery.rows(chain_at_point, connection, **values)
+
+    monkeypatch.setattr(chain_at_point, "rows", rows)
+    with one_connection_app.app_context():
+        token = create_token(db_session(), "dispatcher", "autocommit lookup test", actor="test")
+        db.session.commit()
+    client = one_connection_app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/lookup?lon=98.92&lat=28.47", headers=headers).status_code == 200  # caller remembered
+    seen = _autocommit_of_each_statement(one_connection_app)
+    answer = client.get("/api/lookup?lon=98.92&lat=28.47", headers=headers)
+    assert answer.status_code == 200 and answer.get_json()["inside_county"] is True
+    assert autocommit == [False, True]  # the first request looked its caller up, in a transaction; not the second
+    assert seen == []  # nothing else ran (the lookup's statement goes through the driver, which no hook sees)
+    with one_connection_app.app_context():
+        driver = db.session.connection().connection.driver_connection
+        assert driver is not None and driver.autocommit is False  # the pooled connection, reset
+        db.session.execute(delete(ApiToken).where(ApiToken.name == "autocommit lookup test"))
+        db.session.commit()
+
+
+def test_a_view_that_reads_outside_a_transaction_cannot_write(one_connection_app):
+    @reads_outside_transaction
+    def writes():
+        db.session.execute(text("CREATE TABLE written_outside_a_transaction (x int)"))
+
+    seen = _autocommit_of_each_statement(one_connection_app)
+    with one_connection_app.test_request_context(), pytest.raises(WriteOutsideTransaction):
+        writes()
+    writes_in_a_cte = reads_outside_transaction(
+        lambda: db.session.execute(text("WITH gone AS (DELETE FROM api_token WHERE false RETURNING id) SELECT 1"))
+    )
+    with one_connection_app.test_request_context(), pytest.raises(WriteOutsideTransaction):
+        writes_in_a_cte()
+    assert seen == []  # refused before it reached the server
+    with one_connection_app.app_context():
+        assert db.session.scalar(text("SELECT to_regclass('written_outside_a_transaction')")) is None
+
+    @reads_outside_transaction
+    def reads():
+        return db.session.scalar(text("SELECT 41 + 1"))
+
+    with one_connection_app.test_request_context():
+        assert reads() == 42
+    assert seen[-1] == ("SELECT 41 + 1", True)
+
+
+def test_rows_from_the_driver_raise_as_sqlalchemy_and_only_for_selects(one_connection_app):
+    with one_connection_app.app_context():
+        connection = db.session.connection()
+        assert CompiledQuery(lambda: select(literal(7).label("seven"))).rows(connection)[0].seven == 7
+        with pytest.raises(exc.DataError):  # the 400/503 handlers know SQLAlchemy's errors, not psycopg's
+            CompiledQuery(lambda: select(func.sqrt(-1))).rows(connection)
+        db.session.rollback()
+        with pytest.raises(TypeError):
+            CompiledQuery(lambda: delete(ApiToken).where(ApiToken.id == -1)).rows(connection)

@@ -247,7 +247,7 @@ def lookup_point(
         Boundary generation to ask; the one in force when omitted.
     """
     connection = session.connection()
-    rows = _CHAIN_AT_POINT.execute(connection, lon=lon, lat=lat, generation=generation).all()
+    rows = _CHAIN_AT_POINT.rows(connection, lon=lon, lat=lat, generation=generation)
     if rows:
         if not principal.covers(rows[-1].code):
             raise NotFound("no grid of your jurisdiction covers this point")
