@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from geo.accounts.capabilities import Capability
 from geo.accounts.models import User
-from geo.accounts.principal import COUNTY_CODE, Principal
+from geo.accounts.principal import EVERY_COUNTY, Principal
 from geo.core import audit
 from geo.core.errors import InvalidInput, NotFound
 from geo.core.sql import copy_rows
@@ -34,6 +34,7 @@ from geo.evaluation import indicators
 from geo.evaluation.models import Assessment, AssessmentFigure
 from geo.evaluation.periods import Period
 from geo.evaluation.scores import current_scheme, grid_score, worker_score
+from geo.grid.counties import county_codes
 from geo.grid.models import Grid, GridWorker, Net, codes_under
 
 PARTS = indicators.PARTS
@@ -47,7 +48,7 @@ def nets_key(nets: Iterable[str]) -> str:
 def issue(session: Session, principal: Principal, *, period: str, since: date, until: date, address=None) -> Assessment:
     """Issue (or re-issue) the county's assessment of ``period`` (``since``–``until``, China Standard Time days)."""
     principal.require(Capability.ASSESSMENT_ISSUE)
-    principal.require_county_wide()
+    principal.require_shared_change(county_codes(session))  # it freezes every county's figures
     if since > until:
         raise InvalidInput("the period must start before it ends", field="period")
     scheme = current_scheme(session)
@@ -58,7 +59,7 @@ def issue(session: Session, principal: Principal, *, period: str, since: date, u
         since=since,
         until=until,
         scheme_id=scheme.id,
-        jurisdiction_code=COUNTY_CODE,
+        jurisdiction_code=principal.jurisdiction_code,
         issued_by=principal.username,
     )
     session.add(assessment)
@@ -118,7 +119,7 @@ def _net_views(session: Session) -> list[tuple[str, ...]]:
 
 def _frozen_figures(session: Session, reader: Principal, nets: str, since: date, until: date, scheme) -> list[dict]:
     grid_figures = indicators.compute(session, reader, since=since, until=until)
-    worker_figures = indicators.compute_workers(session, reader, grid_code=COUNTY_CODE, since=since, until=until)
+    worker_figures = indicators.compute_workers(session, reader, grid_code=EVERY_COUNTY, since=since, until=until)
     grid_ids = _grid_case_ids(session, reader, since, until, grid_figures)
     rows = []
     for code, figures in grid_figures.items():
@@ -135,7 +136,7 @@ def _frozen_figures(session: Session, reader: Principal, nets: str, since: date,
     # The cases behind the scored figures, for every worker at once (one query per indicator and part).
     worker_ids = {
         (indicator, part): indicators.cases_behind_workers(
-            session, reader, indicator=indicator, grid_code=COUNTY_CODE, since=since, until=until, part=part
+            session, reader, indicator=indicator, grid_code=EVERY_COUNTY, since=since, until=until, part=part
         )
         for indicator in sorted(scored)
         for part in PARTS
@@ -166,7 +167,7 @@ def _grid_case_ids(session, reader, since, until, grid_figures) -> dict[tuple[st
     for indicator in indicators.INDICATORS:
         for part in PARTS:
             ids = indicators.cases_behind(
-                session, reader, indicator=indicator, grid_code=COUNTY_CODE, since=since, until=until, part=part
+                session, reader, indicator=indicator, grid_code=EVERY_COUNTY, since=since, until=until, part=part
             )
             by_grid: dict[str, list[int]] = defaultdict(list)
             if ids:

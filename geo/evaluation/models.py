@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from geo.core.models import Base
+from geo.grid.models import county_code_from
 
 
 class ScoringScheme(Base):
@@ -76,6 +77,7 @@ class AssessmentFigure(Base):
     subject: Mapped[str] = mapped_column(String(10))  # "grid" or "worker"
     subject_code: Mapped[str] = mapped_column(String(20))  # a grid code or a grid worker's code
     grid_code: Mapped[str] = mapped_column(String(15))  # the grid, or the worker's grid
+    county_code: Mapped[str] = county_code_from("grid_code")
     indicator: Mapped[str] = mapped_column(String(40))  # an indicator id, or "score"
     numerator: Mapped[float] = mapped_column(Float)
     denominator: Mapped[float | None] = mapped_column(Float)
