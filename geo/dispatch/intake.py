@@ -117,6 +117,8 @@ def _intake_statement():
             incident.c.category_id == select(chosen.c.id).scalar_subquery(),
             # Open cases only, with the statuses written in: the partial spatial index of open cases answers.
             OPEN_INCIDENT,
+            # Never across a county border: each county's staff handle their own cases.
+            incident.c.county_code == func.left(bindparam("group_code", type_=String), 6),
             incident.c.reported_at.between(now - DUPLICATE_WINDOW, now + DUPLICATE_WINDOW),
             # A box in degrees first, which the spatial index answers; then the exact distance in metres.
             func.ST_DWithin(incident.c.location, here, DUPLICATE_RADIUS_DEGREES),

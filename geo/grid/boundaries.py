@@ -377,13 +377,16 @@ class Outline:
     display: shapely.Geometry
 
 
-def put_grids(session: Session, level: GridLevel, identities: Sequence[GridIdentity]) -> dict[str, Grid]:
-    """Create or update the grids named by ``identities`` (matched by code); the one place grid rows are written."""
+def put_grids(session: Session, level: GridLevel | str, identities: Sequence[GridIdentity]) -> dict[str, Grid]:
+    """Create or update the grids named by ``identities`` (matched by code); the one place grid rows are written.
+
+    ``level`` is one of the county grid's levels, or ``PREFECTURE_LEVEL`` for a prefecture's row.
+    """
     grids = {g.code: g for g in session.scalars(select(Grid).where(Grid.code.in_([i.code for i in identities])))}
     for identity in identities:
         grid = grids.get(identity.code)
         if grid is None:
-            grid = Grid(code=identity.code, level=level.value)
+            grid = Grid(code=identity.code, level=str(level))
             session.add(grid)
             grids[identity.code] = grid
         grid.name_zh, grid.name_en = identity.name_zh, identity.name_en

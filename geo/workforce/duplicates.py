@@ -33,8 +33,9 @@ PAIR_LIMIT = 200
 
 
 def _near(first, second):
-    """SQL condition: two incidents were reported within the duplicate distance and time of each other."""
+    """SQL condition: two incidents of one county were reported within the duplicate distance and time of each other."""
     return and_(
+        first.county_code == second.county_code,
         func.abs(func.extract("epoch", first.reported_at - second.reported_at)) <= DUPLICATE_WINDOW.total_seconds(),
         func.ST_DWithin(first.location, second.location, DUPLICATE_RADIUS_DEGREES),
         func.ST_DWithin(func.Geography(first.location), func.Geography(second.location), DUPLICATE_RADIUS_M),
