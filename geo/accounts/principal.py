@@ -17,7 +17,7 @@ from sqlalchemy import func
 from geo.accounts.capabilities import GRANTS, Capability, roles_with
 from geo.accounts.models import Role
 from geo.core.errors import GridError
-from geo.grid.models import GridLevel, Net, code_prefix, codes_under
+from geo.grid.models import GridLevel, Net, codes_under, is_under
 
 #: The jurisdiction of internal jobs: every county in the data (every code starts with the empty string).
 EVERY_COUNTY = ""
@@ -48,7 +48,7 @@ class Principal:
 
     def covers(self, grid_code: str) -> bool:
         """True when ``grid_code`` is the jurisdiction or lies below it."""
-        return grid_code.startswith(code_prefix(self.jurisdiction_code))
+        return is_under(grid_code, self.jurisdiction_code)
 
     def may_change(self, grid_code: str) -> bool:
         """True when the caller may change what belongs to ``grid_code``.

@@ -317,11 +317,11 @@ def _routed(session: Session, principal: Principal, lon_in, lat_in, crs, net: st
     if not place.inside_county:
         if place.neighbour_county:
             raise InvalidInput(
-                "the point lies outside Deqin County (it is in {county})",
+                "the point lies outside the counties served here (it is in {county})",
                 field="lon",
                 county=place.neighbour_county["name_zh"],
             )
-        raise InvalidInput("the point lies outside Deqin County", field="lon")
+        raise InvalidInput("the point lies outside the counties served here", field="lon")
     group = place.chain[-1]
     principal.require_change(group.code)
     return place, group, route_in_chain(place.chain, net, county_day(now), lead_post)

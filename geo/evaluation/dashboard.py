@@ -27,7 +27,7 @@ from geo.evaluation.models import Assessment, AssessmentFigure
 from geo.evaluation.periods import Period
 from geo.evaluation.scores import current_scheme, grid_score, rate, worker_score
 from geo.grid.boundaries import current_generation, valid_in
-from geo.grid.models import Grid, GridBoundary, GridLevel, GridWorker
+from geo.grid.models import Grid, GridBoundary, GridLevel, GridWorker, is_under
 
 SCORE = "score"
 #: Quantile classes of a choropleth, worst to best (the layer declares a colour for each, and "none").
@@ -204,12 +204,12 @@ def grid_ranking(session: Session, principal: Principal, filters: Filters, level
     )
     names = dict(
         session.execute(
-            select(Grid.code, Grid.name_zh).where(Grid.code.in_([c for c in figures if c.startswith(filters.focus)]))
+            select(Grid.code, Grid.name_zh).where(Grid.code.in_([c for c in figures if is_under(c, filters.focus)]))
         ).all()
     )
     rows = []
     for code, found in figures.items():
-        if not code.startswith(filters.focus):
+        if not is_under(code, filters.focus):
             continue
         score = grid_score(found, scheme)
         rows.append(
@@ -361,7 +361,7 @@ def report_tables(session: Session, focus: str, figures: Sequence[AssessmentFigu
     level = child_level(focus)
     subjects: dict[tuple[str, str], dict] = {}
     for figure in figures:
-        if not figure.grid_code.startswith(focus):
+        if not is_under(figure.grid_code, focus):
             continue
         if figure.subject == "grid" and len(figure.subject_code) != level.code_length:
             continue

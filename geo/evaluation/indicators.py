@@ -47,7 +47,7 @@ from geo.dispatch.scope import visible
 from geo.dispatch.statuses import RUNNING, Channel, Status
 from geo.evaluation.record_models import CONTENT, IncidentEvaluation
 from geo.grid.boundaries import generation_in_force, valid_in
-from geo.grid.models import Grid, GridBoundary, GridLevel, GridWorker, codes_under
+from geo.grid.models import PREFECTURE_LEVEL, Grid, GridBoundary, GridLevel, GridWorker, codes_under
 
 Unit = Literal["percent", "count", "hours"]
 Part = Literal["numerator", "denominator"]
@@ -790,7 +790,7 @@ def grids_asked(session: Session, principal: Principal, *, grid: str | None, lev
     if level is None:
         return [GridRow(*root)]
     wanted = one_of(GridLevel, level, "level")
-    if wanted.depth < GridLevel(root.level).depth:
+    if root.level != PREFECTURE_LEVEL and wanted.depth < GridLevel(root.level).depth:
         raise InvalidInput("level {level} lies above grid {code}", field="level", level=wanted.value, code=code)
     codes = set(_grids_of(session, principal, wanted.value))
     rows = session.execute(

@@ -88,6 +88,11 @@ def code_prefix(code: str) -> str:
     return code[:4] if is_prefecture(code) else code
 
 
+def is_under(code: str, ancestor: str) -> bool:
+    """True when ``code`` is ``ancestor`` or a grid below it: ``codes_under`` in Python."""
+    return code.startswith(code_prefix(ancestor))
+
+
 def county_of(code: str) -> str:
     """The county a grid code lies in: its first six digits (codes nest by prefix)."""
     return code[:6]

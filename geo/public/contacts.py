@@ -95,7 +95,7 @@ def group_at(session: Session, lon: float, lat: float) -> str:
     """The villager group covering (lon, lat); NotFound outside the county."""
     found = lookup_point(session, lon, lat, PUBLIC_VIEW)
     if not found.inside_county or not found.chain:
-        raise NotFound("no villager group of Deqin County lies here")
+        raise NotFound("no villager group of the counties served here lies here")
     return found.chain[-1].code
 
 
