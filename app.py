@@ -18,6 +18,7 @@ from extensions import (
     migrate,
     select_locale,
 )
+from web import replica
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -29,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # readable Chinese in API answers
     app.json.sort_keys = False  # type: ignore[attr-defined]
     db.init_app(app)
+    replica.init_app(app)  # before every other request hook: it chooses the request's database
     end_read_only_transactions(app)
     discard_dead_connections(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))

@@ -13,16 +13,24 @@ from geo.dispatch.views import RECENT_CLOSURES
 ROOT = Path(__file__).resolve().parent
 
 
-def database_url() -> str:
-    """DATABASE_URL if set (any PostGIS), else the project-local cluster."""
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        return localdb.url()
+def _with_driver(url: str) -> str:
     # Accept the libpq spelling too; SQLAlchemy needs the driver named.
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def database_url() -> str:
+    """DATABASE_URL if set (any PostGIS), else the project-local cluster."""
+    url = os.environ.get("DATABASE_URL")
+    return _with_driver(url) if url else localdb.url()
+
+
+def read_replica_url() -> str | None:
+    """GRIDMAP_READ_REPLICA_URL: a hot standby of the database that safe requests read from (web/replica.py)."""
+    url = os.environ.get("GRIDMAP_READ_REPLICA_URL")
+    return _with_driver(url) if url else None
 
 
 def _secret_key() -> str:
@@ -50,6 +58,12 @@ def from_environment() -> dict:
         # JIT off: the app's statements are short, and compiling them cost more than running them
         # (the duplicate check at intake spent 90-117 ms in JIT at a million incidents, issue #13).
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800, "connect_args": {"options": "-c jit=off"}},
+        # Reads from a hot standby (docs/operations.md): after a write, the same browser reads the primary
+        # this many seconds; the standby is left out while its replay lag exceeds the second figure
+        # (the first by default).
+        "READ_REPLICA_URL": read_replica_url(),
+        "READ_REPLICA_STICKY_S": float(os.environ.get("GRIDMAP_READ_REPLICA_STICKY_S", "5")),
+        "READ_REPLICA_MAX_LAG_S": float(os.environ.get("GRIDMAP_READ_REPLICA_MAX_LAG_S", "0")) or None,
         # Finished cases the dispatch console maps unless its date filter reaches further back.
         "CONSOLE_CLOSED_DAYS": int(os.environ.get("GRIDMAP_CONSOLE_CLOSED_DAYS", RECENT_CLOSURES.days)),
         "BABEL_DEFAULT_LOCALE": "zh",

@@ -13,16 +13,69 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as FlaskSession
 from flask_wtf.csrf import CSRFProtect
 from marshmallow import Schema, fields
 from psycopg.pq import TransactionStatus
-from sqlalchemy import event, exc
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, event, exc
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, SessionTransaction
 
 from geo.tables import Base
 
+#: ``Session.info`` key: the engine of the hot standby this request reads from (set by web/replica.py).
+READ_FROM = "gridmap.read_from"
+#: ``app.extensions`` key of the read replica (web/replica.py), when GRIDMAP_READ_REPLICA_URL is set.
+REPLICA_EXTENSION = "gridmap.replica"
+_CONNECTIONS = "gridmap.connections"
+
+
+class RoutingSession(FlaskSession):
+    """The app's Session: reads go to the hot standby the request was given, everything else to the primary.
+
+    Which requests read from the standby is decided once per request, before any
+    query, in web/replica.py (``READ_FROM`` in ``info``); this is the one place that
+    acts on it, so no route or domain function chooses a database. A read that
+    must see every commit (who the caller is: a sign-out must end a session at
+    once) asks for the primary with the bind argument ``fresh``
+    (``geo.core.sql.FRESH``). A Session may hold a connection to each in one
+    request; both end together.
+    """
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        standby = self.info.get(READ_FROM)
+        if standby is not None and bind is None and not kwargs.get("fresh"):
+            return standby
+        return super().get_bind(mapper, clause=clause, bind=bind, **kwargs)
+
+
+@event.listens_for(RoutingSession, "after_begin")
+def _note_connection(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
+    held = session.info.setdefault(_CONNECTIONS, [])
+    if connection not in held:
+        held.append(connection)
+
+
+@event.listens_for(RoutingSession, "after_transaction_end")
+def _forget_connections(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_CONNECTIONS, None)
+
+
 # Objects stay readable after commit: a view that commits and then answers needs no reload round trips.
-db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False, "class_": RoutingSession})
+
+
+def engines(app: Flask) -> list[Engine]:
+    """The app's engines: the primary's, and the read replica's when one is configured."""
+    with app.app_context():
+        found = [db.engine]
+    replica = app.extensions.get(REPLICA_EXTENSION)
+    if replica is not None:
+        found.append(replica.engine)
+    return found
+
+
 migrate = Migrate()
 
 
@@ -107,22 +160,31 @@ def end_read_only_transactions(app: Flask) -> None:
     not by asking the server (``txid_current_if_assigned()`` cost a round trip on
     every read; issue #13). A SELECT of a function that writes would be committed;
     none of ours do (sequences' ``nextval`` is not undone by a rollback anyway).
+
+    With a read replica the request's Session may hold a connection to each database;
+    it is committed only when neither wrote nor failed.
     """
-    with app.app_context():
-        event.listen(db.engine, "after_cursor_execute", _note_writes)
+    for engine in engines(app):
+        event.listen(engine, "after_cursor_execute", _note_writes)
         for ended in ("begin", "commit", "rollback"):
-            event.listen(db.engine, ended, _forget_writes)
+            event.listen(engine, ended, _forget_writes)
 
     @app.teardown_request
     def _commit_if_read_only(error: BaseException | None) -> None:
         session = db.session()  # the request's own Session (scoped_session proxies only some methods)
         if error is not None or not session.in_transaction() or session.new or session.dirty or session.deleted:
             return
-        connection = session.connection()
-        driver = connection.connection.driver_connection
-        if driver is None or driver.info.transaction_status != TransactionStatus.INTRANS:
-            return  # detached, idle (nothing to end) or failed (must roll back)
-        if not connection.info.get(_WROTE):
+        begun = False
+        for connection in session.info.get(_CONNECTIONS, ()):
+            if connection.closed or connection.info.get(_WROTE):
+                return
+            driver = connection.connection.driver_connection
+            state = None if driver is None else driver.info.transaction_status
+            if state == TransactionStatus.INTRANS:
+                begun = True
+            elif state != TransactionStatus.IDLE:
+                return  # detached or failed (must roll back)
+        if begun:
             session.commit()
 
 
@@ -149,6 +211,6 @@ def reconnect_if_dropped(dbapi_connection, connection_record, connection_proxy) 
 
 
 def discard_dead_connections(app: Flask) -> None:
-    """Check each pooled connection as the app's engine hands it out (see ``reconnect_if_dropped``)."""
-    with app.app_context():
-        event.listen(db.engine, "checkout", reconnect_if_dropped)
+    """Check each pooled connection as the app's engines hand it out (see ``reconnect_if_dropped``)."""
+    for engine in engines(app):
+        event.listen(engine, "checkout", reconnect_if_dropped)

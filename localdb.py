@@ -10,7 +10,13 @@ checkout's path, because the checkout itself may sit in a directory (such as
 /root) that the ``postgres`` user cannot enter. A normal user keeps it in
 ``var/pgdata`` inside the checkout.
 
-Usage: ``python localdb.py start|stop|status|url``.
+A hot standby of it (issue #20, read scaling) is made with ``pg_basebackup -R``
+streaming from it, in ``<data dir>-replica`` on the next port: ``python localdb.py
+replica start|stop|status|url``. The test suite makes its own small primary and
+standby pair in a scratch directory with the same functions (``make_primary``,
+``make_standby``), so it never copies nor reconfigures the development cluster.
+
+Usage: ``python localdb.py start|stop|status|url`` and ``python localdb.py replica start|stop|status|url``.
 """
 
 from __future__ import annotations
@@ -18,8 +24,10 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -40,9 +48,17 @@ def data_dir() -> Path:
     return ROOT / "var" / "pgdata"
 
 
-def url(database: str = "gridmap") -> str:
-    """Return the SQLAlchemy URL of a database in the local cluster."""
-    return f"postgresql+psycopg://{SUPERUSER}@/{database}?host={data_dir()}&port={PORT}"
+def url(database: str = "gridmap", directory: Path | None = None, port: int = PORT) -> str:
+    """Return the SQLAlchemy URL of a database in the local cluster (or in the cluster at ``directory``)."""
+    return f"postgresql+psycopg://{SUPERUSER}@/{database}?host={directory or data_dir()}&port={port}"
+
+
+def replica_dir() -> Path:
+    """The development cluster's hot standby (``replica start``): beside it, on the next port."""
+    return data_dir().with_name(data_dir().name + "-replica")
+
+
+REPLICA_PORT = PORT + 1
 
 
 def _bindir() -> Path:
@@ -74,15 +90,37 @@ def _as_owner(args: list[str], **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(args, check=True, **kwargs)
 
 
-def _initialise(directory: Path) -> None:
+def _own_parent(directory: Path) -> None:
     directory.parent.mkdir(parents=True, exist_ok=True)
     if _running_as_root():
         directory.parent.chmod(0o755)
         subprocess.run(["chown", "postgres:postgres", str(directory.parent)], check=True)
-        link = ROOT / "var" / "pgdata"
-        link.parent.mkdir(exist_ok=True)
-        if not link.exists() and not link.is_symlink():
-            link.symlink_to(directory)
+
+
+def _conf(directory: Path, port: int, title: str) -> str:
+    return (
+        f"\n# gridmap: {title}, socket only\n"
+        "listen_addresses = ''\n"
+        f"unix_socket_directories = '{directory}'\n"
+        "unix_socket_permissions = 0700\n"
+        f"port = {port}\n"
+        "max_connections = 200\n"
+    )
+
+
+#: What a cluster needs to feed hot standbys. These are PostgreSQL's defaults since version 10 (and
+#: initdb's pg_hba.conf lets local users replicate), written out so that a change of default or of
+#: this file cannot silently stop ``replica start``. An older cluster made by this file has them too.
+REPLICATION_SETTINGS = "wal_level = replica\nmax_wal_senders = 10\nhot_standby = on\n"
+
+
+def _initialise(directory: Path, port: int = PORT, *, link: bool = True) -> None:
+    _own_parent(directory)
+    if _running_as_root() and link:
+        pgdata = ROOT / "var" / "pgdata"
+        pgdata.parent.mkdir(exist_ok=True)
+        if not pgdata.exists() and not pgdata.is_symlink():
+            pgdata.symlink_to(directory)
     _as_owner(
         [
             str(_bindir() / "initdb"),
@@ -97,26 +135,23 @@ def _initialise(directory: Path) -> None:
         ],
         stdout=subprocess.DEVNULL,
     )
-    with open(directory / "postgresql.conf", "a") as conf:
-        conf.write(
-            "\n# gridmap: local development cluster, socket only\n"
-            "listen_addresses = ''\n"
-            f"unix_socket_directories = '{directory}'\n"
-            "unix_socket_permissions = 0700\n"
-            f"port = {PORT}\n"
-            "max_connections = 200\n"
-        )
+    _append_conf(directory, _conf(directory, port, "local development cluster") + REPLICATION_SETTINGS)
 
 
-def _is_running(directory: Path) -> bool:
+def _append_conf(directory: Path, text: str) -> None:
+    # As the cluster's owner: root may not write into a data directory of mode 0700 on every system.
+    _as_owner(["sh", "-c", f"cat >> '{directory}/postgresql.conf'"], input=text.encode())
+
+
+def _is_running(directory: Path, port: int = PORT) -> bool:
     result = subprocess.run(
-        [str(_bindir() / "pg_isready"), "-q", "-h", str(directory), "-p", str(PORT)],
+        [str(_bindir() / "pg_isready"), "-q", "-h", str(directory), "-p", str(port)],
         check=False,
     )
     return result.returncode == 0
 
 
-def _psql(database: str, sql: str) -> str:
+def _psql(database: str, sql: str, directory: Path | None = None, port: int = PORT) -> str:
     result = subprocess.run(
         [
             str(_bindir() / "psql"),
@@ -125,9 +160,9 @@ def _psql(database: str, sql: str) -> str:
             "-t",
             "-A",
             "-h",
-            str(data_dir()),
+            str(directory or data_dir()),
             "-p",
-            str(PORT),
+            str(port),
             "-U",
             SUPERUSER,
             "-d",
@@ -148,10 +183,7 @@ def start() -> None:
     if not (directory / "PG_VERSION").exists():
         _initialise(directory)
     if not _is_running(directory):
-        _as_owner(
-            [str(_bindir() / "pg_ctl"), "-D", str(directory), "-l", str(directory / "server.log"), "-w", "start"],
-            stdout=subprocess.DEVNULL,
-        )
+        _pg_ctl_start(directory)
     for database in DATABASES:
         exists = _psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{database}'")
         if not exists:
@@ -166,9 +198,120 @@ def stop() -> None:
         _as_owner([str(_bindir() / "pg_ctl"), "-D", str(directory), "-w", "stop"], stdout=subprocess.DEVNULL)
 
 
+def _pg_ctl_start(directory: Path) -> None:
+    _as_owner(
+        [str(_bindir() / "pg_ctl"), "-D", str(directory), "-l", str(directory / "server.log"), "-w", "start"],
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def _pg_ctl_stop(directory: Path) -> None:
+    _as_owner([str(_bindir() / "pg_ctl"), "-D", str(directory), "-m", "fast", "-w", "stop"], stdout=subprocess.DEVNULL)
+
+
+def has_basebackup() -> bool:
+    """Whether ``pg_basebackup`` is installed (Debian's postgresql package has it)."""
+    try:
+        return (_bindir() / "pg_basebackup").exists()
+    except SystemExit:  # no server binaries at all
+        return False
+
+
+def make_standby(primary: Path, primary_port: int, directory: Path, port: int) -> None:
+    """Make ``directory`` a hot standby of the running cluster at ``primary`` and start it on ``port``.
+
+    ``pg_basebackup -R`` copies the primary and writes ``standby.signal`` and the
+    ``primary_conninfo`` to stream from it; only the socket and port are changed after.
+    """
+    _own_parent(directory)
+    _as_owner(
+        [
+            str(_bindir() / "pg_basebackup"),
+            "-h",
+            str(primary),
+            "-p",
+            str(primary_port),
+            "-U",
+            SUPERUSER,
+            "-D",
+            str(directory),
+            "-R",
+            "-X",
+            "stream",
+            "-c",
+            "fast",
+        ],
+        capture_output=True,  # it warns of each socket file it skips; a failure still raises with its stderr
+    )
+    # Feedback: the primary's vacuum waits for the standby's long reads (exports) instead of cancelling them.
+    _append_conf(directory, _conf(directory, port, "hot standby") + "hot_standby = on\nhot_standby_feedback = on\n")
+    _pg_ctl_start(directory)
+
+
+def stop_cluster(directory: Path) -> None:
+    """Stop the cluster at ``directory`` if it runs (a standby, or a scratch primary)."""
+    if (directory / "PG_VERSION").exists() and (directory / "postmaster.pid").exists():
+        _pg_ctl_stop(directory)
+
+
+def start_cluster(directory: Path, port: int) -> None:
+    """Start the stopped cluster at ``directory`` again (a standby resumes streaming)."""
+    if not _is_running(directory, port):
+        _pg_ctl_start(directory)
+
+
+def scratch_dir(prefix: str) -> Path:
+    """A new empty directory for a throw-away cluster, writable by the user that runs PostgreSQL."""
+    base = Path("/var/lib/postgresql/gridmap") if _running_as_root() else ROOT / "var"
+    _own_parent(base / "x")
+    made = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
+    if _running_as_root():
+        subprocess.run(["chown", "postgres:postgres", str(made)], check=True)
+    return made
+
+
+def make_primary(directory: Path, port: int, databases: tuple[str, ...]) -> None:
+    """A new cluster at ``directory`` (empty, or not yet there), started, with ``databases`` holding PostGIS."""
+    if (directory / "PG_VERSION").exists():
+        raise ValueError(f"{directory} already holds a cluster")
+    if directory.exists():
+        directory.rmdir()  # initdb makes it, with the mode it wants
+    _initialise(directory, port, link=False)
+    _pg_ctl_start(directory)
+    for database in databases:
+        _psql("postgres", f"CREATE DATABASE {database}", directory, port)
+        _psql(database, "CREATE EXTENSION IF NOT EXISTS postgis", directory, port)
+
+
+def remove_cluster(directory: Path) -> None:
+    """Stop the cluster at ``directory`` and delete it."""
+    stop_cluster(directory)
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def replica(command: str) -> None:
+    """``replica start|stop|status|url``: the development cluster's hot standby."""
+    directory = replica_dir()
+    if command == "start":
+        start()
+        if not (directory / "PG_VERSION").exists():
+            make_standby(data_dir(), PORT, directory, REPLICA_PORT)
+        start_cluster(directory, REPLICA_PORT)
+    elif command == "stop":
+        stop_cluster(directory)
+    elif command == "url":
+        print(url("gridmap", directory, REPLICA_PORT))
+    elif command == "status":
+        print("running" if _is_running(directory, REPLICA_PORT) else "stopped", directory)
+    else:
+        sys.exit(__doc__)
+
+
 def main(argv: list[str]) -> None:
     command = argv[1] if len(argv) > 1 else "status"
-    if command == "start":
+    if command == "replica":
+        replica(argv[2] if len(argv) > 2 else "status")
+    elif command == "start":
         start()
     elif command == "stop":
         stop()

@@ -5,6 +5,10 @@ and its ranking as XLSX, beside ``/api/health`` from the same server in the same
 process, issuing last month's assessment (every figure of 538 grids and 545 workers, frozen with
 the cases behind them), which the monthly job does. Run it on the demo or on ``--incidents N``.
 The assessment issued here is rolled back.
+
+The tiles and the 12-month trend (``dashboard.summary``) are also timed in process, taking turns,
+as they are (one grouped pass over the months) and as they were before (each month its own
+``indicators.compute``), each with the issued months read frozen and with none issued.
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ from geo.accounts.principal import Principal
 from geo.core.calendar import county_day
 from geo.core.clock import now_utc
 from geo.dispatch.models import Incident
-from geo.evaluation import assessments
+from geo.evaluation import assessments, dashboard, indicators
 from geo.evaluation.models import AssessmentFigure
+from geo.evaluation.periods import Period
 
 ROUNDS = 3
 
@@ -45,6 +50,46 @@ def _issue_seconds() -> tuple[float, int]:
         db.engine.dispose()
         db.engine.dispose()
     return elapsed, figures
+
+
+def _month_by_month(session, principal, *, grid_code, months, net=None, category=None, now=None):
+    """The months as the dashboard read them before the grouped pass: each month its own computation."""
+    answer = {}
+    for first in months:
+        month = Period.month(first.year, first.month)
+        answer[first] = indicators.compute(
+            session, principal, grid_codes=[grid_code], since=month.since, until=month.until, net=net, category=category
+        )[grid_code]
+    return answer
+
+
+def _summary_seconds(period: str) -> dict[str, float]:
+    """Seconds (best of ``ROUNDS``, the variants taking turns) of the county's tiles and trend, in process."""
+    app = create_app()
+    one_pass, issued_reader = indicators.compute_months, dashboard._issued
+    variants = {
+        ("one pass", "issued read frozen"): (one_pass, issued_reader),
+        ("per month (before)", "issued read frozen"): (_month_by_month, issued_reader),
+        ("one pass", "none issued"): (one_pass, lambda *args: {}),
+        ("per month (before)", "none issued"): (_month_by_month, lambda *args: {}),
+    }
+    best = dict.fromkeys(variants, float("inf"))
+    with app.app_context():
+        session = db_session()
+        leader = Principal.everything("bench")
+        filters = dashboard.Filters(focus=leader.jurisdiction_code, period=Period.parse(period), period_code=period)
+        try:
+            for _ in range(ROUNDS):
+                for variant, (months, issued) in variants.items():
+                    indicators.compute_months, dashboard._issued = months, issued
+                    start = time.perf_counter()
+                    dashboard.summary(session, leader, filters)
+                    best[variant] = min(best[variant], time.perf_counter() - start)
+        finally:
+            indicators.compute_months, dashboard._issued = one_pass, issued_reader
+        db.session.rollback()
+        db.engine.dispose()
+    return {f"tiles+trend: {how}, {issued}": seconds for (how, issued), seconds in best.items()}
 
 
 def _once(port: int, path: str, token: str) -> float:
@@ -80,6 +125,7 @@ def main() -> None:
         # One at a time, with a long timeout: at a million incidents a page takes seconds (the load client's
         # 10 s would cut it off).
         timed = {label: sorted(_once(port, path, token) for _ in range(ROUNDS)) for label, path in pages.items()}
+    summary = _summary_seconds(period)
     issue_s, figures = _issue_seconds()
 
     header(f"dashboard at {incidents:,} incidents, period {period}, gunicorn ({WORKERS} sync workers)")
@@ -90,6 +136,8 @@ def main() -> None:
         row(label, f"p50 {p50:.0f} ms", f"{p50 / base_p50:.0f}× health; best {seconds[0] * 1000:.0f} ms")
     page_p50 = timed["/dashboard (the whole page)"][ROUNDS // 2] * 1000
     row("/dashboard p50", f"{page_p50:.0f} ms", verdict(page_p50 <= 1000, "≤ 1 s at a million incidents"))
+    for label, best in summary.items():
+        row(label, f"{best * 1000:.0f} ms", "in process, best of 3")
     row("issuing last month's assessment (in process)", f"{issue_s:.1f} s", f"{figures:,} figures frozen")
 
 

@@ -5,23 +5,30 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy import func, select
+from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BuildError
 
 from extensions import db, db_session
 from geo.accounts.capabilities import Capability
-from geo.accounts.models import User
-from geo.accounts.users import accounts_in
+from geo.accounts.models import Role, User
+from geo.accounts.users import accounts_in, create_user
 from geo.core.audit import audit_query, changes
 from geo.core.calendar import days_between
 from geo.core.clock import now_utc
+from geo.core.errors import GridError
 from geo.core.jobs import status
 from geo.dispatch.categories import catalogue
+from geo.grid.models import Net
+from geo.workforce.forces import forces
 from ops.scheduler import JOBS
 from web.access import current_principal, require
-from web.input_rules import day_arg, whole_number_arg
+from web.errors import localized_message, localized_problems
+from web.input_rules import ApiBlueprint, day_arg, whole_number_arg
+from web.page_strings import label_of
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -61,12 +68,85 @@ def _page_arg() -> int:
     return whole_number_arg(request.args.get("page", "1"), "page", low=1)
 
 
+class AccountForm(Schema):
+    """The users page's form for a new account: every field bounded here, every rule in ``create_user``."""
+
+    username = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    display_name = fields.String(load_default="", validate=validate.Length(max=100))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    role = fields.String(required=True, validate=validate.OneOf([role.value for role in Role]))
+    jurisdiction = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{6,15}$"))
+    nets = fields.List(
+        fields.String(validate=validate.OneOf([net.value for net in Net])),
+        required=True,
+        validate=validate.Length(min=1, max=len(Net)),
+    )
+    worker = fields.String(load_default="", validate=validate.Length(max=20))
+    force_member = fields.String(load_default="", validate=validate.Length(max=20))
+
+
+def _users_page(refused: str | None = None, typed: dict | None = None, status: int = 200):
+    principal = current_principal()
+    page = render_template(
+        "admin/users.html",
+        users=accounts_in(db_session(), principal),
+        roles=[(role.value, label_of(role)) for role in Role],
+        nets=[net.value for net in Net if principal.has_net(net)],
+        force_members=forces(db_session(), principal),
+        created=request.args.get("created", "")[:50],
+        refused=refused,
+        typed=typed or {},
+        lang=str(get_locale()),
+    )
+    return page, status
+
+
 @bp.get("/users")
 @require(Capability.ACCOUNT_MANAGE)
 def users():
-    """The accounts of the admin's jurisdiction with their role, jurisdiction and nets."""
-    accounts = accounts_in(db_session(), current_principal())
-    return render_template("admin/users.html", users=accounts, lang=str(get_locale()))
+    """The accounts of the admin's jurisdiction with their role, jurisdiction and nets, and a form for a new one."""
+    return _users_page()
+
+
+@bp.post("/users")
+@require(Capability.ACCOUNT_MANAGE)
+def user_create():
+    """Create an account in the admin's jurisdiction and nets (form with CSRF); audited as the admin."""
+    typed: dict[str, object] = {
+        name: request.form.get(name, "")[:200] for name in ("username", "display_name", "role", "jurisdiction")
+    }
+    typed |= {name: request.form.get(name, "")[:20] for name in ("worker", "force_member")}
+    typed["nets"] = request.form.getlist("nets")[:5]
+    try:
+        form = ApiBlueprint.ARGUMENTS_PARSER.parse(AccountForm, request, location="form", unknown=EXCLUDE)
+    except HTTPException as error:
+        problems = (getattr(error, "data", None) or {}).get("messages", {}).get("form", {})
+        if not problems:
+            raise
+        return _users_page(localized_problems(problems), typed, 400)
+    principal = current_principal()
+    try:
+        user = create_user(
+            db_session(),
+            username=form["username"],
+            password=form["password"],
+            role=form["role"],
+            jurisdiction=form["jurisdiction"],
+            nets=form["nets"],
+            display_name=form["display_name"],
+            worker_code=form["worker"] or None,
+            force_member_code=form["force_member"] or None,
+            actor=principal.username,
+            address=request.remote_addr,
+            by=principal,
+        )
+    except GridError as error:
+        db.session.rollback()
+        if error.status == 403:
+            raise
+        return _users_page(localized_message(error), typed, error.status)
+    db.session.commit()
+    return redirect(url_for("admin.users", created=user.username))
 
 
 @bp.get("/categories")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify, request
+from flask import Response, current_app, jsonify, request
 from marshmallow import Schema, fields
 
 from extensions import db, db_session, limiter
@@ -29,6 +29,7 @@ from web.access import current_principal, public, require
 from web.answers import GEOJSON, FeatureCollection
 from web.errors import DATABASE_DOWN, database_unavailable
 from web.input_rules import ApiBlueprint, Day, Id
+from web.replica import reads_primary, replica_of
 
 blp = ApiBlueprint("api", __name__, url_prefix="/api", description="Grid outlines, grid details and point lookups")
 
@@ -70,16 +71,26 @@ def _generation_arg(args: dict) -> int | None:
 @blp.route("/health", methods=["GET"])
 @blp.response(200, answers.Health)
 @public
+@reads_primary
 @limiter.limit("120 per minute")
 def health():
-    """200 when the app and its database respond, with each scheduled job's last and next run; else 503."""
+    """200 when the app and its (primary) database respond, with each scheduled job's last and next run and
+    the read replica's state (reachable, replay lag; reads fall back to the primary without it); else 503."""
     try:
         jobs = status(db_session(), JOBS, now_utc())
     except DATABASE_DOWN:
         db.session.rollback()
         return database_unavailable(status="unavailable")
     scheduler = [{key: job[key] for key in ("job", "last_run", "ok", "next_run")} for job in jobs]
-    return jsonify({"status": "ok", "database": "ok", "scheduler": scheduler})
+    replica = replica_of(current_app)
+    return jsonify(
+        {
+            "status": "ok",
+            "database": "ok",
+            "scheduler": scheduler,
+            "replica": None if replica is None else replica.health(),
+        }
+    )
 
 
 @blp.route("/grids", methods=["GET"])

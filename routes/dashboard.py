@@ -136,7 +136,7 @@ def dashboard_page():
     filters = _filters()
     level = _level(filters)
     focus = session.scalars(select(Grid).where(Grid.code == filters.focus)).one()
-    workers = dashboard.worker_ranking(session, principal, filters)
+    shown = dashboard.page(session, principal, filters, level)
     specs = [CHOROPLETH]
     parts = page_map([], dashboard.bounds_of(session, filters.focus))
     issued = assessments.latest(session, filters.period_code)
@@ -151,10 +151,10 @@ def dashboard_page():
         levels=[lv for lv in GridLevel if lv.depth > 0 and lv.depth >= GridLevel.of_code(filters.focus).depth],
         indicator=_indicator(),
         texts=indicator_texts(),
-        tiles=dashboard.tiles(session, principal, filters),
-        trend=dashboard.trend(session, principal, filters),
-        grids=dashboard.grid_ranking(session, principal, filters, level),
-        workers=workers,
+        tiles=shown["tiles"],
+        trend=shown["trend"],
+        grids=shown["grids"],
+        workers=shown["workers"],
         overview=organisation(session, principal),
         breadcrumb=_breadcrumb(filters.focus),
         nets=sorted(principal.nets),

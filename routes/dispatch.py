@@ -18,10 +18,11 @@ from geo.dispatch.categories import catalogue
 from geo.dispatch.models import IncidentCategory
 from geo.dispatch.queues import Queue, queue_bit
 from geo.dispatch.statuses import FINISHED, RUNNING, Channel, Priority, Status
-from geo.dispatch.views import IncidentFilter, filtered, incident_detail, sees_more_than
+from geo.dispatch.views import IncidentFilter, filtered, incident_detail, latest_change, sees_more_than
 from geo.dispatch.workflow import StaleVersion, apply_action
 from geo.grid.models import Grid, Net
 from layers import visible_layers
+from layers.folium_map import LIVE_POLL_MS
 from layers.grids import COUNTY, GROUP, NEIGHBOURS, TOWNSHIP, VILLAGE
 from layers.incidents import INCIDENT_LAYERS, INCIDENT_TILES
 from routes.incidents import uploaded_photo
@@ -45,8 +46,15 @@ def console():
     principal = current_principal()
     # Grid outlines without popups here: a popup swallows the click that reports an incident.
     layers = CONSOLE_LAYERS
+    # On tiles the map has no feed of markers: it asks the feed what changed since now, and redraws when anything did.
+    tiles_follow = None
     if sees_more_than(db_session(), principal, current_app.config["CONSOLE_TILES_ABOVE"]):
         layers = [*GRID_LAYERS, INCIDENT_TILES.id]
+        tiles_follow = {
+            "feed": url_for("incidents.incident_feed"),
+            "since": latest_change(db_session()),
+            "interval": LIVE_POLL_MS,
+        }
     specs = [spec if spec.live else replace(spec, popup=()) for spec in visible_layers(layers, principal)]
     parts = page_map(specs, jurisdiction_bounds(db_session(), principal))
     categories = db.session.scalars(
@@ -76,6 +84,7 @@ def console():
         running=[s.value for s in RUNNING],
         finished=[s.value for s in FINISHED],
         can_act=principal.can(Capability.CASE_DESK),
+        tiles_follow=tiles_follow,
     )
 
 

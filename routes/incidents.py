@@ -64,12 +64,26 @@ class IncidentIn(Schema):
     priority = fields.String(load_default="normal", validate=validate.OneOf([p.value for p in Priority]))
     reporter_name = fields.String(load_default="", validate=validate.Length(max=LIMITS["reporter_name"]))
     reporter_phone = fields.String(load_default="", validate=validate.Length(max=30))
+    observed_at = fields.AwareDateTime(
+        load_default=None,
+        metadata={
+            "description": "when the report was made, if before now (a phone's outbox sending later): "
+            "at most 5 minutes ahead of the server's clock and 7 days old; kept as reported_at"
+        },
+    )
 
 
 class ActionIn(Schema):
     version = Id(required=True, metadata={"description": "the version you read (optimistic locking)"})
     note = fields.String(load_default="", validate=validate.Length(max=LIMITS["note"]))
-    worker = fields.String(load_default=None, validate=validate.Length(max=20), metadata={"description": "reassign"})
+    worker = fields.String(
+        load_default=None,
+        validate=validate.Length(max=20),
+        metadata={
+            "description": "dispatch (else the routed worker), reassign: a worker code from the picker; "
+            "one off the case's chain needs a note saying why"
+        },
+    )
     duplicate_of = fields.String(load_default=None, validate=validate.Length(max=20))
     public = fields.Boolean(
         load_default=False, metadata={"description": "show the note to the residents following the case"}

@@ -420,15 +420,19 @@ def activity_delete(args, activity_id: int):
 
 @blp.route("/activities/<int:activity_id>/photos", methods=["POST"])
 @blp.response(201, answers.Attachment)
+@blp.alt_response(200, schema=answers.Attachment, description="the same photo sent again: the one attached")
 @accepts_upload(UPLOAD_BYTES)
 @require(Capability.PARTY_EDIT)
 def upload_photo(activity_id: int):
-    """Attach a photo (multipart field ``file``; JPEG, PNG or WebP, at most 5 MB, ten per activity)."""
-    photo = add_photo(
+    """Attach a photo (multipart field ``file``; JPEG, PNG or WebP, at most 5 MB, ten per activity).
+
+    The same bytes sent again (a retry after a lost answer) answer 200 with the photo already attached.
+    """
+    photo, created = add_photo(
         db_session(), current_principal(), activity_id, *uploaded_photo(), now_utc(), address=request.remote_addr
     )
     db.session.commit()
-    return jsonify({"id": photo.id, "filename": photo.filename, "size": photo.size}), 201
+    return jsonify({"id": photo.id, "filename": photo.filename, "size": photo.size}), 201 if created else 200
 
 
 @blp.route("/activities/<int:activity_id>/photos/<int:photo_id>", methods=["GET"])
@@ -562,7 +566,10 @@ def branch_page(branch_id: int):
     return render_template(
         "party/branch.html",
         branch=detail,
-        members=[member_dict(m, principal) for m in branch_members(db_session(), principal, branch_id)],
+        members=[
+            {**member_dict(m, principal), "url": url_for("party.member_update", member_id=m.id)}
+            for m in branch_members(db_session(), principal, branch_id)
+        ],
         activities=[activity_dict(a) for a in branch_activities(db_session(), principal, branch_id=branch_id)],
         projects=[
             {**p, "url": url_for("party.project_update", project_id=p["id"])}

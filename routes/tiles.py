@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from flask import Response, current_app, request
+from marshmallow import fields, validate
 
 from extensions import db_session
 from geo.core.clock import now_utc
@@ -30,6 +31,11 @@ class TileArgs(ListArgs):
         exclude = ("page", "per_page", "format", "exact_total", "sort")
 
     date = Day(load_default=None, metadata={"description": "grid layers: the outlines in force on this day"})
+    v = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=0),
+        metadata={"description": "incidents: the change number the map has seen (a new one asks past its cache)"},
+    )
 
 
 @blp.route("/<layer>/<int:z>/<int:x>/<int:y>.mvt", methods=["GET"])

@@ -422,6 +422,19 @@ ENGLISH = {
     "联系户数": "Households kept in touch with",
     "联系户（每行一户：户主，住址）": "Households (one a line: head of household, address)",
     "保存党员": "Save the member",
+    "修改": "Edit",
+    "已创建账户 %(username)s。": "Account %(username)s created.",
+    "账户未创建：": "Account not created: ",
+    "新建账户": "New account",
+    "初始密码（至少 10 位）": "Initial password (at least 10 characters)",
+    "管辖网格编码": "Jurisdiction (grid code)",
+    "网格员编号（网格员账户必填）": "Grid worker code (required for grid workers)",
+    "协办力量（协办人员账户必填）": "Force member (required for co-handlers)",
+    "协办人员与网格员账户的管辖网格取其力量或网格员所在网格。命令行同样可用：flask --app app users --help": "A co-handler's or grid worker's account takes the grid of its force member or worker. The command line works too: flask --app app users --help",
+    "创建账户": "Create the account",
+    "移除": "Remove",
+    "正在修改：": "Editing: ",
+    "取消修改": "Cancel editing",
     "更新项目": "Update the project",
     "新建书记领航项目": "Start a secretary-led project",
     "项目名称": "Project title",
@@ -698,6 +711,7 @@ IN_CONTEXT = {
     ("queue", "逾期"): "Overdue",
     ("queue", "已升级"): "Escalated",
     ("queue", "疑似重复"): "Possible duplicates",
+    ("queue", "跨网重复"): "Cross-net duplicates",
     ("plan status", "草稿"): "Draft",
     ("plan status", "待审批"): "Submitted",
     ("plan status", "已批准待生效"): "Approved, scheduled",
@@ -1050,7 +1064,11 @@ IN_CONTEXT = {
     ("dispatch", "提示音：开"): "Sound: on",
     ("dispatch", "提示音：关"): "Sound: off",
     ("dispatch", "已保存的筛选…"): "Saved filters…",
-    ("dispatch", "改派给（本网、本网格链的网格员）："): "Reassign to (this net's workers of this chain of grids):",
+    ("dispatch", "派遣或改派给（本网、本网格链的网格员）："): (
+        "Dispatch or reassign to (this net's workers of this chain of grids):"
+    ),
+    ("dispatch", "其他网格员（需说明理由）："): "Other grid workers (say why in the note):",
+    ("dispatch", "网格链外"): "off the chain",
     ("dispatch", "正在加载可选网格员…"): "Loading the workers to choose from…",
     ("dispatch", "在办 {n} 件"): "{n} open",
     ("dispatch", "当前"): "current",
@@ -1085,6 +1103,20 @@ IN_CONTEXT = {
     ("party", "已取得手机位置（±{metres} 米）"): "Position from the phone (±{metres} m)",
     ("party", "无法取得手机位置：请手动填写经纬度"): "No position from the phone: type the longitude and latitude",
     ("party", "演示数据：程序生成，非真实活动"): "Demo data: generated, not a real activity",
+    ("party", "从本支部移除党员 {name}？"): "Remove the member {name} from this branch?",
+    (
+        "party",
+        "没有信号：活动已保存在手机上，有信号时自动发送。待发送：{n}",
+    ): "No signal: the activity is kept on the phone and sent when there is signal. Waiting: {n}",
+    (
+        "party",
+        "请重新登录；待发送的活动仍保存在手机上。",
+    ): "Please sign in again; the activities waiting are still kept on the phone.",
+    ("party", "活动未被接受："): "Activity not accepted: ",
+    (
+        "party",
+        "已发送的活动已记录，可在党建地图上查看。",
+    ): "The activities sent are recorded; see them on the party map.",
 }
 
 

@@ -159,7 +159,16 @@ CHINESE: dict[str | tuple[str, str], str] = {
         "事件处于“{status}”状态，不能“{action}”；现在可以：{allowed}"
     ),
     "worker {code} does not serve the {net} net": "网格员 {code} 不负责{net}",
-    "worker {code} does not answer for this place": "网格员 {code} 不负责该地点",
+    "observed_at must be a time with its time zone": "上报时间（observed_at）须带时区",
+    "observed_at lies in the future: the phone's clock is wrong by more than {minutes} minutes": (
+        "上报时间（observed_at）在未来：手机时钟偏差超过 {minutes} 分钟"
+    ),
+    "observed_at is older than {days} days: report it again as new": (
+        "上报时间（observed_at）早于 {days} 天前：请作为新事件重新上报"
+    ),
+    "worker {code} does not answer for this place: say in the note why the case goes to them": (
+        "网格员 {code} 不负责该地点：请在备注中说明为何交由其办理"
+    ),
     "an incident cannot duplicate itself": "事件不能与自身重复",
     "incident {ticket} was changed at the same moment; reload and try again": (
         "事件 {ticket} 同时被他人修改，请刷新后重试"
@@ -601,6 +610,8 @@ CHINESE: dict[str | tuple[str, str], str] = {
     "subject must be grid or worker": "对象须为网格（grid）或网格员（worker）",
     "a grid code of 6, 9, 12 or 15 digits": "网格编码须为 6、9、12 或 15 位数字",
     "grid {code} is outside your jurisdiction": "网格 {code} 不在您的辖区内",
+    "grid {code} is outside your jurisdiction {jurisdiction}": "网格 {code} 不在您的辖区 {jurisdiction} 内",
+    "you do not hold the {nets} net: you cannot give it": "您不负责{nets}，不能为账户授予此网",
     "{field} must be a number": "{field} 须为数字",
     "sort must be one of {sorts}": "排序方式须为 {sorts} 之一",
     "a search is at most {n} characters": "搜索内容最多 {n} 个字符",

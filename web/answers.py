@@ -83,6 +83,9 @@ class IncidentDetail(Answer):
     actions = fields.Raw(metadata={"description": "the steps open to you now"})
     note_required = fields.List(fields.String(), metadata={"description": "steps that need a note"})
     photo_on_resolve = fields.Boolean(metadata={"description": "resolving needs a photo attached first"})
+    received_at = fields.String(
+        allow_none=True, metadata={"description": "when the report reached the server (after reported_at if offline)"}
+    )
 
 
 # One count per queue the domain defines, so the document cannot drift from the queues.
@@ -308,10 +311,24 @@ class JobState(Answer):
     next_run = fields.String(required=True)
 
 
+class ReplicaHealth(Answer):
+    reachable = fields.Boolean(required=True, metadata={"description": "the hot standby answered"})
+    in_recovery = fields.Boolean(allow_none=True, metadata={"description": "it is still a standby (not promoted)"})
+    streaming = fields.Boolean(allow_none=True, metadata={"description": "it streams WAL from the primary"})
+    lag_s = fields.Float(allow_none=True, metadata={"description": "replay lag in seconds (0 when caught up)"})
+    reads = fields.String(required=True, metadata={"description": "where safe requests read now: replica or primary"})
+    problem = fields.String(allow_none=True, metadata={"description": "why reads go to the primary, if they do"})
+
+
 class Health(Answer):
     status = fields.String(required=True)
     database = fields.String()
     scheduler = fields.List(fields.Nested(JobState))
+    replica = fields.Nested(
+        ReplicaHealth,
+        allow_none=True,
+        metadata={"description": "the read replica (GRIDMAP_READ_REPLICA_URL); null when none is configured"},
+    )
 
 
 class Worker(Answer):

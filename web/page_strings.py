@@ -260,7 +260,9 @@ def _dispatch() -> dict:
         "soundOn": pgettext("dispatch", "提示音：开"),
         "soundOff": pgettext("dispatch", "提示音：关"),
         "savedFilters": pgettext("dispatch", "已保存的筛选…"),
-        "pickWorker": pgettext("dispatch", "改派给（本网、本网格链的网格员）："),
+        "pickWorker": pgettext("dispatch", "派遣或改派给（本网、本网格链的网格员）："),
+        "otherWorkers": pgettext("dispatch", "其他网格员（需说明理由）："),
+        "offChain": pgettext("dispatch", "网格链外"),
         "loadingWorkers": pgettext("dispatch", "正在加载可选网格员…"),
         "openCases": pgettext("dispatch", "在办 {n} 件"),
         "current": pgettext("dispatch", "当前"),
@@ -375,7 +377,7 @@ def _dashboard() -> dict:
 
 
 def _party() -> dict:
-    """What static/js/party.js and party_phone.js say."""
+    """What static/js/party.js, party_branch.js and party_phone.js say."""
     return {
         "activity": pgettext("party", "{kind}：{topic}"),
         "held": pgettext("party", "{day} · {place} · {attendance} 人参加 · {photos} 张照片"),
@@ -385,4 +387,9 @@ def _party() -> dict:
         "position": pgettext("party", "已取得手机位置（±{metres} 米）"),
         "noPosition": pgettext("party", "无法取得手机位置：请手动填写经纬度"),
         "demo": pgettext("party", "演示数据：程序生成，非真实活动"),
+        "removeMember": pgettext("party", "从本支部移除党员 {name}？"),
+        "waiting": pgettext("party", "没有信号：活动已保存在手机上，有信号时自动发送。待发送：{n}"),
+        "signIn": pgettext("party", "请重新登录；待发送的活动仍保存在手机上。"),
+        "refused": pgettext("party", "活动未被接受："),
+        "sent": pgettext("party", "已发送的活动已记录，可在党建地图上查看。"),
     }

@@ -18,7 +18,7 @@ from geo.accounts.principal import Principal
 from geo.accounts.users import get_user
 from geo.core.audit import record
 from geo.core.errors import GridError
-from geo.core.sql import CompiledQuery
+from geo.core.sql import FRESH, CompiledQuery
 from geo.grid.models import Grid, GridWorker
 
 TOKEN_PREFIX = "gm_"
@@ -147,10 +147,11 @@ def caller_for_session(session: Session, session_key: str) -> Caller | None:
     digest = _digest(session_key)
 
     def load() -> tuple[Caller, datetime] | None:
-        row = _CALLER_BY_SESSION.execute(session.connection(), digest=digest).first()
+        row = _CALLER_BY_SESSION.execute(session.connection(bind_arguments=FRESH), digest=digest).first()
         return None if row is None else (_caller(row[:-1]), row[-1])
 
-    return cache_for(session.get_bind().engine).get("session", digest, load)
+    # From the primary, as the cache's notices: a standby could still show a session just ended.
+    return cache_for(session.get_bind(**FRESH).engine).get("session", digest, load)
 
 
 def caller_for_token(session: Session, token: str) -> Caller | None:
@@ -160,10 +161,10 @@ def caller_for_token(session: Session, token: str) -> Caller | None:
     digest = _digest(token)
 
     def load() -> tuple[Caller, None] | None:
-        row = _CALLER_BY_TOKEN.execute(session.connection(), digest=digest).first()
+        row = _CALLER_BY_TOKEN.execute(session.connection(bind_arguments=FRESH), digest=digest).first()
         return None if row is None else (_caller(row), None)
 
-    return cache_for(session.get_bind().engine).get("token", digest, load)
+    return cache_for(session.get_bind(**FRESH).engine).get("token", digest, load)
 
 
 def start_session(session: Session, user: User, lifetime: timedelta) -> str:

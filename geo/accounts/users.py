@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from geo.accounts.callers import forget_on_commit
+from geo.accounts.capabilities import Capability
 from geo.accounts.models import ApiToken, Role, User
 from geo.accounts.principal import Principal
 from geo.core.audit import record
@@ -45,6 +46,20 @@ def _grid(session: Session, code: str) -> Grid:
     if grid is None:
         raise InvalidInput("no grid with code {code!r}", field="jurisdiction", code=code)
     return grid
+
+
+def _within_manager(manager: Principal, grid: Grid, nets: list[str]) -> None:
+    """Refuse an account reaching beyond its manager: a grid outside their jurisdiction, a net they do not hold."""
+    if not manager.covers(grid.code):
+        raise InvalidInput(
+            "grid {code} is outside your jurisdiction {jurisdiction}",
+            field="jurisdiction",
+            code=grid.code,
+            jurisdiction=manager.jurisdiction_code,
+        )
+    beyond = sorted(set(nets) - manager.nets)
+    if beyond:
+        raise InvalidInput("you do not hold the {nets} net: you cannot give it", field="nets", nets=", ".join(beyond))
 
 
 def _snapshot(user: User) -> dict:
@@ -93,8 +108,16 @@ def create_user(
     actor: str,
     address: str | None = None,
     is_demo: bool = False,
+    by: Principal | None = None,
 ) -> User:
-    """Create an account after checking every field; the creation is audited."""
+    """Create an account after checking every field; the creation is audited.
+
+    ``by`` is the admin creating it from the users page: the account's grid (the one named, or its
+    worker's or force member's) must lie in their jurisdiction and its nets among theirs. The command
+    line creates accounts as the operator, without ``by``.
+    """
+    if by is not None:
+        by.require(Capability.ACCOUNT_MANAGE)
     if not _USERNAME.match(username):
         raise InvalidInput("username must be 3-50 lowercase letters, digits, '.', '_' or '-'", field="username")
     if session.scalar(select(User.id).where(User.username == username)):
@@ -117,13 +140,16 @@ def create_user(
         if member is None:
             raise InvalidInput("a co-handler account must name its force member", field="force_member")
         grid = session.get(Grid, member.grid_id) or grid
+    account_nets = _validate_nets(nets)
+    if by is not None:
+        _within_manager(by, grid, account_nets)
     user = User(
         username=username,
         display_name=display_name or username,
         password_hash=generate_password_hash(password),
         role=role_value.value,
         jurisdiction=grid,
-        nets=_validate_nets(nets),
+        nets=account_nets,
         worker=worker,
         force_member_id=member.id if member else None,
         is_active=True,

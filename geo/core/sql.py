@@ -46,3 +46,10 @@ def copy_rows(connection: Connection, table, rows: list[dict[str, Any]]) -> None
     with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:  # type: ignore[union-attr]
         for row in rows:
             copy.write_row([row[name] for name in columns])
+
+
+#: Bind argument of a read that must see every commit at once (``session.connection(bind_arguments=FRESH)``,
+#: ``session.get_bind(**FRESH)``). A Session that sends reads to a hot standby, which replays the primary's
+#: commits a moment later (the app's, extensions.RoutingSession), sends these to the primary; any other
+#: Session ignores it.
+FRESH: dict[str, Any] = {"fresh": True}

@@ -5,7 +5,8 @@ as demonstration data). Forces stand at points generated inside their village's
 outline: a police station per township, and per village forest rangers, a
 乡村振兴综合治理员, a people's mediator and a party-member volunteer team, with a
 police post (警务室) in every third village. One forest ranger of 奔子栏镇's first
-village has an account (the co-handler demo) and co-handles open cases there.
+village has an account (the co-handler demo) and co-handles open cases there, two of them still being
+worked.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from geo.accounts.users import create_user
 from geo.core.calendar import county_day
 from geo.core.clock import now_utc
 from geo.dispatch.models import OPEN_INCIDENT, Incident, IncidentCategory
-from geo.dispatch.statuses import RUNNING
+from geo.dispatch.statuses import RUNNING, Status
+from geo.dispatch.workflow import apply_action
 from geo.grid.models import ForceKind, ForceMember, Grid, GridLevel, GridWorker
 from geo.workforce.cohandling import add_co_handler
 from geo.workforce.duty import set_duty
@@ -33,6 +35,9 @@ from geo.workforce.models import Employment, Recognition, RecognitionKind, Train
 SEED = 18
 #: The village whose forest ranger signs in as the demo co-handler (the demo worker's village).
 CO_HANDLER_VILLAGE = "533422102001"
+#: The co-handler's demo cases still being worked (the rest of its cases wait for verification).
+CO_HANDLED_RUNNING = 2
+_REWORK_NOTE = "核查未通过：现场隐患未完全排除，退回返工，请护林员协助（演示数据）"
 
 _SURNAMES = ("扎西", "次仁", "格桑", "达瓦", "洛桑", "鲁茸", "此里", "阿称", "和", "李", "余", "王")
 _NAMES = ("卓玛", "拉姆", "央金", "平措", "多吉", "农布", "永宗", "七林", "尼玛", "品初", "文华", "建国")
@@ -207,17 +212,28 @@ def load_demo_workforce(session: Session, co_handler) -> int:
         actor="demo-loader",
         is_demo=True,
     )
-    open_cases = session.scalars(
-        select(Incident.ticket)
-        .where(
-            Incident.group_code.startswith(CO_HANDLER_VILLAGE),
-            Incident.net.in_(list(co_handler.nets)),
-            OPEN_INCIDENT,
-        )
-        # Cases being worked first (dispatched, in progress), then those waiting for verification.
-        .order_by(Incident.status.in_([status.value for status in RUNNING]).desc(), Incident.reported_at.desc())
-        .limit(2)
-    ).all()
-    for ticket in open_cases:
+    for ticket in _cases_to_co_handle(session, loader, tuple(co_handler.nets)):
         add_co_handler(session, loader, ticket, ranger.code)
     return len(members)
+
+
+def _cases_to_co_handle(session: Session, loader: Principal, nets: tuple[str, ...]) -> list[str]:
+    """The co-handler's demo cases: ``CO_HANDLED_RUNNING`` being worked, then one waiting for verification.
+
+    Where the village has too few running cases (the generator resolves most of a small village's), the
+    latest resolved ones are sent back for rework, as a dispatcher's verification does (reopen), so the
+    ranger's phone page has work to do.
+    """
+    in_village = (Incident.group_code.startswith(CO_HANDLER_VILLAGE), Incident.net.in_(list(nets)), OPEN_INCIDENT)
+    running = [status.value for status in RUNNING]
+
+    def latest(*where) -> list[Incident]:
+        return list(session.scalars(select(Incident).where(*in_village, *where).order_by(Incident.reported_at.desc())))
+
+    working = latest(Incident.status.in_(running))[:CO_HANDLED_RUNNING]
+    resolved = latest(Incident.status == Status.RESOLVED.value)
+    for incident in resolved[: CO_HANDLED_RUNNING - len(working)]:
+        apply_action(session, loader, incident.ticket, "reopen", version=incident.version, note=_REWORK_NOTE)
+        working.append(incident)
+    waiting = [incident for incident in resolved if incident not in working][:1]
+    return [incident.ticket for incident in working + waiting]

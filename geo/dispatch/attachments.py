@@ -19,6 +19,7 @@ from geo.core.errors import GridError, InvalidInput, NotFound
 from geo.core.idempotency import IdempotencyKey
 from geo.dispatch.actions import ACTIONS
 from geo.dispatch.models import IncidentAttachment
+from geo.dispatch.scope import require_case_change
 from geo.dispatch.statuses import Status
 from geo.dispatch.views import get_incident
 from geo.dispatch.workflow import (
@@ -83,7 +84,7 @@ def add_attachment(
     """
     now = now or now_utc()
     incident = get_incident(session, principal, ticket)
-    principal.require_change(incident.group_code)
+    require_case_change(principal, incident)
     key = IdempotencyKey.of(
         principal.username, idempotency_key, {"filename": filename, "sha256": hashlib.sha256(data).hexdigest()}
     )

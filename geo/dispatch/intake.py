@@ -45,15 +45,15 @@ from geo.dispatch.models import (
     IncidentCategory,
     IncidentEvent,
 )
+from geo.dispatch.nearness import DUPLICATE_RADIUS_DEGREES, DUPLICATE_RADIUS_M, DUPLICATE_WINDOW
 from geo.dispatch.routing import route_in_chain
 from geo.dispatch.statuses import Channel, Priority, Status
 from geo.dispatch.views import detail_from_parts, incident_detail
 from geo.grid.models import Net
 
-DUPLICATE_RADIUS_M = 500
-# Wider than 500 m in every direction at Deqin's latitude (1° of longitude ≈ 98 km there).
-DUPLICATE_RADIUS_DEGREES = 0.006
-DUPLICATE_WINDOW = timedelta(hours=48)
+#: How far ahead of the server a phone's clock may run, and how long a report may wait on a phone without signal.
+CLOCK_SKEW = timedelta(minutes=5)
+OFFLINE_AGE = timedelta(days=7)
 _PHONE = re.compile(r"^[0-9+\-() ]{0,30}$")
 LIMITS = {"title": 200, "description": 5000, "address": 200, "reporter_name": 50, "note": 2000}
 
@@ -74,6 +74,8 @@ class IncidentInput:
     reporter_name: str = ""
     reporter_phone: str = ""
     crs: str = SourceCRS.WGS84.value
+    #: When the report was made, if not now: a phone's outbox sends it later (``observed_time``).
+    observed_at: datetime | None = None
 
 
 def clean_text(value: object, field: str, required: bool = False) -> str:
@@ -87,6 +89,29 @@ def clean_text(value: object, field: str, required: bool = False) -> str:
     if len(value) > LIMITS[field]:
         raise InvalidInput("{field} is longer than {limit} characters", field=field, limit=LIMITS[field])
     return value
+
+
+def observed_time(observed_at: object, now: datetime) -> datetime:
+    """The time a report was made: ``observed_at`` from a phone's outbox, else ``now``.
+
+    Within bounds: not ahead of ``now`` by more than ``CLOCK_SKEW`` (a phone's clock
+    runs a little off), nor older than ``OFFLINE_AGE``; with a time zone, as phones send.
+    """
+    if observed_at is None:
+        return now
+    if not isinstance(observed_at, datetime) or observed_at.tzinfo is None:
+        raise InvalidInput("observed_at must be a time with its time zone", field="observed_at")
+    if observed_at > now + CLOCK_SKEW:
+        raise InvalidInput(
+            "observed_at lies in the future: the phone's clock is wrong by more than {minutes} minutes",
+            field="observed_at",
+            minutes=int(CLOCK_SKEW.total_seconds() // 60),
+        )
+    if observed_at < now - OFFLINE_AGE:
+        raise InvalidInput(
+            "observed_at is older than {days} days: report it again as new", field="observed_at", days=OFFLINE_AGE.days
+        )
+    return min(observed_at, now)
 
 
 def _intake_statement():
@@ -143,7 +168,8 @@ def _intake_statement():
         "suspected_duplicate_id": select(suspect.c.id).scalar_subquery(),
         "reopen_count": literal(0),
         "is_demo": false(),
-        "reported_at": now,
+        "reported_at": bindparam("reported_at", type_=DateTime(timezone=True)),
+        "received_at": now,
         "updated_at": now,
         "change_seq": INCIDENT_CHANGE_SEQ.next_value(),
         "version": literal(1),
@@ -183,7 +209,7 @@ def _intake_statement():
             ["incident_id", "at", "actor", "action", "from_status", "to_status", "note", "data", "is_public"],
             select(
                 inserted.c.id,
-                now,
+                bindparam("reported_at", type_=DateTime(timezone=True)),
                 bindparam("created_by", type_=String),
                 literal("report"),
                 null(),
@@ -350,6 +376,9 @@ def create_incident(
 ) -> Intake:
     """Open an incident routed to the worker who answers for its place and net; audited from ``address``.
 
+    The case is reported at ``data.observed_at`` when a phone made it offline (bounded by
+    ``observed_time``) and received ``now``; the audit keeps both.
+
     ``from_public`` marks a resident's report (geo.public), which counts as the first resident raising it;
     ``callback_consent`` says the reporter may be called back about the result.
 
@@ -375,6 +404,7 @@ def create_incident(
         raise InvalidInput(
             "reporter_phone may hold only digits, spaces and + - ( ), 30 at most", field="reporter_phone"
         )
+    reported_at = observed_time(data.observed_at, now)
     channel = one_of(Channel, data.channel, "channel").value
     priority = one_of(Priority, data.priority, "priority").value
     place, group, assignee = _routed(
@@ -401,6 +431,8 @@ def create_incident(
         "callback_consent": callback_consent,
     }
     routed = {"assignee": assignee.code if assignee else None, "group": group.code}
+    if reported_at != now:  # made offline: the history says when it arrived
+        routed["received_at"] = now.isoformat()
     reported = {
         "status": Status.REPORTED.value,
         "net": net,
@@ -408,6 +440,8 @@ def create_incident(
         "title": title,
         "priority": priority,
         "generation": place.generation,
+        "reported_at": reported_at.isoformat(),
+        "received_at": now.isoformat(),
         **routed,
     }
     written = _INTAKE.execute(
@@ -417,6 +451,7 @@ def create_incident(
         lon=place.lon,
         lat=place.lat,
         now=now,
+        reported_at=reported_at,
         ticket_prefix=f"DQ-{now.year}-",
         event_data=json.dumps(routed),
         audit_after=json.dumps(reported, ensure_ascii=False),
@@ -440,7 +475,8 @@ def create_incident(
         suspected_duplicate_id=written.suspected_id,
         reopen_count=0,
         is_demo=False,
-        reported_at=now,
+        reported_at=reported_at,
+        received_at=now,
         registered_at=None,
         dispatched_at=None,
         started_at=None,
@@ -454,7 +490,7 @@ def create_incident(
     make_transient_to_detached(incident)
     session.add(incident)
     history = {
-        "at": now.isoformat(),
+        "at": reported_at.isoformat(),
         "actor": principal.username,
         "action": "report",
         "from": None,

@@ -117,7 +117,10 @@ class Incident(Base):
     resident_reports: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: The reporter agreed to be called back (回访) about the result.
     callback_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: When the report was made: on a phone without signal, the phone's time of making (``intake``).
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: When the report reached the server (NULL for cases reported before this was kept).
+    received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     registered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

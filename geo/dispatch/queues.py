@@ -9,6 +9,7 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     case,
+    exists,
     func,
     literal,
     select,
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from geo.accounts.principal import Principal
 from geo.core.labels import Labelled, label
 from geo.dispatch.models import OPEN_INCIDENT, Incident
+from geo.dispatch.nearness import reported_near
 from geo.dispatch.scope import visible
 from geo.dispatch.statuses import RUNNING, Status
 
@@ -32,28 +34,42 @@ class Queue(Labelled):
     OVERDUE = "overdue", label("queue", "逾期")
     ESCALATED = "escalated", label("queue", "已升级")
     SUSPECTED_DUPLICATES = "suspected_duplicates", label("queue", "疑似重复")
+    CROSS_NET_DUPLICATES = "cross_net_duplicates", label("queue", "跨网重复")
 
 
 def overdue_condition(now: datetime) -> ColumnElement[bool]:
     return and_(Incident.status.in_([s.value for s in RUNNING]), Incident.due_at < now)
 
 
+def cross_net_partnered(principal: Principal) -> ColumnElement[bool]:
+    """SQL condition: an open case of another net, visible to the caller, was reported at the same place and time.
+
+    The partner must be visible too: a desk without the religious net must not learn of a religious case
+    from its own case's queue. (``geo.workforce.duplicates`` lists these pairs and merges them.)
+    """
+    partner = select(Incident.net, Incident.county_code, Incident.reported_at, Incident.location).where(visible(principal), OPEN_INCIDENT)
+    other = partner.subquery("partner")
+    return exists().where(other.c.net != Incident.net, reported_near(Incident, other.c))
+
+
 # The one definition of each queue: its counts, the list it opens and its map markers all use it.
-_QUEUE_CONDITIONS: dict[Queue, Callable[[datetime], ColumnElement[bool]]] = {
-    Queue.OPEN: lambda now: true(),  # every open case: the console's default list, soonest deadline first
-    Queue.NEW: lambda now: Incident.status == Status.REPORTED.value,
-    Queue.UNASSIGNED: lambda now: Incident.assignee_id.is_(None),
-    Queue.OVERDUE: overdue_condition,
-    Queue.ESCALATED: lambda now: Incident.escalation_level > 0,
-    Queue.SUSPECTED_DUPLICATES: lambda now: and_(
+_QUEUE_CONDITIONS: dict[Queue, Callable[[datetime, Principal], ColumnElement[bool]]] = {
+    Queue.OPEN: lambda now, principal: true(),  # every open case: the console's default list, soonest deadline first
+    Queue.NEW: lambda now, principal: Incident.status == Status.REPORTED.value,
+    Queue.UNASSIGNED: lambda now, principal: Incident.assignee_id.is_(None),
+    Queue.OVERDUE: lambda now, principal: overdue_condition(now),
+    Queue.ESCALATED: lambda now, principal: Incident.escalation_level > 0,
+    Queue.SUSPECTED_DUPLICATES: lambda now, principal: and_(
         Incident.suspected_duplicate_id.is_not(None), Incident.status == Status.REPORTED.value
     ),
+    Queue.CROSS_NET_DUPLICATES: lambda now, principal: cross_net_partnered(principal),
 }
 
 
-def queue_condition(queue: Queue, now: datetime) -> ColumnElement[bool]:
-    """The SQL condition an incident meets while it is in ``queue`` at ``now`` (open incidents only)."""
-    return and_(OPEN_INCIDENT, _QUEUE_CONDITIONS[queue](now))
+def queue_condition(queue: Queue, now: datetime, principal: Principal) -> ColumnElement[bool]:
+    """The SQL condition an incident meets while it is in ``queue`` at ``now`` as ``principal`` sees the cases
+    (open incidents only)."""
+    return and_(OPEN_INCIDENT, _QUEUE_CONDITIONS[queue](now, principal))
 
 
 def is_overdue(incident: Incident, now: datetime) -> bool:
@@ -67,9 +83,9 @@ def queue_counts(session: Session, principal: Principal, now: datetime) -> dict[
     count reads the open cases' index alone instead of every case ever reported.
     """
     counts = session.execute(
-        select(*(func.count().filter(_QUEUE_CONDITIONS[queue](now)).label(queue.value) for queue in Queue)).where(
-            visible(principal), OPEN_INCIDENT
-        )
+        select(
+            *(func.count().filter(_QUEUE_CONDITIONS[queue](now, principal)).label(queue.value) for queue in Queue)
+        ).where(visible(principal), OPEN_INCIDENT)
     ).one()
     return dict(counts._mapping)
 
@@ -79,9 +95,9 @@ def queue_bit(queue: Queue) -> int:
     return 1 << list(Queue).index(queue)
 
 
-def queue_mask(now: datetime) -> ColumnElement[int]:
+def queue_mask(now: datetime, principal: Principal) -> ColumnElement[int]:
     """An incident's queues as a sum of ``queue_bit``, so the console can filter map markers by queue."""
     return sum(
-        (case((queue_condition(queue, now), queue_bit(queue)), else_=0) for queue in Queue),
+        (case((queue_condition(queue, now, principal), queue_bit(queue)), else_=0) for queue in Queue),
         start=literal(0),
     )

@@ -21,6 +21,14 @@ def deadline(category: IncidentCategory, priority: str, start: datetime) -> date
     return start + timedelta(hours=category.sla_hours * PRIORITY_FACTOR[Priority(priority)])
 
 
+def on_chain(grid_code: str, group_code: str) -> bool:
+    """Whether a worker of ``grid_code`` answers for a case at ``group_code``: its group or a grid above it.
+
+    Routing keeps to the chain; a dispatcher may send a case off it, with a reason (``workflow``).
+    """
+    return grid_code in chain_codes(group_code)
+
+
 def route_worker(session: Session, net: str, group_code: str, on: date, from_depth: int = 3) -> GridWorker | None:
     """Return who answers for ``net`` at ``group_code``: the group's worker, else up the chain.
 

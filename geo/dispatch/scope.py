@@ -4,21 +4,41 @@ from __future__ import annotations
 
 from sqlalchemy import (
     and_,
+    or_,
     select,
 )
 
 from geo.accounts.models import Role
 from geo.accounts.principal import Principal
 from geo.dispatch.models import Incident, IncidentCoHandler
+from geo.grid.models import GridWorker
 
 
 def visible(principal: Principal):
     """SQL condition: the incident lies in the caller's jurisdiction and one of their nets.
 
-    A co-handler (协办) sees, of those, only the incidents their force member was added to.
+    A grid worker sees besides the cases of their nets sent to them off their grid's chain
+    (``workflow``). A co-handler (协办) sees, of those, only the incidents their force member was added to.
     """
-    seen = and_(principal.scope(Incident.group_code), Incident.net.in_(sorted(principal.nets)))
+    place = principal.scope(Incident.group_code)
+    if principal.worker_code is not None:
+        place = or_(place, Incident.assignee_id.in_(_worker_id(principal)))
+    seen = and_(place, Incident.net.in_(sorted(principal.nets)))
     if principal.role is not Role.CO_HANDLER:
         return seen
     co_handled = select(IncidentCoHandler.incident_id).where(IncidentCoHandler.member_id == principal.force_member_id)
     return and_(seen, Incident.id.in_(co_handled))
+
+
+def _worker_id(principal: Principal):
+    return select(GridWorker.id).where(GridWorker.code == principal.worker_code).scalar_subquery()
+
+
+def require_case_change(principal: Principal, incident: Incident) -> None:
+    """Refuse (403) a change to ``incident`` outside the caller's jurisdiction, unless it is assigned to them.
+
+    A case sent off the chain lies outside its worker's grid; they still work it (``workflow``).
+    """
+    assigned = incident.assignee is not None and incident.assignee.code == principal.worker_code
+    if not (assigned and principal.worker_code is not None):
+        principal.require_change(incident.group_code)

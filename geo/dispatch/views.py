@@ -136,7 +136,8 @@ def detail_from_parts(
 ) -> dict:
     """``incident_detail`` from parts already at hand; ``chain`` holds (code, name_zh, level), county first."""
     is_assignee = principal.worker_code is not None and assignee is not None and assignee.code == principal.worker_code
-    # Reporters' phone numbers only inside the caller's jurisdiction (a case is visible only there too).
+    # Reporters' phone numbers only inside the caller's jurisdiction: not to a worker the case was sent to off its
+    # chain (scope.visible), who answers for another place.
     sees_reporter = principal.sees_phones(incident.group_code)
     return {
         **_summary(incident, now, category, assignee),
@@ -150,6 +151,8 @@ def detail_from_parts(
         "duplicate_of": duplicate_of,
         "suspected_duplicate_of": suspected_of,
         "stages": {name: getattr(incident, name).isoformat() if getattr(incident, name) else None for name in _STAGES},
+        # A report made offline arrives later than it was made (reported_at): when it reached the server.
+        "received_at": incident.received_at.isoformat() if incident.received_at else None,
         "chain": [{"code": code, "name_zh": name, "level": level} for code, name, level in chain],
         "history": history,
         # The caller's steps from this status: the desk's at the console, the assigned worker's on their phone page.
@@ -199,7 +202,7 @@ def filtered(principal: Principal, filters: IncidentFilter, now: datetime):
     if filters.overdue:
         query = query.where(overdue_condition(now))
     if filters.queue:
-        query = query.where(queue_condition(one_of(Queue, filters.queue, "queue"), now))
+        query = query.where(queue_condition(one_of(Queue, filters.queue, "queue"), now, principal))
     if filters.assignee:
         query = query.where(Incident.assignee.has(GridWorker.code == filters.assignee))
     return query
@@ -271,7 +274,7 @@ RECENT_CLOSURES = timedelta(days=30)
 FEED_PAGE = 20_000
 
 
-def marker_json(now: datetime) -> ColumnElement[str]:
+def marker_json(now: datetime, principal: Principal) -> ColumnElement[str]:
     """An incident's map marker as GeoJSON text, built by PostgreSQL (twenty thousand rows a poll).
 
     Status (s), net (n), overdue (o) and escalation (e) draw the marker; category (c), group (g),
@@ -308,7 +311,7 @@ def marker_json(now: datetime) -> ColumnElement[str]:
                 "d",
                 func.to_char(func.timezone(COUNTY_TZ.utcoffset(None), Incident.reported_at), "YYYY-MM-DD"),
                 "q",
-                queue_mask(now),
+                queue_mask(now, principal),
             ),
         ),
         Text,
@@ -317,6 +320,11 @@ def marker_json(now: datetime) -> ColumnElement[str]:
 
 def _rounded(degrees) -> ColumnElement:
     return func.round(cast(degrees, Numeric), 5)
+
+
+def latest_change(session: Session) -> int:
+    """The highest change number of any incident (0 with none): what a map has seen when it asks from here."""
+    return session.scalar(select(func.max(Incident.change_seq))) or 0
 
 
 def feed(
@@ -336,12 +344,12 @@ def feed(
     change number) and no rows.
     """
     now = now or now_utc()
-    current = session.scalar(select(func.max(Incident.change_seq))) or 0
+    current = latest_change(session)
     if since >= current:
         return [], since
     reach = day_start(closed_since) if closed_since else day_start(county_day(now - RECENT_CLOSURES))
     query = (
-        select(Incident.change_seq, marker_json(now))
+        select(Incident.change_seq, marker_json(now, principal))
         .join(IncidentCategory, IncidentCategory.id == Incident.category_id)
         .where(visible(principal), Incident.change_seq > since, OPEN_INCIDENT | (Incident.closed_at >= reach))
     )

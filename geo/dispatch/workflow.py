@@ -19,7 +19,8 @@ from geo.core.idempotency import IdempotencyKey, KeyReused
 from geo.dispatch.actions import ACTIONS, Action
 from geo.dispatch.intake import clean_text
 from geo.dispatch.models import INCIDENT_CHANGE_SEQ, Incident, IncidentAttachment, IncidentEvent
-from geo.dispatch.routing import deadline, depth_of, route_worker
+from geo.dispatch.routing import deadline, depth_of, on_chain, route_worker
+from geo.dispatch.scope import require_case_change
 from geo.dispatch.statuses import RUNNING, Status
 from geo.dispatch.views import get_incident, incident_detail
 from geo.grid.models import Grid, GridWorker
@@ -149,7 +150,9 @@ def apply_action(
     ``note`` is internal unless ``public``: a public note is shown to the residents
     following the case (/track, Open311). Refusing, escalating, reassigning and
     resolving need a note (``Action.needs_note``); a refusal's is always public, as
-    the reporter reads it. Resolving a case whose category asks for it
+    the reporter reads it. Dispatching may name the ``worker`` (else the routed one
+    keeps it); dispatching or reassigning to a worker off the case's chain needs a
+    note too, and is marked so in the history and the audit. Resolving a case whose category asks for it
     (``photo_on_resolve``) needs a photo attached since it was dispatched.
 
     A step sent again with the same ``idempotency_key`` (a phone replaying its
@@ -167,7 +170,7 @@ def apply_action(
             "unknown action {value!r}; one of {choices}", field="action", value=action[:30], choices=", ".join(ACTIONS)
         )
     incident = get_incident(session, principal, ticket)
-    principal.require_change(incident.group_code)
+    require_case_change(principal, incident)
     key = IdempotencyKey.of(
         principal.username,
         idempotency_key,
@@ -203,6 +206,9 @@ def apply_action(
             category=incident.category.name_zh,
         )
     data: dict = {}
+    sent_to = None
+    if action == "reassign" or (action == "dispatch" and worker):
+        sent_to = _assignee(session, principal, incident, worker or "", note)
     audited_before = _audited_state(incident)
     if step.target is not None:
         incident.status = step.target.value
@@ -215,16 +221,10 @@ def apply_action(
         incident.resolved_at = incident.closed_at = None
     if action == "reject":
         public = True  # the reporter reads the reason
-    if action == "reassign":
-        target = _worker_by_code(session, principal, worker or "")
-        if incident.net not in target.nets:
-            raise InvalidInput(
-                "worker {code} does not serve the {net} net", field="worker", code=target.code, net=incident.net
-            )
-        target_code = session.scalar(select(Grid.code).where(Grid.id == target.grid_id)) or ""
-        if not incident.group_code.startswith(target_code):
-            raise InvalidInput("worker {code} does not answer for this place", field="worker", code=target.code)
+    if sent_to is not None:
+        target, off_chain = sent_to
         data = {"from": incident.assignee.code if incident.assignee else None, "to": target.code}
+        data |= {"off_chain": True} if off_chain else {}
         incident.assignee = target
     if action == "escalate":
         data = _escalate(session, incident, now)
@@ -248,8 +248,33 @@ def apply_action(
         raise StaleVersion(
             "incident {ticket} was changed at the same moment; reload and try again", ticket=ticket
         ) from None
-    _audit(session, principal.username, action, incident, audited_before, note, address)
+    _audit(session, principal.username, action, incident, audited_before, note, address, data.get("off_chain", False))
     return incident
+
+
+def _assignee(
+    session: Session, principal: Principal, incident: Incident, code: str, note: str
+) -> tuple[GridWorker, bool]:
+    """The worker ``code`` that ``incident`` may be sent to, and whether that is off its chain.
+
+    The case goes to a worker of its net (a religious-net case only to one serving that net)
+    inside the caller's jurisdiction. One of its chain answers for its place; anyone else is
+    off the chain, which needs a ``note`` saying why (on leave, nearer, …).
+    """
+    target = _worker_by_code(session, principal, code)
+    if incident.net not in target.nets:
+        raise InvalidInput(
+            "worker {code} does not serve the {net} net", field="worker", code=target.code, net=incident.net
+        )
+    target_grid = session.scalar(select(Grid.code).where(Grid.id == target.grid_id)) or ""
+    off_chain = not on_chain(target_grid, incident.group_code)
+    if off_chain and not note.strip():
+        raise InvalidInput(
+            "worker {code} does not answer for this place: say in the note why the case goes to them",
+            field="note",
+            code=target.code,
+        )
+    return target, off_chain
 
 
 def _photo_since_dispatch(session: Session, incident: Incident) -> bool:
@@ -278,9 +303,16 @@ def _audited_state(incident: Incident) -> dict:
 
 
 def _audit(
-    session: Session, actor: str, action: str, incident: Incident, before: dict, note: str, address: str | None
+    session: Session,
+    actor: str,
+    action: str,
+    incident: Incident,
+    before: dict,
+    note: str,
+    address: str | None,
+    off_chain: bool = False,
 ) -> None:
-    after = _audited_state(incident) | ({"note": note} if note else {})
+    after = _audited_state(incident) | ({"note": note} if note else {}) | ({"off_chain": True} if off_chain else {})
     record(
         session,
         actor=actor,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -120,23 +120,92 @@ def _issued(session: Session, principal: Principal, filters: Filters, periods: S
     return found
 
 
-def _focus_figures(session, principal, filters: Filters, periods: Sequence[Period], today: date | None) -> list[dict]:
-    """The focus grid's figures in each of ``periods``: those ended and issued frozen, the others computed now."""
+def _focus_figures(
+    session, principal, filters: Filters, periods: Sequence[Period], today: date | None
+) -> dict[str, tuple[dict, bool]]:
+    """The focus grid's figures in each of ``periods``, by code, and whether they are an issued month's, frozen.
+
+    Those ended and issued are read frozen; the others are computed now, the months among them in one
+    grouped pass per run of consecutive months (``indicators.compute_months``), not one computation each.
+    """
     issued = _issued(session, principal, filters, periods)
     today = today or county_day(now_utc())
-    return [
-        issued[p.code]
-        if p.code in issued and p.until < today
-        else _figures(session, principal, filters, p, [filters.focus]).get(filters.focus, {})
-        for p in periods
-    ]
+    found: dict[str, tuple[dict, bool]] = {
+        p.code: (issued[p.code], True) for p in periods if p.code in issued and p.until < today
+    }
+    months = sorted({p.since for p in periods if p.kind == "month" and p.code not in found})
+    for run in _consecutive(months):
+        computed = indicators.compute_months(
+            session, principal, grid_code=filters.focus, months=run, net=filters.net, category=filters.category
+        )
+        found |= {Period.month(first.year, first.month).code: (figures, False) for first, figures in computed.items()}
+    for p in periods:
+        if p.code not in found:
+            found[p.code] = (_figures(session, principal, filters, p, [filters.focus]).get(filters.focus, {}), False)
+    return found
+
+
+def _consecutive(firsts: Sequence[date]) -> list[list[date]]:
+    """Months (their first days, in order) as runs of consecutive months: a gap is not read."""
+    runs: list[list[date]] = []
+    for first in firsts:
+        if runs and (runs[-1][-1] + timedelta(days=31)).replace(day=1) == first:
+            runs[-1].append(first)
+        else:
+            runs.append([first])
+    return runs
+
+
+def summary(
+    session: Session, principal: Principal, filters: Filters, today: date | None = None, now: Mapping | None = None
+) -> tuple[list, dict]:
+    """The tiles and the trend together, their months read in one pass (``tiles`` and ``trend`` each give one).
+
+    ``now`` is the focus grid's figures of the period as they stand, if the caller has computed them.
+    """
+    months = _trend_months(filters)
+    comparisons = (filters.period.previous(), filters.period.same_last_year())
+    found = _focus_figures(
+        session, principal, filters, list(dict.fromkeys([filters.period, *comparisons, *months])), today
+    )
+    if now is None:
+        now, frozen = found[filters.period.code]
+        if frozen:  # the tiles show the period as it stands now, issued or not
+            now = _figures(session, principal, filters, filters.period, [filters.focus]).get(filters.focus, {})
+    tiles = _tiles(now, found[comparisons[0].code][0], found[comparisons[1].code][0])
+    scheme = current_scheme(session)
+    series: dict[str, list[float | None]] = {indicator_id: [] for indicator_id in [*indicators.INDICATORS, SCORE]}
+    for month in months:
+        figures = found[month.code][0]
+        for indicator_id in indicators.INDICATORS:
+            series[indicator_id].append(display_value(indicator_id, figures.get(indicator_id)))
+        # An issued month keeps the score it was issued with (its scheme); a live one is scored now.
+        kept = figures.get(SCORE)
+        series[SCORE].append(kept.value if kept is not None else grid_score(figures, scheme).value)
+    return tiles, {"months": [p.code for p in months], "series": series}
 
 
 def tiles(session: Session, principal: Principal, filters: Filters, today: date | None = None) -> list[dict]:
     """Each indicator of the focus grid now, in the previous period and in the same period last year."""
-    periods = (filters.period, filters.period.previous(), filters.period.same_last_year())
-    now = _figures(session, principal, filters, filters.period, [filters.focus]).get(filters.focus, {})
-    before, last_year = _focus_figures(session, principal, filters, periods[1:], today)
+    return summary(session, principal, filters, today)[0]
+
+
+def trend(session: Session, principal: Principal, filters: Filters, today: date | None = None) -> dict:
+    """The focus grid's indicators and score month by month, the twelve months up to the period's last one."""
+    return summary(session, principal, filters, today)[1]
+
+
+def _trend_months(filters: Filters) -> list[Period]:
+    last = filters.period.until
+    months = []
+    year, month = last.year, last.month
+    for _ in range(TREND_MONTHS):
+        months.append(Period.month(year, month))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months[::-1]
+
+
+def _tiles(now: Mapping, before: Mapping, last_year: Mapping) -> list[dict]:
     answer = []
     for indicator_id, indicator in indicators.INDICATORS.items():
         value = display_value(indicator_id, now.get(indicator_id))
@@ -164,53 +233,46 @@ def _change(value: float | None, other: float | None) -> dict:
     return {"value": other, "difference": difference, "direction": direction}
 
 
-def trend(session: Session, principal: Principal, filters: Filters, today: date | None = None) -> dict:
-    """The focus grid's indicators and score month by month, the twelve months up to the period's last one."""
-    last = filters.period.until
-    months = []
-    year, month = last.year, last.month
-    for _ in range(TREND_MONTHS):
-        months.append(Period.parse(f"{year}-{month:02d}"))
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    months.reverse()
-    scheme = current_scheme(session)
-    series: dict[str, list[float | None]] = {indicator_id: [] for indicator_id in [*indicators.INDICATORS, SCORE]}
-    for figures in _focus_figures(session, principal, filters, months, today):
-        for indicator_id in indicators.INDICATORS:
-            series[indicator_id].append(display_value(indicator_id, figures.get(indicator_id)))
-        # An issued month keeps the score it was issued with (its scheme); a live one is scored now.
-        frozen = figures.get(SCORE)
-        series[SCORE].append(frozen.value if frozen is not None else grid_score(figures, scheme).value)
-    return {"months": [f"{p.since.year}-{p.since.month:02d}" for p in months], "series": series}
-
-
 def child_level(code: str) -> GridLevel:
     """The level below a grid (a group's own level: it has none below)."""
     level = GridLevel.of_code(code)
     return list(GridLevel)[min(level.depth + 1, len(GridLevel) - 1)]
 
 
+def page(session: Session, principal: Principal, filters: Filters, level: GridLevel, today: date | None = None) -> dict:
+    """What ``/dashboard`` shows of the indicators: the tiles, the trend and both rankings.
+
+    The focus grid's figures for the tiles are computed in the same statement as the grids ranked
+    below it, rather than once more on their own.
+    """
+    codes = _ranked_codes(session, principal, filters, level)
+    figures = _figures(session, principal, filters, filters.period, list(dict.fromkeys([filters.focus, *codes])))
+    tiles, trend = summary(session, principal, filters, today, now=figures.get(filters.focus, {}))
+    return {
+        "tiles": tiles,
+        "trend": trend,
+        "grids": _grid_rows(session, {code: figures[code] for code in codes}),
+        "workers": worker_ranking(session, principal, filters),
+    }
+
+
+def _ranked_codes(session: Session, principal: Principal, filters: Filters, level: GridLevel) -> list[str]:
+    """The codes of the grids of ``level`` in force under the focus, in the caller's jurisdiction."""
+    return [row.code for row in indicators.grids_asked(session, principal, grid=filters.focus, level=level.value)]
+
+
 def grid_ranking(session: Session, principal: Principal, filters: Filters, level: GridLevel) -> list[dict]:
     """The grids of ``level`` under the focus, best score first (unscored last), with every figure."""
+    codes = _ranked_codes(session, principal, filters, level)
+    return _grid_rows(session, _figures(session, principal, filters, filters.period, codes))
+
+
+def _grid_rows(session: Session, figures: Mapping[str, dict]) -> list[dict]:
+    """The ranking's rows of grids with their figures: score, grade, every value."""
     scheme = current_scheme(session)
-    figures = indicators.compute(
-        session,
-        principal,
-        level=level.value,
-        since=filters.period.since,
-        until=filters.period.until,
-        net=filters.net,
-        category=filters.category,
-    )
-    names = dict(
-        session.execute(
-            select(Grid.code, Grid.name_zh).where(Grid.code.in_([c for c in figures if is_under(c, filters.focus)]))
-        ).all()
-    )
+    names = dict(session.execute(select(Grid.code, Grid.name_zh).where(Grid.code.in_(list(figures)))).all())
     rows = []
     for code, found in figures.items():
-        if not is_under(code, filters.focus):
-            continue
         score = grid_score(found, scheme)
         rows.append(
             {

@@ -8,8 +8,8 @@ The period's cases are read once, counted per villager group, assignee and
 reporting worker; every grid of every level then adds up the rows of its groups
 (codes nest by prefix, so a group code's first 6, 9 and 12 characters name its
 county, township and village) and every worker those of their cases. Medians and
-90th percentiles, which do not add up, come from one sorted ``ROLLUP`` over the
-same prefixes. The caller's jurisdiction and nets are conditions of each
+90th percentiles, which do not add up, come from one sort's nested grouping sets
+over the prefixes of the levels asked for. The caller's jurisdiction and nets are conditions of each
 statement, so a religious-net case counts only for callers holding that net. A
 figure whose denominator is empty has no value (None, shown as "—"), never 0 %.
 """
@@ -19,26 +19,30 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import (
     ColumnElement,
     Float,
     and_,
+    cast,
     exists,
     extract,
     false,
     func,
+    literal,
     or_,
     select,
+    tuple_,
+    union_all,
 )
-from sqlalchemy.dialects.postgresql import array
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.dialects.postgresql import INTERVAL, array
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from geo.accounts.models import User
 from geo.accounts.principal import Principal
-from geo.core.calendar import EARLIEST_DAY, LATEST_DAY, days_between
+from geo.core.calendar import COUNTY_TZ, EARLIEST_DAY, LATEST_DAY, days_between
 from geo.core.clock import now_utc
 from geo.core.errors import InvalidInput, NotFound, one_of
 from geo.core.labels import Label, label
@@ -47,7 +51,7 @@ from geo.dispatch.scope import visible
 from geo.dispatch.statuses import RUNNING, Channel, Status
 from geo.evaluation.record_models import CONTENT, IncidentEvaluation
 from geo.grid.boundaries import generation_in_force, valid_in
-from geo.grid.models import PREFECTURE_LEVEL, Grid, GridBoundary, GridLevel, GridWorker, codes_under
+from geo.grid.models import PREFECTURE_LEVEL, Grid, GridBoundary, GridLevel, GridWorker, code_prefix, codes_under
 
 Unit = Literal["percent", "count", "hours"]
 Part = Literal["numerator", "denominator"]
@@ -298,35 +302,54 @@ _Reporter = aliased(User, name="reporter")
 REPORTER = func.coalesce(_Reporter.worker_id, Incident.assignee_id).label("reporter")
 
 
-def _conditions(window: _Window) -> dict[str, ColumnElement[bool]]:
-    """Each count of docs/indicators.md as a condition on one case: the one place the definitions live."""
-    reported = window.holds(Incident.reported_at)
-    due = window.holds(Incident.due_at)
-    closed = and_(due, Incident.status == Status.CLOSED.value)
-    patrol = and_(reported, Incident.channel == Channel.PATROL.value)
+def _definitions(now: datetime) -> dict[str, tuple[InstrumentedAttribute, ColumnElement[bool] | None]]:
+    """Each count of docs/indicators.md: the one place the definitions live.
+
+    A count is its stage time (the moment whose day puts a case in a period) and what else
+    the case must be (None: nothing). A period's conditions (``_conditions``) and the
+    monthly pass (``compute_months``) are both read from here, so they cannot disagree.
+    """
+    closed = Incident.status == Status.CLOSED.value
+    patrol = Incident.channel == Channel.PATROL.value
     running = [status.value for status in RUNNING]
-    conditions: dict[str, ColumnElement[bool]] = {
-        "reported": reported,
-        **{f"reported_{channel.value}": and_(reported, Incident.channel == channel.value) for channel in Channel},
-        "registered": window.holds(Incident.registered_at),
-        "due": due,
-        "closed": closed,
-        "closed_on_time": and_(closed, Incident.closed_at <= Incident.due_at),
-        "handled_on_time": and_(due, Incident.resolved_at.is_not(None), Incident.resolved_at <= Incident.due_at),
-        "reworked": and_(due, Incident.reopen_count > 0),
-        "overdue_open": and_(due, Incident.status.in_(running), Incident.due_at < window.now),
-        "escalated": and_(reported, Incident.escalation_level > 0),
-        "responded": window.holds(Incident.registered_at),
-        "dispatched": and_(window.holds(Incident.dispatched_at), Incident.registered_at.is_not(None)),
-        "handled": and_(window.holds(Incident.resolved_at), Incident.dispatched_at.is_not(None)),
-        "patrol_reported": patrol,
-        "patrol_valid": and_(
-            patrol,
-            Incident.registered_at.is_not(None),
-            Incident.status.not_in([Status.REJECTED.value, Status.DUPLICATE.value]),
+    return {
+        "reported": (Incident.reported_at, None),
+        **{
+            f"reported_{channel.value}": (Incident.reported_at, Incident.channel == channel.value)
+            for channel in Channel
+        },
+        "registered": (Incident.registered_at, None),
+        "due": (Incident.due_at, None),
+        "closed": (Incident.due_at, closed),
+        "closed_on_time": (Incident.due_at, and_(closed, Incident.closed_at <= Incident.due_at)),
+        "handled_on_time": (
+            Incident.due_at,
+            and_(Incident.resolved_at.is_not(None), Incident.resolved_at <= Incident.due_at),
+        ),
+        "reworked": (Incident.due_at, Incident.reopen_count > 0),
+        "overdue_open": (Incident.due_at, and_(Incident.status.in_(running), Incident.due_at < now)),
+        "escalated": (Incident.reported_at, Incident.escalation_level > 0),
+        "responded": (Incident.registered_at, None),
+        "dispatched": (Incident.dispatched_at, Incident.registered_at.is_not(None)),
+        "handled": (Incident.resolved_at, Incident.dispatched_at.is_not(None)),
+        "patrol_reported": (Incident.reported_at, patrol),
+        "patrol_valid": (
+            Incident.reported_at,
+            and_(
+                patrol,
+                Incident.registered_at.is_not(None),
+                Incident.status.not_in([Status.REJECTED.value, Status.DUPLICATE.value]),
+            ),
         ),
     }
-    return conditions
+
+
+def _conditions(window: _Window) -> dict[str, ColumnElement[bool]]:
+    """Each count as a condition on one case in ``window``: its stage time lies in the period, and the rest."""
+    return {
+        name: window.holds(stage) if extra is None else and_(window.holds(stage), extra)
+        for name, (stage, extra) in _definitions(window.now).items()
+    }
 
 
 #: Which stage's hours each timed condition measures.
@@ -475,8 +498,6 @@ def _percentiles(session: Session, window: _Window, where: list[ColumnElement[bo
     rows = session.execute(select(key.label("key"), *columns).where(*where, timed).group_by(grouping))
     found: dict = {}
     for row in rows:
-        if row.key is None:
-            continue  # ROLLUP's grand total
         found[row.key] = {}
         for name in _TIMED:
             median, p90 = getattr(row, name) or (None, None)
@@ -503,7 +524,7 @@ def _current_evaluations(window: _Window):
     later = aliased(IncidentEvaluation)
     correction = aliased(IncidentEvaluation)
     return (
-        select(IncidentEvaluation.incident_id, IncidentEvaluation.result)
+        select(IncidentEvaluation.incident_id, IncidentEvaluation.result, IncidentEvaluation.at)
         .where(
             window.holds(IncidentEvaluation.at),
             ~exists().where(correction.replaces_id == IncidentEvaluation.id),
@@ -593,11 +614,118 @@ def compute(
         for grid in {row["group_code"][:length] for length in lengths} & content.keys():
             content[grid][0] += row["content"]
             content[grid][1] += row["evaluated"]
-    # The levels' prefixes nest, so one sort by (county, township, village, group) serves them all.
-    prefixes = [func.substr(Incident.group_code, 1, length) for length in range(6, lengths[-1] + 1, 3)]
+    # The levels' prefixes nest, so one sort by (county, township, village, group) serves them all; only
+    # the levels asked for are grouped (a ROLLUP would sort every case again for each level above and for
+    # its grand total, which is nobody's).
+    prefixes = [func.substr(Incident.group_code, 1, length) for length in lengths]
     key = func.coalesce(*reversed(prefixes)) if len(prefixes) > 1 else prefixes[0]
-    statistics = _percentiles(session, window, where, key, func.rollup(*prefixes))
+    sets = func.grouping_sets(*(tuple_(*prefixes[:n]) for n in range(len(prefixes), 0, -1)))
+    statistics = _percentiles(session, window, where, key, sets)
     return {code: _figures(totals[code] | statistics.get(code, {}), content[code]) for code in codes}
+
+
+def _month_of(moment) -> ColumnElement[datetime]:
+    """The China Standard Time month a moment falls in, as the local midnight of its first day."""
+    return func.date_trunc("month", func.timezone(cast(literal(COUNTY_TZ.utcoffset(None)), INTERVAL), moment))
+
+
+def compute_months(
+    session: Session,
+    principal: Principal,
+    *,
+    grid_code: str,
+    months: Sequence[date],
+    net: str | None = None,
+    category: str | None = None,
+    now: datetime | None = None,
+) -> dict[date, dict[str, Figure]]:
+    """Every indicator of ``grid_code`` in each of ``months`` (any day of each), by their first days, in one pass.
+
+    The same figures as ``compute`` for each month on its own (the same definitions, jurisdiction,
+    nets and filters), but the cases of the whole span are read once: each count goes to the
+    month of its own stage time (a case reported in March and closed on its April deadline counts
+    among March's reports and April's closures), taken in China Standard Time with ``date_trunc``.
+    Medians and percentiles are grouped by the month of their stage; call-backs by the month given.
+    """
+    wanted = sorted({day.replace(day=1) for day in months})
+    if not wanted:
+        return {}
+    window = _window(wanted[0], _last_day(wanted[-1]), now)
+    where = [*_case_filter(session, principal, net, category), codes_under(Incident.group_code, grid_code)]
+    definitions = _definitions(window.now)
+    stages = list(dict.fromkeys(stage for stage, _ in definitions.values()))
+    month_keys = [_month_of(stage).label(f"month_{index}") for index, stage in enumerate(stages)]
+    stage_key = {name: f"month_{stages.index(stage)}" for name, (stage, _) in definitions.items()}
+    columns = [_only(func.count(), extra).label(name) for name, (_, extra) in definitions.items()]
+    columns += [
+        func.coalesce(_only(func.sum(_hours(later, earlier)), definitions[name][1]), 0).label(f"{name}_sum")
+        for name, (later, earlier) in _TIMED.items()
+    ]
+    # Grouped by the month of every stage time at once: cases move through their stages within
+    # days, so there are a few hundred such combinations, not one per case.
+    rows = session.execute(select(*month_keys, *columns).where(*where, _touching(window)).group_by(*month_keys))
+    totals = {key: _empty_row() for key in wanted}
+
+    def bucket(moment: datetime | None) -> dict | None:
+        return None if moment is None else totals.get(moment.date().replace(day=1))
+
+    for row in rows:
+        for name in _CONDITION_NAMES:
+            if (into := bucket(row._mapping[stage_key[name]])) is not None:
+                into[name] += row._mapping[name]
+        for name in _TIMED:
+            if (into := bucket(row._mapping[stage_key[name]])) is not None:
+                into[f"{name}_sum"] += row._mapping[f"{name}_sum"]
+    for name, month, statistics in session.execute(_monthly_percentiles(window, where, definitions)):
+        if (into := bucket(month)) is not None and statistics is not None:
+            into |= {f"{name}_median": statistics[0], f"{name}_p90": statistics[1]}
+    content = {key: [0, 0] for key in wanted}
+    evaluation = _current_evaluations(window)
+    given = _month_of(evaluation.c.at)
+    for month, content_count, evaluated in session.execute(
+        select(
+            given,
+            func.count().filter(evaluation.c.result.in_([result.value for result in CONTENT])),
+            func.count(),
+        )
+        .select_from(evaluation)
+        .join(Incident, Incident.id == evaluation.c.incident_id)
+        .where(*where)
+        .group_by(given)
+    ):
+        if (key := month.date()) in content:
+            content[key] = [content_count, evaluated]
+    return {key: _figures(totals[key], content[key]) for key in wanted}
+
+
+def _only(aggregate, extra: ColumnElement[bool] | None):
+    """``aggregate`` over the rows meeting ``extra`` (all of them if None)."""
+    return aggregate if extra is None else aggregate.filter(extra)
+
+
+def _monthly_percentiles(window: _Window, where: list[ColumnElement[bool]], definitions: dict):
+    """(stage, month, [median, p90]) of each timed stage's hours, by the month of its own stage time."""
+    parts = []
+    for name, (later, earlier) in _TIMED.items():
+        stage, extra = definitions[name]
+        month = _month_of(stage)
+        parts.append(
+            select(
+                literal(name).label("name"),
+                month.label("month"),
+                func.percentile_cont(array([0.5, 0.9], type_=Float))
+                .within_group(_hours(later, earlier))
+                .label("statistics"),
+            )
+            .where(*where, window.holds(stage), *([] if extra is None else [extra]))
+            .group_by(month)
+        )
+    return union_all(*parts)
+
+
+def _last_day(first: date) -> date:
+    """The last day of the month beginning on ``first``."""
+    return (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
 
 
 def compute_workers(
@@ -631,8 +759,8 @@ def compute_workers(
     }
     if not workers:
         return {}
-    # A worker's cases lie in their grid (routing and reassignment keep them there), so under grid_code.
-    where.append(codes_under(Incident.group_code, grid_code))
+    # A worker's cases lie in their grid, or were sent to them off its chain with a reason (workflow): theirs too.
+    where.append(_under_or_assigned(grid_code))
     totals = {worker_id: _empty_row() for worker_id in workers}
     content = {worker_id: [0, 0] for worker_id in workers}
     grid_reports = dict.fromkeys(set(workers.values()), 0)
@@ -675,9 +803,11 @@ def cases_behind(
     """The ids of the cases counted in ``part`` of ``indicator`` for ``grid_code`` (or for worker ``worker_id``).
 
     The same conditions as ``compute``: the cases behind a grid are exactly the
-    caller's cases of the period whose group lies under ``grid_code``.
+    caller's cases of the period whose group lies under ``grid_code``; a worker's, as in
+    ``compute_workers``, hold too the cases sent to them off their chain.
     """
-    found = _behind(session, principal, indicator, grid_code, since, until, part, net, category, now)
+    of_worker = worker_id is not None
+    found = _behind(session, principal, indicator, grid_code, since, until, part, net, category, now, of_worker)
     if found is None:
         return []
     query, name = found
@@ -703,7 +833,7 @@ def cases_behind_workers(
     their own reports, its assignee otherwise; 主动发现率 counts against the worker's
     grid, so its cases are those of each worker's grid.
     """
-    found = _behind(session, principal, indicator, grid_code, since, until, part, None, None, now)
+    found = _behind(session, principal, indicator, grid_code, since, until, part, None, None, now, of_workers=True)
     if found is None:
         return {}
     query, name = found
@@ -728,14 +858,33 @@ def cases_behind_workers(
     return dict(by_worker)
 
 
-def _behind(session, principal, indicator, grid_code, since, until, part, net, category, now):
-    """The cases of ``part`` of ``indicator`` as a query with no columns yet, and the count's name; None if none."""
+def _under_or_assigned(grid_code: str) -> ColumnElement[bool]:
+    """Cases of groups under ``grid_code``, and those of its workers wherever they lie (sent off the chain).
+
+    Under a county (or a prefecture, or every county) every case lies there already: the plain prefix
+    condition, which the index answers.
+    """
+    under = codes_under(Incident.group_code, grid_code)
+    if len(code_prefix(grid_code)) <= GridLevel.COUNTY.code_length:
+        return under
+    its_workers = (
+        select(GridWorker.id).join(Grid, Grid.id == GridWorker.grid_id).where(codes_under(Grid.code, grid_code))
+    )
+    return or_(under, Incident.assignee_id.in_(its_workers))
+
+
+def _behind(session, principal, indicator, grid_code, since, until, part, net, category, now, of_workers=False):
+    """The cases of ``part`` of ``indicator`` as a query with no columns yet, and the count's name; None if none.
+
+    ``of_workers``: with the cases of ``grid_code``'s workers wherever they lie, as in ``compute_workers``.
+    """
     if indicator not in INDICATORS:
         raise NotFound("no indicator {indicator!r}", indicator=str(indicator)[:40])
     if part not in PARTS:
         raise InvalidInput("part must be numerator or denominator", field="part")
     window = _window(since, until, now)
-    where = [*_case_filter(session, principal, net, category), codes_under(Incident.group_code, grid_code)]
+    cases = _under_or_assigned(grid_code) if of_workers else codes_under(Incident.group_code, grid_code)
+    where = [*_case_filter(session, principal, net, category), cases]
     if indicator == "satisfaction_rate":
         evaluation = _current_evaluations(window)
         query = select().select_from(Incident).join(evaluation, evaluation.c.incident_id == Incident.id)

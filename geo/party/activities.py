@@ -333,10 +333,19 @@ def add_photo(
     now: datetime,
     *,
     address: str | None = None,
-) -> ActivityPhoto:
-    """Attach a photo to an activity: its format told from its bytes before anything opens it, size bounded."""
+) -> tuple[ActivityPhoto, bool]:
+    """Attach a photo to an activity: its format told from its bytes before anything opens it, size bounded.
+
+    The same bytes sent again to the same activity (a phone's outbox retrying after a lost answer)
+    answer the photo already attached, with ``created`` False: a retry never doubles a photo.
+    """
     activity = _changeable(session, principal, activity_id)
     content_type = photo_type(data)
+    earlier = session.scalar(
+        select(ActivityPhoto).where(ActivityPhoto.activity_id == activity.id, ActivityPhoto.data == data).limit(1)
+    )
+    if earlier is not None:
+        return earlier, False
     count = session.scalar(select(func.count()).where(ActivityPhoto.activity_id == activity.id)) or 0
     if count >= MAX_PHOTOS:
         raise InvalidInput("an activity holds at most {limit} photos", field="file", limit=MAX_PHOTOS)
@@ -361,7 +370,7 @@ def add_photo(
         after={"photo": photo.id, "file": name, "content_type": content_type, "size": len(data)},
         address=address,
     )
-    return photo
+    return photo, True
 
 
 def get_photo(session: Session, principal: Principal, activity_id: int, photo_id: int) -> ActivityPhoto:

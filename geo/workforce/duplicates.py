@@ -3,8 +3,9 @@
 Intake flags a suspected duplicate only within one category. The paper's "tasks
 done twice" are cases of different nets: a landslide reported by the social net's
 worker and by the rural net's. Two open cases of different nets within intake's
-duplicate distance and time (``geo.dispatch.intake``) are offered to the
-dispatcher as one problem, with a merge that closes one as the other's duplicate.
+duplicate distance and time (``geo.dispatch.nearness``) are offered to the
+dispatcher as one problem, with a merge that closes one as the other's duplicate;
+the console's queue 跨网重复 (``geo.dispatch.queues``) holds the cases of such pairs.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from geo.accounts.principal import Principal
 from geo.core.audit import record
 from geo.core.clock import now_utc
 from geo.core.errors import InvalidInput
-from geo.dispatch.intake import DUPLICATE_RADIUS_DEGREES, DUPLICATE_RADIUS_M, DUPLICATE_WINDOW, clean_text
+from geo.dispatch.intake import clean_text
 from geo.dispatch.models import OPEN_INCIDENT, Incident
+from geo.dispatch.nearness import reported_near
 from geo.dispatch.scope import visible
 from geo.dispatch.statuses import FINISHED, Status
 from geo.dispatch.views import get_incident, incident_detail
@@ -30,16 +32,6 @@ from geo.grid.models import codes_under
 
 #: Pairs one answer lists at most.
 PAIR_LIMIT = 200
-
-
-def _near(first, second):
-    """SQL condition: two incidents of one county were reported within the duplicate distance and time of each other."""
-    return and_(
-        first.county_code == second.county_code,
-        func.abs(func.extract("epoch", first.reported_at - second.reported_at)) <= DUPLICATE_WINDOW.total_seconds(),
-        func.ST_DWithin(first.location, second.location, DUPLICATE_RADIUS_DEGREES),
-        func.ST_DWithin(func.Geography(first.location), func.Geography(second.location), DUPLICATE_RADIUS_M),
-    )
 
 
 def cross_net_pairs(session: Session, principal: Principal, *, grid: str | None = None) -> list[dict]:
@@ -61,7 +53,7 @@ def cross_net_pairs(session: Session, principal: Principal, *, grid: str | None 
             other.version,
             func.ST_Distance(func.Geography(Incident.location), func.Geography(other.location)),
         )
-        .join(other, and_(other.net != Incident.net, _near(Incident, other)))
+        .join(other, and_(other.net != Incident.net, reported_near(Incident, other)))
         .where(
             visible(principal),
             OPEN_INCIDENT,
@@ -98,7 +90,7 @@ def cross_net_partners(session: Session, principal: Principal, incident: Inciden
                 Incident.id == incident.id,
                 other.net != Incident.net,
                 other.status.not_in([s.value for s in FINISHED]),
-                _near(Incident, other),
+                reported_near(Incident, other),
                 other.id.in_(select(Incident.id).where(visible(principal))),
             )
             .order_by(other.reported_at)

@@ -5,7 +5,7 @@ grid by a foreign key get a plain column, filled here from that grid and afterwa
 a generation records the county it redrew (until now there was one county, the one the grid holds).
 
 Revision ID: b86e0e7a8008
-Revises: a76e0e7a7007
+Revises: c96e0e7a9009
 Create Date: 2026-12-03 08:30:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = 'b86e0e7a8008'
-down_revision = 'a76e0e7a7007'
+down_revision = 'c96e0e7a9009'
 branch_labels = None
 depends_on = None
 

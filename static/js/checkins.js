@@ -17,7 +17,7 @@ document.querySelectorAll("form.checkin .locate").forEach(function (button) {
   var KEY = "gridmap.checkins." + options.username;
   var T = options.text;
   var banner = document.getElementById("checkin-queue");
-  var sending = false;
+  var sending = false, askedAgain = false;
 
   function load() {
     try { return JSON.parse(localStorage.getItem(KEY)) || []; } catch (e) { return []; }
@@ -48,8 +48,11 @@ document.querySelectorAll("form.checkin .locate").forEach(function (button) {
   /* Send the oldest kept check-in, then the next; stop at the first network failure and try again later. */
   function flush() {
     var queue = load();
-    if (sending || !queue.length) return;
+    // Asked while a send is failing (the browser came back online meanwhile): go once more after it.
+    if (sending) { askedAgain = true; return; }
+    if (!queue.length) return;
     sending = true;
+    askedAgain = false;
     var item = queue[0];
     post(item).then(function (response) {
       return response.json().then(function (data) {
@@ -67,7 +70,10 @@ document.querySelectorAll("form.checkin .locate").forEach(function (button) {
         window.location = window.location.pathname + "?done=" + item.task + "&far=" + (data.is_far ? 1 : 0) +
           "&m=" + Math.round(data.distance_m || 0);
       });
-    }, function () { sending = false; });
+    }, function () {
+      sending = false;
+      if (askedAgain) flush();
+    });
   }
 
   /* A refused check-in is said beside its task, and what the patrol typed goes back into the form. */

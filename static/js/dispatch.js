@@ -189,6 +189,7 @@
         : "") +
       "<h4>" + T.history + '</h4><ol class="history">' + i.history.map(function (h) {
         return "<li>" + esc(gridmap.localTime(h.at)) + " " + esc(h.actor) + " · " + esc(T.action[h.action] || h.action) +
+          (h.data && h.data.off_chain ? ' <span class="badge off-chain">' + T.offChain + "</span>" : "") +
           (h.note ? " — " + esc(h.note) : "") + (h.is_public ? ' <span class="badge public">' + T.publicMark + "</span>" : "") + "</li>";
       }).join("") + "</ol>" + '<section class="support" id="support"></section></div>';
     state.map.flyTo([i.lat, i.lon], Math.max(state.map.getZoom(), 12), { duration: 0.5 });
@@ -205,21 +206,27 @@
       .addTo(state.map);
   }
 
-  /* The workers this case may go to (GET /api/incidents/<ticket>/candidates): one to choose, none typed. */
+  /* The workers this case may go to (GET /api/incidents/<ticket>/candidates): one to choose, none typed. The chain's
+     workers first; then the others of the jurisdiction, whom the server takes only with a note saying why. */
   function loadPicker(ticket) {
     api("GET", "/api/incidents/" + encodeURIComponent(ticket) + "/candidates").then(function (r) {
       var box = document.getElementById("picker");
       if (!box) return;
       if (!r.ok) { box.innerHTML = '<p class="error">' + esc(r.data.error) + "</p>"; return; }
-      box.innerHTML = "<b>" + T.pickWorker + "</b>" + (r.data.workers.length ? r.data.workers.map(function (w) {
-        var distance = w.distance_m === null ? "" : " · " + (w.distance_m >= 1000 ? (w.distance_m / 1000).toFixed(1) + " km" : w.distance_m + " m");
-        return '<label class="candidate' + (w.available ? "" : " away") + '"><input type="radio" name="worker" value="' + esc(w.code) + '"' +
-          (w.assigned ? " disabled" : "") + "> " + esc(w.name) + " <span class=\"meta\">" + esc(w.code) + " · " +
-          esc(LABELS.level[w.level] || w.level) + " " + esc(w.grid_name) + " · " + esc(gridmap.format(T.openCases, { n: w.open_cases })) + distance +
-          (w.assigned ? " · " + T.current : "") + (w.available ? "" : " · " + esc(gridmap.format(T.away, { until: w.away_until || "—" }))) +
-          "</span></label>";
-      }).join("") : "<p>" + T.noWorkers + "</p>");
+      var chain = r.data.workers.filter(function (w) { return w.on_chain; });
+      var others = r.data.workers.filter(function (w) { return !w.on_chain; });
+      box.innerHTML = "<b>" + T.pickWorker + "</b>" + (chain.length ? chain.map(candidate).join("") : "<p>" + T.noWorkers + "</p>") +
+        (others.length ? '<b class="off-chain">' + T.otherWorkers + "</b>" + others.map(candidate).join("") : "");
     });
+  }
+
+  function candidate(w) {
+    var distance = w.distance_m === null ? "" : " · " + (w.distance_m >= 1000 ? (w.distance_m / 1000).toFixed(1) + " km" : w.distance_m + " m");
+    return '<label class="candidate' + (w.available ? "" : " away") + (w.on_chain ? "" : " off-chain") + '"><input type="radio" name="worker" value="' + esc(w.code) + '"' +
+      (w.assigned ? " disabled" : "") + "> " + esc(w.name) + " <span class=\"meta\">" + esc(w.code) + " · " +
+      esc(LABELS.level[w.level] || w.level) + " " + esc(w.grid_name) + " · " + esc(gridmap.format(T.openCases, { n: w.open_cases })) + distance +
+      (w.assigned ? " · " + T.current : "") + (w.available ? "" : " · " + esc(gridmap.format(T.away, { until: w.away_until || "—" }))) +
+      "</span></label>";
   }
 
   /* Who leads and supports the case (the duty list), its co-handlers and any cross-net duplicate. */
@@ -285,19 +292,31 @@
     };
     var shown = panel.querySelector('[name="public"]');
     var body = { version: Number(panel.dataset.version), note: field("note") || "", public: !!(shown && shown.checked) };
-    if (action === "reassign") body.worker = field("worker");
+    // Dispatching goes to the routed worker unless one is picked; reassigning needs one.
+    if (action === "reassign" || action === "dispatch") body.worker = field("worker");
     if (action === "duplicate") body.duplicate_of = field("duplicate_of");
     api("POST", "/api/incidents/" + encodeURIComponent(ticket) + "/" + action, body).then(function (r) {
       if (r.status === 409) {
         renderDetail(r.data.details, T.conflict);
       } else if (!r.ok) {
-        showDetail(ticket, r.data.error);
+        refused(panel, r.data.error);  // the note and the worker picked stay, to correct and send again
       } else {
         renderDetail(r.data);
       }
       loadQueue();
       loadList();
     });
+  }
+
+  function refused(panel, error) {
+    var notice = panel.querySelector("p.refusal");
+    if (!notice) {
+      notice = document.createElement("p");
+      notice.className = "error refusal";
+      notice.setAttribute("role", "alert");
+      panel.querySelector(".actions").before(notice);
+    }
+    notice.textContent = error;
   }
 
   function uploadPhoto() {
@@ -510,9 +529,11 @@
       try { localStorage.setItem(MUTE_KEY, muted() ? "0" : "1"); } catch (e) { /* not kept */ }
       showMute();
     });
-    // The list and counts follow the map's feed; with tiles (no feed) they are asked for every 30 s.
+    // The list and counts follow the map's feed, on tiles too (the tiles ask it what changed).
     gridmap.onFeedChange(function (news) { refreshSoon(); alertNew(news.added); });
-    if (!gridmap.visibleIncidents() && gridmap.tiledIncidents().layers) setInterval(function () { loadQueue(); loadList(); }, 30000);
+    if (options.tilesFollow) {
+      gridmap.followTiledIncidents(options.tilesFollow.feed, options.tilesFollow.since, options.tilesFollow.interval);
+    }
     if (options.canAct) {
       map.on("click", function (event) { intakeForm(event.latlng); });
     }

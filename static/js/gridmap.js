@@ -382,6 +382,7 @@
    */
   var tileLayers = [];
   var tilesLoaded = 0;
+  var tilesRefreshed = 0;
 
   function incidentTileStyle(p) {
     if (p.count) {
@@ -409,12 +410,41 @@
       }
     });
     layer.on("tileload", function () { tilesLoaded += 1; });
-    /* Ask the server for the incidents matching ``filters`` (the console's form: net, status, ...). */
-    layer.setQuery = function (filters) {
+    var filters = {};
+    var seen = null; // the change number the tiles were cut at (v=): a new one fetches them past the cache
+    function load() {
       var query = new URLSearchParams();
-      Object.keys(filters || {}).forEach(function (key) { if (filters[key]) query.set(key, filters[key]); });
+      Object.keys(filters).forEach(function (key) { if (filters[key]) query.set(key, filters[key]); });
+      if (seen) query.set("v", seen);
       var text = query.toString();
       layer.setUrl(config.url + (text ? "?" + text : ""));
+    }
+    /* Ask the server for the incidents matching ``chosen`` (the console's form: net, status, ...). */
+    layer.setQuery = function (chosen) {
+      filters = chosen || {};
+      load();
+    };
+    /* Redraw when the incidents change: ask the feed every ``interval`` ms what changed after change ``since``
+       (only the changes, never every case), and tell the feed's listeners as the live markers do. */
+    layer.followChanges = function (feedUrl, since, interval) {
+      var cursor = since;
+      function ask() {
+        fetch(feedUrl + "?since=" + cursor, { credentials: "same-origin" })
+          .then(function (response) { return response.ok ? response.json() : null; })
+          .then(function (data) {
+            if (!data) return;
+            cursor = data.cursor;
+            if (!data.features.length) return; // nothing the caller sees changed
+            seen = cursor;
+            load();
+            tilesRefreshed += 1;
+            // New: what is still waiting to be registered (a changed case looks the same in the feed otherwise).
+            var news = { added: data.features.filter(function (f) { return f.properties.s === "reported"; }), changed: data.features.length };
+            feedListeners.forEach(function (listener) { listener(news); });
+          })
+          .catch(function () { /* offline for a moment: the next round asks again */ });
+      }
+      setInterval(ask, interval);
     };
     tileLayers.push(layer);
     return layer;
@@ -476,18 +506,18 @@
     return document.querySelector('meta[name="csrf-token"]').content;
   }
 
-  /* A JSON call to our API with the session cookie and, when sending a body, the CSRF token. */
+  /* A JSON call to our API with the session cookie and, when it changes something, the CSRF token. */
   function api(method, url, body, headers) {
     var init = { method: method, credentials: "same-origin", headers: Object.assign({ Accept: "application/json" }, headers) };
+    if (method !== "GET") init.headers["X-CSRFToken"] = csrfToken();
     if (body instanceof FormData) {
-      init.headers["X-CSRFToken"] = csrfToken();
       init.body = body;
     } else if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
-      init.headers["X-CSRFToken"] = csrfToken();
       init.body = JSON.stringify(body);
     }
     return fetch(url, init).then(function (response) {
+      if (response.status === 204) return { ok: true, status: 204, data: {} };  // a DELETE's empty answer
       return response.json().then(function (data) {
         return { ok: response.ok, status: response.status, data: data };
       });
@@ -525,7 +555,11 @@
     liveLayer: liveLayer,
     incidentLegend: incidentLegend,
     incidentTileLayer: incidentTileLayer,
-    tiledIncidents: function () { return { layers: tileLayers.length, loaded: tilesLoaded }; },
+    tiledIncidents: function () { return { layers: tileLayers.length, loaded: tilesLoaded, refreshed: tilesRefreshed }; },
+    /* Keep every incident tile layer current (see incidentTileLayer's followChanges). */
+    followTiledIncidents: function (feedUrl, since, interval) {
+      tileLayers.forEach(function (layer) { layer.followChanges(feedUrl, since, interval); });
+    },
     remoteLayer: remoteLayer,
     escapeHtml: escapeHtml,
     lang: lang,

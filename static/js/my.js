@@ -13,7 +13,7 @@
   var message = document.getElementById("my-message");
   var maps = {};
   var here = null;
-  var sending = false;
+  var sending = false, askedAgain = false;
 
   function say(text, ok) {
     message.className = ok ? "ok" : "error";
@@ -143,8 +143,11 @@
   /* Send the oldest kept request, then the next; stop at the first failure of the network or the server.
      One tab at a time (a Web Lock): two tabs sending the same step at once would meet each other as a conflict. */
   function flush() {
-    if (sending) return Promise.resolve();
+    // Asked again while sending (the browser came back online while a send was failing): go once more after it,
+    // rather than wait for the next half-minute's try.
+    if (sending) { askedAgain = true; return Promise.resolve(); }
     sending = true;
+    askedAgain = false;
     var sendOne = function () {
       return box.all().then(function (items) {
         if (!items.length) return null;
@@ -156,7 +159,7 @@
     return once.then(function (next) {
       sending = false;
       if (next !== "later") showCount();  // "later" may carry a message on the banner: leave it
-      if (next === "again") return flush();
+      if (next === "again" || askedAgain) return flush();
     }, function () { sending = false; });
   }
 
@@ -177,7 +180,7 @@
     if (!answer.ok) {
       return box.remove(item.key).then(function () {
         say(T.refused + answer.data.error);
-        restoreReport(item);
+        restoreReport(item, answer.data.field !== "observed_at");  // a time refused is not kept
         return "again";
       });
     }
@@ -237,10 +240,11 @@
     open(li, true);
   }
 
-  function restoreReport(item) {
+  function restoreReport(item, keepTime) {
     var form = document.getElementById("report-form");
     ["category", "title", "description", "lon", "lat"].forEach(function (name) { form.elements[name].value = item.body[name]; });
     form.dataset.typed = "1";
+    if (keepTime && item.body.observed_at) form.dataset.observedAt = item.body.observed_at;
     document.getElementById("report").hidden = false;
   }
 
@@ -299,6 +303,9 @@
       body: {
         net: chosen.dataset.net, category: f.category.value, title: f.title.value, description: f.description.value,
         lon: Number(f.lon.value), lat: Number(f.lat.value), channel: options.channel,
+        // The time it was made, kept as the report's time however late the outbox sends it (a report given back
+        // to correct keeps its first time).
+        observed_at: reportForm.dataset.observedAt || new Date().toISOString(),
       },
       photos: Array.prototype.map.call(f.photos.files, function (file) {
         return { key: phone.newKey("photo"), blob: file, filename: file.name };
@@ -307,6 +314,7 @@
     box.add(item).then(function () {
       reportForm.reset();
       delete reportForm.dataset.typed;
+      delete reportForm.dataset.observedAt;
       document.getElementById("report").hidden = true;
       if (here) located({ coords: { latitude: here[0], longitude: here[1], accuracy: 0 } });
       return showCount();

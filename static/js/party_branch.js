@@ -1,10 +1,12 @@
-/* The branch page's forms (admins of the jurisdiction): enter a member with their households, start a secretary-led
-   project, tick its milestones and move its status. Every rule is the API's; this only sends and shows its answer. */
+/* The branch page's forms (admins of the jurisdiction): enter, correct or remove a member with their households,
+   start a secretary-led project, tick its milestones and move its status. Every rule is the API's; this only sends
+   and shows its answer. */
 (function () {
   "use strict";
 
   var options = gridmap.pageOptions();
   var box = document.getElementById("party-message");
+  var T = gridmap.strings.party;
 
   function answered(r) {
     if (r.ok) return window.location.reload();
@@ -20,15 +22,53 @@
     });
   }
 
+  /* One form enters a member or, after "edit" on a row, replaces that member whole with the version read:
+     someone's change in between answers 409, shown here, and nothing is overwritten. */
   var member = document.getElementById("member-form");
+  var editing = null;
+  var editingNote = member.querySelector(".editing");
+  var cancel = member.querySelector(".member-cancel");
+
+  function edit(m) {
+    editing = m;
+    var f = member.elements;
+    f.name.value = m.name; f.post.value = m.post; f.duty.value = m.duty; f.phone.value = m.phone || "";
+    f.household_count.value = m.household_count;
+    f.households.value = m.households.map(function (h) { return h.name + (h.address ? ", " + h.address : ""); }).join("\n");
+    editingNote.querySelector("b").textContent = m.name;
+    editingNote.hidden = cancel.hidden = false;
+    document.getElementById("member-add").open = true;
+    f.name.focus();
+  }
+
+  cancel.addEventListener("click", function () {
+    editing = null;
+    member.reset();
+    editingNote.hidden = cancel.hidden = true;
+  });
+
   member.addEventListener("submit", function (event) {
     event.preventDefault();
     var f = member.elements;
-    gridmap.api("POST", options.membersUrl, {
+    var body = {
       name: f.name.value, post: f.post.value, duty: f.duty.value, phone: f.phone.value,
       household_count: Number(f.household_count.value || 0),
       households: lines(f.households.value).map(function (h) { return { name: h[0], address: h[1] }; }),
-    }).then(answered);
+    };
+    if (!editing) return gridmap.api("POST", options.membersUrl, body).then(answered);
+    body.version = editing.version;
+    gridmap.api("PATCH", editing.url, body).then(answered);
+  });
+
+  options.members.forEach(function (m) {
+    var row = document.querySelector('tr[data-member="' + m.id + '"]');
+    var editButton = row.querySelector(".member-edit");
+    if (!editButton) return;  // personal data outside the jurisdiction: not shown, so not editable
+    editButton.addEventListener("click", function () { edit(m); });
+    row.querySelector(".member-remove").addEventListener("click", function () {
+      if (!window.confirm(gridmap.format(T.removeMember, { name: m.name }))) return;
+      gridmap.api("DELETE", m.url + "?version=" + encodeURIComponent(m.version)).then(answered);
+    });
   });
 
   var project = document.getElementById("project-form");

@@ -1,11 +1,21 @@
-/* The phone page that records a branch activity: fills the place from the phone's position, until typed over. */
+/* The phone page that records a branch activity: fills the place from the phone's position, until typed over, and
+   sends the activity through an outbox (phone.js) that keeps it, photo included, while there is no signal, and sends
+   it when the signal returns: the activity with the form's own Idempotency-Key, then its photo (the same bytes sent
+   again answer the photo already attached), so a retry after a lost answer records it once. Without JavaScript the
+   form posts as it is. Whether the activity is valid is the server's rule. */
 (function () {
   "use strict";
 
   var T = gridmap.strings.party;
+  var options = gridmap.pageOptions();
+  var box = phone.outbox("party." + options.username);
   var form = document.querySelector("form.party-record");
   var status = document.getElementById("position");
+  var banner = document.getElementById("outbox");
+  var message = document.getElementById("record-message");
   var typed = false;
+  var sending = false;
+  var recorded = null;  // the last activity sent from this page: where the map opens once all is sent
 
   ["lon", "lat"].forEach(function (name) {
     form.elements[name].addEventListener("input", function () { typed = true; });
@@ -26,6 +36,122 @@
     navigator.geolocation.getCurrentPosition(show, failed, { enableHighAccuracy: true, maximumAge: 10000, timeout: 20000 });
   }
 
+  function say(text, ok) {
+    message.hidden = !text;
+    message.className = ok ? "ok" : "error";
+    message.textContent = text;
+  }
+
+  /* ---- the outbox ---- */
+
+  /* The banner from the latest reading only: readings may finish out of order (as on the worker's phone page). */
+  var countsAsked = 0;
+  function showCount() {
+    var asked = ++countsAsked;
+    return box.all().then(function (items) {
+      if (asked !== countsAsked) return items;
+      banner.hidden = !items.length;
+      banner.textContent = items.length ? gridmap.format(T.waiting, { n: items.length }) : "";
+      return items;
+    });
+  }
+
+  function send(item) {
+    var headers = { "Idempotency-Key": item.key };
+    if (item.kind === "photo") {
+      var data = new FormData();
+      data.append("file", item.blob, item.filename);
+      return gridmap.api("POST", options.activitiesUrl + "/" + item.activity + "/photos", data, headers);
+    }
+    return gridmap.api("POST", options.activitiesUrl, item.body, headers);
+  }
+
+  /* Send the oldest kept item, then the next; stop at the first failure of the network or the server. One tab at
+     a time (a Web Lock), so two tabs never send the same item at once. */
+  function flush() {
+    if (sending) return Promise.resolve();
+    sending = true;
+    var sendOne = function () {
+      return box.all().then(function (items) {
+        if (!items.length) return null;
+        var item = items[0];
+        return send(item).then(function (answer) { return settle(item, answer); }, function () { return "later"; });
+      });
+    };
+    var once = navigator.locks ? navigator.locks.request("gridmap.party.outbox." + options.username, sendOne) : sendOne();
+    return once.then(function (next) {
+      sending = false;
+      if (next === "again") return flush();
+      if (next !== "later") return showCount().then(allSent);
+    }, function () { sending = false; });
+  }
+
+  function settle(item, answer) {
+    // Signed out, or a form token older than the session: kept until the page is fresh.
+    if (answer.status === 401 || (answer.status === 400 && !answer.data.field)) {
+      banner.hidden = false;
+      banner.textContent = T.signIn;
+      return "later";
+    }
+    if (answer.status >= 500 || answer.status === 429) return "later";
+    if (!answer.ok) {
+      return box.remove(item.key).then(function () {
+        say(T.refused + answer.data.error);
+        if (item.kind === "activity") restore(item);
+        return "again";
+      });
+    }
+    if (item.kind === "activity" && item.photo) {
+      var photo = { key: item.photo.key, kind: "photo", activity: answer.data.id, blob: item.photo.blob,
+        filename: item.photo.filename, month: item.month };
+      return box.add(photo).then(function () { return box.remove(item.key); }).then(function () { return "again"; });
+    }
+    return box.remove(item.key).then(function () {
+      recorded = { id: item.kind === "photo" ? item.activity : answer.data.id, month: item.month };
+      return "again";
+    });
+  }
+
+  /* Everything sent: open the map on the activity, as the plain form does, unless another one is being typed. */
+  function allSent(items) {
+    if (items.length || !recorded) return;
+    if (form.elements.topic.value) return say(T.sent, true);
+    window.location.assign(options.mapUrl + "?month=" + recorded.month + "&recorded=" + recorded.id);
+  }
+
+  /* A refused activity goes back into the form, to correct and send again. */
+  function restore(item) {
+    var b = item.body;
+    form.elements.branch.value = b.branch_id ? "b:" + b.branch_id : "t:" + b.temporary_branch_id;
+    ["kind", "held_on", "topic", "attendance", "place_name", "minutes", "lon", "lat"].forEach(function (name) {
+      form.elements[name].value = b[name];
+    });
+    typed = true;
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var f = form.elements, branch = f.branch.value.split(":"), file = f.file.files[0];
+    var body = {
+      kind: f.kind.value, held_on: f.held_on.value, topic: f.topic.value, attendance: Number(f.attendance.value),
+      place_name: f.place_name.value, minutes: f.minutes.value, lon: Number(f.lon.value), lat: Number(f.lat.value),
+    };
+    body[branch[0] === "b" ? "branch_id" : "temporary_branch_id"] = Number(branch[1]);
+    var item = {
+      key: f.key.value, kind: "activity", body: body, month: body.held_on.slice(0, 7),
+      photo: file ? { key: phone.newKey("photo"), blob: file, filename: file.name } : null,
+    };
+    box.add(item).then(function () {
+      ["topic", "attendance", "place_name", "minutes", "file"].forEach(function (name) { f[name].value = ""; });
+      f.key.value = phone.newKey("activity");  // the next activity is another record
+      say("");
+      return showCount();
+    }).then(flush);
+  });
+
   document.getElementById("locate").addEventListener("click", locate);
   if (!form.elements.lon.value) locate();
+  window.addEventListener("online", flush);
+  setInterval(flush, 30000);
+  showCount().then(flush);
 })();

@@ -124,3 +124,44 @@ def test_a_ticket_typed_in_the_search_box_opens_the_case(offline_page, live_serv
     converted = page.locator(".search-label").inner_text()
     assert converted.startswith("99.") and not converted.startswith("99.304000")  # moved back onto WGS-84
     assert log.blocked == [] and log.errors == []
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 800}, {"width": 390, "height": 844}])
+def test_a_case_sent_to_a_worker_off_its_chain_needs_a_reason_and_is_marked(browser, live_server, artifacts, viewport):
+    log = PageLog()
+    context, page = offline_context(browser, live_server, log, viewport=viewport)
+    sign_in(page, live_server, "benzilan")
+    page.goto(live_server + "/dispatch")
+    page.wait_for_selector("#incident-list li")
+    created = page.evaluate(
+        """(body) => fetch('/api/incidents', {method: 'POST', credentials: 'same-origin', body: JSON.stringify(body),
+            headers: {'Content-Type': 'application/json',
+                      'X-CSRFToken': document.querySelector('meta[name=csrf-token]').content}}).then(r => r.json())""",
+        {"net": "social", "category": "dispute", "title": "链外派遣测试", "lon": 99.2991, "lat": 28.2446},
+    )
+    page.locator(".gridmap-search input[name=q]").fill(created["ticket"])
+    page.locator(".gridmap-search button[type=submit]").click()
+    detail = page.locator(f"#incident-detail[data-ticket='{created['ticket']}']")
+    detail.locator("button[data-action=register]").click()
+    wait_until(page, "document.querySelector('#incident-detail .status').textContent.includes('案卷建立')")
+
+    # The chain's workers, then the others of the township, with the same columns.
+    wait_until(page, "document.querySelectorAll('#picker label.candidate.off-chain').length > 0")
+    picker = page.locator("#picker")
+    assert "其他网格员（需说明理由）" in picker.inner_text()
+    other = picker.locator("label.candidate.off-chain").first
+    assert "在办" in other.inner_text() and ("km" in other.inner_text() or " m" in other.inner_text())
+    code = other.locator("input").get_attribute("value")
+    other.locator("input").check()
+    page.locator("#incident-detail button[data-action=dispatch]").click()  # with no reason given
+    page.locator("#incident-detail p.refusal", has_text="说明").wait_for()
+    assert page.locator(f"#picker input[value='{code}']").is_checked()  # the choice stays, to add the reason
+    page.locator("#incident-detail textarea[name=note]").fill("本组网格员请假，该网格员离得最近")
+    page.locator("#incident-detail button[data-action=dispatch]").click()
+    wait_until(page, f"document.querySelector('#incident-detail .assignee').textContent.includes({code!r})")
+    history = page.locator("#incident-detail .history li").last
+    assert "网格链外" in history.inner_text() and "离得最近" in history.inner_text()
+    page.locator("#incident-detail .history").scroll_into_view_if_needed()
+    page.screenshot(path=artifacts / f"dispatch-off-chain-{viewport['width']}.png", full_page=True)
+    context.close()
+    assert log.blocked == [] and log.errors == []

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from geo.dispatch.models import Incident
+from geo.dispatch.queues import Queue
 from tests.conftest import csrf_token_of, post_multipart
 
 GOOD = {
@@ -207,7 +208,7 @@ def test_feed_by_net_and_small_markers(client):
 def test_each_queue_count_is_the_total_of_the_list_it_opens(client_as, username):
     client = client_as(username)
     queue = client.get("/api/incidents/queue").get_json()
-    assert list(queue) == ["open", "new", "unassigned", "overdue", "escalated", "suspected_duplicates"]
+    assert list(queue) == [q.value for q in Queue]
     assert queue["new"] > 0
     for name, count in queue.items():
         listed = client.get(f"/api/incidents?queue={name}&per_page=500").get_json()

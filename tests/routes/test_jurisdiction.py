@@ -170,8 +170,8 @@ def test_the_category_catalogue_is_the_county_admins(app, client_as, township_ac
 
 def test_a_township_admin_lists_only_the_townships_accounts(client_as, township_accounts):
     html = client_as("bzl-admin").get("/admin/users").get_data(as_text=True)
-    assert "bzl-planner" in html and "benzilan" in html
-    assert "patrol" not in html.replace("/patrol", "")
+    assert "<td>bzl-planner" in html and "<td>benzilan" in html
+    assert "<td>patrol" not in html  # 羊拉乡's patrol leader, outside the township (the form's roles still offer one)
 
 
 def open_incident(app, prefix: str) -> Incident:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -182,3 +183,29 @@ def test_a_bad_form_answers_a_styled_400_naming_the_problem(client_as, case):
     html = answer.get_data(as_text=True)
     assert answer.status_code == 400 and 'class="page error-page"' in html and "version" in html
     assert 'href="/my"' in html or "回到首页" in html
+
+
+def test_a_report_sent_late_by_the_outbox_keeps_the_time_the_phone_made_it(app, client_as):
+    with app.app_context():
+        lon, lat = group_point(db_session(), WORKER_GROUP)
+    worker = client_as("worker")
+    made = (datetime.now(UTC) - timedelta(hours=5)).replace(microsecond=0)
+    body = {
+        "net": "social",
+        "category": "dispute",
+        "title": "山上巡查发现",
+        "lon": lon,
+        "lat": lat,
+        "channel": "patrol",
+    }
+    sent = post(worker, "/api/incidents", body | {"observed_at": made.isoformat().replace("+00:00", "Z")})
+    assert sent.status_code == 201, sent.get_json()
+    detail = sent.get_json()
+    assert datetime.fromisoformat(detail["stages"]["reported_at"]) == made
+    assert datetime.fromisoformat(detail["received_at"]) - made >= timedelta(hours=5)
+    ahead = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    refused = post(worker, "/api/incidents", body | {"observed_at": ahead})
+    assert refused.status_code == 400 and refused.get_json()["field"] == "observed_at"
+    assert "未来" in refused.get_json()["error"]  # in the page's language
+    no_zone = post(worker, "/api/incidents", body | {"observed_at": "2026-06-01T08:00:00"})
+    assert 400 <= no_zone.status_code < 500 and "observed_at" in str(no_zone.get_json())

@@ -126,6 +126,10 @@ def test_activities_are_recorded_once_corrected_with_their_version_and_drawn_by_
         township_admin, f"/api/party/activities/{record['id']}/photos", {"file": (io.BytesIO(PNG), "day.png")}
     )
     assert photo.status_code == 201, photo.get_json()
+    resent = post_multipart(
+        township_admin, f"/api/party/activities/{record['id']}/photos", {"file": (io.BytesIO(PNG), "day.png")}
+    )
+    assert resent.status_code == 200 and resent.get_json()["id"] == photo.get_json()["id"]  # a retry: still one
     fake = post_multipart(
         township_admin, f"/api/party/activities/{record['id']}/photos", {"file": (io.BytesIO(b"<svg/>"), "x.png")}
     )

@@ -93,7 +93,7 @@ def test_the_picker_lists_the_chains_workers_of_the_net_and_reassigning_to_one_w
     incident, _ = report(session)
     act(session, incident, "register")
     act(session, incident, "dispatch")
-    found = candidates(session, DESK, incident.ticket, T0)
+    found = [c for c in candidates(session, DESK, incident.ticket, T0) if c.on_chain]
     assert found[0].assigned and found[0].grid_code == incident.group_code
     assert {len(c.grid_code) for c in found} == {15, 12, 9, 6}
     assert all("social" in session.scalar(select(GridWorker.nets).where(GridWorker.code == c.code)) for c in found)
@@ -116,7 +116,7 @@ def test_a_worker_on_leave_is_listed_last_with_the_day_they_return(session):
         .where(GridWorker.id == incident.assignee_id)
         .values(unavailable_from=date(2026, 5, 20), unavailable_until=back)
     )
-    found = candidates(session, DESK, incident.ticket, T0)
+    found = [c for c in candidates(session, DESK, incident.ticket, T0) if c.on_chain]
     away = next(c for c in found if c.code == incident.assignee.code)
     assert not away.available and away.away_until == back and found[-1] == away
     assert candidates(session, DESK, incident.ticket, T0 + timedelta(days=20))[0].available

@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 from extensions import db
 from geo.accounts.principal import AccessDenied
 from geo.core.errors import InvalidInput
+from geo.core.models import AuditEvent
 from geo.dispatch.intake import IncidentInput, create_incident
 from geo.dispatch.models import Incident, IncidentEvent
 from geo.dispatch.views import incident_detail
+from geo.evaluation.indicators import compute
 from geo.grid.models import Grid
 from tests.geo.dispatch.cases import BENZILAN_DESK, BENZILAN_SEAT, DESK, T0, act, report
 
@@ -126,3 +128,52 @@ def test_intake_outside_the_jurisdiction_or_net_is_refused(session):
         report(session, BENZILAN_DESK, where=(98.91, 28.49))
     with pytest.raises(AccessDenied):
         report(session, BENZILAN_DESK, net="religious", category="religious_site_safety")
+
+
+def test_a_report_made_offline_keeps_the_time_it_was_made_and_when_it_arrived(session):
+    made = T0 - timedelta(days=2, hours=3)
+    incident, _ = report(session, observed_at=made, key="outbox-0001")
+    assert incident.reported_at == made and incident.received_at == T0
+    stored = session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident.id)).one()
+    assert stored.at == made and stored.data["received_at"] == T0.isoformat()
+    detail = incident_detail(session, incident, DESK, now=T0)
+    assert datetime.fromisoformat(detail["stages"]["reported_at"]) == made
+    assert datetime.fromisoformat(detail["received_at"]) == T0
+    audited = session.scalar(
+        select(AuditEvent)
+        .where(AuditEvent.entity_id == incident.ticket, AuditEvent.action == "incident.report")
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    assert audited.after["reported_at"] == made.isoformat() and audited.after["received_at"] == T0.isoformat()
+    # The outbox sending it again after a lost answer: the same case.
+    again, created = report(session, observed_at=made, key="outbox-0001")
+    assert again.id == incident.id and not created
+    # Counted on the day it was made (China Standard Time), in the figures.
+    day = (made + timedelta(hours=8)).date()
+    figures = compute(session, DESK, grid_codes=[incident.group_code], since=day, until=day, now=T0)
+    assert figures[incident.group_code]["reports"].value == 1
+
+
+def test_a_report_made_now_is_received_now(session):
+    incident, _ = report(session)
+    assert incident.reported_at == incident.received_at == T0
+    clock_ahead, _ = report(session, observed_at=T0 + timedelta(minutes=3))
+    assert clock_ahead.reported_at == T0  # a phone's clock a little ahead: never a report from the future
+
+
+@pytest.mark.parametrize(
+    ("observed_at", "says"),
+    [
+        (T0 + timedelta(minutes=6), "future"),
+        (T0 - timedelta(days=7, minutes=1), "older than 7 days"),
+        (datetime(2026, 6, 1, 7, 0), "time zone"),  # no zone: which hour would it be?
+        ("2026-06-01T07:00:00Z", "time zone"),  # text: the web layer parses it first
+    ],
+)
+def test_a_time_of_making_out_of_bounds_is_refused_and_writes_nothing(session, observed_at, says):
+    before = session.scalar(select(func.count()).select_from(Incident))
+    with pytest.raises(InvalidInput, match=says) as refused:
+        report(session, observed_at=observed_at)
+    assert refused.value.field == "observed_at"
+    assert session.scalar(select(func.count()).select_from(Incident)) == before

@@ -33,6 +33,12 @@ def every_queue_filled(session):
     reported = session.scalars(in_benzilan.where(Incident.status == Status.REPORTED.value).limit(2)).all()
     assert running is not None and len(reported) == 2
     running.due_at = NOW - timedelta(hours=1)
+    # One problem reported in both nets: a rural case at the same place and time as the running one.
+    other_net = session.scalars(
+        in_benzilan.where(Incident.net != running.net, Incident.status.in_([s.value for s in RUNNING]))
+    ).first()
+    assert other_net is not None
+    other_net.location, other_net.reported_at = running.location, running.reported_at + timedelta(hours=1)
     reported[0].assignee_id = None
     reported[0].suspected_duplicate_id = reported[1].id
     reported[1].escalation_level = 1

@@ -52,6 +52,7 @@ def test_each_queue_counts_what_its_list_holds_and_marks_its_markers(session):
     duplicate, _ = report(session)  # at the same place: a suspected duplicate of the first
     unassigned, _ = report(session)
     unassigned.assignee = None
+    report(session, net="rural", category="infrastructure")  # the same place in another net: a cross-net pair each
     late, _ = report(session)
     act(session, act(session, late, "register"), "dispatch")
     escalate_overdue(session, T0 + timedelta(days=30))  # past its deadline: one level up
@@ -65,6 +66,7 @@ def test_each_queue_counts_what_its_list_holds_and_marks_its_markers(session):
         Queue.OVERDUE: {late.id},
         Queue.ESCALATED: {late.id},
         Queue.SUSPECTED_DUPLICATES: {duplicate.id, unassigned.id},
+        Queue.CROSS_NET_DUPLICATES: mine,
     }
     counts = queue_counts(session, BENZILAN_DESK, later)
     features, _ = feed(session, BENZILAN_DESK, first.change_seq - 1, now=later)

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from geo.core.errors import InvalidInput
 from geo.core.models import AuditEvent
 from geo.dispatch.intake import DUPLICATE_WINDOW
-from geo.dispatch.views import get_incident, incident_detail
+from geo.dispatch.queues import Queue, queue_counts
+from geo.dispatch.views import IncidentFilter, filtered, get_incident, incident_detail
 from geo.dispatch.workflow import StaleVersion
 from geo.workforce.duplicates import cross_net_pairs, cross_net_partners, merge_cross_net
 from tests.geo.dispatch.cases import BENZILAN_DESK, BENZILAN_SEAT, DESK, T0, report
@@ -47,6 +48,36 @@ def test_religious_cases_pair_only_for_those_holding_that_net(session):
     report(session, key="z-2", net="religious", category="religious_site_safety", where=NEAR, now=T0)
     assert len(pairs_of(session, DESK, social.ticket)) == 1
     assert pairs_of(session, BENZILAN_DESK, social.ticket) == []  # social and rural only
+
+
+def cross_net_queue(session, principal) -> set[str]:
+    query = filtered(principal, IncidentFilter(queue=Queue.CROSS_NET_DUPLICATES.value), T0)
+    return {incident.ticket for incident in session.scalars(query)}
+
+
+def test_the_dispatchers_queue_holds_both_cases_of_each_pair_as_the_desk_sees_them(session):
+    social, _ = report(session, key="q-1", now=T0)
+    rural, _ = report(session, key="q-2", net="rural", category="infrastructure", where=NEAR, now=T0)
+    religious, _ = report(session, key="q-3", net="religious", category="religious_site_safety", where=FAR, now=T0)
+    beside_religious, _ = report(session, key="q-4", category="dispute", where=(FAR[0] + 0.001, FAR[1]), now=T0)
+    for principal in (DESK, BENZILAN_DESK):
+        paired = {p[side]["ticket"] for p in cross_net_pairs(session, principal) for side in ("first", "second")}
+        listed = cross_net_queue(session, principal)
+        assert listed == paired and {social.ticket, rural.ticket} <= listed
+        assert queue_counts(session, principal, T0)[Queue.CROSS_NET_DUPLICATES.value] == len(listed)
+    assert {religious.ticket, beside_religious.ticket} <= cross_net_queue(session, DESK)
+    # Without the religious net the desk neither sees that case nor learns its own case has a partner there.
+    assert not {religious.ticket, beside_religious.ticket} & cross_net_queue(session, BENZILAN_DESK)
+
+
+def test_a_merged_pair_leaves_the_queue(session):
+    social, _ = report(session, key="r-1", now=T0)
+    rural, _ = report(session, key="r-2", net="rural", category="infrastructure", where=NEAR, now=T0)
+    assert {social.ticket, rural.ticket} <= cross_net_queue(session, DESK)
+    merge_cross_net(
+        session, DESK, social.ticket, rural.ticket, keep_version=social.version, merged_version=rural.version, now=T0
+    )
+    assert not {social.ticket, rural.ticket} & cross_net_queue(session, DESK)
 
 
 def test_merging_closes_one_as_the_others_duplicate_audited(session):
