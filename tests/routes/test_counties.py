@@ -166,3 +166,18 @@ def test_the_prefecture_sees_both_counties_and_a_county_only_its_own(app, weixi,
     assert ",533422" in leader and f",{WEIXI}" in leader
     own = weixi("wx-dispatcher").get(f"/dashboard/export.csv?period={period}&table=grids").get_data(as_text=True)
     assert f",{WEIXI}" in own and ",533422" not in own
+
+
+def _audit_rows(client, query: str = "") -> str:
+    page = client.get("/admin/audit" + query)
+    assert page.status_code == 200
+    return page.get_data(as_text=True).split("<tbody>", 1)[1]
+
+
+def test_a_county_admin_reads_only_their_county_audit_and_the_prefecture_reads_all(weixi, client_as):
+    lon, lat = group_interior_point(WEIXI_GROUP)
+    assert report(weixi("wx-dispatcher"), lon, lat).status_code == 201
+
+    assert "wx-dispatcher" not in client_as("admin").get("/admin/audit").get_data(as_text=True)
+    assert "wx-dispatcher" not in _audit_rows(client_as("admin"), "?actor=wx-dispatcher")
+    assert "wx-dispatcher" in _audit_rows(weixi("dq-admin"), "?actor=wx-dispatcher")
