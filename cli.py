@@ -26,6 +26,7 @@ from geo.dispatch.categories import seed_categories
 from geo.dispatch.workflow import escalate_overdue
 from geo.evaluation.assessments import issue_month_before, issue_period
 from geo.grid.boundaries import FieldNames, import_levels, read_boundary_file
+from geo.grid.counties import county_codes
 from geo.grid.models import GridLevel
 from geo.grid.vector_files import Limits
 from geo.planning.review import activate_due_plans
@@ -404,15 +405,21 @@ def evaluation_issue(period: str | None) -> None:
     principal = Principal.everything(_actor())
     try:
         if period:
-            assessment = issue_period(db_session(), principal, period)
+            issued = [
+                issue_period(db_session(), principal, period, county=county) for county in county_codes(db_session())
+            ]
         else:
-            assessment = issue_month_before(db_session(), principal, county_day(datetime.now(UTC)))
+            issued = issue_month_before(db_session(), principal, county_day(datetime.now(UTC)))
     except GridError as error:
         db.session.rollback()
         raise click.ClickException(error.message) from None
     db.session.commit()
-    changes = "first version" if assessment.changes is None else f"{len(assessment.changes)} figure(s) changed"
-    click.echo(f"assessment {assessment.id}: {assessment.period} version {assessment.version} ({changes})")
+    for assessment in issued:
+        changes = "first version" if assessment.changes is None else f"{len(assessment.changes)} figure(s) changed"
+        click.echo(
+            f"assessment {assessment.id}: {assessment.county_code} {assessment.period} "
+            f"version {assessment.version} ({changes})"
+        )
 
 
 def _new_session():

@@ -59,7 +59,10 @@ def assessment_issue():
     """Issue (freeze) a period's assessment, or its next version."""
     period = request.form.get("period", "").strip()
     Period.parse(period)  # a month or a quarter, named in the refusal otherwise
-    assessment = assessments.issue_period(db_session(), current_principal(), period, address=request.remote_addr)
+    county = request.form.get("county", "").strip()[:6] or None
+    assessment = assessments.issue_period(
+        db_session(), current_principal(), period, county=county, address=request.remote_addr
+    )
     db.session.commit()
     return redirect(url_for("assessment_pages.assessment_page", assessment_id=assessment.id))
 

@@ -45,6 +45,8 @@ class Assessment(Base):
     __tablename__ = "assessment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: Each county issues its own assessment of a period, versioned on its own.
+    county_code: Mapped[str] = mapped_column(String(6), index=True)
     period: Mapped[str] = mapped_column(String(10))  # "2026-11", "2026-Q4"
     version: Mapped[int] = mapped_column(Integer)
     since: Mapped[date] = mapped_column(Date)
@@ -61,7 +63,7 @@ class Assessment(Base):
         back_populates="assessment", cascade="all, delete-orphan", order_by="AssessmentFigure.id"
     )
 
-    __table_args__ = (UniqueConstraint("period", "version", name="uq_assessment_period_version"),)
+    __table_args__ = (UniqueConstraint("county_code", "period", "version", name="uq_assessment_county_period_version"),)
 
 
 class AssessmentFigure(Base):

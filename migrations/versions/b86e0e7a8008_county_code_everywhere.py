@@ -2,7 +2,8 @@
 
 Rows with a grid code of their own get a generated column (the code's first six digits); rows hanging from a
 grid by a foreign key get a plain column, filled here from that grid and afterwards by the domain on insert;
-a generation records the county it redrew (until now there was one county, the one the grid holds).
+a generation records the county it redrew, and an assessment the county it was issued for (until now there was
+one county, the one the grid holds).
 
 Revision ID: b86e0e7a8008
 Revises: c96e0e7a9009
@@ -58,9 +59,22 @@ def upgrade():
     )
     op.alter_column('generation', 'county_code', nullable=False)
     op.create_index('ix_generation_county_code', 'generation', ['county_code'])
+    # Each county issues its own assessment of a period; those issued so far were the one county's.
+    op.add_column('assessment', sa.Column('county_code', sa.String(length=6), nullable=True))
+    op.execute("UPDATE assessment SET county_code = (SELECT code FROM grid WHERE level = 'county' ORDER BY code LIMIT 1)")
+    op.alter_column('assessment', 'county_code', nullable=False)
+    op.create_index('ix_assessment_county_code', 'assessment', ['county_code'])
+    op.drop_constraint('uq_assessment_period_version', 'assessment', type_='unique')
+    op.create_unique_constraint(
+        'uq_assessment_county_period_version', 'assessment', ['county_code', 'period', 'version']
+    )
 
 
 def downgrade():
+    op.drop_constraint('uq_assessment_county_period_version', 'assessment', type_='unique')
+    op.create_unique_constraint('uq_assessment_period_version', 'assessment', ['period', 'version'])
+    op.drop_index('ix_assessment_county_code', table_name='assessment')
+    op.drop_column('assessment', 'county_code')
     op.drop_index('ix_generation_county_code', table_name='generation')
     op.drop_column('generation', 'county_code')
     for table in (*GENERATED, *BY_GRID):

@@ -14,6 +14,8 @@ from sqlalchemy import select
 from extensions import db, db_session
 from geo.accounts.principal import Principal
 from geo.accounts.users import create_user
+from geo.evaluation import assessments
+from geo.evaluation.models import AssessmentFigure
 from geo.grid.models import Grid, GridBoundary, GridLevel
 from geo.workforce.duplicates import cross_net_pairs
 from tests.conftest import csrf_token_of, sign_in
@@ -181,3 +183,26 @@ def test_a_county_admin_reads_only_their_county_audit_and_the_prefecture_reads_a
     assert "wx-dispatcher" not in client_as("admin").get("/admin/audit").get_data(as_text=True)
     assert "wx-dispatcher" not in _audit_rows(client_as("admin"), "?actor=wx-dispatcher")
     assert "wx-dispatcher" in _audit_rows(weixi("dq-admin"), "?actor=wx-dispatcher")
+
+
+def test_each_county_issues_its_own_assessment_and_reads_only_its_own(app, weixi, client_as):
+    deqin = client_as("admin")
+    headers = {"X-CSRFToken": csrf_token_of(deqin, "/")}
+    issued = deqin.post("/api/evaluation/assessments", json={"period": "2026-10"}, headers=headers)
+    assert issued.status_code == 201 and issued.get_json()["county"] == "533422"
+    with app.app_context():
+        assert assessments.latest(db_session(), "2026-10", WEIXI) is None  # Weixi's October is still open
+        frozen = db_session().scalars(
+            select(AssessmentFigure.county_code).where(AssessmentFigure.assessment_id == issued.get_json()["id"])
+        )
+        assert set(frozen) == {"533422"}
+
+    prefecture = weixi("dq-admin")
+    headers = {"X-CSRFToken": csrf_token_of(prefecture, "/")}
+    unnamed = prefecture.post("/api/evaluation/assessments?lang=en", json={"period": "2026-10"}, headers=headers)
+    assert unnamed.status_code == 400 and "name the county" in unnamed.get_json()["error"]
+    named = prefecture.post("/api/evaluation/assessments", json={"period": "2026-10", "county": WEIXI}, headers=headers)
+    assert named.status_code == 201 and named.get_json()["version"] == 1
+    assert {a["county"] for a in prefecture.get("/api/evaluation/assessments").get_json()} == {"533422", WEIXI}
+    assert {a["county"] for a in deqin.get("/api/evaluation/assessments").get_json()} == {"533422"}
+    assert deqin.get(f"/api/evaluation/assessments/{named.get_json()['id']}").status_code == 404
