@@ -457,6 +457,8 @@ CHINESE: dict[str | tuple[str, str], str] = {
     # 考核监督 (evaluation, scores, assessments, the dashboard).
     "the period must start before it ends": "考核期的开始须早于结束",
     "there is no assessment {id}": "没有考核 {id}",
+    "there is no county {code}": "没有县 {code}",
+    "name the county whose assessment to issue": "请指明要发布哪个县的考核",
     "assessment {id} was issued before your account held the nets {nets}; ask an admin to re-issue it": "考核 {id} 发布时您的账户尚未拥有 {nets}；请管理员重新发布",
     "unknown indicator {indicator}": "未知指标 {indicator}",
     "give a grid or a worker": "请指定一个网格或一名网格员",
@@ -527,7 +529,7 @@ CHINESE: dict[str | tuple[str, str], str] = {
     "no client {name} with a live key": "没有持有效密钥的客户端 {name}",
     "api_key is required to post a request": "提交请求需要 api_key",
     "api_key is not valid": "api_key 无效",
-    "jurisdiction_id {value} is not served here; use {ours}": "此处不服务 jurisdiction_id {value}；请使用 {ours}",
+    "jurisdiction_id {value} is not served here; use one of {ours}": "此处不服务 jurisdiction_id {value}；请使用其中之一：{ours}",
     "no service {code}": "没有服务 {code}",
     "{field} must be an ISO 8601 time, e.g. 2026-12-01T00:00:00+08:00": "{field} 须为 ISO 8601 时间，例如 2026-12-01T00:00:00+08:00",
     "{field} must be a whole number from {low} to {high}": "{field} 须为 {low} 到 {high} 之间的整数",

@@ -5,9 +5,19 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from geo.grid.models import Grid, GridLevel
+from geo.grid.models import PREFECTURE_LEVEL, Grid, GridLevel, is_under
 
 
 def county_codes(session: Session) -> list[str]:
     """The codes of the counties in the data (the grids at the county level), in order."""
     return list(session.scalars(select(Grid.code).where(Grid.level == GridLevel.COUNTY.value).order_by(Grid.code)))
+
+
+def served_area(session: Session) -> Grid | None:
+    """What the installation serves, as its titles name it: its one county, or the prefecture holding all of its
+    counties; None when the data holds neither."""
+    counties = county_codes(session)
+    if len(counties) == 1:
+        return session.scalars(select(Grid).where(Grid.code == counties[0])).one()
+    prefectures = session.scalars(select(Grid).where(Grid.level == PREFECTURE_LEVEL).order_by(Grid.code))
+    return next((p for p in prefectures if counties and all(is_under(c, p.code) for c in counties)), None)

@@ -206,3 +206,10 @@ def test_each_county_issues_its_own_assessment_and_reads_only_its_own(app, weixi
     assert {a["county"] for a in prefecture.get("/api/evaluation/assessments").get_json()} == {"533422", WEIXI}
     assert {a["county"] for a in deqin.get("/api/evaluation/assessments").get_json()} == {"533422"}
     assert deqin.get(f"/api/evaluation/assessments/{named.get_json()['id']}").status_code == 404
+
+
+def test_the_open_data_service_is_named_after_the_prefecture_once_it_serves_two_counties(app, weixi):
+    landing = app.test_client().get("/ogcapi/?lang=zh").get_json()
+    assert landing["title"] == "迪庆藏族自治州网格开放数据服务"
+    page = app.test_client().get("/ogcapi/?f=html&lang=zh").get_data(as_text=True)
+    assert "<title>迪庆藏族自治州网格开放数据服务</title>" in page
