@@ -169,7 +169,7 @@ def audit():
     """The audit trail, newest first, filtered by actor, action, entity and dates (times in China Standard Time)."""
     principal = current_principal()
     principal.require_county_wide()
-    actors = audited_actors(db.session, principal)
+    actors = audited_actors(db_session(), principal)
     since, until = _date_arg("since"), _date_arg("until")
     start, end = days_between(since, until)
     page = _page_arg()
