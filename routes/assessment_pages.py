@@ -20,6 +20,7 @@ from geo.evaluation import assessments, scores
 from geo.evaluation.dashboard import SCORE
 from geo.evaluation.indicators import INDICATORS
 from geo.evaluation.periods import Period
+from geo.grid.counties import counties_covered
 from geo.grid.models import Grid, GridLevel, GridWorker, is_under
 from routes.dashboard import indicator_texts
 from web.access import current_principal, require
@@ -49,6 +50,8 @@ def assessment_list():
         "dashboard/assessments.html",
         issued=assessments.assessments(session, principal),
         may_issue=principal.can(Capability.ASSESSMENT_ISSUE),
+        # A prefecture names the county it issues; the list names the county once it holds several.
+        counties=counties_covered(session, principal.jurisdiction_code),
         last_month=assessments.last_month_code(county_day(now_utc())),
     )
 

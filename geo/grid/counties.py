@@ -13,6 +13,13 @@ def county_codes(session: Session) -> list[str]:
     return list(session.scalars(select(Grid.code).where(Grid.level == GridLevel.COUNTY.value).order_by(Grid.code)))
 
 
+def counties_covered(session: Session, jurisdiction_code: str) -> list[Grid]:
+    """The county grids ``jurisdiction_code`` covers, in code order: a county itself, every county of a
+    prefecture, none for a township or below."""
+    counties = session.scalars(select(Grid).where(Grid.level == GridLevel.COUNTY.value).order_by(Grid.code))
+    return [county for county in counties if is_under(county.code, jurisdiction_code)]
+
+
 def served_area(session: Session) -> Grid | None:
     """What the installation serves, as its titles name it: its one county, or the prefecture holding all of its
     counties; None when the data holds neither."""

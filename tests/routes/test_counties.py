@@ -207,6 +207,16 @@ def test_each_county_issues_its_own_assessment_and_reads_only_its_own(app, weixi
     assert {a["county"] for a in deqin.get("/api/evaluation/assessments").get_json()} == {"533422"}
     assert deqin.get(f"/api/evaluation/assessments/{named.get_json()['id']}").status_code == 404
 
+    listing = prefecture.get("/dashboard/assessments").get_data(as_text=True)
+    assert '<select name="county" required>' in listing and f'<option value="{WEIXI}">' in listing
+    assert '<select name="county"' not in deqin.get("/dashboard/assessments").get_data(as_text=True)
+    form = {"period": "2026-10", "county": WEIXI, "csrf_token": csrf_token_of(prefecture, "/dashboard/assessments")}
+    assert prefecture.post("/dashboard/assessments", data=form).status_code == 302
+    assert [a["version"] for a in prefecture.get("/api/evaluation/assessments").get_json() if a["county"] == WEIXI] == [
+        2,
+        1,
+    ]
+
 
 def test_the_open_data_service_is_named_after_the_prefecture_once_it_serves_two_counties(app, weixi):
     landing = app.test_client().get("/ogcapi/?lang=zh").get_json()
