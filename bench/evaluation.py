@@ -20,8 +20,9 @@ from sqlalchemy import func, select, text
 from app import create_app
 from bench.report import header, row, timed, verdict
 from extensions import db, db_session
-from geo.accounts.principal import COUNTY_CODE, Principal
+from geo.accounts.principal import Principal
 from geo.core.calendar import county_day
+from geo.demo.generate import COUNTY_CODE
 from geo.dispatch.models import Incident
 from geo.evaluation.indicators import INDICATORS, PARTS, cases_behind, compute, compute_workers
 from geo.evaluation.periods import Period

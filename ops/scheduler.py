@@ -39,8 +39,10 @@ def _activate_plans(session: Session, now: datetime) -> dict:
 
 
 def _issue_assessment(session: Session, now: datetime) -> dict:
-    assessment = issue_month_before(session, Principal.everything("scheduler"), county_day(now))
-    return {"assessment": assessment.id, "period": assessment.period, "version": assessment.version}
+    issued = issue_month_before(session, Principal.everything("scheduler"), county_day(now))
+    return {
+        "assessments": [{"county": a.county_code, "id": a.id, "period": a.period, "version": a.version} for a in issued]
+    }
 
 
 JOBS = [

@@ -15,7 +15,7 @@ from werkzeug.routing import BuildError
 from extensions import db, db_session
 from geo.accounts.capabilities import Capability
 from geo.accounts.models import Role, User
-from geo.accounts.users import accounts_in, create_user
+from geo.accounts.users import accounts_in, audited_actors, create_user
 from geo.core.audit import audit_query, changes
 from geo.core.calendar import days_between
 from geo.core.clock import now_utc
@@ -167,7 +167,9 @@ def jobs():
 @require(Capability.AUDIT_READ)
 def audit():
     """The audit trail, newest first, filtered by actor, action, entity and dates (times in China Standard Time)."""
-    current_principal().require_county_wide()
+    principal = current_principal()
+    principal.require_county_wide()
+    actors = audited_actors(db_session(), principal)
     since, until = _date_arg("since"), _date_arg("until")
     start, end = days_between(since, until)
     page = _page_arg()
@@ -178,6 +180,7 @@ def audit():
         entity_id=request.args.get("entity_id", "").strip()[:50] or None,
         since=start,
         until=end,
+        actors=actors,
     )
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     events = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
@@ -187,7 +190,9 @@ def audit():
             (event, changes(event.before, event.after), _record_link(event.entity, event.entity_id)) for event in events
         ],
         entities=AUDIT_ENTITIES,
-        actors=db.session.scalars(select(User.username).order_by(User.username)).all(),
+        actors=db.session.scalars(
+            (actors if actors is not None else select(User.username)).order_by(User.username)
+        ).all(),
         total=total,
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),

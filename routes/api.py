@@ -126,14 +126,14 @@ def summary():
 @blp.route("/county", methods=["GET"])
 @blp.response(200, FeatureCollection, content_type=GEOJSON)
 def county():
-    """The real outline of Deqin County as GeoJSON."""
+    """The real outlines of the counties served (Deqin in the demo) as GeoJSON."""
     return Response(admin_areas_geojson(db_session(), home=True), mimetype=GEOJSON)
 
 
 @blp.route("/neighbours", methods=["GET"])
 @blp.response(200, FeatureCollection, content_type=GEOJSON)
 def neighbours():
-    """Real outlines of the eight neighbouring counties as GeoJSON."""
+    """Real outlines of the counties bordering those served (Deqin's eight in the demo) as GeoJSON."""
     return Response(admin_areas_geojson(db_session(), home=False), mimetype=GEOJSON)
 
 

@@ -20,7 +20,8 @@ from geo.evaluation import assessments, scores
 from geo.evaluation.dashboard import SCORE
 from geo.evaluation.indicators import INDICATORS
 from geo.evaluation.periods import Period
-from geo.grid.models import Grid, GridLevel, GridWorker
+from geo.grid.counties import counties_covered
+from geo.grid.models import Grid, GridLevel, GridWorker, is_under
 from routes.dashboard import indicator_texts
 from web.access import current_principal, require
 
@@ -49,6 +50,8 @@ def assessment_list():
         "dashboard/assessments.html",
         issued=assessments.assessments(session, principal),
         may_issue=principal.can(Capability.ASSESSMENT_ISSUE),
+        # A prefecture names the county it issues; the list names the county once it holds several.
+        counties=counties_covered(session, principal.jurisdiction_code),
         last_month=assessments.last_month_code(county_day(now_utc())),
     )
 
@@ -59,7 +62,10 @@ def assessment_issue():
     """Issue (freeze) a period's assessment, or its next version."""
     period = request.form.get("period", "").strip()
     Period.parse(period)  # a month or a quarter, named in the refusal otherwise
-    assessment = assessments.issue_period(db_session(), current_principal(), period, address=request.remote_addr)
+    county = request.form.get("county", "").strip()[:6] or None
+    assessment = assessments.issue_period(
+        db_session(), current_principal(), period, county=county, address=request.remote_addr
+    )
     db.session.commit()
     return redirect(url_for("assessment_pages.assessment_page", assessment_id=assessment.id))
 
@@ -100,7 +106,7 @@ def assessment_page(assessment_id: int):
         subject=subject,
         shown=SHOWN,
         texts=indicator_texts(),
-        changes=[c for c in assessment.changes or [] if c["code"].startswith(focus)][:200],
+        changes=[c for c in assessment.changes or [] if is_under(c["code"], focus)][:200],
     )
 
 

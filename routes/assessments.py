@@ -25,6 +25,11 @@ CODE = validate.Regexp(r"^\d{6}(\d{3}){0,3}$", error="a grid code of 6, 9, 12 or
 
 class IssueIn(Schema):
     period = fields.String(required=True, validate=PERIOD, metadata={"description": "2026-11 or 2026-Q4"})
+    county = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^[0-9]{6}$"),
+        metadata={"description": "the county, e.g. 533422; default: the one your jurisdiction lies in"},
+    )
 
 
 class CasesArgs(Schema):
@@ -64,7 +69,9 @@ def assessment_list():
 @blp.response(201, answers.AssessmentSummary)
 def assessment_issue(body):
     """Issue (freeze) a period's assessment; again for the same period: a new version with what changed."""
-    issued = assessments.issue_period(db_session(), current_principal(), body["period"], address=request.remote_addr)
+    issued = assessments.issue_period(
+        db_session(), current_principal(), body["period"], county=body["county"], address=request.remote_addr
+    )
     db.session.commit()
     return jsonify(assessments.summary(issued)), 201
 

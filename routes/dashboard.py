@@ -21,7 +21,7 @@ from geo.evaluation.dashboard import SCORE, Filters
 from geo.evaluation.indicators import INDICATORS
 from geo.evaluation.overview import organisation
 from geo.evaluation.scores import current_scheme
-from geo.grid.models import Grid, GridLevel, chain_codes
+from geo.grid.models import Grid, GridLevel, chain_codes, county_of
 from layers.evaluation import CHOROPLETH
 from web.access import current_principal, require
 from web.maps import page_layers, page_map, say
@@ -139,7 +139,7 @@ def dashboard_page():
     shown = dashboard.page(session, principal, filters, level)
     specs = [CHOROPLETH]
     parts = page_map([], dashboard.bounds_of(session, filters.focus))
-    issued = assessments.latest(session, filters.period_code)
+    issued = assessments.latest(session, filters.period_code, county_of(filters.focus))
     return render_template(
         "dashboard/index.html",
         map=parts,
@@ -246,7 +246,7 @@ def report():
     principal = current_principal()
     session = db_session()
     filters = _filters()
-    issued = assessments.latest(session, filters.period_code)
+    issued = assessments.latest(session, filters.period_code, county_of(filters.focus))
     figures = assessments.figures_for(session, principal, issued) if issued else []
     return render_template(
         "dashboard/report.html",

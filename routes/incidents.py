@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from extensions import db, db_session, one_statement_outside_transaction
 from geo.accounts.capabilities import Capability
-from geo.accounts.principal import COUNTY_CODE
 from geo.core.audit import record
 from geo.core.calendar import county_day
 from geo.core.clock import now_utc
@@ -42,6 +41,7 @@ from geo.dispatch.views import (
 from geo.dispatch.workflow import apply_action
 from geo.evaluation.callbacks import evaluate, evaluation_summary
 from geo.evaluation.record_models import Satisfaction
+from geo.grid.counties import county_codes
 from geo.grid.models import Net
 from web import answers
 from web.access import current_principal, require
@@ -459,7 +459,7 @@ class Categories(MethodView):
     def post(self, body):
         """Add a category (county admins holding its net); 409 if the code is taken."""
         principal = current_principal()
-        principal.require_change(COUNTY_CODE)  # the catalogue is the county's
+        principal.require_shared_change(county_codes(db_session()))  # one catalogue for every county
         principal.require_net(body["net"])
         category = add_category(db_session(), {"is_public": body["net"] != Net.RELIGIOUS.value, **body})
         _audit_category(None, category)
@@ -476,7 +476,7 @@ def patch_category(body, code: str):
 
     For county admins holding its net."""
     principal = current_principal()
-    principal.require_change(COUNTY_CODE)  # the catalogue is the county's
+    principal.require_shared_change(county_codes(db_session()))  # one catalogue for every county
     category = db.session.scalar(select(IncidentCategory).where(IncidentCategory.code == code))
     if category is None or not principal.has_net(category.net):
         raise NotFound("no category {category!r}", category=code[:40])

@@ -41,7 +41,7 @@ def _params() -> dict[str, str]:
 
 @bp.before_request
 def _jurisdiction():
-    open311.check_jurisdiction(_params().get("jurisdiction_id"))
+    open311.check_jurisdiction(db_session(), _params().get("jurisdiction_id"))
 
 
 @bp.get(f"/discovery.{FORMAT}")

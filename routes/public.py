@@ -13,7 +13,7 @@ from geo.atlas.lookup import parse_coordinates
 from geo.core.errors import GridError, InvalidInput
 from geo.evaluation.record_models import Satisfaction
 from geo.public.contacts import group_at, group_board
-from geo.public.places import chain_names, children, township_outlines_geojson
+from geo.public.places import chain_names, children, township_outlines_geojson, townships
 from geo.public.rating import rate_case, rateable, rated_since_closure
 from geo.public.reports import (
     MAX_PHOTOS,
@@ -64,7 +64,7 @@ def _form_page(status: int = 200, *, error: str | None = None, values: dict | No
         render_template(
             "public/report.html",
             categories=public_categories(session),
-            townships=children(session, "533422"),
+            townships=townships(session),
             chain=chain,
             values=values,
             key=values.get("key") or new_key(),
@@ -226,7 +226,7 @@ def grid_lookup():
         render_template(
             "public/grid.html",
             board=board,
-            townships=children(session, "533422"),
+            townships=townships(session),
             error=error,
             lang=_lang(),
         ),

@@ -316,7 +316,9 @@ ENGLISH = {
     "提交评价": "Send my rating",
     "本案已评价，感谢您的参与。": "This case has been rated. Thank you for taking part.",
     # OGC API – Features pages (routes/ogcapi.py, templates/ogcapi/page.html).
-    "德钦县网格开放数据服务": "Deqin County open grid data",
+    "县": "County",
+    "%(area)s网格开放数据服务": "%(area)s open grid data",
+    "网格开放数据服务": "Open grid data",
     "按 OGC API – Features 标准提供您辖区内的网格、季节性区域和事件": "Grids, seasonal zones and incidents of your jurisdiction as OGC API – Features",
     "桌面 GIS（QGIS、ArcGIS Pro、GDAL）可按 OGC API – Features 标准读取本服务，请求头带上 API 令牌：Authorization: Bearer gm_…": "Desktop GIS (QGIS, ArcGIS Pro, GDAL) reads this service as OGC API – Features, sending an API token in the header: Authorization: Bearer gm_…",
     "要素": "Feature",

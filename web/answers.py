@@ -402,6 +402,7 @@ class Scheme(Answer):
 
 class AssessmentSummary(Answer):
     id = fields.Integer(required=True)
+    county = fields.String(required=True, metadata={"description": "the county issued, e.g. 533422"})
     period = fields.String(required=True)
     version = fields.Integer(required=True)
     since = fields.String(required=True)

@@ -10,9 +10,11 @@ from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from flask import Response, jsonify, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 
+from extensions import db_session
 from geo.core.errors import GridError, InvalidInput
+from geo.grid.counties import served_area
 from geo.publishing.features import (
     COLLECTIONS,
     CRS84,
@@ -70,10 +72,20 @@ def self_links(json_type: str = JSON) -> list[dict]:
     ]
 
 
+def service_title() -> str:
+    """The service's name, after the county (or prefecture) the data serves, in the caller's language."""
+    area = served_area(db_session())
+    if area is None:
+        return gettext("网格开放数据服务")
+    name = area.name_en if str(get_locale()) == "en" and area.name_en else area.name_zh
+    return gettext("%(area)s网格开放数据服务", area=name)
+
+
 def answer(document: dict, template_kind: str, *, media_type: str = JSON, headers: Mapping[str, str] | None = None):
     """The document as JSON of ``media_type``, or rendered in the page template for ``f=html``."""
     if wants_html():
-        response = Response(render_template("ogcapi/page.html", kind=template_kind, doc=document))
+        page = render_template("ogcapi/page.html", kind=template_kind, doc=document, service=service_title())
+        response = Response(page)
     else:
         response = jsonify(document)
         response.mimetype = media_type
@@ -83,7 +95,7 @@ def answer(document: dict, template_kind: str, *, media_type: str = JSON, header
 
 def landing() -> dict:
     return {
-        "title": gettext("德钦县网格开放数据服务"),
+        "title": service_title(),
         "description": gettext("按 OGC API – Features 标准提供您辖区内的网格、季节性区域和事件"),
         "links": [
             *self_links(),

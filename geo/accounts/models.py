@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from geo.core.labels import Labelled, label
 from geo.core.models import Base
-from geo.grid.models import Grid, GridWorker
+from geo.grid.models import CountyBound, Grid, GridWorker
 
 
 class Role(Labelled):
@@ -32,10 +32,14 @@ class Role(Labelled):
     CO_HANDLER = "co_handler", label("role", "协办人员")  # a member of another force: only the cases it co-handles
 
 
-class User(Base):
-    """An account, bound to one grid (its jurisdiction) and holding one or more nets."""
+class User(CountyBound, Base):
+    """An account, bound to one grid (its jurisdiction) and holding one or more nets.
+
+    Its ``county_code`` is its jurisdiction's county, or the prefecture's code for a prefecture's account.
+    """
 
     __tablename__ = "app_user"
+    __county_grid__ = ("jurisdiction", "jurisdiction_id")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(50), unique=True)

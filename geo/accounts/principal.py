@@ -2,7 +2,9 @@
 
 Jurisdiction is one grid; grid codes nest (county 6 digits, township 9, village
 12, group 15), so "this grid and everything below it" is simply "codes that
-start with this code" (``codes_under``, one indexed range). Every query that returns grid-bound data filters with
+start with this code" (``codes_under``, one indexed range). A prefecture (533400)
+holds the counties that share its first four digits (``code_prefix``); there is no
+other way across counties. Every query that returns grid-bound data filters with
 ``Principal.scope``; routes never decide visibility themselves.
 """
 
@@ -15,9 +17,10 @@ from sqlalchemy import func
 from geo.accounts.capabilities import GRANTS, Capability, roles_with
 from geo.accounts.models import Role
 from geo.core.errors import GridError
-from geo.grid.models import GridLevel, Net, codes_under
+from geo.grid.models import GridLevel, Net, codes_under, is_under
 
-COUNTY_CODE = "533422"
+#: The jurisdiction of internal jobs: every county in the data (every code starts with the empty string).
+EVERY_COUNTY = ""
 
 
 class AccessDenied(GridError):
@@ -40,12 +43,12 @@ class Principal:
 
     @classmethod
     def everything(cls, username: str = "system") -> Principal:
-        """County-wide, every net: for the command line and internal jobs, never for a request."""
-        return cls(0, username, Role.ADMIN, COUNTY_CODE, frozenset(net.value for net in Net))
+        """Every county, every net: for the command line and internal jobs, never for a request."""
+        return cls(0, username, Role.ADMIN, EVERY_COUNTY, frozenset(net.value for net in Net))
 
     def covers(self, grid_code: str) -> bool:
         """True when ``grid_code`` is the jurisdiction or lies below it."""
-        return grid_code.startswith(self.jurisdiction_code)
+        return is_under(grid_code, self.jurisdiction_code)
 
     def may_change(self, grid_code: str) -> bool:
         """True when the caller may change what belongs to ``grid_code``.
@@ -62,7 +65,7 @@ class Principal:
 
     def require_county_wide(self) -> None:
         """Refuse (403) what has no grid to scope it by (the audit trail) to anyone below the county."""
-        if GridLevel.of_code(self.jurisdiction_code) is not GridLevel.COUNTY:
+        if self.jurisdiction_code != EVERY_COUNTY and GridLevel.of_code(self.jurisdiction_code) is not GridLevel.COUNTY:
             raise AccessDenied("this is kept for the whole county; only the county's staff may read it")
 
     def require_change(self, grid_code: str) -> None:
@@ -74,6 +77,12 @@ class Principal:
                 code=grid_code,
                 jurisdiction=self.jurisdiction_code,
             )
+
+    def require_shared_change(self, county_codes: list[str]) -> None:
+        """Refuse (403) a change to what every county shares (the category catalogue, the duty list, points
+        rules, published contact fields) unless the jurisdiction covers each of ``county_codes``."""
+        for county in county_codes:
+            self.require_change(county)
 
     def sees_phones(self, grid_code: str) -> bool:
         """Phone numbers of people answering for ``grid_code`` are shown only inside the jurisdiction, and

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
@@ -15,6 +15,7 @@ from geo.accounts.models import ApiToken, Role, User
 from geo.accounts.principal import Principal
 from geo.core.audit import record
 from geo.core.errors import InvalidInput, NotFound, one_of
+from geo.grid.counties import county_codes
 from geo.grid.models import ForceMember, Grid, GridWorker, Net
 
 MIN_PASSWORD_LENGTH = 10
@@ -85,6 +86,15 @@ def accounts_in(session: Session, principal: Principal) -> list[User]:
             .order_by(User.username)
         )
     )
+
+
+def audited_actors(session: Session, principal: Principal) -> Select | None:
+    """The usernames whose changes the caller may read in the audit trail: the accounts of their jurisdiction,
+    so a county's admin never reads another county's; None (every event, the jobs' and residents' as well)
+    for a jurisdiction covering every county in the data, the prefecture's over its counties."""
+    if all(principal.covers(county) for county in county_codes(session)):
+        return None
+    return select(User.username).join(Grid, Grid.id == User.jurisdiction_id).where(principal.scope(Grid.code))
 
 
 def get_user(session: Session, username: str) -> User:

@@ -67,9 +67,15 @@ def audit_query(
     entity_id: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    actors: Select | None = None,
 ) -> Select:
-    """Return a newest-first query of events matching every filter given."""
+    """Return a newest-first query of events matching every filter given.
+
+    ``actors``: a query of the usernames whose events may be read (None: everyone's).
+    """
     query = select(AuditEvent).order_by(AuditEvent.id.desc())
+    if actors is not None:
+        query = query.where(AuditEvent.actor.in_(actors))
     if actor:
         query = query.where(AuditEvent.actor == actor)
     if action:

@@ -153,6 +153,8 @@ def _intake_statement():
             incident.c.category_id == select(chosen.c.id).scalar_subquery(),
             # Open cases only, with the statuses written in: the partial spatial index of open cases answers.
             OPEN_INCIDENT,
+            # Never across a county border: each county's staff handle their own cases.
+            incident.c.county_code == func.left(bindparam("group_code", type_=String), 6),
             incident.c.reported_at.between(now - DUPLICATE_WINDOW, now + DUPLICATE_WINDOW),
             # A box in degrees first, which the spatial index answers; then the exact distance in metres.
             func.ST_DWithin(incident.c.location, here, DUPLICATE_RADIUS_DEGREES),
@@ -352,11 +354,11 @@ def _routed(session: Session, principal: Principal, lon_in, lat_in, crs, net: st
     if not place.inside_county:
         if place.neighbour_county:
             raise InvalidInput(
-                "the point lies outside Deqin County (it is in {county})",
+                "the point lies outside the counties served here (it is in {county})",
                 field="lon",
                 county=place.neighbour_county["name_zh"],
             )
-        raise InvalidInput("the point lies outside Deqin County", field="lon")
+        raise InvalidInput("the point lies outside the counties served here", field="lon")
     group = place.chain[-1]
     principal.require_change(group.code)
     return place, group, route_in_chain(place.chain, net, county_day(now), lead_post)

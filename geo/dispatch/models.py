@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from geo.core.models import Base
 from geo.dispatch.statuses import FINISHED
-from geo.grid.models import ForceMember, Grid, GridWorker
+from geo.grid.models import ForceMember, Grid, GridWorker, county_code_from
 
 
 class IncidentCategory(Base):
@@ -98,6 +98,7 @@ class Incident(Base):
     group_id: Mapped[int] = mapped_column(ForeignKey("grid.id"), index=True)
     # Byte-wise ("C"), so its index serves the jurisdiction ranges of geo.grid.models.codes_under.
     group_code: Mapped[str] = mapped_column(String(15, collation="C"))
+    county_code: Mapped[str] = county_code_from("group_code")
     generation: Mapped[int] = mapped_column(Integer)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("grid_worker.id"), index=True)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)

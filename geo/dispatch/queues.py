@@ -47,7 +47,9 @@ def cross_net_partnered(principal: Principal) -> ColumnElement[bool]:
     The partner must be visible too: a desk without the religious net must not learn of a religious case
     from its own case's queue. (``geo.workforce.duplicates`` lists these pairs and merges them.)
     """
-    partner = select(Incident.net, Incident.reported_at, Incident.location).where(visible(principal), OPEN_INCIDENT)
+    partner = select(Incident.net, Incident.county_code, Incident.reported_at, Incident.location).where(
+        visible(principal), OPEN_INCIDENT
+    )
     other = partner.subquery("partner")
     return exists().where(other.c.net != Incident.net, reported_near(Incident, other.c))
 

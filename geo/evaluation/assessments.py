@@ -1,7 +1,8 @@
 """Issued assessments (月度/季度考核): a period's figures frozen with the cases behind them.
 
-Issuing computes every indicator of every grid and grid worker of the county for
-the period, scores them under the scheme in force, and stores copies: numerator,
+Issuing computes every indicator of every grid and grid worker of one county for
+the period (each county issues its own: freezing Deqin's month leaves Weixi's
+open), scores them under the scheme in force, and stores copies: numerator,
 denominator, value, grade and the ids of the incidents behind the numerator and
 the denominator. Nothing is recomputed when it is read, so later changes to the
 cases leave an issued assessment as it was; re-issuing the period adds the next
@@ -19,12 +20,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
 from geo.accounts.capabilities import Capability
 from geo.accounts.models import User
-from geo.accounts.principal import COUNTY_CODE, Principal
+from geo.accounts.principal import Principal
 from geo.core import audit
 from geo.core.errors import InvalidInput, NotFound
 from geo.core.sql import copy_rows
@@ -34,7 +36,8 @@ from geo.evaluation import indicators
 from geo.evaluation.models import Assessment, AssessmentFigure
 from geo.evaluation.periods import Period
 from geo.evaluation.scores import current_scheme, grid_score, worker_score
-from geo.grid.models import Grid, GridWorker, Net, codes_under
+from geo.grid.counties import county_codes
+from geo.grid.models import Grid, GridLevel, GridWorker, Net, code_prefix, codes_under, county_of
 
 PARTS = indicators.PARTS
 SCORE = "score"
@@ -44,28 +47,33 @@ def nets_key(nets: Iterable[str]) -> str:
     return ",".join(sorted(nets))
 
 
-def issue(session: Session, principal: Principal, *, period: str, since: date, until: date, address=None) -> Assessment:
-    """Issue (or re-issue) the county's assessment of ``period`` (``since``–``until``, China Standard Time days)."""
+def issue(
+    session: Session, principal: Principal, *, county: str, period: str, since: date, until: date, address=None
+) -> Assessment:
+    """Issue (or re-issue) ``county``'s assessment of ``period`` (``since``–``until``, China Standard Time days)."""
     principal.require(Capability.ASSESSMENT_ISSUE)
-    principal.require_county_wide()
+    if county not in county_codes(session):
+        raise InvalidInput("there is no county {code}", field="county", code=county)
+    principal.require_change(county)  # the county's own staff, or the prefecture over it
     if since > until:
         raise InvalidInput("the period must start before it ends", field="period")
     scheme = current_scheme(session)
-    previous = latest(session, period)
+    previous = latest(session, period, county)
     assessment = Assessment(
+        county_code=county,
         period=period,
         version=(previous.version + 1) if previous else 1,
         since=since,
         until=until,
         scheme_id=scheme.id,
-        jurisdiction_code=COUNTY_CODE,
+        jurisdiction_code=principal.jurisdiction_code,
         issued_by=principal.username,
     )
     session.add(assessment)
     session.flush()
     rows: list[dict] = []
     for nets in _net_views(session):
-        reader = replace(Principal.everything(principal.username), nets=frozenset(nets))
+        reader = replace(Principal.everything(principal.username), jurisdiction_code=county, nets=frozenset(nets))
         rows.extend(_frozen_figures(session, reader, nets_key(nets), since, until, scheme))
     # Tens of thousands of rows: COPY, not INSERTs (5.4 s of a demo month's 16 s before).
     copy_rows(
@@ -79,6 +87,7 @@ def issue(session: Session, principal: Principal, *, period: str, since: date, u
         entity="assessment",
         entity_id=assessment.id,
         after={
+            "county": county,
             "period": period,
             "version": assessment.version,
             "since": since.isoformat(),
@@ -98,15 +107,35 @@ def last_month_code(today: date) -> str:
     return f"{last_month.year}-{last_month.month:02d}"
 
 
-def issue_month_before(session: Session, principal: Principal, today: date, *, address=None) -> Assessment:
-    """Issue the assessment of the county month before ``today`` (for the monthly job and the CLI's default)."""
-    return issue_period(session, principal, last_month_code(today), address=address)
+def issue_month_before(session: Session, principal: Principal, today: date, *, address=None) -> list[Assessment]:
+    """Issue the assessment of the month before ``today`` for every county the caller covers, one each
+    (for the monthly job and the CLI's default)."""
+    return [
+        issue_period(session, principal, last_month_code(today), county=county, address=address)
+        for county in county_codes(session)
+        if principal.covers(county)
+    ]
 
 
-def issue_period(session: Session, principal: Principal, period: str, *, address=None) -> Assessment:
-    """Issue the assessment of ``period`` as written ("2026-11", "2026-Q4")."""
+def issue_period(
+    session: Session, principal: Principal, period: str, *, county: str | None = None, address=None
+) -> Assessment:
+    """Issue ``county``'s assessment of ``period`` as written ("2026-11", "2026-Q4").
+
+    Without ``county``: the one county the caller's jurisdiction lies in; a prefecture must name it.
+    """
     parsed = Period.parse(period)
-    return issue(session, principal, period=period, since=parsed.since, until=parsed.until, address=address)
+    if county is None:
+        county = _own_county(principal)
+    return issue(
+        session, principal, county=county, period=period, since=parsed.since, until=parsed.until, address=address
+    )
+
+
+def _own_county(principal: Principal) -> str:
+    if len(code_prefix(principal.jurisdiction_code)) < GridLevel.COUNTY.code_length:
+        raise InvalidInput("name the county whose assessment to issue", field="county")
+    return county_of(principal.jurisdiction_code)
 
 
 def _net_views(session: Session) -> list[tuple[str, ...]]:
@@ -118,7 +147,9 @@ def _net_views(session: Session) -> list[tuple[str, ...]]:
 
 def _frozen_figures(session: Session, reader: Principal, nets: str, since: date, until: date, scheme) -> list[dict]:
     grid_figures = indicators.compute(session, reader, since=since, until=until)
-    worker_figures = indicators.compute_workers(session, reader, grid_code=COUNTY_CODE, since=since, until=until)
+    worker_figures = indicators.compute_workers(
+        session, reader, grid_code=reader.jurisdiction_code, since=since, until=until
+    )
     grid_ids = _grid_case_ids(session, reader, since, until, grid_figures)
     rows = []
     for code, figures in grid_figures.items():
@@ -135,7 +166,13 @@ def _frozen_figures(session: Session, reader: Principal, nets: str, since: date,
     # The cases behind the scored figures, for every worker at once (one query per indicator and part).
     worker_ids = {
         (indicator, part): indicators.cases_behind_workers(
-            session, reader, indicator=indicator, grid_code=COUNTY_CODE, since=since, until=until, part=part
+            session,
+            reader,
+            indicator=indicator,
+            grid_code=reader.jurisdiction_code,
+            since=since,
+            until=until,
+            part=part,
         )
         for indicator in sorted(scored)
         for part in PARTS
@@ -166,7 +203,13 @@ def _grid_case_ids(session, reader, since, until, grid_figures) -> dict[tuple[st
     for indicator in indicators.INDICATORS:
         for part in PARTS:
             ids = indicators.cases_behind(
-                session, reader, indicator=indicator, grid_code=COUNTY_CODE, since=since, until=until, part=part
+                session,
+                reader,
+                indicator=indicator,
+                grid_code=reader.jurisdiction_code,
+                since=since,
+                until=until,
+                part=part,
             )
             by_grid: dict[str, list[int]] = defaultdict(list)
             if ids:
@@ -213,22 +256,48 @@ def _score_row(nets, subject, code, grid_code, score) -> dict:
     }
 
 
-def latest(session: Session, period: str) -> Assessment | None:
-    """The newest version of ``period``'s assessment, if one was issued."""
+def latest(session: Session, period: str, county: str) -> Assessment | None:
+    """The newest version of ``county``'s assessment of ``period``, if one was issued."""
     return session.scalars(
-        select(Assessment).where(Assessment.period == period).order_by(Assessment.version.desc()).limit(1)
+        select(Assessment)
+        .where(Assessment.period == period, Assessment.county_code == county)
+        .order_by(Assessment.version.desc())
+        .limit(1)
     ).first()
 
 
+def latest_of_each_county(session: Session, period: str) -> list[Assessment]:
+    """The newest version of every county's assessment of ``period`` that was issued."""
+    return list(
+        session.scalars(
+            select(Assessment)
+            .where(Assessment.period == period)
+            .ext(distinct_on(Assessment.county_code))
+            .order_by(Assessment.county_code, Assessment.version.desc())
+        )
+    )
+
+
+def _readable(principal: Principal):
+    """SQL condition: an assessment of a county in the caller's jurisdiction, or of the county holding it."""
+    return or_(principal.scope(Assessment.county_code), principal.above(Assessment.county_code))
+
+
 def assessments(session: Session, principal: Principal) -> list[Assessment]:
-    """Every issued assessment, newest period and version first."""
+    """Every issued assessment the caller may read, newest period and version first."""
     principal.require(Capability.DASHBOARD)
-    return list(session.scalars(select(Assessment).order_by(Assessment.period.desc(), Assessment.version.desc())))
+    return list(
+        session.scalars(
+            select(Assessment)
+            .where(_readable(principal))
+            .order_by(Assessment.period.desc(), Assessment.county_code, Assessment.version.desc())
+        )
+    )
 
 
 def get(session: Session, principal: Principal, assessment_id: int) -> Assessment:
     principal.require(Capability.DASHBOARD)
-    assessment = session.get(Assessment, assessment_id)
+    assessment = session.scalars(select(Assessment).where(Assessment.id == assessment_id, _readable(principal))).first()
     if assessment is None:
         raise NotFound("there is no assessment {id}", id=assessment_id)
     return assessment
@@ -425,6 +494,7 @@ def figure_summary(figure: AssessmentFigure) -> dict:
 def summary(assessment: Assessment) -> dict:
     return {
         "id": assessment.id,
+        "county": assessment.county_code,
         "period": assessment.period,
         "version": assessment.version,
         "since": assessment.since.isoformat(),

@@ -27,7 +27,7 @@ from geo.evaluation.models import Assessment, AssessmentFigure
 from geo.evaluation.periods import Period
 from geo.evaluation.scores import current_scheme, grid_score, rate, worker_score
 from geo.grid.boundaries import current_generation, valid_in
-from geo.grid.models import Grid, GridBoundary, GridLevel, GridWorker
+from geo.grid.models import Grid, GridBoundary, GridLevel, GridWorker, is_under
 
 SCORE = "score"
 #: Quantile classes of a choropleth, worst to best (the layer declares a colour for each, and "none").
@@ -423,7 +423,7 @@ def report_tables(session: Session, focus: str, figures: Sequence[AssessmentFigu
     level = child_level(focus)
     subjects: dict[tuple[str, str], dict] = {}
     for figure in figures:
-        if not figure.grid_code.startswith(focus):
+        if not is_under(figure.grid_code, focus):
             continue
         if figure.subject == "grid" and len(figure.subject_code) != level.code_length:
             continue

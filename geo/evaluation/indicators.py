@@ -51,7 +51,7 @@ from geo.dispatch.scope import visible
 from geo.dispatch.statuses import RUNNING, Channel, Status
 from geo.evaluation.record_models import CONTENT, IncidentEvaluation
 from geo.grid.boundaries import generation_in_force, valid_in
-from geo.grid.models import Grid, GridBoundary, GridLevel, GridWorker, codes_under
+from geo.grid.models import PREFECTURE_LEVEL, Grid, GridBoundary, GridLevel, GridWorker, code_prefix, codes_under
 
 Unit = Literal["percent", "count", "hours"]
 Part = Literal["numerator", "denominator"]
@@ -861,10 +861,11 @@ def cases_behind_workers(
 def _under_or_assigned(grid_code: str) -> ColumnElement[bool]:
     """Cases of groups under ``grid_code``, and those of its workers wherever they lie (sent off the chain).
 
-    Under the county every case lies there already: the plain prefix condition, which the index answers.
+    Under a county (or a prefecture, or every county) every case lies there already: the plain prefix
+    condition, which the index answers.
     """
     under = codes_under(Incident.group_code, grid_code)
-    if GridLevel.of_code(grid_code) is GridLevel.COUNTY:
+    if len(code_prefix(grid_code)) <= GridLevel.COUNTY.code_length:
         return under
     its_workers = (
         select(GridWorker.id).join(Grid, Grid.id == GridWorker.grid_id).where(codes_under(Grid.code, grid_code))
@@ -938,7 +939,7 @@ def grids_asked(session: Session, principal: Principal, *, grid: str | None, lev
     if level is None:
         return [GridRow(*root)]
     wanted = one_of(GridLevel, level, "level")
-    if wanted.depth < GridLevel(root.level).depth:
+    if root.level != PREFECTURE_LEVEL and wanted.depth < GridLevel(root.level).depth:
         raise InvalidInput("level {level} lies above grid {code}", field="level", level=wanted.value, code=code)
     codes = set(_grids_of(session, principal, wanted.value))
     rows = session.execute(

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from geo.core.models import Base
+from geo.grid.models import county_code_from
 
 
 class ScoringScheme(Base):
@@ -44,6 +45,8 @@ class Assessment(Base):
     __tablename__ = "assessment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: Each county issues its own assessment of a period, versioned on its own.
+    county_code: Mapped[str] = mapped_column(String(6), index=True)
     period: Mapped[str] = mapped_column(String(10))  # "2026-11", "2026-Q4"
     version: Mapped[int] = mapped_column(Integer)
     since: Mapped[date] = mapped_column(Date)
@@ -60,7 +63,7 @@ class Assessment(Base):
         back_populates="assessment", cascade="all, delete-orphan", order_by="AssessmentFigure.id"
     )
 
-    __table_args__ = (UniqueConstraint("period", "version", name="uq_assessment_period_version"),)
+    __table_args__ = (UniqueConstraint("county_code", "period", "version", name="uq_assessment_county_period_version"),)
 
 
 class AssessmentFigure(Base):
@@ -76,6 +79,7 @@ class AssessmentFigure(Base):
     subject: Mapped[str] = mapped_column(String(10))  # "grid" or "worker"
     subject_code: Mapped[str] = mapped_column(String(20))  # a grid code or a grid worker's code
     grid_code: Mapped[str] = mapped_column(String(15))  # the grid, or the worker's grid
+    county_code: Mapped[str] = county_code_from("grid_code")
     indicator: Mapped[str] = mapped_column(String(40))  # an indicator id, or "score"
     numerator: Mapped[float] = mapped_column(Float)
     denominator: Mapped[float | None] = mapped_column(Float)

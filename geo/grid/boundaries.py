@@ -1,9 +1,10 @@
 """Import grid boundaries for one level: read a file, validate it, write a new generation.
 
-Every way boundaries enter the database goes through here — the demo loader and
-the ``grids import`` command alike — so the same rules hold for both: valid
-polygons, well-formed unique codes, known parents, children tiling their parent
-exactly, and the level below still tiling the new outlines.
+Every way boundaries enter the database goes through here — the demo loader,
+the ``grids import`` and ``atlas init-county`` commands alike — so the same rules
+hold for all: valid polygons, well-formed unique codes, known parents, children
+tiling their parent exactly, and the level below still tiling the new outlines.
+An import redraws one county: the outlines of the other counties stay as they are.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 from geo.core.calendar import county_day
 from geo.core.crs import SourceCRS, area_m2, geometry_to_wgs84, parse_source_crs
 from geo.core.errors import BoundaryImportError, Problem
-from geo.grid.models import Generation, Grid, GridBoundary, GridLevel, GridLookupPart
+from geo.grid.models import Generation, Grid, GridBoundary, GridLevel, GridLookupPart, codes_under, county_of
 from geo.grid.tiling import as_multipolygon, geometry_problems, validate_tiling
 from geo.grid.vector_files import DEFAULT_LIMITS, Limits, detect_format, read_layer
 
@@ -218,27 +219,29 @@ def current_generation(session: Session) -> int | None:
     return session.scalar(generation_in_force())
 
 
-def current_outlines(session: Session, level: GridLevel) -> dict[str, shapely.Geometry]:
-    """Return code -> outline of ``level``'s grids in the current generation."""
+def current_outlines(session: Session, level: GridLevel, county: str = "") -> dict[str, shapely.Geometry]:
+    """Return code -> outline of ``level``'s grids in the current generation (of one ``county``, if given)."""
     generation = current_generation(session)
     if generation is None:
         return {}
     rows = session.execute(
         select(Grid.code, GridBoundary.geom)
         .join(GridBoundary, GridBoundary.grid_id == Grid.id)
-        .where(GridBoundary.level == level.value, *valid_in(GridBoundary, generation))
+        .where(GridBoundary.level == level.value, codes_under(Grid.code, county), *valid_in(GridBoundary, generation))
     )
     return {code: to_shape(geom) for code, geom in rows}
 
 
-def current_children(session: Session, level: GridLevel) -> dict[str, list[tuple[str, shapely.Geometry]]]:
-    """Return parent code -> [(code, outline)] for the level below ``level``."""
+def current_children(
+    session: Session, level: GridLevel, county: str = ""
+) -> dict[str, list[tuple[str, shapely.Geometry]]]:
+    """Return parent code -> [(code, outline)] for the level below ``level`` (of one ``county``, if given)."""
     depth = level.depth
     if depth == len(GridLevel) - 1:
         return {}
     below = list(GridLevel)[depth + 1]
     grouped: dict[str, list[tuple[str, shapely.Geometry]]] = defaultdict(list)
-    for code, geometry in current_outlines(session, below).items():
+    for code, geometry in current_outlines(session, below, county).items():
         grouped[code[: level.code_length]].append((code, geometry))
     return grouped
 
@@ -275,9 +278,14 @@ def lock_generations(session: Session) -> None:
 
 
 def new_generation(
-    session: Session, description: str, *, effective_from: date | None = None, activated_by: str = "system"
+    session: Session,
+    description: str,
+    *,
+    county_code: str,
+    effective_from: date | None = None,
+    activated_by: str = "system",
 ) -> Generation:
-    """Create and activate a new generation (boundaries written to it are in force at once).
+    """Create and activate a new generation of ``county_code``'s outlines (in force at once).
 
     ``effective_from`` dates it for "as of" lookups; by default it takes effect today.
     Generations are written one at a time (``lock_generations``), so their ids follow
@@ -286,6 +294,7 @@ def new_generation(
     lock_generations(session)
     now = datetime.now(UTC)
     generation = Generation(
+        county_code=county_code,
         description=description,
         activated_at=now,
         effective_from=effective_from or county_day(now),
@@ -301,9 +310,10 @@ def write_level(
 ) -> None:
     """Write validated ``features`` as ``level``'s outlines from ``generation`` on.
 
-    Grids are matched by code (new codes create grids); outlines of the level
-    that were valid before are closed at the previous generation.
+    Grids are matched by code (new codes create grids); outlines of the level in
+    the generation's county that were valid before are closed at the previous generation.
     """
+    in_county = codes_under(Grid.code, generation.county_code)
     parent_level = (level.parent or level).value
     parent_ids = dict(session.execute(select(Grid.code, Grid.id).where(Grid.level == parent_level)).all())
     grids = put_grids(
@@ -322,12 +332,21 @@ def write_level(
     )
     session.execute(
         update(GridBoundary)
-        .where(GridBoundary.level == level.value, GridBoundary.generation_high.is_(None))
+        .where(
+            GridBoundary.level == level.value,
+            GridBoundary.generation_high.is_(None),
+            GridBoundary.grid_id.in_(select(Grid.id).where(in_county)),
+        )
         .values(generation_high=previous)
     )
     if level is GridLevel.GROUP:
         session.execute(
-            update(GridLookupPart).where(GridLookupPart.generation_high.is_(None)).values(generation_high=previous)
+            update(GridLookupPart)
+            .where(
+                GridLookupPart.generation_high.is_(None),
+                codes_under(GridLookupPart.code, generation.county_code),
+            )
+            .values(generation_high=previous)
         )
 
     geometries = np.array([as_multipolygon(f.geometry) for f in features], dtype=object)
@@ -358,13 +377,16 @@ class Outline:
     display: shapely.Geometry
 
 
-def put_grids(session: Session, level: GridLevel, identities: Sequence[GridIdentity]) -> dict[str, Grid]:
-    """Create or update the grids named by ``identities`` (matched by code); the one place grid rows are written."""
+def put_grids(session: Session, level: GridLevel | str, identities: Sequence[GridIdentity]) -> dict[str, Grid]:
+    """Create or update the grids named by ``identities`` (matched by code); the one place grid rows are written.
+
+    ``level`` is one of the county grid's levels, or ``PREFECTURE_LEVEL`` for a prefecture's row.
+    """
     grids = {g.code: g for g in session.scalars(select(Grid).where(Grid.code.in_([i.code for i in identities])))}
     for identity in identities:
         grid = grids.get(identity.code)
         if grid is None:
-            grid = Grid(code=identity.code, level=level.value)
+            grid = Grid(code=identity.code, level=str(level))
             session.add(grid)
             grids[identity.code] = grid
         grid.name_zh, grid.name_en = identity.name_zh, identity.name_en
@@ -430,9 +452,19 @@ def import_levels(
     """Validate one or more levels (top first) and, if ``commit`` and all is well, write them.
 
     All levels go into one new generation, in one transaction: nothing is
-    written unless every level passes. Returns the problems found (empty on success).
+    written unless every level passes. The grids must all lie in one county; the
+    import redraws that county and leaves the others alone. Returns the problems
+    found (empty on success).
     """
     staged = list(levels)
+    counties = sorted({county_of(f.code) for _, features in staged for f in features})
+    if not counties:
+        return [Problem("the files hold no grids")]
+    if len(counties) != 1:
+        return [
+            Problem("an import redraws one county; these files hold grids of {counties}", counties=", ".join(counties))
+        ]
+    county = counties[0]
     imported: dict[GridLevel, dict[str, shapely.Geometry]] = {}
     problems: list[Problem] = []
     for level, features in staged:
@@ -442,14 +474,16 @@ def import_levels(
         elif parent_level in imported:
             parents = imported[parent_level]
         else:
-            parents = current_outlines(session, parent_level)
+            parents = current_outlines(session, parent_level, county)
         below = list(GridLevel)[level.depth + 1] if level is not GridLevel.GROUP else None
-        children = None if below is None or any(lv is below for lv, _ in staged) else current_children(session, level)
+        children = (
+            None if below is None or any(lv is below for lv, _ in staged) else current_children(session, level, county)
+        )
         problems.extend(validate_level(features, level, parents, children))
         imported[level] = {f.code: f.geometry for f in features}
     if problems or not commit:
         return problems
-    generation = new_generation(session, description, effective_from=effective_from)
+    generation = new_generation(session, description, county_code=county, effective_from=effective_from)
     for level, features in staged:
         write_level(session, features, level, generation)
     return []

@@ -20,6 +20,7 @@ from datetime import date, datetime
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     Boolean,
+    Computed,
     Date,
     DateTime,
     Float,
@@ -29,11 +30,12 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    event,
     func,
     true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from geo.core.labels import Labelled, label
 from geo.core.models import Base
@@ -65,14 +67,48 @@ class GridLevel(Labelled):
         return next(level for level in cls if level.code_length == len(code))
 
 
+#: The level of a prefecture's grid row (迪庆州 533400). It stands above the counties but outside the county grid's
+#: four levels: it has no outlines, workers or cases of its own, only accounts (leaders, admins) bound to it.
+PREFECTURE_LEVEL = "prefecture"
+
+
+def is_prefecture(code: str) -> bool:
+    """True for a prefecture's code: GB/T 2260 gives it its counties' first four digits and then 00.
+
+    No county's code ends in 00 (a county is 01 to 99 inside its prefecture), so the code tells the level.
+    """
+    return len(code) == 6 and code.isdigit() and code.endswith("00") and not code.endswith("0000")
+
+
+def code_prefix(code: str) -> str:
+    """What every code inside ``code`` begins with: a prefecture's four digits, otherwise the code itself.
+
+    The one place where the prefecture's rule lives: ``codes_under`` and ``Principal.covers`` ask it.
+    """
+    return code[:4] if is_prefecture(code) else code
+
+
+def is_under(code: str, ancestor: str) -> bool:
+    """True when ``code`` is ``ancestor`` or a grid below it: ``codes_under`` in Python."""
+    return code.startswith(code_prefix(ancestor))
+
+
+def county_of(code: str) -> str:
+    """The county a grid code lies in: its first six digits (codes nest by prefix)."""
+    return code[:6]
+
+
 def codes_under(code_column, code: str):
     """SQL condition: ``code_column`` is ``code`` or a grid below it (its code starts with ``code``).
+
+    For a prefecture, "below it" is its counties and their grids (``code_prefix``).
 
     Written as a byte-wise range, ``code <= column < successor``, rather than ``LIKE 'code%'``:
     under the database's collation (C.UTF-8 is not "C" to the planner) no index serves a LIKE,
     while this range is served by the index on ``incident.group_code`` (byte-wise), with or without
     the code known at planning time. Codes are digits, so the successor raises the last one.
     """
+    code = code_prefix(code)
     if not code:
         return true()
     column = code_column.collate("C")
@@ -82,6 +118,24 @@ def codes_under(code_column, code: str):
 def chain_codes(code: str) -> list[str]:
     """The codes of ``code`` and every grid above it, county first (codes nest by prefix)."""
     return [code[: level.code_length] for level in GridLevel if level.code_length <= len(code)]
+
+
+def county_code_from(code_column: str) -> Mapped[str]:
+    """A ``county_code`` column filled by the database from the row's own grid code (its first six digits).
+
+    A generated column: no insert path (ORM, COPY, INSERT … SELECT) can leave it empty or let it disagree with
+    the code. ``county_of`` is the same rule in Python.
+    """
+    return mapped_column(String(6), Computed(f"left({code_column}, 6)", persisted=True), index=True)
+
+
+class CountyBound:
+    """A row that holds one county's data through the grid it hangs from (``__county_grid__``: the relationship
+    and its foreign key), with no grid code of its own: ``county_code`` is set from that grid whenever the row is
+    written (``_fill_county_codes``)."""
+
+    __county_grid__: tuple[str | None, str]
+    county_code: Mapped[str] = mapped_column(String(6), index=True)
 
 
 class Net(Labelled):
@@ -104,15 +158,18 @@ class Generation(Base):
     #: The day from which it is in force; "as of" lookups pick the highest generation effective by then.
     effective_from: Mapped[date] = mapped_column(Date, server_default=func.current_date())
     activated_by: Mapped[str] = mapped_column(String(50), server_default="system")
+    #: The county whose outlines it redraws: an import or a plan changes one county, never another.
+    county_code: Mapped[str] = mapped_column(String(6), index=True)
 
 
 class Grid(Base):
-    """A grid cell of the four-level hierarchy."""
+    """A grid cell of the four-level hierarchy (or a prefecture above it: ``PREFECTURE_LEVEL``)."""
 
     __tablename__ = "grid"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(15), unique=True)
+    county_code: Mapped[str] = county_code_from("code")
     level: Mapped[str] = mapped_column(String(10), index=True)
     name_zh: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100), default="")
@@ -153,6 +210,7 @@ class GridLookupPart(Base):
     boundary_id: Mapped[int] = mapped_column(ForeignKey("grid_boundary.id", ondelete="CASCADE"), index=True)
     grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id"))
     code: Mapped[str] = mapped_column(String(15))
+    county_code: Mapped[str] = county_code_from("code")
     generation_low: Mapped[int] = mapped_column(Integer)
     generation_high: Mapped[int | None] = mapped_column(Integer)
     geom = mapped_column(Geometry("POLYGON", srid=4326, spatial_index=True), nullable=False)
@@ -165,6 +223,7 @@ class AdminArea(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(6), unique=True)
+    county_code: Mapped[str] = county_code_from("code")
     name_zh: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100))
     province: Mapped[str] = mapped_column(String(50))
@@ -173,10 +232,11 @@ class AdminArea(Base):
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
 
 
-class GridWorker(Base):
+class GridWorker(CountyBound, Base):
     """A grid worker (网格员) responsible for one grid, serving one or more nets."""
 
     __tablename__ = "grid_worker"
+    __county_grid__ = ("grid", "grid_id")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
@@ -203,10 +263,11 @@ def on_duty(unavailable_from: date | None, unavailable_until: date | None, day: 
     return not (unavailable_from <= day <= (unavailable_until or date.max))
 
 
-class PartyBranch(Base):
+class PartyBranch(CountyBound, Base):
     """A standing party branch of a villager group; its secretary is the group leader (一肩挑)."""
 
     __tablename__ = "party_branch"
+    __county_grid__ = (None, "grid_id")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
@@ -235,7 +296,7 @@ class ForceKind(Labelled):
     PARTY_VOLUNTEERS = "party_volunteers", label("force", "党员志愿服务队")
 
 
-class ForceMember(Base):
+class ForceMember(CountyBound, Base):
     """A member of another force (a police post, a forest ranger, a mediator, a volunteer team) in one grid.
 
     Kept beside the grid workers because incidents are co-handled (协办) by them and accounts link to
@@ -244,6 +305,7 @@ class ForceMember(Base):
     """
 
     __tablename__ = "force_member"
+    __county_grid__ = ("grid", "grid_id")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
@@ -260,3 +322,18 @@ class ForceMember(Base):
     grid: Mapped[Grid] = relationship()
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it at class creation)
+
+
+@event.listens_for(Session, "before_flush")
+def _fill_county_codes(session: Session, _context, _instances) -> None:
+    """Set ``county_code`` of every new or changed ``CountyBound`` row from the grid it hangs from."""
+    with session.no_autoflush:
+        for row in [*session.new, *session.dirty]:
+            if not isinstance(row, CountyBound):
+                continue
+            relationship_name, key = row.__county_grid__
+            grid = getattr(row, relationship_name) if relationship_name else None
+            if grid is None and getattr(row, key) is not None:
+                grid = session.get(Grid, getattr(row, key))
+            if grid is not None:
+                row.county_code = county_of(grid.code)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from geo.core.labels import Labelled, label
 from geo.core.models import Base
+from geo.grid.models import county_code_from
 
 
 class ActivityKind(Labelled):
@@ -59,6 +60,7 @@ class PartyMember(Base):
     branch_id: Mapped[int] = mapped_column(ForeignKey("party_branch.id", ondelete="CASCADE"), index=True)
     #: The branch's villager group: who may see the member, and where their households live.
     area_code: Mapped[str] = mapped_column(String(15), index=True)
+    county_code: Mapped[str] = county_code_from("area_code")
     name: Mapped[str] = mapped_column(String(50))
     post: Mapped[str] = mapped_column(String(50), default="")  # 职务 in the village: 村民小组长, 护林员 …
     duty: Mapped[str] = mapped_column(String(50), default="")  # 党内职务: 书记, 组织委员, 党员 …
@@ -101,6 +103,7 @@ class PartyActivity(Base):
         ForeignKey("temporary_branch.id", ondelete="CASCADE"), index=True
     )
     area_code: Mapped[str] = mapped_column(String(15))
+    county_code: Mapped[str] = county_code_from("area_code")
     kind: Mapped[str] = mapped_column(String(20))
     held_on: Mapped[date] = mapped_column(Date)
     place = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
@@ -159,6 +162,7 @@ class LeadProject(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     branch_id: Mapped[int] = mapped_column(ForeignKey("party_branch.id", ondelete="CASCADE"), index=True)
     area_code: Mapped[str] = mapped_column(String(15), index=True)
+    county_code: Mapped[str] = county_code_from("area_code")
     title: Mapped[str] = mapped_column(String(200))
     goal: Mapped[str] = mapped_column(Text, default="")
     grid_codes: Mapped[list[str]] = mapped_column(ARRAY(String(15)), default=list)

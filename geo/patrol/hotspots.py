@@ -30,7 +30,7 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import LargeBinary, func, literal, select
 from sqlalchemy.orm import Session
 
-from geo.accounts.principal import COUNTY_CODE, Principal
+from geo.accounts.principal import Principal
 from geo.atlas.lookup import lookup_point
 from geo.core.calendar import day_start
 from geo.core.crs import coordinates_from_metric, coordinates_to_metric, from_metric, to_metric
@@ -39,7 +39,7 @@ from geo.dispatch.models import Incident, IncidentCategory
 from geo.dispatch.routing import route_worker
 from geo.dispatch.scope import visible
 from geo.grid.boundaries import current_generation, valid_in
-from geo.grid.models import AdminArea, Grid, GridBoundary, Net
+from geo.grid.models import AdminArea, Grid, GridBoundary, GridLevel, Net
 from geo.patrol.seasons import active_range
 from geo.patrol.tasks import proposed_visit
 from geo.patrol.zones import zones
@@ -266,9 +266,13 @@ def incident_points(
 
 
 def jurisdiction_area(session: Session, principal: Principal) -> shapely.Geometry:
-    """The caller's jurisdiction outline (the real county outline for county-wide users)."""
-    if principal.jurisdiction_code == COUNTY_CODE:
-        geom = session.scalar(select(AdminArea.geom).where(AdminArea.is_home_county))
+    """The caller's jurisdiction outline (the real county outlines for county-wide and prefecture users)."""
+    if len(principal.jurisdiction_code) <= GridLevel.COUNTY.code_length:
+        geom = session.scalar(
+            select(func.ST_Multi(func.ST_Union(AdminArea.geom))).where(
+                AdminArea.is_home_county, principal.scope(AdminArea.code)
+            )
+        )
     else:
         geom = session.scalar(
             select(GridBoundary.geom)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from geo.core.labels import Labelled, label
 from geo.core.models import Base
+from geo.grid.models import county_code_from
 
 
 class ZoneKind(Labelled):
@@ -52,6 +53,7 @@ class SeasonalZone(Base):
     windows: Mapped[list] = mapped_column(JSONB, default=list)
     overrides: Mapped[dict] = mapped_column(JSONB, default=dict)
     area_code: Mapped[str] = mapped_column(String(15), index=True)
+    county_code: Mapped[str] = county_code_from("area_code")
     is_border: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Neighbouring counties the zone touches or crosses into (交界地区), by name.
     border_with: Mapped[list[str]] = mapped_column(ARRAY(String(50)), default=list)
@@ -132,6 +134,7 @@ class PatrolTask(Base):
     #: Where to go: the zone's outline, or a hotspot's cells.
     target = mapped_column(Geometry("MULTIPOLYGON", srid=4326), nullable=False)
     area_code: Mapped[str] = mapped_column(String(15), index=True)
+    county_code: Mapped[str] = county_code_from("area_code")
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     #: What the team is to do there, as the leader wrote it.

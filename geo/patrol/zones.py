@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from geo.accounts.capabilities import Capability
-from geo.accounts.principal import COUNTY_CODE, Principal
+from geo.accounts.principal import Principal
 from geo.core.audit import record
 from geo.core.crs import to_metric
 from geo.core.errors import GridError, InvalidInput, NotFound, one_of
@@ -66,7 +66,7 @@ def _check_zone(data: ZoneInput) -> None:
 
 def _placement(session: Session, geometry: shapely.Geometry) -> tuple[str, bool, list[str], bool]:
     """The smallest grid holding the zone's part in the county, and its border situation."""
-    county = session.scalar(select(AdminArea.geom).where(AdminArea.is_home_county))
+    county = session.scalar(select(func.ST_Union(AdminArea.geom)).where(AdminArea.is_home_county))
     if county is None:
         raise InvalidInput("the county outline is not loaded", field="geometry")
     county_shape = to_shape(county)
@@ -87,7 +87,7 @@ def _placement(session: Session, geometry: shapely.Geometry) -> tuple[str, bool,
 def _smallest_grid_holding(session: Session, area: shapely.Geometry) -> str:
     generation = current_generation(session)
     code = None
-    for level in (GridLevel.TOWNSHIP, GridLevel.VILLAGE):
+    for level in (GridLevel.COUNTY, GridLevel.TOWNSHIP, GridLevel.VILLAGE):
         rows = session.execute(
             select(Grid.code, GridBoundary.geom)
             .join(GridBoundary, GridBoundary.grid_id == Grid.id)
@@ -103,7 +103,9 @@ def _smallest_grid_holding(session: Session, area: shapely.Geometry) -> str:
         if len(holding) != 1:
             break
         code = holding[0]
-    return code or COUNTY_CODE
+    if code is None:
+        raise InvalidInput("the zone must lie inside one county's grids", field="geometry")
+    return code
 
 
 def create_zone(

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from geo.accounts.capabilities import Capability
-from geo.accounts.principal import COUNTY_CODE, Principal
+from geo.accounts.principal import Principal
 from geo.core.errors import NotFound
 from geo.grid.boundaries import (
     valid_in,
@@ -31,7 +31,7 @@ EXPORT_FORMATS = {"geojson": ("GeoJSON", "application/geo+json"), "gpkg": ("GPKG
 
 def _generation_area():
     """SQL: the grid a generation redrew, the parent of the plan that made it, or the county for an import."""
-    return func.coalesce(Plan.parent_code, COUNTY_CODE)
+    return func.coalesce(Plan.parent_code, Generation.county_code)
 
 
 def _visible_generations(principal: Principal):

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from geo.core.labels import Labelled, label
 from geo.core.models import Base
+from geo.grid.models import county_code_from
 
 
 class PlanStatus(Labelled):
@@ -46,6 +47,7 @@ class Plan(Base):
     title: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text, default="")
     parent_code: Mapped[str] = mapped_column(String(15), index=True)
+    county_code: Mapped[str] = county_code_from("parent_code")
     child_level: Mapped[str] = mapped_column(String(10))
     owner: Mapped[str] = mapped_column(String(50), index=True)
     status: Mapped[str] = mapped_column(String(20), index=True)
@@ -76,6 +78,7 @@ class PlanGrid(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
     code: Mapped[str] = mapped_column(String(15))
+    county_code: Mapped[str] = county_code_from("code")
     name_zh: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100), default="")
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)

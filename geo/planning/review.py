@@ -25,7 +25,7 @@ from geo.grid.boundaries import (
     put_grids,
     write_outlines,
 )
-from geo.grid.models import Grid, GridBoundary, GridLevel, GridLookupPart, GridWorker, PartyBranch
+from geo.grid.models import Grid, GridBoundary, GridLevel, GridLookupPart, GridWorker, PartyBranch, county_of
 from geo.planning.drafts import DraftGrid, TilingError
 from geo.planning.editing import check_version, require_owned_draft, validate_plan, validation_context
 from geo.planning.impact import surviving_codes
@@ -225,7 +225,11 @@ def activate_plan(session: Session, plan: Plan, *, actor: str, now: datetime, ad
     # Read under the lock: the generation in force is the one this one follows, whoever activated it a moment ago.
     previous = current_generation(session)
     generation = new_generation(
-        session, f"plan {plan.id}: {plan.title}", effective_from=plan.effective_from, activated_by=actor
+        session,
+        f"plan {plan.id}: {plan.title}",
+        county_code=county_of(plan.parent_code),
+        effective_from=plan.effective_from,
+        activated_by=actor,
     )
 
     # Besides the changed grids, neighbours whose shared edge was noded are rewritten too,

@@ -8,19 +8,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from geo.accounts.models import Role
-from geo.accounts.principal import COUNTY_CODE, Principal
+from geo.accounts.principal import EVERY_COUNTY, Principal
 from geo.atlas.lookup import lookup_point
 from geo.core.audit import record
 from geo.core.errors import InvalidInput, NotFound
 from geo.grid.boundaries import generation_in_force, valid_in
+from geo.grid.counties import county_codes
 from geo.grid.models import Grid, GridBoundary, GridLevel, GridWorker, Net, PartyBranch
 from geo.public.models import CONTACT_FIELDS, PublicContactField
 from geo.public.places import Place, chain_names
 
 #: The nets whose people the public is told of: the religious net's stay internal.
 PUBLIC_NETS = frozenset(net.value for net in Net if net is not Net.RELIGIOUS)
-#: How the public looks up a point: the whole county, the public nets only, changing nothing.
-PUBLIC_VIEW = Principal(0, "public", Role.VIEWER, COUNTY_CODE, PUBLIC_NETS)
+#: How the public looks up a point: every county, the public nets only, changing nothing.
+PUBLIC_VIEW = Principal(0, "public", Role.VIEWER, EVERY_COUNTY, PUBLIC_NETS)
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def set_published(
     session: Session, principal: Principal, changes: dict[str, bool], *, address: str | None = None
 ) -> dict[str, bool]:
     """Publish or withdraw worker fields (county admins); audited."""
-    principal.require_change(COUNTY_CODE)
+    principal.require_shared_change(county_codes(session))
     unknown = sorted(set(changes) - set(CONTACT_FIELDS))
     if unknown:
         raise InvalidInput(
@@ -94,7 +95,7 @@ def group_at(session: Session, lon: float, lat: float) -> str:
     """The villager group covering (lon, lat); NotFound outside the county."""
     found = lookup_point(session, lon, lat, PUBLIC_VIEW)
     if not found.inside_county or not found.chain:
-        raise NotFound("no villager group of Deqin County lies here")
+        raise NotFound("no villager group of the counties served here lies here")
     return found.chain[-1].code
 
 

@@ -16,17 +16,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, contains_eager
 
-from geo.accounts.principal import COUNTY_CODE, AccessDenied
+from geo.accounts.principal import AccessDenied
 from geo.core.calendar import COUNTY_TZ
 from geo.core.clock import now_utc
 from geo.core.errors import GridError, InvalidInput, NotFound
 from geo.dispatch.models import Incident, IncidentCategory
 from geo.dispatch.statuses import FINISHED
+from geo.grid.counties import county_codes
 from geo.public.models import Open311Client, PublicReport
 from geo.public.reports import public_categories
 from geo.public.tracking import PublicCase, followed, public_case, public_cases
 
-JURISDICTION_ID = COUNTY_CODE
 MAX_SPAN = timedelta(days=90)
 DEFAULT_LIMIT = 1000
 MAX_IDS = 100
@@ -75,10 +75,13 @@ def client_for_key(session: Session, api_key: str | None) -> Open311Client:
     return client
 
 
-def check_jurisdiction(value: str | None) -> None:
-    """Only Deqin County (533422) is served; an absent jurisdiction_id means it."""
-    if value and value != JURISDICTION_ID:
-        raise NotFound("jurisdiction_id {value} is not served here; use {ours}", value=value[:20], ours=JURISDICTION_ID)
+def check_jurisdiction(session: Session, value: str | None) -> None:
+    """The counties in the data are served (their codes are the jurisdiction_ids); an absent one means all of them."""
+    ours = county_codes(session)
+    if value and value not in ours:
+        raise NotFound(
+            "jurisdiction_id {value} is not served here; use one of {ours}", value=value[:20], ours=", ".join(ours)
+        )
 
 
 def services(session: Session) -> list[IncidentCategory]:

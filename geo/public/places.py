@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, aliased
 
 from geo.core.errors import InvalidInput, NotFound
 from geo.grid.boundaries import generation_in_force, valid_in
+from geo.grid.counties import county_codes
 from geo.grid.models import Grid, GridBoundary, GridLevel
 
 #: The level listed below each level a resident may choose from.
@@ -33,6 +34,11 @@ class Place:
 
 def _in_force():
     return valid_in(GridBoundary, generation_in_force().scalar_subquery())
+
+
+def townships(session: Session) -> list[Place]:
+    """The townships in force of every county in the data, the first a resident chooses from."""
+    return [place for county in county_codes(session) for place in children(session, county)]
 
 
 def children(session: Session, parent_code: str) -> list[Place]:

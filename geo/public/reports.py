@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from geo.accounts.models import Role
-from geo.accounts.principal import COUNTY_CODE, Principal
+from geo.accounts.principal import EVERY_COUNTY, Principal
 from geo.atlas.lookup import parse_coordinates
 from geo.core.audit import record
 from geo.core.clock import now_utc
@@ -45,8 +45,9 @@ _KEY = re.compile(r"^[A-Za-z0-9_\-]{16,100}$")
 
 
 def residents(username: str = "public") -> Principal:
-    """Who files a resident's report through intake: county-wide, every net (the category says which is public)."""
-    return Principal(0, username, Role.DISPATCHER, COUNTY_CODE, frozenset(net.value for net in Net))
+    """Who files a resident's report through intake: every county (the point says which), every net (the category
+    says which is public)."""
+    return Principal(0, username, Role.DISPATCHER, EVERY_COUNTY, frozenset(net.value for net in Net))
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from geo.accounts.capabilities import Capability
-from geo.accounts.principal import COUNTY_CODE, Principal
+from geo.accounts.principal import Principal
 from geo.core.audit import record
 from geo.core.clock import now_utc
 from geo.core.errors import GridError, InvalidInput, NotFound, one_of
 from geo.dispatch.models import CategoryDuty, Incident, IncidentCategory
+from geo.grid.counties import county_codes
 from geo.grid.models import ForceKind, ForceMember, Grid, GridWorker, Net, chain_codes
 from geo.workforce.cohandling import co_handlers_of
 
@@ -78,7 +79,7 @@ def set_duty(
     """Set a category's duty entry (county admins holding its net); ``version`` 0 creates it; audited."""
     now = now or now_utc()
     principal.require(Capability.POINTS_MANAGE)
-    principal.require_change(COUNTY_CODE)  # one list for the county
+    principal.require_shared_change(county_codes(session))  # one list for every county
     category = session.scalar(select(IncidentCategory).where(IncidentCategory.code == category_code))
     if category is None or not principal.has_net(category.net):
         raise NotFound("no category {category!r}", category=category_code[:40])

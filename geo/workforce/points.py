@@ -27,13 +27,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from geo.accounts.capabilities import Capability
-from geo.accounts.principal import COUNTY_CODE, Principal
+from geo.accounts.principal import Principal
 from geo.core.audit import record
 from geo.core.errors import GridError, InvalidInput
-from geo.evaluation.assessments import latest, nets_key
+from geo.evaluation.assessments import latest_of_each_county, nets_key
 from geo.evaluation.models import AssessmentFigure
 from geo.evaluation.periods import Period
 from geo.evaluation.scores import GRADES
+from geo.grid.counties import county_codes
 from geo.grid.models import Grid, GridLevel, GridWorker, Net, codes_under
 from geo.workforce.models import PointsRules, Recognition, RecognitionKind, TrainingRecord
 from geo.workforce.workers import seen_workers
@@ -89,7 +90,7 @@ def new_rules(
 ) -> PointsRules:
     """Add the next version of the rules, changing what is given and keeping the rest; audited (county admins)."""
     principal.require(Capability.POINTS_MANAGE)
-    principal.require_change(COUNTY_CODE)
+    principal.require_shared_change(county_codes(session))  # one set of rules for every county
     current = current_rules(session)
     grades = None
     if per_grade is not None:
@@ -137,20 +138,20 @@ def monthly_grades(session: Session, worker_codes: list[str], period: Period, vi
     if not worker_codes:
         return found
     for month in period.months():
-        assessment = latest(session, month.code)
-        if assessment is None:
-            continue
-        rows = session.execute(
-            select(AssessmentFigure.subject_code, AssessmentFigure.value, AssessmentFigure.grade).where(
-                AssessmentFigure.assessment_id == assessment.id,
-                AssessmentFigure.nets == view,
-                AssessmentFigure.subject == "worker",
-                AssessmentFigure.indicator == "score",
-                AssessmentFigure.subject_code.in_(worker_codes),
+        for assessment in latest_of_each_county(session, month.code):
+            rows = session.execute(
+                select(AssessmentFigure.subject_code, AssessmentFigure.value, AssessmentFigure.grade).where(
+                    AssessmentFigure.assessment_id == assessment.id,
+                    AssessmentFigure.nets == view,
+                    AssessmentFigure.subject == "worker",
+                    AssessmentFigure.indicator == "score",
+                    AssessmentFigure.subject_code.in_(worker_codes),
+                )
             )
-        )
-        for code, value, grade in rows:
-            found[code].append({"period": month.code, "score": value, "grade": grade, "version": assessment.version})
+            for code, value, grade in rows:
+                found[code].append(
+                    {"period": month.code, "score": value, "grade": grade, "version": assessment.version}
+                )
     return found
 
 

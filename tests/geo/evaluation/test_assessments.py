@@ -90,7 +90,7 @@ def test_re_issuing_makes_a_new_version_and_names_what_changed(session, march):
     }
     closure = changed[(assessments.nets_key(ALL), GROUP, "closure_rate")]
     assert closure["before"]["numerator"] == 3 and closure["after"]["numerator"] == 4
-    newest = assessments.latest(session, PERIOD)
+    newest = assessments.latest(session, PERIOD, "533422")
     assert newest is not None and newest.id == second.id
     # The first version is kept, unchanged, beside the second.
     assert [a.version for a in assessments.assessments(session, LEADER) if a.period == PERIOD][:2] == [2, 1]
@@ -130,7 +130,7 @@ def test_only_the_county_issues_and_bad_requests_are_refused_by_name(session):
     with pytest.raises(AccessDenied):
         assessments.issue_period(session, Principal(0, "t", Role.ADMIN, GROUP[:9], ALL), PERIOD)
     with pytest.raises(InvalidInput):
-        assessments.issue(session, ADMIN, period="x", since=date(2031, 3, 31), until=date(2031, 3, 1))
+        assessments.issue(session, ADMIN, county="533422", period="x", since=date(2031, 3, 31), until=date(2031, 3, 1))
     issued = _issue(session)
     with pytest.raises(InvalidInput, match="indicator"):
         assessments.cases_of(session, LEADER, issued, indicator="nonsense", grid_code=GROUP)
@@ -141,8 +141,13 @@ def test_only_the_county_issues_and_bad_requests_are_refused_by_name(session):
 
 
 def test_the_monthly_job_issues_the_month_before(session, march):
-    issued = assessments.issue_month_before(session, ADMIN, date(2031, 4, 1))
-    assert (issued.period, issued.since, issued.until) == (PERIOD, date(2031, 3, 1), date(2031, 3, 31))
+    [issued] = assessments.issue_month_before(session, ADMIN, date(2031, 4, 1))
+    assert (issued.county_code, issued.period, issued.since, issued.until) == (
+        "533422",
+        PERIOD,
+        date(2031, 3, 1),
+        date(2031, 3, 31),
+    )
 
 
 def test_the_dashboards_trend_reads_an_issued_month_as_it_was_issued(session, march):

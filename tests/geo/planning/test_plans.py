@@ -341,7 +341,7 @@ def test_impact_names_seasonal_zones_over_moved_areas(session):
 
 def test_a_township_planner_sees_no_generation_of_another_township(session):
     """A generation a plan made for 羊拉乡 is none of 奔子栏镇's business; the county sees it."""
-    generation = Generation(description="羊拉乡 redrawn", activated_at=NOW, activated_by="admin")
+    generation = Generation(description="羊拉乡 redrawn", county_code="533422", activated_at=NOW, activated_by="admin")
     session.add(generation)
     session.flush()
     plan = Plan(

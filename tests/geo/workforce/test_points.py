@@ -45,6 +45,7 @@ def train(session, worker: GridWorker, hours: str, day: date, course: str = "法
 def grade(session, worker: GridWorker, month: str, letter: str) -> None:
     period = Period.parse(month)
     assessment = Assessment(
+        county_code="533422",
         period=month,
         version=1,
         since=period.since,

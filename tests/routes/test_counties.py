@@ -1,0 +1,225 @@
+"""A second county beside Deqin: 维西县 set up by ``flask atlas init-county`` with a grid cut from its real
+outline. Neither county sees, routes into or pairs duplicates with the other; 迪庆州 sees both."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+import shapely
+from geoalchemy2.shape import to_shape
+from sqlalchemy import select
+
+from extensions import db, db_session
+from geo.accounts.principal import Principal
+from geo.accounts.users import create_user
+from geo.evaluation import assessments
+from geo.evaluation.models import AssessmentFigure
+from geo.grid.models import Grid, GridBoundary, GridLevel
+from geo.workforce.duplicates import cross_net_pairs
+from tests.conftest import csrf_token_of, sign_in
+from tests.weixi import WEIXI, group_interior_point, write_weixi_grids
+
+pytestmark = pytest.mark.db
+
+WEIXI_GROUP = "533423101001001"
+#: Accounts made for these tests (rolled back with them): role, jurisdiction.
+ACCOUNTS = {"wx-dispatcher": ("dispatcher", WEIXI), "dq-admin": ("admin", "533400"), "dq-viewer": ("viewer", "533400")}
+ALL_NETS = ["social", "religious", "rural"]
+REPORT = {"net": "social", "category": "dispute", "title": "草场边界纠纷", "channel": "phone", "priority": "high"}
+
+
+@pytest.fixture
+def weixi(app, tmp_path):
+    """维西县 loaded through the command line, and accounts of Weixi and of the prefecture; a client factory."""
+    result = app.test_cli_runner().invoke(
+        args=["atlas", "init-county", WEIXI, "--grids", str(write_weixi_grids(tmp_path)), "--commit"]
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        for username, (role, jurisdiction) in ACCOUNTS.items():
+            create_user(
+                db_session(),
+                username=username,
+                password=f"{username}-test-2026",
+                role=role,
+                jurisdiction=jurisdiction,
+                nets=ALL_NETS,
+                actor="test",
+            )
+        db.session.commit()
+
+    def signed_in(username: str):
+        client = app.test_client()
+        assert sign_in(client, username, f"{username}-test-2026").status_code == 302
+        return client
+
+    return signed_in
+
+
+def report(client, lon: float, lat: float, **changes):
+    body = {**REPORT, "lon": lon, "lat": lat, **changes}
+    return client.post("/api/incidents", json=body, headers={"X-CSRFToken": csrf_token_of(client, "/")})
+
+
+def test_init_county_refuses_a_county_whose_outline_is_not_vendored(app):
+    result = app.test_cli_runner().invoke(args=["atlas", "init-county", "533425"])
+    assert result.exit_code != 0
+    assert "533425" in result.output and "not in the vendored outlines" in result.output
+    assert "533401, 533422, 533423" in result.output
+
+
+def test_init_county_loads_weixi_and_leaves_deqin_standing(app, weixi):
+    with app.app_context():
+        current = db_session().execute(
+            select(Grid.county_code, GridBoundary.level)
+            .join(GridBoundary)
+            .where(GridBoundary.generation_high.is_(None))
+        )
+        counts: dict[tuple[str, str], int] = {}
+        for county, level in current:
+            counts[county, level] = counts.get((county, level), 0) + 1
+        assert counts[WEIXI, "group"] == 8 and counts[WEIXI, "county"] == 1
+        assert counts["533422", "group"] == 480 and counts["533422", "township"] == 8
+        prefecture = db_session().scalar(select(Grid).where(Grid.code == "533400"))
+        assert prefecture is not None and prefecture.level == "prefecture"
+
+
+def test_a_point_in_weixi_routes_to_weixi_and_a_deqin_dispatcher_cannot_route_there(weixi, client_as):
+    lon, lat = group_interior_point(WEIXI_GROUP)
+    weixi_desk = weixi("wx-dispatcher")
+    preview = weixi_desk.get(f"/api/incidents/routing?lon={lon}&lat={lat}&net=social&category=dispute")
+    assert preview.status_code == 200 and preview.get_json()["group"]["code"] == WEIXI_GROUP
+    created = report(weixi_desk, lon, lat)
+    assert created.status_code == 201, created.get_data(as_text=True)
+    ticket = created.get_json()["ticket"]
+
+    deqin_desk = client_as("dispatcher")
+    refused = deqin_desk.get(f"/api/incidents/routing?lon={lon}&lat={lat}&net=social&category=dispute&lang=en")
+    assert refused.status_code == 400 and "outside your jurisdiction" in refused.get_json()["error"]
+    assert report(deqin_desk, lon, lat).status_code == 400
+    assert deqin_desk.get(f"/api/incidents/{ticket}").status_code == 404
+    listed = deqin_desk.get("/api/incidents?per_page=500&q=" + ticket).get_json()["items"]
+    assert ticket not in {item["ticket"] for item in listed}
+
+
+def _across_the_border(app) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Two points about 300 m apart: one inside a Deqin group, one inside a Weixi group."""
+    with app.app_context():
+        rows = db_session().execute(
+            select(Grid.code, GridBoundary.geom)
+            .join(GridBoundary)
+            .where(GridBoundary.level == GridLevel.GROUP.value, GridBoundary.generation_high.is_(None))
+        )
+        groups = {code: to_shape(geom) for code, geom in rows}
+    deqin = shapely.union_all([g for c, g in groups.items() if c.startswith("533422")])
+    weixi = shapely.union_all([g for c, g in groups.items() if c.startswith(WEIXI)])
+    border = shapely.intersection(deqin.buffer(0.0005).boundary, weixi.buffer(0.0005))
+    for along in range(0, 100):
+        point = border.interpolate(along / 100, normalized=True)
+        inside_deqin = [p for p in _ring(point) if deqin.buffer(-0.0005).contains(p)]
+        inside_weixi = [p for p in _ring(point) if weixi.buffer(-0.0005).contains(p)]
+        if inside_deqin and inside_weixi:
+            return (inside_deqin[0].x, inside_deqin[0].y), (inside_weixi[0].x, inside_weixi[0].y)
+    raise AssertionError("no stretch of shared border found")
+
+
+def _ring(point: shapely.Point) -> list[shapely.Point]:
+    step = 0.0014  # ≈ 140 m: the two sides end up about 300 m apart, inside the 500 m duplicate radius
+    return [shapely.Point(point.x + dx * step, point.y + dy * step) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+
+
+def test_duplicates_never_pair_across_the_county_border(app, weixi):
+    (deqin_lon, deqin_lat), (weixi_lon, weixi_lat) = _across_the_border(app)
+    prefecture_desk = weixi("dq-admin")
+    first = report(prefecture_desk, deqin_lon, deqin_lat)
+    assert first.status_code == 201, first.get_data(as_text=True)
+    across = report(prefecture_desk, weixi_lon, weixi_lat)
+    assert across.status_code == 201 and across.get_json()["group_code"].startswith(WEIXI)
+    same_side = report(prefecture_desk, deqin_lon + 0.0002, deqin_lat)
+    detail = prefecture_desk.get(f"/api/incidents/{across.get_json()['ticket']}").get_json()
+    assert not detail["suspected_duplicate"]
+    same = prefecture_desk.get(f"/api/incidents/{same_side.get_json()['ticket']}").get_json()
+    assert same["suspected_duplicate"]  # the check works, only not across the border
+
+    rural = report(prefecture_desk, weixi_lon, weixi_lat, net="rural", category="infrastructure")
+    assert rural.status_code == 201, rural.get_data(as_text=True)
+    with app.app_context():
+        pairs = cross_net_pairs(db_session(), Principal.everything())
+    tickets = {first.get_json()["ticket"], rural.get_json()["ticket"]}
+    assert not any({pair["first"]["ticket"], pair["second"]["ticket"]} == tickets for pair in pairs)
+
+
+def test_the_prefecture_sees_both_counties_and_a_county_only_its_own(app, weixi, client_as):
+    lon, lat = group_interior_point(WEIXI_GROUP)
+    ticket = report(weixi("wx-dispatcher"), lon, lat).get_json()["ticket"]
+
+    exported = weixi("dq-admin").get("/api/incidents?format=csv").get_data(as_text=True)
+    counties = {row["group_code"][:6] for row in csv.DictReader(io.StringIO(exported.lstrip("\ufeff")))}
+    assert counties == {"533422", WEIXI}
+    weixi_rows = weixi("wx-dispatcher").get("/api/incidents?format=csv").get_data(as_text=True)
+    weixi_codes = {row["group_code"][:6] for row in csv.DictReader(io.StringIO(weixi_rows.lstrip("\ufeff")))}
+    assert weixi_codes == {WEIXI}
+    assert ticket not in client_as("dispatcher").get("/api/incidents?format=csv").get_data(as_text=True)
+
+    period = "2026-10"
+    leader = weixi("dq-viewer").get(f"/dashboard/export.csv?period={period}&table=grids").get_data(as_text=True)
+    assert ",533422" in leader and f",{WEIXI}" in leader
+    own = weixi("wx-dispatcher").get(f"/dashboard/export.csv?period={period}&table=grids").get_data(as_text=True)
+    assert f",{WEIXI}" in own and ",533422" not in own
+
+
+def _audit_rows(client, query: str = "") -> str:
+    page = client.get("/admin/audit" + query)
+    assert page.status_code == 200
+    return page.get_data(as_text=True).split("<tbody>", 1)[1]
+
+
+def test_a_county_admin_reads_only_their_county_audit_and_the_prefecture_reads_all(weixi, client_as):
+    lon, lat = group_interior_point(WEIXI_GROUP)
+    assert report(weixi("wx-dispatcher"), lon, lat).status_code == 201
+
+    assert "wx-dispatcher" not in client_as("admin").get("/admin/audit").get_data(as_text=True)
+    assert "wx-dispatcher" not in _audit_rows(client_as("admin"), "?actor=wx-dispatcher")
+    assert "wx-dispatcher" in _audit_rows(weixi("dq-admin"), "?actor=wx-dispatcher")
+
+
+def test_each_county_issues_its_own_assessment_and_reads_only_its_own(app, weixi, client_as):
+    deqin = client_as("admin")
+    headers = {"X-CSRFToken": csrf_token_of(deqin, "/")}
+    issued = deqin.post("/api/evaluation/assessments", json={"period": "2026-10"}, headers=headers)
+    assert issued.status_code == 201 and issued.get_json()["county"] == "533422"
+    with app.app_context():
+        assert assessments.latest(db_session(), "2026-10", WEIXI) is None  # Weixi's October is still open
+        frozen = db_session().scalars(
+            select(AssessmentFigure.county_code).where(AssessmentFigure.assessment_id == issued.get_json()["id"])
+        )
+        assert set(frozen) == {"533422"}
+
+    prefecture = weixi("dq-admin")
+    headers = {"X-CSRFToken": csrf_token_of(prefecture, "/")}
+    unnamed = prefecture.post("/api/evaluation/assessments?lang=en", json={"period": "2026-10"}, headers=headers)
+    assert unnamed.status_code == 400 and "name the county" in unnamed.get_json()["error"]
+    named = prefecture.post("/api/evaluation/assessments", json={"period": "2026-10", "county": WEIXI}, headers=headers)
+    assert named.status_code == 201 and named.get_json()["version"] == 1
+    assert {a["county"] for a in prefecture.get("/api/evaluation/assessments").get_json()} == {"533422", WEIXI}
+    assert {a["county"] for a in deqin.get("/api/evaluation/assessments").get_json()} == {"533422"}
+    assert deqin.get(f"/api/evaluation/assessments/{named.get_json()['id']}").status_code == 404
+
+    listing = prefecture.get("/dashboard/assessments").get_data(as_text=True)
+    assert '<select name="county" required>' in listing and f'<option value="{WEIXI}">' in listing
+    assert '<select name="county"' not in deqin.get("/dashboard/assessments").get_data(as_text=True)
+    form = {"period": "2026-10", "county": WEIXI, "csrf_token": csrf_token_of(prefecture, "/dashboard/assessments")}
+    assert prefecture.post("/dashboard/assessments", data=form).status_code == 302
+    assert [a["version"] for a in prefecture.get("/api/evaluation/assessments").get_json() if a["county"] == WEIXI] == [
+        2,
+        1,
+    ]
+
+
+def test_the_open_data_service_is_named_after_the_prefecture_once_it_serves_two_counties(app, weixi):
+    landing = app.test_client().get("/ogcapi/?lang=zh").get_json()
+    assert landing["title"] == "迪庆藏族自治州网格开放数据服务"
+    page = app.test_client().get("/ogcapi/?f=html&lang=zh").get_data(as_text=True)
+    assert "<title>迪庆藏族自治州网格开放数据服务</title>" in page
