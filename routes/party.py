@@ -36,7 +36,7 @@ from geo.party.branches import branch_detail, list_branches, list_temporary_bran
 from geo.party.indicators import party_indicators
 from geo.party.members import Household, MemberInput, add_member, branch_members, member_dict, remove_member
 from geo.party.members import update_member as change_member
-from geo.party.models import ActivityKind, ProjectStatus
+from geo.party.models import ActivityKind, ProjectStatus, VillageOrganisation
 from geo.party.projects import (
     Milestone,
     ProjectInput,
@@ -46,6 +46,14 @@ from geo.party.projects import (
     projects_geojson,
     remove_project,
     update_project,
+)
+from geo.party.villages import (
+    create_village_branch,
+    list_village_branches,
+    update_village_branch,
+    village_branch_detail,
+    village_branch_of,
+    villages_without_organisation,
 )
 from layers import visible_layers
 from layers.grids import COUNTY, NEIGHBOURS, TOWNSHIP
@@ -185,6 +193,42 @@ class BranchAnswer(answers.Answer):
     version = fields.Integer(required=True)
 
 
+class VillageBranchAnswer(answers.Answer):
+    id = fields.Integer(required=True)
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True, metadata={"description": "general_branch (党总支) or committee (党委)"})
+    secretary = fields.String(allow_none=True)
+    grid_code = fields.String(required=True, metadata={"description": "the village's grid code"})
+    branches = fields.Integer(required=True, metadata={"description": "group branches under it in your jurisdiction"})
+    members = fields.Integer(required=True, metadata={"description": "their declared members"})
+    members_entered = fields.Integer(required=True)
+    quiet_branches = fields.Integer(required=True, metadata={"description": "of them, no activity in 3 months"})
+    activities = fields.Integer(required=True, metadata={"description": "their activities this quarter"})
+    version = fields.Integer(required=True)
+
+
+_KINDS = validate.OneOf([kind.value for kind in VillageOrganisation])
+
+
+class VillageCreate(Schema):
+    village = fields.String(required=True, validate=GRID_CODE, metadata={"description": "the village's grid code"})
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    kind = fields.String(required=True, validate=_KINDS, metadata={"description": "general_branch or committee"})
+    secretary = fields.String(load_default="", validate=validate.Length(max=50))
+
+
+class VillagePatch(Schema):
+    version = Id(required=True)
+    name = fields.String(validate=validate.Length(min=1, max=100))
+    kind = fields.String(validate=_KINDS, metadata={"description": "general_branch or committee"})
+    secretary = fields.String(validate=validate.Length(max=50))
+
+
+class VillageArgs(Schema):
+    under = fields.String(load_default=None, validate=GRID_CODE, metadata={"description": "a grid code"})
+
+
 class BranchList(answers.Answer):
     total = fields.Integer(required=True)
     branches = fields.List(fields.Nested(BranchAnswer), required=True)
@@ -275,6 +319,49 @@ def branches(args):
         db_session(), current_principal(), _today(), args["under"], limit=args["limit"], offset=args["offset"]
     )
     return jsonify({"total": total, "branches": rows})
+
+
+@blp.route("/village-branches", methods=["GET"])
+@blp.arguments(VillageArgs, location="query")
+@blp.response(200, VillageBranchAnswer(many=True))
+@require(Capability.PARTY_VIEW)
+def village_branches(args):
+    """The villages' and communities' party organisations (党总支/党委), their group branches' figures rolled up."""
+    return jsonify(list_village_branches(db_session(), current_principal(), _today(), args["under"]))
+
+
+@blp.route("/village-branches", methods=["POST"])
+@blp.arguments(VillageCreate)
+@blp.response(201, VillageBranchAnswer)
+@require(Capability.PARTY_EDIT)
+def village_branch_create(body):
+    """Found a village's party organisation (one per village, inside your jurisdiction; 409 if it has one)."""
+    principal = current_principal()
+    village = body.pop("village")
+    branch = create_village_branch(db_session(), principal, village, body, now_utc(), address=request.remote_addr)
+    db.session.commit()
+    return jsonify(village_branch_detail(db_session(), principal, branch.id, _today())), 201
+
+
+@blp.route("/village-branches/<int:branch_id>", methods=["PATCH"])
+@blp.arguments(VillagePatch)
+@blp.response(200, VillageBranchAnswer)
+@require(Capability.PARTY_EDIT)
+def village_branch_update(body, branch_id: int):
+    """Rename a village organisation, change its kind or secretary (send the ``version`` you read; 409 if it changed)."""
+    principal = current_principal()
+    version = body.pop("version")
+    update_village_branch(db_session(), principal, branch_id, version, body, now_utc(), address=request.remote_addr)
+    db.session.commit()
+    return jsonify(village_branch_detail(db_session(), principal, branch_id, _today()))
+
+
+@blp.route("/village-branches/<int:branch_id>", methods=["GET"])
+@blp.response(200, VillageBranchAnswer)
+@require(Capability.PARTY_VIEW)
+def village_branch(branch_id: int):
+    """One village organisation with its group branches' figures."""
+    return jsonify(village_branch_detail(db_session(), current_principal(), branch_id, _today()))
 
 
 @blp.route("/branches/<int:branch_id>", methods=["GET"])
@@ -546,6 +633,9 @@ def party_page():
         map=page_map(specs, jurisdiction_bounds(db_session(), principal)),
         branches=rows,
         temporary=list_temporary_branches(db_session(), principal),
+        villages=list_village_branches(db_session(), principal, _today()),
+        unfounded=villages_without_organisation(db_session(), principal) if principal.can(Capability.PARTY_EDIT) else [],
+        kinds=[(kind.value, label_of(kind)) for kind in VillageOrganisation],
         total=total,
         page=page,
         pages=(total + 99) // 100,
@@ -566,6 +656,7 @@ def branch_page(branch_id: int):
     return render_template(
         "party/branch.html",
         branch=detail,
+        village=village_branch_of(db_session(), detail["grid_code"]),
         members=[
             {**member_dict(m, principal), "url": url_for("party.member_update", member_id=m.id)}
             for m in branch_members(db_session(), principal, branch_id)
@@ -578,6 +669,24 @@ def branch_page(branch_id: int):
         statuses=[(s.value, label_of(s)) for s in ProjectStatus],
         indicators=party_indicators(db_session(), principal, detail["grid_code"], _today()),
         can_edit=principal.can(Capability.PARTY_EDIT),
+        lang=str(get_locale()),
+    )
+
+
+@pages.get("/party/villages/<int:branch_id>")
+@require(Capability.PARTY_VIEW)
+def village_page(branch_id: int):
+    """A village's organisation: its group branches with their flags, and the village's indicators rolled up."""
+    principal = current_principal()
+    detail = village_branch_detail(db_session(), principal, branch_id, _today())
+    rows, _total = list_branches(db_session(), principal, _today(), detail["grid_code"], limit=500)
+    return render_template(
+        "party/village.html",
+        village=detail,
+        branches=rows,
+        indicators=party_indicators(db_session(), principal, detail["grid_code"], _today()),
+        can_edit=principal.can(Capability.PARTY_EDIT) and principal.may_change(detail["grid_code"]),
+        kinds=[(kind.value, label_of(kind)) for kind in VillageOrganisation],
         lang=str(get_locale()),
     )
 

@@ -19,7 +19,7 @@ from geo.core.labels import Labelled
 from geo.dispatch.queues import Queue
 from geo.dispatch.statuses import Channel, Priority, Status
 from geo.grid.models import ForceKind, GridLevel, Net
-from geo.party.models import ActivityKind, ProjectStatus
+from geo.party.models import ActivityKind, ProjectStatus, VillageOrganisation
 from geo.patrol.hotspots import NO_INCIDENTS, NO_SIGNIFICANT_SPOTS
 from geo.patrol.models import SiteKind, ZoneKind
 from geo.patrol.tasks import CheckInFlag, TaskState
@@ -42,6 +42,7 @@ LABELLED: dict[str, type[Labelled]] = {
     "checkin_flag": CheckInFlag,
     "activity_kind": ActivityKind,
     "project_status": ProjectStatus,
+    "village_organisation": VillageOrganisation,
     "force": ForceKind,
     "employment": Employment,
     "recognition": RecognitionKind,

@@ -5,7 +5,8 @@ its declared count says (Tibetan, Lisu and Naxi names as found in Deqin, phones 
 that no one holds), most hold a 主题党日 nearly every month of the last twelve at a point of their
 group, with "六个一", "三会一课" and volunteer days between; about one branch in twelve has gone
 quiet for four months, so the flag has something to show. The harvest hills' temporary branches
-hold theme days on their hills in season. One branch in eight leads a 书记领航 project.
+hold theme days on their hills in season. One branch in eight leads a 书记领航 project. Every village
+with group branches has its organisation over them (党总支, or 党委 from 100 members), with a generated secretary.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from geo.core.calendar import county_day
 from geo.grid.boundaries import generation_in_force, valid_in
-from geo.grid.models import Grid, GridBoundary, GridWorker, PartyBranch
+from geo.grid.models import Grid, GridBoundary, GridLevel, GridWorker, PartyBranch
 from geo.party.models import (
     ActivityKind,
     LeadProject,
@@ -26,10 +27,15 @@ from geo.party.models import (
     PartyActivity,
     PartyMember,
     ProjectStatus,
+    VillageBranch,
+    VillageOrganisation,
 )
+from geo.party.villages import VILLAGE_DIGITS
 from geo.patrol.models import SeasonalZone, TemporaryBranch
 
 SEED = 1800
+#: Members over a village's group branches from which the demo makes its organisation a 党委, not a 党总支.
+COMMITTEE_MEMBERS = 100
 GIVEN = ("扎西", "次仁", "卓玛", "拉姆", "格桑", "央金", "鲁茸", "此里", "尼玛", "达瓦", "平措", "白玛", "永宗", "都吉")
 SECOND = ("农布", "品初", "取追", "拉初", "江措", "吉称", "追玛", "松诺", "阿主", "七林", "独史", "玉珍")
 SURNAMES = ("和", "李", "余", "杨", "王", "熊", "肖", "蜂")  # Naxi and Lisu families
@@ -131,7 +137,39 @@ def load_demo_party(session: Session, now: datetime) -> int:
     session.execute(insert(LinkedHousehold), households)
     session.execute(insert(PartyActivity), activities)
     session.execute(insert(LeadProject), projects)
+    _village_branches(session, random.Random(SEED + 1))
     return len(activities)
+
+
+def _village_branches(session: Session, rng: random.Random) -> None:
+    """A 党总支 for every village with group branches, a 党委 where they hold 100 members or more."""
+    village = func.left(Grid.code, VILLAGE_DIGITS)
+    members: dict[str, int] = dict(
+        session.execute(
+            select(village, func.sum(PartyBranch.members)).join(Grid, Grid.id == PartyBranch.grid_id).group_by(village)
+        ).all()
+    )
+    villages = session.execute(
+        select(Grid.id, Grid.code, Grid.name_zh).where(Grid.level == GridLevel.VILLAGE.value).order_by(Grid.code)
+    ).all()
+    rows = []
+    for grid_id, code, name in villages:
+        if code not in members:
+            continue
+        large = members[code] >= COMMITTEE_MEMBERS
+        kind = VillageOrganisation.COMMITTEE if large else VillageOrganisation.GENERAL_BRANCH
+        rows.append(
+            {
+                "code": f"V{code}",
+                "grid_id": grid_id,
+                "name": f"中共{name}{'委员会' if kind is VillageOrganisation.COMMITTEE else '总支部委员会'}",
+                "kind": kind.value,
+                "secretary": _name(rng),
+                "is_demo": True,
+                "version": 1,
+            }
+        )
+    session.execute(insert(VillageBranch), rows)
 
 
 def _activity(

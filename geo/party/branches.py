@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from geo.accounts.capabilities import Capability
 from geo.accounts.principal import Principal
 from geo.core.audit import record
-from geo.core.errors import GridError, NotFound
+from geo.core.errors import GridError, NotFound, Problem, error_template
 from geo.grid.models import Grid, GridWorker, PartyBranch, codes_under
 from geo.party.models import PartyActivity, PartyMember
 from geo.patrol.models import SeasonalZone, TemporaryBranch
@@ -30,12 +30,23 @@ class StaleRecord(GridError):
     status = 409
 
 
+#: The party records a change can find stale, each named in the page's language (the ``errors`` catalogue).
+_RECORDS = {
+    "member": error_template("party member {id}"),
+    "branch": error_template("party branch {id}"),
+    "village branch": error_template("village party organisation {id}"),
+    "activity": error_template("party activity {id}"),
+    "project": error_template("secretary-led project {id}"),
+}
+
+
 def require_version(kind: str, record_id: int, version: int, current: int) -> None:
-    """Refuse (409) a change made against ``version`` when the record is at ``current``."""
+    """Refuse (409) a change made against ``version`` when the ``kind`` record (a key of ``_RECORDS``) is at
+    ``current``."""
     if version != current:
         raise StaleRecord(
             "{record} changed since you read it (version {version}, now {current}); read it again",
-            record=f"{kind} {record_id}",
+            record=Problem(_RECORDS[kind], id=record_id),
             version=version,
             current=current,
         )

@@ -29,13 +29,14 @@ QUARTERS = 4
 QUIET_LISTED = 50
 
 
-def _quarter_start(day: date) -> date:
+def quarter_start(day: date) -> date:
+    """The first day of the quarter holding ``day``."""
     return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
 def _quarters(today: date) -> list[date]:
     """The first days of the last ``QUARTERS`` quarters, oldest first, the current one last."""
-    first = _quarter_start(today)
+    first = quarter_start(today)
     starts = []
     for _ in range(QUARTERS):
         starts.append(first)

@@ -1,6 +1,8 @@
-"""The party organisation's tables: members, linked households, activities and their photos, 书记领航 projects.
+"""The party organisation's tables: village organisations, members, linked households, activities and their
+photos, 书记领航 projects.
 
-A standing branch is ``geo.grid.models.PartyBranch`` (one per villager group); a harvest hill's
+A standing branch is ``geo.grid.models.PartyBranch`` (one per villager group), under its village's
+``VillageBranch`` (党总支/党委, one per village or community); a harvest hill's
 temporary branch is ``geo.patrol.models.TemporaryBranch``. Every row here carries ``area_code``,
 the grid it belongs to (the branch's group, or the zone's smallest grid), so jurisdiction is one
 indexed prefix range (``Principal.scope``) without joining up to the branch.
@@ -49,6 +51,39 @@ class ProjectStatus(Labelled):
     UNDER_WAY = "under_way", label("project status", "推进中")
     STALLED = "stalled", label("project status", "受阻")
     DONE = "done", label("project status", "已完成")
+
+
+class VillageOrganisation(Labelled):
+    """What a village's (community's) party organisation is, over its villager groups' branches.
+
+    The party's rule: a village with 50 or more members forms a general branch (党总支) over its
+    group branches, with 100 or more it may form a committee (党委).
+    """
+
+    GENERAL_BRANCH = "general_branch", label("village organisation", "党总支")
+    COMMITTEE = "committee", label("village organisation", "党委")
+
+
+class VillageBranch(Base):
+    """A village's or community's party organisation (党总支 or 党委) and its secretary.
+
+    It holds no members of its own here: its members, activities and indicators are those of the group
+    branches of its village, rolled up through the grid codes (the village's code is their prefix).
+    """
+
+    __tablename__ = "party_village_branch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id"), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    secretary: Mapped[str] = mapped_column(String(50), default="")
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (CheckConstraint("kind IN ('general_branch', 'committee')", name="ck_party_village_branch_kind"),)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012  (SQLAlchemy reads it at class creation)
 
 
 class PartyMember(Base):

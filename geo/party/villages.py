@@ -1,0 +1,255 @@
+"""Village and community party organisations (党总支/党委) over their villager groups' branches, rolled up.
+
+A ``VillageBranch`` stands for one village grid; the group branches under it are those whose grid
+code starts with the village's. Its figures are theirs, summed in SQL over the caller's jurisdiction:
+group branches, declared and entered members, branches quiet for ``QUIET_MONTHS`` months, and
+activities this quarter. A township admin sees the villages of the township; a village's own staff see
+their village's organisation; a group's staff see the organisation above their group by name only.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from geo.accounts.capabilities import Capability
+from geo.accounts.principal import Principal
+from geo.core.audit import record
+from geo.core.errors import GridError, InvalidInput, NotFound, one_of
+from geo.grid.models import Grid, GridLevel, PartyBranch
+from geo.party.branches import quiet_since, require_version
+from geo.party.indicators import quarter_start
+from geo.party.models import PartyActivity, PartyMember, VillageBranch, VillageOrganisation
+
+#: A village code is the first 12 digits of its groups' codes (county 6 + township 3 + village 3).
+VILLAGE_DIGITS = 12
+NAME_MAX = 100
+SECRETARY_MAX = 50
+
+
+class VillageBranchExists(GridError):
+    """The village already has its party organisation (one per village)."""
+
+    status = 409
+
+
+def _summary(branch: VillageBranch, code: str, grid_name: str, rollup: dict | None) -> dict:
+    figures = rollup or {"branches": 0, "members": 0, "members_entered": 0, "quiet_branches": 0, "activities": 0}
+    return {
+        "id": branch.id,
+        "code": branch.code,
+        "name": branch.name,
+        "kind": branch.kind,
+        "secretary": branch.secretary or None,
+        "grid_code": code,
+        "village": grid_name,
+        **figures,
+        "demo": branch.is_demo,
+        "version": branch.version,
+    }
+
+
+def _rollups(session: Session, principal: Principal, today: date, villages: list[str]) -> dict[str, dict]:
+    """The group branches' figures per village code, inside the caller's jurisdiction."""
+    if not villages:
+        return {}
+    village = func.left(Grid.code, VILLAGE_DIGITS)
+    entered = select(PartyMember.branch_id, func.count().label("n")).group_by(PartyMember.branch_id).subquery("entered")
+    held = (
+        select(
+            PartyActivity.branch_id,
+            func.max(PartyActivity.held_on).label("last"),
+            func.count().filter(PartyActivity.held_on >= quarter_start(today)).label("quarter"),
+        )
+        .where(PartyActivity.branch_id.is_not(None), PartyActivity.held_on <= today)
+        .group_by(PartyActivity.branch_id)
+        .subquery("held")
+    )
+    quiet = held.c.last.is_(None) | (held.c.last < quiet_since(today))
+    rows = session.execute(
+        select(
+            village,
+            func.count(PartyBranch.id),
+            func.coalesce(func.sum(PartyBranch.members), 0),
+            func.coalesce(func.sum(entered.c.n), 0),
+            func.count().filter(quiet),
+            func.coalesce(func.sum(held.c.quarter), 0),
+        )
+        .join(Grid, Grid.id == PartyBranch.grid_id)
+        .outerjoin(entered, entered.c.branch_id == PartyBranch.id)
+        .outerjoin(held, held.c.branch_id == PartyBranch.id)
+        .where(principal.scope(Grid.code), village.in_(villages))
+        .group_by(village)
+    ).all()
+    return {
+        code: {
+            "branches": branches,
+            "members": int(members),
+            "members_entered": int(entered_count),
+            "quiet_branches": quiet_count,
+            "activities": int(activities),
+        }
+        for code, branches, members, entered_count, quiet_count, activities in rows
+    }
+
+
+def list_village_branches(session: Session, principal: Principal, today: date, under: str | None = None) -> list[dict]:
+    """The village organisations of the jurisdiction (below ``under`` if given), each with its groups' figures."""
+    principal.require(Capability.PARTY_VIEW)
+    where = [principal.scope(Grid.code)] + ([Grid.code.startswith(under)] if under else [])
+    rows = session.execute(
+        select(VillageBranch, Grid.code, Grid.name_zh)
+        .join(Grid, Grid.id == VillageBranch.grid_id)
+        .where(*where)
+        .order_by(Grid.code)
+    ).all()
+    rollups = _rollups(session, principal, today, [code for _, code, _ in rows])
+    return [_summary(branch, code, name, rollups.get(code)) for branch, code, name in rows]
+
+
+def village_branch_detail(session: Session, principal: Principal, branch_id: int, today: date) -> dict:
+    """One village organisation with its groups' figures, if it lies in the jurisdiction or holds it."""
+    principal.require(Capability.PARTY_VIEW)
+    found = session.execute(
+        select(VillageBranch, Grid.code, Grid.name_zh)
+        .join(Grid, Grid.id == VillageBranch.grid_id)
+        .where(VillageBranch.id == branch_id, principal.scope(Grid.code) | principal.above(Grid.code))
+    ).first()
+    if found is None:
+        raise NotFound("no village party organisation {branch} in your jurisdiction", branch=branch_id)
+    branch, code, name = found
+    return _summary(branch, code, name, _rollups(session, principal, today, [code]).get(code))
+
+
+def village_branch_of(session: Session, group_code: str) -> dict | None:
+    """The village organisation above the group ``group_code`` (its name, kind and secretary), if there is one."""
+    row = session.execute(
+        select(VillageBranch.id, VillageBranch.name, VillageBranch.kind, VillageBranch.secretary)
+        .join(Grid, Grid.id == VillageBranch.grid_id)
+        .where(Grid.code == group_code[:VILLAGE_DIGITS])
+    ).first()
+    if row is None:
+        return None
+    return {"id": row.id, "name": row.name, "kind": row.kind, "secretary": row.secretary or None}
+
+
+def _fields(changes: dict) -> dict:
+    """The organisation's fields from ``changes`` (any of name, kind, secretary), checked; names the bad one."""
+    checked: dict = {}
+    if "name" in changes:
+        name = changes["name"].strip() if isinstance(changes["name"], str) else ""
+        if not 1 <= len(name) <= NAME_MAX:
+            raise InvalidInput("{field} must hold 1 to {most} characters", field="name", most=NAME_MAX)
+        checked["name"] = name
+    if "kind" in changes:
+        checked["kind"] = one_of(VillageOrganisation, changes["kind"], "kind").value
+    if "secretary" in changes:
+        secretary = changes["secretary"].strip() if isinstance(changes["secretary"], str) else None
+        if secretary is None or len(secretary) > SECRETARY_MAX:
+            raise InvalidInput("{field} must hold at most {most} characters", field="secretary", most=SECRETARY_MAX)
+        checked["secretary"] = secretary
+    return checked
+
+
+def _as_dict(branch: VillageBranch) -> dict:
+    return {"name": branch.name, "kind": branch.kind, "secretary": branch.secretary}
+
+
+def create_village_branch(
+    session: Session, principal: Principal, village_code: str, changes: dict, now: datetime, *, address: str | None
+) -> VillageBranch:
+    """Found the party organisation of the village ``village_code`` (inside the jurisdiction); 409 if it has one."""
+    principal.require(Capability.PARTY_EDIT)
+    fields = _fields({"secretary": "", **changes})
+    if "name" not in fields or "kind" not in fields:
+        raise InvalidInput("{field} is required", field="name" if "name" not in fields else "kind")
+    grid = session.scalar(
+        select(Grid).where(
+            Grid.code == village_code, Grid.level == GridLevel.VILLAGE.value, principal.scope(Grid.code)
+        )
+    )
+    if grid is None:
+        raise NotFound("no village {code} in your jurisdiction", code=village_code, field="village")
+    principal.require_change(grid.code)
+    if session.scalar(select(VillageBranch.id).where(VillageBranch.grid_id == grid.id)) is not None:
+        raise VillageBranchExists("village {code} already has its party organisation", code=grid.code)
+    branch = VillageBranch(code=f"V{grid.code}", grid_id=grid.id, is_demo=False, **fields)
+    try:
+        with session.begin_nested():  # two admins founding it at once: the second is told, not given a 500
+            session.add(branch)
+            session.flush()
+    except IntegrityError:
+        raise VillageBranchExists("village {code} already has its party organisation", code=grid.code) from None
+    record(
+        session,
+        actor=principal.username,
+        action="party.village.create",
+        entity="party_village_branch",
+        entity_id=branch.id,
+        before=None,
+        after={**_as_dict(branch), "village": grid.code, "at": now.isoformat()},
+        address=address,
+    )
+    return branch
+
+
+def update_village_branch(
+    session: Session,
+    principal: Principal,
+    branch_id: int,
+    version: int,
+    changes: dict,
+    now: datetime,
+    *,
+    address: str | None = None,
+) -> VillageBranch:
+    """Rename the organisation, change its kind or secretary; 409 if someone changed it since ``version``."""
+    principal.require(Capability.PARTY_EDIT)
+    found = session.execute(
+        select(VillageBranch, Grid.code)
+        .join(Grid, Grid.id == VillageBranch.grid_id)
+        .where(VillageBranch.id == branch_id, principal.scope(Grid.code))
+    ).first()
+    if found is None:
+        raise NotFound("no village party organisation {branch} in your jurisdiction", branch=branch_id)
+    branch, code = found
+    principal.require_change(code)
+    require_version("village branch", branch.id, version, branch.version)
+    fields = _fields(changes)
+    before = _as_dict(branch)
+    for name, value in fields.items():
+        setattr(branch, name, value)
+    session.flush()
+    record(
+        session,
+        actor=principal.username,
+        action="party.village.update",
+        entity="party_village_branch",
+        entity_id=branch.id,
+        before=before,
+        after={**_as_dict(branch), "at": now.isoformat()},
+        address=address,
+    )
+    return branch
+
+
+def villages_without_organisation(session: Session, principal: Principal) -> list[dict]:
+    """The jurisdiction's villages that have group branches and no organisation yet (code and name), to found one."""
+    principal.require(Capability.PARTY_VIEW)
+    village = func.left(Grid.code, VILLAGE_DIGITS)
+    with_branches = select(village).join(PartyBranch, PartyBranch.grid_id == Grid.id).where(principal.scope(Grid.code))
+    rows = session.execute(
+        select(Grid.code, Grid.name_zh)
+        .outerjoin(VillageBranch, VillageBranch.grid_id == Grid.id)
+        .where(
+            Grid.level == GridLevel.VILLAGE.value,
+            principal.scope(Grid.code),
+            VillageBranch.id.is_(None),
+            Grid.code.in_(with_branches),
+        )
+        .order_by(Grid.code)
+    ).all()
+    return [{"code": code, "name": name} for code, name in rows]
