@@ -348,7 +348,7 @@ def village_branch_create(body):
 @blp.response(200, VillageBranchAnswer)
 @require(Capability.PARTY_EDIT)
 def village_branch_update(body, branch_id: int):
-    """Rename a village organisation, change its kind or secretary (send the ``version`` you read; 409 if it changed)."""
+    """Rename a village organisation, change its kind or secretary (send the ``version`` read; 409 if it changed)."""
     principal = current_principal()
     version = body.pop("version")
     update_village_branch(db_session(), principal, branch_id, version, body, now_utc(), address=request.remote_addr)
@@ -634,7 +634,9 @@ def party_page():
         branches=rows,
         temporary=list_temporary_branches(db_session(), principal),
         villages=list_village_branches(db_session(), principal, _today()),
-        unfounded=villages_without_organisation(db_session(), principal) if principal.can(Capability.PARTY_EDIT) else [],
+        unfounded=villages_without_organisation(db_session(), principal)
+        if principal.can(Capability.PARTY_EDIT)
+        else [],
         kinds=[(kind.value, label_of(kind)) for kind in VillageOrganisation],
         total=total,
         page=page,

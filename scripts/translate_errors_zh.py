@@ -60,6 +60,7 @@ ERROR_CLASSES = (
     "UnreadableFile",
     "TrainingImportError",
     "StaleRules",
+    "VillageBranchExists",
 )
 KEYWORDS: dict = {name: None for name in ERROR_CLASSES} | {
     "TilingError": (2,),
@@ -82,6 +83,16 @@ def extracted() -> Catalog:
 
 
 CHINESE: dict[str | tuple[str, str], str] = {
+    "party member {id}": "党员 {id}",
+    "party branch {id}": "党支部 {id}",
+    "village party organisation {id}": "村党组织 {id}",
+    "party activity {id}": "党组织活动 {id}",
+    "secretary-led project {id}": "书记领航项目 {id}",
+    "no village party organisation {branch} in your jurisdiction": "辖区内没有村党组织 {branch}",
+    "{field} must hold 1 to {most} characters": "{field} 须为 1 至 {most} 个字符",
+    "{field} must hold at most {most} characters": "{field} 至多 {most} 个字符",
+    "no village {code} in your jurisdiction": "辖区内没有村（社区）{code}",
+    "village {code} already has its party organisation": "村（社区）{code} 已有党组织",
     "username must be 3-50 lowercase letters, digits, '.', '_' or '-'": (
         "用户名须为3至50位小写字母、数字、“.”、“_”或“-”"
     ),

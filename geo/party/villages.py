@@ -167,9 +167,7 @@ def create_village_branch(
     if "name" not in fields or "kind" not in fields:
         raise InvalidInput("{field} is required", field="name" if "name" not in fields else "kind")
     grid = session.scalar(
-        select(Grid).where(
-            Grid.code == village_code, Grid.level == GridLevel.VILLAGE.value, principal.scope(Grid.code)
-        )
+        select(Grid).where(Grid.code == village_code, Grid.level == GridLevel.VILLAGE.value, principal.scope(Grid.code))
     )
     if grid is None:
         raise NotFound("no village {code} in your jurisdiction", code=village_code, field="village")

@@ -1,7 +1,7 @@
 """village and community party organisations (党总支/党委) over the group branches (issue #18)
 
 Revision ID: d06e0e7b0010
-Revises: c96e0e7a9009
+Revises: b86e0e7a8008
 Create Date: 2026-12-03 09:10:00
 
 """
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = 'd06e0e7b0010'
-down_revision = 'c96e0e7a9009'
+down_revision = 'b86e0e7a8008'
 branch_labels = None
 depends_on = None
 

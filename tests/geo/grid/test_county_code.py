@@ -14,6 +14,7 @@ HANGING = {
     "api_token": "app_user",
     "login_session": "app_user",
     "grid_boundary": "grid",
+    "party_village_branch": "grid",
     "incident_attachment": "incident",
     "incident_co_handler": "incident",
     "incident_evaluation": "incident",

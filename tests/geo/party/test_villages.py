@@ -85,7 +85,7 @@ def test_a_village_organisation_sums_its_group_branches_as_counted_by_hand(sessi
 
 
 def test_only_the_jurisdiction_sees_a_village_organisation_and_a_group_sees_the_one_above(session, village):
-    code, branches, organisation = village
+    _code, branches, organisation = village
     yangla = Principal(2, "yl-admin", Role.ADMIN, YANGLA, frozenset({"social"}))
     assert organisation.id not in [v["id"] for v in list_village_branches(session, yangla, TODAY)]
     with pytest.raises(NotFound):
@@ -93,7 +93,8 @@ def test_only_the_jurisdiction_sees_a_village_organisation_and_a_group_sees_the_
     # A group's staff read the organisation above their group, with their own group's figures only.
     group = Principal(3, "group", Role.DISPATCHER, branches[0][1], frozenset({"social"}))
     assert village_branch_detail(session, group, organisation.id, TODAY)["branches"] == 1
-    assert village_branch_of(session, branches[0][1])["id"] == organisation.id
+    above = village_branch_of(session, branches[0][1])
+    assert above is not None and above["id"] == organisation.id
     with pytest.raises(AccessDenied):
         update_village_branch(session, group, organisation.id, organisation.version, {"secretary": "某"}, NOW)
 
@@ -115,7 +116,9 @@ def test_an_edit_keeps_to_its_version_names_a_bad_field_and_is_audited(session, 
         update_village_branch(session, TOWNSHIP_ADMIN, organisation.id, version + 1, {"name": "  "}, NOW)
     assert blank.value.field == "name"
     audit = session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "party.village.update", AuditEvent.entity_id == str(organisation.id))
+        select(AuditEvent).where(
+            AuditEvent.action == "party.village.update", AuditEvent.entity_id == str(organisation.id)
+        )
     ).all()
     assert [(a.before["kind"], a.after["kind"], a.after["secretary"], a.actor) for a in audit] == [
         (kind, "committee", "扎西", "bzl-admin")
