@@ -50,6 +50,7 @@ from web.errors import (
 )
 from web.maps import say
 from web.page_strings import LABELLED, hotspot_note, label_of, page_strings
+from web.titles import served_name
 
 #: An error answer never echoes megabytes back: longer messages are cut, larger details left out.
 MAX_ERROR_MESSAGE_CHARS = 2000
@@ -154,6 +155,7 @@ def _template_helpers() -> dict:
         "hotspot_note": hotspot_note,
         "query_with": query_with,
         "say": say,
+        "served_name": served_name,  # the header's county (or prefecture), from the data
     }
 
 

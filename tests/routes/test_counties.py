@@ -223,3 +223,12 @@ def test_the_open_data_service_is_named_after_the_prefecture_once_it_serves_two_
     assert landing["title"] == "迪庆藏族自治州网格开放数据服务"
     page = app.test_client().get("/ogcapi/?f=html&lang=zh").get_data(as_text=True)
     assert "<title>迪庆藏族自治州网格开放数据服务</title>" in page
+
+
+def test_every_page_is_headed_by_the_prefecture_once_it_serves_two_counties(app, weixi):
+    login = app.test_client().get("/login?lang=zh").get_data(as_text=True)
+    assert "迪庆藏族自治州党建引领网格化治理" in login and "德钦县党建引领" not in login
+    page = weixi("dq-admin").get("/dashboard?lang=zh").get_data(as_text=True)
+    assert "<title>迪庆藏族自治州" in page or "迪庆藏族自治州党建引领网格化治理" in page
+    english = app.test_client().get("/login?lang=en").get_data(as_text=True)
+    assert "party-building-led grid governance" in english and "Deqin County party" not in english
