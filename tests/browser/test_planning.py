@@ -63,6 +63,9 @@ def test_planner_splits_a_group_admin_approves_lookup_follows(
     page.click("button[data-op=appoint]")
     page.fill("#op-form input[name=name]", "新网格员")
     page.click("#op-form button[type=submit]")
+    # The appointment is applied when its form closes; before that, its answer would close the next tool's form
+    # (the validation already asked for the branch after the split, so it cannot tell).
+    page.wait_for_selector("#op-form", state="hidden")
     # A new villager group is asked for its party branch; founding it (secretary: the group leader) clears that.
     wait_until(page, "document.querySelector('#validation').textContent.includes('党支部')")
     map_click(page, moved.x, moved.y)
