@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from flask import g
 from flask_babel import get_locale
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,8 +19,9 @@ def served_name() -> str:
     if "served_names" not in g:
         try:
             area = served_area(db_session())
-        except SQLAlchemyError:
-            db_session().rollback()
+        except SQLAlchemyError:  # the database is down: the 503 page still renders, with a header naming no place
+            with suppress(SQLAlchemyError):
+                db_session().rollback()
             area = None
         g.served_names = (area.name_zh, area.name_en or area.name_zh) if area is not None else ("", "")
     zh, en = g.served_names
