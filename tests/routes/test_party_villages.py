@@ -129,6 +129,7 @@ def test_a_groups_staff_see_the_organisation_above_by_name_only(app):
             .order_by(Grid.code)
             .limit(1)
         )
+        assert group is not None
         secretary = db.session.scalar(select(VillageBranch.secretary).where(VillageBranch.id == own))
         create_user(
             db_session(), username="bzl-group-staff", password="bzl-group-staff-2026", role=Role.DISPATCHER,
