@@ -681,6 +681,8 @@ def village_page(branch_id: int):
     """A village's organisation: its group branches with their flags, and the village's indicators rolled up."""
     principal = current_principal()
     detail = village_branch_detail(db_session(), principal, branch_id, _today())
+    if detail.get("name_only"):  # a group's staff: the organisation above them by name, no figures
+        return render_template("party/village.html", village=detail, branches=[], indicators=None, can_edit=False)
     rows, _total = list_branches(db_session(), principal, _today(), detail["grid_code"], limit=500)
     return render_template(
         "party/village.html",

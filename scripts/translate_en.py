@@ -150,7 +150,6 @@ ENGLISH = {
     "地址": "Address",
     "上一页": "Previous",
     "下一页": "Next",
-    "用命令行管理账户：flask --app app users --help": "Accounts are managed on the command line: flask --app app users --help",
     "用户名": "Username",
     "姓名": "Name",
     "角色": "Role",

@@ -4,7 +4,8 @@ A ``VillageBranch`` stands for one village grid; the group branches under it are
 code starts with the village's. Its figures are theirs, summed in SQL over the caller's jurisdiction:
 group branches, declared and entered members, branches quiet for ``QUIET_MONTHS`` months, and
 activities this quarter. A township admin sees the villages of the township; a village's own staff see
-their village's organisation; a group's staff see the organisation above their group by name only.
+their village's organisation; a group's staff see the organisation above their group by name only
+(``village_branch_detail`` gives them no secretary and no figures).
 """
 
 from __future__ import annotations
@@ -111,16 +112,29 @@ def list_village_branches(session: Session, principal: Principal, today: date, u
 
 
 def village_branch_detail(session: Session, principal: Principal, branch_id: int, today: date) -> dict:
-    """One village organisation with its groups' figures, if it lies in the jurisdiction or holds it."""
+    """One village organisation with its groups' figures, if it lies in the jurisdiction; by name only (no
+    secretary, no figures, ``name_only``) to a group's staff below it."""
     principal.require(Capability.PARTY_VIEW)
+    inside = principal.scope(Grid.code)
     found = session.execute(
-        select(VillageBranch, Grid.code, Grid.name_zh)
+        select(VillageBranch, Grid.code, Grid.name_zh, inside.label("inside"))
         .join(Grid, Grid.id == VillageBranch.grid_id)
-        .where(VillageBranch.id == branch_id, principal.scope(Grid.code) | principal.above(Grid.code))
+        .where(VillageBranch.id == branch_id, inside | principal.above(Grid.code))
     ).first()
     if found is None:
         raise NotFound("no village party organisation {branch} in your jurisdiction", branch=branch_id)
-    branch, code, name = found
+    branch, code, name, is_inside = found
+    if not is_inside:
+        return {
+            "id": branch.id,
+            "code": branch.code,
+            "name": branch.name,
+            "kind": branch.kind,
+            "grid_code": code,
+            "village": name,
+            "demo": branch.is_demo,
+            "name_only": True,
+        }
     return _summary(branch, code, name, _rollups(session, principal, today, [code]).get(code))
 
 

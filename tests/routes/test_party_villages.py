@@ -10,7 +10,7 @@ from extensions import db, db_session
 from geo.accounts.models import Role
 from geo.accounts.users import create_user
 from geo.core.models import AuditEvent
-from geo.grid.models import Grid
+from geo.grid.models import Grid, PartyBranch
 from geo.party.models import VillageBranch
 from tests.conftest import csrf_token_of, sign_in
 
@@ -117,3 +117,29 @@ def test_a_village_without_an_organisation_is_offered_and_founded_once(app, town
     assert outside.status_code == 404
     with app.app_context():
         assert db.session.scalar(select(func.count()).where(AuditEvent.action == "party.village.create")) == 1
+
+
+def test_a_groups_staff_see_the_organisation_above_by_name_only(app):
+    own, code, _ = organisation_in(app, BENZILAN)
+    with app.app_context():
+        group = db.session.scalar(
+            select(Grid.code)
+            .join(PartyBranch, PartyBranch.grid_id == Grid.id)
+            .where(Grid.code.startswith(code))
+            .order_by(Grid.code)
+            .limit(1)
+        )
+        assert group is not None
+        secretary = db.session.scalar(select(VillageBranch.secretary).where(VillageBranch.id == own))
+        create_user(
+            db_session(), username="bzl-group-staff", password="bzl-group-staff-2026", role=Role.DISPATCHER,
+            jurisdiction=group, nets=["social"], actor="test",
+        )  # fmt: skip
+        db.session.commit()
+    client = app.test_client()
+    assert sign_in(client, "bzl-group-staff", "bzl-group-staff-2026").status_code == 302
+    seen = client.get(f"/api/party/village-branches/{own}").get_json()
+    assert seen["name_only"] and "secretary" not in seen and "members" not in seen
+    page = client.get(f"/party/villages/{own}").get_data(as_text=True)
+    assert seen["name"] in page and "小组党支部" not in page and 'id="village-form"' not in page
+    assert not secretary or secretary not in page

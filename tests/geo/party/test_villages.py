@@ -90,9 +90,12 @@ def test_only_the_jurisdiction_sees_a_village_organisation_and_a_group_sees_the_
     assert organisation.id not in [v["id"] for v in list_village_branches(session, yangla, TODAY)]
     with pytest.raises(NotFound):
         village_branch_detail(session, yangla, organisation.id, TODAY)
-    # A group's staff read the organisation above their group, with their own group's figures only.
+    # A group's staff read the organisation above their group by name only: no secretary, no figures.
     group = Principal(3, "group", Role.DISPATCHER, branches[0][1], frozenset({"social"}))
-    assert village_branch_detail(session, group, organisation.id, TODAY)["branches"] == 1
+    seen = village_branch_detail(session, group, organisation.id, TODAY)
+    assert seen["name_only"] and seen["name"] == organisation.name
+    assert not {"secretary", "branches", "members", "members_entered", "quiet_branches", "activities"} & set(seen)
+    assert organisation.id not in [v["id"] for v in list_village_branches(session, group, TODAY)]
     above = village_branch_of(session, branches[0][1])
     assert above is not None and above["id"] == organisation.id
     with pytest.raises(AccessDenied):
