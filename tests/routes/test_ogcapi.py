@@ -189,3 +189,35 @@ def test_unknown_collection_and_feature_are_404(anonymous, bearer):
     headers = bearer("admin")
     assert anonymous.get("/ogcapi/collections/nothing", headers=headers).json["code"] == "NotFound"
     assert anonymous.get("/ogcapi/collections/groups/items/999", headers=headers).status_code == 404
+
+
+def test_epsg_4490_answers_latitude_first_and_says_so(anonymous, bearer):
+    headers = bearer("admin")
+    url = "/ogcapi/collections/groups/items/533422102001001"
+    plain = anonymous.get(url, headers=headers)
+    cgcs = anonymous.get(f"{url}?crs=http://www.opengis.net/def/crs/EPSG/0/4490", headers=headers)
+    assert cgcs.status_code == 200, cgcs.get_data(as_text=True)
+    assert cgcs.headers["Content-Crs"] == "<http://www.opengis.net/def/crs/EPSG/0/4490>"
+    assert plain.headers["Content-Crs"] == "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"
+    longitude, latitude = plain.json["geometry"]["coordinates"][0][0][0]
+    assert cgcs.json["geometry"]["coordinates"][0][0][0] == [latitude, longitude]
+    assert cgcs.json["properties"] == plain.json["properties"]
+    page = anonymous.get(
+        "/ogcapi/collections/groups/items?limit=1&crs=http://www.opengis.net/def/crs/EPSG/0/4490", headers=headers
+    )
+    assert page.headers["Content-Crs"] == "<http://www.opengis.net/def/crs/EPSG/0/4490>"
+    assert 27 < page.json["features"][0]["geometry"]["coordinates"][0][0][0][0] < 30  # latitude first
+
+
+@pytest.mark.parametrize("value", ["EPSG:4490", "http://www.opengis.net/def/crs/EPSG/0/3857", "x" * 5000, "[]"])
+@pytest.mark.parametrize("parameter", ["crs", "bbox-crs"])
+def test_a_crs_not_offered_is_a_400_naming_the_parameter(anonymous, bearer, parameter, value):
+    headers = {**bearer("admin"), "Accept-Language": "en"}
+    bbox = "&bbox=99.2,28.2,99.35,28.3" if parameter == "bbox-crs" else ""
+    answer = anonymous.get(f"/ogcapi/collections/groups/items?{parameter}={value}{bbox}", headers=headers)
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    assert answer.json["code"] == "InvalidInput" and parameter in answer.json["description"]
+    assert len(answer.json["description"]) < 500
+    if parameter == "crs":
+        one = anonymous.get(f"/ogcapi/collections/groups/items/533422102001001?crs={value}", headers=headers)
+        assert one.status_code == 400 and "crs" in one.json["description"]
