@@ -458,21 +458,25 @@ def _tally(session: Session, window: _Window, where: list[ColumnElement[bool]]) 
     pass over the cases serves every grid of every level and every worker. Sums of hours add up too;
     medians and percentiles do not (``_percentiles``).
     """
-    conditions = _conditions(window)
-    columns = [func.count().filter(condition).label(name) for name, condition in conditions.items()]
-    columns += [
-        func.coalesce(func.sum(_hours(later, earlier)).filter(conditions[name]), 0).label(f"{name}_sum")
-        for name, (later, earlier) in _TIMED.items()
-    ]
     keys = (Incident.group_code, Incident.assignee_id, REPORTER)
     rows = session.execute(
-        select(*keys, *columns)
+        select(*keys, *_tally_columns(window))
         .select_from(Incident)
         .outerjoin(_Reporter, _Reporter.username == Incident.created_by)
         .where(*where, _touching(window))
         .group_by(*keys)
     )
     return [dict(row._mapping) for row in rows]
+
+
+def _tally_columns(window: _Window) -> list:
+    """Each additive count of ``window`` and the sums of hours of the timed ones."""
+    conditions = _conditions(window)
+    columns = [func.count().filter(condition).label(name) for name, condition in conditions.items()]
+    return columns + [
+        func.coalesce(func.sum(_hours(later, earlier)).filter(conditions[name]), 0).label(f"{name}_sum")
+        for name, (later, earlier) in _TIMED.items()
+    ]
 
 
 def _call_backs(session: Session, window: _Window, where: list[ColumnElement[bool]]) -> list[dict]:
@@ -502,23 +506,23 @@ def _percentiles(session: Session, window: _Window, where: list[ColumnElement[bo
     return {row.key: _statistics(row) for row in rows}
 
 
-def _percentile_columns(window: _Window) -> list:
-    """Each timed stage's [median, 90th percentile] of hours, over the rows of its own condition."""
+def _percentile_columns(window: _Window, suffix: str = "") -> list:
+    """Each timed stage's [median, 90th percentile] of hours, over the rows of its own condition (named + suffix)."""
     conditions = _conditions(window)
     return [
         func.percentile_cont(array([0.5, 0.9], type_=Float))
         .within_group(_hours(later, earlier))
         .filter(conditions[name])
-        .label(name)
+        .label(name + suffix)
         for name, (later, earlier) in _TIMED.items()
     ]
 
 
-def _statistics(row) -> dict:
+def _statistics(row, suffix: str = "") -> dict:
     """One row of ``_percentile_columns`` as {"<stage>_median": hours, "<stage>_p90": hours}."""
     found: dict = {}
     for name in _TIMED:
-        median, p90 = getattr(row, name) or (None, None)
+        median, p90 = getattr(row, name + suffix) or (None, None)
         found |= {f"{name}_median": median, f"{name}_p90": p90}
     return found
 
@@ -807,8 +811,8 @@ def compute_with_workers(
 
     What a dashboard shows of one period: its grids and the workers under its focus. The same
     figures as the two apart (the same rows, added up the same way), but the period's cases are
-    scanned twice instead of four times: one tally per group, assignee and reporter serves both, and
-    one sort serves the grids' medians and percentiles and the workers' (grouping sets). Every one of
+    scanned once instead of four times: one statement's grouping sets give the tally per group,
+    assignee and reporter that serves both, the grids' medians and percentiles and the workers'. Every one of
     ``grid_codes`` lies under ``grid_code``, so the workers' cases off their chain count for no grid.
     """
     codes = list(dict.fromkeys(grid_codes))
@@ -818,23 +822,41 @@ def compute_with_workers(
     where = [*_case_filter(session, principal, net, category), _under_or_assigned(grid_code)]
     workers = _workers_under(session, principal, grid_code)
     key, sets = _grid_grouping(codes)
-    columns = _percentile_columns(window)
-    conditions = _conditions(window)
-    by_grid = func.grouping(Incident.assignee_id).label("by_grid")  # 1 in the grids' sets, 0 in the workers'
+    tally_keys = (Incident.group_code, Incident.assignee_id, REPORTER)
+    # Which grouping set a row is of: grouping() is 0 for the columns a set groups by.
+    of_tally = func.grouping(Incident.group_code).label("of_tally")
+    of_workers = func.grouping(Incident.assignee_id).label("of_workers")
+    tally: list[dict] = []
     grid_statistics: dict = {}
     worker_statistics: dict = {}
-    for row in session.execute(
-        select(key.label("key"), Incident.assignee_id.label("worker"), by_grid, *columns)
-        .where(*where, or_(*(conditions[name] for name in _TIMED)))
-        .group_by(func.grouping_sets(*sets, tuple_(Incident.assignee_id)))
-    ):
-        if row.by_grid:
-            grid_statistics[row.key] = _statistics(row)
+    rows = session.execute(
+        select(
+            key.label("key"),
+            *tally_keys,
+            of_tally,
+            of_workers,
+            *_tally_columns(window),
+            *_percentile_columns(window, STATISTICS),
+        )
+        .select_from(Incident)
+        .outerjoin(_Reporter, _Reporter.username == Incident.created_by)
+        .where(*where, _touching(window))
+        .group_by(func.grouping_sets(tuple_(*tally_keys), *sets, tuple_(Incident.assignee_id)))
+    )
+    for row in rows:
+        if row.of_tally == 0:
+            tally.append(dict(row._mapping))
+        elif row.of_workers == 0:
+            worker_statistics[row.assignee_id] = _statistics(row, STATISTICS)
         else:
-            worker_statistics[row.worker] = _statistics(row)
-    tally, call_backs = _tally(session, window, where), _call_backs(session, window, where)
+            grid_statistics[row.key] = _statistics(row, STATISTICS)
+    call_backs = _call_backs(session, window, where)
     grids = _grid_figures(codes, tally, call_backs, grid_statistics)
     return grids, _worker_figures(workers, tally, call_backs, worker_statistics) if workers else {}
+
+
+#: The suffix of the medians' and percentiles' columns beside the counts of the same names.
+STATISTICS = "_statistics"
 
 
 def _workers_under(session: Session, principal: Principal, grid_code: str) -> dict[int, str]:
