@@ -242,17 +242,27 @@ def child_level(code: str) -> GridLevel:
 def page(session: Session, principal: Principal, filters: Filters, level: GridLevel, today: date | None = None) -> dict:
     """What ``/dashboard`` shows of the indicators: the tiles, the trend and both rankings.
 
-    The focus grid's figures for the tiles are computed in the same statement as the grids ranked
-    below it, rather than once more on their own.
+    The focus grid's figures for the tiles are computed in the same statements as the grids ranked
+    below it and the workers under it (``indicators.compute_with_workers``: the period's cases read
+    once for all three), rather than each on their own.
     """
     codes = _ranked_codes(session, principal, filters, level)
-    figures = _figures(session, principal, filters, filters.period, list(dict.fromkeys([filters.focus, *codes])))
+    figures, worker_figures = indicators.compute_with_workers(
+        session,
+        principal,
+        grid_codes=list(dict.fromkeys([filters.focus, *codes])),
+        grid_code=filters.focus,
+        since=filters.period.since,
+        until=filters.period.until,
+        net=filters.net,
+        category=filters.category,
+    )
     tiles, trend = summary(session, principal, filters, today, now=figures.get(filters.focus, {}))
     return {
         "tiles": tiles,
         "trend": trend,
         "grids": _grid_rows(session, {code: figures[code] for code in codes}),
-        "workers": worker_ranking(session, principal, filters),
+        "workers": _worker_rows(session, principal, worker_figures),
     }
 
 
@@ -288,7 +298,6 @@ def _grid_rows(session: Session, figures: Mapping[str, dict]) -> list[dict]:
 
 def worker_ranking(session: Session, principal: Principal, filters: Filters) -> list[dict]:
     """The grid workers under the focus the caller may see, best score first, with every figure."""
-    scheme = current_scheme(session)
     figures = indicators.compute_workers(
         session,
         principal,
@@ -298,6 +307,12 @@ def worker_ranking(session: Session, principal: Principal, filters: Filters) -> 
         net=filters.net,
         category=filters.category,
     )
+    return _worker_rows(session, principal, figures)
+
+
+def _worker_rows(session: Session, principal: Principal, figures: Mapping[int, dict]) -> list[dict]:
+    """The ranking's rows of workers with their figures: score, grade, every value."""
+    scheme = current_scheme(session)
     workers = {
         row.id: row
         for row in session.execute(
