@@ -8,6 +8,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Computed,
     DateTime,
     ForeignKey,
     Index,
@@ -89,6 +90,11 @@ class Incident(Base):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     location = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+    #: The zoom-17 web-map tile holding the point, as a Morton code (``geo.publishing.tiles.TILE_KEY_ZOOM``):
+    #: a lower zoom's tile is one range of keys, so its counts come from ``ix_incident_tile_key`` alone.
+    tile_key: Mapped[int] = mapped_column(
+        BigInteger, Computed("point_tile_key(ST_X(location), ST_Y(location))", persisted=True)
+    )
     address: Mapped[str] = mapped_column(String(200), default="")
     channel: Mapped[str] = mapped_column(String(20))
     priority: Mapped[str] = mapped_column(String(10))
@@ -185,6 +191,8 @@ Index(
     Incident.suspected_duplicate_id,
     postgresql_where=Incident.suspected_duplicate_id.is_not(None),
 )
+# A low-zoom tile's counts per cell (geo.publishing.tiles): jurisdiction, net and status in the index.
+Index("ix_incident_tile_key", Incident.tile_key, postgresql_include=["group_code", "net", "status"])
 # The console's recent closures.
 Index("ix_incident_closed_at", Incident.closed_at)
 # A period's indicators (geo.evaluation.indicators) read the cases with any stage time in it: with the

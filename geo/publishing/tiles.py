@@ -5,13 +5,19 @@ zoom. Each tile is one query, a CTE of ``ST_AsMVTGeom`` rows fed to ``ST_AsMVT``
 every other read (jurisdiction, nets). Below ``INCIDENT_POINTS_FROM_ZOOM`` incidents are counted
 per cell of ``CLUSTER_CELL`` tile units rather than drawn one by one: at county zoom a tile would
 otherwise carry every case of the county.
+
+Those counts come from each incident's tile key (``Incident.tile_key``: the Morton code of the
+zoom-``TILE_KEY_ZOOM`` tile holding it, computed in SQL by ``point_tile_key``). A tile of a lower
+zoom holds one range of keys, and its cells are the keys shifted right, so the index on the key
+(with the jurisdiction, net and status in it) answers without reading the table or transforming a
+point: 220,000 cases of a zoom-8 tile at a million counted in about a tenth of the time.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Float, Numeric, func, select
+from sqlalchemy import BigInteger, ColumnElement, Float, Integer, Numeric, func, literal, select
 from sqlalchemy.orm import Session
 
 from geo.accounts.principal import Principal
@@ -35,8 +41,14 @@ EXTENT = 4096
 BUFFER = 64
 #: From this zoom each incident is its own point with its fields; below, points are counted per cell.
 INCIDENT_POINTS_FROM_ZOOM = 13
-#: The counting cell below ``INCIDENT_POINTS_FROM_ZOOM``, in tile units: 128 of 4096, 8 pixels of a 256-pixel tile.
-CLUSTER_CELL = 128
+#: Below ``INCIDENT_POINTS_FROM_ZOOM`` the counting cell is the tile this many zooms finer: 32 cells a side.
+CELL_ZOOMS = 5
+#: The counting cell in tile units: 128 of 4096, 8 pixels of a 256-pixel tile.
+CLUSTER_CELL = EXTENT >> CELL_ZOOMS
+#: The zoom of the tiles whose keys incidents carry (set by the migration's ``point_tile_key``): fine
+#: enough for the cells of the last counted zoom.
+TILE_KEY_ZOOM = 17
+assert TILE_KEY_ZOOM >= INCIDENT_POINTS_FROM_ZOOM - 1 + CELL_ZOOMS
 #: From this zoom grid outlines are cut from the full outline, below from the display-simplified one.
 FULL_OUTLINES_FROM_ZOOM = 13
 
@@ -65,8 +77,16 @@ def _in_tile(geom, z: int, x: int, y: int) -> ColumnElement[bool]:
     return func.ST_Intersects(geom, func.ST_Transform(_envelope(z, x, y), 4326))
 
 
-def _as_mvt(session: Session, rows, layer: str) -> bytes:
-    tile = rows.where(rows.selected_columns.geom.is_not(None)).subquery("tile_rows")
+def _shifted(value, operator: str, bits: int) -> ColumnElement[int]:
+    """``value`` shifted by ``bits`` (PostgreSQL shifts a bigint by an integer, so the count is not bound as one)."""
+    return value.op(operator, return_type=BigInteger)(literal(bits, Integer))
+
+
+def _as_mvt(session: Session, rows, layer: str, *, clipped: bool = True) -> bytes:
+    """``rows`` as a tile's layer, less what ``ST_AsMVTGeom`` clipped away (NULL) when ``clipped``."""
+    if clipped:
+        rows = rows.where(rows.selected_columns.geom.is_not(None))
+    tile = rows.subquery("tile_rows")
     found = session.scalar(select(func.ST_AsMVT(tile.table_valued(), layer, EXTENT, "geom")).select_from(tile))
     return bytes(found or b"")
 
@@ -104,9 +124,8 @@ def incident_tile(
     session: Session, principal: Principal, filters: IncidentFilter, z: int, x: int, y: int, now: datetime
 ) -> bytes:
     """The incidents the caller sees, filtered as in the console: points with their fields, or counts per cell."""
-    matching = filtered(principal, filters, now).order_by(None).where(_in_tile(Incident.location, z, x, y))
-    point = _tile_geometry(Incident.location, z, x, y)
     if z >= INCIDENT_POINTS_FROM_ZOOM:
+        matching = filtered(principal, filters, now).order_by(None).where(_in_tile(Incident.location, z, x, y))
         rows = (
             matching.join(IncidentCategory, IncidentCategory.id == Incident.category_id)
             .with_only_columns(
@@ -117,11 +136,31 @@ def incident_tile(
                 Incident.priority,
                 Incident.group_code,
                 overdue_condition(now).label("overdue"),
-                point.label("geom"),
+                _tile_geometry(Incident.location, z, x, y).label("geom"),
             )
             .order_by(Incident.id)
         )
         return _as_mvt(session, rows, "incidents")
-    cells = matching.with_only_columns(func.ST_SnapToGrid(point, CLUSTER_CELL).label("geom")).subquery("cells")
-    counted = select(func.count().label("count"), cells.c.geom).group_by(cells.c.geom).order_by(cells.c.geom)
-    return _as_mvt(session, counted, "incidents")
+    # The tile's keys are one range; a cell's keys share their first bits (two per zoom).
+    tile = func.tile_morton(x, y, type_=BigInteger)
+    first_key = _shifted(tile, "<<", 2 * (TILE_KEY_ZOOM - z))
+    after_last_key = _shifted(tile + 1, "<<", 2 * (TILE_KEY_ZOOM - z))
+    cell = _shifted(Incident.tile_key, ">>", 2 * (TILE_KEY_ZOOM - z - CELL_ZOOMS)).label("cell")
+    cells = (
+        filtered(principal, filters, now)
+        .order_by(None)
+        .where(Incident.tile_key >= first_key, Incident.tile_key < after_last_key)
+        .with_only_columns(cell, func.count().label("count"))
+        .group_by(cell)
+        .subquery("cells")
+    )
+    # Each cell drawn at its middle, in the tile's units (x rightward, y downward as in the tile's rows).
+    column = func.tile_morton_x(cells.c.cell, type_=BigInteger) - x * 2**CELL_ZOOMS
+    row = func.tile_morton_x(_shifted(cells.c.cell, ">>", 1), type_=BigInteger) - y * 2**CELL_ZOOMS
+    middle = CLUSTER_CELL // 2
+    counted = select(
+        cells.c.count,
+        func.ST_MakePoint(column * CLUSTER_CELL + middle, row * CLUSTER_CELL + middle).label("geom"),
+    ).order_by(cells.c.cell)
+    # Nothing is clipped, and a test of the point would be pushed down to every case of the tile.
+    return _as_mvt(session, counted, "incidents", clipped=False)

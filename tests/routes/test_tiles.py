@@ -9,7 +9,7 @@ import pytest
 
 from extensions import db_session
 from geo.accounts.sessions import create_token
-from geo.publishing.tiles import CLUSTER_CELL
+from geo.publishing.tiles import CELL_ZOOMS, CLUSTER_CELL
 
 BENZILAN = "533422102"
 BENZILAN_SEAT = (99.2991, 28.2446)
@@ -90,7 +90,36 @@ def test_at_county_zoom_incidents_are_counted_per_cell(anonymous, headers):
     ).json["numberMatched"]
     assert sum(cell["properties"]["count"] for cell in cells) == matched
     assert len(cells) < matched
-    assert all(c["geometry"]["coordinates"][0] % CLUSTER_CELL == 0 for c in cells)
+    # Each count is drawn at the middle of its cell: the tile CELL_ZOOMS finer holding its cases.
+    middle = CLUSTER_CELL // 2
+    assert all((c - middle) % CLUSTER_CELL == 0 for cell in cells for c in cell["geometry"]["coordinates"])
+    for cell in sorted(cells, key=lambda cell: -cell["properties"]["count"])[:3]:
+        right, up = ((c - middle) // CLUSTER_CELL for c in cell["geometry"]["coordinates"])
+        side = 2**CELL_ZOOMS  # the decoder turns y upward: the top row of cells is the last
+        box = bounds_of(z + CELL_ZOOMS, x * side + right, y * side + side - 1 - up)
+        one = anonymous.get(f"/ogcapi/collections/incidents/items?limit=1&bbox={box}", headers=admin)
+        assert one.json["numberMatched"] == cell["properties"]["count"]
+
+
+def test_county_zoom_counts_follow_the_filters_and_the_jurisdiction(anonymous, headers):
+    z = 9
+    x, y = tile_of(*BENZILAN_SEAT, z)
+    admin, township = headers("admin"), headers("benzilan")
+
+    def total(who, query=""):
+        return sum(
+            cell["properties"]["count"] for cell in decoded(anonymous, who, f"/tiles/incidents/{z}/{x}/{y}.mvt{query}")
+        )
+
+    everything = total(admin)
+    social_closed = total(admin, "?net=social&status=closed")
+    assert 0 < social_closed < everything
+    bbox = bounds_of(z, x, y)
+    matched = anonymous.get(
+        f"/ogcapi/collections/incidents/items?limit=1&bbox={bbox}&net=social&status=closed", headers=admin
+    ).json["numberMatched"]
+    assert social_closed == matched
+    assert 0 < total(township) < everything
 
 
 def test_a_township_token_gets_no_feature_outside_its_township(anonymous, headers):
