@@ -15,6 +15,7 @@ others (religious-net cases count only for those holding that net).
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -445,12 +446,22 @@ def diff(session: Session, before: Assessment, after: Assessment) -> list[dict]:
     changes = []
     for key in sorted(old.keys() | new.keys()):
         was, now = old.get(key), new.get(key)
-        if was != now:
+        if not _same_figure(was, now):
             nets, subject, code, indicator = key
             changes.append(
                 {"nets": nets, "subject": subject, "code": code, "indicator": indicator, "before": was, "after": now}
             )
     return changes
+
+
+def _same_figure(was: dict | None, now: dict | None) -> bool:
+    """Whether two issues' figures agree: hours and ratios summed in another order differ in their last bits."""
+    if was is None or now is None:
+        return was is now
+    return all(
+        math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) if isinstance(a, float) and isinstance(b, float) else a == b
+        for a, b in ((was[name], now[name]) for name in was.keys() | now.keys())
+    )
 
 
 def _keyed(session: Session, assessment_id: int) -> dict[tuple, dict]:

@@ -28,7 +28,6 @@ from sqlalchemy import (
     and_,
     cast,
     exists,
-    extract,
     false,
     func,
     literal,
@@ -302,7 +301,9 @@ class _Window:
 
 
 def _hours(later, earlier):
-    return extract("epoch", later - earlier) / 3600.0
+    # date_part gives a double; EXTRACT gives a numeric (PostgreSQL 14 on), whose arithmetic and sorting
+    # took 40 % of the medians' time over two years of a million cases.
+    return func.date_part("epoch", later - earlier, type_=Float) / 3600.0
 
 
 #: The reporting worker of a grid worker's patrol report: the worker behind the account that sent it,
@@ -791,7 +792,10 @@ def compute_workers(
         return {}
     # A worker's cases lie in their grid, or were sent to them off its chain with a reason (workflow): theirs too.
     where.append(_under_or_assigned(grid_code))
-    statistics = _percentiles(session, window, where, Incident.assignee_id, Incident.assignee_id)
+    # Grouped by an expression the assignee index does not order, so the planner sorts the window's cases
+    # rather than walking that index across the whole table (2.7 s against 1.0 s for two years at a million).
+    assignee = Incident.assignee_id + 0
+    statistics = _percentiles(session, window, where, assignee, assignee)
     return _worker_figures(workers, _tally(session, window, where), _call_backs(session, window, where), statistics)
 
 

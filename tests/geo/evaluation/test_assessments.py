@@ -172,3 +172,11 @@ def test_the_dashboards_trend_reads_an_issued_month_as_it_was_issued(session, ma
     assert trend(session, LEADER, by_category, today=may)["series"]["closure_rate"][march_at] == 100.0
     # Before March has ended it is computed too, issued or not.
     assert trend(session, LEADER, april, today=date(2031, 3, 20))["series"]["closure_rate"][march_at] == 100.0
+
+
+def test_a_figure_differing_only_in_its_last_bits_is_not_a_change():
+    figure = {"numerator": 10.266137863055556, "denominator": 3.0, "value": 0.1 + 0.2, "grade": "B"}
+    assert assessments._same_figure(figure, {**figure, "numerator": 10.266137863055555, "value": 0.3})
+    assert not assessments._same_figure(figure, {**figure, "numerator": 10.27})
+    assert not assessments._same_figure(figure, {**figure, "grade": "C"})
+    assert not assessments._same_figure(figure, None) and assessments._same_figure(None, None)
