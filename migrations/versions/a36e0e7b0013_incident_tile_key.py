@@ -3,7 +3,7 @@
 The key is the Morton (Z-order) code of the zoom-17 Web Mercator tile holding the point: every tile of a
 lower zoom holds one contiguous range of keys, and its counting cells are the keys shifted right. A btree
 over the key that includes the jurisdiction, net and status answers a county-zoom tile without reading the
-table (``geo.publishing.tiles``). The functions use only built-in arithmetic, so they need no search path.
+table (``geo.publishing.tiles``).
 
 Revision ID: a36e0e7b0013
 Revises: d06e0e7b0010
@@ -61,11 +61,12 @@ def upgrade():
         """
     )
     # The zoom-17 tile of a point, as a Morton code. Latitudes are held to Web Mercator's square (±85.05°)
-    # and both axes to the zoom's tiles, so no point can fail an insert.
+    # and both axes to the zoom's tiles, so no point can fail an insert. It keeps the search path it was
+    # made with: pg_restore computes the column with an empty one, where tile_morton would not be found.
     op.execute(
         """
         CREATE FUNCTION point_tile_key(longitude double precision, latitude double precision) RETURNS bigint
-        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path FROM CURRENT AS $$
             SELECT tile_morton(
                 least(greatest(floor((longitude + 180) / 360 * 131072), 0), 131071)::bigint,
                 least(greatest(floor(
