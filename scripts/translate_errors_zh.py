@@ -186,6 +186,7 @@ CHINESE: dict[str | tuple[str, str], str] = {
     ),
     "the incident is already with the county": "该事件已在县级处理",
     "grid must be a grid code (digits)": "网格须为网格编码（数字）",
+    "grids must lie under {grid}": "所列网格须在 {grid} 之下",
     "cannot add photos to an incident that is {status}": "事件处于“{status}”状态，不能添加照片",
     "the file is empty": "文件为空",
     "the file is larger than {limit} MB": "文件超过 {limit} MB",
