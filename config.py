@@ -111,7 +111,8 @@ def from_environment() -> dict:
         "PUBLIC_JOIN_RADIUS_M": float(os.environ.get("GRIDMAP_PUBLIC_JOIN_RADIUS_M", "300")),
         "PUBLIC_JOIN_HOURS": float(os.environ.get("GRIDMAP_PUBLIC_JOIN_HOURS", "168")),
         # Open311 discovery: who answers for the endpoint, and where a client application asks for a key.
-        "OPEN311_CONTACT": os.environ.get("GRIDMAP_OPEN311_CONTACT", "德钦县网格化服务管理中心"),
+        # Unset, the contact is the grid centre of the area served (routes/open311.py), named from the data.
+        "OPEN311_CONTACT": os.environ.get("GRIDMAP_OPEN311_CONTACT") or None,
         "OPEN311_KEY_SERVICE": os.environ.get(
             "GRIDMAP_OPEN311_KEY_SERVICE", "ask the county's grid centre; keys are made with flask open311 create-key"
         ),

@@ -15,7 +15,7 @@ from geo.accounts.models import Role
 from geo.core.calendar import COUNTY_TZ
 from geo.core.errors import GridError
 from geo.dispatch.statuses import Status
-from geo.grid.models import Net
+from geo.grid.models import Grid, Net
 from routes import (
     admin,
     api,
@@ -171,6 +171,11 @@ def _net_label(net: str) -> str:
     return label_of(Net(net))
 
 
+def _grid_name(grid: Grid) -> str:
+    """A grid's name in the page's language: ``{{ county | grid_name }}`` (its Chinese name where it has no other)."""
+    return grid.name_en if str(get_locale()) == "en" and grid.name_en else grid.name_zh
+
+
 def _label(code: str, kind: str) -> str:
     """A code's name in the page's language: ``{{ zone.kind | label("zone_kind") }}``."""
     return label_of(LABELLED[kind](code))
@@ -214,4 +219,5 @@ def init_app(app: Flask) -> None:
     app.context_processor(_template_helpers)
     app.add_template_filter(_net_label, "net_label")
     app.add_template_filter(_label, "label")
+    app.add_template_filter(_grid_name, "grid_name")
     app.add_template_filter(_local_time, "local_time")

@@ -46,9 +46,11 @@ def assessment_list():
     """Every issued assessment; admins issue a period from here."""
     principal = current_principal()
     session = db_session()
+    issued = assessments.assessments(session, principal)
     return render_template(
         "dashboard/assessments.html",
-        issued=assessments.assessments(session, principal),
+        issued=issued,
+        issued_counties=assessments.counties_of(session, issued),
         may_issue=principal.can(Capability.ASSESSMENT_ISSUE),
         # A prefecture names the county it issues; the list names the county once it holds several.
         counties=counties_covered(session, principal.jurisdiction_code),

@@ -60,8 +60,10 @@ class SchemeIn(Schema):
 @blp.response(200, answers.AssessmentSummary(many=True))
 def assessment_list():
     """Issued assessments, newest period and version first."""
-    found = assessments.assessments(db_session(), current_principal())
-    return jsonify([assessments.summary(a) for a in found])
+    session = db_session()
+    found = assessments.assessments(session, current_principal())
+    counties = assessments.counties_of(session, found)
+    return jsonify([assessments.summary(a, counties) for a in found])
 
 
 @blp.route("/assessments", methods=["POST"])
@@ -73,7 +75,7 @@ def assessment_issue(body):
         db_session(), current_principal(), body["period"], county=body["county"], address=request.remote_addr
     )
     db.session.commit()
-    return jsonify(assessments.summary(issued)), 201
+    return jsonify(assessments.summary(issued, assessments.counties_of(db_session(), [issued]))), 201
 
 
 @blp.route("/assessments/<int:assessment_id>", methods=["GET"])
@@ -90,7 +92,7 @@ def assessment_detail(assessment_id: int):
         changed = [c for c in assessment.changes if c["nets"] in mine and (c["subject"], c["code"]) in codes]
     return jsonify(
         {
-            **assessments.summary(assessment),
+            **assessments.summary(assessment, assessments.counties_of(db_session(), [assessment])),
             "figures": [assessments.figure_summary(f) for f in figures],
             "changed": changed,
         }

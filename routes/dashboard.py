@@ -21,7 +21,7 @@ from geo.evaluation.dashboard import SCORE, Filters
 from geo.evaluation.indicators import INDICATORS
 from geo.evaluation.overview import organisation
 from geo.evaluation.scores import current_scheme
-from geo.grid.models import Grid, GridLevel, chain_codes, county_of
+from geo.grid.models import Grid, GridLevel, chain_codes, county_of, is_prefecture
 from layers.evaluation import CHOROPLETH
 from web.access import current_principal, require
 from web.maps import page_layers, page_map, say
@@ -142,6 +142,10 @@ def dashboard_page():
     issued = assessments.latest(session, filters.period_code, county_of(filters.focus))
     return render_template(
         "dashboard/index.html",
+        # A prefecture's counties issue their own assessments: the page says which have issued the period.
+        issued_by_county=assessments.issued_by_county(session, filters.period_code, filters.focus)
+        if is_prefecture(filters.focus)
+        else [],
         map=parts,
         filters=filters,
         focus=focus,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, request, url_for
+from flask_babel import gettext
 
 from extensions import db, db_session, limiter
 from geo.core.errors import GridError, InvalidInput
@@ -15,6 +16,7 @@ from web.access import keyed, public
 from web.errors import localized_message
 from web.maps import say
 from web.open311 import answer, errors, iso
+from web.titles import served_name
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 FORMAT = "<any(xml,json):fmt>"
@@ -44,6 +46,11 @@ def _jurisdiction():
     open311.check_jurisdiction(db_session(), _params().get("jurisdiction_id"))
 
 
+def _contact() -> str:
+    """Who answers for the endpoint: as configured, or the grid centre of the county (or prefecture) served."""
+    return current_app.config["OPEN311_CONTACT"] or gettext("%(area)s网格化服务管理中心", area=served_name())
+
+
 @bp.get(f"/discovery.{FORMAT}")
 @public
 @limiter.limit("120 per minute")
@@ -53,7 +60,7 @@ def discovery(fmt: str):
     return answer(
         {
             "changeset": "2026-12-02T00:00:00+08:00",
-            "contact": current_app.config["OPEN311_CONTACT"],
+            "contact": _contact(),
             "key_service": current_app.config["OPEN311_KEY_SERVICE"],
             "endpoints": [
                 {

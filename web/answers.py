@@ -403,6 +403,8 @@ class Scheme(Answer):
 class AssessmentSummary(Answer):
     id = fields.Integer(required=True)
     county = fields.String(required=True, metadata={"description": "the county issued, e.g. 533422"})
+    county_name_zh = fields.String(allow_none=True, metadata={"description": "the county's name, e.g. 德钦县"})
+    county_name_en = fields.String(allow_none=True, metadata={"description": "the county's English name"})
     period = fields.String(required=True)
     version = fields.Integer(required=True)
     since = fields.String(required=True)

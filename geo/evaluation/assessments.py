@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -37,7 +37,7 @@ from geo.evaluation import indicators
 from geo.evaluation.models import Assessment, AssessmentFigure
 from geo.evaluation.periods import Period
 from geo.evaluation.scores import current_scheme, grid_score, worker_score
-from geo.grid.counties import county_codes
+from geo.grid.counties import counties_covered, county_codes
 from geo.grid.models import Grid, GridLevel, GridWorker, Net, code_prefix, codes_under, county_of
 
 PARTS = indicators.PARTS
@@ -279,6 +279,13 @@ def latest_of_each_county(session: Session, period: str) -> list[Assessment]:
     )
 
 
+def issued_by_county(session: Session, period: str, under: str) -> list[tuple[Grid, Assessment | None]]:
+    """Each county ``under`` covers (a prefecture's counties, or the county itself) with its newest assessment of
+    ``period``, or None where the county has not issued it: the prefecture's marker, as each county issues its own."""
+    newest = {assessment.county_code: assessment for assessment in latest_of_each_county(session, period)}
+    return [(county, newest.get(county.code)) for county in counties_covered(session, under)]
+
+
 def _readable(principal: Principal):
     """SQL condition: an assessment of a county in the caller's jurisdiction, or of the county holding it."""
     return or_(principal.scope(Assessment.county_code), principal.above(Assessment.county_code))
@@ -488,6 +495,12 @@ def _keyed(session: Session, assessment_id: int) -> dict[tuple, dict]:
     }
 
 
+def counties_of(session: Session, issued: Iterable[Assessment]) -> dict[str, Grid]:
+    """The county grids of ``issued`` by code, in one query, so a list can name each assessment's county."""
+    codes = {assessment.county_code for assessment in issued}
+    return {grid.code: grid for grid in session.scalars(select(Grid).where(Grid.code.in_(codes)))} if codes else {}
+
+
 def figure_summary(figure: AssessmentFigure) -> dict:
     return {
         "subject": figure.subject,
@@ -502,10 +515,14 @@ def figure_summary(figure: AssessmentFigure) -> dict:
     }
 
 
-def summary(assessment: Assessment) -> dict:
+def summary(assessment: Assessment, counties: Mapping[str, Grid]) -> dict:
+    """An assessment as the API lists it, its county named from ``counties`` (``counties_of``)."""
+    county = counties.get(assessment.county_code)
     return {
         "id": assessment.id,
         "county": assessment.county_code,
+        "county_name_zh": county.name_zh if county else None,
+        "county_name_en": county.name_en if county else None,
         "period": assessment.period,
         "version": assessment.version,
         "since": assessment.since.isoformat(),

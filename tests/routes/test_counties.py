@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from contextlib import contextmanager
 
 import pytest
 import shapely
 from geoalchemy2.shape import to_shape
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from extensions import db, db_session
 from geo.accounts.principal import Principal
@@ -203,19 +205,81 @@ def test_each_county_issues_its_own_assessment_and_reads_only_its_own(app, weixi
     assert unnamed.status_code == 400 and "name the county" in unnamed.get_json()["error"]
     named = prefecture.post("/api/evaluation/assessments", json={"period": "2026-10", "county": WEIXI}, headers=headers)
     assert named.status_code == 201 and named.get_json()["version"] == 1
-    assert {a["county"] for a in prefecture.get("/api/evaluation/assessments").get_json()} == {"533422", WEIXI}
+    listed = prefecture.get("/api/evaluation/assessments").get_json()
+    assert {a["county"]: (a["county_name_zh"], a["county_name_en"]) for a in listed} == {
+        "533422": ("德钦县", "Deqin County"),
+        WEIXI: ("维西县（测试）", f"Weixi test {WEIXI}"),
+    }
     assert {a["county"] for a in deqin.get("/api/evaluation/assessments").get_json()} == {"533422"}
     assert deqin.get(f"/api/evaluation/assessments/{named.get_json()['id']}").status_code == 404
 
-    listing = prefecture.get("/dashboard/assessments").get_data(as_text=True)
+    listing = prefecture.get("/dashboard/assessments?lang=zh").get_data(as_text=True)
     assert '<select name="county" required>' in listing and f'<option value="{WEIXI}">' in listing
+    assert "<td>德钦县</td>" in listing and "<td>维西县（测试）</td>" in listing
+    english = prefecture.get("/dashboard/assessments?lang=en").get_data(as_text=True)
+    assert "<td>Deqin County</td>" in english and f"<td>Weixi test {WEIXI}</td>" in english
     assert '<select name="county"' not in deqin.get("/dashboard/assessments").get_data(as_text=True)
+    with statements(app) as before:
+        assert prefecture.get("/api/evaluation/assessments").status_code == 200
     form = {"period": "2026-10", "county": WEIXI, "csrf_token": csrf_token_of(prefecture, "/dashboard/assessments")}
     assert prefecture.post("/dashboard/assessments", data=form).status_code == 302
-    assert [a["version"] for a in prefecture.get("/api/evaluation/assessments").get_json() if a["county"] == WEIXI] == [
-        2,
-        1,
-    ]
+    with statements(app) as after:
+        listed = prefecture.get("/api/evaluation/assessments").get_json()
+    assert [a["version"] for a in listed if a["county"] == WEIXI] == [2, 1]
+    assert len(after) == len(before)  # a row more, no query more: the counties are named in one lookup
+
+
+@contextmanager
+def statements(app):
+    """The SQL statements sent inside the block."""
+    sent: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_the_prefecture_dashboard_says_which_counties_have_issued_the_period(app, weixi, client_as):
+    deqin = client_as("admin")
+    headers = {"X-CSRFToken": csrf_token_of(deqin, "/")}
+    issued = deqin.post("/api/evaluation/assessments", json={"period": "2026-10"}, headers=headers).get_json()
+
+    page = weixi("dq-viewer").get("/dashboard?period=2026-10&lang=zh").get_data(as_text=True)
+    marks = dict(re.findall(r'<span class="county-issued" data-county="(\d+)">(.*?)</span>', page, re.DOTALL))
+    deqin_mark, weixi_mark = marks.pop("533422"), marks.pop(WEIXI)
+    assert not marks
+    assert "德钦县" in deqin_mark and "已发布第 1 版" in deqin_mark
+    assert f"/dashboard/assessments/{issued['id']}?grid=533422" in deqin_mark
+    assert "维西县（测试）" in weixi_mark and "尚未发布" in weixi_mark and "<a " not in weixi_mark
+    english = weixi("dq-viewer").get("/dashboard?period=2026-10&lang=en").get_data(as_text=True)
+    assert "Issued, version 1" in english and "not issued yet" in english
+
+    county = deqin.get("/dashboard?period=2026-10&lang=zh").get_data(as_text=True)
+    assert 'id="issued-by-county"' not in county and "已发布第 1 版" in county
+    weixi_county = weixi("dq-viewer").get(f"/dashboard?period=2026-10&grid={WEIXI}&lang=zh").get_data(as_text=True)
+    assert 'id="issued-by-county"' not in weixi_county and "本期考核尚未发布" in weixi_county
+
+
+def _contact(app, lang: str = "zh") -> str:
+    return app.test_client().get(f"/open311/v2/discovery.json?lang={lang}").get_json()["contact"]
+
+
+def test_the_open311_contact_is_the_served_county_centre_from_the_data(app):
+    assert _contact(app) == "德钦县网格化服务管理中心"
+    assert _contact(app, "en") == "Deqin County grid service and management centre"
+
+
+def test_the_open311_contact_is_the_prefecture_centre_once_it_serves_two_counties(app, weixi, monkeypatch):
+    assert _contact(app) == "迪庆藏族自治州网格化服务管理中心"
+    monkeypatch.setitem(app.config, "OPEN311_CONTACT", "迪庆州网格中心 0887-0000000")  # GRIDMAP_OPEN311_CONTACT
+    assert _contact(app) == "迪庆州网格中心 0887-0000000"
 
 
 def test_the_open_data_service_is_named_after_the_prefecture_once_it_serves_two_counties(app, weixi):
