@@ -127,7 +127,8 @@ class ActivityIn(ActivityFields):
     branch_id = Id(load_default=None)
     temporary_branch_id = Id(load_default=None, metadata={"description": "a harvest hill's temporary branch"})
     village_branch_id = Id(
-        load_default=None, metadata={"description": "a village organisation (党总支/党委) itself, for the whole village"}
+        load_default=None,
+        metadata={"description": "a village organisation (党总支/党委) itself, for the whole village"},
     )
 
 
@@ -139,9 +140,7 @@ class RecordForm(ActivityFields):
     """The phone page's form: the branch as ``b:<id>`` (a group's), ``t:<id>`` (a harvest hill's) or ``v:<id>`` (a
     village organisation), its own key."""
 
-    branch = fields.String(
-        required=True, validate=validate.Regexp(rf"^[{''.join(BRANCH_LETTERS)}]:[0-9]{{1,9}}$")
-    )
+    branch = fields.String(required=True, validate=validate.Regexp(rf"^[{''.join(BRANCH_LETTERS)}]:[0-9]{{1,9}}$"))
     key = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
 
 

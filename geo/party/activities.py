@@ -27,10 +27,11 @@ from geo.core.calendar import EARLIEST_DAY, county_day
 from geo.core.errors import InvalidInput, NotFound, one_of
 from geo.core.idempotency import IdempotencyKey, KeyColumns, first_made
 from geo.dispatch.attachments import photo_type
-from geo.grid.models import AdminArea
+from geo.grid.models import AdminArea, PartyBranch
 from geo.party.branches import changeable_branch, get_branch, get_temporary_branch, require_version
-from geo.party.models import ActivityKind, ActivityPhoto, PartyActivity
+from geo.party.models import ActivityKind, ActivityPhoto, PartyActivity, VillageBranch
 from geo.party.villages import get_village_branch
+from geo.patrol.models import TemporaryBranch
 
 #: Photos one activity may hold (each at most ``geo.dispatch.attachments.MAX_ATTACHMENT_BYTES``).
 MAX_PHOTOS = 10
@@ -88,10 +89,9 @@ def _branch_of(session: Session, principal: Principal, data: ActivityInput) -> t
     """({field: id} of the branch the activity is for, its grid code); the caller must be able to change it."""
     named = {field: getattr(data, field) for field in BRANCH_FIELDS if getattr(data, field) is not None}
     if len(named) != 1:
-        raise InvalidInput(
-            "name exactly one of {fields}", field="branch_id", fields=", ".join(BRANCH_FIELDS)
-        )
+        raise InvalidInput("name exactly one of {fields}", field="branch_id", fields=", ".join(BRANCH_FIELDS))
     principal.require(Capability.PARTY_EDIT)
+    branch: PartyBranch | TemporaryBranch | VillageBranch
     if data.branch_id is not None:
         branch, code = changeable_branch(session, principal, data.branch_id)
     elif data.temporary_branch_id is not None:

@@ -67,7 +67,11 @@ def test_a_village_organisation_records_its_own_activity_like_a_branch(session, 
     organisation, code, _group = village
     activity, created = record_activity(session, TOWNSHIP_ADMIN, theme_day(organisation.id), NOW, key="v-1")
     assert created and activity.area_code == code and activity.county_code == code[:6]
-    assert (activity.village_branch_id, activity.branch_id, activity.temporary_branch_id) == (organisation.id, None, None)
+    assert (activity.village_branch_id, activity.branch_id, activity.temporary_branch_id) == (
+        organisation.id,
+        None,
+        None,
+    )
     again, created_again = record_activity(session, TOWNSHIP_ADMIN, theme_day(organisation.id), NOW, key="v-1")
     assert again.id == activity.id and not created_again  # a phone's retry records it once
 
