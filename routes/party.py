@@ -126,12 +126,21 @@ class ActivityFields(Schema):
 class ActivityIn(ActivityFields):
     branch_id = Id(load_default=None)
     temporary_branch_id = Id(load_default=None, metadata={"description": "a harvest hill's temporary branch"})
+    village_branch_id = Id(
+        load_default=None,
+        metadata={"description": "a village organisation (党总支/党委) itself, for the whole village"},
+    )
+
+
+#: How the record form names a branch (``<letter>:<id>``): the field of the activity it fills.
+BRANCH_LETTERS = {"b": "branch_id", "t": "temporary_branch_id", "v": "village_branch_id"}
 
 
 class RecordForm(ActivityFields):
-    """The phone page's form: the branch as ``b:<id>`` (a group's) or ``t:<id>`` (a harvest hill's), its own key."""
+    """The phone page's form: the branch as ``b:<id>`` (a group's), ``t:<id>`` (a harvest hill's) or ``v:<id>`` (a
+    village organisation), its own key."""
 
-    branch = fields.String(required=True, validate=validate.Regexp(r"^[bt]:[0-9]{1,9}$"))
+    branch = fields.String(required=True, validate=validate.Regexp(rf"^[{''.join(BRANCH_LETTERS)}]:[0-9]{{1,9}}$"))
     key = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
 
 
@@ -205,6 +214,9 @@ class VillageBranchAnswer(answers.Answer):
     members_entered = fields.Integer(required=True)
     quiet_branches = fields.Integer(required=True, metadata={"description": "of them, no activity in 3 months"})
     activities = fields.Integer(required=True, metadata={"description": "their activities this quarter"})
+    own_activities = fields.Integer(required=True, metadata={"description": "its own activities this quarter"})
+    last_activity = fields.String(allow_none=True, metadata={"description": "its own last activity"})
+    quiet = fields.Boolean(required=True, metadata={"description": "no activity of its own in the last 3 months"})
     version = fields.Integer(required=True)
 
 
@@ -364,6 +376,15 @@ def village_branch(branch_id: int):
     return jsonify(village_branch_detail(db_session(), current_principal(), branch_id, _today()))
 
 
+@blp.route("/village-branches/<int:branch_id>/activities", methods=["GET"])
+@blp.response(200, ActivityAnswer(many=True))
+@require(Capability.PARTY_VIEW)
+def village_activities(branch_id: int):
+    """A village organisation's own activities, newest first (the village's staff and those above; not a group's)."""
+    found = branch_activities(db_session(), current_principal(), village_branch_id=branch_id)
+    return jsonify([activity_dict(a) for a in found])
+
+
 @blp.route("/branches/<int:branch_id>", methods=["GET"])
 @blp.response(200, BranchAnswer)
 @require(Capability.PARTY_VIEW)
@@ -455,7 +476,8 @@ def temporary_activities(branch_id: int):
 @blp.alt_response(200, schema=ActivityAnswer, description="a repeated Idempotency-Key: the first record")
 @require(Capability.PARTY_EDIT)
 def activity_create(body):
-    """Record an activity of a branch (``branch_id``) or a temporary branch (``temporary_branch_id``).
+    """Record an activity of a branch (``branch_id``), a temporary branch (``temporary_branch_id``) or a village
+    organisation itself (``village_branch_id``): name exactly one.
 
     Send an ``Idempotency-Key`` header to make a retry safe: the same key answers 200 with the first
     record (422 if the activity differs).
@@ -658,7 +680,7 @@ def branch_page(branch_id: int):
     return render_template(
         "party/branch.html",
         branch=detail,
-        village=village_branch_of(db_session(), detail["grid_code"]),
+        village=village_branch_of(db_session(), principal, detail["grid_code"]),
         members=[
             {**member_dict(m, principal), "url": url_for("party.member_update", member_id=m.id)}
             for m in branch_members(db_session(), principal, branch_id)
@@ -688,9 +710,14 @@ def village_page(branch_id: int):
         "party/village.html",
         village=detail,
         branches=rows,
+        activities=[activity_dict(a) for a in branch_activities(db_session(), principal, village_branch_id=branch_id)],
         indicators=party_indicators(db_session(), principal, detail["grid_code"], _today()),
         can_edit=principal.can(Capability.PARTY_EDIT) and principal.may_change(detail["grid_code"]),
         kinds=[(kind.value, label_of(kind)) for kind in VillageOrganisation],
+        activity_kinds=[(k.value, label_of(k)) for k in ActivityKind],
+        branch_fields=BRANCH_LETTERS,
+        today=_today(),
+        key=uuid.uuid4().hex,
         lang=str(get_locale()),
     )
 
@@ -702,7 +729,9 @@ def _record_page(refused: str | None = None, typed: dict | None = None, status: 
         "party/record.html",
         branches=rows,
         temporary=list_temporary_branches(db_session(), principal),
+        villages=list_village_branches(db_session(), principal, _today()),
         kinds=[(k.value, label_of(k)) for k in ActivityKind],
+        branch_fields=BRANCH_LETTERS,
         today=_today(),
         key=uuid.uuid4().hex,
         refused=refused,
@@ -734,8 +763,8 @@ def record_form():
             raise
         return _record_page(localized_problems(problems), typed, 400)
     key = form.pop("key")
-    kind, branch_id = form.pop("branch").split(":")
-    form["branch_id" if kind == "b" else "temporary_branch_id"] = int(branch_id)
+    letter, branch_id = form.pop("branch").split(":")
+    form[BRANCH_LETTERS[letter]] = int(branch_id)
     upload = request.files.get("file")
     try:
         activity, created = record_activity(
@@ -750,4 +779,6 @@ def record_form():
             raise
         return _record_page(localized_message(error), typed, error.status)
     db.session.commit()
+    if activity.village_branch_id is not None:  # recorded from the village's page: back to its list
+        return redirect(url_for("party_pages.village_page", branch_id=activity.village_branch_id, recorded=activity.id))
     return redirect(url_for("party_pages.party_page", month=activity.held_on.isoformat()[:7], recorded=activity.id))

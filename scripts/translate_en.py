@@ -13,6 +13,13 @@ from babel.messages.pofile import read_po, write_po
 CATALOGUE = Path(__file__).resolve().parents[1] / "translations" / "en" / "LC_MESSAGES" / "messages.po"
 
 ENGLISH = {
+    "活动已记录。": "Activity recorded.",
+    "本组织活动": "Activities of the organisation",
+    "记录本组织活动": "Record an activity of the organisation",
+    "指标（本组织与各小组支部）": "Indicators (the organisation and its group branches)",
+    "全村主题党日、党总支（党委）会议等由村党组织自身开展的活动。": (
+        "The organisation's own activities: the whole village's theme days, meetings of the general branch (committee)."
+    ),
     "定时任务": "Scheduled jobs",
     "每个任务每个周期只运行一次，无论启动了几个调度进程（./dev run 会启动一个）。": "Each job runs once per period, however many schedulers run (./dev run starts one).",
     "上次运行": "Last run",

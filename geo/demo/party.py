@@ -6,7 +6,8 @@ that no one holds), most hold a 主题党日 nearly every month of the last twel
 group, with "六个一", "三会一课" and volunteer days between; about one branch in twelve has gone
 quiet for four months, so the flag has something to show. The harvest hills' temporary branches
 hold theme days on their hills in season. One branch in eight leads a 书记领航 project. Every village
-with group branches has its organisation over them (党总支, or 党委 from 100 members), with a generated secretary.
+with group branches has its organisation over them (党总支, or 党委 from 100 members), with a generated secretary;
+it holds the whole village's 主题党日 in most months and its committee meets every quarter.
 """
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ def load_demo_party(session: Session, now: datetime) -> int:
     session.execute(insert(PartyActivity), activities)
     session.execute(insert(LeadProject), projects)
     _village_branches(session, random.Random(SEED + 1))
-    return len(activities)
+    return len(activities) + _village_activities(session, random.Random(SEED + 2), today, now)
 
 
 def _village_branches(session: Session, rng: random.Random) -> None:
@@ -178,7 +179,7 @@ def _activity(
     place = where.pop("place")
     dx, dy = rng.uniform(-0.002, 0.002), rng.uniform(-0.002, 0.002)
     return {
-        **{"branch_id": None, "temporary_branch_id": None},
+        **{"branch_id": None, "temporary_branch_id": None, "village_branch_id": None},
         **where,
         "area_code": code,
         "kind": kind.value,
@@ -226,3 +227,32 @@ def _project(rng: random.Random, branch_id: int, code: str, title: str, goal: st
         "updated_at": now,
         "version": 1,
     }
+
+
+def _village_activities(session: Session, rng: random.Random, today: date, now: datetime) -> int:
+    """The village organisations' own activities over the last twelve months: the whole village's 主题党日 in most
+    months, a committee meeting every quarter, at a point of the village."""
+    point = func.ST_PointOnSurface(GridBoundary.geom)
+    villages = session.execute(
+        select(VillageBranch.id, Grid.code, Grid.name_zh, func.ST_X(point), func.ST_Y(point))
+        .join(Grid, Grid.id == VillageBranch.grid_id)
+        .join(GridBoundary, GridBoundary.grid_id == Grid.id)
+        .where(*valid_in(GridBoundary, generation_in_force().scalar_subquery()))
+        .order_by(VillageBranch.id)
+    ).all()
+    activities = []
+    for village_id, code, name, lon, lat in villages:
+        for months in range(12):
+            start = _months_back(today, months)
+            kinds = [ActivityKind.THEME_DAY] if rng.random() < 0.7 else []
+            kinds += [ActivityKind.MEETING] if start.month % 3 == 1 else []
+            for kind in kinds:
+                held = start + timedelta(days=rng.randrange(28))
+                if held <= today:
+                    activities.append(
+                        _activity(rng, kind, held, lon, lat, code, now, village_branch_id=village_id,
+                                  place=f"{name}党群服务中心")
+                    )  # fmt: skip
+    if activities:
+        session.execute(insert(PartyActivity), activities)
+    return len(activities)

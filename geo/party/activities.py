@@ -1,7 +1,10 @@
 """Branch activities (主题党日, "六个一" …): a county day, a place, a topic, who came, photos and minutes.
 
-An activity belongs to a standing branch or to a harvest hill's temporary branch, and to that
-branch's grid code (``area_code``), by which every read is scoped. A phone without signal may send
+An activity belongs to a standing branch, to a harvest hill's temporary branch or to a village
+organisation itself (a 党总支's meeting, the whole village's 主题党日), and to that branch's grid code
+(``area_code``: the group, the zone's grid, the village), by which every read is scoped. A village
+organisation's activities are so seen by the village's staff and those above, not by a group's staff, who
+see the organisation by name only (``geo.party.villages``). A phone without signal may send
 one again after a lost answer: its ``Idempotency-Key`` records it once.
 """
 
@@ -24,9 +27,11 @@ from geo.core.calendar import EARLIEST_DAY, county_day
 from geo.core.errors import InvalidInput, NotFound, one_of
 from geo.core.idempotency import IdempotencyKey, KeyColumns, first_made
 from geo.dispatch.attachments import photo_type
-from geo.grid.models import AdminArea
+from geo.grid.models import AdminArea, PartyBranch
 from geo.party.branches import changeable_branch, get_branch, get_temporary_branch, require_version
-from geo.party.models import ActivityKind, ActivityPhoto, PartyActivity
+from geo.party.models import ActivityKind, ActivityPhoto, PartyActivity, VillageBranch
+from geo.party.villages import get_village_branch
+from geo.patrol.models import TemporaryBranch
 
 #: Photos one activity may hold (each at most ``geo.dispatch.attachments.MAX_ATTACHMENT_BYTES``).
 MAX_PHOTOS = 10
@@ -48,6 +53,7 @@ class ActivityInput:
     minutes: str = ""
     branch_id: int | None = None
     temporary_branch_id: int | None = None
+    village_branch_id: int | None = None
 
     def as_dict(self) -> dict:
         return {**self.__dict__, "held_on": self.held_on.isoformat()}
@@ -75,17 +81,25 @@ def _check(session: Session, data: ActivityInput, now: datetime) -> None:
         )
 
 
-def _branch_of(session: Session, principal: Principal, data: ActivityInput) -> tuple[int | None, int | None, str]:
-    """(branch id, temporary branch id, grid code) of the branch the activity is for; the caller must change it."""
-    if (data.branch_id is None) == (data.temporary_branch_id is None):
-        raise InvalidInput("name exactly one of branch_id and temporary_branch_id", field="branch_id")
+#: The three kinds of branch an activity may belong to, by the field naming it.
+BRANCH_FIELDS = ("branch_id", "temporary_branch_id", "village_branch_id")
+
+
+def _branch_of(session: Session, principal: Principal, data: ActivityInput) -> tuple[dict, str]:
+    """({field: id} of the branch the activity is for, its grid code); the caller must be able to change it."""
+    named = {field: getattr(data, field) for field in BRANCH_FIELDS if getattr(data, field) is not None}
+    if len(named) != 1:
+        raise InvalidInput("name exactly one of {fields}", field="branch_id", fields=", ".join(BRANCH_FIELDS))
     principal.require(Capability.PARTY_EDIT)
+    branch: PartyBranch | TemporaryBranch | VillageBranch
     if data.branch_id is not None:
         branch, code = changeable_branch(session, principal, data.branch_id)
-        return branch.id, None, code
-    temporary, code = get_temporary_branch(session, principal, data.temporary_branch_id or 0)
+    elif data.temporary_branch_id is not None:
+        branch, code = get_temporary_branch(session, principal, data.temporary_branch_id)
+    else:
+        branch, code = get_village_branch(session, principal, data.village_branch_id or 0)
     principal.require_change(code)
-    return None, temporary.id, code
+    return {field: branch.id for field in named}, code
 
 
 def activity_dict(activity: PartyActivity) -> dict:
@@ -94,6 +108,7 @@ def activity_dict(activity: PartyActivity) -> dict:
         "id": activity.id,
         "branch_id": activity.branch_id,
         "temporary_branch_id": activity.temporary_branch_id,
+        "village_branch_id": activity.village_branch_id,
         "area_code": activity.area_code,
         "kind": activity.kind,
         "held_on": activity.held_on.isoformat(),
@@ -143,13 +158,12 @@ def record_activity(
     both copies arrive at once); the same key with another activity is refused (KeyReused).
     """
     idempotency = IdempotencyKey.of(principal.username, key, data.as_dict())
-    branch_id, temporary_id, code = _branch_of(session, principal, data)
+    branch, code = _branch_of(session, principal, data)
     _check(session, data, now)
     added = session.scalar(
         pg_insert(PartyActivity)
         .values(
-            branch_id=branch_id,
-            temporary_branch_id=temporary_id,
+            **branch,
             area_code=code,
             kind=data.kind,
             held_on=data.held_on,
@@ -252,12 +266,20 @@ def remove_activity(
 
 
 def branch_activities(
-    session: Session, principal: Principal, *, branch_id: int | None = None, temporary_branch_id: int | None = None
+    session: Session,
+    principal: Principal,
+    *,
+    branch_id: int | None = None,
+    temporary_branch_id: int | None = None,
+    village_branch_id: int | None = None,
 ) -> list[PartyActivity]:
-    """A standing or temporary branch's activities, newest first."""
+    """A standing branch's, a temporary branch's or a village organisation's activities, newest first."""
     if branch_id is not None:
         get_branch(session, principal, branch_id)
         condition = PartyActivity.branch_id == branch_id
+    elif village_branch_id is not None:
+        get_village_branch(session, principal, village_branch_id)
+        condition = PartyActivity.village_branch_id == village_branch_id
     else:
         get_temporary_branch(session, principal, temporary_branch_id or 0)
         condition = PartyActivity.temporary_branch_id == temporary_branch_id
@@ -316,6 +338,7 @@ def activities_geojson(session: Session, principal: Principal, month: str) -> di
                 "photos": count,
                 "branch_id": a.branch_id,
                 "temporary_branch_id": a.temporary_branch_id,
+                "village_branch_id": a.village_branch_id,
                 "demo": a.is_demo,
             },
         }

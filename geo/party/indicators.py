@@ -1,12 +1,15 @@
 """The party organisation's indicators for any grid at any level, the caller's jurisdiction applied, all in SQL.
 
-- activities per branch per quarter: activities of the standing branches below the grid in each of
-  the last four quarters (county days), divided by those branches;
-- quiet branches: standing branches without an activity in the last ``QUIET_MONTHS`` months (a flag);
+- activities per branch per quarter: activities of the standing branches and village organisations below
+  the grid in each of the last four quarters (county days), divided by those branches;
+- quiet branches: standing branches and village organisations without an activity in the last
+  ``QUIET_MONTHS`` months (a flag);
 - members per group: members entered ÷ villager groups with a branch;
 - households per member: linked households (党员联系户, the stated counts) ÷ members entered.
 
-Harvest hills' temporary branches are seasonal and stay out of these ratios. Formulas are listed in
+A village organisation (党总支/党委) holds activities of its own, the whole village's 主题党日, and counts
+here as one branch more; it has no members of its own (they are its groups'). Harvest hills' temporary
+branches are seasonal and stay out of these ratios. Formulas are listed in
 docs/indicators.md.
 """
 
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, cast, func, literal, select
+from sqlalchemy import Date, and_, cast, false, func, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session
 
 from geo.accounts.capabilities import Capability
@@ -22,7 +25,7 @@ from geo.accounts.principal import Principal
 from geo.core.errors import NotFound
 from geo.grid.models import Grid, PartyBranch, codes_under
 from geo.party.branches import QUIET_MONTHS, quiet_since
-from geo.party.models import PartyActivity, PartyMember
+from geo.party.models import PartyActivity, PartyMember, VillageBranch
 
 QUARTERS = 4
 #: Quiet branches listed by name (the count covers them all).
@@ -60,44 +63,59 @@ def party_indicators(session: Session, principal: Principal, code: str, today: d
     prefix = _prefix(principal, code)
     if session.scalar(select(Grid.id).where(Grid.code == prefix)) is None:
         raise NotFound("no grid {code!r} in your jurisdiction", code=code[:20])
-    branches = (
-        select(PartyBranch.id, Grid.code, PartyBranch.name)
+    under = (codes_under(Grid.code, prefix), principal.scope(Grid.code))
+    branches = union_all(
+        select(PartyBranch.id, Grid.code, PartyBranch.name, false().label("village"))
         .join(Grid, Grid.id == PartyBranch.grid_id)
-        .where(codes_under(Grid.code, prefix), principal.scope(Grid.code))
-        .cte("branches")
+        .where(*under),
+        select(VillageBranch.id, Grid.code, VillageBranch.name, true().label("village"))
+        .join(Grid, Grid.id == VillageBranch.grid_id)
+        .where(*under),
+    ).cte("branches")
+    held_by = or_(
+        and_(branches.c.village.is_(False), PartyActivity.branch_id == branches.c.id),
+        and_(branches.c.village.is_(True), PartyActivity.village_branch_id == branches.c.id),
     )
-    branch_count = session.scalar(select(func.count()).select_from(branches)) or 0
+    branch_count, groups = session.execute(
+        select(func.count(), func.count().filter(branches.c.village.is_(False))).select_from(branches)
+    ).one()
     starts = _quarters(today)
     quarter = cast(func.date_trunc("quarter", PartyActivity.held_on), Date)
     per_quarter = dict(
         session.execute(
             select(quarter, func.count())
-            .join(branches, branches.c.id == PartyActivity.branch_id)
+            .join(branches, held_by)
             .where(PartyActivity.held_on >= starts[0], PartyActivity.held_on <= today)
             .group_by(quarter)
         ).all()
     )
     last = (
-        select(branches.c.id, branches.c.code, branches.c.name, func.max(PartyActivity.held_on).label("last"))
-        .outerjoin(PartyActivity, PartyActivity.branch_id == branches.c.id)
-        .group_by(branches.c.id, branches.c.code, branches.c.name)
+        select(
+            branches.c.id,
+            branches.c.code,
+            branches.c.name,
+            branches.c.village,
+            func.max(PartyActivity.held_on).label("last"),
+        )
+        .outerjoin(PartyActivity, held_by)
+        .group_by(branches.c.id, branches.c.code, branches.c.name, branches.c.village)
         .subquery()
     )
     threshold = quiet_since(today)
     quiet_rows = session.execute(
-        select(last.c.id, last.c.code, last.c.name, last.c.last)
+        select(last.c.id, last.c.code, last.c.name, last.c.village, last.c.last)
         .where((last.c.last.is_(None)) | (last.c.last < literal(threshold)))
         .order_by(last.c.code)
     ).all()
     members, households = session.execute(
         select(func.count(PartyMember.id), func.coalesce(func.sum(PartyMember.household_count), 0)).join(
-            branches, branches.c.id == PartyMember.branch_id
+            branches, and_(branches.c.village.is_(False), branches.c.id == PartyMember.branch_id)
         )
     ).one()
-    groups = branch_count  # one standing branch per villager group
     return {
         "code": prefix,
         "branches": branch_count,
+        "village_branches": branch_count - groups,
         "activities_per_quarter": [
             {
                 "quarter": f"{start.year}Q{(start.month - 1) // 3 + 1}",
@@ -110,8 +128,8 @@ def party_indicators(session: Session, principal: Principal, code: str, today: d
         "quiet_since": threshold.isoformat(),
         "quiet_branches": len(quiet_rows),
         "quiet": [
-            {"id": i, "grid_code": c, "name": n, "last_activity": held.isoformat() if held else None}
-            for i, c, n, held in quiet_rows[:QUIET_LISTED]
+            {"id": i, "grid_code": c, "name": n, "village": v, "last_activity": held.isoformat() if held else None}
+            for i, c, n, v, held in quiet_rows[:QUIET_LISTED]
         ],
         "members": members,
         "groups": groups,

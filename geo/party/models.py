@@ -128,7 +128,8 @@ class LinkedHousehold(Base):
 
 
 class PartyActivity(Base):
-    """An activity of a standing or a temporary branch: when (a county day), where, what, who came."""
+    """An activity of a standing branch, a temporary branch or a village organisation (a 党总支's meeting, the
+    whole village's 主题党日): when (a county day), where, what, who came."""
 
     __tablename__ = "party_activity"
 
@@ -137,6 +138,10 @@ class PartyActivity(Base):
     temporary_branch_id: Mapped[int | None] = mapped_column(
         ForeignKey("temporary_branch.id", ondelete="CASCADE"), index=True
     )
+    village_branch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("party_village_branch.id", ondelete="CASCADE"), index=True
+    )
+    #: The branch's grid: its group, its zone's smallest grid, or the village of a village organisation.
     area_code: Mapped[str] = mapped_column(String(15))
     county_code: Mapped[str] = county_code_from("area_code")
     kind: Mapped[str] = mapped_column(String(20))
@@ -160,7 +165,9 @@ class PartyActivity(Base):
     )
 
     __table_args__ = (
-        CheckConstraint("(branch_id IS NULL) <> (temporary_branch_id IS NULL)", name="ck_party_activity_one_branch"),
+        CheckConstraint(
+            "num_nonnulls(branch_id, temporary_branch_id, village_branch_id) = 1", name="ck_party_activity_one_branch"
+        ),
         CheckConstraint("attendance >= 0", name="ck_party_activity_attendance"),
         Index("ix_party_activity_area_held", "area_code", "held_on"),
         Index("ix_party_activity_client_key", "created_by", "client_key", unique=True),

@@ -3,9 +3,11 @@
 A ``VillageBranch`` stands for one village grid; the group branches under it are those whose grid
 code starts with the village's. Its figures are theirs, summed in SQL over the caller's jurisdiction:
 group branches, declared and entered members, branches quiet for ``QUIET_MONTHS`` months, and
-activities this quarter. A township admin sees the villages of the township; a village's own staff see
-their village's organisation; a group's staff see the organisation above their group by name only
-(``village_branch_detail`` gives them no secretary and no figures).
+activities this quarter; beside them the organisation's own activities (a 党总支's meeting, the whole
+village's 主题党日, recorded through ``geo.party.activities`` like a branch's). A township admin sees the
+villages of the township; a village's own staff see their village's organisation; a group's staff see the
+organisation above their group by name only: no secretary, no figures, no activities (``_seen`` decides it
+for the detail, the branch pages and the activities alike).
 """
 
 from __future__ import annotations
@@ -37,8 +39,12 @@ class VillageBranchExists(GridError):
     status = 409
 
 
-def _summary(branch: VillageBranch, code: str, grid_name: str, rollup: dict | None) -> dict:
-    figures = rollup or {"branches": 0, "members": 0, "members_entered": 0, "quiet_branches": 0, "activities": 0}
+_NO_FIGURES = {"branches": 0, "members": 0, "members_entered": 0, "quiet_branches": 0, "activities": 0}
+
+
+def _summary(branch: VillageBranch, code: str, grid_name: str, rollup: dict | None, today: date) -> dict:
+    figures = {**_NO_FIGURES, "own_activities": 0, "last_activity": None, **(rollup or {})}
+    last = figures.pop("last_activity")
     return {
         "id": branch.id,
         "code": branch.code,
@@ -48,22 +54,26 @@ def _summary(branch: VillageBranch, code: str, grid_name: str, rollup: dict | No
         "grid_code": code,
         "village": grid_name,
         **figures,
+        "last_activity": last.isoformat() if last else None,
+        "quiet": last is None or last < quiet_since(today),
         "demo": branch.is_demo,
         "version": branch.version,
     }
 
 
 def _rollups(session: Session, principal: Principal, today: date, villages: list[str]) -> dict[str, dict]:
-    """The group branches' figures per village code, inside the caller's jurisdiction."""
+    """The group branches' figures per village code, inside the caller's jurisdiction, with the organisation's own
+    activities (this quarter's and its last)."""
     if not villages:
         return {}
     village = func.left(Grid.code, VILLAGE_DIGITS)
     entered = select(PartyMember.branch_id, func.count().label("n")).group_by(PartyMember.branch_id).subquery("entered")
+    this_quarter = PartyActivity.held_on >= quarter_start(today)
     held = (
         select(
             PartyActivity.branch_id,
             func.max(PartyActivity.held_on).label("last"),
-            func.count().filter(PartyActivity.held_on >= quarter_start(today)).label("quarter"),
+            func.count().filter(this_quarter).label("quarter"),
         )
         .where(PartyActivity.branch_id.is_not(None), PartyActivity.held_on <= today)
         .group_by(PartyActivity.branch_id)
@@ -85,7 +95,7 @@ def _rollups(session: Session, principal: Principal, today: date, villages: list
         .where(principal.scope(Grid.code), village.in_(villages))
         .group_by(village)
     ).all()
-    return {
+    figures: dict[str, dict] = {
         code: {
             "branches": branches,
             "members": int(members),
@@ -95,6 +105,19 @@ def _rollups(session: Session, principal: Principal, today: date, villages: list
         }
         for code, branches, members, entered_count, quiet_count, activities in rows
     }
+    own = session.execute(
+        select(PartyActivity.area_code, func.count().filter(this_quarter), func.max(PartyActivity.held_on))
+        .where(
+            PartyActivity.village_branch_id.is_not(None),
+            PartyActivity.held_on <= today,
+            principal.scope(PartyActivity.area_code),
+            PartyActivity.area_code.in_(villages),
+        )
+        .group_by(PartyActivity.area_code)
+    ).all()
+    for code, quarter, last in own:
+        figures[code] = {**figures.get(code, _NO_FIGURES), "own_activities": quarter, "last_activity": last}
+    return figures
 
 
 def list_village_branches(session: Session, principal: Principal, today: date, under: str | None = None) -> list[dict]:
@@ -108,63 +131,101 @@ def list_village_branches(session: Session, principal: Principal, today: date, u
         .order_by(Grid.code)
     ).all()
     rollups = _rollups(session, principal, today, [code for _, code, _ in rows])
-    return [_summary(branch, code, name, rollups.get(code)) for branch, code, name in rows]
+    return [_summary(branch, code, name, rollups.get(code), today) for branch, code, name in rows]
+
+
+def _seen(session: Session, principal: Principal, where) -> tuple[VillageBranch, str, str, bool] | None:
+    """The village organisation ``where`` picks, with its village's code and name, and whether the caller sees it
+    whole (it lies in the jurisdiction) or by name only (a group's staff below it); None to anyone else.
+
+    The one rule of who sees what of a village organisation: its detail, the branch pages below it and its
+    activities all ask it here.
+    """
+    inside = principal.scope(Grid.code)
+    found = session.execute(
+        select(VillageBranch, Grid.code, Grid.name_zh, inside.label("inside"))
+        .join(Grid, Grid.id == VillageBranch.grid_id)
+        .where(where, inside | principal.above(Grid.code))
+    ).first()
+    return None if found is None else (found[0], found[1], found[2], bool(found[3]))
+
+
+def _name_only(branch: VillageBranch, code: str, grid_name: str) -> dict:
+    return {
+        "id": branch.id,
+        "code": branch.code,
+        "name": branch.name,
+        "kind": branch.kind,
+        "grid_code": code,
+        "village": grid_name,
+        "demo": branch.is_demo,
+        "name_only": True,
+    }
 
 
 def village_branch_detail(session: Session, principal: Principal, branch_id: int, today: date) -> dict:
     """One village organisation with its groups' figures, if it lies in the jurisdiction; by name only (no
     secretary, no figures, ``name_only``) to a group's staff below it."""
     principal.require(Capability.PARTY_VIEW)
-    inside = principal.scope(Grid.code)
-    found = session.execute(
-        select(VillageBranch, Grid.code, Grid.name_zh, inside.label("inside"))
-        .join(Grid, Grid.id == VillageBranch.grid_id)
-        .where(VillageBranch.id == branch_id, inside | principal.above(Grid.code))
-    ).first()
+    found = _seen(session, principal, VillageBranch.id == branch_id)
     if found is None:
         raise NotFound("no village party organisation {branch} in your jurisdiction", branch=branch_id)
-    branch, code, name, is_inside = found
-    if not is_inside:
-        return {
-            "id": branch.id,
-            "code": branch.code,
-            "name": branch.name,
-            "kind": branch.kind,
-            "grid_code": code,
-            "village": name,
-            "demo": branch.is_demo,
-            "name_only": True,
-        }
-    return _summary(branch, code, name, _rollups(session, principal, today, [code]).get(code))
+    branch, code, name, whole = found
+    if not whole:
+        return _name_only(branch, code, name)
+    return _summary(branch, code, name, _rollups(session, principal, today, [code]).get(code), today)
 
 
-def village_branch_of(session: Session, group_code: str) -> dict | None:
-    """The village organisation above the group ``group_code`` (its name, kind and secretary), if there is one."""
-    row = session.execute(
-        select(VillageBranch.id, VillageBranch.name, VillageBranch.kind, VillageBranch.secretary)
-        .join(Grid, Grid.id == VillageBranch.grid_id)
-        .where(Grid.code == group_code[:VILLAGE_DIGITS])
-    ).first()
-    if row is None:
+def get_village_branch(session: Session, principal: Principal, branch_id: int) -> tuple[VillageBranch, str]:
+    """The village organisation ``branch_id`` and its village's code, if the caller sees it whole (its secretary,
+    figures and activities); NotFound otherwise, to a group's staff below it too (they see it by name only)."""
+    principal.require(Capability.PARTY_VIEW)
+    found = _seen(session, principal, VillageBranch.id == branch_id)
+    if found is None or not found[3]:
+        raise NotFound("no village party organisation {branch} in your jurisdiction", branch=branch_id)
+    return found[0], found[1]
+
+
+def village_branch_of(session: Session, principal: Principal, group_code: str) -> dict | None:
+    """The village organisation above the group ``group_code`` as the caller may see it: its name, kind and
+    secretary, or by name only (``name_only``, no secretary) to a group's staff; None if there is none."""
+    found = _seen(session, principal, Grid.code == group_code[:VILLAGE_DIGITS])
+    if found is None:
         return None
-    return {"id": row.id, "name": row.name, "kind": row.kind, "secretary": row.secretary or None}
+    branch, code, name, whole = found
+    if not whole:
+        return _name_only(branch, code, name)
+    return {"id": branch.id, "name": branch.name, "kind": branch.kind, "secretary": branch.secretary or None}
+
+
+def _text(changes: dict, field: str, most: int, *, required: bool) -> str:
+    """``changes[field]`` stripped: text (else "must be text"), at most ``most`` characters, not empty if
+    ``required``; the refusal names the field and what is wrong with it."""
+    value = changes[field]
+    if not isinstance(value, str):
+        raise InvalidInput("{field} must be text", field=field)
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput("{field} is required", field=field)
+    if len(value) > most:
+        raise InvalidInput("{field} must hold at most {most} characters", field=field, most=most)
+    return value
 
 
 def _fields(changes: dict) -> dict:
     """The organisation's fields from ``changes`` (any of name, kind, secretary), checked; names the bad one."""
+    unknown = sorted(set(changes) - {"name", "kind", "secretary"})
+    if unknown:
+        raise InvalidInput("{field} is not a field of a village party organisation", field=str(unknown[0])[:40])
     checked: dict = {}
     if "name" in changes:
-        name = changes["name"].strip() if isinstance(changes["name"], str) else ""
-        if not 1 <= len(name) <= NAME_MAX:
-            raise InvalidInput("{field} must hold 1 to {most} characters", field="name", most=NAME_MAX)
-        checked["name"] = name
+        checked["name"] = _text(changes, "name", NAME_MAX, required=True)
     if "kind" in changes:
+        if not isinstance(changes["kind"], str):
+            raise InvalidInput("{field} must be text", field="kind")
         checked["kind"] = one_of(VillageOrganisation, changes["kind"], "kind").value
     if "secretary" in changes:
-        secretary = changes["secretary"].strip() if isinstance(changes["secretary"], str) else None
-        if secretary is None or len(secretary) > SECRETARY_MAX:
-            raise InvalidInput("{field} must hold at most {most} characters", field="secretary", most=SECRETARY_MAX)
-        checked["secretary"] = secretary
+        checked["secretary"] = _text(changes, "secretary", SECRETARY_MAX, required=False)
     return checked
 
 

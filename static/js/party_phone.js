@@ -9,7 +9,8 @@
   var T = gridmap.strings.party;
   var options = gridmap.pageOptions();
   var box = phone.outbox("party." + options.username);
-  var form = document.querySelector("form.party-record");
+  var form = document.getElementById("activity-record");
+  var fields = options.branchFields;  // the form's "<letter>:<id>" for a branch: the activity's field it fills
   var status = document.getElementById("position");
   var message = document.getElementById("record-message");
   var typed = false;
@@ -86,7 +87,9 @@
   /* A refused activity goes back into the form, to correct and send again. */
   function restore(item) {
     var b = item.body;
-    form.elements.branch.value = b.branch_id ? "b:" + b.branch_id : "t:" + b.temporary_branch_id;
+    Object.keys(fields).forEach(function (letter) {
+      if (b[fields[letter]]) form.elements.branch.value = letter + ":" + b[fields[letter]];
+    });
     ["kind", "held_on", "topic", "attendance", "place_name", "minutes", "lon", "lat"].forEach(function (name) {
       form.elements[name].value = b[name];
     });
@@ -100,7 +103,7 @@
       kind: f.kind.value, held_on: f.held_on.value, topic: f.topic.value, attendance: Number(f.attendance.value),
       place_name: f.place_name.value, minutes: f.minutes.value, lon: Number(f.lon.value), lat: Number(f.lat.value),
     };
-    body[branch[0] === "b" ? "branch_id" : "temporary_branch_id"] = Number(branch[1]);
+    body[fields[branch[0]]] = Number(branch[1]);
     var item = {
       key: f.key.value, kind: "activity", body: body, month: body.held_on.slice(0, 7),
       photo: file ? { key: phone.newKey("photo"), blob: file, filename: file.name } : null,

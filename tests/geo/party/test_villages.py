@@ -96,8 +96,10 @@ def test_only_the_jurisdiction_sees_a_village_organisation_and_a_group_sees_the_
     assert seen["name_only"] and seen["name"] == organisation.name
     assert not {"secretary", "branches", "members", "members_entered", "quiet_branches", "activities"} & set(seen)
     assert organisation.id not in [v["id"] for v in list_village_branches(session, group, TODAY)]
-    above = village_branch_of(session, branches[0][1])
-    assert above is not None and above["id"] == organisation.id
+    above = village_branch_of(session, group, branches[0][1])
+    assert above is not None and above["id"] == organisation.id and above["name_only"] and "secretary" not in above
+    whole = village_branch_of(session, TOWNSHIP_ADMIN, branches[0][1])
+    assert whole is not None and whole["secretary"] == (organisation.secretary or None)
     with pytest.raises(AccessDenied):
         update_village_branch(session, group, organisation.id, organisation.version, {"secretary": "某"}, NOW)
 
