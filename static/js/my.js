@@ -237,8 +237,9 @@
       form.elements.version.value = version + 1;  // a next step made before this one is sent follows it
       form.querySelector(".refusal").hidden = true;
       box.add(items).then(function () {
-        form.elements.note.value = "";
-        form.elements.file.value = "";
+        // Clear what was kept, not what the worker typed or chose while it was being kept (the next step's note).
+        if (form.elements.note.value.trim() === note) form.elements.note.value = "";
+        if (file && form.elements.file.files[0] === file) form.elements.file.value = "";
         return courier.showCount();
       }).then(courier.flush);
     });

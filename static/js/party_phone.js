@@ -108,9 +108,12 @@
       key: f.key.value, kind: "activity", body: body, month: body.held_on.slice(0, 7),
       photo: file ? { key: phone.newKey("photo"), blob: file, filename: file.name } : null,
     };
+    f.key.value = phone.newKey("activity");  // at once: an activity sent while this one is being kept is another
+    var kept = {};
+    ["topic", "attendance", "place_name", "minutes", "file"].forEach(function (name) { kept[name] = f[name].value; });
     box.add(item).then(function () {
-      ["topic", "attendance", "place_name", "minutes", "file"].forEach(function (name) { f[name].value = ""; });
-      f.key.value = phone.newKey("activity");  // the next activity is another record
+      // Clear what was kept, not what was typed for the next activity while it was being kept.
+      Object.keys(kept).forEach(function (name) { if (f[name].value === kept[name]) f[name].value = ""; });
       say("");
       return courier.showCount();
     }).then(courier.flush);

@@ -208,6 +208,40 @@ def test_steps_without_signal_are_sent_once_and_a_conflict_keeps_the_note(app, b
     assert log.blocked == [] and log.errors == []
 
 
+# Each IndexedDB transaction of the page completes 0.7 s late, as on a busy phone.
+SLOW_OUTBOX = """() => {
+  const transaction = IDBDatabase.prototype.transaction;
+  IDBDatabase.prototype.transaction = function (...args) {
+    const tx = transaction.apply(this, args);
+    Object.defineProperty(tx, "oncomplete", {
+      set(handler) { tx.addEventListener("complete", () => setTimeout(handler, 700)); },
+    });
+    return tx;
+  };
+}"""
+
+
+def test_a_note_typed_while_the_last_step_is_kept_is_not_cleared(app, browser, live_server):
+    ticket, lon, lat = dispatched_case(app, "水渠堵塞", category="livelihood")
+    log = PageLog()
+    context, page = phone_page(browser, live_server, log, lon, lat)
+    open_my_page(page, live_server)
+    page.evaluate(SLOW_OUTBOX)
+    case = page.locator(f"li#{ticket}")
+    case.locator(".case-head").click()
+    context.set_offline(True)
+    wait_until(page, "navigator.onLine === false")
+    case.locator("button[value=accept]").click()
+    case.locator("[name=note]").fill("已到场")  # typed before the phone has finished keeping the accept
+    page.locator("#outbox", has_text="待发送：1").wait_for()
+    assert case.locator("[name=note]").input_value() == "已到场"
+    case.locator("button[value=note]").click()
+    page.locator("#outbox", has_text="待发送：2").wait_for()
+    assert case.locator("[name=note]").input_value() == ""  # what was kept is cleared
+    context.close()
+    assert log.blocked == [] and log.errors == []
+
+
 def test_a_stale_second_tab_gets_a_styled_409_that_keeps_the_note(app, browser, live_server, artifacts):
     ticket, lon, lat = dispatched_case(app, "路灯不亮", category="livelihood")
     log = PageLog()
