@@ -30,7 +30,7 @@ from web.access import current_principal, public, require
 from web.errors import error_page, localized_message
 from web.input_rules import whole_number_arg
 from web.maps import page_map
-from web.offline import deployment_version
+from web.offline import OFFLINE_PHOTO_BYTES, deployment_version
 from web.page_strings import action_names, label_of
 
 bp = Blueprint("dispatch", __name__)
@@ -118,6 +118,7 @@ def my_incidents():
         channel=Channel.PATROL.value,
         read_at=now.isoformat(),
         service_worker=url_for("dispatch.my_service_worker", v=deployment_version()),
+        offline_photo_bytes=OFFLINE_PHOTO_BYTES,
     )
 
 

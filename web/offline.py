@@ -12,6 +12,10 @@ from pathlib import Path
 
 from flask import current_app
 
+#: How much of the listed cases' photos a phone keeps to see without signal (my_sw.js lets the rest go): about
+#: twenty photos as phones take them, or four at the upload limit, whatever the number of cases.
+OFFLINE_PHOTO_BYTES = 20 * 1024 * 1024
+
 
 def content_version(*folders: Path) -> str:
     """A short digest of every file under ``folders``: their paths and their bytes."""

@@ -322,6 +322,22 @@
     copiedBy = worker;
     worker.postMessage({ copy: loaded() });
   }
+  /* Whether a worker answered for this page as it loaded. Not "is there a controller now": a worker that took the
+     page over while it was loading (before this script listened for that) controls it without having seen it. */
+  function answeredByWorker() {
+    var navigation = performance.getEntriesByType("navigation")[0];
+    return navigation ? navigation.workerStart > 0 : Boolean(navigator.serviceWorker.controller);
+  }
+
+  /* The photos of the cases listed, open cases first, for the worker to keep within the phone's bound. */
+  function keepPhotos(worker) {
+    if (!worker || !navigator.onLine) return;
+    var photos = Array.prototype.map.call(document.querySelectorAll(".thumbs a[data-full]"), function (link) {
+      return new URL(link.dataset.full, location.href).href;
+    });
+    worker.postMessage({ photos: photos, maxBytes: options.offlinePhotoBytes });
+  }
+
   if (navigator.serviceWorker) {
     navigator.serviceWorker.addEventListener("controllerchange", function () {
       askForCopy(navigator.serviceWorker.controller);
@@ -329,7 +345,8 @@
     navigator.serviceWorker.register(options.serviceWorker, { scope: options.scope }).then(function () {
       return navigator.serviceWorker.ready;
     }).then(function (registration) {
-      if (!navigator.serviceWorker.controller) askForCopy(registration.active);
+      if (!answeredByWorker()) askForCopy(registration.active);
+      keepPhotos(registration.active);
     }, function () {});  // no worker (the browser refused it): the page works as before, with signal only
   }
 })();

@@ -84,20 +84,60 @@ self.addEventListener("fetch", function (event) {
   }));
 });
 
-/* The page was opened before this worker answered for it (the first visit, or a new deployment): copy the page
-   and everything it loaded, so that it opens without signal from now on, and answer for it from now on. */
+/* Messages from the page (my.js):
+   - {copy: [urls]}: the page was opened before this worker answered for it (the first visit, or a new deployment):
+     copy the page and everything it loaded, so that it opens without signal from now on, and answer for it;
+   - {photos: [urls], maxBytes: n}: the photos of the cases listed, to see without signal even those never scrolled
+     to; photos are never changed under their address, so one already kept is not fetched again. Those kept beyond
+     the first ``maxBytes`` of the list, and those of cases no longer listed, are let go: the phone's storage is
+     bounded whatever the number of cases. */
 self.addEventListener("message", function (event) {
-  if (!event.data || event.data.copy === undefined) return;
-  var urls = [].concat(event.data.copy).filter(function (url) {
-    return new URL(url, self.location.href).origin === self.location.origin;
-  });
-  event.waitUntil(self.clients.claim().then(function () {
-    return Promise.all(urls.map(copy));
-  }));
+  var data = event.data || {};
+  var work = [];
+  if (data.copy !== undefined) {
+    work.push(self.clients.claim().then(function () { return Promise.all(sameOrigin(data.copy).map(copy)); }));
+  }
+  if (data.photos !== undefined) work.push(keepPhotos(sameOrigin(data.photos), Number(data.maxBytes) || 0));
+  event.waitUntil(Promise.all(work));
 });
+
+function sameOrigin(urls) {
+  return [].concat(urls).map(function (url) { return new URL(url, self.location.href); }).filter(function (url) {
+    return url.origin === self.location.origin;
+  }).map(function (url) { return url.href; });
+}
 
 function copy(url) {
   var request = new Request(url, { credentials: "same-origin" });
   return fetch(request).then(function (response) { return keep(request, response); }, function () {});
+}
+
+function keepPhotos(urls, maxBytes) {
+  var PHOTO_PATH = /^\/api\/incidents\/[^/]+\/attachments\/\d+$/;
+  return caches.open(DATA).then(function (cache) {
+    var used = 0, wanted = {};
+    var next = urls.reduce(function (previous, url) {  // one at a time, in the list's order (the open cases first)
+      return previous.then(function () {
+        if (used >= maxBytes) return;
+        return cache.match(url).then(function (found) {
+          return found || fetch(new Request(url, { credentials: "same-origin" })).then(function (response) {
+            if (!response.ok || response.redirected) return null;
+            return cache.put(url, response.clone()).then(function () { return response; });
+          }, function () { return null; });
+        }).then(function (response) {
+          if (!response) return;
+          return response.clone().blob().then(function (body) {
+            used += body.size;
+            if (used <= maxBytes) wanted[url] = true;
+          });
+        });
+      });
+    }, Promise.resolve());
+    return next.then(function () { return cache.keys(); }).then(function (requests) {
+      return Promise.all(requests.filter(function (request) {
+        return PHOTO_PATH.test(new URL(request.url).pathname) && !wanted[request.url];
+      }).map(function (request) { return cache.delete(request); }));
+    });
+  });
 }
 

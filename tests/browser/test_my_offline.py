@@ -13,7 +13,7 @@ from geo.dispatch.models import Incident
 from geo.grid.models import Grid, GridWorker
 from tests.browser.conftest import PageLog, offline_context, sign_in, wait_until
 from tests.browser.test_my_phone import dispatched_case, open_my_page, phone_page, steps_of
-from web.offline import deployment_version
+from web.offline import OFFLINE_PHOTO_BYTES, deployment_version
 
 pytestmark = pytest.mark.browser
 
@@ -117,6 +117,31 @@ def test_online_the_page_is_never_the_copy(app, browser, live_server):
     )
     assert kept and all(entry.startswith("GET ") for entry in kept)
     assert "GET /my" in kept
+    context.close()
+    assert log.blocked == [] and log.errors == []
+
+
+def test_the_listed_cases_photos_open_without_signal_never_opened_before_within_the_phones_bound(
+    app, browser, live_server
+):
+    ticket, lon, lat = dispatched_case(app, "护栏缺失")
+    log = PageLog()
+    context, page = phone_page(browser, live_server, log, lon, lat)
+    open_and_copy(page, live_server)
+    photo = page.locator(f"li#{ticket} .thumbs a").first.get_attribute("href")
+    kept = f"caches.match({photo!r}, {{ignoreVary: true}}).then(found => found !== undefined)"
+    wait_until(page, kept)  # kept ahead: the case was never opened, its photo never shown
+
+    reload_offline(context, page)
+    page.locator(f"li#{ticket} .case-head").click()
+    wait_until(page, f"document.querySelector('li#{ticket} .thumbs img').naturalWidth > 0")
+
+    # Online again: photos past the bound are let go (here a bound smaller than the one photo).
+    context.set_offline(False)
+    wait_until(page, "navigator.onLine === true")
+    page.evaluate(f"navigator.serviceWorker.controller.postMessage({{photos: [{photo!r}], maxBytes: 1}})")
+    wait_until(page, f"caches.match({photo!r}, {{ignoreVary: true}}).then(found => found === undefined)")
+    assert page.evaluate("gridmap.pageOptions().offlinePhotoBytes") == OFFLINE_PHOTO_BYTES
     context.close()
     assert log.blocked == [] and log.errors == []
 
