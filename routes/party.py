@@ -256,14 +256,28 @@ class MemberAnswer(answers.Answer):
 
 
 class ActivityAnswer(answers.Answer):
+    """An activity as geo/party/activities.activity_dict answers it: exactly one of the three branch ids is set."""
+
     id = fields.Integer(required=True)
+    branch_id = fields.Integer(required=True, allow_none=True, metadata={"description": "a villager group's branch"})
+    temporary_branch_id = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "a harvest season's temporary branch"}
+    )
+    village_branch_id = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "a village's 党总支/党委 itself"}
+    )
+    area_code = fields.String(required=True)
     kind = fields.String(required=True)
     held_on = fields.String(required=True)
     lon = fields.Float(required=True)
     lat = fields.Float(required=True)
+    place_name = fields.String(required=True)
     topic = fields.String(required=True)
     attendance = fields.Integer(required=True)
+    minutes = fields.String(required=True)
     photos = fields.List(fields.Dict(), required=True)
+    created_by = fields.String(required=True)
+    demo = fields.Boolean(required=True)
     version = fields.Integer(required=True)
 
 

@@ -120,6 +120,14 @@
   });
 
   document.getElementById("locate").addEventListener("click", locate);
-  if (!form.elements.lon.value) locate();
+  // The phone's position is asked for when the form is in view: at once on the record page, on opening the folded
+  // form of the village page (a browser asking for the location of someone who only reads the page is not wanted).
+  var folded = form.closest("details");
+  function locateOnce() { if (!form.elements.lon.value) locate(); }
+  if (folded && !folded.open) {
+    folded.addEventListener("toggle", function () { if (folded.open) locateOnce(); });
+  } else {
+    locateOnce();
+  }
   courier.start();
 })();

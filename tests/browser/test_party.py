@@ -16,7 +16,7 @@ from geo.core.models import AuditEvent
 from geo.grid.models import PartyBranch
 from geo.party.members import MemberInput, add_member
 from geo.party.members import update_member as change_member
-from geo.party.models import PartyActivity, PartyMember
+from geo.party.models import PartyActivity, PartyMember, VillageBranch
 from tests.browser.conftest import PageLog, offline_context, sign_in, wait_until
 
 pytestmark = pytest.mark.browser
@@ -93,6 +93,60 @@ def test_a_township_admin_records_a_theme_day_from_a_phone_and_sees_it_on_the_ma
         db.session.remove()
     assert log.blocked == [] and log.errors == []
     context.close()
+
+
+ASKED_FOR_POSITION = """
+window.positionAsked = 0;
+const ask = navigator.geolocation.getCurrentPosition.bind(navigator.geolocation);
+navigator.geolocation.getCurrentPosition = (...args) => { window.positionAsked += 1; return ask(...args); };
+"""
+
+
+def test_a_township_admin_records_a_village_organisations_own_meeting_from_its_page(
+    app, browser, live_server, artifacts, township_admin
+):
+    with app.app_context():
+        village_id, village_name = db.session.execute(
+            select(VillageBranch.id, VillageBranch.name)
+            .where(VillageBranch.code.startswith("V533422102"))
+            .order_by(VillageBranch.code)
+            .limit(1)
+        ).one()
+        db.session.remove()
+    log = PageLog()
+    context, page = offline_context(
+        browser, live_server, log, viewport={"width": 390, "height": 844}, is_mobile=True, locale="zh-CN",
+        timezone_id="Asia/Shanghai", geolocation=SEAT, permissions=["geolocation"],
+    )  # fmt: skip
+    context.add_init_script(ASKED_FOR_POSITION)
+    sign_in(page, live_server, township_admin)
+    page.goto(f"{live_server}/party/villages/{village_id}")
+    page.wait_for_load_state("load")
+    assert page.evaluate("window.positionAsked") == 0  # reading the page asks for nothing; the form is folded
+
+    page.locator("details.village-record summary").click()
+    form = page.locator("#activity-record")
+    wait_until(page, "document.querySelector('#activity-record input[name=lon]').value !== ''")
+    assert page.evaluate("window.positionAsked") == 1
+    assert form.locator("select[name=branch]").input_value() == f"v:{village_id}"
+    form.locator("select[name=kind]").select_option("meeting")
+    form.locator("input[name=topic]").fill("党总支委员会：虫草季值守安排")
+    form.locator("input[name=attendance]").fill("7")
+    page.screenshot(path=artifacts / "party-village-record-phone.png", full_page=True)
+    form.locator("button[type=submit]").click()
+    page.wait_for_url(lambda url: "recorded=" in url)
+    assert "虫草季值守安排" in page.locator("main").inner_text()
+    with app.app_context():
+        recorded = db.session.scalars(select(PartyActivity).where(PartyActivity.topic.contains("虫草季值守安排"))).one()
+        assert (recorded.village_branch_id, recorded.branch_id, recorded.kind, recorded.attendance) == (
+            village_id, None, "meeting", 7,
+        )  # fmt: skip
+        db.session.execute(delete(PartyActivity).where(PartyActivity.id == recorded.id))
+        db.session.commit()
+        db.session.remove()
+    assert village_name in page.locator("main").inner_text()
+    context.close()
+    assert log.blocked == [] and log.errors == []
 
 
 def test_the_party_pages_at_desktop_size(offline_page, live_server, artifacts):
