@@ -122,10 +122,21 @@ LANGUAGE_COOKIE = "lang"
 
 
 def select_locale() -> str:
-    """Chinese unless the user chose English (``?lang=en`` or the cookie it sets)."""
+    """Chinese unless the user chose English (``?lang=en`` or the cookie it sets), or a program asked for it.
+
+    A program (an API token in ``Authorization``, an Open311 client) has no page to choose a language on: its
+    ``Accept-Language`` is honoured. A browser's is not: a page is Chinese until its user chooses, and the
+    messages its script fetches speak the page's language, whatever the browser's own settings.
+    """
     choices = current_app.config["LANGUAGES"]
     wanted = request.args.get("lang") or request.cookies.get(LANGUAGE_COOKIE, "")
+    if not wanted and _is_program(request):
+        wanted = request.accept_languages.best_match(choices) or ""
     return wanted if wanted in choices else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _is_program(asked) -> bool:
+    return "Authorization" in asked.headers or asked.blueprint == "open311"
 
 
 #: Command tags of statements that change no rows: a transaction of only these is safe to commit.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, request, url_for
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 
 from extensions import db, db_session, limiter
 from geo.core.errors import GridError, InvalidInput
@@ -78,7 +78,7 @@ def discovery(fmt: str):
 
 
 def _service(category: IncidentCategory) -> dict:
-    en = request.args.get("lang") == "en"
+    en = str(get_locale()) == "en"
     return {
         "service_code": category.code,
         "service_name": category.name_en if en else category.name_zh,
@@ -127,7 +127,7 @@ def service_definition(code: str, fmt: str):
 
 
 def _request(case: PublicCase, notes: bool) -> dict:
-    en = request.args.get("lang") == "en"
+    en = str(get_locale()) == "en"
     record: dict[str, object] = {
         "service_request_id": case.ticket,
         "status": open311.open311_status(case),

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app import create_app
 from extensions import db
+from geo.accounts.sessions import create_token
 from geo.core.calendar import COUNTY_TZ
 from geo.core.models import AuditEvent
 from geo.grid.models import Grid, GridWorker
@@ -463,5 +464,20 @@ def test_refusals_at_the_door_speak_the_pages_language(anonymous, client_as):
     dispatcher = client_as("dispatcher")
     refused = dispatcher.post("/api/incidents", json={})
     assert refused.status_code == 400 and "表单已过期" in refused.get_json()["error"]
+    # A browser's own language does not change the page's: its user chooses on the page.
+    browser = dispatcher.post("/api/incidents", json={}, headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert "表单已过期" in browser.get_json()["error"]
     english = dispatcher.post("/api/incidents?lang=en", json={})
     assert "reload the page" in english.get_json()["error"]
+
+
+def test_a_program_with_a_token_is_answered_in_its_accept_language(app, anonymous):
+    with app.app_context():
+        token = create_token(db.session(), "dispatcher", "language test", actor="tests")
+        db.session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    for language, said in [("en-GB,en;q=0.8", "lon"), ("zh-CN,zh;q=0.9", "经度"), ("fr", "经度")]:
+        refused = anonymous.get("/api/lookup?lon=x&lat=28.4", headers={**headers, "Accept-Language": language})
+        assert refused.status_code == 400 and said in refused.get_json()["error"], (language, refused.get_json())
+    english = anonymous.get("/api/lookup?lon=x&lat=28.4&lang=zh", headers={**headers, "Accept-Language": "en"})
+    assert "经度" in english.get_json()["error"]  # what the caller chose wins

@@ -265,3 +265,11 @@ def test_no_personal_data_leaves(anonymous, api_key, fmt):
     body = anonymous.get(f"/open311/v2/requests.{fmt}", query_string={"extensions": "true"}).get_data(as_text=True)
     for private in ("扎西", "次仁", "13812345678", "zx@example.org", "我家门口的垃圾", "W0"):
         assert private not in body
+
+
+def test_a_client_asking_for_english_is_answered_in_english(anonymous):
+    """A program has no page to choose a language on: its Accept-Language is honoured (Chinese by default)."""
+    english = anonymous.get("/open311/v2/services.json", headers={"Accept-Language": "en-US,en;q=0.9"}).get_json()
+    chinese = anonymous.get("/open311/v2/services.json").get_json()
+    sanitation = {s["service_code"]: s["service_name"] for s in english}["sanitation"]
+    assert sanitation.isascii() and sanitation != {s["service_code"]: s["service_name"] for s in chinese}["sanitation"]
