@@ -25,6 +25,8 @@ from geo.evaluation.models import AssessmentFigure
 from geo.grid.models import Grid, GridBoundary, GridLevel
 from geo.workforce.duplicates import cross_net_pairs
 from tests.conftest import csrf_token_of, sign_in
+from tests.routes.test_public_reports import report as residents_report
+from tests.routes.test_public_reports import ticket_of
 from tests.weixi import WEIXI, group_interior_point, write_weixi_grids
 
 pytestmark = pytest.mark.db
@@ -224,26 +226,16 @@ def test_the_scheduler_escalating_a_case_is_read_by_its_county_admin_and_not_the
     assert not _audited(deqin_admin, weixi_case, "incident.escalate")
     assert _audited(deqin_admin, deqin_case, "incident.escalate")
     assert not _audited(weixi_admin, deqin_case, "incident.escalate")
-    assert _audited(prefecture, weixi_case, "incident.escalate") and _audited(prefecture, deqin_case, "incident.escalate")
+    assert all(_audited(prefecture, case, "incident.escalate") for case in (weixi_case, deqin_case))
     # The county's own desk's steps, as before; the other county's desk's, still not.
     assert _audited(weixi_admin, weixi_case, "incident.dispatch")
     assert not _audited(deqin_admin, weixi_case, "incident.report")
 
 
 def test_a_residents_report_is_audited_with_its_county_and_read_by_that_county_admin(app, weixi, client_as):
-    resident = app.test_client()
-    form = {
-        "csrf_token": csrf_token_of(resident, "/report"),
-        "key": re.search(r'name="key" value="([^"]+)"', resident.get("/report").get_data(as_text=True)).group(1),
-        "category": "sanitation",
-        "description": "维西测试组村口垃圾堆放多日无人清运",
-        "group": WEIXI_GROUP,
-        "reporter_name": "和丽",
-        "reporter_phone": "13800000002",
-    }
-    sent = resident.post("/report", data=form, content_type="multipart/form-data")
+    sent = residents_report(app.test_client(), group=WEIXI_GROUP, description="维西测试组村口垃圾堆放多日无人清运")
     assert sent.status_code == 200, sent.get_data(as_text=True)[:2000]
-    ticket = re.search(r'id="ticket">([^<]+)<', sent.get_data(as_text=True)).group(1)
+    ticket = ticket_of(sent)
     with app.app_context():
         (event,) = db_session().scalars(select(AuditEvent).where(AuditEvent.entity_id == ticket))
     assert (event.actor, event.action, event.county_code) == ("public", "incident.report", WEIXI)
