@@ -15,7 +15,7 @@ from werkzeug.routing import BuildError
 from extensions import db, db_session
 from geo.accounts.capabilities import Capability
 from geo.accounts.models import Role, User
-from geo.accounts.users import accounts_in, audited_actors, create_user
+from geo.accounts.users import accounts_in, audited_actors, create_user, readable_events
 from geo.core.audit import audit_query, changes
 from geo.core.calendar import days_between
 from geo.core.clock import now_utc
@@ -180,7 +180,7 @@ def audit():
         entity_id=request.args.get("entity_id", "").strip()[:50] or None,
         since=start,
         until=end,
-        actors=actors,
+        readable=readable_events(db_session(), principal),
     )
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     events = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import ColumnElement, Select, exists, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
@@ -15,7 +15,8 @@ from geo.accounts.models import ApiToken, Role, User
 from geo.accounts.principal import Principal
 from geo.core.audit import record
 from geo.core.errors import InvalidInput, NotFound, one_of
-from geo.grid.counties import county_codes
+from geo.core.models import AuditEvent
+from geo.grid.counties import counties_covered, county_codes
 from geo.grid.models import ForceMember, Grid, GridWorker, Net
 
 MIN_PASSWORD_LENGTH = 10
@@ -89,12 +90,23 @@ def accounts_in(session: Session, principal: Principal) -> list[User]:
 
 
 def audited_actors(session: Session, principal: Principal) -> Select | None:
-    """The usernames whose changes the caller may read in the audit trail: the accounts of their jurisdiction,
-    so a county's admin never reads another county's; None (every event, the jobs' and residents' as well)
-    for a jurisdiction covering every county in the data, the prefecture's over its counties."""
+    """The usernames of the accounts of the caller's jurisdiction, whose changes they may read wherever made;
+    None for a jurisdiction covering every county in the data (the prefecture's over its counties)."""
     if all(principal.covers(county) for county in county_codes(session)):
         return None
     return select(User.username).join(Grid, Grid.id == User.jurisdiction_id).where(principal.scope(Grid.code))
+
+
+def readable_events(session: Session, principal: Principal) -> ColumnElement[bool] | None:
+    """The audit events the caller may read: those of their counties, whoever made them (the scheduler,
+    residents, the prefecture), and those made by their jurisdiction's accounts; so a county's admin never
+    reads another county's. None (every event, the shared settings' and the installation's as well) for a
+    jurisdiction covering every county."""
+    actors = audited_actors(session, principal)
+    if actors is None:
+        return None
+    counties = [county.code for county in counties_covered(session, principal.jurisdiction_code)]
+    return or_(AuditEvent.county_code.in_(counties), AuditEvent.actor.in_(actors))
 
 
 def get_user(session: Session, username: str) -> User:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from geo.core.models import AuditEvent
@@ -20,19 +20,25 @@ def record(
     before: dict | None = None,
     after: dict | None = None,
     address: str | None = None,
+    county_code: str | None = None,
 ) -> None:
-    """Append one event; it commits with the change it describes, or not at all."""
-    session.add(
-        AuditEvent(
-            actor=actor,
-            action=action,
-            entity=entity,
-            entity_id=str(entity_id),
-            before=before,
-            after=after,
-            address=address,
-        )
+    """Append one event; it commits with the change it describes, or not at all.
+
+    ``county_code``: the county of a subject that is gone by the time the event is written (a deletion);
+    otherwise the database reads it from the subject (``AuditEvent``).
+    """
+    event = AuditEvent(
+        actor=actor,
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        before=before,
+        after=after,
+        address=address,
     )
+    if county_code is not None:  # left unset, the insert leaves it to the trigger and reads back what it set
+        event.county_code = county_code
+    session.add(event)
 
 
 def changes(before: dict | None, after: dict | None) -> list[tuple[str, object, object]]:
@@ -67,15 +73,15 @@ def audit_query(
     entity_id: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    actors: Select | None = None,
+    readable: ColumnElement[bool] | None = None,
 ) -> Select:
     """Return a newest-first query of events matching every filter given.
 
-    ``actors``: a query of the usernames whose events may be read (None: everyone's).
+    ``readable``: the condition on the events the caller may read (None: every event).
     """
     query = select(AuditEvent).order_by(AuditEvent.id.desc())
-    if actors is not None:
-        query = query.where(AuditEvent.actor.in_(actors))
+    if readable is not None:
+        query = query.where(readable)
     if actor:
         query = query.where(AuditEvent.actor == actor)
     if action:

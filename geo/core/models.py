@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import (
     Boolean,
     DateTime,
+    FetchedValue,
     String,
     Text,
     func,
@@ -23,6 +24,11 @@ class AuditEvent(Base):
     """One change, appended and never altered: a trigger refuses UPDATE, DELETE and TRUNCATE.
 
     Deliberately without foreign keys, so no cascade can reach it and it outlives what it describes.
+
+    ``county_code`` is the county of what it describes, so each county's admin reads their county's events
+    whoever made them (the scheduler, residents, the prefecture). A trigger sets it on insert from the subject's
+    own row unless the writer gave one (``audit_subject_county``, migration b46e0e7b0014): the prefecture's
+    code for a prefecture's account, NULL for what every county shares or a subject not found.
     """
 
     __tablename__ = "audit_event"
@@ -36,6 +42,7 @@ class AuditEvent(Base):
     before: Mapped[dict | None] = mapped_column(JSONB)
     after: Mapped[dict | None] = mapped_column(JSONB)
     address: Mapped[str | None] = mapped_column(String(64))
+    county_code: Mapped[str | None] = mapped_column(String(6), server_default=FetchedValue(), index=True)
 
 
 class JobRun(Base):

@@ -252,6 +252,7 @@ def remove_activity(
     activity = _changeable(session, principal, activity_id)
     require_version("activity", activity.id, version, activity.version)
     before = activity_dict(activity)
+    county = activity.county_code  # the event's: the row is gone when it is written
     session.delete(activity)
     session.flush()
     record(
@@ -262,6 +263,7 @@ def remove_activity(
         entity_id=activity_id,
         before=before,
         address=address,
+        county_code=county,
     )
 
 

@@ -179,6 +179,7 @@ def remove_member(
     changeable_branch(session, principal, member.branch_id)
     require_version("member", member.id, version, member.version)
     before = _audit_view(member)
+    county = member.county_code  # the event's: the row is gone when it is written
     session.delete(member)
     session.flush()
     record(
@@ -189,4 +190,5 @@ def remove_member(
         entity_id=member_id,
         before=before,
         address=address,
+        county_code=county,
     )

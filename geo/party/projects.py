@@ -197,6 +197,7 @@ def remove_project(
     changeable_branch(session, principal, project.branch_id)
     require_version("project", project.id, version, project.version)
     before = project_dict(project)
+    county = project.county_code  # the event's: the row is gone when it is written
     session.delete(project)
     session.flush()
     record(
@@ -207,6 +208,7 @@ def remove_project(
         entity_id=project_id,
         before=before,
         address=address,
+        county_code=county,
     )
 
 

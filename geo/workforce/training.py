@@ -251,6 +251,7 @@ def delete_training(
         entity_id=training_id,
         before=before,
         address=address,
+        county_code=training.worker.county_code,
     )
 
 

@@ -7,6 +7,7 @@ import csv
 import io
 import re
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 import shapely
@@ -16,18 +17,28 @@ from sqlalchemy import event, select
 from extensions import db, db_session
 from geo.accounts.principal import Principal
 from geo.accounts.users import create_user
+from geo.core.clock import now_utc
+from geo.core.models import AuditEvent
+from geo.dispatch.workflow import escalate_overdue
 from geo.evaluation import assessments
 from geo.evaluation.models import AssessmentFigure
 from geo.grid.models import Grid, GridBoundary, GridLevel
 from geo.workforce.duplicates import cross_net_pairs
 from tests.conftest import csrf_token_of, sign_in
+from tests.routes.test_public_reports import report as residents_report
+from tests.routes.test_public_reports import ticket_of
 from tests.weixi import WEIXI, group_interior_point, write_weixi_grids
 
 pytestmark = pytest.mark.db
 
 WEIXI_GROUP = "533423101001001"
 #: Accounts made for these tests (rolled back with them): role, jurisdiction.
-ACCOUNTS = {"wx-dispatcher": ("dispatcher", WEIXI), "dq-admin": ("admin", "533400"), "dq-viewer": ("viewer", "533400")}
+ACCOUNTS = {
+    "wx-dispatcher": ("dispatcher", WEIXI),
+    "wx-admin": ("admin", WEIXI),
+    "dq-admin": ("admin", "533400"),
+    "dq-viewer": ("viewer", "533400"),
+}
 ALL_NETS = ["social", "religious", "rural"]
 REPORT = {"net": "social", "category": "dispute", "title": "草场边界纠纷", "channel": "phone", "priority": "high"}
 
@@ -185,6 +196,69 @@ def test_a_county_admin_reads_only_their_county_audit_and_the_prefecture_reads_a
     assert "wx-dispatcher" not in client_as("admin").get("/admin/audit").get_data(as_text=True)
     assert "wx-dispatcher" not in _audit_rows(client_as("admin"), "?actor=wx-dispatcher")
     assert "wx-dispatcher" in _audit_rows(weixi("dq-admin"), "?actor=wx-dispatcher")
+
+
+def _escalated_by_the_scheduler(app, desk, lon: float, lat: float) -> str:
+    """A case reported, registered and dispatched by ``desk``, then escalated as overdue by the scheduler's job."""
+    created = report(desk, lon, lat)
+    assert created.status_code == 201, created.get_data(as_text=True)
+    ticket, version = created.get_json()["ticket"], created.get_json()["version"]
+    headers = {"X-CSRFToken": csrf_token_of(desk, "/")}
+    for step in ("register", "dispatch"):
+        done = desk.post(f"/api/incidents/{ticket}/{step}", json={"version": version}, headers=headers)
+        assert done.status_code == 200, done.get_data(as_text=True)
+        version = done.get_json()["version"]
+    with app.app_context():
+        assert ticket in escalate_overdue(db_session(), now=now_utc() + timedelta(days=30))
+        db.session.commit()
+    return ticket
+
+
+def _audited(client, ticket: str, action: str) -> bool:
+    return f"<code>{action}</code>" in _audit_rows(client, f"?entity=incident&entity_id={ticket}")
+
+
+def test_the_scheduler_escalating_a_case_is_read_by_its_county_admin_and_not_the_other(app, weixi, client_as):
+    weixi_case = _escalated_by_the_scheduler(app, weixi("wx-dispatcher"), *group_interior_point(WEIXI_GROUP))
+    deqin_case = _escalated_by_the_scheduler(app, client_as("dispatcher"), 99.2991, 28.2446)
+    weixi_admin, deqin_admin, prefecture = weixi("wx-admin"), client_as("admin"), weixi("dq-admin")
+    assert _audited(weixi_admin, weixi_case, "incident.escalate")
+    assert not _audited(deqin_admin, weixi_case, "incident.escalate")
+    assert _audited(deqin_admin, deqin_case, "incident.escalate")
+    assert not _audited(weixi_admin, deqin_case, "incident.escalate")
+    assert all(_audited(prefecture, case, "incident.escalate") for case in (weixi_case, deqin_case))
+    # The county's own desk's steps, as before; the other county's desk's, still not.
+    assert _audited(weixi_admin, weixi_case, "incident.dispatch")
+    assert not _audited(deqin_admin, weixi_case, "incident.report")
+
+
+def test_a_residents_report_is_audited_with_its_county_and_read_by_that_county_admin(app, weixi, client_as):
+    sent = residents_report(app.test_client(), group=WEIXI_GROUP, description="维西测试组村口垃圾堆放多日无人清运")
+    assert sent.status_code == 200, sent.get_data(as_text=True)[:2000]
+    ticket = ticket_of(sent)
+    with app.app_context():
+        (event,) = db_session().scalars(select(AuditEvent).where(AuditEvent.entity_id == ticket))
+    assert (event.actor, event.action, event.county_code) == ("public", "incident.report", WEIXI)
+    assert _audited(weixi("wx-admin"), ticket, "incident.report")
+    assert not _audited(client_as("admin"), ticket, "incident.report")
+
+
+def test_an_account_made_by_the_prefecture_in_a_county_is_read_by_that_county_admin(app, weixi, client_as):
+    with app.app_context():
+        made = create_user(
+            db_session(),
+            username="wx-worker-desk",
+            password="wx-worker-desk-2026",
+            role="dispatcher",
+            jurisdiction="533423101",
+            nets=ALL_NETS,
+            actor="dq-admin",
+        )
+        db.session.commit()
+        user_id = made.id
+    query = f"?entity=user&entity_id={user_id}"
+    assert "<code>user.create</code>" in _audit_rows(weixi("wx-admin"), query)
+    assert "<code>user.create</code>" not in _audit_rows(client_as("admin"), query)
 
 
 def test_each_county_issues_its_own_assessment_and_reads_only_its_own(app, weixi, client_as):

@@ -42,7 +42,6 @@ SHARED = {
     "training_topic": "the training topics",
     "open311_client": "API clients of the whole installation",
     "job_run": "the scheduler's runs of installation-wide jobs",
-    "audit_event": "the trail of every change; the audit page scopes it by the actor's jurisdiction",
 }
 
 ALLOWED = HANGING.keys() | SHARED.keys()
