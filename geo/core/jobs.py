@@ -17,8 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import String, func, select, true
+from sqlalchemy.dialects.postgresql import array
+from sqlalchemy.orm import Session, aliased
 
 from geo.core.calendar import COUNTY_TZ, county_day, day_start
 from geo.core.models import JobRun
@@ -67,7 +68,17 @@ def _lock_key(job: str) -> int:
 
 
 def last_run(session: Session, job: str) -> JobRun | None:
-    return session.scalars(select(JobRun).where(JobRun.job == job).order_by(JobRun.started_at.desc()).limit(1)).first()
+    return last_runs(session, [job]).get(job)
+
+
+def last_runs(session: Session, jobs: list[str]) -> dict[str, JobRun]:
+    """Each named job's latest run (a job never run is absent), in one statement: one index probe per job."""
+    if not jobs:
+        return {}
+    name = func.unnest(array(jobs, type_=String)).table_valued("job_name").render_derived()
+    latest = select(JobRun).where(JobRun.job == name.c.job_name).order_by(JobRun.started_at.desc()).limit(1).lateral()
+    runs = session.scalars(select(aliased(JobRun, latest)).select_from(name).join(latest, true()))
+    return {run.job: run for run in runs}
 
 
 def run_if_due(session: Session, job: Job, now: datetime) -> JobRun | None:
@@ -111,8 +122,9 @@ def _clock(session: Session) -> datetime:
 def status(session: Session, jobs: list[Job], now: datetime) -> list[dict]:
     """Each job's last run (start, result, success) and next run, for admins and the health check."""
     answers = []
+    latest = last_runs(session, [job.name for job in jobs])
     for job in jobs:
-        last = last_run(session, job.name)
+        last = latest.get(job.name)
         answers.append(
             {
                 "job": job.name,

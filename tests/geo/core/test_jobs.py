@@ -4,11 +4,11 @@ import threading
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
 from extensions import db, db_session
-from geo.core.jobs import Job, run_if_due, status
+from geo.core.jobs import Job, last_runs, run_if_due, status
 from geo.core.models import JobRun
 
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)  # 18:00 in Deqin
@@ -86,3 +86,25 @@ def test_a_failing_job_is_recorded_and_its_work_undone(app, job_runs_removed):
     assert db.session.scalar(select(func.count()).where(JobRun.job == "test.half-done")) == 0
     [state] = status(db_session(), [job], NOW)
     assert state["ok"] is False and state["next_run"] == (NOW + timedelta(minutes=5)).isoformat()
+
+
+def test_each_jobs_latest_run_is_read_in_one_statement(session):
+    start = datetime(2026, 5, 1, tzinfo=UTC)
+    session.add_all(
+        JobRun(job=job, started_at=start + timedelta(minutes=5 * n), finished_at=start, ok=n % 2 == 0,
+               result={"n": n}, runner="test")
+        for job in ("test.often", "test.seldom")
+        for n in range(20 if job == "test.often" else 2)
+    )  # fmt: skip
+    session.flush()
+    sent: list[str] = []
+    connection = session.connection()
+    listener = lambda conn, cursor, statement, *rest: sent.append(statement)  # noqa: E731
+    event.listen(connection, "before_cursor_execute", listener)
+    try:
+        latest = last_runs(session, ["test.often", "test.seldom", "test.never"])
+    finally:
+        event.remove(connection, "before_cursor_execute", listener)
+    assert len(sent) == 1
+    assert {job: (run.result or {}).get("n") for job, run in latest.items()} == {"test.often": 19, "test.seldom": 1}
+    assert last_runs(session, []) == {}
