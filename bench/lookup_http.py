@@ -1,6 +1,6 @@
 """/api/lookup under gunicorn with a concurrent loopback client.
 
-Baselines in the same run: /api/health (one ``SELECT 1``) on the same server and
+Baselines in the same run: /api/health (one statement: the jobs' latest runs) on the same server and
 client, i.e. the cost of Flask + gunicorn + a database round trip with no
 geometry; and a minimal WSGI app running the lookup's own query
 (bench/minimal_lookup.py) under the same gunicorn, i.e. the query with nothing
@@ -73,7 +73,7 @@ def main() -> None:
         baseline, minimal, lookup = measured["health"], measured["minimal"], measured["lookup"]
         print(f"  -- {clients} concurrent clients")
         rates = [
-            ("baseline /api/health (SELECT 1)", baseline),
+            ("baseline /api/health (one statement)", baseline),
             ("baseline: minimal WSGI app, same query", minimal),
             ("/api/lookup", lookup),
         ]
