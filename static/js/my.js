@@ -341,12 +341,15 @@
   if (navigator.serviceWorker) {
     navigator.serviceWorker.addEventListener("controllerchange", function () {
       askForCopy(navigator.serviceWorker.controller);
+      keepPhotos(navigator.serviceWorker.controller);
     });
     navigator.serviceWorker.register(options.serviceWorker, { scope: options.scope }).then(function () {
       return navigator.serviceWorker.ready;
     }).then(function (registration) {
       if (!answeredByWorker()) askForCopy(registration.active);
-      keepPhotos(registration.active);
+      // Not while a new deployment's worker is on its way in: it takes the page over first, and is asked then.
+      var settled = !registration.installing && !registration.waiting;
+      if (settled && navigator.serviceWorker.controller === registration.active) keepPhotos(registration.active);
     }, function () {});  // no worker (the browser refused it): the page works as before, with signal only
   }
 })();

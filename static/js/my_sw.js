@@ -93,12 +93,12 @@ self.addEventListener("fetch", function (event) {
      bounded whatever the number of cases. */
 self.addEventListener("message", function (event) {
   var data = event.data || {};
-  var work = [];
   if (data.copy !== undefined) {
-    work.push(self.clients.claim().then(function () { return Promise.all(sameOrigin(data.copy).map(copy)); }));
+    event.waitUntil(self.clients.claim().then(function () { return Promise.all(sameOrigin(data.copy).map(copy)); }));
   }
-  if (data.photos !== undefined) work.push(keepPhotos(sameOrigin(data.photos), Number(data.maxBytes) || 0));
-  event.waitUntil(Promise.all(work));
+  // Not waited for: a worker with an event still pending holds off a new deployment's worker from taking over
+  // (skipWaiting waits for it too). Photos cut short are kept on the next visit.
+  if (data.photos !== undefined) keepPhotos(sameOrigin(data.photos), Number(data.maxBytes) || 0);
 });
 
 function sameOrigin(urls) {
