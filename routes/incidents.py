@@ -43,6 +43,7 @@ from geo.evaluation.callbacks import evaluate, evaluation_summary
 from geo.evaluation.record_models import Satisfaction
 from geo.grid.counties import county_codes
 from geo.grid.models import Net
+from geo.grid.tickets import TICKET_LENGTH
 from web import answers
 from web.access import current_principal, require
 from web.downloads import streamed_download
@@ -88,7 +89,7 @@ class ActionIn(Schema):
             "one off the case's chain needs a note saying why"
         },
     )
-    duplicate_of = fields.String(load_default=None, validate=validate.Length(max=20))
+    duplicate_of = fields.String(load_default=None, validate=validate.Length(max=TICKET_LENGTH))
     public = fields.Boolean(
         load_default=False, metadata={"description": "show the note to the residents following the case"}
     )

@@ -19,6 +19,7 @@ from geo.core.calendar import county_day
 from geo.core.clock import now_utc
 from geo.core.errors import GridError, InvalidInput
 from geo.dispatch.attachments import MAX_ATTACHMENT_BYTES
+from geo.grid.tickets import TICKET_LENGTH
 from geo.party.activities import (
     ActivityInput,
     activities_geojson,
@@ -176,7 +177,9 @@ class ProjectIn(Schema):
     grid_codes = fields.List(fields.String(validate=GRID_CODE), load_default=list, validate=validate.Length(max=50))
     milestones = fields.List(fields.Nested(MilestoneIn), load_default=list, validate=validate.Length(max=30))
     incident_tickets = fields.List(
-        fields.String(validate=validate.Length(min=1, max=20)), load_default=list, validate=validate.Length(max=100)
+        fields.String(validate=validate.Length(min=1, max=TICKET_LENGTH)),
+        load_default=list,
+        validate=validate.Length(max=100),
     )
 
 

@@ -19,6 +19,7 @@ from geo.dispatch.intake import LIMITS
 from geo.dispatch.views import get_incident, incident_detail
 from geo.evaluation.periods import Period
 from geo.grid.models import ForceKind, Net
+from geo.grid.tickets import TICKET_LENGTH
 from geo.workforce.cohandling import add_co_handler, co_handled, co_handler_note, remove_co_handler
 from geo.workforce.duplicates import cross_net_pairs, cross_net_partners, merge_cross_net
 from geo.workforce.duty import duty_list, set_duty, support_for
@@ -55,6 +56,7 @@ blp = ApiBlueprint(
 pages = PageBlueprint("workforce_pages", __name__)
 
 _CODE = validate.Length(min=1, max=20)
+_TICKET = validate.Length(min=1, max=TICKET_LENGTH)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -155,8 +157,8 @@ class NoteIn(Schema):
 
 
 class MergeIn(Schema):
-    keep = fields.String(required=True, validate=_CODE, metadata={"description": "the ticket that stays open"})
-    merged = fields.String(required=True, validate=_CODE, metadata={"description": "the ticket closed as duplicate"})
+    keep = fields.String(required=True, validate=_TICKET, metadata={"description": "the ticket that stays open"})
+    merged = fields.String(required=True, validate=_TICKET, metadata={"description": "the ticket closed as duplicate"})
     keep_version = Id(required=True)
     merged_version = Id(required=True)
     note = fields.String(load_default="", validate=validate.Length(max=LIMITS["note"]))

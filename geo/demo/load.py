@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 
 from geo.accounts.models import ApiToken, LoginSession, Role, User
 from geo.accounts.users import create_user
+from geo.atlas.counties import set_ticket_prefix
 from geo.core.errors import BoundaryImportError, GridError
+from geo.demo.generate import COUNTY_CODE
 from geo.demo.incidents import generate_incidents
 from geo.demo.party import load_demo_party
 from geo.demo.workforce import load_demo_workforce
@@ -154,6 +156,8 @@ def _load_admin_areas(session: Session, data_dir: Path) -> int:
     return count
 
 
+#: What the demo county's tickets begin with: 德钦's, as every ticket did before counties had prefixes.
+DEMO_TICKET_PREFIX = "DQ"
 #: The demo grid is dated before the demo incidents (two years back), so "as of" lookups find it.
 DEMO_BOUNDARIES_FROM = date(2020, 1, 1)
 
@@ -173,6 +177,7 @@ def load_demo(session: Session, data_dir: Path = DATA_DIR) -> DemoSummary:
     )
     if problems:
         raise BoundaryImportError(problems)
+    set_ticket_prefix(session, COUNTY_CODE, DEMO_TICKET_PREFIX, actor="demo-loader")
 
     grid_ids = dict(session.execute(select(Grid.code, Grid.id)).all())
     with open(data_dir / "demo" / "workers.csv", newline="") as source:

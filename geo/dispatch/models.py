@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from geo.core.models import Base
 from geo.dispatch.statuses import FINISHED
 from geo.grid.models import ForceMember, Grid, GridWorker, county_code_from
+from geo.grid.tickets import TICKET_LENGTH
 
 
 class IncidentCategory(Base):
@@ -84,7 +85,7 @@ class Incident(Base):
     __tablename__ = "incident"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket: Mapped[str] = mapped_column(String(20), unique=True)
+    ticket: Mapped[str] = mapped_column(String(TICKET_LENGTH), unique=True)
     net: Mapped[str] = mapped_column(String(10), index=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("incident_category.id"))
     title: Mapped[str] = mapped_column(String(200))

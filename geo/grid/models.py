@@ -20,6 +20,7 @@ from datetime import date, datetime
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     Computed,
     Date,
     DateTime,
@@ -70,6 +71,10 @@ class GridLevel(Labelled):
 #: The level of a prefecture's grid row (迪庆州 533400). It stands above the counties but outside the county grid's
 #: four levels: it has no outlines, workers or cases of its own, only accounts (leaders, admins) bound to it.
 PREFECTURE_LEVEL = "prefecture"
+
+
+#: What a county's own ticket prefix may be (``Grid.ticket_prefix``, geo.grid.tickets): 2 to 8 capital Latin letters.
+TICKET_PREFIX_LETTERS = "[A-Z]{2,8}"
 
 
 def is_prefecture(code: str) -> bool:
@@ -175,11 +180,21 @@ class Grid(Base):
     name_en: Mapped[str] = mapped_column(String(100), default="")
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"), index=True)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: What the county's tickets begin with (DQ for 德钦), on county-level grids only; NULL: its code
+    #: (geo.grid.tickets). Unique, so that a ticket names its county.
+    ticket_prefix: Mapped[str | None] = mapped_column(String(8), unique=True)
 
     parent: Mapped[Grid | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Grid]] = relationship(back_populates="parent")
     boundaries: Mapped[list[GridBoundary]] = relationship(back_populates="grid")
     workers: Mapped[list[GridWorker]] = relationship(back_populates="grid", order_by="GridWorker.code")
+
+    __table_args__ = (
+        CheckConstraint(
+            f"ticket_prefix IS NULL OR (level = 'county' AND ticket_prefix ~ '^{TICKET_PREFIX_LETTERS}$')",
+            name="ck_grid_ticket_prefix",
+        ),
+    )
 
 
 class GridBoundary(Base):

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from geo.core.labels import Labelled, label
 from geo.core.models import Base
 from geo.grid.models import county_code_from
+from geo.grid.tickets import TICKET_LENGTH
 
 
 class ActivityKind(Labelled):
@@ -211,7 +212,7 @@ class LeadProject(Base):
     milestones: Mapped[list] = mapped_column(JSONB, default=list)
     progress: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(20))
-    incident_tickets: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=list)
+    incident_tickets: Mapped[list[str]] = mapped_column(ARRAY(String(TICKET_LENGTH)), default=list)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[str] = mapped_column(String(50))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
