@@ -26,7 +26,8 @@ from geo.dispatch.routing import route_worker
 from geo.dispatch.statuses import PRIORITY_FACTOR, Priority, Status
 from geo.evaluation.record_models import EvaluationSource, IncidentEvaluation, Satisfaction
 from geo.grid.boundaries import current_generation, valid_in
-from geo.grid.models import AdminArea, Grid, GridBoundary, GridLevel, GridWorker
+from geo.grid.models import AdminArea, Grid, GridBoundary, GridLevel, GridWorker, county_of
+from geo.grid.tickets import ticket, ticket_prefix
 
 SEED = 20261126
 COUNTY_SEAT = (98.91, 28.49)
@@ -167,6 +168,7 @@ def generate_incidents(session: Session, count: int = 10_000, now: datetime | No
     next_id = (session.scalar(select(func.coalesce(func.max(Incident.id), 0))) or 0) + 1
     next_seq = int(session.scalar(text("SELECT nextval('incident_change_seq')")) or 1)
     workers: dict[tuple[str, str], GridWorker | None] = {}
+    prefixes = {county: ticket_prefix(session, county) for county in {county_of(code) for _, code, _ in groups}}
     rows: list[dict] = []
     events: list[dict] = []
     for n, (place, offset, harvest) in enumerate(zip(chosen, seconds, is_harvest, strict=True)):
@@ -210,7 +212,7 @@ def generate_incidents(session: Session, count: int = 10_000, now: datetime | No
         rows.append(
             {
                 "id": incident_id,
-                "ticket": f"DQ-{reported.year}-{incident_id:06d}",
+                "ticket": ticket(prefixes[county_of(group_code)], reported.year, incident_id),
                 "net": category.net,
                 "category_id": category.id,
                 "title": f"{category.name_zh}（演示）",

@@ -12,7 +12,8 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-#: Tickets of the copies start with this (demo tickets start with "DQ-").
+#: Tickets of the copies start with this and twelve digits: not a county's ticket (geo.grid.tickets), on purpose.
+#: It is what tells a copy from the demo incident it copies, both demo rows, and what removes the copies again.
 SYNTHETIC_PREFIX = "SY"
 
 _INCIDENT_COLUMNS = (

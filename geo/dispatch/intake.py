@@ -11,6 +11,7 @@ from geoalchemy2 import WKTElement
 from sqlalchemy import (
     DateTime,
     Float,
+    Integer,
     String,
     Text,
     bindparam,
@@ -49,7 +50,8 @@ from geo.dispatch.nearness import DUPLICATE_RADIUS_DEGREES, DUPLICATE_RADIUS_M, 
 from geo.dispatch.routing import route_in_chain
 from geo.dispatch.statuses import Channel, Priority, Status
 from geo.dispatch.views import detail_from_parts, incident_detail
-from geo.grid.models import Net
+from geo.grid.models import Net, county_of
+from geo.grid.tickets import ticket_sql
 
 #: How far ahead of the server a phone's clock may run, and how long a report may wait on a phone without signal.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -136,6 +138,7 @@ def _intake_statement():
     """
     incident, event, category = Incident.__table__, IncidentEvent.__table__, IncidentCategory.__table__
     now = bindparam("now", type_=DateTime(timezone=True))
+    county = bindparam("county", type_=String)  # the county of the report's group (county_of)
     point = func.ST_MakePoint(bindparam("lon", type_=Float), bindparam("lat", type_=Float))
     here = func.ST_SetSRID(point, _inline(4326))
     chosen = (
@@ -154,7 +157,7 @@ def _intake_statement():
             # Open cases only, with the statuses written in: the partial spatial index of open cases answers.
             OPEN_INCIDENT,
             # Never across a county border: each county's staff handle their own cases.
-            incident.c.county_code == func.left(bindparam("group_code", type_=String), 6),
+            incident.c.county_code == county,
             incident.c.reported_at.between(now - DUPLICATE_WINDOW, now + DUPLICATE_WINDOW),
             # A box in degrees first, which the spatial index answers; then the exact distance in metres.
             func.ST_DWithin(incident.c.location, here, DUPLICATE_RADIUS_DEGREES),
@@ -165,12 +168,10 @@ def _intake_statement():
         .cte("suspect")
     )
     new = select(func.nextval(func.pg_get_serial_sequence(_inline("incident"), _inline("id"))).label("id")).cte("new")
-    number = cast(new.c.id, Text)
     values = {
         "id": new.c.id,
-        # DQ-2026-000123: six digits at least, more once a county reports its millionth case.
-        "ticket": bindparam("ticket_prefix", type_=String)
-        + func.lpad(number, func.greatest(_inline(6), func.length(number)), _inline("0")),
+        # The county's prefix is read here, in the same statement: intake pays no round trip for it.
+        "ticket": ticket_sql(county, bindparam("ticket_year", type_=Integer), new.c.id),
         "net": bindparam("net", type_=String),
         "category_id": chosen.c.id,
         "location": here,
@@ -472,7 +473,8 @@ def create_incident(
         lat=place.lat,
         now=now,
         reported_at=reported_at,
-        ticket_prefix=f"DQ-{now.year}-",
+        county=county_of(group.code),
+        ticket_year=now.year,
         event_data=json.dumps(routed),
         audit_after=json.dumps(reported, ensure_ascii=False),
         client_address=address,

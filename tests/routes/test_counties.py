@@ -23,6 +23,7 @@ from geo.dispatch.workflow import escalate_overdue
 from geo.evaluation import assessments
 from geo.evaluation.models import AssessmentFigure
 from geo.grid.models import Grid, GridBoundary, GridLevel
+from geo.public.open311 import create_key
 from geo.workforce.duplicates import cross_net_pairs
 from tests.conftest import csrf_token_of, sign_in
 from tests.routes.test_public_reports import report as residents_report
@@ -376,3 +377,32 @@ def test_every_page_is_headed_by_the_prefecture_once_it_serves_two_counties(app,
     assert "<title>迪庆藏族自治州" in page or "迪庆藏族自治州党建引领网格化治理" in page
     english = app.test_client().get("/login?lang=en").get_data(as_text=True)
     assert "party-building-led grid governance" in english and "Deqin County party" not in english
+
+
+def _ticket_of(created) -> str:
+    assert created.status_code == 201, created.get_data(as_text=True)
+    return created.get_json()["ticket"]
+
+
+def test_a_weixi_case_is_numbered_by_its_county_code_and_a_deqin_case_keeps_dq(weixi, client_as):
+    year = now_utc().year
+    weixi_ticket = _ticket_of(report(weixi("wx-dispatcher"), *group_interior_point(WEIXI_GROUP)))
+    assert re.fullmatch(rf"{WEIXI}-{year}-\d{{6,}}", weixi_ticket)
+    assert re.fullmatch(rf"DQ-{year}-\d{{6,}}", _ticket_of(report(client_as("dispatcher"), 99.2991, 28.2446)))
+
+
+def test_an_open311_request_in_weixi_is_answered_and_found_by_its_county_ticket(app, weixi):
+    with app.app_context():
+        key = create_key(db.session(), "维西测试客户端")
+        db.session.commit()
+    lon, lat = group_interior_point(WEIXI_GROUP)
+    client = app.test_client()
+    form = {"api_key": key, "service_code": "sanitation", "lat": str(lat), "long": str(lon), "description": "路边垃圾"}
+    posted = client.post("/open311/v2/requests.json", data=form)
+    assert posted.status_code == 201, posted.get_data(as_text=True)
+    ticket = posted.get_json()[0]["service_request_id"]
+    assert ticket.startswith(f"{WEIXI}-")
+    (found,) = client.get(f"/open311/v2/requests/{ticket}.json").get_json()
+    assert found["service_request_id"] == ticket
+    (listed,) = client.get("/open311/v2/requests.json", query_string={"service_request_id": ticket}).get_json()
+    assert listed["service_request_id"] == ticket

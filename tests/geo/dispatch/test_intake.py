@@ -5,14 +5,16 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
+from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH, MAX_CACHED_STATEMENT_PARAMS
 from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import psycopg
 from sqlalchemy.orm import Session
 
 from extensions import db
 from geo.accounts.principal import AccessDenied
 from geo.core.errors import InvalidInput
 from geo.core.models import AuditEvent
-from geo.dispatch.intake import IncidentInput, create_incident
+from geo.dispatch.intake import IncidentInput, _intake_statement, create_incident
 from geo.dispatch.models import Incident, IncidentEvent
 from geo.dispatch.views import incident_detail
 from geo.evaluation.indicators import compute
@@ -28,6 +30,13 @@ def test_intake_routes_to_the_group_worker_of_the_net(session):
     assert worker is not None and "social" in worker.nets
     assert session.get(Grid, worker.grid_id).code == incident.group_code
     assert len(incident.group_code) == 15 and incident.group_code.startswith("533422102")
+
+
+def test_the_intake_statement_stays_small_enough_for_psycopg_to_keep_it_parsed():
+    """Past these sizes psycopg parses the statement's placeholders again on every report (issue #13)."""
+    compiled = _intake_statement().compile(dialect=psycopg.dialect())
+    assert len(str(compiled).encode()) <= MAX_CACHED_STATEMENT_LENGTH
+    assert len(compiled.params) <= MAX_CACHED_STATEMENT_PARAMS
 
 
 def test_idempotency_key_returns_the_first_incident(session):
