@@ -1,10 +1,11 @@
 """Finding places on the maps: grid names and codes, ticket numbers and coordinates, in one box.
 
 What a dispatcher types is read in this order: coordinates ("99.30, 28.24", either order, in
-WGS-84 or — pasted from a phone's map app — GCJ-02 or BD-09, converted), a ticket number
-("DQ-2026-000123"), a grid code (6 to 15 digits, or its beginning), else part of a grid's
-Chinese or English name. Grids come from the boundaries in force and only inside the caller's
-jurisdiction; tickets only as ``visible`` lets the caller see them.
+WGS-84 or — pasted from a phone's map app — GCJ-02 or BD-09, converted), a ticket number of any
+county ("DQ-2026-000123", "533423-2026-000123": ``geo.grid.tickets``), a grid code (6 to 15
+digits, or its beginning), else part of a grid's Chinese or English name. Grids come from the
+boundaries in force and only inside the caller's jurisdiction; tickets only as ``visible`` lets
+the caller see them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from geo.dispatch.models import Incident
 from geo.dispatch.scope import visible
 from geo.grid.boundaries import current_generation, valid_in
 from geo.grid.models import Grid, GridBoundary
+from geo.grid.tickets import TICKET
 
 #: At most this many answers; a query longer than this many characters is refused.
 LIMIT = 10
@@ -29,7 +31,6 @@ MAX_QUERY = 60
 
 _NUMBER = r"[-+]?\d{1,3}(?:\.\d+)?"
 _COORDINATES = re.compile(rf"^\s*({_NUMBER})\s*[,，;\s]\s*({_NUMBER})\s*$")
-_TICKET = re.compile(r"^[A-Z]{2}-\d{4}-\d{1,8}$", re.IGNORECASE)
 _CODE = re.compile(r"^\d{6,15}$")
 # Deqin and every county a deployment could hold lie in these ranges; a pair the other way round is lat, lon.
 _LONGITUDES = (73.0, 136.0)
@@ -75,8 +76,8 @@ def search(
     if point := _coordinates(query, source):
         lon, lat = point
         return [Found("point", f"{lon:.6f}, {lat:.6f}", source.value, lon, lat)]
-    if _TICKET.match(query):
-        return _tickets(session, principal, query.upper())
+    if TICKET.fullmatch(ticket := query.upper()):
+        return _tickets(session, principal, ticket)
     return _grids(session, principal, query, english)
 
 

@@ -406,3 +406,13 @@ def test_an_open311_request_in_weixi_is_answered_and_found_by_its_county_ticket(
     assert found["service_request_id"] == ticket
     (listed,) = client.get("/open311/v2/requests.json", query_string={"service_request_id": ticket}).get_json()
     assert listed["service_request_id"] == ticket
+
+
+def test_search_finds_a_weixi_ticket_for_weixi_and_not_for_a_deqin_desk(weixi, client_as):
+    ticket = _ticket_of(report(weixi("wx-dispatcher"), *group_interior_point(WEIXI_GROUP)))
+    for desk in ("wx-dispatcher", "dq-admin"):
+        found = weixi(desk).get("/api/search", query_string={"q": ticket}).get_json()["results"]
+        assert [(f["kind"], f["code"]) for f in found] == [("incident", ticket)]
+    assert client_as("dispatcher").get("/api/search", query_string={"q": ticket}).get_json()["results"] == []
+    by_code = weixi("wx-dispatcher").get("/api/search", query_string={"q": WEIXI}).get_json()["results"]
+    assert by_code[0]["kind"] == "grid" and by_code[0]["code"] == WEIXI  # six digits alone are still a grid code
