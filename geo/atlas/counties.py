@@ -85,13 +85,23 @@ def init_county(
     *,
     actor: str,
     commit: bool,
+    ticket_prefix: str | None = None,
 ) -> list[Problem]:
-    """Load the county's outline, its neighbours, its prefecture and (``levels``, top first) its grids.
+    """Load the county's outline, its neighbours, its prefecture and (``levels``, top first) its grids; with
+    ``ticket_prefix``, begin its tickets with it (``set_ticket_prefix``), else they begin with its code.
 
     Returns the problems found; with none and ``commit``, everything is written (the caller commits) and audited.
-    Without ``commit`` it is a dry run: the grids are checked, nothing is written.
+    Without ``commit`` it is a dry run: the grids and the prefix are checked, nothing is written.
     """
     code = outlines.county.code
+    if ticket_prefix is not None:
+        _check_free(session, check_ticket_prefix(ticket_prefix), code)
+        if all(level is not GridLevel.COUNTY for level, _ in levels) and _county_grid(session, code) is None:
+            raise InvalidInput(
+                "county {code} has no grid to carry its ticket prefix yet: load its grids with it (--grids)",
+                field="ticket_prefix",
+                code=code,
+            )
     strays = sorted({f.code for _, features in levels for f in features if not f.code.startswith(code)})
     if strays:
         return [Problem("grid {grid} is not in county {county}", strays[0], grid=strays[0], county=code)]
@@ -121,6 +131,8 @@ def init_county(
             "grids": {level.value: len(features) for level, features in levels},
         },
     )
+    if ticket_prefix is not None:
+        set_ticket_prefix(session, code, ticket_prefix, actor=actor)
     return []
 
 

@@ -23,6 +23,7 @@ from geo.dispatch.workflow import escalate_overdue
 from geo.evaluation import assessments
 from geo.evaluation.models import AssessmentFigure
 from geo.grid.models import Grid, GridBoundary, GridLevel
+from geo.grid.tickets import ticket_prefix
 from geo.public.open311 import create_key
 from geo.workforce.duplicates import cross_net_pairs
 from tests.conftest import csrf_token_of, sign_in
@@ -416,3 +417,79 @@ def test_search_finds_a_weixi_ticket_for_weixi_and_not_for_a_deqin_desk(weixi, c
     assert client_as("dispatcher").get("/api/search", query_string={"q": ticket}).get_json()["results"] == []
     by_code = weixi("wx-dispatcher").get("/api/search", query_string={"q": WEIXI}).get_json()["results"]
     assert by_code[0]["kind"] == "grid" and by_code[0]["code"] == WEIXI  # six digits alone are still a grid code
+
+
+def _set_prefix(app, *args: str):
+    return app.test_cli_runner().invoke(args=["atlas", "set-ticket-prefix", *args])
+
+
+def test_a_prefix_set_on_the_command_line_numbers_new_cases_only_and_is_audited(app, weixi):
+    desk = weixi("wx-dispatcher")
+    lon, lat = group_interior_point(WEIXI_GROUP)
+    earlier = _ticket_of(report(desk, lon, lat))
+    result = _set_prefix(app, WEIXI, "WX")
+    assert result.exit_code == 0, result.output
+    later = _ticket_of(report(desk, lon, lat, title="草场边界纠纷（又报）"))
+    assert later.startswith(f"WX-{now_utc().year}-") and earlier.startswith(f"{WEIXI}-")
+    assert desk.get(f"/api/incidents/{earlier}").get_json()["ticket"] == earlier  # a given ticket stays
+    found = desk.get("/api/search", query_string={"q": later.lower()}).get_json()["results"]
+    assert [(f["kind"], f["code"]) for f in found] == [("incident", later)]
+
+    (event,) = _prefix_changes(app)
+    assert (event.entity, event.before, event.after, event.county_code) == (
+        "county",
+        {"ticket_prefix": None},
+        {"ticket_prefix": "WX"},
+        WEIXI,
+    )
+    assert event.actor.startswith("cli:")
+    assert "<code>county.ticket_prefix</code>" in _audit_rows(weixi("wx-admin"), f"?entity=county&entity_id={WEIXI}")
+    assert _set_prefix(app, WEIXI, "WX").exit_code == 0
+    assert len(_prefix_changes(app)) == 1  # the same prefix again changes nothing and records nothing
+
+
+def _prefix_changes(app) -> list[AuditEvent]:
+    with app.app_context():
+        changes = select(AuditEvent).where(AuditEvent.action == "county.ticket_prefix", AuditEvent.entity_id == WEIXI)
+        return list(db_session().scalars(changes))
+
+
+@pytest.mark.parametrize(
+    ("prefix", "says"),
+    [
+        ("wx", "a ticket prefix is 2 to 8 capital Latin letters, such as DQ; got 'wx'"),
+        ("W", "2 to 8 capital Latin letters"),
+        ("WEIXIXIAN", "2 to 8 capital Latin letters"),
+        ("W1", "2 to 8 capital Latin letters"),
+        ("维西", "2 to 8 capital Latin letters"),
+        ("DQ", "county 533422's tickets begin with DQ already"),
+    ],
+)
+def test_a_bad_or_taken_prefix_is_refused_with_a_clear_message(app, weixi, prefix, says):
+    result = _set_prefix(app, WEIXI, prefix)
+    assert result.exit_code != 0 and says in result.output
+    with app.app_context():
+        assert db_session().scalar(select(Grid.ticket_prefix).where(Grid.code == WEIXI)) is None
+
+
+def test_a_prefix_for_a_county_not_served_is_refused(app):
+    result = _set_prefix(app, WEIXI, "WX")
+    assert result.exit_code != 0 and "county 533423 is not served here" in result.output
+
+
+def test_init_county_gives_the_county_its_prefix_after_a_dry_run_that_checks_it(app, tmp_path):
+    grids = str(write_weixi_grids(tmp_path))
+    init = ["atlas", "init-county", WEIXI, "--grids", grids]
+    refused = app.test_cli_runner().invoke(args=[*init, "--ticket-prefix", "wx"])
+    assert refused.exit_code != 0 and "2 to 8 capital Latin letters" in refused.output
+    taken = app.test_cli_runner().invoke(args=[*init, "--ticket-prefix", "DQ", "--commit"])
+    assert taken.exit_code != 0 and "county 533422's tickets begin with DQ already" in taken.output
+    without_grids = app.test_cli_runner().invoke(args=["atlas", "init-county", WEIXI, "--ticket-prefix", "WX"])
+    assert without_grids.exit_code != 0 and "no grid to carry its ticket prefix" in without_grids.output
+    with app.app_context():
+        assert db_session().scalar(select(Grid.id).where(Grid.code == WEIXI)) is None  # nothing written
+
+    loaded = app.test_cli_runner().invoke(args=[*init, "--ticket-prefix", "WX", "--commit"])
+    assert loaded.exit_code == 0, loaded.output
+    with app.app_context():
+        assert ticket_prefix(db_session(), WEIXI) == "WX"
