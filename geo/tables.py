@@ -11,6 +11,7 @@ from geo.core import models as core
 from geo.dispatch import models as dispatch
 from geo.evaluation import models as evaluation
 from geo.evaluation import record_models as evaluation_records
+from geo.evaluation import summary_models as evaluation_summaries
 from geo.grid import models as grid
 from geo.party import models as party
 from geo.patrol import models as patrol
@@ -19,4 +20,17 @@ from geo.public import models as public
 from geo.workforce import models as workforce
 
 Base = core.Base
-PACKAGES = (core, grid, accounts, dispatch, planning, patrol, evaluation_records, evaluation, public, party, workforce)
+PACKAGES = (
+    core,
+    grid,
+    accounts,
+    dispatch,
+    planning,
+    patrol,
+    evaluation_records,
+    evaluation,
+    evaluation_summaries,
+    public,
+    party,
+    workforce,
+)

@@ -20,6 +20,9 @@ def visible(principal: Principal):
     A grid worker sees besides the cases of their nets sent to them off their grid's chain
     (``workflow``). A co-handler (协办) sees, of those, only the incidents their force member was added to.
     """
+    by_place_and_net = visible_by_place_and_net(principal, Incident.group_code, Incident.net)
+    if by_place_and_net is not None:
+        return by_place_and_net
     place = principal.scope(Incident.group_code)
     if principal.worker_code is not None:
         place = or_(place, Incident.assignee_id.in_(_worker_id(principal)))
@@ -28,6 +31,17 @@ def visible(principal: Principal):
         return seen
     co_handled = select(IncidentCoHandler.incident_id).where(IncidentCoHandler.member_id == principal.force_member_id)
     return and_(seen, Incident.id.in_(co_handled))
+
+
+def visible_by_place_and_net(principal: Principal, group_code, net):
+    """``visible`` as a condition on any rows of cases with these columns, when place and net alone decide.
+
+    None when they do not: a grid worker's or a co-handler's cases depend on the cases themselves
+    (assignee, co-handlers), which summaries of many cases (``geo.evaluation.summary_models``) do not keep.
+    """
+    if principal.worker_code is not None or principal.role is Role.CO_HANDLER:
+        return None
+    return and_(principal.scope(group_code), net.in_(sorted(principal.nets)))
 
 
 def _worker_id(principal: Principal):

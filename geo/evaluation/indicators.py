@@ -16,39 +16,48 @@ figure whose denominator is empty has no value (None, shown as "—"), never 0 %
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Literal
 
+import numpy as np
 from sqlalchemy import (
     ColumnElement,
+    Date,
     Float,
+    LargeBinary,
     and_,
     cast,
+    delete,
     exists,
     false,
     func,
+    insert,
     literal,
+    literal_column,
     or_,
     select,
-    tuple_,
     union_all,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import INTERVAL, array
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from geo.accounts.models import User
 from geo.accounts.principal import Principal
-from geo.core.calendar import COUNTY_TZ, EARLIEST_DAY, LATEST_DAY, days_between
+from geo.core.calendar import COUNTY_TZ, EARLIEST_DAY, LATEST_DAY, county_day, days_between
 from geo.core.clock import now_utc
 from geo.core.errors import InvalidInput, NotFound, one_of
 from geo.core.labels import Label, label
-from geo.dispatch.models import Incident, IncidentCategory
-from geo.dispatch.scope import visible
+from geo.dispatch.models import OPEN_INCIDENT, Incident, IncidentCategory
+from geo.dispatch.scope import visible, visible_by_place_and_net
 from geo.dispatch.statuses import RUNNING, Channel, Status
 from geo.evaluation.record_models import CONTENT, IncidentEvaluation
+from geo.evaluation.summary_models import IndicatorMonth, IndicatorMonthBuilt, IndicatorMonthStale
 from geo.grid.boundaries import generation_in_force, valid_in
 from geo.grid.models import (
     PREFECTURE_LEVEL,
@@ -452,32 +461,92 @@ def _touching(window: _Window) -> ColumnElement[bool]:
     )
 
 
-def _tally(session: Session, window: _Window, where: list[ColumnElement[bool]]) -> list[dict]:
-    """The additive counts of the period's cases, per villager group, assignee and reporting worker.
+#: The timed stages, in the order of ``IndicatorMonth.hours``.
+TIMED_STAGES = tuple(_TIMED)
+#: The one count judged at a moment ("overdue" now): never summed up per month, always counted from the cases.
+_JUDGED_NOW = "overdue_open"
+#: What a month's summary keeps per row (``IndicatorMonth.counts``): every count but the one judged now, and the
+#: hours summed of each timed stage.
+SUMMED_COUNTS = (
+    *(name for name in _CONDITION_NAMES if name != _JUDGED_NOW),
+    *(f"{name}_sum" for name in _TIMED),
+)
+#: The rows a period is added up from are keyed by these columns of a case (or of a month's summary).
+_ROW_KEYS = ("group_code", "assignee_id", "created_by")
 
-    Grids and workers then add these rows up (a grid's are those of its groups, as codes nest): one
-    pass over the cases serves every grid of every level and every worker. Sums of hours add up too;
-    medians and percentiles do not (``_percentiles``).
+
+def _summed_columns(window: _Window) -> dict[str, ColumnElement]:
+    """``SUMMED_COUNTS`` of the cases in ``window``, by name, as aggregates over a group of cases."""
+    conditions = _conditions(window)
+    columns = {name: func.count().filter(conditions[name]) for name in SUMMED_COUNTS if name in conditions}
+    for name, (later, earlier) in _TIMED.items():
+        columns[f"{name}_sum"] = func.coalesce(func.sum(_hours(later, earlier)).filter(conditions[name]), 0.0)
+    return columns
+
+
+def _hours_columns(window: _Window) -> list[ColumnElement]:
+    """Each timed stage's hours of the cases in ``window``, packed (big-endian float8, ``float8send``)."""
+    conditions = _conditions(window)
+    return [
+        func.coalesce(
+            func.string_agg(func.float8send(_hours(later, earlier)), _NO_BYTES).filter(conditions[name]), _NO_BYTES
+        )
+        for name, (later, earlier) in _TIMED.items()
+    ]
+
+
+_NO_BYTES = literal_column("''::bytea", LargeBinary)
+
+
+def _live_rows(session: Session, window: _Window, where: list[ColumnElement[bool]]) -> list[dict]:
+    """The summed counts and stage hours of the cases in ``window``, per group, assignee and reporting account.
+
+    Read from the cases themselves: what a month's summary holds (``summarise_month``), for any days.
     """
-    keys = (Incident.group_code, Incident.assignee_id, REPORTER)
+    keys = [getattr(Incident, key) for key in _ROW_KEYS]
+    summed = _summed_columns(window)
     rows = session.execute(
-        select(*keys, *_tally_columns(window))
-        .select_from(Incident)
-        .outerjoin(_Reporter, _Reporter.username == Incident.created_by)
+        select(*keys, *(column.label(name) for name, column in summed.items()), *_hours_columns(window))
         .where(*where, _touching(window))
+        .group_by(*keys)
+    )
+    width = len(_ROW_KEYS) + len(summed)
+    return [{**row._mapping, "hours": list(row[width:])} for row in rows]
+
+
+def _overdue_rows(session: Session, window: _Window, where: list[ColumnElement[bool]]) -> list[dict]:
+    """The count judged now (超期未处置) per group, assignee and reporting account: only running cases hold it."""
+    keys = [getattr(Incident, key) for key in _ROW_KEYS]
+    rows = session.execute(
+        select(*keys, func.count().label(_JUDGED_NOW))
+        # Open cases only, written as the partial index of open cases is, so it answers.
+        .where(*where, OPEN_INCIDENT, _conditions(window)[_JUDGED_NOW])
         .group_by(*keys)
     )
     return [dict(row._mapping) for row in rows]
 
 
-def _tally_columns(window: _Window) -> list:
-    """Each additive count of ``window`` and the sums of hours of the timed ones."""
-    conditions = _conditions(window)
-    columns = [func.count().filter(condition).label(name) for name, condition in conditions.items()]
-    return columns + [
-        func.coalesce(func.sum(_hours(later, earlier)).filter(conditions[name]), 0).label(f"{name}_sum")
-        for name, (later, earlier) in _TIMED.items()
-    ]
+def _summary_rows(session: Session, months: Sequence[date], where: list[ColumnElement[bool]]) -> list[dict]:
+    """The rows of ``months``' summaries meeting ``where``, added up per group, assignee and reporting account."""
+    keys = [getattr(IndicatorMonth, key) for key in _ROW_KEYS]
+    rows = session.execute(
+        select(
+            *keys,
+            *(
+                func.sum(
+                    IndicatorMonth.counts[name].as_float()
+                    if name.endswith("_sum")
+                    else IndicatorMonth.counts[name].as_integer()
+                ).label(name)
+                for name in SUMMED_COUNTS
+            ),
+            *(func.string_agg(IndicatorMonth.hours[index + 1], _NO_BYTES) for index in range(len(_TIMED))),
+        )
+        .where(IndicatorMonth.month.in_(months), *where)
+        .group_by(*keys)
+    )
+    width = len(_ROW_KEYS) + len(SUMMED_COUNTS)
+    return [{**row._mapping, "hours": list(row[width:])} for row in rows]
 
 
 def _call_backs(session: Session, window: _Window, where: list[ColumnElement[bool]]) -> list[dict]:
@@ -498,43 +567,228 @@ def _call_backs(session: Session, window: _Window, where: list[ColumnElement[boo
     return [dict(row._mapping) for row in rows]
 
 
-def _percentiles(session: Session, window: _Window, where: list[ColumnElement[bool]], key, grouping) -> dict:
-    """key -> {"<stage>_median": hours, "<stage>_p90": hours}: one sort per stage and group for both."""
-    conditions = _conditions(window)
-    columns = _percentile_columns(window)
-    timed = or_(*(conditions[name] for name in _TIMED))
-    rows = session.execute(select(key.label("key"), *columns).where(*where, timed).group_by(grouping))
-    return {row.key: _statistics(row) for row in rows}
+@dataclass(frozen=True)
+class _Asked:
+    """Which cases a period's figures count, as conditions on the cases and on the months' summaries.
+
+    ``summarised`` is None when the summaries cannot tell (a category asked for, or a caller whose
+    cases are not decided by place and net alone): then every day is read from the cases.
+    """
+
+    cases: list[ColumnElement[bool]]
+    summarised: list[ColumnElement[bool]] | None
 
 
-def _percentile_columns(window: _Window, suffix: str = "") -> list:
-    """Each timed stage's [median, 90th percentile] of hours, over the rows of its own condition (named + suffix)."""
-    conditions = _conditions(window)
-    return [
-        func.percentile_cont(array([0.5, 0.9], type_=Float))
-        .within_group(_hours(later, earlier))
-        .filter(conditions[name])
-        .label(name + suffix)
-        for name, (later, earlier) in _TIMED.items()
-    ]
+def _asked(session: Session, principal: Principal, net: str | None, category: str | None, place) -> _Asked:
+    """The caller's cases of ``net`` and ``category`` lying in ``place`` (a condition on a group and assignee)."""
+    cases = [*_case_filter(session, principal, net, category), place(Incident.group_code, Incident.assignee_id)]
+    seen = visible_by_place_and_net(principal, IndicatorMonth.group_code, IndicatorMonth.net)
+    if category is not None or seen is None:
+        return _Asked(cases, None)
+    summarised = [seen, place(IndicatorMonth.group_code, IndicatorMonth.assignee_id)]
+    if net is not None:
+        summarised.append(IndicatorMonth.net == net)
+    return _Asked(cases, summarised)
 
 
-def _statistics(row, suffix: str = "") -> dict:
-    """One row of ``_percentile_columns`` as {"<stage>_median": hours, "<stage>_p90": hours}."""
+def _period_rows(session: Session, window: _Window, asked: _Asked) -> list[dict]:
+    """What the grids and workers of a period add up: counts and stage hours per group, assignee and reporter.
+
+    Whole past months come from their summaries where those are up to date (``summarised_months``),
+    every other day from the cases; the count judged now always from the cases. Each count lies in
+    the part its own stage time falls in, so the parts add up to what the cases would give at once.
+    """
+    months = summarised_months(session, window) if asked.summarised is not None else []
+    rows = _summary_rows(session, months, asked.summarised or []) if months else []
+    for part in _days_left(window, months):
+        rows += _live_rows(session, part, asked.cases)
+    rows += _overdue_rows(session, window, asked.cases)
+    reporters = dict(session.execute(select(User.username, User.worker_id).where(User.worker_id.is_not(None))).all())
+    for row in rows:
+        # The same rule as REPORTER: the worker behind the reporting account, else the one it was routed to.
+        row["reporter"] = reporters.get(row["created_by"], row["assignee_id"])
+    return rows
+
+
+def _days_left(window: _Window, months: Sequence[date]) -> list[_Window]:
+    """The parts of ``window`` outside ``months`` (first days of whole months inside it), in order."""
+    parts, start = [], window.start
+    for month in sorted(months):
+        month_start, month_end = days_between(month, _last_day(month))
+        assert month_start is not None and month_end is not None
+        if start < month_start:
+            parts.append(_Window(start, month_start, window.now))
+        start = month_end
+    if start < window.end:
+        parts.append(_Window(start, window.end, window.now))
+    return parts
+
+
+# --- Months summed up (geo.evaluation.summary_models) ------------------------------------------------------
+
+#: A month is read from its summary only once this many months have begun since it: the trigger marks a changed
+#: case against past months only, so a month is summed up when no transaction can still be writing into it
+#: unmarked (one begun while it was the current month).
+_UNSETTLED_MONTHS = 2
+#: pg_advisory_xact_lock's first key while a month is summed up (the second is the month's ordinal).
+_SUMMING_LOCK = 16_016
+
+
+def _settled_before() -> ColumnElement[date]:
+    """The first day of the earliest month not yet settled, by the database's clock (the one the trigger reads)."""
+    this_month = func.date_trunc("month", func.timezone(cast(literal(COUNTY_TZ.utcoffset(None)), INTERVAL), func.now()))
+    return cast(this_month - literal_column(f"interval '{_UNSETTLED_MONTHS - 1} month'"), Date)
+
+
+def _whole_months(window: _Window) -> list[date]:
+    """The first days of the months lying wholly inside ``window``."""
+    first, last = county_day(window.start), county_day(window.end - timedelta(microseconds=1))
+    month = first.replace(day=1) if first.day == 1 else _next_month(first)
+    months = []
+    while _last_day(month) <= last:
+        months.append(month)
+        month = _next_month(month)
+    return months
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def summarised_months(session: Session, window: _Window) -> list[date]:
+    """The whole months of ``window`` to read from their summaries: settled, summed up with today's definitions
+    and unchanged since (no ``indicator_month_stale`` row)."""
+    wanted = _whole_months(window)
+    if not wanted:
+        return []
+    stale = exists().where(IndicatorMonthStale.month == IndicatorMonthBuilt.month)
+    return list(
+        session.scalars(
+            select(IndicatorMonthBuilt.month).where(
+                IndicatorMonthBuilt.month.in_(wanted),
+                IndicatorMonthBuilt.month < _settled_before(),
+                IndicatorMonthBuilt.fingerprint == summary_fingerprint(),
+                ~stale,
+            )
+        )
+    )
+
+
+def _month_summary(month: date):
+    """The summary rows of ``month``: every case touching it, per group, assignee, reporting account and net."""
+    start, end = days_between(month, _last_day(month))
+    assert start is not None and end is not None
+    window = _Window(start, end, start)  # "now" judges only the count judged now, which no summary holds
+    keys = (Incident.group_code, Incident.assignee_id, Incident.created_by, Incident.net)
+    counts = func.jsonb_build_object(
+        *(part for name, column in _summed_columns(window).items() for part in (literal_column(f"'{name}'"), column))
+    )
+    return (
+        select(cast(literal(month), Date), *keys, counts, array(_hours_columns(window), type_=LargeBinary))
+        .where(_touching(window))
+        .group_by(*keys)
+    )
+
+
+@cache
+def summary_fingerprint() -> str:
+    """A digest of what a month's summary is made of (every definition, as SQL): other definitions, other digest."""
+    statement = _month_summary(date(2000, 1, 1)).compile(
+        dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+    )
+    return hashlib.sha256(str(statement).encode()).hexdigest()
+
+
+def summarise_month(session: Session, month: date) -> int:
+    """Sum up ``month`` (its first day) anew from its cases; returns the rows written. The caller commits.
+
+    Its stale mark goes first: a writer still holding it (the trigger's upsert locks it) is waited for, so the
+    cases read next include that writer's change; a later writer marks the month again.
+    """
+    session.execute(select(func.pg_advisory_xact_lock(_SUMMING_LOCK, month.toordinal())))
+    session.execute(delete(IndicatorMonthStale).where(IndicatorMonthStale.month == month))
+    session.execute(delete(IndicatorMonth).where(IndicatorMonth.month == month))
+    written = session.execute(
+        insert(IndicatorMonth).from_select(
+            ["month", "group_code", "assignee_id", "created_by", "net", "counts", "hours"], _month_summary(month)
+        )
+    ).rowcount
+    built = {"month": month, "fingerprint": summary_fingerprint(), "rows": written, "built_at": func.now()}
+    session.execute(
+        postgresql.insert(IndicatorMonthBuilt)
+        .values(**built)
+        .on_conflict_do_update(index_elements=["month"], set_={key: built[key] for key in built if key != "month"})
+    )
+    return written
+
+
+def summarise_months(session: Session) -> list[date]:
+    """Sum up every settled month not summed up with today's definitions, or changed since; returns them, in order.
+
+    From the month of the earliest case to the last settled one: the scheduler's nightly job and
+    ``flask evaluation summarise``. The caller commits.
+    """
+    earliest = session.scalar(select(func.min(Incident.reported_at)))
+    settled_before = session.scalar(select(_settled_before()))
+    months = set(session.scalars(select(IndicatorMonthStale.month).where(IndicatorMonthStale.month < settled_before)))
+    if earliest is not None:
+        month = county_day(earliest).replace(day=1)
+        while month < settled_before:
+            months.add(month)
+            month = _next_month(month)
+    stale = exists().where(IndicatorMonthStale.month == IndicatorMonthBuilt.month)
+    fresh = set(
+        session.scalars(
+            select(IndicatorMonthBuilt.month).where(IndicatorMonthBuilt.fingerprint == summary_fingerprint(), ~stale)
+        )
+    )
+    todo = sorted(months - fresh)
+    for month in todo:
+        summarise_month(session, month)
+    return todo
+
+
+#: The medians' and percentiles' fractions, as percentile_cont reads them.
+_QUANTILES = np.array([0.5, 0.9])
+
+
+def _stage_statistics(hours: Sequence[list[bytes]]) -> dict:
+    """{"<stage>_median": hours, "<stage>_p90": hours} of each timed stage's packed hours (None: no case).
+
+    ``percentile_cont`` exactly: the values at the two ranks around each fraction of (n - 1), and the
+    same linear step between them; partitioned around those ranks rather than sorted, as only they count.
+    """
     found: dict = {}
-    for name in _TIMED:
-        median, p90 = getattr(row, name + suffix) or (None, None)
+    for name, runs in zip(_TIMED, hours, strict=True):
+        values = np.frombuffer(b"".join(runs), dtype=">f8").astype(np.float64)
+        median = p90 = None
+        if values.size:
+            positions = _QUANTILES * (values.size - 1)
+            lower, upper = np.floor(positions).astype(np.intp), np.ceil(positions).astype(np.intp)
+            ordered = np.partition(values, np.unique(np.concatenate([lower, upper])))
+            low, high = ordered[lower], ordered[upper]
+            median, p90 = (float(value) for value in low + (high - low) * (positions - lower))
         found |= {f"{name}_median": median, f"{name}_p90": p90}
     return found
 
 
 def _add(into: dict, row: Mapping, names: Iterable[str]) -> None:
     for name in names:
-        into[name] += row[name]
+        into[name] += row.get(name, 0)
+
+
+def _add_hours(into: list[list[bytes]], row: Mapping) -> None:
+    for runs, run in zip(into, row.get("hours") or (), strict=False):
+        if run:
+            runs.append(run)
 
 
 def _empty_row() -> dict:
     return {**dict.fromkeys(_CONDITION_NAMES, 0), **{f"{name}_sum": 0.0 for name in _TIMED}}
+
+
+def _no_hours() -> list[list[bytes]]:
+    return [[] for _ in _TIMED]
 
 
 #: What a grid adds up from its groups' rows, and a worker from the rows of their cases.
@@ -622,30 +876,17 @@ def compute(
     them further. ``now`` judges what is overdue. Keyed by grid code, in order.
     """
     window = _window(since, until, now)
-    where = _case_filter(session, principal, net, category)
     codes = list(dict.fromkeys(grid_codes)) if grid_codes is not None else _grids_of(session, principal, level)
     if not codes:
         return {}
-    where.append(codes_under(Incident.group_code, _common_ancestor(codes)))
-    key, sets = _grid_grouping(codes)
-    statistics = _percentiles(session, window, where, key, func.grouping_sets(*sets))
-    return _grid_figures(codes, _tally(session, window, where), _call_backs(session, window, where), statistics)
-
-
-def _grid_grouping(codes: Sequence[str]):
-    """The grid key and grouping sets of the medians and percentiles of ``codes``' levels.
-
-    The levels' prefixes nest, so one sort by (county, township, village, group) serves them all; only
-    the levels asked for are grouped (a ROLLUP would sort every case again for each level above and for
-    its grand total, which is nobody's).
-    """
-    prefixes = [func.substr(Incident.group_code, 1, length) for length in sorted({len(code) for code in codes})]
-    key = func.coalesce(*reversed(prefixes)) if len(prefixes) > 1 else prefixes[0]
-    return key, [tuple_(*prefixes[:n]) for n in range(len(prefixes), 0, -1)]
+    ancestor = _common_ancestor(codes)
+    asked = _asked(session, principal, net, category, lambda group_code, _: codes_under(group_code, ancestor))
+    rows = _period_rows(session, window, asked)
+    return _grid_figures(codes, rows, _call_backs(session, window, asked.cases))
 
 
 def _grid_figures(
-    codes: Sequence[str], tally: Iterable[Mapping], call_backs: Iterable[Mapping], statistics: Mapping
+    codes: Sequence[str], rows: Iterable[Mapping], call_backs: Iterable[Mapping]
 ) -> dict[str, dict[str, Figure]]:
     """Each grid's figures from the per-group rows of the period: a grid adds up the rows of its groups.
 
@@ -653,15 +894,17 @@ def _grid_figures(
     """
     lengths = sorted({len(code) for code in codes})
     totals = {code: _empty_row() for code in codes}
+    hours = {code: _no_hours() for code in codes}
     content = {code: [0, 0] for code in codes}
-    for row in tally:
+    for row in rows:
         for grid in {row["group_code"][:length] for length in lengths} & totals.keys():
             _add(totals[grid], row, _ADDITIVE)
+            _add_hours(hours[grid], row)
     for row in call_backs:
         for grid in {row["group_code"][:length] for length in lengths} & content.keys():
             content[grid][0] += row["content"]
             content[grid][1] += row["evaluated"]
-    return {code: _figures(totals[code] | statistics.get(code, {}), content[code]) for code in codes}
+    return {code: _figures(totals[code] | _stage_statistics(hours[code]), content[code]) for code in codes}
 
 
 def _month_of(moment) -> ColumnElement[datetime]:
@@ -786,17 +1029,13 @@ def compute_workers(
     Workers serving none of the caller's nets are left out, as everywhere.
     """
     window = _window(since, until, now)
-    where = _case_filter(session, principal, net, category)
     workers = _workers_under(session, principal, grid_code)
     if not workers:
         return {}
     # A worker's cases lie in their grid, or were sent to them off its chain with a reason (workflow): theirs too.
-    where.append(_under_or_assigned(grid_code))
-    # Grouped by an expression the assignee index does not order, so the planner sorts the window's cases
-    # rather than walking that index across the whole table (2.7 s against 1.0 s for two years at a million).
-    assignee = Incident.assignee_id + 0
-    statistics = _percentiles(session, window, where, assignee, assignee)
-    return _worker_figures(workers, _tally(session, window, where), _call_backs(session, window, where), statistics)
+    asked = _asked(session, principal, net, category, _under_or_assigned(grid_code))
+    rows = _period_rows(session, window, asked)
+    return _worker_figures(workers, rows, _call_backs(session, window, asked.cases))
 
 
 def compute_with_workers(
@@ -823,44 +1062,12 @@ def compute_with_workers(
     if not codes or not all(is_under(code, grid_code) for code in codes):
         raise InvalidInput("grids must lie under {grid}", field="grid", grid=grid_code[:20])
     window = _window(since, until, now)
-    where = [*_case_filter(session, principal, net, category), _under_or_assigned(grid_code)]
+    asked = _asked(session, principal, net, category, _under_or_assigned(grid_code))
     workers = _workers_under(session, principal, grid_code)
-    key, sets = _grid_grouping(codes)
-    tally_keys = (Incident.group_code, Incident.assignee_id, REPORTER)
-    # Which grouping set a row is of: grouping() is 0 for the columns a set groups by.
-    of_tally = func.grouping(Incident.group_code).label("of_tally")
-    of_workers = func.grouping(Incident.assignee_id).label("of_workers")
-    tally: list[dict] = []
-    grid_statistics: dict = {}
-    worker_statistics: dict = {}
-    rows = session.execute(
-        select(
-            key.label("key"),
-            *tally_keys,
-            of_tally,
-            of_workers,
-            *_tally_columns(window),
-            *_percentile_columns(window, STATISTICS),
-        )
-        .select_from(Incident)
-        .outerjoin(_Reporter, _Reporter.username == Incident.created_by)
-        .where(*where, _touching(window))
-        .group_by(func.grouping_sets(tuple_(*tally_keys), *sets, tuple_(Incident.assignee_id)))
-    )
-    for row in rows:
-        if row.of_tally == 0:
-            tally.append(dict(row._mapping))
-        elif row.of_workers == 0:
-            worker_statistics[row.assignee_id] = _statistics(row, STATISTICS)
-        else:
-            grid_statistics[row.key] = _statistics(row, STATISTICS)
-    call_backs = _call_backs(session, window, where)
-    grids = _grid_figures(codes, tally, call_backs, grid_statistics)
-    return grids, _worker_figures(workers, tally, call_backs, worker_statistics) if workers else {}
-
-
-#: The suffix of the medians' and percentiles' columns beside the counts of the same names.
-STATISTICS = "_statistics"
+    rows = _period_rows(session, window, asked)
+    call_backs = _call_backs(session, window, asked.cases)
+    grids = _grid_figures(codes, rows, call_backs)
+    return grids, _worker_figures(workers, rows, call_backs) if workers else {}
 
 
 def _workers_under(session: Session, principal: Principal, grid_code: str) -> dict[int, str]:
@@ -878,27 +1085,29 @@ def _workers_under(session: Session, principal: Principal, grid_code: str) -> di
 
 
 def _worker_figures(
-    workers: Mapping[int, str], tally: Iterable[Mapping], call_backs: Iterable[Mapping], statistics: Mapping
+    workers: Mapping[int, str], rows: Iterable[Mapping], call_backs: Iterable[Mapping]
 ) -> dict[int, dict[str, Figure]]:
     """Each worker's figures from the per-group, assignee and reporter rows of the period."""
     totals = {worker_id: _empty_row() for worker_id in workers}
+    hours = {worker_id: _no_hours() for worker_id in workers}
     content = {worker_id: [0, 0] for worker_id in workers}
     grid_reports = dict.fromkeys(set(workers.values()), 0)
     lengths = sorted({len(code) for code in grid_reports})
-    for row in tally:
+    for row in rows:
         if row["assignee_id"] in totals:
             _add(totals[row["assignee_id"]], row, _ASSIGNED)
+            _add_hours(hours[row["assignee_id"]], row)
         if row["reporter"] in totals:
             _add(totals[row["reporter"]], row, _BY_REPORTER)
         for grid in {row["group_code"][:length] for length in lengths} & grid_reports.keys():
-            grid_reports[grid] += row["reported"]
+            grid_reports[grid] += row.get("reported", 0)
     for row in call_backs:
         if row["assignee_id"] in content:
             content[row["assignee_id"]][0] += row["content"]
             content[row["assignee_id"]][1] += row["evaluated"]
     figures: dict[int, dict[str, Figure]] = {}
     for worker_id, worker_grid in workers.items():
-        row = totals[worker_id] | statistics.get(worker_id, {})
+        row = totals[worker_id] | _stage_statistics(hours[worker_id])
         figures[worker_id] = _figures(row, content[worker_id])
         # Their own patrol finds against everything reported in their grid, whoever it went to.
         figures[worker_id]["proactive_rate"] = _rate(row["patrol_reported"], grid_reports[worker_grid])
@@ -977,19 +1186,24 @@ def cases_behind_workers(
     return dict(by_worker)
 
 
-def _under_or_assigned(grid_code: str) -> ColumnElement[bool]:
-    """Cases of groups under ``grid_code``, and those of its workers wherever they lie (sent off the chain).
+def _under_or_assigned(grid_code: str):
+    """A condition on a group code and an assignee: cases of groups under ``grid_code``, and those of its
+    workers wherever they lie (sent off the chain).
 
     Under a county (or a prefecture, or every county) every case lies there already: the plain prefix
     condition, which the index answers.
     """
-    under = codes_under(Incident.group_code, grid_code)
-    if len(code_prefix(grid_code)) <= GridLevel.COUNTY.code_length:
-        return under
-    its_workers = (
-        select(GridWorker.id).join(Grid, Grid.id == GridWorker.grid_id).where(codes_under(Grid.code, grid_code))
-    )
-    return or_(under, Incident.assignee_id.in_(its_workers))
+
+    def place(group_code, assignee_id) -> ColumnElement[bool]:
+        under = codes_under(group_code, grid_code)
+        if len(code_prefix(grid_code)) <= GridLevel.COUNTY.code_length:
+            return under
+        its_workers = (
+            select(GridWorker.id).join(Grid, Grid.id == GridWorker.grid_id).where(codes_under(Grid.code, grid_code))
+        )
+        return or_(under, assignee_id.in_(its_workers))
+
+    return place
 
 
 def _behind(session, principal, indicator, grid_code, since, until, part, net, category, now, of_workers=False):
@@ -1002,7 +1216,11 @@ def _behind(session, principal, indicator, grid_code, since, until, part, net, c
     if part not in PARTS:
         raise InvalidInput("part must be numerator or denominator", field="part")
     window = _window(since, until, now)
-    cases = _under_or_assigned(grid_code) if of_workers else codes_under(Incident.group_code, grid_code)
+    cases = (
+        _under_or_assigned(grid_code)(Incident.group_code, Incident.assignee_id)
+        if of_workers
+        else codes_under(Incident.group_code, grid_code)
+    )
     where = [*_case_filter(session, principal, net, category), cases]
     if indicator == "satisfaction_rate":
         evaluation = _current_evaluations(window)

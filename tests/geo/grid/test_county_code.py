@@ -42,6 +42,8 @@ SHARED = {
     "training_topic": "the training topics",
     "open311_client": "API clients of the whole installation",
     "job_run": "the scheduler's runs of installation-wide jobs",
+    "indicator_month_built": "which months of every county's cases are summed up (the rows carry the code)",
+    "indicator_month_stale": "which months of every county's cases changed since they were summed up",
 }
 
 ALLOWED = HANGING.keys() | SHARED.keys()
