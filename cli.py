@@ -25,6 +25,7 @@ from geo.core.jobs import status
 from geo.dispatch.categories import seed_categories
 from geo.dispatch.workflow import escalate_overdue
 from geo.evaluation.assessments import issue_month_before, issue_period
+from geo.evaluation.indicators import summarise_months
 from geo.grid.boundaries import FieldNames, import_levels, read_boundary_file
 from geo.grid.counties import county_codes
 from geo.grid.models import GridLevel
@@ -439,6 +440,14 @@ def evaluation_issue(period: str | None) -> None:
             f"assessment {assessment.id}: {assessment.county_code} {assessment.period} "
             f"version {assessment.version} ({changes})"
         )
+
+
+@evaluation_cli.command("summarise")
+def evaluation_summarise() -> None:
+    """Sum up the past months whose cases changed (the scheduler does it nightly); the indicators read them."""
+    months = summarise_months(db_session())
+    db.session.commit()
+    click.echo(f"summed up {len(months)} month(s)" + (f": {months[0]:%Y-%m} to {months[-1]:%Y-%m}" if months else ""))
 
 
 def _new_session():

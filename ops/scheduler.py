@@ -21,6 +21,7 @@ from geo.core.jobs import Job, run_if_due
 from geo.core.models import JobRun
 from geo.dispatch.workflow import escalate_overdue
 from geo.evaluation.assessments import issue_month_before
+from geo.evaluation.indicators import summarise_months
 from geo.planning.review import activate_due_plans
 
 log = logging.getLogger(__name__)
@@ -45,12 +46,18 @@ def _issue_assessment(session: Session, now: datetime) -> dict:
     }
 
 
+def _summarise_months(session: Session, now: datetime) -> dict:
+    return {"months": [f"{month:%Y-%m}" for month in summarise_months(session)]}
+
+
 JOBS = [
     Job("escalate_overdue", _escalate, every=timedelta(minutes=5)),
     # Five minutes after midnight, China Standard Time: plans approved for today take effect.
     Job("activate_due_plans", _activate_plans, daily_at=time(0, 5)),
     # On the 1st after 01:00 China Standard Time, when last month's cases have had their night's escalation.
     Job("issue_assessment", _issue_assessment, monthly_at=time(1, 0)),
+    # Every night: the past months whose cases changed are summed up again for the indicators.
+    Job("summarise_indicator_months", _summarise_months, daily_at=time(0, 30)),
 ]
 
 

@@ -431,15 +431,20 @@ def _case_filter(
         principal.require_net(net)
         where.append(Incident.net == net)
     if category is not None:
-        category_id = session.scalar(
-            select(IncidentCategory.id).where(
-                IncidentCategory.code == category, IncidentCategory.net.in_(sorted(principal.nets))
-            )
-        )
-        if category_id is None:
-            raise InvalidInput("no category {category!r}", field="category", category=str(category)[:40])
-        where.append(Incident.category_id == category_id)
+        where.append(Incident.category_id == _category_id(session, principal, category))
     return where
+
+
+def _category_id(session: Session, principal: Principal, category: str) -> int:
+    """The id of the category with code ``category`` in one of the caller's nets; InvalidInput if none."""
+    category_id = session.scalar(
+        select(IncidentCategory.id).where(
+            IncidentCategory.code == category, IncidentCategory.net.in_(sorted(principal.nets))
+        )
+    )
+    if category_id is None:
+        raise InvalidInput("no category {category!r}", field="category", category=str(category)[:40])
+    return category_id
 
 
 def _touching(window: _Window) -> ColumnElement[bool]:
@@ -478,7 +483,9 @@ _ROW_KEYS = ("group_code", "assignee_id", "created_by")
 def _summed_columns(window: _Window) -> dict[str, ColumnElement]:
     """``SUMMED_COUNTS`` of the cases in ``window``, by name, as aggregates over a group of cases."""
     conditions = _conditions(window)
-    columns = {name: func.count().filter(conditions[name]) for name in SUMMED_COUNTS if name in conditions}
+    columns: dict[str, ColumnElement] = {
+        name: func.count().filter(conditions[name]) for name in SUMMED_COUNTS if name in conditions
+    }
     for name, (later, earlier) in _TIMED.items():
         columns[f"{name}_sum"] = func.coalesce(func.sum(_hours(later, earlier)).filter(conditions[name]), 0.0)
     return columns
@@ -571,8 +578,8 @@ def _call_backs(session: Session, window: _Window, where: list[ColumnElement[boo
 class _Asked:
     """Which cases a period's figures count, as conditions on the cases and on the months' summaries.
 
-    ``summarised`` is None when the summaries cannot tell (a category asked for, or a caller whose
-    cases are not decided by place and net alone): then every day is read from the cases.
+    ``summarised`` is None when the summaries cannot tell: a caller whose cases are not decided by
+    place and net alone (a grid worker, a co-handler). Then every day is read from the cases.
     """
 
     cases: list[ColumnElement[bool]]
@@ -583,11 +590,13 @@ def _asked(session: Session, principal: Principal, net: str | None, category: st
     """The caller's cases of ``net`` and ``category`` lying in ``place`` (a condition on a group and assignee)."""
     cases = [*_case_filter(session, principal, net, category), place(Incident.group_code, Incident.assignee_id)]
     seen = visible_by_place_and_net(principal, IndicatorMonth.group_code, IndicatorMonth.net)
-    if category is not None or seen is None:
+    if seen is None:
         return _Asked(cases, None)
     summarised = [seen, place(IndicatorMonth.group_code, IndicatorMonth.assignee_id)]
     if net is not None:
         summarised.append(IndicatorMonth.net == net)
+    if category is not None:
+        summarised.append(IndicatorMonth.category_id == _category_id(session, principal, category))
     return _Asked(cases, summarised)
 
 
@@ -675,16 +684,17 @@ def summarised_months(session: Session, window: _Window) -> list[date]:
 
 
 def _month_summary(month: date):
-    """The summary rows of ``month``: every case touching it, per group, assignee, reporting account and net."""
+    """The summary rows of ``month``: every case touching it, per group, assignee, reporting account, net and
+    category."""
     start, end = days_between(month, _last_day(month))
     assert start is not None and end is not None
     window = _Window(start, end, start)  # "now" judges only the count judged now, which no summary holds
-    keys = (Incident.group_code, Incident.assignee_id, Incident.created_by, Incident.net)
+    keys = (Incident.group_code, Incident.assignee_id, Incident.created_by, Incident.net, Incident.category_id)
     counts = func.jsonb_build_object(
         *(part for name, column in _summed_columns(window).items() for part in (literal_column(f"'{name}'"), column))
     )
     return (
-        select(cast(literal(month), Date), *keys, counts, array(_hours_columns(window), type_=LargeBinary))
+        select(cast(literal(month), Date), *keys, counts, array(_hours_columns(window), type_=LargeBinary))  # type: ignore[misc]
         .where(_touching(window))
         .group_by(*keys)
     )
@@ -710,9 +720,10 @@ def summarise_month(session: Session, month: date) -> int:
     session.execute(delete(IndicatorMonth).where(IndicatorMonth.month == month))
     written = session.execute(
         insert(IndicatorMonth).from_select(
-            ["month", "group_code", "assignee_id", "created_by", "net", "counts", "hours"], _month_summary(month)
+            ["month", "group_code", "assignee_id", "created_by", "net", "category_id", "counts", "hours"],
+            _month_summary(month),
         )
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]  # a CursorResult for an INSERT
     built = {"month": month, "fingerprint": summary_fingerprint(), "rows": written, "built_at": func.now()}
     session.execute(
         postgresql.insert(IndicatorMonthBuilt)
@@ -729,7 +740,7 @@ def summarise_months(session: Session) -> list[date]:
     ``flask evaluation summarise``. The caller commits.
     """
     earliest = session.scalar(select(func.min(Incident.reported_at)))
-    settled_before = session.scalar(select(_settled_before()))
+    settled_before: date = session.execute(select(_settled_before())).scalar_one()
     months = set(session.scalars(select(IndicatorMonthStale.month).where(IndicatorMonthStale.month < settled_before)))
     if earliest is not None:
         month = county_day(earliest).replace(day=1)

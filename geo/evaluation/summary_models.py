@@ -2,8 +2,8 @@
 
 ``indicator_month`` holds, for one China Standard Time month, the additive counts of
 ``geo.evaluation.indicators`` whose stage time fell in that month and the hours of its timed
-stages, per villager group, assignee, reporting account and net: what the indicators of any
-grid and worker add up. Medians and percentiles do not add up, so the hours are kept whole
+stages, per villager group, assignee, reporting account, net and category: what the indicators
+of any grid and worker add up. Medians and percentiles do not add up, so the hours are kept whole
 (each a big-endian float8, packed) and sorted when a period is read.
 
 ``indicator_month_built`` names the months summed up and the definitions they were summed up
@@ -26,7 +26,7 @@ from geo.grid.models import county_code_from
 
 
 class IndicatorMonth(Base):
-    """One month's counts and stage hours of the cases of one group, assignee, reporting account and net."""
+    """One month's counts and stage hours of the cases of one group, assignee, reporting account, net and category."""
 
     __tablename__ = "indicator_month"
 
@@ -38,6 +38,7 @@ class IndicatorMonth(Base):
     assignee_id: Mapped[int | None] = mapped_column(Integer)
     created_by: Mapped[str] = mapped_column(String(50))
     net: Mapped[str] = mapped_column(String(10))
+    category_id: Mapped[int] = mapped_column(Integer)
     #: count name -> cases, and "<stage>_sum" -> hours summed (``indicators.SUMMED_COUNTS``).
     counts: Mapped[dict] = mapped_column(JSONB)
     #: One packed run of big-endian float8 hours per timed stage, in ``indicators.TIMED_STAGES`` order.

@@ -2,7 +2,8 @@
 
 Every indicator of every grid and worker over 24 months at a million incidents took 6.2 s read from the cases
 (the medians and percentiles sorting a million hours four times over). ``indicator_month`` keeps each settled
-month's counts and stage hours per group, assignee, reporting account and net; ``indicator_month_built`` which
+month's counts and stage hours per group, assignee, reporting account, net
+and category; ``indicator_month_built`` which
 months are summed up and with which definitions; ``indicator_month_stale`` the months whose cases changed since,
 written by the statement triggers below on ``incident`` so such a month is read from the cases until summed up
 anew. A TRUNCATE of the cases forgets every summary.
@@ -58,7 +59,8 @@ $$;
 CREATE TRIGGER incident_marks_months_inserted AFTER INSERT ON incident
     REFERENCING NEW TABLE AS new_cases FOR EACH STATEMENT EXECUTE FUNCTION mark_indicator_months();
 CREATE TRIGGER incident_marks_months_updated AFTER UPDATE ON incident
-    REFERENCING OLD TABLE AS old_cases NEW TABLE AS new_cases FOR EACH STATEMENT EXECUTE FUNCTION mark_indicator_months();
+    REFERENCING OLD TABLE AS old_cases NEW TABLE AS new_cases
+    FOR EACH STATEMENT EXECUTE FUNCTION mark_indicator_months();
 CREATE TRIGGER incident_marks_months_deleted AFTER DELETE ON incident
     REFERENCING OLD TABLE AS old_cases FOR EACH STATEMENT EXECUTE FUNCTION mark_indicator_months();
 CREATE TRIGGER incident_forgets_months AFTER TRUNCATE ON incident
@@ -72,10 +74,13 @@ def upgrade():
         sa.Column('id', sa.BigInteger(), nullable=False),
         sa.Column('month', sa.Date(), nullable=False),
         sa.Column('group_code', sa.String(length=15, collation='C'), nullable=False),
-        sa.Column('county_code', sa.String(length=6), sa.Computed('left(group_code, 6)', persisted=True), nullable=False),
+        sa.Column(
+            'county_code', sa.String(length=6), sa.Computed('left(group_code, 6)', persisted=True), nullable=False
+        ),
         sa.Column('assignee_id', sa.Integer(), nullable=True),
         sa.Column('created_by', sa.String(length=50), nullable=False),
         sa.Column('net', sa.String(length=10), nullable=False),
+        sa.Column('category_id', sa.Integer(), nullable=False),
         sa.Column('counts', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column('hours', postgresql.ARRAY(sa.LargeBinary()), nullable=False),
         sa.PrimaryKeyConstraint('id'),

@@ -11,7 +11,12 @@ from tests.conftest import sign_in
 def test_health_reports_the_database_and_every_scheduled_job(anonymous):
     answer = anonymous.get("/api/health").get_json()
     assert answer["status"] == "ok" and answer["database"] == "ok"
-    assert {job["job"] for job in answer["scheduler"]} == {"escalate_overdue", "activate_due_plans", "issue_assessment"}
+    assert {job["job"] for job in answer["scheduler"]} == {
+        "escalate_overdue",
+        "activate_due_plans",
+        "issue_assessment",
+        "summarise_indicator_months",
+    }
     assert all(job["next_run"] for job in answer["scheduler"])
     assert all(set(job) == {"job", "last_run", "ok", "next_run"} for job in answer["scheduler"])  # no results
 
