@@ -635,18 +635,20 @@ def _days_left(window: _Window, months: Sequence[date]) -> list[_Window]:
 
 # --- Months summed up (geo.evaluation.summary_models) ------------------------------------------------------
 
-#: A month is read from its summary only once this many months have begun since it: the trigger marks a changed
-#: case against past months only, so a month is summed up when no transaction can still be writing into it
-#: unmarked (one begun while it was the current month).
-_UNSETTLED_MONTHS = 2
+#: A month is summed up, and read from its summary, only once it has been over this long: the trigger marks a
+#: changed case against past months only, so a transaction begun while the month was the current one (its
+#: change unmarked) must have ended by then. No transaction of this service lasts a day.
+SETTLING = timedelta(days=1)
 #: pg_advisory_xact_lock's first key while a month is summed up (the second is the month's ordinal).
 _SUMMING_LOCK = 16_016
 
 
 def _settled_before() -> ColumnElement[date]:
     """The first day of the earliest month not yet settled, by the database's clock (the one the trigger reads)."""
-    this_month = func.date_trunc("month", func.timezone(cast(literal(COUNTY_TZ.utcoffset(None)), INTERVAL), func.now()))
-    return cast(this_month - literal_column(f"interval '{_UNSETTLED_MONTHS - 1} month'"), Date)
+    settled_at = func.now() - cast(literal(SETTLING), INTERVAL)
+    return cast(
+        func.date_trunc("month", func.timezone(cast(literal(COUNTY_TZ.utcoffset(None)), INTERVAL), settled_at)), Date
+    )
 
 
 def _whole_months(window: _Window) -> list[date]:

@@ -109,20 +109,22 @@ def test_a_case_written_into_a_summed_up_month_counts_at_once_and_after_summing_
 
 
 def test_only_past_months_are_marked_and_only_settled_ones_summed_up(session):
-    this_month = session.scalar(select(func.date_trunc("month", func.timezone("Asia/Shanghai", func.now())))).date()
-    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    now = session.scalar(select(func.timezone("Asia/Shanghai", func.now())))
+    this_month = now.date().replace(day=1)
+    settled_before = (now - indicators.SETTLING).date().replace(day=1)  # last month, from its end's next day on
     summarise_months(session)
-    # Last month is past (so marked when written into) but not settled: it is left to be read from the cases.
-    assert set(session.scalars(select(IndicatorMonthStale.month))) <= {last_month}
+    # A month not yet settled, if past, is marked when written into, and left to be read from the cases.
+    assert set(session.scalars(select(IndicatorMonthStale.month))) <= {settled_before} - {this_month}
     marked = set(session.scalars(select(IndicatorMonthStale.month)))
     make_cases(session, 2, reported_at=datetime(2031, 1, 10, 2, 0, tzinfo=UTC))  # a future month
     make_cases(session, 1, reported_at=datetime.now(UTC))  # the current month
     assert set(session.scalars(select(IndicatorMonthStale.month))) == marked
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
     make_cases(session, 1, reported_at=datetime.combine(last_month, datetime.min.time(), UTC) + timedelta(days=3))
     assert last_month in set(session.scalars(select(IndicatorMonthStale.month)))
     session.execute(delete(IndicatorMonthBuilt))
     summed_up = summarise_months(session)
-    assert max(summed_up) == (last_month - timedelta(days=1)).replace(day=1)  # the month before last
+    assert max(summed_up) == (settled_before - timedelta(days=1)).replace(day=1)
 
 
 def test_months_summed_up_with_other_definitions_are_not_read(session):
