@@ -9,7 +9,7 @@ written by the statement triggers below on ``incident`` so such a month is read 
 anew. A TRUNCATE of the cases forgets every summary.
 
 Revision ID: b86e0e7b0017
-Revises: c56e0e7b0015
+Revises: a76e0e7b0016
 Create Date: 2026-12-07 02:10:00
 
 """
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = 'b86e0e7b0017'
-down_revision = 'c56e0e7b0015'
+down_revision = 'a76e0e7b0016'
 branch_labels = None
 depends_on = None
 
