@@ -212,7 +212,7 @@ def generate_incidents(session: Session, count: int = 10_000, now: datetime | No
         rows.append(
             {
                 "id": incident_id,
-                "ticket": ticket(prefixes[county_of(group_code)], reported.year, incident_id),
+                "ticket": ticket(prefixes[county_of(group_code)], county_day(reported).year, incident_id),
                 "net": category.net,
                 "category_id": category.id,
                 "title": f"{category.name_zh}（演示）",

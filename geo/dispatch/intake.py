@@ -474,7 +474,7 @@ def create_incident(
         now=now,
         reported_at=reported_at,
         county=county_of(group.code),
-        ticket_year=now.year,
+        ticket_year=county_day(now).year,  # the China Standard Time year: 1 January begins at 00:00 there
         event_data=json.dumps(routed),
         audit_after=json.dumps(reported, ensure_ascii=False),
         client_address=address,
