@@ -24,28 +24,22 @@ depends_on = None
 
 # Marks against every past China Standard Time month the changed cases' stage times (old and new) fall in.
 # The month's rows are locked in order (ORDER BY) so two writers never wait on each other crosswise.
-_MARK = """
+_MARK_MONTHS_OF = """
+        INSERT INTO indicator_month_stale AS stale (month)
+        SELECT DISTINCT date_trunc('month', timezone(interval '8 hours', stage.moment))::date
+        FROM {cases},
+             LATERAL (VALUES (reported_at), (registered_at), (dispatched_at), (resolved_at), (due_at)) AS stage(moment)
+        WHERE date_trunc('month', timezone(interval '8 hours', stage.moment))::date < this_month
+        ORDER BY 1
+        ON CONFLICT (month) DO UPDATE SET changes = stale.changes + 1;"""
+_MARK = f"""
 CREATE FUNCTION mark_indicator_months() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     this_month date := date_trunc('month', timezone(interval '8 hours', now()))::date;
 BEGIN
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO indicator_month_stale AS stale (month)
-        SELECT DISTINCT date_trunc('month', timezone(interval '8 hours', stage.moment))::date
-        FROM new_cases,
-             LATERAL (VALUES (reported_at), (registered_at), (dispatched_at), (resolved_at), (due_at)) AS stage(moment)
-        WHERE date_trunc('month', timezone(interval '8 hours', stage.moment))::date < this_month
-        ORDER BY 1
-        ON CONFLICT (month) DO UPDATE SET changes = stale.changes + 1;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN{_MARK_MONTHS_OF.format(cases="new_cases")}
     END IF;
-    IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        INSERT INTO indicator_month_stale AS stale (month)
-        SELECT DISTINCT date_trunc('month', timezone(interval '8 hours', stage.moment))::date
-        FROM old_cases,
-             LATERAL (VALUES (reported_at), (registered_at), (dispatched_at), (resolved_at), (due_at)) AS stage(moment)
-        WHERE date_trunc('month', timezone(interval '8 hours', stage.moment))::date < this_month
-        ORDER BY 1
-        ON CONFLICT (month) DO UPDATE SET changes = stale.changes + 1;
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN{_MARK_MONTHS_OF.format(cases="old_cases")}
     END IF;
     RETURN NULL;
 END
