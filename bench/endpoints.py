@@ -60,7 +60,7 @@ def _delete_one_seconds() -> float:
 
 
 #: The queue counts are left out beyond this: the cross-net queue checks every open case for a partner nearby
-#: (0.84 s at a million synthetic incidents, whose copies crowd each place and week; issue #13's note).
+#: (12 s at a million synthetic incidents, whose copies crowd each place and week; issue #13's note).
 QUEUES_UP_TO = 2_000_000
 
 

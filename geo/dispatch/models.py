@@ -178,13 +178,10 @@ Index(
 )
 # The duplicate check at intake looks for open cases near the point and within 48 hours: both in
 # one index (btree_gist), since at the county seat hundreds of open cases lie within the radius.
-# The net too: the cross-net queue asks each open case for a partner of *another* net nearby, and
-# btree_gist answers "<>" in the index (12.3 s -> 0.9 s for its count at a million incidents).
 Index(
     "ix_incident_open_location",
     Incident.location,
     Incident.reported_at,
-    Incident.net,
     postgresql_using="gist",
     postgresql_where=OPEN_INCIDENT,
 )
