@@ -19,6 +19,7 @@ from geo.accounts.principal import Principal
 from geo.core.calendar import county_day
 from geo.core.jobs import Job, run_if_due
 from geo.core.models import JobRun
+from geo.dispatch.cross_net import recheck_pairs
 from geo.dispatch.workflow import escalate_overdue
 from geo.evaluation.assessments import issue_month_before
 from geo.evaluation.indicators import summarise_months
@@ -52,6 +53,8 @@ def _summarise_months(session: Session, now: datetime) -> dict:
 
 JOBS = [
     Job("escalate_overdue", _escalate, every=timedelta(minutes=5)),
+    # The cross-net pairs two simultaneous reports could not see (``geo.dispatch.cross_net``).
+    Job("recheck_cross_net_pairs", recheck_pairs, every=timedelta(minutes=5)),
     # Five minutes after midnight, China Standard Time: plans approved for today take effect.
     Job("activate_due_plans", _activate_plans, daily_at=time(0, 5)),
     # On the 1st after 01:00 China Standard Time, when last month's cases have had their night's escalation.

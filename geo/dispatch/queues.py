@@ -9,7 +9,6 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     case,
-    exists,
     func,
     literal,
     select,
@@ -19,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from geo.accounts.principal import Principal
 from geo.core.labels import Labelled, label
+from geo.dispatch.cross_net import partnered
 from geo.dispatch.models import OPEN_INCIDENT, Incident
-from geo.dispatch.nearness import reported_near
 from geo.dispatch.scope import visible
 from geo.dispatch.statuses import RUNNING, Status
 
@@ -41,19 +40,6 @@ def overdue_condition(now: datetime) -> ColumnElement[bool]:
     return and_(Incident.status.in_([s.value for s in RUNNING]), Incident.due_at < now)
 
 
-def cross_net_partnered(principal: Principal) -> ColumnElement[bool]:
-    """SQL condition: an open case of another net, visible to the caller, was reported at the same place and time.
-
-    The partner must be visible too: a desk without the religious net must not learn of a religious case
-    from its own case's queue. (``geo.workforce.duplicates`` lists these pairs and merges them.)
-    """
-    partner = select(Incident.net, Incident.county_code, Incident.reported_at, Incident.location).where(
-        visible(principal), OPEN_INCIDENT
-    )
-    other = partner.subquery("partner")
-    return exists().where(other.c.net != Incident.net, reported_near(Incident, other.c))
-
-
 # The one definition of each queue: its counts, the list it opens and its map markers all use it.
 _QUEUE_CONDITIONS: dict[Queue, Callable[[datetime, Principal], ColumnElement[bool]]] = {
     Queue.OPEN: lambda now, principal: true(),  # every open case: the console's default list, soonest deadline first
@@ -64,7 +50,7 @@ _QUEUE_CONDITIONS: dict[Queue, Callable[[datetime, Principal], ColumnElement[boo
     Queue.SUSPECTED_DUPLICATES: lambda now, principal: and_(
         Incident.suspected_duplicate_id.is_not(None), Incident.status == Status.REPORTED.value
     ),
-    Queue.CROSS_NET_DUPLICATES: lambda now, principal: cross_net_partnered(principal),
+    Queue.CROSS_NET_DUPLICATES: lambda now, principal: partnered(principal),
 }
 
 

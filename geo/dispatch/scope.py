@@ -14,23 +14,24 @@ from geo.dispatch.models import Incident, IncidentCoHandler
 from geo.grid.models import GridWorker
 
 
-def visible(principal: Principal):
+def visible(principal: Principal, cases=Incident):
     """SQL condition: the incident lies in the caller's jurisdiction and one of their nets.
 
     A grid worker sees besides the cases of their nets sent to them off their grid's chain
     (``workflow``). A co-handler (协办) sees, of those, only the incidents their force member was added to.
+    ``cases`` is ``Incident`` or an alias of it (a case's partner in ``geo.dispatch.cross_net``).
     """
-    by_place_and_net = visible_by_place_and_net(principal, Incident.group_code, Incident.net)
+    by_place_and_net = visible_by_place_and_net(principal, cases.group_code, cases.net)
     if by_place_and_net is not None:
         return by_place_and_net
-    place = principal.scope(Incident.group_code)
+    place = principal.scope(cases.group_code)
     if principal.worker_code is not None:
-        place = or_(place, Incident.assignee_id.in_(_worker_id(principal)))
-    seen = and_(place, Incident.net.in_(sorted(principal.nets)))
+        place = or_(place, cases.assignee_id.in_(_worker_id(principal)))
+    seen = and_(place, cases.net.in_(sorted(principal.nets)))
     if principal.role is not Role.CO_HANDLER:
         return seen
     co_handled = select(IncidentCoHandler.incident_id).where(IncidentCoHandler.member_id == principal.force_member_id)
-    return and_(seen, Incident.id.in_(co_handled))
+    return and_(seen, cases.id.in_(co_handled))
 
 
 def visible_by_place_and_net(principal: Principal, group_code, net):

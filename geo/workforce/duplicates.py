@@ -3,8 +3,9 @@
 Intake flags a suspected duplicate only within one category. The paper's "tasks
 done twice" are cases of different nets: a landslide reported by the social net's
 worker and by the rural net's. Two open cases of different nets within intake's
-duplicate distance and time (``geo.dispatch.nearness``) are offered to the
-dispatcher as one problem, with a merge that closes one as the other's duplicate;
+duplicate distance and time (``geo.dispatch.nearness``), kept as pairs by the
+database (``geo.dispatch.cross_net``), are offered to the dispatcher as one
+problem, with a merge that closes one as the other's duplicate;
 the console's queue 跨网重复 (``geo.dispatch.queues``) holds the cases of such pairs.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -21,9 +22,9 @@ from geo.accounts.principal import Principal
 from geo.core.audit import record
 from geo.core.clock import now_utc
 from geo.core.errors import InvalidInput
+from geo.dispatch.cross_net import partners_of
 from geo.dispatch.intake import clean_text
-from geo.dispatch.models import OPEN_INCIDENT, Incident
-from geo.dispatch.nearness import reported_near
+from geo.dispatch.models import OPEN_INCIDENT, Incident, IncidentCrossNetPair, is_open
 from geo.dispatch.scope import visible
 from geo.dispatch.statuses import FINISHED, Status
 from geo.dispatch.views import get_incident, incident_detail
@@ -40,7 +41,7 @@ def cross_net_pairs(session: Session, principal: Principal, *, grid: str | None 
     Each pair names the earlier case first (the one a merge keeps by default) and their distance in metres.
     """
     principal.require(Capability.CASE_CONSOLE)
-    other = aliased(Incident)
+    other = aliased(Incident, name="other")
     query = (
         select(
             Incident.ticket,
@@ -53,15 +54,16 @@ def cross_net_pairs(session: Session, principal: Principal, *, grid: str | None 
             other.version,
             func.ST_Distance(func.Geography(Incident.location), func.Geography(other.location)),
         )
-        .join(other, and_(other.net != Incident.net, reported_near(Incident, other)))
+        .join(IncidentCrossNetPair, IncidentCrossNetPair.incident_id == Incident.id)
+        .join(other, other.id == IncidentCrossNetPair.partner_id)
         .where(
             visible(principal),
             OPEN_INCIDENT,
-            other.status.not_in([s.value for s in FINISHED]),
+            is_open(other),
+            visible(principal, other),
             # The earlier one first, so each pair is listed once.
             (Incident.reported_at < other.reported_at)
             | ((Incident.reported_at == other.reported_at) & (Incident.id < other.id)),
-            other.id.in_(select(Incident.id).where(visible(principal))),
         )
         .order_by(other.reported_at.desc())
         .limit(PAIR_LIMIT)
@@ -82,21 +84,7 @@ def cross_net_pairs(session: Session, principal: Principal, *, grid: str | None 
 
 def cross_net_partners(session: Session, principal: Principal, incident: Incident) -> list[str]:
     """The tickets of visible open cases of other nets reported at the same place and time as ``incident``."""
-    other = aliased(Incident)
-    return list(
-        session.scalars(
-            select(other.ticket)
-            .where(
-                Incident.id == incident.id,
-                other.net != Incident.net,
-                other.status.not_in([s.value for s in FINISHED]),
-                reported_near(Incident, other),
-                other.id.in_(select(Incident.id).where(visible(principal))),
-            )
-            .order_by(other.reported_at)
-            .limit(20)
-        )
-    )
+    return [partner.ticket for partner in session.scalars(partners_of(principal, incident.id))]
 
 
 def merge_cross_net(

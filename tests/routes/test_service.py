@@ -13,6 +13,7 @@ def test_health_reports_the_database_and_every_scheduled_job(anonymous):
     assert answer["status"] == "ok" and answer["database"] == "ok"
     assert {job["job"] for job in answer["scheduler"]} == {
         "escalate_overdue",
+        "recheck_cross_net_pairs",
         "activate_due_plans",
         "issue_assessment",
         "summarise_indicator_months",

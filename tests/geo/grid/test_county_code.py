@@ -17,6 +17,7 @@ HANGING = {
     "party_village_branch": "grid",
     "incident_attachment": "incident",
     "incident_co_handler": "incident",
+    "incident_cross_net": "incident",
     "incident_evaluation": "incident",
     "incident_event": "incident",
     "public_report": "incident",
