@@ -1,18 +1,20 @@
-"""Cross-net pairs (跨网重复): open cases of different nets reported at the same place and time.
+"""Cross-net partners (跨网重复): open cases of different nets reported at the same place and time.
 
-The database keeps the pairs as cases are written (``IncidentCrossNetPair``, the trigger of migration
-``d06e0e7b0019``), so the queue 跨网重复 and its list read a few pairs instead of asking every open case
-for a partner nearby. Two reports written at the same moment in two transactions cannot see each other,
-so neither pairs them; ``recheck_pairs`` (the scheduler, every five minutes) pairs the recently changed
-cases again by ``geo.dispatch.nearness.reported_near`` and forgets pairs with a finished case.
+Who has a partner is kept by the database as cases are written (``IncidentCrossNetPair``: a row per open case
+and grid and net it has partners in, the triggers of migration ``d06e0e7b0019``), so the queue 跨网重复 reads a
+few rows instead of asking every open case for a partner nearby. The partners themselves are found when asked
+(``partners_of``), by ``geo.dispatch.nearness.reported_near``, for one case or the few that have them.
+
+Two reports written at the same moment in two transactions cannot see each other, so neither pairs them, and a
+partner closing as the other is reported can leave a row with a closed witness. ``recheck_pairs`` (the
+scheduler, every five minutes) pairs the recently changed cases again and replaces or drops such rows.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, select, union
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import ARRAY, ColumnElement, Integer, and_, bindparam, delete, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from geo.accounts.principal import Principal
@@ -24,51 +26,69 @@ from geo.dispatch.scope import visible, visible_by_place_and_net
 RECHECK_WINDOW = timedelta(minutes=15)
 
 
+def partner_condition(principal: Principal, case, partner) -> ColumnElement[bool]:
+    """SQL condition: ``partner`` is an open case of another net reported at the same place and time as
+    ``case`` (each ``Incident`` or an alias), and the caller may see it."""
+    return and_(
+        partner.id != case.id,
+        partner.net != case.net,
+        reported_near(case, partner),
+        is_open(partner),
+        visible(principal, partner),
+    )
+
+
 def partnered(principal: Principal) -> ColumnElement[bool]:
-    """SQL condition on ``Incident``: an open case of another net, visible to the caller, is its pair.
+    """SQL condition on ``Incident``: an open case of another net, visible to the caller, is its partner.
 
     The partner must be visible too: a desk without the religious net must not learn of a religious case
-    from its own case's queue. Where place and net decide who sees a case, that is read from the pair's own
-    copy of the partner's grid and net; uncorrelated, so a count over every open case reads the pairs once (a
-    hashed subplan) instead of probing them case by case. A pair whose partner closed in the same moment as it
-    was written stays until ``recheck_pairs`` (five minutes at most); the list and the merge check the
-    partner itself (``partners_of``).
+    from its own case's queue. Where place and net decide who sees a case, that is read from the rows' grids
+    and nets, uncorrelated, so a count over every open case reads them once (a hashed subplan). A grid
+    worker's or co-handler's sight depends on the partner itself: among the cases with rows, theirs is asked.
     """
     pair = IncidentCrossNetPair
     seen = visible_by_place_and_net(principal, pair.partner_group_code, pair.partner_net)
     if seen is not None:
         return Incident.id.in_(select(pair.incident_id).where(seen))
     partner = aliased(Incident, name="partner")
-    return Incident.id.in_(
-        select(pair.incident_id)
-        .join(partner, partner.id == pair.partner_id)
-        .where(is_open(partner), visible(principal, partner))
+    return and_(
+        Incident.id.in_(select(pair.incident_id)),
+        exists().where(partner_condition(principal, Incident, partner)),
     )
 
 
 def partners_of(principal: Principal, incident_id: int, *, limit: int = 20):
     """A query for the visible open partners of one case (``Incident`` rows), earliest first."""
-    partner = aliased(Incident, name="partner")
+    case, partner = aliased(Incident, name="case"), aliased(Incident, name="partner")
     return (
         select(partner)
-        .join(IncidentCrossNetPair, IncidentCrossNetPair.partner_id == partner.id)
-        .where(IncidentCrossNetPair.incident_id == incident_id, is_open(partner), visible(principal, partner))
+        .join(case, partner_condition(principal, case, partner))
+        .where(case.id == incident_id)
         .order_by(partner.reported_at, partner.id)
         .limit(limit)
     )
 
 
-def recheck_pairs(session: Session, now: datetime) -> dict:
-    """Forget the pairs with a finished case; pair again the open cases changed within ``RECHECK_WINDOW``.
+def _ids(query) -> list[int]:
+    return list(dict.fromkeys(query))
 
-    Idempotent (a pair already kept is left as it is), so the scheduler may run it as often as it likes.
-    """
+
+def recheck_pairs(session: Session, now: datetime) -> dict:
+    """Drop the rows of finished cases, give rows with a finished witness another, and pair again the open
+    cases changed within ``RECHECK_WINDOW``. Idempotent: rows already right are left as they are."""
+    ids = bindparam("ids", type_=ARRAY(Integer))
     forgotten = session.execute(
-        delete(IncidentCrossNetPair).where(
-            ~exists().where(Incident.id == IncidentCrossNetPair.incident_id, is_open())
-            | ~exists().where(Incident.id == IncidentCrossNetPair.partner_id, is_open())
-        )
+        delete(IncidentCrossNetPair).where(~exists().where(Incident.id == IncidentCrossNetPair.incident_id, is_open()))
     ).rowcount  # type: ignore[attr-defined]  # a CursorResult for a DELETE
+    gone_witnesses = _ids(
+        session.scalars(
+            select(IncidentCrossNetPair.partner_id).where(
+                ~exists().where(Incident.id == IncidentCrossNetPair.partner_id, is_open())
+            )
+        )
+    )
+    if gone_witnesses:
+        forgotten += session.scalar(select(func.unpair_cross_net(ids)), {"ids": gone_witnesses})
     # The newest changes have the highest change numbers: walk them back to the first older than the window.
     before_window = (
         select(Incident.change_seq)
@@ -77,31 +97,8 @@ def recheck_pairs(session: Session, now: datetime) -> dict:
         .limit(1)
         .scalar_subquery()
     )
-    recent, partner = aliased(Incident, name="recent"), aliased(Incident, name="partner")
-    found = (
-        select(
-            recent.id.label("a"),
-            recent.group_code.label("a_group"),
-            recent.net.label("a_net"),
-            partner.id.label("b"),
-            partner.group_code.label("b_group"),
-            partner.net.label("b_net"),
-        )
-        .join(partner, and_(partner.id != recent.id, partner.net != recent.net, reported_near(recent, partner)))
-        .where(recent.change_seq > func.coalesce(before_window, 0), is_open(recent), is_open(partner))
-        .subquery()
+    recent = _ids(
+        session.scalars(select(Incident.id).where(Incident.change_seq > func.coalesce(before_window, 0), is_open()))
     )
-    both_ways = union(
-        select(found.c.a, found.c.b, found.c.b_group, found.c.b_net),
-        select(found.c.b, found.c.a, found.c.a_group, found.c.a_net),
-    ).subquery()
-    paired = session.scalars(
-        insert(IncidentCrossNetPair)
-        .from_select(
-            ["incident_id", "partner_id", "partner_group_code", "partner_net"],
-            select(both_ways).order_by(*list(both_ways.c)[:2]),
-        )
-        .on_conflict_do_nothing()
-        .returning(IncidentCrossNetPair.incident_id)
-    ).all()
-    return {"forgotten": forgotten, "paired": len(paired)}
+    paired = session.scalar(select(func.pair_cross_net(ids)), {"ids": recent}) if recent else 0
+    return {"forgotten": forgotten, "rewitnessed": len(gone_witnesses), "paired": paired}

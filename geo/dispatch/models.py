@@ -213,22 +213,24 @@ Index("ix_incident_resolved_at", Incident.resolved_at)
 
 
 class IncidentCrossNetPair(Base):
-    """Two open cases of different nets reported at the same place and time (跨网重复), each way round.
+    """An open case has a partner (跨网重复) in this grid and net: an open case of another net reported at the
+    same place and time (``geo.dispatch.nearness``). ``partner_id`` names one of them, the witness.
 
-    Kept by the database as cases are written (the trigger ``pair_cross_net_cases``, migration
-    ``d06e0e7b0019``): a pair is written when either case is reported, moved or reopened and forgotten when
-    either closes, so the console's queue reads the pairs instead of asking every open case for a partner
-    nearby (12.3 s at a million incidents). ``geo.dispatch.cross_net`` reads and rechecks them.
+    Kept by the database as cases are written (the triggers of migration ``d06e0e7b0019``): rows are written
+    when a case is reported, moved or reopened, and a row whose witness closes takes another partner of that
+    grid and net, or goes. One row per grid and net, not per partner: however crowded a place, a case has a
+    few, and the console's queue reads them instead of asking every open case for a partner nearby (12.3 s at
+    a million incidents). ``geo.dispatch.cross_net`` reads and rechecks them.
     """
 
     __tablename__ = "incident_cross_net"
 
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True)
-    partner_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True, index=True)
-    #: The partner's grid and net, kept with the pair (a partner moved to another grid is paired anew), so the
-    #: queue's count asks who may see the partner of the pairs alone, not of a million cases' rows.
-    partner_group_code: Mapped[str] = mapped_column(String(15, collation="C"))
-    partner_net: Mapped[str] = mapped_column(String(10))
+    #: The grid and net of the partners: who may see one is read from the row alone.
+    partner_group_code: Mapped[str] = mapped_column(String(15, collation="C"), primary_key=True)
+    partner_net: Mapped[str] = mapped_column(String(10), primary_key=True)
+    #: No foreign key: a deleted witness is replaced by the trigger, not cascaded away with its row.
+    partner_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 class IncidentEvent(Base):

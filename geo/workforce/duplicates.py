@@ -3,8 +3,8 @@
 Intake flags a suspected duplicate only within one category. The paper's "tasks
 done twice" are cases of different nets: a landslide reported by the social net's
 worker and by the rural net's. Two open cases of different nets within intake's
-duplicate distance and time (``geo.dispatch.nearness``), kept as pairs by the
-database (``geo.dispatch.cross_net``), are offered to the dispatcher as one
+duplicate distance and time (``geo.dispatch.nearness``; who has such a partner
+is kept by the database, ``geo.dispatch.cross_net``) are offered to the dispatcher as one
 problem, with a merge that closes one as the other's duplicate;
 the console's queue 跨网重复 (``geo.dispatch.queues``) holds the cases of such pairs.
 """
@@ -22,9 +22,9 @@ from geo.accounts.principal import Principal
 from geo.core.audit import record
 from geo.core.clock import now_utc
 from geo.core.errors import InvalidInput
-from geo.dispatch.cross_net import partners_of
+from geo.dispatch.cross_net import partner_condition, partnered, partners_of
 from geo.dispatch.intake import clean_text
-from geo.dispatch.models import OPEN_INCIDENT, Incident, IncidentCrossNetPair, is_open
+from geo.dispatch.models import OPEN_INCIDENT, Incident
 from geo.dispatch.scope import visible
 from geo.dispatch.statuses import FINISHED, Status
 from geo.dispatch.views import get_incident, incident_detail
@@ -54,13 +54,11 @@ def cross_net_pairs(session: Session, principal: Principal, *, grid: str | None 
             other.version,
             func.ST_Distance(func.Geography(Incident.location), func.Geography(other.location)),
         )
-        .join(IncidentCrossNetPair, IncidentCrossNetPair.incident_id == Incident.id)
-        .join(other, other.id == IncidentCrossNetPair.partner_id)
+        .join(other, partner_condition(principal, Incident, other))
         .where(
             visible(principal),
             OPEN_INCIDENT,
-            is_open(other),
-            visible(principal, other),
+            partnered(principal),  # the few cases with partners, from the rows the database keeps
             # The earlier one first, so each pair is listed once.
             (Incident.reported_at < other.reported_at)
             | ((Incident.reported_at == other.reported_at) & (Incident.id < other.id)),
