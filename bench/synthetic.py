@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select, text
 from app import create_app
 from bench.report import header, row
 from extensions import db, db_session
-from geo.demo.synthetic import SYNTHETIC_PREFIX, add_synthetic_incidents
+from geo.demo.synthetic import add_synthetic_incidents, is_synthetic
 from geo.dispatch.models import Incident
 
 BATCH = 10
@@ -27,7 +27,7 @@ def ensure_incidents(target: int) -> None:
     app = create_app()
     with app.app_context():
         session = db_session()
-        synthetic = Incident.ticket.startswith(SYNTHETIC_PREFIX)
+        synthetic = is_synthetic()
         demo = session.scalar(select(func.count()).where(Incident.is_demo, ~synthetic)) or 0
         if not demo:
             raise SystemExit("no demo incidents to copy: run flask demo load first")

@@ -9,12 +9,22 @@ latest demo report), with its history copied alongside. Everything is derived fr
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import ColumnElement, and_, text
 from sqlalchemy.orm import Session
 
-#: Tickets of the copies start with this and twelve digits: not a county's ticket (geo.grid.tickets), on purpose.
-#: It is what tells a copy from the demo incident it copies, both demo rows, and what removes the copies again.
+from geo.dispatch.models import Incident
+
+#: Tickets of the copies are this and twelve digits, no dashes: not a county's ticket (geo.grid.tickets), on
+#: purpose. With ``is_demo`` it tells a copy from the demo incident it copies and removes the copies again, and
+#: never a real case of a county whose tickets begin SY- (``is_synthetic``).
 SYNTHETIC_PREFIX = "SY"
+SYNTHETIC_TICKET = f"^{SYNTHETIC_PREFIX}[0-9]{{12}}$"
+
+
+def is_synthetic() -> ColumnElement[bool]:
+    """SQL condition: the incident is a synthetic copy made here."""
+    return and_(Incident.is_demo, Incident.ticket.regexp_match(SYNTHETIC_TICKET))
+
 
 _INCIDENT_COLUMNS = (
     "net, category_id, title, description, address, channel, priority, reporter_name, reporter_phone, status,"
@@ -30,7 +40,7 @@ _PLAN_COPIES = text(
            hashtext(source.id || ':' || n) AS h1, hashtext(n || ':' || source.id) AS h2
     FROM incident AS source
     CROSS JOIN generate_series(:first, :first + :copies - 1) AS n
-    WHERE source.is_demo AND source.ticket NOT LIKE :prefix || '%'
+    WHERE source.is_demo AND source.ticket !~ :synthetic
     """
 )
 _SHIFT = "make_interval(secs => (abs(c.h2) % 864000) - 432000)"  # ±5 days, in seconds
@@ -87,7 +97,7 @@ def add_synthetic_incidents(session: Session, copies: int, *, first: int = 1, hi
     latest = session.execute(text("SELECT max(reported_at) FROM incident WHERE is_demo")).scalar()
     if latest is None:
         raise ValueError("no demo incidents to copy: load the demo first (flask demo load)")
-    session.execute(_PLAN_COPIES, {"copies": copies, "first": first, "prefix": SYNTHETIC_PREFIX})
+    session.execute(_PLAN_COPIES, {"copies": copies, "first": first, "synthetic": SYNTHETIC_TICKET})
     added = session.execute(text("SELECT count(*) FROM synthetic_copy")).scalar_one()
     session.execute(_COPY_INCIDENTS, {"prefix": SYNTHETIC_PREFIX, "latest": latest})
     if history:
@@ -103,7 +113,7 @@ _STACK_COPIES = text(
     SELECT :prefix || lpad(nextval(pg_get_serial_sequence('incident', 'id'))::text, 12, '0'), location, updated_at,
            nextval('incident_change_seq'), {", ".join(_SHIFTED_TIMES)}, {_INCIDENT_COLUMNS}
     FROM incident CROSS JOIN generate_series(1, :copies)
-    WHERE is_demo AND ticket NOT LIKE :prefix || '%'
+    WHERE is_demo AND ticket !~ :synthetic
     """
 )
 
@@ -113,9 +123,11 @@ def add_stacked_incidents(session: Session, copies: int) -> int:
 
     For a test that needs the size and not the spread (the console at 100,000 cases): no moves, no
     point-in-group checks, so ten copies of the demo take seconds where ``add_synthetic_incidents``
-    takes a minute. Returns the number added; remove them by ``SYNTHETIC_PREFIX`` like the others.
+    takes a minute. Returns the number added; remove them by ``is_synthetic`` like the others.
     """
     if not isinstance(copies, int) or copies < 1:
         raise ValueError("copies must be a positive whole number", copies)
-    result = session.execute(_STACK_COPIES, {"copies": copies, "prefix": SYNTHETIC_PREFIX})
+    result = session.execute(
+        _STACK_COPIES, {"copies": copies, "prefix": SYNTHETIC_PREFIX, "synthetic": SYNTHETIC_TICKET}
+    )
     return result.rowcount  # type: ignore[attr-defined]  # a CursorResult for an INSERT

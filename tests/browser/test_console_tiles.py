@@ -15,7 +15,7 @@ from playwright.sync_api import Response
 from sqlalchemy import delete, func, select, text
 
 from extensions import db, db_session
-from geo.demo.synthetic import SYNTHETIC_PREFIX, add_stacked_incidents
+from geo.demo.synthetic import add_stacked_incidents, is_synthetic
 from geo.dispatch.models import Incident
 from tests.browser.conftest import PageLog, offline_context, sign_in, wait_until
 
@@ -42,7 +42,7 @@ def many_incidents(app) -> Iterator[int]:
     assert total > app.config["CONSOLE_TILES_ABOVE"], total
     yield total
     with app.app_context():
-        db.session.execute(delete(Incident).where(Incident.ticket.startswith(SYNTHETIC_PREFIX)))
+        db.session.execute(delete(Incident).where(is_synthetic()))
         db.session.commit()
         db.session.execute(text("ANALYZE incident"))
         db.session.commit()
