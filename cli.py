@@ -226,6 +226,16 @@ def atlas_set_ticket_prefix(code: str, prefix: str) -> None:
     click.echo(f"county {code}: new tickets begin {prefix}-; those given so far keep theirs")
 
 
+@atlas_cli.command("clear-ticket-prefix")
+@click.argument("code")
+def atlas_clear_ticket_prefix(code: str) -> None:
+    """Number the tickets county CODE gives from now on by its code (533423-2026-000123); earlier ones stay."""
+    from geo.atlas.counties import set_ticket_prefix
+
+    _apply(lambda: set_ticket_prefix(db_session(), code, None, actor=_actor()))
+    click.echo(f"county {code}: new tickets begin {code}-; those given so far keep theirs")
+
+
 @users_cli.command("create")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice([role.value for role in Role]))

@@ -136,13 +136,15 @@ def init_county(
     return []
 
 
-def set_ticket_prefix(session: Session, code: str, prefix: str, *, actor: str) -> None:
-    """Begin the tickets county ``code`` gives from now on with ``prefix`` (2 to 8 capital letters); audited.
+def set_ticket_prefix(session: Session, code: str, prefix: str | None, *, actor: str) -> None:
+    """Begin the tickets county ``code`` gives from now on with ``prefix`` (2 to 8 capital letters), or with its
+    code when ``prefix`` is None (a prefix cleared); audited.
 
     The tickets given so far keep theirs: people name their cases by them. A prefix is one county's alone,
     so a ticket says which county it belongs to.
     """
-    _check_free(session, check_ticket_prefix(prefix), code)
+    if prefix is not None:
+        _check_free(session, check_ticket_prefix(prefix), code)
     county = _county_grid(session, code)
     if county is None:
         raise NotFound("county {code} is not served here: load it first (flask atlas init-county)", code=str(code)[:20])

@@ -446,11 +446,19 @@ def test_a_prefix_set_on_the_command_line_numbers_new_cases_only_and_is_audited(
     assert "<code>county.ticket_prefix</code>" in _audit_rows(weixi("wx-admin"), f"?entity=county&entity_id={WEIXI}")
     assert _set_prefix(app, WEIXI, "WX").exit_code == 0
     assert len(_prefix_changes(app)) == 1  # the same prefix again changes nothing and records nothing
+    cleared = app.test_cli_runner().invoke(args=["atlas", "clear-ticket-prefix", WEIXI])
+    assert cleared.exit_code == 0, cleared.output
+    assert _ticket_of(report(desk, lon, lat, title="草场边界纠纷（三报）")).startswith(f"{WEIXI}-")
+    assert [(e.before, e.after) for e in _prefix_changes(app)][-1] == ({"ticket_prefix": "WX"}, {"ticket_prefix": None})
 
 
 def _prefix_changes(app) -> list[AuditEvent]:
     with app.app_context():
-        changes = select(AuditEvent).where(AuditEvent.action == "county.ticket_prefix", AuditEvent.entity_id == WEIXI)
+        changes = (
+            select(AuditEvent)
+            .where(AuditEvent.action == "county.ticket_prefix", AuditEvent.entity_id == WEIXI)
+            .order_by(AuditEvent.id)
+        )
         return list(db_session().scalars(changes))
 
 
