@@ -69,10 +69,6 @@ def partners_of(principal: Principal, incident_id: int, *, limit: int = 20):
     )
 
 
-def _ids(query) -> list[int]:
-    return list(dict.fromkeys(query))
-
-
 def recheck_pairs(session: Session, now: datetime) -> dict:
     """Drop the rows of finished cases, give rows with a finished witness another, and pair again the open
     cases changed within ``RECHECK_WINDOW``. Idempotent: rows already right are left as they are."""
@@ -80,15 +76,13 @@ def recheck_pairs(session: Session, now: datetime) -> dict:
     forgotten = session.execute(
         delete(IncidentCrossNetPair).where(~exists().where(Incident.id == IncidentCrossNetPair.incident_id, is_open()))
     ).rowcount  # type: ignore[attr-defined]  # a CursorResult for a DELETE
-    gone_witnesses = _ids(
-        session.scalars(
-            select(IncidentCrossNetPair.partner_id).where(
-                ~exists().where(Incident.id == IncidentCrossNetPair.partner_id, is_open())
-            )
-        )
-    )
+    gone_witnesses = session.scalars(
+        select(IncidentCrossNetPair.partner_id)
+        .where(~exists().where(Incident.id == IncidentCrossNetPair.partner_id, is_open()))
+        .distinct()
+    ).all()
     if gone_witnesses:
-        forgotten += session.scalar(select(func.unpair_cross_net(ids)), {"ids": gone_witnesses})
+        forgotten += session.scalar(select(func.unpair_cross_net(ids)), {"ids": list(gone_witnesses)})
     # The newest changes have the highest change numbers: walk them back to the first older than the window.
     before_window = (
         select(Incident.change_seq)
@@ -97,8 +91,8 @@ def recheck_pairs(session: Session, now: datetime) -> dict:
         .limit(1)
         .scalar_subquery()
     )
-    recent = _ids(
-        session.scalars(select(Incident.id).where(Incident.change_seq > func.coalesce(before_window, 0), is_open()))
-    )
-    paired = session.scalar(select(func.pair_cross_net(ids)), {"ids": recent}) if recent else 0
+    recent = session.scalars(
+        select(Incident.id).where(Incident.change_seq > func.coalesce(before_window, 0), is_open())
+    ).all()
+    paired = session.scalar(select(func.pair_cross_net(ids)), {"ids": list(recent)}) if recent else 0
     return {"forgotten": forgotten, "rewitnessed": len(gone_witnesses), "paired": paired}
