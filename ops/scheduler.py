@@ -16,6 +16,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy.orm import Session
 
 from geo.accounts.principal import Principal
+from geo.core.audit import SCHEDULER_ACTOR
 from geo.core.calendar import county_day
 from geo.core.jobs import Job, run_if_due
 from geo.core.models import JobRun
@@ -41,7 +42,7 @@ def _activate_plans(session: Session, now: datetime) -> dict:
 
 
 def _issue_assessment(session: Session, now: datetime) -> dict:
-    issued = issue_month_before(session, Principal.everything("scheduler"), county_day(now))
+    issued = issue_month_before(session, Principal.everything(SCHEDULER_ACTOR), county_day(now))
     return {
         "assessments": [{"county": a.county_code, "id": a.id, "period": a.period, "version": a.version} for a in issued]
     }

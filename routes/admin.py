@@ -16,7 +16,7 @@ from extensions import db, db_session
 from geo.accounts.capabilities import Capability
 from geo.accounts.models import Role, User
 from geo.accounts.users import accounts_in, audited_actors, create_user, readable_events
-from geo.core.audit import audit_query, changes
+from geo.core.audit import ACTORS_WITHOUT_ACCOUNT, audit_query, changes
 from geo.core.calendar import days_between
 from geo.core.clock import now_utc
 from geo.core.errors import GridError
@@ -46,7 +46,9 @@ AUDIT_LINKS: dict[str, Callable[[str], str]] = {
     "zone": lambda _: url_for("patrol_pages.patrol_map"),
     "patrol_task": lambda _: url_for("patrol_pages.patrol_map"),
 }
-AUDIT_ENTITIES = sorted({*AUDIT_LINKS, "party_activity", "party_member", "party_project", "public_contact_field"})
+AUDIT_ENTITIES = sorted(
+    {*AUDIT_LINKS, "county", "party_activity", "party_member", "party_project", "public_contact_field"}
+)
 
 
 def _record_link(entity: str, entity_id: str | None) -> str | None:
@@ -190,9 +192,10 @@ def audit():
             (event, changes(event.before, event.after), _record_link(event.entity, event.entity_id)) for event in events
         ],
         entities=AUDIT_ENTITIES,
-        actors=db.session.scalars(
-            (actors if actors is not None else select(User.username)).order_by(User.username)
-        ).all(),
+        actors=[
+            *ACTORS_WITHOUT_ACCOUNT,
+            *db.session.scalars((actors if actors is not None else select(User.username)).order_by(User.username)),
+        ],
         total=total,
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),

@@ -13,7 +13,7 @@ from geo.accounts.callers import forget_on_commit
 from geo.accounts.capabilities import Capability
 from geo.accounts.models import ApiToken, Role, User
 from geo.accounts.principal import Principal
-from geo.core.audit import record
+from geo.core.audit import ACTORS_WITHOUT_ACCOUNT, record
 from geo.core.errors import InvalidInput, NotFound, one_of
 from geo.core.models import AuditEvent
 from geo.grid.counties import counties_covered, county_codes
@@ -142,7 +142,8 @@ def create_user(
         by.require(Capability.ACCOUNT_MANAGE)
     if not _USERNAME.match(username):
         raise InvalidInput("username must be 3-50 lowercase letters, digits, '.', '_' or '-'", field="username")
-    if session.scalar(select(User.id).where(User.username == username)):
+    # The app's own actors are taken too: an account so named would pass for the scheduler or residents.
+    if username in ACTORS_WITHOUT_ACCOUNT or session.scalar(select(User.id).where(User.username == username)):
         raise InvalidInput("username {username!r} is taken", field="username", username=username)
     role_value = one_of(Role, role, "role")
     _validate_password(password)

@@ -9,6 +9,14 @@ from sqlalchemy.orm import Session
 
 from geo.core.models import AuditEvent
 
+#: The actors of changes no account makes: the scheduler's jobs and the app's own rules (escalating an overdue
+#: case, activating a due plan), and residents reporting and rating on the public pages. Neither can be an
+#: account's username (``geo.accounts.users`` refuses them), so the audit page offers them beside the accounts.
+SYSTEM_ACTOR = "system"
+SCHEDULER_ACTOR = "scheduler"
+PUBLIC_ACTOR = "public"
+ACTORS_WITHOUT_ACCOUNT = (SYSTEM_ACTOR, SCHEDULER_ACTOR, PUBLIC_ACTOR)
+
 
 def record(
     session: Session,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from geo.accounts.principal import AccessDenied, Principal
-from geo.core.audit import record
+from geo.core.audit import SYSTEM_ACTOR, record
 from geo.core.calendar import county_day
 from geo.core.clock import now_utc
 from geo.core.errors import GridError, InvalidInput
@@ -359,9 +359,9 @@ def escalate_overdue(session: Session, now: datetime | None = None) -> list[str]
         before = _audited_state(incident)
         data = _escalate(session, incident, now)
         touch(incident, now)
-        record_event(session, incident, "system", "escalate", incident.status, now, "逾期自动升级 overdue", data)
+        record_event(session, incident, SYSTEM_ACTOR, "escalate", incident.status, now, "逾期自动升级 overdue", data)
         session.flush()  # the new version, for the audit trail
-        _audit(session, "system", "escalate", incident, before, "逾期自动升级 overdue", None)
+        _audit(session, SYSTEM_ACTOR, "escalate", incident, before, "逾期自动升级 overdue", None)
         escalated.append(incident.ticket)
     session.flush()
     return escalated

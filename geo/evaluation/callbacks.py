@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from geo.accounts.capabilities import Capability
 from geo.accounts.principal import Principal
-from geo.core.audit import record
+from geo.core.audit import PUBLIC_ACTOR, record
 from geo.core.clock import now_utc
 from geo.core.errors import GridError, InvalidInput, NotFound, one_of
 from geo.dispatch.intake import clean_text
@@ -27,7 +27,6 @@ from geo.dispatch.workflow import InvalidTransition, apply_action, record_event,
 from geo.evaluation.record_models import EvaluationSource, IncidentEvaluation, Satisfaction
 
 #: Who a residents' rating is recorded as when no account gave it.
-PUBLIC_ACTOR = "public"
 
 
 class AlreadyEvaluated(GridError):

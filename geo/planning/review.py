@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from geo.accounts.capabilities import Capability
 from geo.accounts.principal import AccessDenied, Principal
-from geo.core.audit import record
+from geo.core.audit import SYSTEM_ACTOR, record
 from geo.core.errors import GridError, InvalidInput, Problem
 from geo.dispatch.rerouting import reroute_open_incidents
 from geo.grid.boundaries import (
@@ -208,7 +208,7 @@ def activate_due_plans(session: Session, today: date, now: datetime) -> list[tup
     due = session.scalars(
         select(Plan).where(Plan.status == PlanStatus.SCHEDULED.value, Plan.effective_from <= today).order_by(Plan.id)
     ).all()
-    return [(plan.id, activate_plan(session, plan, actor=plan.reviewed_by or "system", now=now)) for plan in due]
+    return [(plan.id, activate_plan(session, plan, actor=plan.reviewed_by or SYSTEM_ACTOR, now=now)) for plan in due]
 
 
 def activate_plan(session: Session, plan: Plan, *, actor: str, now: datetime, address: str | None = None) -> Activation:

@@ -7,10 +7,11 @@ from datetime import datetime
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from geo.core.audit import PUBLIC_ACTOR
 from geo.core.errors import one_of
 from geo.dispatch.models import Incident
 from geo.dispatch.statuses import Status
-from geo.evaluation.callbacks import PUBLIC_ACTOR, current_evaluation, evaluate
+from geo.evaluation.callbacks import current_evaluation, evaluate
 from geo.evaluation.record_models import EvaluationSource, IncidentEvaluation, Satisfaction
 from geo.public.models import PublicReport
 from geo.public.tracking import followed

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from geo.accounts.models import Role
 from geo.accounts.principal import EVERY_COUNTY, Principal
 from geo.atlas.lookup import parse_coordinates
-from geo.core.audit import record
+from geo.core.audit import PUBLIC_ACTOR, record
 from geo.core.clock import now_utc
 from geo.core.crs import SourceCRS, to_wgs84
 from geo.core.errors import InvalidInput, NotFound, one_of
@@ -44,7 +44,7 @@ _PHONE = re.compile(r"^[0-9+\-() ]{0,30}$")
 _KEY = re.compile(r"^[A-Za-z0-9_\-]{16,100}$")
 
 
-def residents(username: str = "public") -> Principal:
+def residents(username: str = PUBLIC_ACTOR) -> Principal:
     """Who files a resident's report through intake: every county (the point says which), every net (the category
     says which is public)."""
     return Principal(0, username, Role.DISPATCHER, EVERY_COUNTY, frozenset(net.value for net in Net))
@@ -185,7 +185,7 @@ def submit_report(
     secret: bytes,
     key: str | None = None,
     join: str = "",
-    reporter: str = "public",
+    reporter: str = PUBLIC_ACTOR,
     client_id: int | None = None,
     radius_m: float = DEFAULT_JOIN_RADIUS_M,
     window: timedelta = DEFAULT_JOIN_WINDOW,
@@ -340,7 +340,7 @@ def _support(
             IncidentEvent(
                 incident_id=incident.id,
                 at=now,
-                actor="public",
+                actor=PUBLIC_ACTOR,
                 action="support",
                 from_status=incident.status,
                 to_status=incident.status,
@@ -350,7 +350,7 @@ def _support(
         )
         record(
             session,
-            actor="public",
+            actor=PUBLIC_ACTOR,
             action="incident.support",
             entity="incident",
             entity_id=ticket,

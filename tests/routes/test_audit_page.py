@@ -1,6 +1,10 @@
 """The audit page reads as changes: each field before → after, filters by record and user, links to the record."""
 
+import pytest
+
+from geo.accounts.users import create_user
 from geo.core.audit import changes
+from geo.core.errors import InvalidInput
 from tests.conftest import csrf_token_of
 
 
@@ -35,6 +39,22 @@ def test_a_case_change_reads_before_to_after_and_links_back_to_the_case(client_a
     assert "reported" in page and "registered" in page
     assert page.count("<code>incident.") >= 2  # the report and the registration, nothing else
     assert 'list="audit-actors"' in page and '<option value="dispatcher">' in page
+    # The app's own actors are offered beside the accounts, and a county's changes are an entity to pick.
+    assert all(f'<option value="{actor}">' in page for actor in ("system", "scheduler", "public"))
+    assert '<option value="county"' in page
+
+
+def test_an_account_cannot_take_the_name_of_the_apps_own_actors(session):
+    with pytest.raises(InvalidInput, match="taken"):
+        create_user(
+            session,
+            username="system",
+            password="a-long-enough-password-1",
+            role="admin",
+            jurisdiction="533422",
+            nets=["social"],
+            actor="test",
+        )
 
 
 def test_filters_by_user_and_record_and_bad_ones_are_refused(client_as):
