@@ -24,6 +24,7 @@ from geo.grid.counties import counties_covered
 from geo.grid.models import Grid, GridLevel, GridWorker, is_under
 from routes.dashboard import indicator_texts
 from web.access import current_principal, require
+from web.input_rules import whole_number_arg
 
 bp = Blueprint("assessment_pages", __name__)
 
@@ -122,8 +123,9 @@ def assessment_cases(assessment_id: int):
     indicator = request.args.get("indicator", "")
     part = request.args.get("part", "numerator")
     grid, worker = request.args.get("grid") or None, request.args.get("worker") or None
-    cases = assessments.cases_of(
-        session, principal, assessment, indicator=indicator, grid_code=grid, worker_code=worker, part=part
+    page = whole_number_arg(request.args.get("page", "1"), "page", low=1)
+    count, cases = assessments.cases_of(
+        session, principal, assessment, indicator=indicator, grid_code=grid, worker_code=worker, part=part, page=page
     )
     now = now_utc()
     return render_template(
@@ -134,6 +136,9 @@ def assessment_cases(assessment_id: int):
         subject_code=grid or worker,
         texts=indicator_texts(),
         cases=[incident_summary(case, now) for case in cases],
+        count=count,
+        page=page,
+        pages=max(1, -(-count // assessments.CASES_PAGE)),
     )
 
 

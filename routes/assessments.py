@@ -37,6 +37,7 @@ class CasesArgs(Schema):
     grid = fields.String(load_default=None, validate=CODE)
     worker = fields.String(load_default=None, validate=validate.Length(min=1, max=20))
     part = fields.String(load_default="numerator", validate=validate.OneOf(assessments.PARTS))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
 
 
 class ComponentIn(Schema):
@@ -106,7 +107,7 @@ def assessment_cases(args, assessment_id: int):
     """The exact cases behind one frozen figure (``grid=`` or ``worker=``; ``part=numerator|denominator``)."""
     principal = current_principal()
     assessment = assessments.get(db_session(), principal, assessment_id)
-    cases = assessments.cases_of(
+    count, cases = assessments.cases_of(
         db_session(),
         principal,
         assessment,
@@ -114,13 +115,16 @@ def assessment_cases(args, assessment_id: int):
         grid_code=args["grid"],
         worker_code=args["worker"],
         part=args["part"],
+        page=args["page"],
     )
     now = now_utc()
     return jsonify(
         {
             "indicator": args["indicator"],
             "part": args["part"],
-            "count": len(cases),
+            "count": count,
+            "page": args["page"],
+            "page_size": assessments.CASES_PAGE,
             "items": [incident_summary(case, now) for case in cases],
         }
     )

@@ -435,5 +435,7 @@ class AssessmentDetail(AssessmentSummary):
 class FrozenCases(Answer):
     indicator = fields.String(required=True)
     part = fields.String(required=True)
-    count = fields.Integer(required=True)
+    count = fields.Integer(required=True, metadata={"description": "all the frozen cases the caller may see"})
+    page = fields.Integer(required=True)
+    page_size = fields.Integer(required=True, metadata={"description": "items per page, by id"})
     items = fields.List(fields.Nested(IncidentSummary), required=True)

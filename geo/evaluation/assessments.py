@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
@@ -42,6 +42,8 @@ from geo.grid.models import Grid, GridLevel, GridWorker, Net, code_prefix, codes
 
 PARTS = indicators.PARTS
 SCORE = "score"
+#: The frozen cases one page of ``cases_of`` lists.
+CASES_PAGE = 200
 
 
 def nets_key(nets: Iterable[str]) -> str:
@@ -203,7 +205,9 @@ def _grid_case_ids(session, reader, since, until, grid_figures) -> dict[tuple[st
     found: dict[tuple[str, str], dict[str, list[int]]] = defaultdict(dict)
     for indicator in indicators.INDICATORS:
         for part in PARTS:
-            ids = indicators.cases_behind(
+            # With their group codes in the same read: at 10,000,000 incidents a county's month is 385,000
+            # cases, past what one statement may bind as a list of ids.
+            cases = indicators.cases_behind_by_group(
                 session,
                 reader,
                 indicator=indicator,
@@ -213,13 +217,10 @@ def _grid_case_ids(session, reader, since, until, grid_figures) -> dict[tuple[st
                 part=part,
             )
             by_grid: dict[str, list[int]] = defaultdict(list)
-            if ids:
-                for incident_id, group_code in session.execute(
-                    select(Incident.id, Incident.group_code).where(Incident.id.in_(ids)).order_by(Incident.id)
-                ):
-                    # A group's case counts for the group and each grid above it (codes nest by prefix).
-                    for length in lengths:
-                        by_grid[group_code[:length]].append(incident_id)
+            for incident_id, group_code in cases:
+                # A group's case counts for the group and each grid above it (codes nest by prefix).
+                for length in lengths:
+                    by_grid[group_code[:length]].append(incident_id)
             for code in codes:
                 found[(indicator, code)][part] = by_grid.get(code, [])
     return found
@@ -416,8 +417,10 @@ def cases_of(
     grid_code: str | None = None,
     worker_code: str | None = None,
     part: str = "numerator",
-) -> list[Incident]:
-    """The incidents frozen behind one figure of ``assessment`` (a grid's, or a worker's with ``worker_code``)."""
+    page: int = 1,
+) -> tuple[int, list[Incident]]:
+    """How many incidents are frozen behind one figure of ``assessment`` (a grid's, or a worker's with
+    ``worker_code``) that the caller may see, and page ``page`` of them (``CASES_PAGE`` each, by id)."""
     principal.require(Capability.DASHBOARD)
     if part not in PARTS:
         raise InvalidInput("part must be numerator or denominator", field="part")
@@ -442,8 +445,12 @@ def cases_of(
         )
     ids = figure.numerator_ids if part == "numerator" else figure.denominator_ids
     if not ids:
-        return []
-    return list(session.scalars(select(Incident).where(Incident.id.in_(ids), visible(principal)).order_by(Incident.id)))
+        return 0, []
+    # One array parameter, not a list of ids: a county's figure can hold more cases than a statement binds.
+    frozen = and_(Incident.id == any_(bindparam("frozen", ids, type_=ARRAY(Integer))), visible(principal))
+    total = session.scalar(select(func.count()).where(frozen)) or 0
+    shown = select(Incident).where(frozen).order_by(Incident.id).limit(CASES_PAGE).offset((page - 1) * CASES_PAGE)
+    return total, list(session.scalars(shown))
 
 
 def diff(session: Session, before: Assessment, after: Assessment) -> list[dict]:

@@ -1157,6 +1157,27 @@ def cases_behind(
     return list(session.scalars(query.add_columns(Incident.id).order_by(Incident.id)))
 
 
+def cases_behind_by_group(
+    session: Session,
+    principal: Principal,
+    *,
+    indicator: str,
+    grid_code: str,
+    since: date,
+    until: date,
+    part: Part,
+    now: datetime | None = None,
+) -> list[tuple[int, str]]:
+    """``cases_behind`` for ``grid_code`` with each case's group code, so the cases of every grid under it are
+    told apart in one read (an assessment freezes them all)."""
+    found = _behind(session, principal, indicator, grid_code, since, until, part, None, None, now, False)
+    if found is None:
+        return []
+    query, _ = found
+    rows = session.execute(query.add_columns(Incident.id, Incident.group_code).order_by(Incident.id))
+    return [(incident_id, group_code) for incident_id, group_code in rows]
+
+
 def cases_behind_workers(
     session: Session,
     principal: Principal,

@@ -98,3 +98,28 @@ def test_only_admins_change_the_scheme(client_as):
     assert 'type="number"' not in viewer.get("/dashboard/scheme").get_data(as_text=True)
     token = csrf_token_of(viewer, "/dashboard/scheme")
     assert viewer.post("/dashboard/scheme", data={"note": "x", "csrf_token": token}).status_code == 403
+
+
+def test_the_frozen_cases_of_a_figure_come_a_page_at_a_time(client_as, monkeypatch):
+    from geo.evaluation import assessments
+
+    admin = client_as("admin")
+    page_url = _issue(admin).headers["Location"]
+    assessment_id = page_url.rstrip("/").split("/")[-1]
+    query = {"indicator": "closure_rate", "grid": "533422", "part": "denominator"}
+    whole = admin.get(f"/api/evaluation/assessments/{assessment_id}/cases", query_string=query).get_json()
+    assert whole["count"] > 3 and len(whole["items"]) == min(whole["count"], assessments.CASES_PAGE)
+    monkeypatch.setattr(assessments, "CASES_PAGE", 2)
+    pages = [
+        admin.get(f"/api/evaluation/assessments/{assessment_id}/cases", query_string=query | {"page": page}).get_json()
+        for page in (1, 2)
+    ]
+    assert [len(page["items"]) for page in pages] == [2, 2] and {page["count"] for page in pages} == {whole["count"]}
+    assert [item["ticket"] for page in pages for item in page["items"]] == [i["ticket"] for i in whole["items"][:4]]
+    html = admin.get(page_url + "/cases", query_string=query | {"page": 2}).get_data(as_text=True)
+    assert f"2 / {-(-whole['count'] // 2)}" in html and "上一页" in html
+    assert admin.get(page_url + "/cases", query_string=query | {"page": 0}).status_code == 400
+    assert (
+        admin.get(f"/api/evaluation/assessments/{assessment_id}/cases", query_string=query | {"page": "x"}).status_code
+        == 400
+    )

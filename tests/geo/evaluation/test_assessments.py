@@ -39,7 +39,8 @@ def _figure(session, assessment, reader=LEADER, code=GROUP, indicator="closure_r
 
 
 def _ids(session, assessment, reader=LEADER, part="numerator", indicator="closure_rate", code=GROUP):
-    cases = assessments.cases_of(session, reader, assessment, indicator=indicator, grid_code=code, part=part)
+    count, cases = assessments.cases_of(session, reader, assessment, indicator=indicator, grid_code=code, part=part)
+    assert count == len(cases)  # one page holds them
     return [case.id for case in cases]
 
 
