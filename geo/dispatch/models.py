@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from geo.core.models import Base
-from geo.dispatch.statuses import FINISHED
+from geo.dispatch.statuses import FINISHED, RUNNING
 from geo.grid.models import ForceMember, Grid, GridWorker, county_code_from
 from geo.grid.tickets import TICKET_LENGTH
 
@@ -193,6 +193,13 @@ Index(
     Incident.reported_at,
     postgresql_using="gist",
     postgresql_where=OPEN_INCIDENT,
+)
+# The count judged now (超期未处置) of a period reads the running cases by deadline: 64,000 of ten million.
+Index(
+    "ix_incident_running_due_at",
+    Incident.due_at,
+    postgresql_include=["group_code", "assignee_id", "created_by", "net", "category_id"],
+    postgresql_where=Incident.status.in_([literal_column(f"'{status.value}'") for status in RUNNING]),
 )
 # Deleting or merging a case finds the cases that point at it.
 Index("ix_incident_duplicate_of_id", Incident.duplicate_of_id, postgresql_where=Incident.duplicate_of_id.is_not(None))

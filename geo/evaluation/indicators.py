@@ -942,10 +942,46 @@ def compute_months(
     month of its own stage time (a case reported in March and closed on its April deadline counts
     among March's reports and April's closures), taken in China Standard Time with ``date_trunc``.
     Medians and percentiles are grouped by the month of their stage; call-backs by the month given.
+
+    A month summed up (``summarised_months``) is read from its summary, as ``compute`` reads it: at 10,000,000
+    incidents the one pass over twelve months' cases took 15 s. The other months share the one pass.
     """
     wanted = sorted({day.replace(day=1) for day in months})
     if not wanted:
         return {}
+    summed: list[date] = []
+    if visible_by_place_and_net(principal, IndicatorMonth.group_code, IndicatorMonth.net) is not None:
+        summed = summarised_months(session, _window(wanted[0], _last_day(wanted[-1]), now))
+    answer = {
+        month: compute(
+            session,
+            principal,
+            grid_codes=[grid_code],
+            since=month,
+            until=_last_day(month),
+            net=net,
+            category=category,
+            now=now,
+        )[grid_code]
+        for month in wanted
+        if month in summed
+    }
+    rest = [month for month in wanted if month not in answer]
+    if rest:
+        answer |= _months_from_cases(session, principal, grid_code, rest, net, category, now)
+    return {month: answer[month] for month in wanted}
+
+
+def _months_from_cases(
+    session: Session,
+    principal: Principal,
+    grid_code: str,
+    wanted: list[date],
+    net: str | None,
+    category: str | None,
+    now: datetime | None,
+) -> dict[date, dict[str, Figure]]:
+    """``compute_months`` for ``wanted`` (first days, in order) from the cases, read once for them all."""
     window = _window(wanted[0], _last_day(wanted[-1]), now)
     where = [*_case_filter(session, principal, net, category), codes_under(Incident.group_code, grid_code)]
     definitions = _definitions(window.now)

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from geo.accounts.models import Role
 from geo.accounts.principal import Principal
 from geo.dispatch.models import Incident
+from geo.evaluation import indicators
 from geo.evaluation.indicators import compute, compute_months
 from geo.evaluation.periods import Period
 from tests.geo.evaluation.cases import GROUP, closed_on, make_cases
@@ -88,3 +89,26 @@ def test_each_count_goes_to_the_month_of_its_own_stage_time(session):
         for m in months
     }
     assert compute_months(session, COUNTY, grid_code=GROUP, months=[]) == {}
+
+
+def test_months_summed_up_are_read_from_their_summaries_and_give_the_same_figures(session, monkeypatch):
+    months, now = _demo_months(session)
+    firsts = [m.since for m in months]
+    from_cases = compute_months(session, COUNTY, grid_code="533422", months=firsts, now=now)
+    summed = indicators.summarise_months(session)
+    assert summed, "no demo month to sum up"
+    read_from_cases: list[list[date]] = []
+    one_pass = indicators._months_from_cases
+
+    def recorded(session, principal, grid_code, wanted, *rest):
+        read_from_cases.append(list(wanted))
+        return one_pass(session, principal, grid_code, wanted, *rest)
+
+    monkeypatch.setattr(indicators, "_months_from_cases", recorded)
+    found = compute_months(session, COUNTY, grid_code="533422", months=firsts, now=now)
+    assert not set(summed) & {month for months in read_from_cases for month in months}  # summaries, not cases
+    for first, figures in from_cases.items():
+        for indicator, figure in figures.items():
+            assert found[first][indicator].denominator == figure.denominator, (first, indicator)
+            assert found[first][indicator].numerator == pytest.approx(figure.numerator), (first, indicator)
+            assert found[first][indicator].value == pytest.approx(figure.value), (first, indicator)
