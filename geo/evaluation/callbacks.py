@@ -26,8 +26,6 @@ from geo.dispatch.statuses import Status
 from geo.dispatch.workflow import InvalidTransition, apply_action, record_event, touch
 from geo.evaluation.record_models import EvaluationSource, IncidentEvaluation, Satisfaction
 
-#: Who a residents' rating is recorded as when no account gave it.
-
 
 class AlreadyEvaluated(GridError):
     """The case has its evaluation for this closure; a change must be a correction naming it."""
