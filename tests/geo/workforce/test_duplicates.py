@@ -1,6 +1,6 @@
 """Cross-net duplicates: one problem reported in two nets at the same place and time, flagged and merged."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -116,3 +116,19 @@ def test_a_merge_is_refused_when_stale_or_of_one_net_or_apart(session):
     with pytest.raises(InvalidInput, match="not reported at the same place"):
         merge_cross_net(session, DESK, social.ticket, far.ticket, keep_version=1, merged_version=1)
     assert get_incident(session, DESK, rural.ticket).status == "reported"
+
+
+def test_the_list_stops_at_its_limit_newest_pair_first(session, monkeypatch):
+    from geo.workforce import duplicates
+
+    late = datetime(2031, 1, 1, 8, 0, tzinfo=UTC)  # after every demo case
+    social, _ = report(session, key="lim-1", now=late)
+    rural, _ = report(
+        session, key="lim-2", net="rural", category="infrastructure", where=NEAR, now=late + timedelta(hours=1)
+    )
+    monkeypatch.setattr(duplicates, "PAIR_LIMIT", 1)
+    (newest,) = cross_net_pairs(session, DESK)
+    assert (newest["first"]["ticket"], newest["second"]["ticket"]) == (social.ticket, rural.ticket)
+    monkeypatch.setattr(duplicates, "PAIR_LIMIT", 3)
+    found = cross_net_pairs(session, DESK)
+    assert found[0] == newest and len(found) == len({(p["first"]["ticket"], p["second"]["ticket"]) for p in found})
