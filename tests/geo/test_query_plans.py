@@ -75,7 +75,8 @@ def incident_scans(session: Session, run: Callable[[], object]) -> list[str]:
 
 
 def _scans_of_incident(node, parent: str = "") -> Iterator[str]:
-    """ "<node type> <index names>" of each plan node reading ``incident`` (a bitmap scan's from its children).
+    """ "<node type> <index names>" of each plan node reading ``incident`` (a bitmap scan's from its children),
+    with "ordered by distance" where an index scan walks outward from a point (``ORDER BY ... <->``).
 
     A sequential scan right under a Limit (no sort between) stops after that many rows: it is
     reported as "Limited Seq Scan", the planner's choice for a capped total on small tables.
@@ -86,7 +87,8 @@ def _scans_of_incident(node, parent: str = "") -> Iterator[str]:
     elif isinstance(node, dict):
         if node.get("Relation Name") == "incident":
             kind = "Limited Seq Scan" if node["Node Type"] == "Seq Scan" and parent == "Limit" else node["Node Type"]
-            yield " ".join([kind, *_index_names(node)])
+            order = ["ordered by distance"] if "<->" in node.get("Order By", "") else []
+            yield " ".join([kind, *_index_names(node), *order])
         for key in ("Plan", "Plans"):
             if key in node:
                 yield from _scans_of_incident(node[key], node.get("Node Type", ""))
@@ -123,11 +125,13 @@ def test_queue_counts_read_only_an_index_of_open_cases(big, principal):
     assert len(scans) == 1 and "ix_incident_open_" in scans[0], scans
 
 
-def test_the_duplicate_check_at_intake_reads_open_cases_near_the_point(big):
+def test_the_duplicate_check_at_intake_walks_the_open_cases_outward_from_the_point(big):
     report = IncidentInput(net="social", category="dispute", title="测试事件", lon=98.9146, lat=28.4840)
     scans = incident_scans(big, lambda: create_incident(big, SEAT_DESK, report, now=NOW))
     assert_indexed(scans)
-    assert any("ix_incident_open_location" in scan for scan in scans), scans
+    # The nearest first (an index scan ordered by distance), then only the few inside its distance:
+    # never every open case near the county seat sorted.
+    assert "Index Scan ix_incident_open_location ordered by distance" in scans, scans
 
 
 def test_the_console_feed_reads_recent_cases_by_index(big):

@@ -112,6 +112,26 @@ def test_nearby_report_of_the_same_category_is_flagged(session):
     assert (near.status, near.duplicate_of_id) == ("duplicate", first.id)
 
 
+def test_the_suspect_is_the_nearest_on_the_ground_not_in_degrees(session):
+    # A degree of longitude is about 98 km here, one of latitude 111 km: the case 0.0030° east (about
+    # 294 m) is nearer on the ground than the one 0.0028° north (about 310 m), though farther in degrees.
+    lon, lat = BENZILAN_SEAT
+    east, _ = report(session, where=(lon + 0.0030, lat))
+    north, _ = report(session, where=(lon, lat + 0.0028))
+    here, _ = report(session, where=(lon, lat), now=T0 + timedelta(hours=1))
+    metres = (
+        session.execute(
+            select(func.ST_Distance(func.Geography(Incident.location), func.Geography(func.ST_MakePoint(lon, lat))))
+            .where(Incident.id.in_([east.id, north.id]))
+            .order_by(Incident.id)
+        )
+        .scalars()
+        .all()
+    )
+    assert metres[0] < metres[1] < 500
+    assert here.suspected_duplicate_id == east.id
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
