@@ -14,6 +14,7 @@ from extensions import (
     db,
     discard_dead_connections,
     end_read_only_transactions,
+    keep_reading_sessions,
     limiter,
     migrate,
     select_locale,
@@ -33,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     replica.init_app(app)  # before every other request hook: it chooses the request's database
     end_read_only_transactions(app)
     discard_dead_connections(app)
+    keep_reading_sessions(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
     babel.init_app(app, locale_selector=select_locale)
     compress.init_app(app)

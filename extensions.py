@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import select
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -20,9 +21,10 @@ from flask_sqlalchemy.session import Session as FlaskSession
 from flask_wtf.csrf import CSRFProtect
 from marshmallow import Schema, fields
 from psycopg.pq import TransactionStatus
-from sqlalchemy import Connection, event, exc
+from sqlalchemy import Connection, create_engine, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.pool import NullPool
 
 from geo.core.sql import is_reading
 from geo.tables import Base
@@ -214,6 +216,96 @@ class WriteOutsideTransaction(RuntimeError):
     """A view outside a transaction ran more writing statements than it may (a bug, never the caller's fault)."""
 
 
+#: ``app.extensions`` key of the app's ``KeptReadingSessions``.
+KEPT_READING = "gridmap.kept_reading_sessions"
+_Kept = tuple[Session, Connection, float]
+
+
+class KeptReadingSessions:
+    """Sessions on connections kept open, in autocommit, between requests: for views that only read.
+
+    A request's own Session, for the one statement of a point lookup, costs its begin, a pool
+    checkout and return and its close: 0.13 ms of the 0.97 ms a lookup took in process, the largest
+    part of what /api/lookup spent beyond a minimal WSGI app running the same query (issue #13).
+    A kept session has done all of that already. Nothing of one request stays on it for the next:
+    its connection refuses every write (``_count_writes``) and its identity map is emptied.
+
+    The connections are the kept sessions' own (an engine without a pool, on the app's database and
+    connection settings), so they never hold a place of the app's pool: a pool of one still serves
+    its requests. A connection the server closed is found as the pool's checkout finds it
+    (``_server_closed``), a session whose view raised is not kept, and each connection is closed
+    after ``KEEP_S`` (as the pool recycles its own). At most ``KEEP`` stay idle per process (a sync
+    worker needs one); all close with the app's engine.
+    """
+
+    KEEP = 4
+    KEEP_S = 300.0
+
+    def __init__(self, app_engine: Engine, connect_args: dict[str, Any]):
+        self._engine = create_engine(app_engine.url, poolclass=NullPool, connect_args=connect_args)
+        event.listen(self._engine, "before_cursor_execute", _count_writes)
+        event.listen(app_engine, "engine_disposed", lambda disposed: self.close())
+        self._idle: list[_Kept] = []
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    def take(self) -> _Kept:
+        while True:
+            try:
+                kept = self._idle.pop()
+            except IndexError:
+                break
+            if time.monotonic() - kept[2] < self.KEEP_S and not _server_closed(kept[1]):
+                return kept
+            self._end(kept)
+        connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT", **{_WRITES_ALLOWED: 0})
+        return Session(bind=connection), connection, time.monotonic()
+
+    def give_back(self, kept: _Kept, *, failed: bool) -> None:
+        session, connection, _ = kept
+        if failed or connection.invalidated or len(self._idle) >= self.KEEP:
+            self._end(kept)
+            return
+        session.expunge_all()
+        self._idle.append(kept)
+
+    def close(self) -> None:
+        while self._idle:
+            self._end(self._idle.pop())
+
+    @staticmethod
+    def _end(kept: _Kept) -> None:
+        session, connection, _ = kept
+        session.close()
+        connection.close()
+
+
+def keep_reading_sessions(app: Flask) -> None:
+    """Give the app its kept sessions for views that only read (``reads_outside_transaction``)."""
+    connect_args = app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}).get("connect_args", {})
+    with app.app_context():
+        app.extensions[KEPT_READING] = KeptReadingSessions(db.engine, connect_args)
+
+
+def _on_kept_session(view: Callable, args: tuple, kwargs: dict) -> Any:
+    """Run ``view`` with a kept reading session as the request's session (``db_session()``), then keep it."""
+    sessions: KeptReadingSessions = current_app.extensions[KEPT_READING]
+    kept = sessions.take()
+    registry = db.session.registry
+    own = registry()
+    registry.set(kept[0])  # type: ignore[arg-type]  # a plain Session: Flask-SQLAlchemy's answers the engine, not its bind
+    failed = True
+    try:
+        answer = view(*args, **kwargs)
+        failed = False
+        return answer
+    finally:
+        registry.set(own)
+        sessions.give_back(kept, failed=failed)
+
+
 def _outside_transaction(writes: int) -> Callable[[Callable], Callable]:
     options = {"isolation_level": "AUTOCOMMIT", _WRITES_ALLOWED: writes}
 
@@ -222,8 +314,12 @@ def _outside_transaction(writes: int) -> Callable[[Callable], Callable]:
         def outside_transaction(*args: Any, **kwargs: Any):
             session = db.session()
             # A bind that is a Connection already holds a transaction (the tests' rolled-back one).
-            if not session.in_transaction() and isinstance(session.get_bind(), Engine):
-                session.connection(execution_options=options).info[_WRITES_RUN] = 0
+            if session.in_transaction() or not isinstance(session.get_bind(), Engine):
+                return view(*args, **kwargs)
+            # A request reading from the hot standby (web/replica.py) keeps to its own session.
+            if writes == 0 and READ_FROM not in session.info and KEPT_READING in current_app.extensions:
+                return _on_kept_session(view, args, kwargs)
+            session.connection(execution_options=options).info[_WRITES_RUN] = 0
             return view(*args, **kwargs)
 
         return outside_transaction
@@ -284,10 +380,20 @@ def reconnect_if_dropped(dbapi_connection, connection_record, connection_proxy) 
     closing (a cut network) is still found by the first statement, which answers
     503 and invalidates the pool for the next request.
     """
+    if _socket_readable(dbapi_connection):
+        raise exc.InvalidatePoolError("the server closed this pooled connection")
+
+
+def _socket_readable(dbapi_connection) -> bool:
     readable = select.poll()
     readable.register(dbapi_connection.fileno(), select.POLLIN)
-    if readable.poll(0):
-        raise exc.InvalidatePoolError("the server closed this pooled connection")
+    return bool(readable.poll(0))
+
+
+def _server_closed(connection: Connection) -> bool:
+    """Whether the server has closed a connection held between requests (``reconnect_if_dropped``'s test)."""
+    driver = connection.connection.driver_connection
+    return driver is None or driver.closed or _socket_readable(driver)
 
 
 def discard_dead_connections(app: Flask) -> None:

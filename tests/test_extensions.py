@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import delete, event, exc, func, literal, select, text
 
 from app import create_app
-from extensions import WriteOutsideTransaction, db, db_session, reads_outside_transaction
+from extensions import KEPT_READING, WriteOutsideTransaction, db, db_session, reads_outside_transaction
 from geo.accounts.models import ApiToken
 from geo.accounts.sessions import create_token
 from geo.atlas import lookup
@@ -21,7 +23,8 @@ def one_connection_app(app):
         {
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": _test_database_url(),
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 1, "max_overflow": 0},
+            # A short wait for it: a request that cannot have it fails at once, not after 30 s.
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 1, "max_overflow": 0, "pool_timeout": 2},
         }
     )
     yield single
@@ -37,8 +40,10 @@ def test_prepared_statements_survive_read_only_requests(one_connection_app):
     headers = {"Authorization": f"Bearer {token}"}
     for _ in range(8):  # psycopg prepares a statement on its sixth run
         assert client.get("/api/lookup?lon=98.92&lat=28.47", headers=headers).status_code == 200
-    with one_connection_app.app_context():
-        prepared = db.session.scalars(text("SELECT statement FROM pg_prepared_statements")).all()
+    sessions = one_connection_app.extensions[KEPT_READING]
+    kept = sessions.take()  # where the lookups ran
+    prepared = kept[0].scalars(text("SELECT statement FROM pg_prepared_statements")).all()
+    sessions.give_back(kept, failed=False)
     assert any("grid_lookup_part" in statement for statement in prepared)
     with one_connection_app.app_context():
         db.session.execute(delete(ApiToken).where(ApiToken.name == "prepared statements test"))
@@ -91,7 +96,8 @@ def test_reads_after_a_commit_end_with_commit_again(one_connection_app):
 
 
 def _autocommit_of_each_statement(application) -> list[tuple[str, bool]]:
-    """Record, for each statement the app's engine runs from now on, whether its connection was in autocommit."""
+    """Record, for each statement the app's engines run from now on (its kept reading sessions' too), whether its
+    connection was in autocommit."""
     seen: list[tuple[str, bool]] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
@@ -99,6 +105,7 @@ def _autocommit_of_each_statement(application) -> list[tuple[str, bool]]:
 
     with application.app_context():
         event.listen(db.engine, "before_cursor_execute", record)
+    event.listen(application.extensions[KEPT_READING].engine, "before_cursor_execute", record)
     return seen
 
 
@@ -166,3 +173,65 @@ def test_rows_from_the_driver_raise_as_sqlalchemy_and_only_for_selects(one_conne
         db.session.rollback()
         with pytest.raises(TypeError):
             CompiledQuery(lambda: delete(ApiToken).where(ApiToken.id == -1)).rows(connection)
+
+
+def _kept_backend(application) -> int:
+    sessions = application.extensions[KEPT_READING]
+    kept = sessions.take()
+    backend = kept[0].scalar(text("SELECT pg_backend_pid()"))
+    sessions.give_back(kept, failed=False)
+    return backend
+
+
+@pytest.fixture
+def lookups(one_connection_app):
+    """Send lookups as a program with a token, on the app whose pool holds one connection."""
+    with one_connection_app.app_context():
+        token = create_token(db_session(), "dispatcher", "kept sessions test", actor="test")
+        db.session.commit()
+    client = one_connection_app.test_client()
+
+    def send(count: int = 1) -> None:
+        for _ in range(count):
+            answer = client.get("/api/lookup?lon=98.92&lat=28.47", headers={"Authorization": f"Bearer {token}"})
+            assert answer.status_code == 200 and answer.get_json()["inside_county"] is True
+
+    yield send
+    with one_connection_app.app_context():
+        db.session.execute(delete(ApiToken).where(ApiToken.name == "kept sessions test"))
+        db.session.commit()
+
+
+def test_lookups_share_one_kept_session_whose_connection_is_not_the_pools(one_connection_app, lookups):
+    lookups(3)
+    backend = _kept_backend(one_connection_app)
+    lookups(3)
+    assert _kept_backend(one_connection_app) == backend
+    with one_connection_app.app_context():  # the pool's one connection is free (it would wait 2 s and fail)
+        assert db.session.scalar(text("SELECT pg_backend_pid()")) != backend
+
+
+def test_a_kept_connection_the_server_closed_is_replaced_before_a_lookup_uses_it(one_connection_app, lookups):
+    lookups()
+    backend = _kept_backend(one_connection_app)
+    with one_connection_app.app_context():
+        db.session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        db.session.commit()
+    time.sleep(0.2)  # the server's FATAL message reaches the socket
+    lookups()  # answered, not 503
+    assert _kept_backend(one_connection_app) != backend
+
+
+def test_a_session_whose_view_raised_is_not_kept(one_connection_app, lookups):
+    lookups()
+    backend = _kept_backend(one_connection_app)
+
+    @reads_outside_transaction
+    def fails():
+        db.session.execute(text("SELECT 1"))
+        raise RuntimeError("a bug")
+
+    with one_connection_app.test_request_context(), pytest.raises(RuntimeError):
+        fails()
+    lookups()
+    assert _kept_backend(one_connection_app) != backend

@@ -17,11 +17,12 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, Response, current_app, redirect, request, session, url_for
+from flask import Flask, Request, Response, current_app, redirect, request, session, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import UserMixin, current_user
 from flask_wtf.csrf import CSRFError
 
-from extensions import csrf, db_session, login_manager
+from extensions import csrf, db, db_session, login_manager
 from geo.accounts.capabilities import Capability
 from geo.accounts.principal import Principal
 from geo.accounts.sessions import Caller, caller_for_session, caller_for_token
@@ -94,7 +95,7 @@ def _load_token_user(incoming) -> SignedInUser | None:
     scheme, _, token = incoming.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
-    caller = caller_for_token(db_session(), token.strip())
+    caller = caller_for_token(db.engine, db_session, token.strip())
     return SignedInUser(caller, None) if caller else None
 
 
@@ -163,8 +164,23 @@ def _keep_no_session_for_tokens(response: Response) -> Response:
     return response
 
 
+class CookieSessionOnDemand(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with nothing to verify when the request sends no session cookie.
+
+    Flask builds its signing serializer on every request to read the cookie, whether there is one
+    or not (10 µs; most API calls carry a token and no cookie, issue #13). Without the cookie the
+    session is the same empty one Flask would give.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()  # what Flask answers after building the serializer
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask) -> None:
     """Install the rules: loaders, the default-deny check, CSRF and their error answers."""
+    app.session_interface = CookieSessionOnDemand()
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # checked in _enforce, so tokens can skip it
     app.config.setdefault("WTF_CSRF_HEADERS", ["X-CSRFToken"])
     login_manager.init_app(app)

@@ -207,7 +207,12 @@ def _request_texts() -> Iterator[tuple[str, str]]:
 
 def refuse_unstorable_text() -> None:
     """Refuse a request carrying text the database cannot store (runs after the size limit is set)."""
-    for field, text in _request_texts():
+    texts = list(_request_texts())
+    # One search over them all first: hardly any request holds such a character, and a search per
+    # header and argument cost twice as much (issue #13). The field is named from the slow path.
+    if not _UNSTORABLE.search("\n".join(text for _, text in texts)):
+        return
+    for field, text in texts:
         if _UNSTORABLE.search(text):
             raise _unstorable(field)
 

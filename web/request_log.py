@@ -29,18 +29,21 @@ def _logged(response: Response) -> Response:
     started = g.get("request_started")
     # The caller as already loaded, if at all: loading one here would ask the database, which may be down.
     caller = g.get("_login_user")
+    asked = request._get_current_object()  # type: ignore[attr-defined]  # once, not through the proxy each time
     line = {
         "time": datetime.now(UTC).astimezone(COUNTY_TZ).isoformat(timespec="milliseconds"),
         "user": caller.principal.username if caller is not None and caller.is_authenticated else None,
-        "method": request.method,
-        "route": request.url_rule.rule if request.url_rule else None,
-        "path": request.path,
-        "query": sorted(request.args.keys()),
+        "method": asked.method,
+        "route": asked.url_rule.rule if asked.url_rule else None,
+        "path": asked.path,
+        "query": sorted(asked.args.keys()),
         "status": response.status_code,
         "ms": round((time.perf_counter() - started) * 1000, 1) if started is not None else None,
-        "address": request.remote_addr,
+        "address": asked.remote_addr,
     }
-    log.info(json.dumps(line, ensure_ascii=False))
+    # A record made here, not by log.info: every request writes one, and logging would look up its
+    # caller's frame for each (file and line, which a request line does not print).
+    log.handle(log.makeRecord(log.name, logging.INFO, __name__, 0, json.dumps(line, ensure_ascii=False), None, None))
     return response
 
 

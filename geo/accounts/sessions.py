@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from sqlalchemy import String, bindparam, delete, func, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -154,17 +156,22 @@ def caller_for_session(session: Session, session_key: str) -> Caller | None:
     return cache_for(session.get_bind(**FRESH).engine).get("session", digest, load)
 
 
-def caller_for_token(session: Session, token: str) -> Caller | None:
-    """Return the active account owning ``token`` (an unrevoked one), or None."""
+def caller_for_token(primary: Engine, read_with: Callable[[], Session], token: str) -> Caller | None:
+    """Return the active account owning ``token`` (an unrevoked one), or None.
+
+    ``primary`` is the engine whose notices the kept callers follow; ``read_with`` gives the session
+    to ask it with, and is called only when the caller is not kept already: a program calling
+    again costs no Session (issue #13).
+    """
     if not token.startswith(TOKEN_PREFIX):
         return None
     digest = _digest(token)
 
     def load() -> tuple[Caller, None] | None:
-        row = _CALLER_BY_TOKEN.execute(session.connection(bind_arguments=FRESH), digest=digest).first()
+        row = _CALLER_BY_TOKEN.execute(read_with().connection(bind_arguments=FRESH), digest=digest).first()
         return None if row is None else (_caller(row), None)
 
-    return cache_for(session.get_bind(**FRESH).engine).get("token", digest, load)
+    return cache_for(primary).get("token", digest, load)
 
 
 def start_session(session: Session, user: User, lifetime: timedelta) -> str:

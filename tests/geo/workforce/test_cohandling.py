@@ -116,6 +116,7 @@ def test_a_co_handler_account_is_its_force_members_and_its_principal_carries_the
         actor="test",
     )
     assert user.jurisdiction.code == ranger.grid.code  # the member's grid, whatever was asked
-    caller = caller_for_token(session, create_token(session, "ranger-two", "phone", actor="test"))
+    token = create_token(session, "ranger-two", "phone", actor="test")
+    caller = caller_for_token(session.get_bind().engine, lambda: session, token)
     assert caller is not None
     assert caller.principal.role is Role.CO_HANDLER and caller.principal.force_member_id == ranger.id
