@@ -43,7 +43,7 @@ def _logged(response: Response) -> Response:
     }
     # A record made here, not by log.info: every request writes one, and logging would look up its
     # caller's frame for each (file and line, which a request line does not print).
-    log.handle(log.makeRecord(log.name, logging.INFO, __name__, 0, json.dumps(line, ensure_ascii=False), None, None))
+    log.handle(log.makeRecord(log.name, logging.INFO, __name__, 0, json.dumps(line, ensure_ascii=False), (), None))
     return response
 
 
