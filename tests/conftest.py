@@ -20,7 +20,7 @@ from werkzeug.test import EnvironBuilder
 
 import localdb
 from app import create_app
-from extensions import db, db_session
+from extensions import KEPT_READING, db, db_session
 from geo.accounts.callers import forget_all
 from geo.demo.load import clear_atlas, load_demo
 from geo.dispatch.statuses import FINISHED
@@ -228,6 +228,8 @@ def rolled_back(app, monkeypatch) -> Iterator[None]:
         return engine_bind(session, *args, **kwargs) if _outside.get() else connection
 
     monkeypatch.setattr(FlaskSession, "get_bind", bind)
+    # The kept reading sessions have connections of their own, which cannot see the test's transaction.
+    monkeypatch.delitem(app.extensions, KEPT_READING)
     monkeypatch.setitem(db.session.session_factory.kw, "join_transaction_mode", "create_savepoint")
     try:
         yield

@@ -158,8 +158,9 @@ def _keep_no_session_for_tokens(response: Response) -> Response:
     A client keeping cookies (QGIS, a browser sending a token) would send that session back, and
     Flask-Login's session protection then takes the caller for anonymous before it reads the token.
     """
-    # The header first: asking who the caller is would load the account for every static file.
-    if "Authorization" in request.headers and _authenticated_by_token():
+    # Cheapest test first: hardly any response changed its session (an unchanged one sends no cookie), and
+    # asking who the caller is would load the account for every static file.
+    if session.modified and "Authorization" in request.headers and _authenticated_by_token():
         session.modified = False
     return response
 

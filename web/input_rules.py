@@ -20,10 +20,11 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Request, request
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter, Map, Rule
 
@@ -217,8 +218,30 @@ def refuse_unstorable_text() -> None:
             raise _unstorable(field)
 
 
+class _QuietMissValues(ImmutableMultiDict):
+    """werkzeug's ImmutableMultiDict, whose ``get`` answers a missing key without raising inside.
+
+    werkzeug's ``get`` tries ``self[key]``, and a miss builds a ``BadRequestKeyError`` (an HTTP
+    exception) only to catch it: 1.8 µs a miss, six misses a point lookup (its optional query
+    parameters, the session and language cookies; issue #13).
+    """
+
+    def get(self, key, default=None, type=None):  # type: ignore[override]  # werkzeug's own signature
+        if key not in self:
+            return default
+        return super().get(key, default, type)
+
+
+class QuietMissRequest(Request):
+    """Flask's request, with query, form and cookie values in ``_QuietMissValues``."""
+
+    parameter_storage_class = _QuietMissValues
+    dict_storage_class = _QuietMissValues
+
+
 def init_app(app: Flask) -> None:
     """Bound ``<int:...>`` in every rule added from now on and check every request's text."""
+    app.request_class = QuietMissRequest
     app.url_rule_class = NamedConverterRule
     app.url_map.converters["int"] = BoundedIntConverter
     app.before_request(refuse_unstorable_text)

@@ -10,6 +10,7 @@ for a map, and they run by a per-request nonce (``csp_nonce()`` in templates).
 from __future__ import annotations
 
 import secrets
+from functools import lru_cache
 
 from flask import Flask, Response, current_app, g
 
@@ -50,9 +51,20 @@ def content_security_policy(nonce: str | None, tile_origins: tuple[str, ...]) ->
     return "; ".join(f"{name} {value}" for name, value in directives.items())
 
 
+@lru_cache(maxsize=8)
+def _policy_without_scripts(basemap: Basemap) -> str:
+    """The policy of a response without inline scripts (all but the map pages), built once per basemap.
+
+    Building it for every response cost 10 µs of a 0.8 ms point lookup (issue #13).
+    """
+    return content_security_policy(None, basemap.tile_origins())
+
+
 def _add_security_headers(response: Response) -> Response:
-    tile_origins = Basemap.from_config(current_app.config).tile_origins()
-    response.headers["Content-Security-Policy"] = content_security_policy(g.get("csp_nonce"), tile_origins)
+    basemap = Basemap.from_config(current_app.config)
+    nonce = g.get("csp_nonce")
+    policy = content_security_policy(nonce, basemap.tile_origins()) if nonce else _policy_without_scripts(basemap)
+    response.headers["Content-Security-Policy"] = policy
     # For browsers that predate frame-ancestors.
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -357,6 +357,17 @@ def test_a_token_client_that_keeps_cookies_stays_signed_in_by_its_token(app, ano
     assert anonymous.get("/api/summary", headers=headers).status_code == 200
 
 
+def test_a_session_cookie_still_outranks_a_token_and_every_answer_varies_by_cookie(app, client_as, anonymous):
+    """Without a cookie the token is read at once (extensions.LoginManagerForCookielessCalls); with one,
+    Flask-Login's own order holds: the session's user first."""
+    token = cli(app, "users", "token", "benzilan", "--name", "outranked").strip()
+    headers = {"Authorization": f"Bearer {token}"}
+    by_token = anonymous.get("/api/summary", headers=headers)
+    assert by_token.get_json()["jurisdiction"] == BENZILAN and "Cookie" in by_token.headers["Vary"]
+    by_session = client_as("dispatcher").get("/api/summary", headers=headers)
+    assert by_session.get_json()["jurisdiction"] == "533422" and "Cookie" in by_session.headers["Vary"]
+
+
 def test_login_is_throttled(app):
     app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
     try:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from flask import request
 from sqlalchemy import delete, func, select
 
 from extensions import db
 from geo.dispatch.models import Incident
 from geo.patrol.models import CheckIn, PatrolTask
 from tests.conftest import csrf_token_of
+from web.input_rules import QuietMissRequest
 
 JUNE = "2026-06-15"
 TOO_BIG = "99999999999"  # beyond PostgreSQL's integer
@@ -244,3 +246,16 @@ def test_pages_listing_tasks_still_answer_after_refused_check_ins(client_as, tas
     assert client.get("/patrol/my").status_code == 200
     zone = client.get("/api/patrol/tasks").get_json()[0]["zone_id"]
     assert client.get(f"/patrol/briefing?zone={zone}").status_code == 200
+
+
+def test_query_form_and_cookie_values_read_as_werkzeug_reads_them(app):
+    """``QuietMissRequest`` answers a missing key without an exception inside; every answer is werkzeug's."""
+    with app.test_request_context("/?a=1&a=2&b=x", headers={"Cookie": "lang=en"}):
+        assert isinstance(request._get_current_object(), QuietMissRequest)
+        args = request.args
+        assert args.get("a") == "1" and args.getlist("a") == ["1", "2"] and args["b"] == "x"
+        assert args.get("missing") is None and args.get("missing", "given") == "given"
+        assert args.get("a", type=int) == 1 and args.get("b", -1, type=int) == -1
+        assert request.cookies.get("lang") == "en" and request.cookies.get("session") is None
+        with pytest.raises(KeyError):
+            args["missing"]
