@@ -132,16 +132,19 @@ def accepts_upload(max_bytes: int) -> Callable:
 
 
 def _enforce() -> Any:
-    if request.routing_exception is not None or request.endpoint is None:
+    asked = request._get_current_object()  # type: ignore[attr-defined]  # once, not through the proxy each time
+    endpoint = asked.endpoint
+    if asked.routing_exception is not None or endpoint is None:
         return None  # 404 or 405: let Flask answer that first
-    view = current_app.view_functions.get(request.endpoint)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    view = app.view_functions.get(endpoint)
     # Before the CSRF check, which reads the form and so applies the size limit.
-    request.max_content_length = getattr(view, "max_upload_bytes", None) or current_app.config["MAX_CONTENT_LENGTH"]
-    is_public = request.endpoint in PUBLIC_ENDPOINTS or getattr(view, "is_public", False)
+    asked.max_content_length = getattr(view, "max_upload_bytes", None) or app.config["MAX_CONTENT_LENGTH"]
+    is_public = endpoint in PUBLIC_ENDPOINTS or getattr(view, "is_public", False)
     # Authentication first: a bad token alone is a 401, not a CSRF failure.
     if not is_public and not current_user.is_authenticated:
         return _unauthorised()
-    if request.method in UNSAFE_METHODS and not _authenticated_by_token() and not getattr(view, "is_keyed", False):
+    if asked.method in UNSAFE_METHODS and not _authenticated_by_token() and not getattr(view, "is_keyed", False):
         try:
             csrf.protect()
         except CSRFError:

@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import Flask, Response, g, request
 
 from geo.core.calendar import COUNTY_TZ
 
 log = logging.getLogger("gridmap.requests")
+# One encoder for every line: json.dumps given any option builds a new one each call.
+_LINE = json.JSONEncoder(ensure_ascii=False)
 
 
 def _started() -> None:
@@ -26,12 +28,14 @@ def _started() -> None:
 def _logged(response: Response) -> Response:
     if not log.isEnabledFor(logging.INFO):
         return response
-    started = g.get("request_started")
+    # Each read once, not through the proxies each time.
+    asked = request._get_current_object()  # type: ignore[attr-defined]
+    known = vars(g._get_current_object())  # type: ignore[attr-defined]
+    started = known.get("request_started")
     # The caller as already loaded, if at all: loading one here would ask the database, which may be down.
-    caller = g.get("_login_user")
-    asked = request._get_current_object()  # type: ignore[attr-defined]  # once, not through the proxy each time
+    caller = known.get("_login_user")
     line = {
-        "time": datetime.now(UTC).astimezone(COUNTY_TZ).isoformat(timespec="milliseconds"),
+        "time": datetime.now(COUNTY_TZ).isoformat(timespec="milliseconds"),
         "user": caller.principal.username if caller is not None and caller.is_authenticated else None,
         "method": asked.method,
         "route": asked.url_rule.rule if asked.url_rule else None,
@@ -43,7 +47,7 @@ def _logged(response: Response) -> Response:
     }
     # A record made here, not by log.info: every request writes one, and logging would look up its
     # caller's frame for each (file and line, which a request line does not print).
-    log.handle(log.makeRecord(log.name, logging.INFO, __name__, 0, json.dumps(line, ensure_ascii=False), (), None))
+    log.handle(log.makeRecord(log.name, logging.INFO, __name__, 0, _LINE.encode(line), (), None))
     return response
 
 

@@ -61,17 +61,19 @@ def _policy_without_scripts(basemap: Basemap) -> str:
 
 
 def _add_security_headers(response: Response) -> Response:
-    basemap = Basemap.from_config(current_app.config)
+    config = current_app.config
+    basemap = Basemap.from_config(config)
     nonce = g.get("csp_nonce")
     policy = content_security_policy(nonce, basemap.tile_origins()) if nonce else _policy_without_scripts(basemap)
-    response.headers["Content-Security-Policy"] = policy
+    headers = response.headers
+    headers["Content-Security-Policy"] = policy
     # For browsers that predate frame-ancestors.
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"
+    headers["X-Content-Type-Options"] = "nosniff"
     # Not same-origin: OpenStreetMap's tile servers refuse requests that carry no referrer at all.
-    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-    if current_app.config["HTTPS"]:
-        response.headers["Strict-Transport-Security"] = f"max-age={HSTS_MAX_AGE}"
+    headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    if config["HTTPS"]:
+        headers["Strict-Transport-Security"] = f"max-age={HSTS_MAX_AGE}"
     return response
 
 
