@@ -19,7 +19,7 @@ from extensions import (
     migrate,
     select_locale,
 )
-from web import replica
+from web import json_answers, replica
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -28,8 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(config.from_environment())
     if test_config:
         app.config.update(test_config)
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # readable Chinese in API answers
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    json_answers.init_app(app)
     db.init_app(app)
     replica.init_app(app)  # before every other request hook: it chooses the request's database
     end_read_only_transactions(app)

@@ -7,18 +7,16 @@ is written (no bodies, no query values, no tokens).
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from datetime import datetime
 
+import orjson
 from flask import Flask, Response, g, request
 
 from geo.core.calendar import COUNTY_TZ
 
 log = logging.getLogger("gridmap.requests")
-# One encoder for every line: json.dumps given any option builds a new one each call.
-_LINE = json.JSONEncoder(ensure_ascii=False)
 
 
 def _started() -> None:
@@ -47,7 +45,10 @@ def _logged(response: Response) -> Response:
     }
     # A record made here, not by log.info: every request writes one, and logging would look up its
     # caller's frame for each (file and line, which a request line does not print).
-    log.handle(log.makeRecord(log.name, logging.INFO, __name__, 0, _LINE.encode(line), (), None))
+    # orjson writes the line in 0.5 µs, the standard library in 5 (issue #13). It refuses lone
+    # surrogates, but none can be here: werkzeug decodes the path and query with errors replaced.
+    text = orjson.dumps(line).decode()
+    log.handle(log.makeRecord(log.name, logging.INFO, __name__, 0, text, (), None))
     return response
 
 

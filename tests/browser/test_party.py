@@ -198,6 +198,9 @@ def test_an_admin_corrects_and_removes_a_member_on_the_branch_page_and_a_stale_e
     page.click("#member-form button[type=submit]")
     wait_until(page, f"(document.querySelector('{row}') || {{}}).innerText?.includes('组织委员')")
     assert "格桑（二组 3 号）" in page.locator(row).inner_text()
+    # The row is drawn before the reloaded page's script binds its buttons; on a loaded machine a click
+    # in between did nothing (seen once in a full run).
+    page.wait_for_load_state("load")
 
     # Someone else changes the member after the page was read: the edit is refused, nothing overwritten.
     page.click(f"{row} .member-edit")
