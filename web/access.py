@@ -183,7 +183,7 @@ class CookieSessionOnDemand(SecureCookieSessionInterface):
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         # An empty session nobody changed sends no cookie; Flask would first read seven cookie
-        # settings to learn that (6 µs a call). The Vary header is what Flask would add.
+        # settings to learn that (7,000 instructions a response). The Vary header is what Flask would add.
         if not session and not session.modified:
             if session.accessed:
                 response.vary.add("Cookie")

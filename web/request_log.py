@@ -45,8 +45,8 @@ def _logged(response: Response) -> Response:
     }
     # A record made here, not by log.info: every request writes one, and logging would look up its
     # caller's frame for each (file and line, which a request line does not print).
-    # orjson writes the line in 0.5 µs, the standard library in 5 (issue #13). It refuses lone
-    # surrogates, but none can be here: werkzeug decodes the path and query with errors replaced.
+    # orjson: 29,000 fewer instructions a line than the standard library's encoder (issue #13). It refuses
+    # lone surrogates, but none can be here: werkzeug decodes the path and query with errors replaced.
     text = orjson.dumps(line).decode()
     log.handle(log.makeRecord(log.name, logging.INFO, __name__, 0, text, (), None))
     return response
