@@ -44,3 +44,14 @@ def test_a_refused_sign_in_is_logged_without_its_password(anonymous, caplog):
         sign_in(anonymous, "dispatcher", "not-the-password-123")
     lines = [r.getMessage() for r in caplog.records if r.name == "gridmap.requests"]
     assert 401 in [json.loads(line)["status"] for line in lines] and "not-the-password-123" not in "".join(lines)
+
+
+@pytest.mark.parametrize("url", ["/%ED%B2%80?%ED%B2%80=%ED%B2%80", "/api/lookup?lon=%ED%B2%80&lat=1", "/%FF%FE"])
+def test_a_request_with_an_encoded_lone_surrogate_is_answered_and_logged(anonymous, caplog, url):
+    """The line's writer (orjson) refuses lone surrogates; werkzeug decodes paths and queries with errors
+    replaced, so none reaches it, and the answer is the 4xx it would be, not a 500."""
+    with caplog.at_level(logging.INFO, logger="gridmap.requests"):
+        status = anonymous.get(url).status_code
+    assert 400 <= status < 500
+    [line] = [json.loads(r.getMessage()) for r in caplog.records if r.name == "gridmap.requests"]
+    assert line["status"] == status
